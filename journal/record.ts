@@ -1,0 +1,144 @@
+/**
+ * Journal record types and their framing.
+ *
+ * One record is one line of JSON (readable with `jq`). Its last member is
+ * `"crc"`: the CRC-32 (hex, 8 digits) of the line's JSON text without that
+ * member. See docs/journal.md.
+ *
+ * @module
+ */
+
+import { crc32 } from "node:zlib";
+import type { Kind } from "../lib/fs.ts";
+
+/** Version of the record format this program writes and reads. */
+export const FORMAT_VERSION = 1;
+
+/** Operations a decision can carry. */
+export type OpName = "copy" | "mkdir" | "symlink" | "delete" | "meta";
+
+/** What made the backup take a decision. */
+export type Trigger = "scan" | "watch" | "replay";
+
+/** Fields every record has. */
+interface Base {
+  /** Sequence number, strictly increasing across segments. */
+  seq: number;
+  /** Wall-clock time the record was written (ISO 8601, UTC). */
+  ts: string;
+}
+
+/** First record of every segment. */
+export interface HeaderRecord extends Base {
+  /** Record type. */
+  type: "header";
+  /** Format version. */
+  v: number;
+  /** Random id of this segment. */
+  segment: string;
+  /** Absolute source root at the time the segment was created. */
+  source: string;
+}
+
+/** A decision, durable before it is applied. */
+export interface IntentRecord extends Base {
+  /** Record type. */
+  type: "intent";
+  /** What will be done. */
+  op: OpName;
+  /** Relative path in the destination. */
+  path: string;
+  /** Kind of the entry after the operation (absent for delete). */
+  kind?: Kind;
+  /** Size in bytes of the source file. */
+  size?: number;
+  /** Source mtime (ms) that the destination will carry. */
+  mtime?: number;
+  /** Permission bits the destination will carry. */
+  mode?: number;
+  /** Source inode. */
+  ino?: number;
+  /** Content hash (xxh128, hex) when already known (meta); copies report it in `done`. */
+  hash?: string;
+  /** Symlink target. */
+  target?: string;
+  /** Why: a scan, a watcher hint, or replay. */
+  reason: Trigger;
+}
+
+/** Completion of an intent. */
+export interface DoneRecord extends Base {
+  /** Record type. */
+  type: "done";
+  /** `seq` of the intent. */
+  ref: number;
+  /** Hash of the bytes written (copies). */
+  hash?: string;
+  /** Bytes written (copies). */
+  bytes?: number;
+  /** The source mtime was within the racy window: re-hash on the next pass. */
+  racy?: boolean;
+}
+
+/** An intent that was not (or not wholly) applied. */
+export interface FailedRecord extends Base {
+  /** Record type. */
+  type: "failed";
+  /** `seq` of the intent. */
+  ref: number;
+  /** One-line reason. */
+  error: string;
+}
+
+/** Any record. */
+export type JournalRecord = HeaderRecord | IntentRecord | DoneRecord | FailedRecord;
+
+/** A record before the writer stamps it with `seq` and `ts`. */
+export type Unstamped<R extends JournalRecord = JournalRecord> = R extends JournalRecord
+  ? Omit<R, "seq" | "ts">
+  : never;
+
+const CRC_LEN = ',"crc":"00000000"}'.length;
+
+function crcHex(text: string): string {
+  return (crc32(text) >>> 0).toString(16).padStart(8, "0");
+}
+
+/** Encodes one record as a line (with the trailing newline). */
+export function encodeRecord(record: JournalRecord): string {
+  const body = JSON.stringify(record);
+  return `${body.slice(0, -1)},"crc":"${crcHex(body)}"}\n`;
+}
+
+/** Why a line failed to decode. */
+export type DecodeFailure = { error: string };
+
+const TYPES = new Set(["header", "intent", "done", "failed"]);
+
+/**
+ * Decodes one line (without its newline). Returns the record, or a failure
+ * saying what is wrong. Never throws.
+ */
+export function decodeRecord(line: string): JournalRecord | DecodeFailure {
+  if (line.length <= CRC_LEN || !line.endsWith('"}')) return { error: "bad framing" };
+  const tail = line.slice(-CRC_LEN);
+  if (!tail.startsWith(',"crc":"')) return { error: "missing checksum" };
+  const body = line.slice(0, -CRC_LEN) + "}";
+  if (crcHex(body) !== tail.slice(8, 16)) return { error: "checksum mismatch" };
+  let value: unknown;
+  try {
+    value = JSON.parse(body);
+  } catch {
+    return { error: "invalid JSON" };
+  }
+  if (typeof value !== "object" || value === null) return { error: "not an object" };
+  const r = value as Partial<JournalRecord>;
+  if (!Number.isSafeInteger(r.seq) || (r.seq as number) < 1) return { error: "bad seq" };
+  if (typeof r.type !== "string" || !TYPES.has(r.type)) return { error: `unknown type` };
+  return value as JournalRecord;
+}
+
+/** True when a decode result is a failure. */
+export function isFailure(r: JournalRecord | DecodeFailure): r is DecodeFailure {
+  return "error" in r && !("seq" in r);
+}

@@ -1,0 +1,56 @@
+/**
+ * Start-up replay: reads the journal, truncates a torn tail, and folds every
+ * record into the state map with the same fold the daemon uses live.
+ *
+ * @module
+ */
+
+import type { FileSystem } from "../lib/fs.ts";
+import { unsafeReason } from "../lib/paths.ts";
+import { emptyState, foldRecord, type State } from "../lib/state.ts";
+import { readJournal, type ReadSummary } from "./reader.ts";
+
+/** Result of {@link replayJournal}. */
+export interface Replayed {
+  /** The state the journal describes; `pending` holds intents that may or may not have been applied. */
+  state: State;
+  /** What the reader found (segments, torn tail, source root). */
+  summary: ReadSummary;
+  /** Intents refused because their path could lead outside the destination. */
+  refused: { seq: number; path: string; reason: string }[];
+}
+
+/** Options for {@link replayJournal}. */
+export interface ReplayOptions {
+  /** Truncate a torn tail (default true; false for read-only inspection). */
+  repair?: boolean;
+}
+
+/**
+ * Replays the journal folder `dir`.
+ *
+ * @throws JournalCorruptError when the journal is damaged other than at its tail.
+ */
+export function replayJournal(
+  fs: FileSystem,
+  dir: string,
+  options: ReplayOptions = {},
+): Replayed {
+  const state = emptyState();
+  const refused: Replayed["refused"] = [];
+  const summary = readJournal(fs, dir, {
+    repair: options.repair ?? true,
+    onRecord: (rec) => {
+      if (rec.type === "intent") {
+        const why = unsafeReason(rec.path);
+        if (why !== null) {
+          refused.push({ seq: rec.seq, path: String(rec.path), reason: why });
+          state.lastSeq = rec.seq;
+          return;
+        }
+      }
+      foldRecord(state, rec);
+    },
+  });
+  return { state, summary, refused };
+}

@@ -1,0 +1,275 @@
+/**
+ * Carries out planned operations on the destination, atomically.
+ *
+ * Files are written to a temp file in the target's folder (exclusive create,
+ * 0600), hashed while copied, given their mode and mtime, fsynced, then renamed
+ * over the target. The source is checked before and after the copy: if it
+ * changed, the temp file is discarded and {@link SourceChangedError} thrown, so
+ * a torn copy never reaches a real name. fsyncs are paid per batch: all temp
+ * files of a batch are synced concurrently, renamed, and each touched folder is
+ * synced once.
+ *
+ * @module
+ */
+
+import type { FileHandle, FileSystem } from "./fs.ts";
+import type { Hasher } from "./hash.ts";
+import type { PlanOp } from "./plan.ts";
+import type { Entry } from "./scan.ts";
+import { CHUNK } from "./hash.ts";
+import { MODE_MASK } from "./plan.ts";
+import { join, parentOf, tempName, unsafeReason } from "./paths.ts";
+import { SourceChangedError } from "./errors.ts";
+
+/** Files up to this size are copied with synchronous calls (cheaper per call). */
+const SMALL_FILE = 256 * 1024;
+
+/** A source mtime closer than this to the copy is "racy": re-hash next pass. */
+export const RACY_WINDOW_MS = 2000;
+
+/** What the apply functions need. */
+export interface ApplyContext {
+  /** The file system port. */
+  fs: FileSystem;
+  /** Absolute source root. */
+  source: string;
+  /** Absolute destination root. */
+  dest: string;
+  /** Hasher used for copies (one copy at a time). */
+  hasher: Hasher;
+  /** Mask applied to permission bits (default {@link MODE_MASK}: no setuid/setgid). */
+  modeMask?: number;
+  /** Clock (default `Date.now`). */
+  now?: () => number;
+}
+
+/** A copy written to its temp file, not yet synced or renamed. */
+export interface PreparedCopy {
+  /** The operation. */
+  op: Extract<PlanOp, { op: "copy" }>;
+  /** Absolute temp path. */
+  tmp: string;
+  /** Open handle on the temp file. */
+  handle: FileHandle;
+  /** xxh128 of the bytes written. */
+  hash: string;
+  /** Bytes written. */
+  bytes: number;
+  /** Source mtime was within {@link RACY_WINDOW_MS} of the copy. */
+  racy: boolean;
+}
+
+/**
+ * Refuses a relative path that could lead outside the destination, and any
+ * parent folder in the destination that is not a real folder (a symlink
+ * swapped in would redirect writes). `checked` caches parents already seen.
+ *
+ * @throws Error naming the path.
+ */
+export function assertInside(ctx: ApplyContext, rel: string, checked: Set<string>): void {
+  const why = unsafeReason(rel);
+  if (why !== null) throw new Error(`refused unsafe path (${why})`);
+  let parent = parentOf(rel);
+  const chain: string[] = [];
+  while (parent !== "" && !checked.has(parent)) {
+    chain.push(parent);
+    parent = parentOf(parent);
+  }
+  for (let i = chain.length - 1; i >= 0; i--) {
+    const p = chain[i]!;
+    let kind;
+    try {
+      kind = ctx.fs.lstat(join(ctx.dest, p)).kind;
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) throw new Error(`parent folder "${p}" is missing`);
+      throw err;
+    }
+    if (kind !== "dir") {
+      throw new Error(`parent "${p}" in the destination is a ${kind}, not a folder: refused`);
+    }
+    checked.add(p);
+  }
+}
+
+function sameAsScanned(info: { size: number; mtimeMs: number; ino: number }, e: Entry): boolean {
+  return info.size === e.size && info.mtimeMs === e.mtimeMs && info.ino === e.ino;
+}
+
+async function copyLarge(src: FileHandle, out: FileHandle, hasher: Hasher): Promise<number> {
+  // Double buffering: the next read runs while the current chunk is written.
+  let a = new Uint8Array(CHUNK);
+  let b = new Uint8Array(CHUNK);
+  let bytes = 0;
+  let pending = src.read(a);
+  for (;;) {
+    const n = await pending;
+    if (n === null) break;
+    const chunk = a.subarray(0, n);
+    hasher.update(chunk);
+    pending = src.read(b);
+    await out.writeAll(chunk);
+    bytes += n;
+    [a, b] = [b, a];
+  }
+  return bytes;
+}
+
+function copySmall(src: FileHandle, out: FileHandle, hasher: Hasher, size: number): number {
+  // One byte more than expected: a file that grew is noticed and discarded by the caller.
+  const buf = new Uint8Array(size + 1);
+  let bytes = 0;
+  while (bytes < buf.length) {
+    const n = src.readSync(buf.subarray(bytes));
+    if (n === null) break;
+    bytes += n;
+  }
+  if (bytes !== size) return bytes;
+  const data = buf.subarray(0, bytes);
+  hasher.update(data);
+  out.writeAllSync(data);
+  return bytes;
+}
+
+/** A fresh temp path in the folder of the absolute path `abs`. */
+function tempPathFor(abs: string): string {
+  return join(parentOf(abs) || "/", tempName());
+}
+
+/**
+ * Copies the source file of `op` into a fresh temp file next to its target.
+ * On any failure the temp file is removed.
+ *
+ * @throws SourceChangedError when the source is not what the scan saw, or
+ *   changed during the copy; Deno.errors.* on I/O failure.
+ */
+export async function prepareCopy(
+  ctx: ApplyContext,
+  op: Extract<PlanOp, { op: "copy" }>,
+): Promise<PreparedCopy> {
+  const { fs, hasher } = ctx;
+  const dstAbs = join(ctx.dest, op.path);
+  const src = op.src.size <= SMALL_FILE
+    ? fs.openSync(join(ctx.source, op.path))
+    : await fs.open(join(ctx.source, op.path));
+  let out: FileHandle | null = null;
+  let tmp = "";
+  try {
+    const before = src.stat();
+    if (before.kind !== "file" || !sameAsScanned(before, op.src)) {
+      throw new SourceChangedError("changed since it was scanned");
+    }
+    tmp = tempPathFor(dstAbs);
+    out = fs.openSync(tmp, { write: true, createNew: true, mode: 0o600 });
+    hasher.init();
+    const bytes = op.src.size <= SMALL_FILE
+      ? copySmall(src, out, hasher, op.src.size)
+      : await copyLarge(src, out, hasher);
+    const after = src.stat();
+    if (bytes !== before.size || !sameAsScanned(after, op.src)) {
+      throw new SourceChangedError("changed while it was being copied");
+    }
+    const hash = hasher.digest();
+    fs.chmod(tmp, op.src.mode & (ctx.modeMask ?? MODE_MASK));
+    out.utime(op.src.mtimeMs);
+    const now = (ctx.now ?? Date.now)();
+    const prepared: PreparedCopy = {
+      op,
+      tmp,
+      handle: out,
+      hash,
+      bytes,
+      racy: now - op.src.mtimeMs < RACY_WINDOW_MS,
+    };
+    out = null;
+    return prepared;
+  } catch (err) {
+    if (out) {
+      out.close();
+      try {
+        fs.remove(tmp);
+      } catch { /* best effort: startup removes leftovers */ }
+    }
+    throw err;
+  } finally {
+    src.close();
+  }
+}
+
+/** Outcome of one operation: `null` for success, else the error. */
+export type Outcome = unknown | null;
+
+/**
+ * Makes prepared copies durable and visible: fsyncs all temp files at once,
+ * then renames each over its target. Returns one outcome per copy, in order.
+ * A temp file whose sync or rename failed is removed.
+ */
+export async function commitCopies(ctx: ApplyContext, copies: PreparedCopy[]): Promise<Outcome[]> {
+  const synced = await Promise.allSettled(copies.map((c) => c.handle.sync()));
+  return copies.map((c, i) => {
+    c.handle.close();
+    const s = synced[i]!;
+    try {
+      if (s.status === "rejected") throw s.reason;
+      ctx.fs.rename(c.tmp, join(ctx.dest, c.op.path));
+      return null;
+    } catch (err) {
+      try {
+        ctx.fs.remove(c.tmp);
+      } catch { /* best effort */ }
+      return err;
+    }
+  });
+}
+
+/**
+ * Applies one non-copy operation (delete, mkdir, symlink, meta).
+ *
+ * @throws Deno.errors.* on failure; a delete of a missing path and a mkdir of
+ *   an existing folder succeed (operations are idempotent).
+ */
+export function applySimple(
+  ctx: ApplyContext,
+  op: Exclude<PlanOp, { op: "copy" | "verify" }>,
+): void {
+  const { fs } = ctx;
+  const abs = join(ctx.dest, op.path);
+  switch (op.op) {
+    case "delete":
+      try {
+        fs.remove(abs);
+      } catch (err) {
+        if (!(err instanceof Deno.errors.NotFound)) throw err;
+      }
+      return;
+    case "mkdir":
+      try {
+        fs.mkdir(abs, { mode: 0o700 });
+      } catch (err) {
+        if (!(err instanceof Deno.errors.AlreadyExists) || fs.lstat(abs).kind !== "dir") throw err;
+      }
+      return;
+    case "symlink": {
+      const tmp = tempPathFor(abs);
+      fs.symlink(op.src.target ?? "", tmp);
+      try {
+        fs.lutime(tmp, op.src.mtimeMs);
+        fs.rename(tmp, abs);
+      } catch (err) {
+        try {
+          fs.remove(tmp);
+        } catch { /* best effort */ }
+        throw err;
+      }
+      return;
+    }
+    case "meta":
+      if (op.src.kind === "symlink") {
+        fs.lutime(abs, op.src.mtimeMs);
+        return;
+      }
+      if (fs.lstat(abs).kind !== op.src.kind) throw new Error("changed kind in the destination");
+      fs.chmod(abs, op.src.mode & (ctx.modeMask ?? MODE_MASK));
+      fs.utime(abs, op.src.mtimeMs);
+      return;
+  }
+}

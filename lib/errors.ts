@@ -1,0 +1,105 @@
+/**
+ * Error classes that callers catch. `main.ts` maps each to an exit code
+ * (see {@link EXIT} and docs/operations.md).
+ *
+ * @module
+ */
+
+/** Documented process exit codes. */
+export const EXIT = {
+  /** Finished normally, or stopped by SIGINT/SIGTERM after syncing the journal. */
+  OK: 0,
+  /** An unexpected internal error. */
+  INTERNAL: 1,
+  /** Bad command line or configuration. */
+  USAGE: 2,
+  /** The journal is corrupt in the middle; see the message for the way out. */
+  JOURNAL_CORRUPT: 3,
+  /** The journal could not be made durable (fsync failed); restart to replay. */
+  JOURNAL_IO: 4,
+  /** Another backup process holds the destination's lock. */
+  LOCKED: 5,
+  /** `--once` finished, but some files could not be backed up. */
+  PARTIAL: 6,
+} as const;
+
+/** Bad command-line input or configuration. */
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+/** The roots given cannot be used (missing, nested, equal, not a folder). */
+export class RootError extends UsageError {
+  override name = "RootError";
+}
+
+/** A journal segment is damaged before its last record; the program must not guess. */
+export class JournalCorruptError extends Error {
+  override name = "JournalCorruptError";
+  /** Segment file name. */
+  readonly segment: string;
+  /** Byte offset of the bad record in the segment. */
+  readonly offset: number;
+  /** Sequence number of the last good record before it (0 if none). */
+  readonly lastSeq: number;
+  /** Builds the error; `detail` says what is wrong with the record. */
+  constructor(
+    segment: string,
+    offset: number,
+    lastSeq: number,
+    detail: string,
+    options?: ErrorOptions,
+  ) {
+    super(
+      `journal segment ${segment} is corrupt at byte ${offset} (after seq ${lastSeq}): ${detail}`,
+      options,
+    );
+    this.segment = segment;
+    this.offset = offset;
+    this.lastSeq = lastSeq;
+  }
+}
+
+/**
+ * The journal could not be written or synced. When `fatal` (an fsync failed),
+ * durability is lost and the process must stop; otherwise (a write failed and
+ * was rolled back) the pass is abandoned and retried.
+ */
+export class JournalIoError extends Error {
+  override name = "JournalIoError";
+  /** True when the process must stop (fsync failed). */
+  readonly fatal: boolean;
+  /** Builds the error. */
+  constructor(message: string, options: ErrorOptions & { fatal?: boolean } = {}) {
+    super(message, options);
+    this.fatal = options.fatal ?? false;
+  }
+}
+
+/** Another process holds the destination lock. */
+export class LockedError extends Error {
+  override name = "LockedError";
+}
+
+/** The source changed while it was being copied; the copy was discarded and will be retried. */
+export class SourceChangedError extends Error {
+  override name = "SourceChangedError";
+}
+
+/** Describes any thrown value in a few words, for one-line messages. */
+export function describeError(err: unknown): string {
+  if (err instanceof Deno.errors.NotFound) return "not found";
+  if (err instanceof Deno.errors.PermissionDenied) return "permission denied";
+  if (err instanceof Deno.errors.AlreadyExists) return "already exists";
+  if (err instanceof Deno.errors.NotADirectory) return "not a folder";
+  if (err instanceof Deno.errors.IsADirectory) return "is a folder";
+  if (err instanceof Error) {
+    const code = (err as { code?: string }).code;
+    if (code === "ENOSPC" || /No space left/i.test(err.message)) return "no space left on device";
+    if (code === "EROFS" || /read-only file system/i.test(err.message)) {
+      return "read-only file system";
+    }
+    return err.message.split("\n")[0] ?? String(err);
+  }
+  return String(err);
+}

@@ -1,0 +1,94 @@
+/**
+ * Safety rules checked before anything is touched: the roots must exist, be
+ * folders, differ, and not contain one another (after resolving symlinks).
+ *
+ * @module
+ */
+
+import type { FileSystem } from "./fs.ts";
+import { describeError, RootError } from "./errors.ts";
+import { absolute, isAtOrBelow, parentOf } from "./paths.ts";
+
+/** Validated roots. */
+export interface Roots {
+  /** Real path of the source folder. */
+  source: string;
+  /** Real path of the destination (of its nearest existing ancestor, plus the rest). */
+  dest: string;
+}
+
+/** Real path of `abs`, or of its nearest existing ancestor joined with the missing rest. */
+function realish(fs: FileSystem, abs: string): string {
+  let head = abs;
+  const rest: string[] = [];
+  for (;;) {
+    try {
+      const real = fs.realPath(head);
+      return rest.length === 0 ? real : `${real === "/" ? "" : real}/${rest.reverse().join("/")}`;
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound) || head === "/") throw err;
+      rest.push(head.slice(head.lastIndexOf("/") + 1));
+      head = parentOf(head) || "/";
+    }
+  }
+}
+
+function rel(a: string, b: string): boolean {
+  return isAtOrBelow(a, b);
+}
+
+/**
+ * Checks the source and destination given on the command line.
+ *
+ * @throws RootError with a one-line message naming the path and what to do.
+ */
+export function checkRoots(fs: FileSystem, src: string, dest: string, cwd: string): Roots {
+  const srcAbs = absolute(src, cwd);
+  const destAbs = absolute(dest, cwd);
+  let source: string;
+  try {
+    source = fs.realPath(srcAbs);
+    if (fs.lstat(source).kind !== "dir") {
+      throw new RootError(`Cannot back up "${src}": not a folder; --src must name a folder`);
+    }
+    fs.readDir(source);
+  } catch (err) {
+    if (err instanceof RootError) throw err;
+    throw new RootError(
+      `Cannot back up "${src}": ${describeError(err)}; check --src (is the disk mounted?)`,
+      { cause: err },
+    );
+  }
+  let target: string;
+  try {
+    target = realish(fs, destAbs);
+  } catch (err) {
+    throw new RootError(`Cannot back up into "${dest}": ${describeError(err)}`, { cause: err });
+  }
+  try {
+    if (fs.lstat(target).kind !== "dir") {
+      throw new RootError(`Cannot back up into "${dest}": it exists and is not a folder`);
+    }
+  } catch (err) {
+    if (err instanceof RootError) throw err;
+    if (!(err instanceof Deno.errors.NotFound)) {
+      throw new RootError(`Cannot back up into "${dest}": ${describeError(err)}`, { cause: err });
+    }
+  }
+  if (source === target) {
+    throw new RootError(`--src and --dest are the same folder ("${source}"); pick another --dest`);
+  }
+  const s = source.slice(1);
+  const t = target.slice(1);
+  if (rel(t, s) || s === "") {
+    throw new RootError(
+      `--dest "${dest}" is inside --src "${src}" (${target}); pick a --dest outside the source`,
+    );
+  }
+  if (rel(s, t) || t === "") {
+    throw new RootError(
+      `--src "${src}" is inside --dest "${dest}" (${source}); pick a --dest outside the source`,
+    );
+  }
+  return { source, dest: target };
+}

@@ -1,0 +1,125 @@
+/**
+ * Logging through LogTape. The library only calls an injected {@link Logger};
+ * `main.ts` calls {@link setupLogging} once to route records to a log file
+ * (human lines or JSON lines) and to the console.
+ *
+ * Categories: `backup.op` (one record per file operation: log file only),
+ * `backup.pass` (one summary per pass), `backup.daemon` (start, stop, replay).
+ * Warnings and errors of every category also reach the console (stderr).
+ *
+ * @module
+ */
+
+import {
+  configure,
+  dispose,
+  getConsoleSink,
+  getJsonLinesFormatter,
+  getLogger,
+  type Logger,
+  type LogRecord,
+  type Sink,
+  withFilter,
+} from "@logtape/logtape";
+import { getRotatingFileSink } from "@logtape/file";
+
+export type { Logger };
+
+/** The logger categories the program uses. */
+export const CATEGORY = {
+  op: ["backup", "op"],
+  pass: ["backup", "pass"],
+  daemon: ["backup", "daemon"],
+} as const;
+
+/** Returns the logger for one of the program's categories. */
+export function logger(category: readonly string[]): Logger {
+  return getLogger(category);
+}
+
+function pad(n: number, w = 2): string {
+  return String(n).padStart(w, "0");
+}
+
+/** Local time as `2026-11-22 14:32:15`. */
+export function localTime(ms: number): string {
+  const d = new Date(ms);
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${
+    pad(d.getMinutes())
+  }:${pad(d.getSeconds())}`;
+}
+
+/** Renders a record's message with its values inserted as plain text (control characters escaped). */
+export function renderMessage(record: LogRecord): string {
+  let out = "";
+  record.message.forEach((part, i) => {
+    if (i % 2 === 0) {
+      out += String(part);
+      return;
+    }
+    const text = typeof part === "string" ? part : JSON.stringify(part);
+    // deno-lint-ignore no-control-regex
+    out += /[\x00-\x1f\x7f]/.test(text) ? JSON.stringify(text) : text;
+  });
+  return out;
+}
+
+/** Human log line: `[2026-11-22 14:32:15] FILE CREATED: docs/a.txt - SUCCESS`. */
+export function humanFormatter(record: LogRecord): string {
+  const level = record.level === "warning"
+    ? "WARNING: "
+    : record.level === "error" || record.level === "fatal"
+    ? "ERROR: "
+    : "";
+  return `[${localTime(record.timestamp)}] ${level}${renderMessage(record)}\n`;
+}
+
+/** Options for {@link setupLogging}. */
+export interface LogSetup {
+  /** Log file path; none when absent. Rotated at 10 MiB, 5 files kept. */
+  file?: string;
+  /** Write the log file as JSON lines instead of human lines (default false). */
+  json?: boolean;
+  /** Console: `normal` (summaries, warnings, errors), `quiet` (errors only), `verbose` (every operation). */
+  console?: "normal" | "quiet" | "verbose";
+}
+
+/**
+ * Configures LogTape for the whole process. Files the sinks create are 0600
+ * because `main.ts` sets the process umask to 077.
+ */
+export async function setupLogging(setup: LogSetup): Promise<void> {
+  const mode = setup.console ?? "normal";
+  const consoleSink = withFilter(
+    getConsoleSink({ formatter: (r) => [humanFormatter(r).trimEnd()] }),
+    (r: LogRecord) => {
+      if (r.level === "error" || r.level === "fatal") return true;
+      if (mode === "quiet") return false;
+      if (r.level === "warning") return true;
+      if (mode === "verbose") return r.level !== "debug" && r.level !== "trace";
+      return r.category[1] !== "op" && r.level === "info";
+    },
+  );
+  const sinks: Record<string, Sink> = { console: consoleSink };
+  if (setup.file) {
+    sinks.file = getRotatingFileSink(setup.file, {
+      formatter: setup.json ? getJsonLinesFormatter() : humanFormatter,
+      maxSize: 10 * 1024 * 1024,
+      maxFiles: 5,
+      flushInterval: 1000,
+    });
+  }
+  await configure({
+    reset: true,
+    sinks,
+    loggers: [
+      { category: ["backup"], sinks: Object.keys(sinks), lowestLevel: "info" },
+      { category: ["logtape", "meta"], sinks: ["console"], lowestLevel: "warning" },
+    ],
+  });
+}
+
+/** Flushes and closes every sink. */
+export async function closeLogging(): Promise<void> {
+  await dispose();
+}

@@ -1,0 +1,579 @@
+/**
+ * The one serialized loop that owns the state map.
+ *
+ * A pass: scan source and destination, plan against the state map, resolve
+ * `verify`s by hashing, then for each batch: append the intents and fsync the
+ * journal, apply, fsync the touched folders, append the completions and fold
+ * them into the state with the same fold that replay uses.
+ *
+ * @module
+ */
+
+import type { FileSystem } from "./fs.ts";
+import type { Hasher } from "./hash.ts";
+import type { Logger } from "./log.ts";
+import type { Entry, ScanResult } from "./scan.ts";
+import type { IntentRecord, JournalRecord, Trigger, Unstamped } from "../journal/record.ts";
+import {
+  type ApplyContext,
+  applySimple,
+  assertInside,
+  commitCopies,
+  prepareCopy,
+} from "./apply.ts";
+import type { PreparedCopy } from "./apply.ts";
+import { describeError, SourceChangedError } from "./errors.ts";
+import { createHasher, hashFile } from "./hash.ts";
+import { isAtOrBelow, join, parentOf, showPath } from "./paths.ts";
+import { plan, type PlanOp, resolveVerify } from "./plan.ts";
+import { scanTree } from "./scan.ts";
+import { foldRecord, type State } from "./state.ts";
+import { JournalWriter } from "../journal/writer.ts";
+import { replayJournal } from "../journal/replay.ts";
+import { journalDir } from "../journal/segments.ts";
+import { acquireLock, type Lock, prepareReserved } from "./reserved.ts";
+
+/** Loggers the reconciler writes to. */
+export interface ReconcilerLogs {
+  /** One record per operation. */
+  op: Logger;
+  /** One summary per pass. */
+  pass: Logger;
+  /** Start-up, replay, source availability. */
+  daemon: Logger;
+}
+
+/** Options for {@link Reconciler.start}. */
+export interface ReconcilerOptions {
+  /** Absolute, validated source root. */
+  source: string;
+  /** Absolute, validated destination root. */
+  dest: string;
+  /** Where to log. */
+  logs: ReconcilerLogs;
+  /** Operations per journal batch (one fsync each). Default 256. */
+  batchSize?: number;
+  /** Bytes of copies per batch. Default 64 MiB. */
+  batchBytes?: number;
+  /** Permission-bit mask (default 0o1777: setuid and setgid are not carried over). */
+  modeMask?: number;
+  /** Journal segment size (default 64 MiB). */
+  segmentBytes?: number;
+  /** Clock (default `Date.now`). */
+  now?: () => number;
+  /** Aborts a pass between batches. */
+  signal?: AbortSignal;
+  /** Set the existing journal aside (renamed, kept) and start from an empty state. */
+  rebuildJournal?: boolean;
+}
+
+/** What one pass did. */
+export interface PassSummary {
+  /** Pass number since start. */
+  pass: number;
+  /** What started it. */
+  trigger: Trigger;
+  /** Files copied (created + updated). */
+  copied: number;
+  /** Bytes copied. */
+  bytes: number;
+  /** Entries deleted from the destination. */
+  deleted: number;
+  /** Folders created. */
+  dirs: number;
+  /** Symlinks created or replaced. */
+  links: number;
+  /** Metadata-only updates (mode, mtime) of files and symlinks. */
+  meta: number;
+  /** Operations that failed (logged; retried next pass). */
+  failed: number;
+  /** Source entries that could not be read (their backups are kept). */
+  unreadable: number;
+  /** Names Deno cannot open (not valid UTF-8). */
+  badNames: number;
+  /** Leftover temp files removed. */
+  tempsRemoved: number;
+  /** A source changed during its copy: the caller should pass again soon. */
+  retrySoon: boolean;
+  /** Why the pass did nothing, when it did nothing on purpose. */
+  skipped: string | null;
+  /** Stopped early by the abort signal. */
+  interrupted: boolean;
+  /** Wall time in ms. */
+  durationMs: number;
+}
+
+type FileOp = Exclude<PlanOp, { op: "verify" }>;
+
+const PHASE = (op: FileOp): number =>
+  op.op === "delete"
+    ? 0
+    : op.op === "mkdir"
+    ? 1
+    : op.op === "meta" && op.src.kind === "dir"
+    ? 3
+    : 2;
+
+/** Formats a byte count for people (`1.2 MB`). */
+export function formatBytes(n: number): string {
+  if (n < 1000) return `${n} B`;
+  const units = ["kB", "MB", "GB", "TB"];
+  let v = n;
+  let i = -1;
+  while (v >= 1000 && i < units.length - 1) {
+    v /= 1000;
+    i++;
+  }
+  return `${v.toFixed(1)} ${units[i]}`;
+}
+
+function intentFor(op: FileOp, reason: Trigger): Unstamped<IntentRecord> {
+  if (op.op === "delete") {
+    return { type: "intent", op: "delete", path: op.path, kind: op.kind, reason };
+  }
+  const s = op.src;
+  const rec: Unstamped<IntentRecord> = {
+    type: "intent",
+    op: op.op,
+    path: op.path,
+    kind: s.kind,
+    size: s.size,
+    mtime: s.mtimeMs,
+    mode: s.mode,
+    ino: s.ino,
+    reason,
+  };
+  if (s.target !== undefined) rec.target = s.target;
+  if (op.op === "meta" && op.hash !== undefined) rec.hash = op.hash;
+  return rec;
+}
+
+/** Renames a journal folder to `journal.aside-<time>` so that a fresh one starts. */
+function setJournalAside(fs: FileSystem, dir: string, log: Logger): void {
+  const aside = `${dir}.aside-${new Date().toISOString().replace(/[:.]/g, "-")}`;
+  try {
+    fs.rename(dir, aside);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return;
+    throw err;
+  }
+  log.warn("JOURNAL SET ASIDE: {aside}; rebuilding the state from a full reconcile", { aside });
+}
+
+/** The reconciler: owns the state map and the journal writer. */
+export class Reconciler {
+  #o: ReconcilerOptions;
+  #fs: FileSystem;
+  #state: State;
+  #writer: JournalWriter;
+  #hasher: Hasher;
+  #lock: Lock;
+  #passes = 0;
+  #replayPaths: Set<string>;
+  #sourceDown: string | null = null;
+
+  private constructor(
+    fs: FileSystem,
+    o: ReconcilerOptions,
+    parts: { state: State; writer: JournalWriter; hasher: Hasher; lock: Lock; replay: Set<string> },
+  ) {
+    this.#fs = fs;
+    this.#o = o;
+    this.#state = parts.state;
+    this.#writer = parts.writer;
+    this.#hasher = parts.hasher;
+    this.#lock = parts.lock;
+    this.#replayPaths = parts.replay;
+  }
+
+  /**
+   * Opens a destination: creates it if missing, takes its lock, replays the
+   * journal (truncating a torn tail) and closes interrupted intents.
+   *
+   * @throws LockedError, JournalCorruptError, JournalIoError, Deno.errors.*
+   */
+  static async start(fs: FileSystem, options: ReconcilerOptions): Promise<Reconciler> {
+    const { dest, logs } = options;
+    prepareReserved(fs, dest);
+    const lock = acquireLock(fs, dest);
+    try {
+      const dir = journalDir(dest);
+      if (options.rebuildJournal) setJournalAside(fs, dir, logs.daemon);
+      const { state, summary, refused } = replayJournal(fs, dir);
+      if (summary.tornTail) {
+        logs.daemon.warn(
+          "JOURNAL TORN TAIL: {segment} at byte {offset} ({bytes} bytes, {reason}) - truncated",
+          { ...summary.tornTail },
+        );
+      }
+      for (const r of refused) {
+        logs.daemon.error("JOURNAL RECORD REFUSED: seq {seq} path {path} - {reason}", r);
+      }
+      if (summary.source !== null && summary.source !== options.source) {
+        logs.daemon.warn("DESTINATION WAS A BACKUP OF {old}, now backing up {source}", {
+          old: summary.source,
+          source: options.source,
+        });
+      }
+      const last = summary.segments.at(-1);
+      const writer = await JournalWriter.open(fs, dir, {
+        source: options.source,
+        lastSeq: summary.lastSeq,
+        lastSegment: last ? { name: last, bytes: summary.lastSegmentBytes } : null,
+        ...(options.segmentBytes !== undefined ? { segmentBytes: options.segmentBytes } : {}),
+        ...(options.now ? { now: options.now } : {}),
+      });
+      const replay = new Set<string>();
+      const closes: Unstamped[] = [];
+      for (const intent of state.pending.values()) {
+        replay.add(intent.path);
+        closes.push({
+          type: "failed",
+          ref: intent.seq,
+          error: "interrupted before completion; re-checked by the next pass",
+        });
+      }
+      for (const rec of await writer.append(closes)) foldRecord(state, rec);
+      await writer.sync();
+      logs.daemon.info(
+        "JOURNAL REPLAYED: {records} records, {entries} entries, {pending} interrupted operations",
+        { records: summary.records, entries: state.entries.size, pending: closes.length },
+      );
+      return new Reconciler(fs, options, {
+        state,
+        writer,
+        hasher: await createHasher(),
+        lock,
+        replay,
+      });
+    } catch (err) {
+      lock.release();
+      throw err;
+    }
+  }
+
+  /** The state map (read-only use). */
+  get state(): State {
+    return this.#state;
+  }
+
+  /** Syncs the journal and releases the lock. */
+  async close(): Promise<void> {
+    try {
+      await this.#writer.close();
+    } finally {
+      this.#lock.release();
+    }
+  }
+
+  #scanSource(summary: PassSummary): ScanResult | null {
+    const { source, logs } = this.#o;
+    let reason: string | null = null;
+    let result: ScanResult | null = null;
+    try {
+      if (this.#fs.lstat(source).kind !== "dir") reason = "not a folder";
+      else result = scanTree(this.#fs, source);
+    } catch (err) {
+      reason = describeError(err);
+    }
+    if (reason !== null) {
+      if (this.#sourceDown === null) {
+        logs.daemon.error(
+          "SOURCE UNAVAILABLE: {source} - {reason}; nothing is deleted, retrying every pass",
+          { source, reason },
+        );
+      }
+      this.#sourceDown = reason;
+      summary.skipped = `source unavailable: ${reason}`;
+      return null;
+    }
+    if (this.#sourceDown !== null) {
+      logs.daemon.info("SOURCE AVAILABLE AGAIN: {source}", { source });
+      this.#sourceDown = null;
+    }
+    return result;
+  }
+
+  /**
+   * Runs one full reconcile pass.
+   *
+   * @throws JournalIoError when the journal cannot be made durable (fatal ones
+   *   must stop the process); per-file errors are logged and counted instead.
+   */
+  async pass(trigger: Trigger = "scan"): Promise<PassSummary> {
+    const started = performance.now();
+    const { logs } = this.#o;
+    const summary: PassSummary = {
+      pass: ++this.#passes,
+      trigger,
+      copied: 0,
+      bytes: 0,
+      deleted: 0,
+      dirs: 0,
+      links: 0,
+      meta: 0,
+      failed: 0,
+      unreadable: 0,
+      badNames: 0,
+      tempsRemoved: 0,
+      retrySoon: false,
+      skipped: null,
+      interrupted: false,
+      durationMs: 0,
+    };
+    const src = this.#scanSource(summary);
+    if (src) await this.#reconcile(src, summary, trigger);
+    summary.durationMs = performance.now() - started;
+    const changed = summary.copied + summary.deleted + summary.dirs + summary.links + summary.meta;
+    const level = changed > 0 || summary.failed > 0 || summary.pass === 1 ? "info" : "debug";
+    logs.pass[level](
+      "PASS {pass} ({trigger}): {copied} copied ({size}), {deleted} deleted, {dirs} folders created, {meta} updated, {failed} errors, {unreadable} unreadable in {seconds} s",
+      {
+        ...summary,
+        size: formatBytes(summary.bytes),
+        seconds: (summary.durationMs / 1000).toFixed(2),
+      },
+    );
+    return summary;
+  }
+
+  async #reconcile(src: ScanResult, summary: PassSummary, trigger: Trigger): Promise<void> {
+    const { dest, logs } = this.#o;
+    const fs = this.#fs;
+    let dst: ScanResult;
+    try {
+      dst = scanTree(fs, dest, { destination: true });
+    } catch (err) {
+      logs.daemon.error("DESTINATION UNAVAILABLE: {dest} - {reason}; pass skipped", {
+        dest,
+        reason: describeError(err),
+      });
+      summary.skipped = `destination unavailable: ${describeError(err)}`;
+      return;
+    }
+    for (const tmp of dst.temps) {
+      try {
+        fs.remove(join(dest, tmp));
+        summary.tempsRemoved++;
+      } catch (err) {
+        logs.op.warn("TEMP FILE NOT REMOVED: {path} - {reason}", {
+          path: tmp,
+          reason: describeError(err),
+        });
+      }
+    }
+    if (summary.tempsRemoved > 0) {
+      logs.daemon.info("REMOVED {n} leftover temp files", { n: summary.tempsRemoved });
+    }
+    if (src.reservedSkipped) {
+      logs.daemon.warn("SKIPPED: the source's own .backup folder is not backed up (reserved name)");
+    }
+    for (const [path, reason] of src.unreadable) {
+      logs.op.error("CANNOT READ: {path} - {reason}; its backup is kept", {
+        path: showPath(path),
+        reason,
+      });
+    }
+    for (const [dir, count] of src.badNames) {
+      logs.op.warn(
+        "SKIPPED {count} names that are not valid UTF-8 in folder {dir}; their backups are kept",
+        { count, dir: dir === "" ? "." : showPath(dir) },
+      );
+    }
+    summary.unreadable = src.unreadable.size;
+    summary.badNames = [...src.badNames.values()].reduce((a, b) => a + b, 0);
+
+    const unreadable = [...src.unreadable.keys()];
+    const protect = unreadable.length === 0
+      ? undefined
+      : (rel: string) => unreadable.some((u) => isAtOrBelow(rel, u));
+    const planned = plan(src.entries, this.#state.entries, dst.entries, protect ? { protect } : {});
+    const ops = await this.#resolve(planned, summary);
+    await this.#execute(ops, dst.entries, summary, trigger);
+    await this.#writer.sync();
+  }
+
+  async #resolve(planned: PlanOp[], summary: PassSummary): Promise<FileOp[]> {
+    const out: FileOp[] = [];
+    for (const op of planned) {
+      if (op.op !== "verify") {
+        out.push(op);
+        continue;
+      }
+      try {
+        const s = await hashFile(this.#fs, join(this.#o.source, op.path), this.#hasher);
+        const d = op.hashDest
+          ? (await hashFile(this.#fs, join(this.#o.dest, op.path), this.#hasher)).hash
+          : null;
+        const real = resolveVerify(op, this.#state.entries.get(op.path), s.hash, d);
+        if (real && real.op !== "verify") out.push(real);
+      } catch (err) {
+        summary.failed++;
+        this.#o.logs.op.error("CANNOT READ: {path} - {reason}", {
+          path: showPath(op.path),
+          reason: describeError(err),
+        });
+      }
+    }
+    // Verifies resolved to copies sit among the files already; keep phase order stable.
+    return out.map((op, i) => ({ op, i })).sort((a, b) => PHASE(a.op) - PHASE(b.op) || a.i - b.i)
+      .map((x) => x.op);
+  }
+
+  async #execute(
+    ops: FileOp[],
+    dest: Map<string, Entry>,
+    summary: PassSummary,
+    trigger: Trigger,
+  ): Promise<void> {
+    const batchSize = this.#o.batchSize ?? 256;
+    const batchBytes = this.#o.batchBytes ?? 64 * 1024 * 1024;
+    let batch: FileOp[] = [];
+    let bytes = 0;
+    for (const op of ops) {
+      const first = batch[0];
+      if (
+        first &&
+        (batch.length >= batchSize || bytes >= batchBytes || PHASE(first) !== PHASE(op))
+      ) {
+        await this.#runBatch(batch, dest, summary, trigger);
+        batch = [];
+        bytes = 0;
+        if (this.#o.signal?.aborted) {
+          summary.interrupted = true;
+          return;
+        }
+      }
+      batch.push(op);
+      if (op.op === "copy") bytes += op.src.size;
+    }
+    if (batch.length > 0) await this.#runBatch(batch, dest, summary, trigger);
+  }
+
+  async #runBatch(
+    batch: FileOp[],
+    dest: Map<string, Entry>,
+    summary: PassSummary,
+    trigger: Trigger,
+  ): Promise<void> {
+    const ctx: ApplyContext = {
+      fs: this.#fs,
+      source: this.#o.source,
+      dest: this.#o.dest,
+      hasher: this.#hasher,
+      ...(this.#o.modeMask !== undefined ? { modeMask: this.#o.modeMask } : {}),
+      ...(this.#o.now ? { now: this.#o.now } : {}),
+    };
+    const reasonOf = (path: string): Trigger => this.#replayPaths.has(path) ? "replay" : trigger;
+    const intents = await this.#writer.append(batch.map((op) => intentFor(op, reasonOf(op.path))));
+    for (const rec of intents) foldRecord(this.#state, rec);
+    await this.#writer.sync();
+
+    const outcomes: unknown[] = new Array(batch.length).fill(null);
+    const extra: { hash?: string; bytes?: number; racy?: boolean }[] = batch.map(() => ({}));
+    const prepared: { i: number; p: PreparedCopy }[] = [];
+    const checked = new Set<string>();
+    for (let i = 0; i < batch.length; i++) {
+      const op = batch[i]!;
+      try {
+        assertInside(ctx, op.path, checked);
+        if (op.op === "copy") prepared.push({ i, p: await prepareCopy(ctx, op) });
+        else applySimple(ctx, op);
+      } catch (err) {
+        outcomes[i] = err;
+      }
+    }
+    const committed = await commitCopies(ctx, prepared.map((x) => x.p));
+    prepared.forEach(({ i, p }, k) => {
+      outcomes[i] = committed[k];
+      extra[i] = { hash: p.hash, bytes: p.bytes, racy: p.racy };
+    });
+
+    // One fsync per touched folder makes the renames, creates and unlinks durable.
+    const dirs = new Map<string, number[]>();
+    batch.forEach((op, i) => {
+      if (outcomes[i] !== null || op.op === "meta") return;
+      const d = join(this.#o.dest, parentOf(op.path));
+      const list = dirs.get(d) ?? [];
+      list.push(i);
+      dirs.set(d, list);
+    });
+    await Promise.all([...dirs].map(async ([d, idx]) => {
+      try {
+        await this.#fs.syncDir(d);
+      } catch (err) {
+        for (const i of idx) outcomes[i] = err;
+      }
+    }));
+
+    const completions: Unstamped[] = batch.map((op, i) => {
+      const ref = intents[i]!.seq;
+      const err = outcomes[i];
+      if (err !== null) return { type: "failed", ref, error: describeError(err) };
+      const e = extra[i]!;
+      const rec: Unstamped = { type: "done", ref };
+      if (op.op === "copy") Object.assign(rec, { hash: e.hash, bytes: e.bytes, racy: e.racy });
+      return rec;
+    });
+    const done: JournalRecord[] = await this.#writer.append(completions);
+    for (const rec of done) foldRecord(this.#state, rec);
+    batch.forEach((op, i) =>
+      this.#report(op, outcomes[i], extra[i]!, dest, summary, reasonOf(op.path))
+    );
+  }
+
+  #report(
+    op: FileOp,
+    err: unknown,
+    extra: { bytes?: number },
+    dest: Map<string, Entry>,
+    summary: PassSummary,
+    trigger: Trigger,
+  ): void {
+    const { op: log } = this.#o.logs;
+    const existed = dest.has(op.path);
+    const kind = op.op === "delete" ? op.kind : op.src.kind;
+    const noun = kind === "dir" ? "FOLDER" : kind === "symlink" ? "SYMLINK" : "FILE";
+    const verb = op.op === "delete"
+      ? "DELETED"
+      : op.op === "meta"
+      ? "METADATA UPDATED"
+      : existed && dest.get(op.path)!.kind === kind
+      ? "UPDATED"
+      : "CREATED";
+    const props = { path: showPath(op.path), trigger, noun, verb };
+    if (err !== null) {
+      summary.failed++;
+      if (err instanceof SourceChangedError) summary.retrySoon = true;
+      const lvl = err instanceof SourceChangedError ? "warn" : "error";
+      log[lvl]("{noun} {verb}: {path} - FAILED: {reason}", {
+        ...props,
+        reason: describeError(err),
+      });
+      return;
+    }
+    switch (op.op) {
+      case "copy":
+        summary.copied++;
+        summary.bytes += extra.bytes ?? 0;
+        break;
+      case "delete":
+        summary.deleted++;
+        break;
+      case "mkdir":
+        summary.dirs++;
+        break;
+      case "symlink":
+        summary.links++;
+        break;
+      case "meta":
+        if (kind === "dir") {
+          log.debug("{noun} {verb}: {path} - SUCCESS", props);
+          return;
+        }
+        summary.meta++;
+        break;
+    }
+    log.info("{noun} {verb}: {path} - SUCCESS", props);
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * The destination's reserved folder (`.backup/`): journal, log and lock live
+ * there. It is never mirrored, and it is private (0700; files 0600).
+ *
+ * @module
+ */
+
+import type { FileHandle, FileSystem } from "./fs.ts";
+import { LockedError } from "./errors.ts";
+import { join } from "./paths.ts";
+import { reservedDir } from "../journal/segments.ts";
+
+/** File name of the lock inside the reserved folder. */
+export const LOCK_FILE = "lock";
+
+/** Default log file name inside the reserved folder. */
+export const LOG_FILE = "backup.log";
+
+/** Creates the destination (if missing) and its reserved folder, 0700. */
+export function prepareReserved(fs: FileSystem, dest: string): void {
+  fs.mkdir(dest, { recursive: true, mode: 0o700 });
+  const dir = reservedDir(dest);
+  fs.mkdir(dir, { recursive: true, mode: 0o700 });
+  fs.chmod(dir, 0o700);
+}
+
+/** A held lock. */
+export interface Lock {
+  /** Releases the lock (closing the file releases the flock). */
+  release(): void;
+}
+
+/**
+ * Takes the destination's lock: an exclusive `flock` on `.backup/lock`, which
+ * the kernel drops when the process dies, so a stale lock cannot outlive a
+ * crash. The file holds the owner's pid for people.
+ *
+ * @throws LockedError when another process holds it.
+ */
+export function acquireLock(fs: FileSystem, dest: string): Lock {
+  const path = join(reservedDir(dest), LOCK_FILE);
+  const handle: FileHandle = fs.openSync(path, { write: true, create: true, mode: 0o600 });
+  let ok = false;
+  try {
+    if (!handle.tryLock()) {
+      let owner = "another process";
+      try {
+        const pid = new TextDecoder().decode(fs.readFile(path)).trim();
+        if (/^\d+$/.test(pid)) owner = `process ${pid}`;
+      } catch { /* unreadable: keep the generic words */ }
+      throw new LockedError(
+        `${dest} is being backed up by ${owner}; stop it first, or pick another destination`,
+      );
+    }
+    fs.chmod(path, 0o600);
+    handle.truncate(0);
+    handle.writeAllSync(new TextEncoder().encode(`${Deno.pid}\n`));
+    ok = true;
+  } finally {
+    if (!ok) handle.close();
+  }
+  return { release: () => handle.close() };
+}

@@ -1,0 +1,114 @@
+// deno-lint-ignore-file no-console
+/**
+ * Entry point: parse argv, build dependencies, dispatch, map errors to exit
+ * codes. The only module that prints to the console directly or exits.
+ *
+ * @module
+ */
+
+import process from "node:process";
+import denoJson from "./deno.json" with { type: "json" };
+import { DenoFileSystem } from "./lib/fs.ts";
+import {
+  describeError,
+  EXIT,
+  JournalCorruptError,
+  JournalIoError,
+  LockedError,
+  UsageError,
+} from "./lib/errors.ts";
+import { CATEGORY, closeLogging, logger, setupLogging } from "./lib/log.ts";
+import { HELP as RUN_HELP, parseRunArgs, runBackup } from "./lib/commands/run.ts";
+import { HELP as JOURNAL_HELP, parseJournalArgs, runJournal } from "./lib/commands/journal.ts";
+
+/** The program's version, from deno.json. */
+export const VERSION: string = denoJson.version;
+
+function wantsHelp(args: string[]): boolean {
+  return args.includes("--help") || args.includes("-h");
+}
+
+async function main(args: string[]): Promise<number> {
+  // Every file the process creates is private until it is given its mirrored mode.
+  process.umask(0o077);
+  const fs = new DenoFileSystem();
+  const cwd = Deno.cwd();
+  if (args[0] === "journal") {
+    const rest = args.slice(1);
+    if (wantsHelp(rest)) {
+      console.log(JOURNAL_HELP);
+      return EXIT.OK;
+    }
+    return runJournal(parseJournalArgs(rest), { fs, cwd, out: (l) => console.log(l) });
+  }
+  if (wantsHelp(args)) {
+    console.log(RUN_HELP);
+    return EXIT.OK;
+  }
+  if (args.includes("--version") || args.includes("-V")) {
+    console.log(`backup ${VERSION}`);
+    return EXIT.OK;
+  }
+  const opts = parseRunArgs(args);
+  const controller = new AbortController();
+  let signals = 0;
+  const onSignal = () => {
+    if (++signals > 1) Deno.exit(130); // second Ctrl+C: the journal makes this safe
+    controller.abort();
+  };
+  Deno.addSignalListener("SIGINT", onSignal);
+  Deno.addSignalListener("SIGTERM", onSignal);
+  try {
+    return await runBackup(opts, {
+      fs,
+      cwd,
+      signal: controller.signal,
+      logs: {
+        op: logger(CATEGORY.op),
+        pass: logger(CATEGORY.pass),
+        daemon: logger(CATEGORY.daemon),
+      },
+      startLogging: (file) => setupLogging({ file, json: opts.logJson, console: opts.console }),
+    });
+  } finally {
+    Deno.removeSignalListener("SIGINT", onSignal);
+    Deno.removeSignalListener("SIGTERM", onSignal);
+  }
+}
+
+function exitCodeFor(err: unknown): { code: number; message: string } {
+  if (err instanceof UsageError) return { code: EXIT.USAGE, message: err.message };
+  if (err instanceof LockedError) return { code: EXIT.LOCKED, message: err.message };
+  if (err instanceof JournalCorruptError) {
+    return {
+      code: EXIT.JOURNAL_CORRUPT,
+      message: `${err.message}. Nothing was changed. To rebuild the state from a full reconcile ` +
+        `(files that already match are not copied again), run again with --rebuild-journal`,
+    };
+  }
+  if (err instanceof JournalIoError) {
+    return {
+      code: EXIT.JOURNAL_IO,
+      message: `${err.message}. Stopped so that nothing is applied without a durable journal; ` +
+        `fix the disk and start again (the journal is replayed)`,
+    };
+  }
+  return {
+    code: EXIT.INTERNAL,
+    message: `internal error: ${describeError(err)} (set BACKUP_DEBUG=1 for details)`,
+  };
+}
+
+if (import.meta.main) {
+  let code: number;
+  try {
+    code = await main(Deno.args);
+  } catch (err) {
+    const { code: c, message } = exitCodeFor(err);
+    code = c;
+    console.error(`backup: ${message}`);
+    if (Deno.env.get("BACKUP_DEBUG")) console.error(err);
+  }
+  await closeLogging();
+  Deno.exit(code);
+}
