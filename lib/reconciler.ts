@@ -502,6 +502,8 @@ export class Reconciler {
       try {
         await this.#fs.syncDir(d);
       } catch (err) {
+        // A folder deleted later in the same batch: its parent's sync covers it.
+        if (err instanceof Deno.errors.NotFound) return;
         for (const i of idx) outcomes[i] = err;
       }
     }));

@@ -1,0 +1,274 @@
+import { assert, assertEquals, assertRejects } from "../tests/assert.ts";
+import { assertMirror, leftoverTemps, put, snapshot, tempDir } from "../tests/helpers.ts";
+import { getLogger } from "@logtape/logtape";
+import { DenoFileSystem, type FileSystem } from "./fs.ts";
+import { FaultyFileSystem, SimulatedCrash } from "./fault_fs.ts";
+import { JournalIoError } from "./errors.ts";
+import { Reconciler, type ReconcilerOptions } from "./reconciler.ts";
+import { readJournal } from "../journal/reader.ts";
+import { journalDir } from "../journal/segments.ts";
+
+const quiet = getLogger(["test-silent"]);
+const logs = { op: quiet, pass: quiet, daemon: quiet };
+
+/** Runs `fn` with fresh source and destination folders. */
+async function withRoots(fn: (src: string, dest: string) => Promise<void>): Promise<void> {
+  const t = await tempDir();
+  try {
+    Deno.mkdirSync(`${t.path}/src`);
+    await fn(`${t.path}/src`, `${t.path}/dest`);
+  } finally {
+    await t.cleanup();
+  }
+}
+
+/** Starts a reconciler, runs one pass, closes it; returns the pass summary. */
+async function onePass(
+  src: string,
+  dest: string,
+  fs: FileSystem = new DenoFileSystem(),
+  extra: Partial<ReconcilerOptions> = {},
+) {
+  const rec = await Reconciler.start(fs, { source: src, dest, logs, ...extra });
+  try {
+    return await rec.pass();
+  } finally {
+    await rec.close();
+  }
+}
+
+Deno.test("reconcile: a new file appears in the copy, then its changed content does too", async () => {
+  await withRoots(async (src, dest) => {
+    put(`${src}/notes.txt`, "first");
+    let s = await onePass(src, dest);
+    assertEquals(s.copied, 1);
+    assertEquals(Deno.readTextFileSync(`${dest}/notes.txt`), "first");
+    put(`${src}/notes.txt`, "other"); // same size, new content
+    Deno.utimeSync(`${src}/notes.txt`, new Date(), new Date(Date.now() + 5000));
+    s = await onePass(src, dest);
+    assertEquals(s.copied, 1);
+    assertEquals(Deno.readTextFileSync(`${dest}/notes.txt`), "other");
+    assertMirror(src, dest);
+  });
+});
+
+Deno.test("reconcile: a file deleted from the source and a file only in the copy both disappear", async () => {
+  await withRoots(async (src, dest) => {
+    put(`${src}/keep.txt`, "k");
+    put(`${src}/old.txt`, "o");
+    await onePass(src, dest);
+    Deno.removeSync(`${src}/old.txt`);
+    put(`${dest}/stray.txt`, "s");
+    put(`${dest}/stray-dir/deep/x`, "x");
+    const s = await onePass(src, dest);
+    assertEquals(s.deleted, 5); // old.txt, stray.txt, and the three entries of stray-dir
+    assertMirror(src, dest);
+  });
+});
+
+Deno.test("reconcile: odd names (spaces, NFC and NFD, emoji, newline, leading dash) are mirrored", async () => {
+  await withRoots(async (src, dest) => {
+    const names = [
+      "with space.txt",
+      "caf\u00e9.txt",
+      "cafe\u0301.txt",
+      "😀 emoji.md",
+      "line\nbreak",
+      "-leading-dash",
+      "--help",
+      "tab\there",
+    ];
+    for (const n of names) put(`${src}/${n}`, n);
+    put(`${src}/dir with space/caf\u00e9/ünï.txt`, "u");
+    await onePass(src, dest);
+    assertMirror(src, dest);
+    for (const n of names) assertEquals(Deno.readTextFileSync(`${dest}/${n}`), n);
+  });
+});
+
+Deno.test("reconcile: permissions, mtimes, symlinks (never followed) and empty folders are preserved", async () => {
+  await withRoots(async (src, dest) => {
+    put(`${src}/a/b/c.txt`, "c");
+    Deno.chmodSync(`${src}/a/b/c.txt`, 0o600);
+    put(`${src}/run.sh`, "#!/bin/sh\n");
+    Deno.chmodSync(`${src}/run.sh`, 0o755);
+    Deno.utimeSync(`${src}/run.sh`, new Date(0), new Date(1234567890123));
+    Deno.mkdirSync(`${src}/empty/nested-empty`, { recursive: true });
+    Deno.chmodSync(`${src}/empty`, 0o750);
+    Deno.symlinkSync("a/b/c.txt", `${src}/rel-link`);
+    Deno.symlinkSync("/etc/passwd", `${src}/abs-link`);
+    Deno.symlinkSync("does/not/exist", `${src}/dangling`);
+    Deno.symlinkSync("a", `${src}/dir-link`);
+    Deno.utimeSync(`${src}/a/b`, new Date(0), new Date(1000000000000));
+    await onePass(src, dest);
+    assertMirror(src, dest);
+    assert(Deno.lstatSync(`${dest}/dir-link`).isSymlink, "a symlink to a folder stays a symlink");
+    assertEquals(Deno.lstatSync(`${dest}/a/b/c.txt`).mode! & 0o777, 0o600);
+  });
+});
+
+Deno.test("reconcile: an empty source is fine, and a missing destination is created", async () => {
+  await withRoots(async (src, dest) => {
+    const s = await onePass(src, `${dest}/deeper/still`);
+    assertEquals(s.failed, 0);
+    assert(Deno.statSync(`${dest}/deeper/still/.backup/journal`).isDirectory);
+  });
+});
+
+Deno.test("reconcile: a restart replays the journal and re-reads no unchanged file", async () => {
+  await withRoots(async (src, dest) => {
+    for (let i = 0; i < 50; i++) put(`${src}/d${i % 5}/f${i}`, `content ${i}`);
+    // Old mtimes: nothing is in the racy window.
+    for (let i = 0; i < 50; i++) {
+      Deno.utimeSync(`${src}/d${i % 5}/f${i}`, new Date(0), new Date(1_600_000_000_000 + i));
+    }
+    await onePass(src, dest);
+    const fs = new FaultyFileSystem(new DenoFileSystem());
+    const s = await onePass(src, dest, fs);
+    assertEquals(s.copied + s.meta + s.deleted + s.dirs, 0);
+    assertEquals(fs.calls.get("read") ?? 0, 0, "no file content was read");
+  });
+});
+
+Deno.test("reconcile: a backup file deleted or altered in the destination is restored", async () => {
+  await withRoots(async (src, dest) => {
+    put(`${src}/a.txt`, "aaaa");
+    put(`${src}/b.txt`, "bbbb");
+    await onePass(src, dest);
+    Deno.removeSync(`${dest}/a.txt`);
+    Deno.writeTextFileSync(`${dest}/b.txt`, "tampered");
+    const s = await onePass(src, dest);
+    assertEquals(s.copied, 2);
+    assertMirror(src, dest);
+  });
+});
+
+Deno.test("reconcile: an unreadable file is logged and counted, the rest is backed up, its old copy kept", async () => {
+  await withRoots(async (src, dest) => {
+    put(`${src}/secret.txt`, "v1");
+    put(`${src}/fine.txt`, "ok");
+    await onePass(src, dest);
+    put(`${src}/secret.txt`, "v2 longer");
+    put(`${src}/new.txt`, "new");
+    const fs = new FaultyFileSystem(new DenoFileSystem(), [{
+      point: "open",
+      path: `${src}/secret.txt`,
+      error: () => new Deno.errors.PermissionDenied("Permission denied (os error 13)"),
+    }]);
+    const s = await onePass(src, dest, fs);
+    assertEquals(s.failed, 1);
+    assertEquals(s.copied, 1);
+    assertEquals(Deno.readTextFileSync(`${dest}/secret.txt`), "v1");
+    assertEquals(Deno.readTextFileSync(`${dest}/new.txt`), "new");
+  });
+});
+
+Deno.test("reconcile: an unreadable folder keeps its whole backup", async () => {
+  await withRoots(async (src, dest) => {
+    put(`${src}/locked/a/b.txt`, "b");
+    put(`${src}/open.txt`, "o");
+    await onePass(src, dest);
+    const fs = new FaultyFileSystem(new DenoFileSystem(), [{
+      point: "readDir",
+      path: /\/locked$/,
+      error: () => new Deno.errors.PermissionDenied("Permission denied (os error 13)"),
+    }]);
+    const s = await onePass(src, dest, fs);
+    assertEquals(s.unreadable, 1);
+    assertEquals(s.deleted, 0);
+    assertEquals(Deno.readTextFileSync(`${dest}/locked/a/b.txt`), "b");
+  });
+});
+
+Deno.test("reconcile: a source that disappears deletes nothing, and the backup resumes when it is back", async () => {
+  await withRoots(async (src, dest) => {
+    put(`${src}/a.txt`, "a");
+    const rec = await Reconciler.start(new DenoFileSystem(), { source: src, dest, logs });
+    try {
+      await rec.pass();
+      Deno.renameSync(src, `${src}-unmounted`);
+      const s = await rec.pass();
+      assert(s.skipped?.startsWith("source unavailable"));
+      assertEquals(Deno.readTextFileSync(`${dest}/a.txt`), "a");
+      Deno.renameSync(`${src}-unmounted`, src);
+      put(`${src}/b.txt`, "b");
+      const back = await rec.pass();
+      assertEquals(back.skipped, null);
+      assertEquals(back.copied, 1);
+    } finally {
+      await rec.close();
+    }
+    assertMirror(src, dest);
+  });
+});
+
+Deno.test("reconcile: a source file that changes while it is copied never leaves a torn copy", async () => {
+  await withRoots(async (src, dest) => {
+    const big = new Uint8Array(3 << 20).fill(1);
+    put(`${src}/big.bin`, big);
+    put(`${dest}/big.bin`, "old version");
+    const fs = new FaultyFileSystem(new DenoFileSystem(), [{
+      point: "read",
+      path: `${src}/big.bin`,
+      nth: 2,
+      effect: () => Deno.writeFileSync(`${src}/big.bin`, new Uint8Array(10), { append: true }),
+    }]);
+    const s = await onePass(src, dest, fs);
+    assertEquals(s.failed, 1);
+    assert(s.retrySoon);
+    assertEquals(Deno.readTextFileSync(`${dest}/big.bin`), "old version");
+    assertEquals(leftoverTemps(dest), []);
+    await onePass(src, dest);
+    assertMirror(src, dest);
+  });
+});
+
+Deno.test("reconcile: an fsync failure on the journal stops the pass with a fatal error", async () => {
+  await withRoots(async (src, dest) => {
+    put(`${src}/a.txt`, "a");
+    const fs = new FaultyFileSystem(new DenoFileSystem());
+    const rec = await Reconciler.start(fs, { source: src, dest, logs });
+    fs.addRule({
+      point: "sync",
+      path: "/journal/",
+      error: () => new Error("Input/output error (os error 5)"),
+    });
+    const err = await assertRejects(() => rec.pass(), JournalIoError);
+    assert(err.fatal);
+    await rec.close().catch(() => {});
+    assertEquals(snapshot(dest).has("a.txt"), false, "nothing applied without a durable intent");
+    await onePass(src, dest);
+    assertMirror(src, dest);
+  });
+});
+
+Deno.test("reconcile: a simulated crash after every possible number of writes always recovers", async () => {
+  await withRoots(async (src, dest) => {
+    for (let i = 0; i < 6; i++) put(`${src}/d${i % 2}/f${i}.txt`, `file ${i}`.repeat(i + 1));
+    Deno.symlinkSync("d0", `${src}/link`);
+    put(`${dest}/stale/x.txt`, "stale");
+    let crashes = 0;
+    for (let n = 0; n < 400; n++) {
+      const fs = new FaultyFileSystem(new DenoFileSystem());
+      fs.crashAfter(n);
+      try {
+        await onePass(src, dest, fs);
+      } catch (err) {
+        const crash = err instanceof SimulatedCrash ||
+          (err instanceof Error && err.cause instanceof SimulatedCrash);
+        if (!crash) throw err;
+      }
+      if (!fs.crashed) break;
+      crashes++;
+      const s = await onePass(src, dest);
+      assertEquals(s.failed, 0, `after crash at write ${n}: ${JSON.stringify(s)}`);
+      assertMirror(src, dest);
+      assertEquals(leftoverTemps(dest), [], `temps after crash at write ${n}`);
+      readJournal(new DenoFileSystem(), journalDir(dest));
+      // Reset the destination for the next crash point.
+      await Deno.remove(dest, { recursive: true });
+      put(`${dest}/stale/x.txt`, "stale");
+    }
+    assert(crashes > 20, `only ${crashes} crash points were exercised`);
+  });
+});

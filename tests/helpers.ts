@@ -1,0 +1,211 @@
+/**
+ * Test helpers: temp dirs, tree comparison, waiting with a deadline, and
+ * spawning the CLI as a subprocess.
+ *
+ * @module
+ */
+
+import { createHash } from "node:crypto";
+
+/** Absolute path of main.ts. */
+export const MAIN = new URL("../main.ts", import.meta.url).pathname;
+
+/** Absolute path of the project root. */
+export const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+
+/** The permissions the program itself needs (the same as the `backup` task). */
+export const RUN_PERMS = ["--allow-read", "--allow-write", "--allow-env"];
+
+/** Creates a temp folder and returns it with a disposer. */
+export async function tempDir(
+  prefix = "backup-test-",
+): Promise<{ path: string; cleanup(): Promise<void> }> {
+  const path = await Deno.makeTempDir({ prefix });
+  return {
+    path,
+    cleanup: async () => {
+      await Deno.remove(path, { recursive: true }).catch(() => {});
+    },
+  };
+}
+
+/** What the tree comparison looks at for one path. */
+export interface NodeInfo {
+  /** Entry kind. */
+  kind: "file" | "dir" | "symlink" | "other";
+  /** Permission bits (not for symlinks). */
+  mode: number;
+  /** mtime in ms. */
+  mtimeMs: number;
+  /** Size (files). */
+  size: number;
+  /** sha256 of the content (files). */
+  content?: string;
+  /** Symlink target. */
+  target?: string;
+}
+
+/** Snapshots a tree: every path below `root` (never following symlinks), except `skip` at the top. */
+export function snapshot(root: string, skip: string[] = [".backup"]): Map<string, NodeInfo> {
+  const out = new Map<string, NodeInfo>();
+  const walk = (rel: string) => {
+    for (const e of Deno.readDirSync(rel === "" ? root : `${root}/${rel}`)) {
+      const r = rel === "" ? e.name : `${rel}/${e.name}`;
+      if (rel === "" && skip.includes(e.name)) continue;
+      const abs = `${root}/${r}`;
+      const st = Deno.lstatSync(abs);
+      const kind = st.isSymlink ? "symlink" : st.isDirectory ? "dir" : st.isFile ? "file" : "other";
+      const info: NodeInfo = {
+        kind,
+        mode: kind === "symlink" ? 0 : (st.mode ?? 0) & 0o7777,
+        mtimeMs: st.mtime?.getTime() ?? 0,
+        size: kind === "file" ? st.size : 0,
+      };
+      if (kind === "file") {
+        info.content = createHash("sha256").update(Deno.readFileSync(abs)).digest("hex");
+      }
+      if (kind === "symlink") info.target = Deno.readLinkSync(abs);
+      out.set(r, info);
+      if (kind === "dir") walk(r);
+    }
+  };
+  walk("");
+  return out;
+}
+
+/** Lists the differences between two snapshots (empty when equal). */
+export function treeDiff(a: Map<string, NodeInfo>, b: Map<string, NodeInfo>): string[] {
+  const diffs: string[] = [];
+  for (const [path, x] of a) {
+    const y = b.get(path);
+    if (!y) {
+      diffs.push(`missing in copy: ${JSON.stringify(path)}`);
+      continue;
+    }
+    for (const k of ["kind", "mode", "mtimeMs", "size", "content", "target"] as const) {
+      if (x[k] !== y[k]) {
+        diffs.push(`${JSON.stringify(path)}: ${k} ${String(x[k])} != ${String(y[k])}`);
+      }
+    }
+  }
+  for (const path of b.keys()) {
+    if (!a.has(path)) diffs.push(`extra in copy: ${JSON.stringify(path)}`);
+  }
+  return diffs;
+}
+
+/** Throws with the list of differences unless `copy` mirrors `source` exactly. */
+export function assertMirror(source: string, copy: string): void {
+  const diffs = treeDiff(snapshot(source), snapshot(copy));
+  if (diffs.length > 0) {
+    throw new Error(`trees differ (${diffs.length}):\n  ${diffs.slice(0, 20).join("\n  ")}`);
+  }
+}
+
+/** Waits until `cond` returns true (or a truthy value), polling; throws after the deadline. */
+export async function waitFor<T>(
+  cond: () => T | Promise<T>,
+  options: { timeoutMs?: number; intervalMs?: number; what?: string } = {},
+): Promise<T> {
+  const deadline = Date.now() + (options.timeoutMs ?? 15_000);
+  let last: unknown = null;
+  for (;;) {
+    try {
+      const v = await cond();
+      if (v) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(
+        `timed out waiting for ${options.what ?? "condition"}${last ? `: ${String(last)}` : ""}`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, options.intervalMs ?? 25));
+  }
+}
+
+/** Result of a finished CLI run. */
+export interface CliResult {
+  /** Exit code. */
+  code: number;
+  /** Standard output. */
+  stdout: string;
+  /** Standard error. */
+  stderr: string;
+}
+
+/** Runs `backup ARGS` through `deno run` and waits for it. */
+export async function runCli(args: string[], options: { cwd?: string } = {}): Promise<CliResult> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--quiet", ...RUN_PERMS, MAIN, ...args],
+    cwd: options.cwd ?? ROOT,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+/** A running daemon with its output collected. */
+export interface Daemon {
+  /** The child process. */
+  child: Deno.ChildProcess;
+  /** Everything printed so far (stdout + stderr). */
+  output(): string;
+  /** Sends a signal and waits for exit; returns the exit code. */
+  stop(signal?: Deno.Signal): Promise<number>;
+}
+
+/** Starts `backup ARGS` in the background. */
+export function startDaemon(args: string[]): Daemon {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--quiet", ...RUN_PERMS, MAIN, ...args],
+    cwd: ROOT,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).spawn();
+  let text = "";
+  const pump = async (stream: ReadableStream<Uint8Array>) => {
+    const dec = new TextDecoder();
+    for await (const chunk of stream) text += dec.decode(chunk, { stream: true });
+  };
+  const pumps = Promise.all([pump(child.stdout), pump(child.stderr)]);
+  return {
+    child,
+    output: () => text,
+    stop: async (signal: Deno.Signal = "SIGTERM") => {
+      try {
+        child.kill(signal);
+      } catch { /* already gone */ }
+      const status = await child.status;
+      await pumps;
+      return status.code;
+    },
+  };
+}
+
+/** Writes a file, creating its parent folders. */
+export function put(path: string, content: string | Uint8Array): void {
+  Deno.mkdirSync(path.slice(0, path.lastIndexOf("/")), { recursive: true });
+  if (typeof content === "string") Deno.writeTextFileSync(path, content);
+  else Deno.writeFileSync(path, content);
+}
+
+/** Lists temp files the backup left anywhere below `root`. */
+export function leftoverTemps(root: string): string[] {
+  const found: string[] = [];
+  const walk = (dir: string) => {
+    for (const e of Deno.readDirSync(dir)) {
+      const p = `${dir}/${e.name}`;
+      if (e.name.startsWith(".backup-tmp-")) found.push(p);
+      if (e.isDirectory && !e.isSymlink) walk(p);
+    }
+  };
+  walk(root);
+  return found;
+}
