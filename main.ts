@@ -6,7 +6,6 @@
  * @module
  */
 
-import process from "node:process";
 import denoJson from "./deno.json" with { type: "json" };
 import { DenoFileSystem } from "./lib/fs.ts";
 import {
@@ -29,8 +28,6 @@ function wantsHelp(args: string[]): boolean {
 }
 
 async function main(args: string[]): Promise<number> {
-  // Every file the process creates is private until it is given its mirrored mode.
-  process.umask(0o077);
   const fs = new DenoFileSystem();
   const cwd = Deno.cwd();
   if (args[0] === "journal") {
@@ -68,7 +65,16 @@ async function main(args: string[]): Promise<number> {
         pass: logger(CATEGORY.pass),
         daemon: logger(CATEGORY.daemon),
       },
-      startLogging: (file) => setupLogging({ file, json: opts.logJson, console: opts.console }),
+      startLogging: (file) =>
+        setupLogging({
+          file,
+          json: opts.logJson,
+          console: opts.console,
+          createPrivate: (path) => {
+            fs.openSync(path, { write: true, append: true, create: true, mode: 0o600 }).close();
+            fs.chmod(path, 0o600);
+          },
+        }),
     });
   } finally {
     Deno.removeSignalListener("SIGINT", onSignal);

@@ -80,13 +80,16 @@ export interface LogSetup {
   file?: string;
   /** Write the log file as JSON lines instead of human lines (default false). */
   json?: boolean;
+  /** Creates the log file with mode 0600 if it is missing (through the FileSystem port). */
+  createPrivate?: (path: string) => void;
   /** Console: `normal` (summaries, warnings, errors), `quiet` (errors only), `verbose` (every operation). */
   console?: "normal" | "quiet" | "verbose";
 }
 
 /**
- * Configures LogTape for the whole process. Files the sinks create are 0600
- * because `main.ts` sets the process umask to 077.
+ * Configures LogTape for the whole process. The log file is created 0600
+ * before the sink opens it (rotated generations are created by LogTape under
+ * the process umask; the default log lives in the 0700 reserved folder).
  */
 export async function setupLogging(setup: LogSetup): Promise<void> {
   const mode = setup.console ?? "normal";
@@ -102,6 +105,7 @@ export async function setupLogging(setup: LogSetup): Promise<void> {
   );
   const sinks: Record<string, Sink> = { console: consoleSink };
   if (setup.file) {
+    setup.createPrivate?.(setup.file);
     sinks.file = getRotatingFileSink(setup.file, {
       formatter: setup.json ? getJsonLinesFormatter() : humanFormatter,
       maxSize: 10 * 1024 * 1024,

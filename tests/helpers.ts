@@ -14,7 +14,7 @@ export const MAIN = new URL("../main.ts", import.meta.url).pathname;
 export const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 
 /** The permissions the program itself needs (the same as the `backup` task). */
-export const RUN_PERMS = ["--allow-read", "--allow-write", "--allow-env"];
+export const RUN_PERMS = ["--allow-read", "--allow-write", "--allow-env=BACKUP_DEBUG"];
 
 /** Creates a temp folder and returns it with a disposer. */
 export async function tempDir(
