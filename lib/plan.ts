@@ -174,7 +174,8 @@ export function plan(
     }
     if (!op) continue;
     (op.op === "mkdir" ? mkdirs : files).push(op);
-    if (op.op !== "meta" && op.op !== "verify") touched.add(parentOf(path));
+    // A verify may become a copy (a rename in the folder), so it counts as touching it.
+    if (op.op !== "meta") touched.add(parentOf(path));
   }
 
   const dirMetas: PlanOp[] = [];

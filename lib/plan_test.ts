@@ -147,3 +147,10 @@ Deno.test("resolveVerify() turns equal hashes into a metadata update and differe
   assertEquals(resolveVerify(same, { ...st(file(3), "h1"), racy: true }, "h1", null)?.op, "meta");
   assertEquals(resolveVerify(same, st(file(3), "h0"), "h1", null)?.op, "copy");
 });
+
+Deno.test("plan() re-times the folder of a verify, since the verify may turn into a copy", () => {
+  const src = m({ "d": dir(), "d/f": file(3, 2000) });
+  const state = m({ "d": st(dir()), "d/f": st(file(3)) });
+  const dest = m({ "d": dir(), "d/f": file(3) });
+  assertEquals(brief(plan(src, state, dest)), ["verify d/f", "meta d"]);
+});

@@ -355,6 +355,10 @@ export class Reconciler {
       try {
         fs.remove(join(dest, tmp));
         summary.tempsRemoved++;
+        // Removing it changed its folder's mtime after the scan saw it: look again.
+        const parent = parentOf(tmp);
+        const seen = dst.entries.get(parent);
+        if (seen) seen.mtimeMs = fs.lstat(join(dest, parent)).mtimeMs;
       } catch (err) {
         logs.op.warn("TEMP FILE NOT REMOVED: {path} - {reason}", {
           path: tmp,
