@@ -91,6 +91,26 @@ export function assertInside(ctx: ApplyContext, rel: string, checked: Set<string
   }
 }
 
+/**
+ * Gives the destination folder that will hold `rel` owner write permission
+ * if it lacks it (a read-only folder mirrored from the source), so that files
+ * can be created, renamed or removed in it. The pass's folder-metadata phase
+ * puts the mirrored mode back. `done` caches folders already seen.
+ */
+export function ensureWritableParent(ctx: ApplyContext, rel: string, done: Set<string>): void {
+  const parent = parentOf(rel);
+  if (done.has(parent)) return;
+  done.add(parent);
+  const abs = join(ctx.dest, parent);
+  let mode;
+  try {
+    mode = ctx.fs.lstat(abs).mode;
+  } catch {
+    return; // missing: the operation itself reports it
+  }
+  if ((mode & 0o300) !== 0o300) ctx.fs.chmod(abs, mode | 0o700);
+}
+
 function sameAsScanned(info: { size: number; mtimeMs: number; ino: number }, e: Entry): boolean {
   return info.size === e.size && info.mtimeMs === e.mtimeMs && info.ino === e.ino;
 }

@@ -5,7 +5,9 @@
  * @module
  */
 
-import type { PassSummary, Reconciler } from "./reconciler.ts";
+import type { PassSummary } from "./reconciler.ts";
+import type { Logger } from "./log.ts";
+import { describeError, JournalIoError } from "./errors.ts";
 
 /** How soon to pass again after a source changed under a copy. */
 export const RETRY_SOON_MS = 1000;
@@ -20,6 +22,8 @@ export interface DaemonOptions {
   signal?: AbortSignal;
   /** Called after every pass. */
   onPass?: (summary: PassSummary) => void;
+  /** Where a failed pass is reported (the loop goes on). */
+  log?: Logger;
 }
 
 /** Totals over a run. */
@@ -51,16 +55,32 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
  *
  * @throws JournalIoError (fatal) from a pass; the caller must stop.
  */
-export async function runDaemon(rec: Reconciler, options: DaemonOptions): Promise<RunTotals> {
+export async function runDaemon(
+  rec: { pass(trigger: "scan"): Promise<PassSummary> },
+  options: DaemonOptions,
+): Promise<RunTotals> {
   const totals: RunTotals = { passes: 0, lastFailed: 0, lastSkipped: null };
   while (!options.signal?.aborted) {
-    const summary = await rec.pass("scan");
+    let wait = options.intervalMs;
     totals.passes++;
-    totals.lastFailed = summary.failed;
-    totals.lastSkipped = summary.skipped;
-    options.onPass?.(summary);
+    try {
+      const summary = await rec.pass("scan");
+      totals.lastFailed = summary.failed;
+      totals.lastSkipped = summary.skipped;
+      options.onPass?.(summary);
+      if (summary.retrySoon) wait = Math.min(wait, RETRY_SOON_MS);
+    } catch (err) {
+      // Only a lost journal (fsync failed) stops the daemon; anything else is retried.
+      if (err instanceof JournalIoError && err.fatal) throw err;
+      if (options.once) throw err;
+      totals.lastFailed++;
+      options.log?.error("PASS FAILED: {reason}; retrying in {seconds} s", {
+        reason: describeError(err),
+        seconds: wait / 1000,
+      });
+    }
     if (options.once) break;
-    await sleep(summary.retrySoon ? RETRY_SOON_MS : options.intervalMs, options.signal);
+    await sleep(wait, options.signal);
   }
   return totals;
 }

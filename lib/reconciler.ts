@@ -19,9 +19,10 @@ import {
   applySimple,
   assertInside,
   commitCopies,
+  ensureWritableParent,
   prepareCopy,
+  type PreparedCopy,
 } from "./apply.ts";
-import type { PreparedCopy } from "./apply.ts";
 import { describeError, SourceChangedError } from "./errors.ts";
 import { createHasher, hashFile } from "./hash.ts";
 import { isAtOrBelow, join, parentOf, showPath } from "./paths.ts";
@@ -477,10 +478,12 @@ export class Reconciler {
     const extra: { hash?: string; bytes?: number; racy?: boolean }[] = batch.map(() => ({}));
     const prepared: { i: number; p: PreparedCopy }[] = [];
     const checked = new Set<string>();
+    const writable = new Set<string>();
     for (let i = 0; i < batch.length; i++) {
       const op = batch[i]!;
       try {
         assertInside(ctx, op.path, checked);
+        if (op.op !== "meta") ensureWritableParent(ctx, op.path, writable);
         if (op.op === "copy") prepared.push({ i, p: await prepareCopy(ctx, op) });
         else applySimple(ctx, op);
       } catch (err) {

@@ -272,3 +272,52 @@ Deno.test("reconcile: a simulated crash after every possible number of writes al
     assert(crashes > 20, `only ${crashes} crash points were exercised`);
   });
 });
+
+/** A real file system that enforces folder write permission even for root, as it does for users. */
+class UserPermissions extends DenoFileSystem {
+  #check(path: string): void {
+    const parent = path.slice(0, path.lastIndexOf("/")) || "/";
+    if ((Deno.lstatSync(parent).mode! & 0o200) === 0) {
+      throw new Deno.errors.PermissionDenied(`Permission denied (os error 13): ${path}`);
+    }
+  }
+  override openSync(path: string, options?: Parameters<DenoFileSystem["openSync"]>[1]) {
+    if (options?.createNew) this.#check(path);
+    return super.openSync(path, options);
+  }
+  override rename(from: string, to: string): void {
+    this.#check(from);
+    this.#check(to);
+    super.rename(from, to);
+  }
+  override remove(path: string, options?: { recursive?: boolean }): void {
+    this.#check(path);
+    super.remove(path, options);
+  }
+  override mkdir(path: string, options?: { mode?: number; recursive?: boolean }): void {
+    if (!options?.recursive) this.#check(path);
+    super.mkdir(path, options);
+  }
+}
+
+Deno.test("reconcile: files change inside a read-only folder, and the folder keeps its mode", async () => {
+  await withRoots(async (src, dest) => {
+    put(`${src}/ro/a.txt`, "a");
+    put(`${src}/ro/gone.txt`, "g");
+    Deno.chmodSync(`${src}/ro`, 0o555);
+    const fs = new UserPermissions();
+    assertEquals((await onePass(src, dest, fs)).failed, 0);
+    assertEquals(Deno.statSync(`${dest}/ro`).mode! & 0o777, 0o555);
+    Deno.chmodSync(`${src}/ro`, 0o755);
+    put(`${src}/ro/b.txt`, "b");
+    put(`${src}/ro/a.txt`, "changed");
+    Deno.removeSync(`${src}/ro/gone.txt`);
+    Deno.chmodSync(`${src}/ro`, 0o555);
+    const s = await onePass(src, dest, fs);
+    assertEquals(s.failed, 0);
+    assertEquals(s.copied, 2);
+    assertEquals(s.deleted, 1);
+    assertMirror(src, dest);
+    Deno.chmodSync(`${src}/ro`, 0o755);
+  });
+});

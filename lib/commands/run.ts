@@ -161,6 +161,7 @@ export async function runBackup(opts: RunOptions, deps: RunDeps): Promise<number
       intervalMs: opts.interval * 1000,
       once: opts.once,
       signal: deps.signal,
+      log: logs.daemon,
     });
     if (opts.once && (totals.lastFailed > 0 || totals.lastSkipped !== null)) code = EXIT.PARTIAL;
   } finally {

@@ -1,0 +1,68 @@
+import { assert, assertEquals, assertRejects } from "../tests/assert.ts";
+import { getLogger } from "@logtape/logtape";
+import { runDaemon, sleep } from "./daemon.ts";
+import { JournalIoError } from "./errors.ts";
+import type { PassSummary } from "./reconciler.ts";
+
+const summary = (over: Partial<PassSummary> = {}): PassSummary => ({
+  pass: 1,
+  trigger: "scan",
+  copied: 0,
+  bytes: 0,
+  deleted: 0,
+  dirs: 0,
+  links: 0,
+  meta: 0,
+  failed: 0,
+  unreadable: 0,
+  badNames: 0,
+  tempsRemoved: 0,
+  retrySoon: false,
+  skipped: null,
+  interrupted: false,
+  durationMs: 0,
+  ...over,
+});
+
+Deno.test("runDaemon() keeps going after a pass fails with an ordinary error", async () => {
+  const ac = new AbortController();
+  let calls = 0;
+  const totals = await runDaemon({
+    pass: () => {
+      calls++;
+      if (calls === 1) return Promise.reject(new Error("scan exploded"));
+      if (calls === 3) ac.abort();
+      return Promise.resolve(summary());
+    },
+  }, { intervalMs: 1, signal: ac.signal, log: getLogger(["test-silent"]) });
+  assertEquals(calls, 3);
+  assertEquals(totals.passes, 3);
+});
+
+Deno.test("runDaemon() stops on a fatal journal error (fsync failed)", async () => {
+  await assertRejects(
+    () =>
+      runDaemon({
+        pass: () => Promise.reject(new JournalIoError("fsync failed", { fatal: true })),
+      }, { intervalMs: 1 }),
+    JournalIoError,
+  );
+});
+
+Deno.test("runDaemon() with once runs exactly one pass and reports its failures", async () => {
+  let calls = 0;
+  const totals = await runDaemon({
+    pass: () => (calls++, Promise.resolve(summary({ failed: 2 }))),
+  }, { intervalMs: 60_000, once: true });
+  assertEquals(calls, 1);
+  assertEquals(totals.lastFailed, 2);
+});
+
+Deno.test("sleep() ends at once when its signal aborts", async () => {
+  const ac = new AbortController();
+  const started = performance.now();
+  const p = sleep(60_000, ac.signal);
+  ac.abort();
+  await p;
+  assert(performance.now() - started < 5_000);
+});
