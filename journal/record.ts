@@ -15,7 +15,7 @@ import type { Kind } from "../lib/fs.ts";
 export const FORMAT_VERSION = 1;
 
 /** Operations a decision can carry. */
-export type OpName = "copy" | "mkdir" | "symlink" | "delete" | "meta";
+export type OpName = "copy" | "mkdir" | "symlink" | "delete" | "meta" | "move";
 
 /** What made the backup take a decision. */
 export type Trigger = "scan" | "watch" | "replay";
@@ -46,8 +46,10 @@ export interface IntentRecord extends Base {
   type: "intent";
   /** What will be done. */
   op: OpName;
-  /** Relative path in the destination. */
+  /** Relative path in the destination (for a move: where the entry goes). */
   path: string;
+  /** For a move: the relative path the entry is renamed from. */
+  from?: string;
   /** Kind of the entry after the operation (absent for delete). */
   kind?: Kind;
   /** Size in bytes of the source file. */

@@ -42,7 +42,8 @@ export function replayJournal(
     repair: options.repair ?? true,
     onRecord: (rec) => {
       if (rec.type === "intent") {
-        const why = unsafeReason(rec.path);
+        const why = unsafeReason(rec.path) ??
+          (rec.from !== undefined ? unsafeReason(rec.from) : null);
         if (why !== null) {
           refused.push({ seq: rec.seq, path: String(rec.path), reason: why });
           state.lastSeq = rec.seq;

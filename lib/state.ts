@@ -45,12 +45,28 @@ export function emptyState(): State {
   return { entries: new Map(), pending: new Map(), lastSeq: 0 };
 }
 
+/** Re-roots `from` (and, for a folder, everything below it) at `to`. */
+function moveEntries(entries: Map<string, StateEntry>, from: string, to: string): void {
+  const moved: [string, StateEntry][] = [];
+  const prefix = from + "/";
+  for (const [path, e] of entries) {
+    if (path === from) moved.push([to, e]);
+    else if (path.startsWith(prefix)) moved.push([to + path.slice(from.length), e]);
+  }
+  for (const [path] of moved) entries.delete(path === to ? from : from + path.slice(to.length));
+  for (const [path, e] of moved) entries.set(path, e);
+}
+
 /** Applies the effect of a completed intent to the entries. */
 function complete(
   entries: Map<string, StateEntry>,
   intent: IntentRecord,
   done: { hash?: string; racy?: boolean },
 ): void {
+  if (intent.op === "move") {
+    moveEntries(entries, intent.from ?? "", intent.path);
+    return;
+  }
   const prev = entries.get(intent.path);
   switch (intent.op) {
     case "delete":
