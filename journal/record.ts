@@ -106,10 +106,19 @@ function crcHex(text: string): string {
   return (crc32(text) >>> 0).toString(16).padStart(8, "0");
 }
 
+/**
+ * Frames any JSON object as one journal line (with the trailing newline): its
+ * JSON text with a last member `"crc"` holding the CRC-32 of the text without
+ * it. Records and checkpoint lines share this framing.
+ */
+export function frameLine(value: object): string {
+  const body = JSON.stringify(value);
+  return `${body.slice(0, -1)},"crc":"${crcHex(body)}"}\n`;
+}
+
 /** Encodes one record as a line (with the trailing newline). */
 export function encodeRecord(record: JournalRecord): string {
-  const body = JSON.stringify(record);
-  return `${body.slice(0, -1)},"crc":"${crcHex(body)}"}\n`;
+  return frameLine(record);
 }
 
 /** Why a line failed to decode. */
@@ -117,27 +126,43 @@ export type DecodeFailure = { error: string };
 
 const TYPES = new Set(["header", "intent", "done", "failed"]);
 
+/** Result of {@link unframeLine}. */
+export type Unframed = { ok: true; value: Record<string, unknown> } | { ok: false; error: string };
+
+/**
+ * Checks the framing and checksum of one line (without its newline) and
+ * parses it into a JSON object (without `crc`). Never throws.
+ */
+export function unframeLine(line: string): Unframed {
+  if (line.length <= CRC_LEN || !line.endsWith('"}')) return { ok: false, error: "bad framing" };
+  const tail = line.slice(-CRC_LEN);
+  if (!tail.startsWith(',"crc":"')) return { ok: false, error: "missing checksum" };
+  const body = line.slice(0, -CRC_LEN) + "}";
+  if (crcHex(body) !== tail.slice(8, 16)) return { ok: false, error: "checksum mismatch" };
+  let value: unknown;
+  try {
+    value = JSON.parse(body);
+  } catch {
+    return { ok: false, error: "invalid JSON" };
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    return { ok: false, error: "not an object" };
+  }
+  return { ok: true, value: value as Record<string, unknown> };
+}
+
 /**
  * Decodes one line (without its newline). Returns the record, or a failure
  * saying what is wrong. Never throws.
  */
 export function decodeRecord(line: string): JournalRecord | DecodeFailure {
-  if (line.length <= CRC_LEN || !line.endsWith('"}')) return { error: "bad framing" };
-  const tail = line.slice(-CRC_LEN);
-  if (!tail.startsWith(',"crc":"')) return { error: "missing checksum" };
-  const body = line.slice(0, -CRC_LEN) + "}";
-  if (crcHex(body) !== tail.slice(8, 16)) return { error: "checksum mismatch" };
-  let value: unknown;
-  try {
-    value = JSON.parse(body);
-  } catch {
-    return { error: "invalid JSON" };
-  }
-  if (typeof value !== "object" || value === null) return { error: "not an object" };
+  const u = unframeLine(line);
+  if (!u.ok) return { error: u.error };
+  const value = u.value;
   const r = value as Partial<JournalRecord>;
   if (!Number.isSafeInteger(r.seq) || (r.seq as number) < 1) return { error: "bad seq" };
   if (typeof r.type !== "string" || !TYPES.has(r.type)) return { error: `unknown type` };
-  return value as JournalRecord;
+  return value as unknown as JournalRecord;
 }
 
 /** True when a decode result is a failure. */

@@ -1,6 +1,7 @@
 /**
- * Start-up replay: reads the journal, truncates a torn tail, and folds every
- * record into the state map with the same fold the daemon uses live.
+ * Start-up replay: reads the journal (the newest checkpoint, then the
+ * segments after it), truncates a torn tail, and folds every record into the
+ * state map with the same fold the daemon uses live.
  *
  * @module
  */
@@ -36,10 +37,23 @@ export function replayJournal(
   dir: string,
   options: ReplayOptions = {},
 ): Replayed {
-  const state = emptyState();
-  const refused: Replayed["refused"] = [];
+  let state = emptyState();
+  let refused: Replayed["refused"] = [];
   const summary = readJournal(fs, dir, {
     repair: options.repair ?? true,
+    onEntry: (path, entry) => {
+      state.entries.set(path, entry);
+    },
+    onPending: (intent) => {
+      state.pending.set(intent.seq, intent);
+    },
+    onRefused: (path, reason) => {
+      refused.push({ seq: 0, path, reason: `${reason} (in the checkpoint)` });
+    },
+    onReset: () => {
+      state = emptyState();
+      refused = [];
+    },
     onRecord: (rec) => {
       if (rec.type === "intent") {
         const why = unsafeReason(rec.path) ??
@@ -53,5 +67,9 @@ export function replayJournal(
       foldRecord(state, rec);
     },
   });
+  // With no record after the checkpoint, the state is the checkpoint's.
+  if (summary.checkpoint && state.lastSeq < summary.checkpoint.seq) {
+    state.lastSeq = summary.checkpoint.seq;
+  }
   return { state, summary, refused };
 }

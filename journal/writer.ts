@@ -21,6 +21,8 @@ import {
   type Unstamped,
 } from "./record.ts";
 import { segmentName, segmentNumber } from "./segments.ts";
+import { listJournalFiles } from "./reader.ts";
+import { readCheckpointHeader } from "./checkpoint.ts";
 
 /** Default size at which a new segment is started. */
 export const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
@@ -40,6 +42,21 @@ export interface WriterOptions {
 }
 
 const encoder = new TextEncoder();
+
+/**
+ * The number after which a new segment goes when there is no segment to
+ * continue: the highest segment number in `dir`, or one below the segment
+ * the newest checkpoint names as next, whichever is higher.
+ */
+function newestSegmentNumber(fs: FileSystem, dir: string): number {
+  const files = listJournalFiles(fs, dir);
+  let prev = 0;
+  for (const s of files.segments) prev = Math.max(prev, segmentNumber(s) ?? 0);
+  const cp = files.checkpoints.at(-1);
+  const header = cp === undefined ? null : readCheckpointHeader(fs, join(dir, cp));
+  if (header) prev = Math.max(prev, header.next - 1);
+  return prev;
+}
 
 /** Appends stamped records to the newest segment of a journal folder. */
 export class JournalWriter {
@@ -79,8 +96,10 @@ export class JournalWriter {
         w.#segment = segmentNumber(last.name) ?? 1;
         w.#handle = fs.openSync(join(dir, last.name), { write: true, append: true });
         w.#size = last.bytes;
+      } else if (last) {
+        await w.#startSegment(segmentNumber(last.name) ?? 0, last.bytes === 0);
       } else {
-        await w.#startSegment((last && segmentNumber(last.name)) ?? 0, last?.bytes === 0);
+        await w.#startSegment(newestSegmentNumber(fs, dir), false);
       }
     } catch (err) {
       if (err instanceof JournalIoError) throw err;
@@ -89,6 +108,35 @@ export class JournalWriter {
       });
     }
     return w;
+  }
+
+  /** Number of the segment records are appended to. */
+  get segment(): number {
+    return this.#segment;
+  }
+
+  /**
+   * Makes everything appended durable, then starts a new segment (its header
+   * durable, the folder synced) and returns its number. A checkpoint of the
+   * state as of {@link JournalWriter.lastSeq} before this call, naming this
+   * segment as the next one, lets every older segment be dropped.
+   *
+   * @throws JournalIoError (fatal when an fsync failed).
+   */
+  async rotate(): Promise<number> {
+    await this.sync();
+    try {
+      await this.#startSegment(this.#segment, false);
+    } catch (err) {
+      if (err instanceof JournalIoError) throw err;
+      throw new JournalIoError(
+        `cannot start a journal segment in ${this.#dir}: ${describeError(err)}`,
+        {
+          cause: err,
+        },
+      );
+    }
+    return this.#segment;
   }
 
   /** Sequence number of the last record appended. */

@@ -1,0 +1,155 @@
+/**
+ * Joins each intent with its outcome (`done`, `failed`), as a stream: one
+ * {@link OpRow} per operation, emitted in intent order as soon as its outcome
+ * is known. Memory holds only the operations still waiting for an outcome
+ * (one batch in practice), capped by `maxWaiting`.
+ *
+ * @module
+ */
+
+import type { Kind } from "../lib/fs.ts";
+import type { IntentRecord, JournalRecord, OpName, Trigger } from "./record.ts";
+
+/** Error text start-up writes when it closes an intent a crash left open. */
+export const INTERRUPTED_PREFIX = "interrupted before completion";
+
+/** How an operation ended. */
+export type Outcome = "done" | "failed" | "interrupted" | "pending";
+
+/** One operation: an intent and its outcome. */
+export interface OpRow {
+  /** Seq of the intent. */
+  seq: number;
+  /** Time of the intent (ISO 8601 UTC). */
+  ts: string;
+  /** Operation. */
+  op: OpName;
+  /** Destination path (for a move: the new path). */
+  path: string;
+  /** For a move: the old path. */
+  from?: string;
+  /** Kind after the operation (the removed kind for delete). */
+  kind?: Kind;
+  /** Source size. */
+  size?: number;
+  /** Source mtime (ms). */
+  mtime?: number;
+  /** Permission bits. */
+  mode?: number;
+  /** Content hash: the intent's (meta) or the one written (copy). */
+  hash?: string;
+  /** Symlink target. */
+  target?: string;
+  /** What triggered it. */
+  reason: Trigger;
+  /** How it ended: `pending` when the journal holds no outcome (yet). */
+  outcome: Outcome;
+  /** Seq and time of the outcome record. */
+  outcomeSeq?: number;
+  /** See {@link OpRow.outcomeSeq}. */
+  outcomeTs?: string;
+  /** Error of a failed or interrupted operation. */
+  error?: string;
+  /** Bytes written (copies). */
+  bytes?: number;
+  /** Copied within the racy window. */
+  racy?: boolean;
+}
+
+/** Builds the row of an intent (outcome `pending`). */
+export function rowOf(intent: IntentRecord): OpRow {
+  const row: OpRow = {
+    seq: intent.seq,
+    ts: intent.ts,
+    op: intent.op,
+    path: String(intent.path),
+    reason: intent.reason,
+    outcome: "pending",
+  };
+  if (intent.from !== undefined) row.from = intent.from;
+  if (intent.kind !== undefined) row.kind = intent.kind;
+  if (intent.size !== undefined) row.size = intent.size;
+  if (intent.mtime !== undefined) row.mtime = intent.mtime;
+  if (intent.mode !== undefined) row.mode = intent.mode;
+  if (intent.hash !== undefined) row.hash = intent.hash;
+  if (intent.target !== undefined) row.target = intent.target;
+  return row;
+}
+
+/** Options for {@link OpJoiner}. */
+export interface JoinerOptions {
+  /** Rows held waiting for an outcome before the oldest is emitted as `pending` (default 65536). */
+  maxWaiting?: number;
+}
+
+/** Feeds records in journal order; emits rows in intent order. */
+export class OpJoiner {
+  #emit: (row: OpRow) => void;
+  #max: number;
+  #queue: OpRow[] = [];
+  #head = 0;
+  #bySeq = new Map<number, OpRow>();
+
+  /** Creates a joiner that calls `emit` for every finished row. */
+  constructor(emit: (row: OpRow) => void, options: JoinerOptions = {}) {
+    this.#emit = emit;
+    this.#max = options.maxWaiting ?? 65536;
+  }
+
+  /** Adds a pending intent carried over from a checkpoint. */
+  pending(intent: IntentRecord): void {
+    this.#push(rowOf(intent));
+  }
+
+  #push(row: OpRow): void {
+    this.#queue.push(row);
+    this.#bySeq.set(row.seq, row);
+    if (this.#queue.length - this.#head > this.#max) this.#shift();
+  }
+
+  #shift(): void {
+    const row = this.#queue[this.#head++]!;
+    this.#bySeq.delete(row.seq);
+    if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
+      this.#queue = this.#queue.slice(this.#head);
+      this.#head = 0;
+    }
+    this.#emit(row);
+  }
+
+  /** Feeds the next record. */
+  record(rec: JournalRecord): void {
+    switch (rec.type) {
+      case "intent":
+        this.#push(rowOf(rec));
+        return;
+      case "done":
+      case "failed": {
+        const row = this.#bySeq.get(rec.ref);
+        if (!row) return;
+        row.outcomeSeq = rec.seq;
+        row.outcomeTs = rec.ts;
+        if (rec.type === "done") {
+          row.outcome = "done";
+          if (rec.hash !== undefined) row.hash = rec.hash;
+          if (rec.bytes !== undefined) row.bytes = rec.bytes;
+          if (rec.racy) row.racy = true;
+        } else {
+          row.outcome = String(rec.error).startsWith(INTERRUPTED_PREFIX) ? "interrupted" : "failed";
+          row.error = String(rec.error);
+        }
+        while (this.#head < this.#queue.length && this.#queue[this.#head]!.outcome !== "pending") {
+          this.#shift();
+        }
+        return;
+      }
+      case "header":
+        return;
+    }
+  }
+
+  /** Emits every row still waiting, as `pending`. */
+  finish(): void {
+    while (this.#head < this.#queue.length) this.#shift();
+  }
+}
