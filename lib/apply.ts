@@ -282,6 +282,9 @@ export function applySimple(
       }
       return;
     }
+    case "move":
+      fs.rename(join(ctx.dest, op.from), abs);
+      return;
     case "meta":
       if (op.src.kind === "symlink") {
         fs.lutime(abs, op.src.mtimeMs);

@@ -12,6 +12,8 @@ const summary = (over: Partial<PassSummary> = {}): PassSummary => ({
   deleted: 0,
   dirs: 0,
   links: 0,
+  moved: 0,
+  missed: 0,
   meta: 0,
   failed: 0,
   unreadable: 0,

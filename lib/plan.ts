@@ -15,7 +15,8 @@
 
 import type { Entry } from "./scan.ts";
 import type { StateEntry } from "./state.ts";
-import { depth, parentOf } from "./paths.ts";
+import { depth, isAtOrBelow, parentOf } from "./paths.ts";
+import { detectMoves, type Move, orderMoves, position } from "./moves.ts";
 
 /** One planned operation. `src` is the source entry the destination must end up matching. */
 export type PlanOp =
@@ -24,7 +25,16 @@ export type PlanOp =
   | { op: "copy"; path: string; src: Entry }
   | { op: "symlink"; path: string; src: Entry }
   | { op: "meta"; path: string; src: Entry; hash?: string }
-  | { op: "verify"; path: string; src: Entry; hashDest: boolean };
+  | {
+    op: "verify";
+    path: string;
+    src: Entry;
+    /** Hash the destination file too (the state does not vouch for it). */
+    hashDest: boolean;
+    /** The state entry the plan compared with (after its moves). */
+    state: StateEntry | undefined;
+  }
+  | { op: "move"; path: string; from: string; src: Entry };
 
 /** Options for {@link plan}. */
 export interface PlanOptions {
@@ -35,6 +45,10 @@ export interface PlanOptions {
   protect?: (rel: string) => boolean;
   /** Only plan paths for which this is true (a watched subtree). Default: all. */
   within?: (rel: string) => boolean;
+  /** Moves confirmed by content hash, `[from, to]` (a copy followed by a delete). */
+  moves?: [string, string][];
+  /** False refuses a move (one that failed before); default allows all. */
+  allowMove?: (from: string, to: string) => boolean;
 }
 
 /** Copy only the permission bits the backup carries over (no setuid/setgid unless asked). */
@@ -92,11 +106,12 @@ function planFile(
       }
       return { op: "copy", path, src: s };
     }
-    if (s.size === t.size) return { op: "verify", path, src: s, hashDest: !dOk };
+    if (s.size === t.size) return { op: "verify", path, src: s, hashDest: !dOk, state: t };
   }
   if (d.size === s.size && d.mtimeMs === s.mtimeMs) {
-    return { op: "verify", path, src: s, hashDest: true };
+    return { op: "verify", path, src: s, hashDest: true, state: t };
   }
+
   return { op: "copy", path, src: s };
 }
 
@@ -126,10 +141,25 @@ export function plan(
 ): PlanOp[] {
   const protect = options.protect ?? (() => false);
   const within = options.within ?? (() => true);
+  const moves = detectMoves(source, state, dest, {
+    within,
+    allow: options.allowMove ?? (() => true),
+    extra: options.moves ?? [],
+  });
+  const original = { state, dest };
+  if (moves.length > 0) {
+    // Plan the rest as if the renames were done: the moved entries sit at their new paths.
+    state = reroot(state, moves);
+    dest = reroot(dest, moves);
+  }
   const deletes: PlanOp[] = [];
   const mkdirs: PlanOp[] = [];
   const files: PlanOp[] = [];
   const touched = new Set<string>();
+  for (const m of moves) {
+    touched.add(parentOf(m.from));
+    touched.add(parentOf(m.to));
+  }
 
   const remove = (path: string, kind: Entry["kind"]) => {
     deletes.push({ op: "delete", path, kind });
@@ -192,9 +222,51 @@ export function plan(
   mkdirs.sort((a, b) => depth(a.path) - depth(b.path) || cmp(a.path, b.path));
   files.sort((a, b) => cmp(a.path, b.path));
   dirMetas.sort((a, b) => depth(b.path) - depth(a.path) || cmp(a.path, b.path));
-  return [...deletes, ...mkdirs, ...files, ...dirMetas];
+  if (moves.length === 0) return [...deletes, ...mkdirs, ...files, ...dirMetas];
+
+  // Deletes and folder creations inside a moved entry or where one moves away
+  // from, and deletes of folders a move empties, wait until the renames are done.
+  const late = (op: PlanOp) =>
+    moves.some((m) =>
+      isAtOrBelow(op.path, m.to) || isAtOrBelow(op.path, m.origin) ||
+      (op.op === "delete" && isAtOrBelow(m.origin, op.path))
+    );
+  let ordered: Move[];
+  try {
+    ordered = orderMoves(moves);
+  } catch {
+    // No safe order for these renames: plan copies instead.
+    return plan(source, original.state, original.dest, { ...options, allowMove: () => false });
+  }
+  const moveOps: PlanOp[] = ordered.map((m) => ({
+    op: "move",
+    path: m.to,
+    from: m.from,
+    src: m.src,
+  }));
+  return [
+    ...deletes.filter((op) => !late(op)),
+    ...mkdirs.filter((op) => !late(op)),
+    ...moveOps,
+    ...deletes.filter(late),
+    ...mkdirs.filter(late),
+    ...files,
+    ...dirMetas,
+  ];
 }
 
+/** A copy of `map` as it is once every move is done (all at once, as after the pass). */
+function reroot<T>(map: ReadonlyMap<string, T>, moves: Move[]): Map<string, T> {
+  const out = new Map<string, T>();
+  const moved: [string, T][] = [];
+  for (const [path, v] of map) {
+    const to = position(path, moves);
+    if (to === path) out.set(path, v);
+    else moved.push([to, v]);
+  }
+  for (const [to, v] of moved) out.set(to, v);
+  return out;
+}
 function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }

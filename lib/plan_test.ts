@@ -1,4 +1,4 @@
-import { assertEquals } from "../tests/assert.ts";
+import { assert, assertEquals } from "../tests/assert.ts";
 import { plan, type PlanOp, resolveVerify } from "./plan.ts";
 import type { Entry } from "./scan.ts";
 import type { StateEntry } from "./state.ts";
@@ -93,7 +93,7 @@ Deno.test("plan() restores a destination file someone altered, and fixes a mode-
 Deno.test("plan() verifies instead of copying an unknown destination file that looks like the source", () => {
   const src = m({ "a": file(3) });
   const ops = plan(src, new Map(), m({ "a": file(3) }));
-  assertEquals(ops, [{ op: "verify", path: "a", src: file(3), hashDest: true }]);
+  assertEquals(ops, [{ op: "verify", path: "a", src: file(3), hashDest: true, state: undefined }]);
 });
 
 Deno.test("plan() re-hashes a racy entry even when the quick check says unchanged", () => {
@@ -134,7 +134,13 @@ Deno.test("plan() sets the mtime of a folder whose content changed", () => {
 });
 
 Deno.test("resolveVerify() turns equal hashes into a metadata update and different ones into a copy", () => {
-  const v = { op: "verify" as const, path: "a", src: file(3, 2000), hashDest: true };
+  const v = {
+    op: "verify" as const,
+    path: "a",
+    src: file(3, 2000),
+    hashDest: true,
+    state: undefined,
+  };
   assertEquals(resolveVerify(v, undefined, "h1", "h1"), {
     op: "meta",
     path: "a",
@@ -153,4 +159,49 @@ Deno.test("plan() re-times the folder of a verify, since the verify may turn int
   const state = m({ "d": st(dir()), "d/f": st(file(3)) });
   const dest = m({ "d": dir(), "d/f": file(3) });
   assertEquals(brief(plan(src, state, dest)), ["verify d/f", "meta d"]);
+});
+
+Deno.test("plan() turns a renamed folder into one move, with nothing copied", () => {
+  const state = m({ "old": st(dir(1000)), "old/f": st(file(3)) });
+  const src = m({ "new": { ...dir(1000), ino: 2 }, "new/f": file(3) });
+  const ops = plan(src, state, state);
+  assertEquals(
+    ops.filter((o) => o.op !== "meta").map((o) => [o.op, o.path, "from" in o ? o.from : ""]),
+    [
+      ["move", "new", "old"],
+    ],
+  );
+});
+
+Deno.test("plan() moves a file between folders instead of copying it", () => {
+  const state = m({
+    "a": st(dir()),
+    "b": { ...st(dir()), ino: 5 },
+    "a/f": st(file(3, 1000, { ino: 7 })),
+  });
+  const src = m({ "a": dir(), "b": { ...dir(), ino: 5 }, "b/f": file(3, 1000, { ino: 7 }) });
+  assertEquals(brief(plan(src, state, state)), ["move b/f", "meta a", "meta b"]);
+});
+
+Deno.test("plan() swaps two files through a parking name", () => {
+  const state = m({ "x": st(file(1, 1000, { ino: 10 })), "y": st(file(2, 1000, { ino: 11 })) });
+  const src = m({ "x": file(2, 1000, { ino: 11 }), "y": file(1, 1000, { ino: 10 }) });
+  const ops = plan(src, state, state);
+  assertEquals(ops.length, 3);
+  const [a, b, c] = ops as Extract<PlanOp, { op: "move" }>[];
+  assert(a!.path.startsWith(".backup-move-"), "first the one entry is parked");
+  assertEquals([b!.from, b!.path], [a!.from === "x" ? "y" : "x", a!.from]);
+  assertEquals([c!.from, c!.path], [a!.path, a!.from === "x" ? "y" : "x"]);
+});
+
+Deno.test("plan() moves a folder away and puts a symlink of the same name in its place", () => {
+  const state = m({ "d": st(dir()), "d/f": st(file(3)) });
+  const src = m({ "d2": dir(), "d2/f": file(3), "d": link("d2") });
+  assertEquals(brief(plan(src, state, state)), ["move d2", "symlink d"]);
+});
+
+Deno.test("plan() does not move when the old path is still in the source (a hard link or copy)", () => {
+  const state = m({ "a": st(file(3, 1000, { ino: 7 })) });
+  const src = m({ "a": file(3, 1000, { ino: 7 }), "b": file(3, 1000, { ino: 7 }) });
+  assertEquals(brief(plan(src, state, state)), ["copy b"]);
 });

@@ -25,13 +25,15 @@ import {
 } from "./apply.ts";
 import { describeError, SourceChangedError } from "./errors.ts";
 import { createHasher, hashFile } from "./hash.ts";
-import { isAtOrBelow, join, parentOf, showPath } from "./paths.ts";
-import { plan, type PlanOp, resolveVerify } from "./plan.ts";
-import { scanTree } from "./scan.ts";
+import { depth, isAtOrBelow, join, parentOf, showPath } from "./paths.ts";
+import { plan, type PlanOp, type PlanOptions, resolveVerify } from "./plan.ts";
+import { type ScanOptions, scanTree } from "./scan.ts";
+import { detectMoves, hashMoveCandidates } from "./moves.ts";
 import { foldRecord, type State } from "./state.ts";
 import { JournalWriter } from "../journal/writer.ts";
 import { replayJournal } from "../journal/replay.ts";
 import { journalDir } from "../journal/segments.ts";
+import { compactIfNeeded, type CompactResult } from "../journal/compact.ts";
 import { acquireLock, type Lock, prepareReserved } from "./reserved.ts";
 
 /** Loggers the reconciler writes to. */
@@ -66,6 +68,8 @@ export interface ReconcilerOptions {
   signal?: AbortSignal;
   /** Set the existing journal aside (renamed, kept) and start from an empty state. */
   rebuildJournal?: boolean;
+  /** Compact the journal between passes once its segments pass this many bytes (default 64 MiB). */
+  journalMaxBytes?: number;
 }
 
 /** What one pass did. */
@@ -84,6 +88,8 @@ export interface PassSummary {
   dirs: number;
   /** Symlinks created or replaced. */
   links: number;
+  /** Files and folders renamed in the destination (nothing copied). */
+  moved: number;
   /** Metadata-only updates (mode, mtime) of files and symlinks. */
   meta: number;
   /** Operations that failed (logged; retried next pass). */
@@ -94,6 +100,8 @@ export interface PassSummary {
   badNames: number;
   /** Leftover temp files removed. */
   tempsRemoved: number;
+  /** Changes a full pass found in folders the watcher had not reported (0 without a watcher). */
+  missed: number;
   /** A source changed during its copy: the caller should pass again soon. */
   retrySoon: boolean;
   /** Why the pass did nothing, when it did nothing on purpose. */
@@ -106,14 +114,57 @@ export interface PassSummary {
 
 type FileOp = Exclude<PlanOp, { op: "verify" }>;
 
-const PHASE = (op: FileOp): number =>
-  op.op === "delete"
-    ? 0
-    : op.op === "mkdir"
-    ? 1
-    : op.op === "meta" && op.src.kind === "dir"
-    ? 3
-    : 2;
+/** Folder metadata runs after every change inside the folder: it starts a new batch. */
+const isDirMeta = (op: FileOp): boolean => op.op === "meta" && op.src.kind === "dir";
+
+/** What a pass looks at. */
+interface Scope {
+  /** Source scan (whole, or the pieces of a partial pass). */
+  src: ScanResult;
+  /** Destination scan, likewise. */
+  dst: ScanResult;
+  /** Paths in scope for a partial pass; undefined for a full one. */
+  within: ((rel: string) => boolean) | undefined;
+}
+
+/** Options for {@link Reconciler.pass}. */
+export interface PassOptions {
+  /** Only these relative folders (from watcher hints); default: everything. */
+  dirs?: Set<string>;
+  /** Folders the watcher reported since the last pass: changes elsewhere count as missed. */
+  hinted?: Set<string>;
+}
+
+function emptyScan(): ScanResult {
+  return {
+    entries: new Map(),
+    unreadable: new Map(),
+    badNames: new Map(),
+    temps: [],
+    reservedSkipped: false,
+  };
+}
+
+function mergeScan(into: ScanResult, from: ScanResult): void {
+  for (const [k, v] of from.entries) into.entries.set(k, v);
+  for (const [k, v] of from.unreadable) into.unreadable.set(k, v);
+  for (const [k, v] of from.badNames) into.badNames.set(k, v);
+  into.temps.push(...from.temps);
+  into.reservedSkipped ||= from.reservedSkipped;
+}
+
+/** True when `abs` exists (without following a final symlink). */
+function exists(fs: FileSystem, abs: string): boolean {
+  try {
+    fs.lstat(abs);
+    return true;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotADirectory) {
+      return false;
+    }
+    throw err;
+  }
+}
 
 /** Formats a byte count for people (`1.2 MB`). */
 export function formatBytes(n: number): string {
@@ -146,6 +197,7 @@ function intentFor(op: FileOp, reason: Trigger): Unstamped<IntentRecord> {
   };
   if (s.target !== undefined) rec.target = s.target;
   if (op.op === "meta" && op.hash !== undefined) rec.hash = op.hash;
+  if (op.op === "move") rec.from = op.from;
   return rec;
 }
 
@@ -172,6 +224,8 @@ export class Reconciler {
   #passes = 0;
   #replayPaths: Set<string>;
   #sourceDown: string | null = null;
+  /** Renames that failed: planned as copies from now on. */
+  #badMoves = new Set<string>();
 
   private constructor(
     fs: FileSystem,
@@ -258,6 +312,22 @@ export class Reconciler {
     return this.#state;
   }
 
+  /**
+   * Compacts the journal (checkpoint, then older segments dropped) when it
+   * has passed `journalMaxBytes`. Call between passes only. Returns what it
+   * did, or null when it was not needed (or failed harmlessly: logged).
+   *
+   * @throws JournalIoError (fatal) when an fsync failed.
+   */
+  compactIfNeeded(): Promise<CompactResult | null> {
+    return compactIfNeeded(this.#fs, journalDir(this.#o.dest), this.#writer, this.#state, {
+      source: this.#o.source,
+      log: this.#o.logs.daemon,
+      ...(this.#o.journalMaxBytes !== undefined ? { maxBytes: this.#o.journalMaxBytes } : {}),
+      ...(this.#o.now ? { now: this.#o.now } : {}),
+    });
+  }
+
   /** Syncs the journal and releases the lock. */
   async close(): Promise<void> {
     try {
@@ -296,12 +366,14 @@ export class Reconciler {
   }
 
   /**
-   * Runs one full reconcile pass.
+   * Runs one reconcile pass: over everything, or (with `dirs`) over the
+   * folders a watcher named, each rescanned with its direct children, plus
+   * the whole subtree of any folder that is new or changed kind.
    *
    * @throws JournalIoError when the journal cannot be made durable (fatal ones
    *   must stop the process); per-file errors are logged and counted instead.
    */
-  async pass(trigger: Trigger = "scan"): Promise<PassSummary> {
+  async pass(trigger: Trigger = "scan", options: PassOptions = {}): Promise<PassSummary> {
     const started = performance.now();
     const { logs } = this.#o;
     const summary: PassSummary = {
@@ -312,46 +384,129 @@ export class Reconciler {
       deleted: 0,
       dirs: 0,
       links: 0,
+      moved: 0,
       meta: 0,
       failed: 0,
       unreadable: 0,
       badNames: 0,
       tempsRemoved: 0,
+      missed: 0,
       retrySoon: false,
       skipped: null,
       interrupted: false,
       durationMs: 0,
     };
-    const src = this.#scanSource(summary);
-    if (src) await this.#reconcile(src, summary, trigger);
+    const scope = options.dirs
+      ? this.#gatherPartial(options.dirs, summary)
+      : this.#gatherFull(summary);
+    if (scope) await this.#reconcile(scope, summary, trigger, options.hinted ?? null);
     summary.durationMs = performance.now() - started;
-    const changed = summary.copied + summary.deleted + summary.dirs + summary.links + summary.meta;
+    const changed = summary.copied + summary.deleted + summary.dirs + summary.links +
+      summary.meta + summary.moved;
     const level = changed > 0 || summary.failed > 0 || summary.pass === 1 ? "info" : "debug";
     logs.pass[level](
-      "PASS {pass} ({trigger}): {copied} copied ({size}), {deleted} deleted, {dirs} folders created, {meta} updated, {failed} errors, {unreadable} unreadable in {seconds} s",
+      "PASS {pass} ({trigger}): {copied} copied ({size}), {moved} moved, {deleted} deleted, {dirs} folders created, {meta} updated, {failed} errors, {unreadable} unreadable{missedText} in {seconds} s",
       {
         ...summary,
         size: formatBytes(summary.bytes),
         seconds: (summary.durationMs / 1000).toFixed(2),
+        missedText: summary.missed > 0 ? `, ${summary.missed} missed by the watcher` : "",
       },
     );
     return summary;
   }
 
-  async #reconcile(src: ScanResult, summary: PassSummary, trigger: Trigger): Promise<void> {
-    const { dest, logs } = this.#o;
-    const fs = this.#fs;
-    let dst: ScanResult;
+  /** Scans both whole trees. */
+  #gatherFull(summary: PassSummary): Scope | null {
+    const src = this.#scanSource(summary);
+    if (!src) return null;
+    const dst = this.#scanDest(summary);
+    return dst ? { src, dst, within: undefined } : null;
+  }
+
+  #scanDest(summary: PassSummary): ScanResult | null {
     try {
-      dst = scanTree(fs, dest, { destination: true });
+      return scanTree(this.#fs, this.#o.dest, { destination: true });
     } catch (err) {
-      logs.daemon.error("DESTINATION UNAVAILABLE: {dest} - {reason}; pass skipped", {
-        dest,
+      this.#o.logs.daemon.error("DESTINATION UNAVAILABLE: {dest} - {reason}; pass skipped", {
+        dest: this.#o.dest,
         reason: describeError(err),
       });
       summary.skipped = `destination unavailable: ${describeError(err)}`;
-      return;
+      return null;
     }
+  }
+
+  /** Scans the named folders (shallow) and the subtrees that must be seen whole. */
+  #gatherPartial(dirs: Set<string>, summary: PassSummary): Scope | null {
+    const { source, dest } = this.#o;
+    const fs = this.#fs;
+    try {
+      if (fs.lstat(source).kind !== "dir") throw new Deno.errors.NotFound("not a folder");
+      if (fs.lstat(dest).kind !== "dir") throw new Deno.errors.NotFound("destination is gone");
+    } catch {
+      return this.#gatherFull(summary); // reports and skips with the usual messages
+    }
+    const src = emptyScan();
+    const dst = emptyScan();
+    const shallow = new Set<string>();
+    const deep: string[] = [];
+    const scan = (root: string, into: ScanResult, options: ScanOptions) => {
+      try {
+        mergeScan(into, scanTree(fs, root, options));
+        return true;
+      } catch {
+        return false; // gone or unreadable: its parent's listing shows it
+      }
+    };
+    const entry = (root: string, rel: string): Entry | null => {
+      try {
+        const i = fs.lstat(join(root, rel));
+        return { kind: i.kind, size: i.size, mtimeMs: i.mtimeMs, mode: i.mode, ino: i.ino };
+      } catch {
+        return null;
+      }
+    };
+    for (const f of [...dirs].sort((a, b) => depth(a) - depth(b))) {
+      if (f !== "" && deep.some((r) => isAtOrBelow(f, r))) continue;
+      const s = f === "" ? null : entry(source, f);
+      if (f !== "" && s?.kind !== "dir") continue;
+      if (!scan(source, src, { under: f, shallow: true })) continue;
+      shallow.add(f);
+      if (s) src.entries.set(f, s);
+      const d = f === "" ? null : entry(dest, f);
+      if (d) dst.entries.set(f, d);
+      if (f === "" || d?.kind === "dir") {
+        scan(dest, dst, { under: f, shallow: true, destination: true });
+      }
+      for (const [rel, e] of src.entries) {
+        if (parentOf(rel) !== f || rel === f || e.kind !== "dir") continue;
+        const t = this.#state.entries.get(rel);
+        if (!t || t.kind !== "dir" || t.ino !== e.ino) deep.push(rel);
+      }
+      for (const [rel, e] of dst.entries) {
+        if (parentOf(rel) !== f || rel === f || e.kind !== "dir") continue;
+        if (src.entries.get(rel)?.kind !== "dir") deep.push(rel);
+      }
+    }
+    for (const r of deep) {
+      if (src.entries.get(r)?.kind === "dir") scan(source, src, { under: r });
+      if (dst.entries.get(r)?.kind === "dir") scan(dest, dst, { under: r, destination: true });
+    }
+    const within = (rel: string) =>
+      shallow.has(parentOf(rel)) || shallow.has(rel) || deep.some((r) => isAtOrBelow(rel, r));
+    return { src, dst, within };
+  }
+
+  async #reconcile(
+    scope: Scope,
+    summary: PassSummary,
+    trigger: Trigger,
+    hinted: Set<string> | null,
+  ): Promise<void> {
+    const { dest, logs } = this.#o;
+    const fs = this.#fs;
+    const { src, dst } = scope;
     for (const tmp of dst.temps) {
       try {
         fs.remove(join(dest, tmp));
@@ -389,13 +544,48 @@ export class Reconciler {
     summary.badNames = [...src.badNames.values()].reduce((a, b) => a + b, 0);
 
     const unreadable = [...src.unreadable.keys()];
-    const protect = unreadable.length === 0
-      ? undefined
-      : (rel: string) => unreadable.some((u) => isAtOrBelow(rel, u));
-    const planned = plan(src.entries, this.#state.entries, dst.entries, protect ? { protect } : {});
+    const options: PlanOptions = {
+      allowMove: (from, to) => !this.#badMoves.has(`${from}\0${to}`),
+    };
+    if (unreadable.length > 0) {
+      options.protect = (rel: string) => unreadable.some((u) => isAtOrBelow(rel, u));
+    }
+    if (scope.within) options.within = scope.within;
+    options.moves = await this.#hashMoves(src.entries, dst.entries, options);
+    const planned = plan(src.entries, this.#state.entries, dst.entries, options);
     const ops = await this.#resolve(planned, summary);
-    await this.#execute(ops, dst.entries, summary, trigger);
+    await this.#execute(ops, dst.entries, summary, trigger, hinted);
     await this.#writer.sync();
+  }
+
+  /** Pairs new files with vanished ones of the same size and content (moves that lost their inode). */
+  async #hashMoves(
+    source: Map<string, Entry>,
+    dest: Map<string, Entry>,
+    options: PlanOptions,
+  ): Promise<[string, string][]> {
+    const within = options.within ?? (() => true);
+    const state = this.#state.entries;
+    const inode = detectMoves(source, state, dest, {
+      within,
+      allow: options.allowMove ?? (() => true),
+      extra: [],
+    });
+    const pairs: [string, string][] = [];
+    const taken = new Set<string>();
+    for (const { to, from } of hashMoveCandidates(source, state, dest, within, inode)) {
+      let hash: string;
+      try {
+        hash = (await hashFile(this.#fs, join(this.#o.source, to), this.#hasher)).hash;
+      } catch {
+        continue; // the copy will report it
+      }
+      const p = from.find((f) => !taken.has(f) && state.get(f)?.hash === hash);
+      if (p === undefined || !options.allowMove!(p, to)) continue;
+      taken.add(p);
+      pairs.push([p, to]);
+    }
+    return pairs;
   }
 
   async #resolve(planned: PlanOp[], summary: PassSummary): Promise<FileOp[]> {
@@ -410,7 +600,9 @@ export class Reconciler {
         const d = op.hashDest
           ? (await hashFile(this.#fs, join(this.#o.dest, op.path), this.#hasher)).hash
           : null;
-        const real = resolveVerify(op, this.#state.entries.get(op.path), s.hash, d);
+        // In place: a verify sits among the files, and so does what it becomes.
+        // Against the state the plan compared with (after its moves).
+        const real = resolveVerify(op, op.state, s.hash, d);
         if (real && real.op !== "verify") out.push(real);
       } catch (err) {
         summary.failed++;
@@ -420,9 +612,7 @@ export class Reconciler {
         });
       }
     }
-    // Verifies resolved to copies sit among the files already; keep phase order stable.
-    return out.map((op, i) => ({ op, i })).sort((a, b) => PHASE(a.op) - PHASE(b.op) || a.i - b.i)
-      .map((x) => x.op);
+    return out;
   }
 
   async #execute(
@@ -430,6 +620,7 @@ export class Reconciler {
     dest: Map<string, Entry>,
     summary: PassSummary,
     trigger: Trigger,
+    hinted: Set<string> | null,
   ): Promise<void> {
     const batchSize = this.#o.batchSize ?? 256;
     const batchBytes = this.#o.batchBytes ?? 64 * 1024 * 1024;
@@ -439,9 +630,9 @@ export class Reconciler {
       const first = batch[0];
       if (
         first &&
-        (batch.length >= batchSize || bytes >= batchBytes || PHASE(first) !== PHASE(op))
+        (batch.length >= batchSize || bytes >= batchBytes || (isDirMeta(op) && !isDirMeta(first)))
       ) {
-        await this.#runBatch(batch, dest, summary, trigger);
+        await this.#runBatch(batch, dest, summary, trigger, hinted);
         batch = [];
         bytes = 0;
         if (this.#o.signal?.aborted) {
@@ -452,7 +643,7 @@ export class Reconciler {
       batch.push(op);
       if (op.op === "copy") bytes += op.src.size;
     }
-    if (batch.length > 0) await this.#runBatch(batch, dest, summary, trigger);
+    if (batch.length > 0) await this.#runBatch(batch, dest, summary, trigger, hinted);
   }
 
   async #runBatch(
@@ -460,6 +651,7 @@ export class Reconciler {
     dest: Map<string, Entry>,
     summary: PassSummary,
     trigger: Trigger,
+    hinted: Set<string> | null,
   ): Promise<void> {
     const ctx: ApplyContext = {
       fs: this.#fs,
@@ -482,7 +674,13 @@ export class Reconciler {
     for (let i = 0; i < batch.length; i++) {
       const op = batch[i]!;
       try {
+        // Already gone (its folder too, perhaps, after a crash): a delete is done.
+        if (op.op === "delete" && !exists(this.#fs, join(this.#o.dest, op.path))) continue;
         assertInside(ctx, op.path, checked);
+        if (op.op === "move") {
+          assertInside(ctx, op.from, checked);
+          ensureWritableParent(ctx, op.from, writable);
+        }
         if (op.op !== "meta") ensureWritableParent(ctx, op.path, writable);
         if (op.op === "copy") prepared.push({ i, p: await prepareCopy(ctx, op) });
         else applySimple(ctx, op);
@@ -500,10 +698,12 @@ export class Reconciler {
     const dirs = new Map<string, number[]>();
     batch.forEach((op, i) => {
       if (outcomes[i] !== null || op.op === "meta") return;
-      const d = join(this.#o.dest, parentOf(op.path));
-      const list = dirs.get(d) ?? [];
-      list.push(i);
-      dirs.set(d, list);
+      for (const rel of op.op === "move" ? [op.path, op.from] : [op.path]) {
+        const d = join(this.#o.dest, parentOf(rel));
+        const list = dirs.get(d) ?? [];
+        list.push(i);
+        dirs.set(d, list);
+      }
     });
     await Promise.all([...dirs].map(async ([d, idx]) => {
       try {
@@ -526,9 +726,15 @@ export class Reconciler {
     });
     const done: JournalRecord[] = await this.#writer.append(completions);
     for (const rec of done) foldRecord(this.#state, rec);
-    batch.forEach((op, i) =>
-      this.#report(op, outcomes[i], extra[i]!, dest, summary, reasonOf(op.path))
-    );
+    batch.forEach((op, i) => {
+      const err = outcomes[i];
+      this.#report(op, err, extra[i]!, dest, summary, reasonOf(op.path));
+      if (err !== null && op.op === "move") this.#badMoves.add(`${op.from}\0${op.path}`);
+      // A full pass that finds a change in a folder the watcher never named: a missed event.
+      if (err === null && hinted && !isDirMeta(op) && !hinted.has(parentOf(op.path))) {
+        summary.missed++;
+      }
+    });
   }
 
   #report(
@@ -545,17 +751,22 @@ export class Reconciler {
     const noun = kind === "dir" ? "FOLDER" : kind === "symlink" ? "SYMLINK" : "FILE";
     const verb = op.op === "delete"
       ? "DELETED"
+      : op.op === "move"
+      ? "MOVED"
       : op.op === "meta"
       ? "METADATA UPDATED"
       : existed && dest.get(op.path)!.kind === kind
       ? "UPDATED"
       : "CREATED";
-    const props = { path: showPath(op.path), trigger, noun, verb };
+    const path = op.op === "move"
+      ? `${showPath(op.from)} -> ${showPath(op.path)}`
+      : showPath(op.path);
+    const props = { path, trigger, noun, verb };
     if (err !== null) {
       summary.failed++;
       if (err instanceof SourceChangedError) summary.retrySoon = true;
       const lvl = err instanceof SourceChangedError ? "warn" : "error";
-      log[lvl]("{noun} {verb}: {path} - FAILED: {reason}", {
+      log[lvl]("{noun} {verb}: {path} - FAILED: {reason} ({trigger})", {
         ...props,
         reason: describeError(err),
       });
@@ -575,14 +786,17 @@ export class Reconciler {
       case "symlink":
         summary.links++;
         break;
+      case "move":
+        summary.moved++;
+        break;
       case "meta":
         if (kind === "dir") {
-          log.debug("{noun} {verb}: {path} - SUCCESS", props);
+          log.debug("{noun} {verb}: {path} - SUCCESS ({trigger})", props);
           return;
         }
         summary.meta++;
         break;
     }
-    log.info("{noun} {verb}: {path} - SUCCESS", props);
+    log.info("{noun} {verb}: {path} - SUCCESS ({trigger})", props);
   }
 }
