@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { FileHandle, FileInfo, FileSystem, OpenOptions } from "./fs.ts";
+import type { FileHandle, FileInfo, FileSystem, OpenOptions, Watch } from "./fs.ts";
 
 /** Names of the operations a rule can target (port methods plus handle methods). */
 export type FaultPoint =
@@ -24,6 +24,7 @@ export type FaultPoint =
   | "open"
   | "syncDir"
   | "readFile"
+  | "watch"
   | "read"
   | "write"
   | "sync"
@@ -227,5 +228,9 @@ export class FaultyFileSystem implements FileSystem {
   readFile(path: string): Uint8Array {
     this.check("readFile", path);
     return this.#inner.readFile(path);
+  }
+  watch(path: string): Watch {
+    this.check("watch", path);
+    return this.#inner.watch(path);
   }
 }

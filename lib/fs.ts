@@ -71,6 +71,22 @@ export interface OpenOptions {
   mode?: number;
 }
 
+/** One file-system change notification (a hint, never the truth). */
+export interface WatchEvent {
+  /** `create`, `modify`, `remove`, `rename`, `access`, `any` or `other`. */
+  kind: string;
+  /** Absolute paths concerned (two for a rename pair: old, new). */
+  paths: string[];
+  /** `rescan` when the kernel dropped events and everything must be rescanned. */
+  flag?: string;
+}
+
+/** A running recursive watch. */
+export interface Watch extends AsyncIterable<WatchEvent> {
+  /** Stops the watch; the iteration ends. */
+  close(): void;
+}
+
 /** The port through which all file access goes. */
 export interface FileSystem {
   /** `lstat`: never follows a symlink. @throws Deno.errors.NotFound and friends */
@@ -103,6 +119,8 @@ export interface FileSystem {
   syncDir(path: string): Promise<void>;
   /** Reads a whole file. */
   readFile(path: string): Uint8Array;
+  /** Watches a folder recursively. @throws when the watch cannot be set up (e.g. the inotify limit). */
+  watch(path: string): Watch;
 }
 
 const KIND_OF = (info: Deno.FileInfo): Kind =>
@@ -230,5 +248,18 @@ export class DenoFileSystem implements FileSystem {
   }
   readFile(path: string): Uint8Array {
     return Deno.readFileSync(path);
+  }
+  watch(path: string): Watch {
+    const w = Deno.watchFs(path, { recursive: true });
+    return {
+      close: () => w.close(),
+      async *[Symbol.asyncIterator]() {
+        for await (const ev of w) {
+          const out: WatchEvent = { kind: ev.kind, paths: ev.paths };
+          if (ev.flag) out.flag = ev.flag;
+          yield out;
+        }
+      },
+    };
   }
 }

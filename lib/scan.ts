@@ -47,6 +47,8 @@ export interface ScanOptions {
   destination?: boolean;
   /** Walk only this relative subtree (default: the whole tree). */
   under?: string;
+  /** List only the direct children of the start folder (default false: the whole subtree). */
+  shallow?: boolean;
   /** Called for entries to leave out (excludes); default keeps everything. */
   skip?: (rel: string, kind: Kind) => boolean;
 }
@@ -121,7 +123,7 @@ export function scanTree(fs: FileSystem, root: string, options: ScanOptions = {}
         }
       }
       result.entries.set(rel, entry);
-      if (info.kind === "dir") stack.push(rel);
+      if (info.kind === "dir" && !options.shallow) stack.push(rel);
     }
   }
   return result;
