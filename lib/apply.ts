@@ -19,7 +19,7 @@ import type { Entry } from "./scan.ts";
 import { CHUNK } from "./hash.ts";
 import { MODE_MASK } from "./plan.ts";
 import { join, parentOf, tempName, unsafeReason } from "./paths.ts";
-import { SourceChangedError } from "./errors.ts";
+import { SourceChangedError, SourceVanishedError } from "./errors.ts";
 
 /** Files up to this size are copied with synchronous calls (cheaper per call). */
 const SMALL_FILE = 256 * 1024;
@@ -168,9 +168,17 @@ export async function prepareCopy(
 ): Promise<PreparedCopy> {
   const { fs, hasher } = ctx;
   const dstAbs = join(ctx.dest, op.path);
-  const src = op.src.size <= SMALL_FILE
-    ? fs.openSync(join(ctx.source, op.path))
-    : await fs.open(join(ctx.source, op.path));
+  let src: FileHandle;
+  try {
+    src = op.src.size <= SMALL_FILE
+      ? fs.openSync(join(ctx.source, op.path))
+      : await fs.open(join(ctx.source, op.path));
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) {
+      throw new SourceVanishedError("vanished since it was scanned", { cause: err });
+    }
+    throw err;
+  }
   let out: FileHandle | null = null;
   let tmp = "";
   try {

@@ -20,6 +20,7 @@ const summary = (over: Partial<PassSummary> = {}): PassSummary => ({
   badNames: 0,
   tempsRemoved: 0,
   retrySoon: false,
+  retryDirs: new Set(),
   skipped: null,
   interrupted: false,
   durationMs: 0,

@@ -86,6 +86,11 @@ export class SourceChangedError extends Error {
   override name = "SourceChangedError";
 }
 
+/** The source entry vanished between the scan and its copy: nothing to back up; the next pass sees. */
+export class SourceVanishedError extends SourceChangedError {
+  override name = "SourceVanishedError";
+}
+
 /** Describes any thrown value in a few words, for one-line messages. */
 export function describeError(err: unknown): string {
   if (err instanceof Deno.errors.NotFound) return "not found";

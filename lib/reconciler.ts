@@ -23,7 +23,7 @@ import {
   prepareCopy,
   type PreparedCopy,
 } from "./apply.ts";
-import { describeError, SourceChangedError } from "./errors.ts";
+import { describeError, SourceChangedError, SourceVanishedError } from "./errors.ts";
 import { createHasher, hashFile } from "./hash.ts";
 import { depth, isAtOrBelow, join, parentOf, showPath } from "./paths.ts";
 import { plan, type PlanOp, type PlanOptions, resolveVerify } from "./plan.ts";
@@ -104,6 +104,8 @@ export interface PassSummary {
   missed: number;
   /** A source changed during its copy: the caller should pass again soon. */
   retrySoon: boolean;
+  /** Folders to look at again soon (where sources changed or vanished under a copy). */
+  retryDirs: Set<string>;
   /** Why the pass did nothing, when it did nothing on purpose. */
   skipped: string | null;
   /** Stopped early by the abort signal. */
@@ -392,6 +394,7 @@ export class Reconciler {
       tempsRemoved: 0,
       missed: 0,
       retrySoon: false,
+      retryDirs: new Set(),
       skipped: null,
       interrupted: false,
       durationMs: 0,
@@ -605,6 +608,11 @@ export class Reconciler {
         const real = resolveVerify(op, op.state, s.hash, d);
         if (real && real.op !== "verify") out.push(real);
       } catch (err) {
+        if (err instanceof Deno.errors.NotFound) {
+          summary.retrySoon = true; // vanished since the scan: the next pass sees why
+          summary.retryDirs.add(parentOf(op.path));
+          continue;
+        }
         summary.failed++;
         this.#o.logs.op.error("CANNOT READ: {path} - {reason}", {
           path: showPath(op.path),
@@ -762,6 +770,18 @@ export class Reconciler {
       ? `${showPath(op.from)} -> ${showPath(op.path)}`
       : showPath(op.path);
     const props = { path, trigger, noun, verb };
+    if (err instanceof SourceChangedError) {
+      summary.retrySoon = true;
+      summary.retryDirs.add(parentOf(op.path));
+    }
+    if (err instanceof SourceVanishedError) {
+      // Gone from the source between scan and copy (a rename or delete in flight).
+      log.debug("{noun} {verb}: {path} - SKIPPED: {reason} ({trigger})", {
+        ...props,
+        reason: describeError(err),
+      });
+      return;
+    }
     if (err !== null) {
       summary.failed++;
       if (err instanceof SourceChangedError) summary.retrySoon = true;
