@@ -10,7 +10,7 @@
 import type { Kind } from "./fs.ts";
 import type { Entry } from "./scan.ts";
 import type { StateEntry } from "./state.ts";
-import { depth, isAtOrBelow, joinRel, parentOf } from "./paths.ts";
+import { depth, isAtOrBelow, parentOf } from "./paths.ts";
 
 /** One rename in the destination. */
 export interface Move {

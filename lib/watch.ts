@@ -113,6 +113,7 @@ export class Watcher {
 
   /** Records a hint for one absolute path. */
   #hint(abs: string): void {
+    if (this.#hints.full) return; // a full pass covers it
     if (abs !== this.#root && !abs.startsWith(this.#root + "/")) return;
     const rel = abs === this.#root ? "" : abs.slice(this.#root.length + 1);
     if (rel === "") {
