@@ -17,8 +17,10 @@ import {
   UsageError,
 } from "./lib/errors.ts";
 import { CATEGORY, closeLogging, logger, setupLogging } from "./lib/log.ts";
+import type { ReconcilerLogs } from "./lib/reconciler.ts";
 import { HELP as RUN_HELP, parseRunArgs, runBackup } from "./lib/commands/run.ts";
 import { HELP as JOURNAL_HELP, parseJournalArgs, runJournal } from "./lib/commands/journal.ts";
+import { HELP as STATUS_HELP, parseStatusArgs, runStatus } from "./lib/commands/status.ts";
 
 /** The program's version, from deno.json. */
 export const VERSION: string = denoJson.version;
@@ -27,16 +29,52 @@ function wantsHelp(args: string[]): boolean {
   return args.includes("--help") || args.includes("-h");
 }
 
+function loggers(): ReconcilerLogs {
+  return {
+    op: logger(CATEGORY.op),
+    pass: logger(CATEGORY.pass),
+    daemon: logger(CATEGORY.daemon),
+  };
+}
+
+/** Creates the log file 0600 through the port, before LogTape opens it. */
+function privateFile(fs: DenoFileSystem): (path: string) => void {
+  return (path) => {
+    fs.openSync(path, { write: true, append: true, create: true, mode: 0o600 }).close();
+    fs.chmod(path, 0o600);
+  };
+}
+
 async function main(args: string[]): Promise<number> {
   const fs = new DenoFileSystem();
   const cwd = Deno.cwd();
-  if (args[0] === "journal") {
+  const out = (line: string) => console.log(line);
+  if (args[0] === "journal" || args[0] === "status") {
     const rest = args.slice(1);
     if (wantsHelp(rest)) {
-      console.log(JOURNAL_HELP);
+      console.log(args[0] === "journal" ? JOURNAL_HELP : STATUS_HELP);
       return EXIT.OK;
     }
-    return runJournal(parseJournalArgs(rest), { fs, cwd, out: (l) => console.log(l) });
+    if (args[0] === "status") return runStatus(parseStatusArgs(rest), { fs, cwd, out });
+    const opts = parseJournalArgs(rest);
+    const controller = new AbortController();
+    const onSignal = () => controller.abort();
+    Deno.addSignalListener("SIGINT", onSignal);
+    Deno.addSignalListener("SIGTERM", onSignal);
+    try {
+      return await runJournal(opts, {
+        fs,
+        cwd,
+        out,
+        logs: loggers(),
+        signal: controller.signal,
+        startLogging: (file) =>
+          setupLogging({ file, console: "normal", createPrivate: privateFile(fs) }),
+      });
+    } finally {
+      Deno.removeSignalListener("SIGINT", onSignal);
+      Deno.removeSignalListener("SIGTERM", onSignal);
+    }
   }
   if (wantsHelp(args)) {
     console.log(RUN_HELP);
@@ -60,20 +98,13 @@ async function main(args: string[]): Promise<number> {
       fs,
       cwd,
       signal: controller.signal,
-      logs: {
-        op: logger(CATEGORY.op),
-        pass: logger(CATEGORY.pass),
-        daemon: logger(CATEGORY.daemon),
-      },
+      logs: loggers(),
       startLogging: (file) =>
         setupLogging({
           file,
           json: opts.logJson,
           console: opts.console,
-          createPrivate: (path) => {
-            fs.openSync(path, { write: true, append: true, create: true, mode: 0o600 }).close();
-            fs.chmod(path, 0o600);
-          },
+          createPrivate: privateFile(fs),
         }),
     });
   } finally {
@@ -89,7 +120,7 @@ function exitCodeFor(err: unknown): { code: number; message: string } {
     return {
       code: EXIT.JOURNAL_CORRUPT,
       message: `${err.message}. Nothing was changed. To rebuild the state from a full reconcile ` +
-        `(files that already match are not copied again), run again with --rebuild-journal`,
+        `(files that already match are not copied again), run the backup again with --rebuild-journal`,
     };
   }
   if (err instanceof JournalIoError) {

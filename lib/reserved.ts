@@ -61,3 +61,41 @@ export function acquireLock(fs: FileSystem, dest: string): Lock {
   }
   return { release: () => handle.close() };
 }
+
+/** What {@link probeLock} found. */
+export interface LockProbe {
+  /** True when a process holds the lock (a daemon is running). */
+  held: boolean;
+  /** The pid written in the lock file, if any (the holder's when `held`). */
+  pid: number | null;
+}
+
+/**
+ * Tells whether a daemon holds the destination's lock, without taking it for
+ * longer than a probe and without writing anything: the lock file is opened
+ * read-only, an exclusive `flock` is tried without waiting and released at
+ * once. (A daemon starting during those microseconds would be refused.) A
+ * missing lock file means nothing runs; it is not created.
+ */
+export function probeLock(fs: FileSystem, dest: string): LockProbe {
+  const path = join(reservedDir(dest), LOCK_FILE);
+  let handle: FileHandle;
+  try {
+    handle = fs.openSync(path);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return { held: false, pid: null };
+    throw err;
+  }
+  let held: boolean;
+  try {
+    held = !handle.tryLock();
+  } finally {
+    handle.close();
+  }
+  let pid: number | null = null;
+  try {
+    const text = new TextDecoder().decode(fs.readFile(path)).trim();
+    if (/^\d+$/.test(text)) pid = Number(text);
+  } catch { /* unreadable: no pid */ }
+  return { held, pid };
+}

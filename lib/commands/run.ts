@@ -13,6 +13,8 @@ import { checkRoots } from "../guard.ts";
 import { runDaemon } from "../daemon.ts";
 import { Reconciler } from "../reconciler.ts";
 import { LOG_FILE, prepareReserved } from "../reserved.ts";
+import { StatusRecorder } from "../status.ts";
+import { DEFAULT_JOURNAL_MAX_BYTES } from "../../journal/compact.ts";
 import { flag, type OptionTable, parseStrict, str } from "./args.ts";
 
 /** Help text of the daemon command. */
@@ -20,7 +22,8 @@ export const HELP = `backup: keep a folder's mirror up to date, crash-safely
 
 Usage:
   backup --src DIR --dest DIR [--interval SECONDS] [--once] [options]
-  backup journal verify --dest DIR
+  backup journal show|why|verify|replay|compact --dest DIR ...
+  backup status --dest DIR [--json]
   backup --help | --version
 
 Makes a full copy of --src into --dest, then every --interval seconds brings
@@ -34,6 +37,8 @@ Options:
   --dest DIR         mirror to keep (created if missing; must not be inside --src)
   --interval SECS    seconds between full reconcile passes (default 60; > 0)
   --once             do one full pass and exit (for cron and scripts)
+  --journal-max-mb N compact the journal (checkpoint, drop old segments)
+                     between passes once it passes N MiB (default 64)
   --rebuild-journal  set a corrupt journal aside and rebuild the state by a
                      full reconcile (matching files are hashed, not copied)
   --log-file FILE    log file (default DEST/.backup/backup.log)
@@ -60,6 +65,8 @@ export interface RunOptions {
   once: boolean;
   /** Set the journal aside and rebuild the state from a full reconcile. */
   rebuildJournal: boolean;
+  /** Journal size (bytes) past which it is compacted between passes. */
+  journalMaxBytes: number;
   /** Log file path, or undefined for the default. */
   logFile: string | undefined;
   /** JSON-lines log file. */
@@ -74,11 +81,26 @@ const OPTIONS: OptionTable = {
   interval: { type: "string" },
   once: { type: "boolean" },
   "rebuild-journal": { type: "boolean" },
+  "journal-max-mb": { type: "string" },
   "log-file": { type: "string" },
   "log-json": { type: "boolean" },
   quiet: { type: "boolean" },
   verbose: { type: "boolean" },
 };
+
+/**
+ * Parses `--journal-max-mb` (MiB, above 0; fractions allowed) into bytes.
+ *
+ * @throws UsageError when it is not a number above 0.
+ */
+export function parseJournalMaxMb(raw: string | undefined): number {
+  if (raw === undefined) return DEFAULT_JOURNAL_MAX_BYTES;
+  const mb = Number(raw);
+  if (!/^\s*\d*\.?\d+\s*$/.test(raw) || !(mb > 0)) {
+    throw new UsageError(`--journal-max-mb must be a number of MiB above 0, not "${raw}"`);
+  }
+  return Math.max(1, Math.round(mb * 1024 * 1024));
+}
 
 /** Default seconds between passes. */
 export const DEFAULT_INTERVAL = 60;
@@ -111,6 +133,7 @@ export function parseRunArgs(argv: string[]): RunOptions {
     interval,
     once: flag(p, "once"),
     rebuildJournal: flag(p, "rebuild-journal"),
+    journalMaxBytes: parseJournalMaxMb(str(p, "journal-max-mb")),
     logFile: str(p, "log-file"),
     logJson: flag(p, "log-json"),
     console: flag(p, "quiet") ? "quiet" : flag(p, "verbose") ? "verbose" : "normal",
@@ -154,14 +177,17 @@ export async function runBackup(opts: RunOptions, deps: RunDeps): Promise<number
     logs,
     signal: deps.signal,
     rebuildJournal: opts.rebuildJournal,
+    journalMaxBytes: opts.journalMaxBytes,
   });
   let code: number = EXIT.OK;
   try {
+    const status = new StatusRecorder(deps.fs, roots.dest, { source: roots.source });
     const totals = await runDaemon(rec, {
       intervalMs: opts.interval * 1000,
       once: opts.once,
       signal: deps.signal,
       log: logs.daemon,
+      onPass: (s) => status.record(s),
     });
     if (opts.once && (totals.lastFailed > 0 || totals.lastSkipped !== null)) code = EXIT.PARTIAL;
   } finally {

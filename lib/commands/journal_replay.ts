@@ -1,0 +1,218 @@
+/**
+ * `backup journal replay --dest B [--dry-run]`: re-runs the operations a
+ * crash left unfinished.
+ *
+ * Every operation is idempotent and the rescan is the truth, so the honest
+ * replay is what a start does: take the lock, replay the journal into the
+ * state (truncating a torn tail), close the unfinished intents, and run one
+ * reconcile pass from the source the journal names, which re-checks those
+ * paths on disk. `--dry-run` prints the unfinished operations and the plan of
+ * that pass, and changes nothing (not even the journal or the lock file).
+ *
+ * @module
+ */
+
+import type { PlanOp } from "../plan.ts";
+import { EXIT, RootError } from "../errors.ts";
+import { formatBytes, Reconciler } from "../reconciler.ts";
+import { checkRoots } from "../guard.ts";
+import { describeError } from "../errors.ts";
+import { isAtOrBelow, join, showPath } from "../paths.ts";
+import { plan } from "../plan.ts";
+import { scanTree } from "../scan.ts";
+import { LOG_FILE, prepareReserved, probeLock } from "../reserved.ts";
+import { StatusRecorder } from "../status.ts";
+import { rowOf } from "../../journal/history.ts";
+import { replayJournal } from "../../journal/replay.ts";
+import { reservedDir } from "../../journal/segments.ts";
+import { columns, rowHeader, rowJson, rowLine } from "./format.ts";
+import { findJournal, type JournalDeps, type ReplayOptions } from "./journal_common.ts";
+
+/** Words for a planned operation, for people. */
+function planWords(op: PlanOp): string {
+  switch (op.op) {
+    case "verify":
+      return "hash both sides, then copy, update metadata or leave it";
+    case "copy":
+      return formatBytes(op.src.size);
+    default:
+      return "";
+  }
+}
+
+function planPath(op: PlanOp): string {
+  const from = (op as { from?: unknown }).from;
+  return typeof from === "string" ? `${showPath(from)} -> ${showPath(op.path)}` : showPath(op.path);
+}
+
+/**
+ * Prints what a replay would do. Reads the journal, the source and the
+ * destination; writes nothing.
+ */
+function dryRun(opts: ReplayOptions, deps: JournalDeps, dest: string, dir: string): number {
+  const out = deps.out;
+  const { state, summary, refused } = replayJournal(deps.fs, dir, { repair: false });
+  const lock = probeLock(deps.fs, dest);
+  const json = opts.json;
+  if (!json) out(`dry run: nothing is changed. A replay of ${dest} would:`);
+
+  if (summary.tornTail) {
+    const t = summary.tornTail;
+    if (json) out(JSON.stringify({ type: "tornTail", ...t }));
+    else out(`- truncate the torn tail of ${t.segment} at byte ${t.offset} (${t.bytes} bytes)`);
+  }
+  for (const r of refused) {
+    if (json) out(JSON.stringify({ type: "refused", ...r }));
+    else out(`- refuse record seq ${r.seq}: ${JSON.stringify(r.path)} (${r.reason})`);
+  }
+  const pending = [...state.pending.values()];
+  if (!json) {
+    out(`- close ${pending.length} unfinished operations and re-check their paths:`);
+    if (pending.length > 0) out("  " + rowHeader());
+  }
+  for (const intent of pending) {
+    const row = rowOf(intent);
+    out(json ? rowJson(row, { type: "unfinished" }) : "  " + rowLine(row));
+  }
+
+  const source = summary.source;
+  let ops: PlanOp[] = [];
+  let skipped: string | null = null;
+  let temps: string[] = [];
+  if (source === null) {
+    skipped = "the journal names no source yet";
+  } else {
+    try {
+      if (deps.fs.lstat(source).kind !== "dir") throw new Error("not a folder");
+      const src = scanTree(deps.fs, source);
+      const dst = scanTree(deps.fs, dest, { destination: true });
+      temps = dst.temps;
+      const unreadable = [...src.unreadable.keys()];
+      const protect = unreadable.length === 0
+        ? undefined
+        : (rel: string) => unreadable.some((u) => isAtOrBelow(rel, u));
+      ops = plan(src.entries, state.entries, dst.entries, protect ? { protect } : {});
+    } catch (err) {
+      skipped = `source ${source} unavailable: ${describeError(err)}`;
+    }
+  }
+  for (const t of temps) {
+    if (json) out(JSON.stringify({ type: "temp", path: t }));
+  }
+  if (!json && temps.length > 0) {
+    out(
+      `- remove ${temps.length} leftover temp files: ${
+        temps.slice(0, 10).map(showPath).join(", ")
+      }${temps.length > 10 ? ", ..." : ""}`,
+    );
+  }
+  if (skipped !== null) {
+    if (!json) out(`- skip its pass (${skipped}); nothing would be deleted`);
+  } else {
+    if (!json) out(`- run one reconcile pass from ${source}: ${ops.length} operations`);
+    for (const op of ops) {
+      if (json) {
+        const o: Record<string, unknown> = { type: "plan", op: op.op, path: op.path };
+        const from = (op as { from?: unknown }).from;
+        if (typeof from === "string") o.from = from;
+        if ("src" in op) o.size = op.src.size;
+        out(JSON.stringify(o));
+      } else {
+        out("  " + columns([op.op, planPath(op), planWords(op)], [7, 0]));
+      }
+    }
+  }
+  const counts: Record<string, number> = {};
+  for (const op of ops) counts[op.op] = (counts[op.op] ?? 0) + 1;
+  if (json) {
+    out(JSON.stringify({
+      type: "summary",
+      dryRun: true,
+      source,
+      unfinished: pending.length,
+      refused: refused.length,
+      tornTail: summary.tornTail,
+      temps: temps.length,
+      operations: ops.length,
+      counts,
+      skipped,
+      running: lock.held ? { pid: lock.pid } : null,
+    }));
+  } else if (lock.held) {
+    out(
+      `note: a daemon is running${
+        lock.pid !== null ? ` (pid ${lock.pid})` : ""
+      }, so a replay would be refused (exit 5); the daemon re-checked unfinished operations when it started`,
+    );
+  }
+  return EXIT.OK;
+}
+
+/**
+ * Runs `journal replay`. Returns the exit code: 0, or 6 when the pass had
+ * errors or was skipped.
+ *
+ * @throws UsageError (no journal, no source), RootError (the source is
+ *   gone), LockedError (a daemon runs), JournalCorruptError, JournalIoError.
+ */
+export async function runReplay(opts: ReplayOptions, deps: JournalDeps): Promise<number> {
+  const { dest, dir } = findJournal(deps.fs, opts.dest, deps.cwd);
+  if (opts.dryRun) return dryRun(opts, deps, dest, dir);
+  const look = replayJournal(deps.fs, dir, { repair: false });
+  const source = look.summary.source;
+  if (source === null) {
+    throw new RootError(
+      `the journal in ${dest} names no source yet: run \`backup --src DIR --dest ${opts.dest}\``,
+    );
+  }
+  let roots;
+  try {
+    roots = checkRoots(deps.fs, source, dest, deps.cwd);
+  } catch (err) {
+    if (!(err instanceof RootError)) throw err;
+    throw new RootError(`cannot replay: the journal's source ${source}: ${err.message}`, {
+      cause: err,
+    });
+  }
+  const { logs } = deps;
+  prepareReserved(deps.fs, roots.dest);
+  await deps.startLogging(join(reservedDir(roots.dest), LOG_FILE));
+  logs.daemon.info("JOURNAL REPLAY: {source} -> {dest}", {
+    source: roots.source,
+    dest: roots.dest,
+  });
+  const rec = await Reconciler.start(deps.fs, {
+    source: roots.source,
+    dest: roots.dest,
+    logs,
+    signal: deps.signal,
+  });
+  let code: number = EXIT.OK;
+  try {
+    const status = new StatusRecorder(deps.fs, roots.dest, { source: roots.source });
+    const s = await rec.pass("replay");
+    status.record(s);
+    await rec.compactIfNeeded();
+    if (s.failed > 0 || s.skipped !== null) code = EXIT.PARTIAL;
+    const unfinished = look.state.pending.size;
+    if (opts.json) {
+      deps.out(JSON.stringify({
+        type: "replay",
+        unfinished,
+        refused: look.refused.length,
+        pass: s,
+      }));
+    } else {
+      deps.out(
+        `replayed: ${unfinished} unfinished operations closed and re-checked, ${look.refused.length} unsafe records refused; pass: ${s.copied} copied (${
+          formatBytes(s.bytes)
+        }), ${s.deleted} deleted, ${s.dirs} folders created, ${s.meta} updated, ${s.failed} errors${
+          s.skipped !== null ? ` (skipped: ${s.skipped})` : ""
+        }`,
+      );
+    }
+  } finally {
+    await rec.close();
+  }
+  return code;
+}
