@@ -739,7 +739,7 @@ export class Reconciler {
       this.#report(op, err, extra[i]!, dest, summary, reasonOf(op.path));
       if (err !== null && op.op === "move") this.#badMoves.add(`${op.from}\0${op.path}`);
       // A full pass that finds a change in a folder the watcher never named: a missed event.
-      if (err === null && hinted && !isDirMeta(op) && !hinted.has(parentOf(op.path))) {
+      if (err === null && hinted && op.op !== "meta" && !hinted.has(parentOf(op.path))) {
         summary.missed++;
       }
     });

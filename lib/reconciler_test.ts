@@ -429,3 +429,29 @@ Deno.test("moves: a rename that fails in the destination falls back to a copy an
     assertMirror(src, dest);
   });
 });
+
+Deno.test("watch passes: a partial pass sees only the named folders; a full pass counts what the watcher missed", async () => {
+  await withRoots(async (src, dest) => {
+    put(`${src}/a/one.txt`, "1");
+    put(`${src}/b/two.txt`, "2");
+    const rec = await Reconciler.start(new DenoFileSystem(), { source: src, dest, logs });
+    try {
+      await rec.pass();
+      put(`${src}/a/new.txt`, "new in a");
+      put(`${src}/b/new.txt`, "new in b");
+      put(`${src}/a/sub/deep/x.txt`, "a new folder tree comes whole");
+      const partial = await rec.pass("watch", { dirs: new Set(["a"]) });
+      assertEquals(partial.copied, 2);
+      assertEquals(
+        Deno.readTextFileSync(`${dest}/a/sub/deep/x.txt`),
+        "a new folder tree comes whole",
+      );
+      assertEquals(snapshot(dest).has("b/new.txt"), false, "b was not named");
+      const full = await rec.pass("scan", { hinted: new Set(["a"]) });
+      assertEquals([full.copied, full.missed], [1, 1]);
+    } finally {
+      await rec.close();
+    }
+    assertMirror(src, dest);
+  });
+});
