@@ -266,6 +266,12 @@ export class Reconciler {
       for (const r of refused) {
         logs.daemon.error("JOURNAL RECORD REFUSED: seq {seq} path {path} - {reason}", r);
       }
+      for (const d of summary.damaged) {
+        logs.daemon.error(
+          "JOURNAL CHECKPOINT DAMAGED: {name} at byte {offset} ({reason}) - replayed from the segments it replaced",
+          d,
+        );
+      }
       if (summary.source !== null && summary.source !== options.source) {
         logs.daemon.warn("DESTINATION WAS A BACKUP OF {old}, now backing up {source}", {
           old: summary.source,

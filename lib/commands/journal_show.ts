@@ -80,7 +80,7 @@ export function runShow(opts: ShowOptions, deps: JournalDeps): number {
     for (let i = 0; i < ring.length; i++) print(ring[(ringStart + i) % ring.length]!);
     ring.length = 0;
   };
-  const joiner = new OpJoiner(take);
+  let joiner = new OpJoiner(take);
   try {
     readJournal(deps.fs, dir, {
       repair: false,
@@ -95,6 +95,10 @@ export function runShow(opts: ShowOptions, deps: JournalDeps): number {
         }
       },
       onPending: (intent) => joiner.pending(intent),
+      // A damaged checkpoint passed over: forget its unfinished intents (nothing was shown yet).
+      onReset: () => {
+        joiner = new OpJoiner(take);
+      },
       onRecord: (rec) => joiner.record(rec),
     });
   } catch (err) {

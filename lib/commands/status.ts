@@ -90,17 +90,22 @@ export function runStatus(opts: StatusOptions, deps: StatusDeps): number {
   let corrupt: string | null = null;
   const unfinished = new Set<number>();
   const recent: OpRow[] = [];
-  const joiner = new OpJoiner((row) => {
+  const keep = (row: OpRow) => {
     if (row.outcome !== "failed") return;
     recent.push(row);
     if (recent.length > RECENT) recent.shift();
-  });
+  };
+  let joiner = new OpJoiner(keep);
   try {
     summary = readJournal(fs, dir, {
       repair: false,
       onPending: (i) => {
         unfinished.add(i.seq);
         joiner.pending(i);
+      },
+      onReset: () => {
+        unfinished.clear();
+        joiner = new OpJoiner(keep);
       },
       onRecord: (rec) => {
         if (rec.type === "intent") unfinished.add(rec.seq);
