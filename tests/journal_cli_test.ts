@@ -760,3 +760,38 @@ Deno.test("help and usage: backup --help, journal --help, status --help; bad sub
     await t.cleanup();
   }
 });
+
+Deno.test("journal why follows moves the daemon itself made (folder renamed, then a file out of it)", async () => {
+  const t = await tempDir();
+  try {
+    const src = `${t.path}/src`;
+    const dest = `${t.path}/dest`;
+    put(`${src}/docs/a.txt`, "alpha");
+    put(`${src}/docs/b.txt`, "beta");
+    await once(src, dest);
+    Deno.mkdirSync(`${src}/archive`);
+    Deno.renameSync(`${src}/docs`, `${src}/archive/docs`);
+    await once(src, dest);
+    Deno.renameSync(`${src}/archive/docs/a.txt`, `${src}/final.txt`);
+    await once(src, dest);
+    assertMirror(src, dest);
+    const moves = jsonLines(
+      (await runCli(["journal", "show", "--dest", dest, "--op", "move", "--json"])).stdout,
+    );
+    assertEquals(moves.map((m) => `${m.from} -> ${m.path} ${m.outcome}`), [
+      "docs -> archive/docs done",
+      "archive/docs/a.txt -> final.txt done",
+    ]);
+    for (const asked of ["docs/a.txt", "archive/docs/a.txt", "final.txt"]) {
+      const r = await runCli(["journal", "why", "--dest", dest, asked]);
+      assertEquals(r.code, 0, r.stderr);
+      assertIncludes(r.stdout, "docs/a.txt: created (found by a scan)");
+      assertIncludes(r.stdout, "docs -> archive/docs: folder docs moved to archive/docs");
+      assertIncludes(r.stdout, "archive/docs/a.txt -> final.txt: moved");
+      assertIncludes(r.stdout, "now: in the backup as final.txt");
+      assert(!r.stdout.includes("b.txt"), r.stdout);
+    }
+  } finally {
+    await t.cleanup();
+  }
+});
