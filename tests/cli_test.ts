@@ -139,7 +139,10 @@ Deno.test("cli: the log file has timestamped human lines for start, each change 
     for (const line of log.trimEnd().split("\n")) assert(new RegExp(stamp).test(line), line);
     assert(new RegExp(stamp + "BACKUP STARTED: ", "m").test(log), log);
     assert(new RegExp(stamp + "FOLDER CREATED: docs - SUCCESS \\(scan\\)$", "m").test(log), log);
-    assert(new RegExp(stamp + "FILE CREATED: docs/a.txt - SUCCESS \\(scan\\)$", "m").test(log), log);
+    assert(
+      new RegExp(stamp + "FILE CREATED: docs/a.txt - SUCCESS \\(scan\\)$", "m").test(log),
+      log,
+    );
     assert(new RegExp(stamp + "BACKUP STOPPED: ", "m").test(log), log);
     assertEquals(Deno.statSync(`${t.path}/dest/.backup/backup.log`).mode! & 0o777, 0o600);
     const json = await runCli([

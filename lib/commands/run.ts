@@ -11,6 +11,7 @@ import { join } from "../paths.ts";
 import { reservedDir } from "../../journal/segments.ts";
 import { checkRoots } from "../guard.ts";
 import { runDaemon } from "../daemon.ts";
+import { Watcher } from "../watch.ts";
 import { Reconciler } from "../reconciler.ts";
 import { LOG_FILE, prepareReserved } from "../reserved.ts";
 import { StatusRecorder } from "../status.ts";
@@ -26,17 +27,20 @@ Usage:
   backup status --dest DIR [--json]
   backup --help | --version
 
-Makes a full copy of --src into --dest, then every --interval seconds brings
---dest in line with --src: new, changed and deleted files and folders,
-permissions, modification times and symlinks. Every decision is written to a
-journal in DEST/.backup/ before it is applied, so a crash or kill -9 resumes
-where it stopped without copying everything again.
+Makes a full copy of --src into --dest, then keeps it a mirror: changes seen
+by a file watcher show up within a second, and every --interval seconds a full
+pass brings --dest in line with --src whatever the watcher missed: new,
+changed, moved and deleted files and folders, permissions, modification times
+and symlinks. Renames in --src are renames in --dest, not copies. Every
+decision is written to a journal in DEST/.backup/ before it is applied, so a
+crash or kill -9 resumes where it stopped without copying everything again.
 
 Options:
   --src DIR          folder to back up (must exist)
   --dest DIR         mirror to keep (created if missing; must not be inside --src)
   --interval SECS    seconds between full reconcile passes (default 60; > 0)
   --once             do one full pass and exit (for cron and scripts)
+  --no-watch         no live updates: only the interval passes (Deno.watchFs off)
   --journal-max-mb N compact the journal (checkpoint, drop old segments)
                      between passes once it passes N MiB (default 64)
   --rebuild-journal  set a corrupt journal aside and rebuild the state by a
@@ -63,6 +67,8 @@ export interface RunOptions {
   interval: number;
   /** One pass, then exit. */
   once: boolean;
+  /** Watch the source for live changes (hints between interval passes). */
+  watch: boolean;
   /** Set the journal aside and rebuild the state from a full reconcile. */
   rebuildJournal: boolean;
   /** Journal size (bytes) past which it is compacted between passes. */
@@ -80,6 +86,7 @@ const OPTIONS: OptionTable = {
   dest: { type: "string" },
   interval: { type: "string" },
   once: { type: "boolean" },
+  "no-watch": { type: "boolean" },
   "rebuild-journal": { type: "boolean" },
   "journal-max-mb": { type: "string" },
   "log-file": { type: "string" },
@@ -132,6 +139,7 @@ export function parseRunArgs(argv: string[]): RunOptions {
     dest,
     interval,
     once: flag(p, "once"),
+    watch: !flag(p, "no-watch"),
     rebuildJournal: flag(p, "rebuild-journal"),
     journalMaxBytes: parseJournalMaxMb(str(p, "journal-max-mb")),
     logFile: str(p, "log-file"),
@@ -180,17 +188,32 @@ export async function runBackup(opts: RunOptions, deps: RunDeps): Promise<number
     journalMaxBytes: opts.journalMaxBytes,
   });
   let code: number = EXIT.OK;
+  const watcher = opts.once || !opts.watch
+    ? undefined
+    : new Watcher(deps.fs, roots.source, { log: logs.daemon });
   try {
     const status = new StatusRecorder(deps.fs, roots.dest, { source: roots.source });
+    if (watcher) {
+      watcher.start();
+      logs.daemon.info(
+        "WATCHING {source} for live changes (hints; every {interval} s a full pass)",
+        {
+          source: roots.source,
+          interval: opts.interval,
+        },
+      );
+    }
     const totals = await runDaemon(rec, {
       intervalMs: opts.interval * 1000,
       once: opts.once,
       signal: deps.signal,
       log: logs.daemon,
       onPass: (s) => status.record(s),
+      ...(watcher ? { watcher } : {}),
     });
     if (opts.once && (totals.lastFailed > 0 || totals.lastSkipped !== null)) code = EXIT.PARTIAL;
   } finally {
+    await watcher?.close();
     await rec.close();
   }
   logs.daemon.info("BACKUP STOPPED: {dest}{why}", {
