@@ -121,20 +121,17 @@ export class JournalWriter {
    * state as of {@link JournalWriter.lastSeq} before this call, naming this
    * segment as the next one, lets every older segment be dropped.
    *
-   * @throws JournalIoError (fatal when an fsync failed).
+   * @throws JournalIoError, fatal: the writer is unusable after a failed rotation
+   *   (stop, restart, replay; nothing durable was lost).
    */
   async rotate(): Promise<number> {
     await this.sync();
     try {
       await this.#startSegment(this.#segment, false);
     } catch (err) {
-      if (err instanceof JournalIoError) throw err;
-      throw new JournalIoError(
-        `cannot start a journal segment in ${this.#dir}: ${describeError(err)}`,
-        {
-          cause: err,
-        },
-      );
+      // The old segment's handle is closed by now: this writer cannot go on.
+      if (err instanceof JournalIoError && err.fatal) throw err;
+      throw this.#poison(err);
     }
     return this.#segment;
   }

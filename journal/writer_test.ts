@@ -78,3 +78,25 @@ Deno.test("JournalWriter continues sequence numbers and the last segment after a
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test("JournalWriter.rotate() that cannot create the new segment poisons the writer (stop, restart, replay)", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    const dir = `${root}/journal`;
+    const faulty = new FaultyFileSystem(new DenoFileSystem());
+    const w = await JournalWriter.open(faulty, dir, { source: "/src" });
+    await w.append([{ type: "intent", op: "mkdir", path: "a", kind: "dir", reason: "scan" }]);
+    faulty.addRule({
+      point: "open",
+      path: "00000002.jsonl",
+      error: () => new Error("No space left on device (os error 28)"),
+    });
+    await assertRejects(() => w.rotate(), JournalIoError, "no space left");
+    assert(w.poisoned);
+    await assertRejects(() => w.append([{ type: "done", ref: 2 }]), JournalIoError);
+    await w.close();
+    assertEquals(readJournal(new DenoFileSystem(), dir).lastSeq, 2, "what was appended stays");
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
