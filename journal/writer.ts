@@ -213,10 +213,7 @@ export class JournalWriter {
    */
   async append(records: Unstamped[]): Promise<JournalRecord[]> {
     if (records.length === 0) return [];
-    if (this.#size >= this.#segmentBytes) {
-      await this.sync();
-      await this.#startSegment(this.#segment, false);
-    }
+    if (this.#size >= this.#segmentBytes) await this.rotate();
     return this.#write(records);
   }
 
