@@ -92,8 +92,20 @@ export interface FailedRecord extends Base {
   error: string;
 }
 
+/** A pass whose deletions were held by the mass-delete guard: nothing was deleted. */
+export interface HeldRecord extends Base {
+  /** Record type. */
+  type: "held";
+  /** How many entries the pass would have deleted. */
+  count: number;
+  /** How many entries the backup held. */
+  tracked: number;
+  /** A few of the paths, for people. */
+  sample: string[];
+}
+
 /** Any record. */
-export type JournalRecord = HeaderRecord | IntentRecord | DoneRecord | FailedRecord;
+export type JournalRecord = HeaderRecord | IntentRecord | DoneRecord | FailedRecord | HeldRecord;
 
 /** A record before the writer stamps it with `seq` and `ts`. */
 export type Unstamped<R extends JournalRecord = JournalRecord> = R extends JournalRecord
@@ -124,7 +136,7 @@ export function encodeRecord(record: JournalRecord): string {
 /** Why a line failed to decode. */
 export type DecodeFailure = { error: string };
 
-const TYPES = new Set(["header", "intent", "done", "failed"]);
+const TYPES = new Set(["header", "intent", "done", "failed", "held"]);
 
 /** Result of {@link unframeLine}. */
 export type Unframed = { ok: true; value: Record<string, unknown> } | { ok: false; error: string };

@@ -37,7 +37,7 @@ export interface DaemonOptions {
 export interface RunTotals {
   /** Passes run. */
   passes: number;
-  /** Failed operations in the last pass. */
+  /** Failed operations (and deletions held by the guard) in the last pass. */
   lastFailed: number;
   /** Last pass was skipped (source or destination unavailable). */
   lastSkipped: string | null;
@@ -101,7 +101,7 @@ export async function runDaemon(rec: Passes, options: DaemonOptions): Promise<Ru
     totals.passes++;
     try {
       const summary = await rec.pass(trigger, passOptions);
-      totals.lastFailed = summary.failed;
+      totals.lastFailed = summary.failed + summary.held;
       totals.lastSkipped = summary.skipped;
       options.onPass?.(summary);
       // Between passes, nothing else appends: the journal can be checkpointed and trimmed.

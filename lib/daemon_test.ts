@@ -14,6 +14,7 @@ const summary = (over: Partial<PassSummary> = {}): PassSummary => ({
   links: 0,
   moved: 0,
   missed: 0,
+  held: 0,
   meta: 0,
   failed: 0,
   unreadable: 0,

@@ -92,3 +92,19 @@ export function checkRoots(fs: FileSystem, src: string, dest: string, cwd: strin
   }
   return { source, dest: target };
 }
+
+/** Limits of the mass-delete guard: a pass deleting more than both is held. */
+export interface DeleteLimits {
+  /** Entries a pass may delete regardless of share (default 100). */
+  maxCount: number;
+  /** Share of the tracked entries a pass may delete regardless of count (default 0.5). */
+  maxShare: number;
+}
+
+/** Default mass-delete limits: more than 100 entries and more than half of the backup. */
+export const DEFAULT_DELETE_LIMITS: DeleteLimits = { maxCount: 100, maxShare: 0.5 };
+
+/** True when deleting `count` of `tracked` entries needs an operator's confirmation. */
+export function isMassDelete(count: number, tracked: number, limits: DeleteLimits): boolean {
+  return count > limits.maxCount && count > tracked * limits.maxShare;
+}

@@ -11,6 +11,9 @@
 /** Folder at the destination root that holds the journal, log and lock. Never mirrored. */
 export const RESERVED_DIR = ".backup";
 
+/** Marker file the source guard writes into the source root; never mirrored (see lib/source_guard.ts). */
+export const MARKER_NAME = ".backup-source";
+
 /** Prefix of the temporary files the backup writes next to their targets. */
 export const TEMP_PREFIX = ".backup-tmp-";
 

@@ -30,6 +30,8 @@ import { plan, type PlanOp, type PlanOptions, resolveVerify } from "./plan.ts";
 import { type ScanOptions, scanTree } from "./scan.ts";
 import { detectMoves, hashMoveCandidates } from "./moves.ts";
 import { foldRecord, type State } from "./state.ts";
+import { DEFAULT_DELETE_LIMITS, type DeleteLimits, isMassDelete } from "./guard.ts";
+import { type SourceIdentity, sourceVeto } from "./source_guard.ts";
 import { JournalWriter } from "../journal/writer.ts";
 import { replayJournal } from "../journal/replay.ts";
 import { journalDir } from "../journal/segments.ts";
@@ -68,6 +70,12 @@ export interface ReconcilerOptions {
   signal?: AbortSignal;
   /** Set the existing journal aside (renamed, kept) and start from an empty state. */
   rebuildJournal?: boolean;
+  /** The source's recorded identity: enables the source guard (see lib/source_guard.ts). */
+  identity?: SourceIdentity;
+  /** Mass-delete guard limits (default {@link DEFAULT_DELETE_LIMITS}). */
+  deleteLimits?: DeleteLimits;
+  /** Apply mass deletions without holding them (the operator confirmed). */
+  confirmDeletes?: boolean;
   /** Compact the journal between passes once its segments pass this many bytes (default 64 MiB). */
   journalMaxBytes?: number;
 }
@@ -102,6 +110,8 @@ export interface PassSummary {
   tempsRemoved: number;
   /** Changes a full pass found in folders the watcher had not reported (0 without a watcher). */
   missed: number;
+  /** Deletions held by the mass-delete guard (not applied). */
+  held: number;
   /** A source changed during its copy: the caller should pass again soon. */
   retrySoon: boolean;
   /** Folders to look at again soon (where sources changed or vanished under a copy). */
@@ -228,6 +238,10 @@ export class Reconciler {
   #sourceDown: string | null = null;
   /** Renames that failed: planned as copies from now on. */
   #badMoves = new Set<string>();
+  /** The source guard's last veto (logged once per distinct reason). */
+  #veto: string | null = null;
+  /** Deletions held by the last pass (logged once per distinct count). */
+  #heldCount = 0;
 
   private constructor(
     fs: FileSystem,
@@ -399,6 +413,7 @@ export class Reconciler {
       badNames: 0,
       tempsRemoved: 0,
       missed: 0,
+      held: 0,
       retrySoon: false,
       retryDirs: new Set(),
       skipped: null,
@@ -516,6 +531,24 @@ export class Reconciler {
     const { dest, logs } = this.#o;
     const fs = this.#fs;
     const { src, dst } = scope;
+    if (this.#o.identity) {
+      // A partial pass sees only some folders: emptiness is judged by full passes.
+      const seen = scope.within ? Number.POSITIVE_INFINITY : src.entries.size;
+      const veto = sourceVeto(fs, this.#o.source, this.#o.identity, seen, this.#state.entries.size);
+      if (veto !== null) {
+        if (this.#veto !== veto) {
+          logs.daemon.error(
+            "SOURCE GUARD: {reason}; nothing is deleted or copied until it is back (or run once with --new-source)",
+            { reason: veto },
+          );
+        }
+        this.#veto = veto;
+        summary.skipped = `source guard: ${veto}`;
+        return;
+      }
+      if (this.#veto !== null) logs.daemon.info("SOURCE GUARD: the source is back");
+      this.#veto = null;
+    }
     for (const tmp of dst.temps) {
       try {
         fs.remove(join(dest, tmp));
@@ -562,9 +595,50 @@ export class Reconciler {
     if (scope.within) options.within = scope.within;
     options.moves = await this.#hashMoves(src.entries, dst.entries, options);
     const planned = plan(src.entries, this.#state.entries, dst.entries, options);
-    const ops = await this.#resolve(planned, summary);
+    const ops = await this.#holdMassDelete(
+      await this.#resolve(planned, summary),
+      dst.entries,
+      summary,
+    );
     await this.#execute(ops, dst.entries, summary, trigger, hinted);
     await this.#writer.sync();
+  }
+
+  /**
+   * The mass-delete guard: a pass that would delete more entries than the
+   * limits allow keeps everything else but deletes nothing, records a `held`
+   * record and says how to confirm.
+   */
+  async #holdMassDelete(
+    ops: FileOp[],
+    dest: Map<string, Entry>,
+    summary: PassSummary,
+  ): Promise<FileOp[]> {
+    const deletes = ops.filter((op) => op.op === "delete" && dest.has(op.path));
+    const tracked = this.#state.entries.size;
+    const limits = this.#o.deleteLimits ?? DEFAULT_DELETE_LIMITS;
+    if (this.#o.confirmDeletes || !isMassDelete(deletes.length, tracked, limits)) return ops;
+    summary.held = deletes.length;
+    const sample = deletes.slice(0, 10).map((op) => op.path);
+    for (
+      const rec of await this.#writer.append([{
+        type: "held",
+        count: deletes.length,
+        tracked,
+        sample,
+      }])
+    ) {
+      foldRecord(this.#state, rec);
+    }
+    if (this.#heldCount !== deletes.length) {
+      this.#o.logs.daemon.error(
+        "MASS DELETE HELD: this pass would delete {count} of {tracked} entries (e.g. {sample}); nothing was deleted. " +
+          "If that is what you want, run once with --confirm-deletes (or raise --max-delete / --max-delete-percent)",
+        { count: deletes.length, tracked, sample: sample.slice(0, 3).join(", ") },
+      );
+    }
+    this.#heldCount = deletes.length;
+    return ops.filter((op) => op.op !== "delete");
   }
 
   /** Pairs new files with vanished ones of the same size and content (moves that lost their inode). */

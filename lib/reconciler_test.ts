@@ -1,4 +1,5 @@
-import { assert, assertEquals, assertRejects } from "../tests/assert.ts";
+import { assert, assertEquals, assertIncludes, assertRejects } from "../tests/assert.ts";
+import { establishIdentity, sourceVeto } from "./source_guard.ts";
 import { assertMirror, leftoverTemps, put, snapshot, tempDir } from "../tests/helpers.ts";
 import { getLogger } from "@logtape/logtape";
 import { DenoFileSystem, type FileSystem } from "./fs.ts";
@@ -453,5 +454,45 @@ Deno.test("watch passes: a partial pass sees only the named folders; a full pass
       await rec.close();
     }
     assertMirror(src, dest);
+  });
+});
+
+Deno.test("safety: a destination folder swapped for a symlink to elsewhere never gets a write outside", async () => {
+  await withRoots(async (src, dest) => {
+    const outside = `${dest}-outside`;
+    put(`${outside}/canary.txt`, "canary");
+    try {
+      put(`${src}/docs/a.txt`, "a");
+      await onePass(src, dest);
+      Deno.renameSync(`${dest}/docs`, `${dest}-docs-moved`);
+      Deno.symlinkSync(outside, `${dest}/docs`);
+      put(`${src}/docs/a.txt`, "changed, longer");
+      put(`${src}/docs/b.txt`, "b");
+      const before = snapshot(outside, []);
+      await onePass(src, dest);
+      assertEquals(snapshot(outside, []), before, "nothing written outside the destination");
+      assert(
+        !Deno.lstatSync(`${dest}/docs`).isSymlink,
+        "the symlink was replaced by a real folder",
+      );
+      assertMirror(src, dest);
+    } finally {
+      await Deno.remove(outside, { recursive: true }).catch(() => {});
+      await Deno.remove(`${dest}-docs-moved`, { recursive: true }).catch(() => {});
+    }
+  });
+});
+
+Deno.test("safety: the source guard refuses a source on another device and lets a matching one pass", async () => {
+  await withRoots(async (src, dest) => {
+    put(`${src}/a.txt`, "a");
+    const fs = new DenoFileSystem();
+    await onePass(src, dest);
+    const { identity } = establishIdentity(fs, src, dest);
+    assertEquals(sourceVeto(fs, src, identity, 1, 1), null);
+    const moved = { ...identity, dev: identity.dev + 1 };
+    assertIncludes(sourceVeto(fs, src, moved, 1, 1) ?? "", "another device");
+    const s = await onePass(src, dest, fs, { identity: moved });
+    assert(s.skipped?.includes("another device"));
   });
 });

@@ -9,7 +9,7 @@
 
 import type { FileSystem, Kind } from "./fs.ts";
 import { describeError } from "./errors.ts";
-import { isTempName, join, joinRel, RESERVED_DIR } from "./paths.ts";
+import { isTempName, join, joinRel, MARKER_NAME, RESERVED_DIR } from "./paths.ts";
 
 /** One entry of a tree, keyed elsewhere by its relative path. */
 export interface Entry {
@@ -86,6 +86,8 @@ export function scanTree(fs: FileSystem, root: string, options: ScanOptions = {}
         if (!options.destination) result.reservedSkipped = true;
         continue;
       }
+      if (dir === "" && name === MARKER_NAME) continue; // the source guard's marker
+
       const rel = joinRel(dir, name);
       if (isTempName(name)) {
         if (options.destination) result.temps.push(rel);

@@ -136,6 +136,7 @@ export function foldRecord(state: State, record: JournalRecord): void {
       state.pending.delete(record.ref);
       return;
     case "header":
+    case "held":
       return;
   }
 }

@@ -45,8 +45,14 @@ export interface NodeInfo {
   target?: string;
 }
 
-/** Snapshots a tree: every path below `root` (never following symlinks), except `skip` at the top. */
-export function snapshot(root: string, skip: string[] = [".backup"]): Map<string, NodeInfo> {
+/**
+ * Snapshots a tree: every path below `root` (never following symlinks), except
+ * `skip` at the top (by default the backup's reserved folder and its source marker).
+ */
+export function snapshot(
+  root: string,
+  skip: string[] = [".backup", ".backup-source"],
+): Map<string, NodeInfo> {
   const out = new Map<string, NodeInfo>();
   const walk = (rel: string) => {
     for (const e of Deno.readDirSync(rel === "" ? root : `${root}/${rel}`)) {

@@ -46,13 +46,14 @@ async function withDaemon(
   interval: number,
   setup: (src: string) => void,
   fn: (src: string, dest: string, d: Daemon) => Promise<void>,
+  extra: string[] = [],
 ): Promise<void> {
   const t = await tempDir();
   const src = `${t.path}/src`;
   const dest = `${t.path}/dest`;
   Deno.mkdirSync(src);
   setup(src);
-  const d = startDaemon(["--src", src, "--dest", dest, "--interval", String(interval)]);
+  const d = startDaemon(["--src", src, "--dest", dest, "--interval", String(interval), ...extra]);
   try {
     await waitFor(() => d.output().includes("PASS 1 "), { what: "first pass" });
     await waitFor(() => d.output().includes("WATCHING"), { what: "watcher start" });
@@ -134,7 +135,7 @@ Deno.test("watch: an rm -rf of a nested tree converges", async () => {
     Deno.removeSync(`${src}/tree`, { recursive: true });
     await converged(src, dest, d, 60_000);
     assertEquals(snapshot(dest).has("tree"), false);
-  });
+  }, ["--max-delete-percent", "100"]); // deleting nearly all of it is the point here
 });
 
 Deno.test("watch: two parallel writers converge, and no torn file is ever visible", async () => {

@@ -6,10 +6,11 @@
 
 import type { FileSystem } from "../fs.ts";
 import type { ReconcilerLogs } from "../reconciler.ts";
-import { EXIT, UsageError } from "../errors.ts";
-import { join } from "../paths.ts";
+import { EXIT, RootError, UsageError } from "../errors.ts";
+import { join, MARKER_NAME, RESERVED_DIR } from "../paths.ts";
 import { reservedDir } from "../../journal/segments.ts";
-import { checkRoots } from "../guard.ts";
+import { checkRoots, DEFAULT_DELETE_LIMITS, type DeleteLimits } from "../guard.ts";
+import { establishIdentity, IDENTITY_FILE } from "../source_guard.ts";
 import { runDaemon } from "../daemon.ts";
 import { Watcher } from "../watch.ts";
 import { Reconciler } from "../reconciler.ts";
@@ -43,6 +44,15 @@ Options:
   --no-watch         no live updates: only the interval passes (Deno.watchFs off)
   --journal-max-mb N compact the journal (checkpoint, drop old segments)
                      between passes once it passes N MiB (default 64)
+  --new-source       the source moved to another disk on purpose: record its
+                     new device and marker (the source guard's reset)
+  --adopt-dest       mirror into a --dest that is not empty and not a backup
+                     of this source (its other files are deleted)
+  --max-delete N     hold a pass deleting more than N entries (default 100)...
+  --max-delete-percent P
+                     ...and more than P% of the backup (default 50)
+  --confirm-deletes  apply a deletion the guard holds (run once with it)
+  --keep-setuid      carry setuid and setgid bits over (off by default)
   --rebuild-journal  set a corrupt journal aside and rebuild the state by a
                      full reconcile (matching files are hashed, not copied)
   --log-file FILE    log file (default DEST/.backup/backup.log)
@@ -71,6 +81,16 @@ export interface RunOptions {
   watch: boolean;
   /** Set the journal aside and rebuild the state from a full reconcile. */
   rebuildJournal: boolean;
+  /** Re-record the source's identity (device, marker): a deliberate change of source disk. */
+  newSource: boolean;
+  /** Mirror into a non-empty destination that is not a backup of this source. */
+  adoptDest: boolean;
+  /** Apply a mass deletion the guard would hold. */
+  confirmDeletes: boolean;
+  /** Carry setuid and setgid bits over. */
+  keepSetuid: boolean;
+  /** Mass-delete guard limits. */
+  deleteLimits: DeleteLimits;
   /** Journal size (bytes) past which it is compacted between passes. */
   journalMaxBytes: number;
   /** Log file path, or undefined for the default. */
@@ -88,6 +108,12 @@ const OPTIONS: OptionTable = {
   once: { type: "boolean" },
   "no-watch": { type: "boolean" },
   "rebuild-journal": { type: "boolean" },
+  "new-source": { type: "boolean" },
+  "adopt-dest": { type: "boolean" },
+  "confirm-deletes": { type: "boolean" },
+  "keep-setuid": { type: "boolean" },
+  "max-delete": { type: "string" },
+  "max-delete-percent": { type: "string" },
   "journal-max-mb": { type: "string" },
   "log-file": { type: "string" },
   "log-json": { type: "boolean" },
@@ -107,6 +133,55 @@ export function parseJournalMaxMb(raw: string | undefined): number {
     throw new UsageError(`--journal-max-mb must be a number of MiB above 0, not "${raw}"`);
   }
   return Math.max(1, Math.round(mb * 1024 * 1024));
+}
+
+/** Parses a whole number flag (at most `max`), or returns the default. */
+function whole(raw: string | undefined, name: string, fallback: number, max = Infinity): number {
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!/^\s*\d+\s*$/.test(raw) || n > max) {
+    throw new UsageError(
+      `${name} must be a whole number${max < Infinity ? ` from 0 to ${max}` : ""}, not "${raw}"`,
+    );
+  }
+  return n;
+}
+
+/**
+ * Refuses a destination that holds files but was never a backup (no journal),
+ * or that is the backup of another source: mirroring would delete its files.
+ *
+ * @throws RootError naming the folder and the flag that overrides.
+ */
+export function checkDestination(fs: FileSystem, dest: string, source: string): void {
+  let names: string[];
+  try {
+    names = fs.readDir(dest);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return;
+    throw err;
+  }
+  let recorded: string | null = null;
+  try {
+    const id = JSON.parse(
+      new TextDecoder().decode(fs.readFile(join(reservedDir(dest), IDENTITY_FILE))),
+    );
+    recorded = typeof id.source === "string" ? id.source : null;
+  } catch { /* no identity yet */ }
+  if (recorded !== null && recorded !== source) {
+    throw new RootError(
+      `"${dest}" is the backup of "${recorded}", not of "${source}"; pick another --dest, ` +
+        `or pass --adopt-dest to make it a mirror of "${source}" (what is not in it is deleted)`,
+    );
+  }
+  const isBackup = names.includes(RESERVED_DIR);
+  const content = names.filter((n) => n !== RESERVED_DIR && n !== MARKER_NAME);
+  if (!isBackup && content.length > 0) {
+    throw new RootError(
+      `"${dest}" is not empty and was never a backup (${content.length} entries, no ${RESERVED_DIR}/ folder); ` +
+        `pick an empty --dest, or pass --adopt-dest to make it a mirror (what is not in the source is deleted)`,
+    );
+  }
 }
 
 /** Default seconds between passes. */
@@ -141,6 +216,14 @@ export function parseRunArgs(argv: string[]): RunOptions {
     once: flag(p, "once"),
     watch: !flag(p, "no-watch"),
     rebuildJournal: flag(p, "rebuild-journal"),
+    newSource: flag(p, "new-source"),
+    adoptDest: flag(p, "adopt-dest"),
+    confirmDeletes: flag(p, "confirm-deletes"),
+    keepSetuid: flag(p, "keep-setuid"),
+    deleteLimits: {
+      maxCount: whole(str(p, "max-delete"), "--max-delete", DEFAULT_DELETE_LIMITS.maxCount),
+      maxShare: whole(str(p, "max-delete-percent"), "--max-delete-percent", 50, 100) / 100,
+    },
     journalMaxBytes: parseJournalMaxMb(str(p, "journal-max-mb")),
     logFile: str(p, "log-file"),
     logJson: flag(p, "log-json"),
@@ -169,6 +252,7 @@ export interface RunDeps {
  */
 export async function runBackup(opts: RunOptions, deps: RunDeps): Promise<number> {
   const roots = checkRoots(deps.fs, opts.src, opts.dest, deps.cwd);
+  if (!opts.adoptDest) checkDestination(deps.fs, roots.dest, roots.source);
   const { logs } = deps;
   // Creating the destination comes after every check passed.
   prepareReserved(deps.fs, roots.dest);
@@ -179,12 +263,32 @@ export async function runBackup(opts: RunOptions, deps: RunDeps): Promise<number
     interval: opts.interval,
     once: opts.once ? " (one pass)" : "",
   });
+  const guard = establishIdentity(deps.fs, roots.source, roots.dest, {
+    reset: opts.newSource || opts.adoptDest,
+  });
+  if (guard.fresh) {
+    logs.daemon.info("SOURCE GUARD: recorded {source} (device {dev}){marker}", {
+      source: roots.source,
+      dev: guard.identity.dev,
+      marker: guard.identity.marker ? ` and its marker ${MARKER_NAME}` : "",
+    });
+  }
+  if (guard.markerProblem) {
+    logs.daemon.warn(
+      "SOURCE GUARD: cannot write the marker {name} into the source ({reason}); only its device and emptiness are checked",
+      { name: MARKER_NAME, reason: guard.markerProblem },
+    );
+  }
   const rec = await Reconciler.start(deps.fs, {
     source: roots.source,
     dest: roots.dest,
     logs,
     signal: deps.signal,
     rebuildJournal: opts.rebuildJournal,
+    identity: guard.identity,
+    deleteLimits: opts.deleteLimits,
+    confirmDeletes: opts.confirmDeletes,
+    ...(opts.keepSetuid ? { modeMask: 0o7777 } : {}),
     journalMaxBytes: opts.journalMaxBytes,
   });
   let code: number = EXIT.OK;

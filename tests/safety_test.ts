@@ -1,0 +1,139 @@
+/**
+ * Black-box tests of the safety guards: the source guard, the mass-delete
+ * guard, destination checks, and permission bits.
+ */
+
+import { assert, assertEquals, assertIncludes } from "./assert.ts";
+import { assertMirror, put, runCli, snapshot, tempDir } from "./helpers.ts";
+
+/** Runs `fn` with a source of `n` files already backed up once into dest. */
+async function backedUp(
+  n: number,
+  fn: (src: string, dest: string) => Promise<void>,
+): Promise<void> {
+  const t = await tempDir();
+  try {
+    const src = `${t.path}/src`;
+    const dest = `${t.path}/dest`;
+    for (let i = 0; i < n; i++) put(`${src}/d${i % 4}/f${i}.txt`, `file ${i}`);
+    const first = await runCli(["--src", src, "--dest", dest, "--once"]);
+    assertEquals(first.code, 0, first.stderr);
+    await fn(src, dest);
+  } finally {
+    await t.cleanup();
+  }
+}
+
+Deno.test("safety: an emptied source (an unmounted disk) deletes nothing, and the backup resumes when it is back", async () => {
+  await backedUp(20, async (src, dest) => {
+    assert(Deno.statSync(`${src}/.backup-source`).isFile, "the marker was written");
+    const before = snapshot(dest);
+    for (const e of [...Deno.readDirSync(src)]) {
+      if (e.name !== ".backup-source") Deno.removeSync(`${src}/${e.name}`, { recursive: true });
+    }
+    const r = await runCli(["--src", src, "--dest", dest, "--once"]);
+    assertEquals(r.code, 6);
+    assertIncludes(r.stderr, "SOURCE GUARD: the source is empty");
+    assertEquals(snapshot(dest), before, "nothing in the backup changed");
+    put(`${src}/back.txt`, "back");
+    const again = await runCli([
+      "--src",
+      src,
+      "--dest",
+      dest,
+      "--once",
+      "--max-delete-percent",
+      "100",
+    ]);
+    assertEquals(again.code, 0, again.stderr);
+    assertMirror(src, dest);
+  });
+});
+
+Deno.test("safety: a source without its marker (another disk mounted there) is refused until --new-source", async () => {
+  await backedUp(5, async (src, dest) => {
+    Deno.removeSync(`${src}/.backup-source`);
+    Deno.removeSync(`${src}/d0`, { recursive: true });
+    const before = snapshot(dest);
+    const r = await runCli(["--src", src, "--dest", dest, "--once"]);
+    assertEquals(r.code, 6);
+    assertIncludes(r.stderr, "lost its marker");
+    assertEquals(snapshot(dest), before);
+    const reset = await runCli(["--src", src, "--dest", dest, "--once", "--new-source"]);
+    assertEquals(reset.code, 0, reset.stderr);
+    assertMirror(src, dest);
+  });
+});
+
+Deno.test("safety: a pass that would delete most of the backup is held until confirmed", async () => {
+  await backedUp(160, async (src, dest) => {
+    for (let i = 0; i < 150; i++) Deno.removeSync(`${src}/d${i % 4}/f${i}.txt`);
+    put(`${src}/new.txt`, "still copied");
+    const held = await runCli(["--src", src, "--dest", dest, "--once"]);
+    assertEquals(held.code, 6);
+    assertIncludes(held.stderr, "MASS DELETE HELD: this pass would delete 150 of");
+    assertEquals(Deno.readTextFileSync(`${dest}/new.txt`), "still copied");
+    assert(snapshot(dest).has("d0/f0.txt"), "nothing deleted");
+    const journal = [...Deno.readDirSync(`${dest}/.backup/journal`)].map((e) =>
+      Deno.readTextFileSync(`${dest}/.backup/journal/${e.name}`)
+    ).join("");
+    assertIncludes(journal, '"type":"held","count":150');
+    const ok = await runCli(["--src", src, "--dest", dest, "--once", "--confirm-deletes"]);
+    assertEquals(ok.code, 0, ok.stderr);
+    assertMirror(src, dest);
+  });
+});
+
+Deno.test("safety: a destination that is not empty and not a backup is refused unless --adopt-dest", async () => {
+  const t = await tempDir();
+  try {
+    put(`${t.path}/src/a.txt`, "a");
+    put(`${t.path}/home/precious.doc`, "do not delete");
+    const r = await runCli(["--src", `${t.path}/src`, "--dest", `${t.path}/home`, "--once"]);
+    assertEquals(r.code, 2);
+    assertIncludes(r.stderr, "is not empty and was never a backup");
+    assertEquals(Deno.readTextFileSync(`${t.path}/home/precious.doc`), "do not delete");
+    assertEquals(snapshot(`${t.path}/home`, []).has(".backup"), false, "nothing was created");
+    const adopt = await runCli([
+      "--src",
+      `${t.path}/src`,
+      "--dest",
+      `${t.path}/home`,
+      "--once",
+      "--adopt-dest",
+    ]);
+    assertEquals(adopt.code, 0, adopt.stderr);
+    assertMirror(`${t.path}/src`, `${t.path}/home`);
+    put(`${t.path}/other/b.txt`, "b");
+    const other = await runCli(["--src", `${t.path}/other`, "--dest", `${t.path}/home`, "--once"]);
+    assertEquals(other.code, 2);
+    assertIncludes(other.stderr, "is the backup of");
+  } finally {
+    await t.cleanup();
+  }
+});
+
+Deno.test("safety: setuid and setgid bits are dropped unless --keep-setuid", async () => {
+  const t = await tempDir();
+  try {
+    put(`${t.path}/src/tool`, "#!/bin/sh\n");
+    Deno.chmodSync(`${t.path}/src/tool`, 0o6755);
+    assertEquals(
+      (await runCli(["--src", `${t.path}/src`, "--dest", `${t.path}/a`, "--once"])).code,
+      0,
+    );
+    assertEquals(Deno.statSync(`${t.path}/a/tool`).mode! & 0o7777, 0o755);
+    const keep = await runCli([
+      "--src",
+      `${t.path}/src`,
+      "--dest",
+      `${t.path}/b`,
+      "--once",
+      "--keep-setuid",
+    ]);
+    assertEquals(keep.code, 0);
+    assertEquals(Deno.statSync(`${t.path}/b/tool`).mode! & 0o7777, 0o6755);
+  } finally {
+    await t.cleanup();
+  }
+});
