@@ -137,3 +137,27 @@ Deno.test("safety: setuid and setgid bits are dropped unless --keep-setuid", asy
     await t.cleanup();
   }
 });
+
+Deno.test("safety: names that are not valid UTF-8 are reported with their folder and count, and their backups kept", async () => {
+  const t = await tempDir();
+  try {
+    const src = `${t.path}/src`;
+    const dest = `${t.path}/dest`;
+    put(`${src}/dir/good.txt`, "good");
+    const bad = (root: string) => `${root}/dir/bad-$'\\xff'-name`;
+    const sh = (script: string) =>
+      new Deno.Command("bash", { args: ["-c", script] }).outputSync().success;
+    assert(sh(`touch ${bad(src)} ${src}/dir/also-$'\\xfe'`), "create non-UTF-8 names");
+    const first = await runCli(["--src", src, "--dest", dest, "--once"]);
+    assertEquals(first.code, 0, first.stderr);
+    assertIncludes(first.stderr, "SKIPPED 2 names that are not valid UTF-8 in folder dir");
+    assertEquals(Deno.readTextFileSync(`${dest}/dir/good.txt`), "good");
+    // A copy made by another tool, with the same raw name, is never deleted because of it.
+    assert(sh(`touch ${bad(dest)}`));
+    const again = await runCli(["--src", src, "--dest", dest, "--once"]);
+    assertEquals(again.code, 0, again.stderr);
+    assert(sh(`test -e ${bad(dest)}`), "the destination copy is still there");
+  } finally {
+    await t.cleanup();
+  }
+});
