@@ -1,12 +1,19 @@
-import { assert, assertEquals, assertIncludes, assertThrows } from "../tests/assert.ts";
+import {
+  assert,
+  assertEquals,
+  assertIncludes,
+  assertRejects,
+  assertThrows,
+} from "../tests/assert.ts";
 import { tempDir } from "../tests/helpers.ts";
 import { DenoFileSystem, type FileSystem } from "../lib/fs.ts";
-import { JournalCorruptError } from "../lib/errors.ts";
+import { JournalCorruptError, JournalIoError } from "../lib/errors.ts";
+import { FaultyFileSystem } from "../lib/fault_fs.ts";
 import type { State } from "../lib/state.ts";
 import { JournalWriter } from "./writer.ts";
 import { replayJournal } from "./replay.ts";
 import { listJournalFiles, readJournal } from "./reader.ts";
-import { compactJournal, journalUsage, needsCompaction } from "./compact.ts";
+import { compactIfNeeded, compactJournal, journalUsage, needsCompaction } from "./compact.ts";
 import { CheckpointDamage, checkpointName, readCheckpoint, writeCheckpoint } from "./checkpoint.ts";
 import { frameLine, type Unstamped } from "./record.ts";
 
@@ -361,5 +368,61 @@ Deno.test("journalUsage() counts only the segments after the checkpoint as the l
     assert(u1.checkpoint !== null);
     assertEquals(u1.totalBytes, u1.logBytes + u1.checkpointBytes);
     assertIncludes(u1.checkpoint!, "checkpoint-");
+  });
+});
+
+Deno.test("compaction faults: a failed checkpoint write changes nothing; a failed fsync is fatal", async () => {
+  await withDir(async (dir) => {
+    const w0 = await JournalWriter.open(fs, dir, { source: "/src" });
+    await churn(w0, 0, 20);
+    await w0.close();
+    const expected = plain(replayJournal(fs, dir, { repair: false }).state).entries;
+    const quietLog = { info() {}, warn() {}, error() {} } as unknown as Parameters<
+      typeof compactIfNeeded
+    >[4]["log"];
+
+    // Disk full while writing the checkpoint: logged, temp file removed, journal intact.
+    const full = new FaultyFileSystem(fs, [{
+      point: "write",
+      path: ".tmp",
+      error: () => new Error("No space left on device (os error 28)"),
+    }]);
+    const r1 = replayJournal(full, dir, { repair: false });
+    const w1 = await JournalWriter.open(full, dir, {
+      source: "/src",
+      lastSeq: r1.summary.lastSeq,
+      lastSegment: { name: r1.summary.segments.at(-1)!, bytes: r1.summary.lastSegmentBytes },
+    });
+    const res = await compactIfNeeded(full, dir, w1, r1.state, {
+      source: "/src",
+      maxBytes: 1,
+      log: quietLog,
+    });
+    assertEquals(res, null);
+    assert(!w1.poisoned);
+    await w1.close();
+    assertEquals(listJournalFiles(fs, dir).checkpoints, []);
+    assert(![...Deno.readDirSync(dir)].some((e) => e.name.endsWith(".tmp")), "temp file removed");
+    assertEquals(plain(replayJournal(fs, dir, { repair: false }).state).entries, expected);
+
+    // fsync of the checkpoint fails: fatal (fsyncgate), and still nothing lost.
+    const bad = new FaultyFileSystem(fs, [{
+      point: "sync",
+      path: ".tmp",
+      error: () => new Error("Input/output error (os error 5)"),
+    }]);
+    const r2 = replayJournal(bad, dir, { repair: false });
+    const w2 = await JournalWriter.open(bad, dir, {
+      source: "/src",
+      lastSeq: r2.summary.lastSeq,
+      lastSegment: { name: r2.summary.segments.at(-1)!, bytes: r2.summary.lastSegmentBytes },
+    });
+    const err = await assertRejects(
+      () => compactIfNeeded(bad, dir, w2, r2.state, { source: "/src", maxBytes: 1, log: quietLog }),
+      JournalIoError,
+    );
+    assert(err.fatal);
+    await w2.close();
+    assertEquals(plain(replayJournal(fs, dir).state).entries, expected);
   });
 });
