@@ -465,7 +465,10 @@ function sleep(ms: number): Promise<void> {
 
 // ---------------------------------------------------------------- the tests
 
-Deno.test("kill -9 at 20 random moments during churn: restart converges byte for byte", async () => {
+/** Kill points in the churn test: 100 in CI; `deno task soak` runs 500 (CRASH_ROUNDS). */
+const ROUNDS = Number(Deno.env.get("CRASH_ROUNDS") ?? "100");
+
+Deno.test(`kill -9 at ${ROUNDS} random moments during churn: restart converges byte for byte`, async () => {
   const seed = seedFromEnv();
   const rng = new Rng(seed);
   const dir = await tempDir("backup-crash-churn-");
@@ -478,7 +481,7 @@ Deno.test("kill -9 at 20 random moments during churn: restart converges byte for
     Deno.mkdirSync(src);
     const tree = new SourceTree(src, rng);
     tree.build(2000);
-    for (let round = 1; round <= 20; round++) {
+    for (let round = 1; round <= ROUNDS; round++) {
       const ctx = `seed ${seed}, round ${round}; replay with CRASH_SEED=${seed}`;
       // Half of the churn lands while no daemon runs, half while its first pass runs.
       if (round > 1) tree.churn(0.5);
