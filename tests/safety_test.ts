@@ -34,6 +34,7 @@ Deno.test("safety: an emptied source (an unmounted disk) deletes nothing, and th
     const r = await runCli(["--src", src, "--dest", dest, "--once"]);
     assertEquals(r.code, 6);
     assertIncludes(r.stderr, "SOURCE GUARD: the source is empty");
+    assertIncludes((await runCli(["status", "--dest", dest])).stdout, "skipped: source guard");
     assertEquals(snapshot(dest), before, "nothing in the backup changed");
     put(`${src}/back.txt`, "back");
     const again = await runCli([
@@ -78,6 +79,8 @@ Deno.test("safety: a pass that would delete most of the backup is held until con
       Deno.readTextFileSync(`${dest}/.backup/journal/${e.name}`)
     ).join("");
     assertIncludes(journal, '"type":"held","count":150');
+    const status = await runCli(["status", "--dest", dest]);
+    assertIncludes(status.stdout, "150 deletions HELD");
     const ok = await runCli(["--src", src, "--dest", dest, "--once", "--confirm-deletes"]);
     assertEquals(ok.code, 0, ok.stderr);
     assertMirror(src, dest);

@@ -184,9 +184,16 @@ export function runStatus(opts: StatusOptions, deps: StatusDeps): number {
       } s): ` +
         (lp.skipped !== null
           ? `skipped: ${lp.skipped}`
-          : `${lp.copied} copied (${formatBytes(lp.bytes)}), ${lp.deleted} deleted, ${
-            n("dirs")
-          } folders created, ${n("meta")} updated, ${lp.failed} errors`),
+          : `${lp.copied} copied (${formatBytes(lp.bytes)}), ${
+            n("moved")
+          } moved, ${lp.deleted} deleted, ${n("dirs")} folders created, ${
+            n("meta")
+          } updated, ${lp.failed} errors` +
+            (n("held") > 0
+              ? `; ${
+                n("held")
+              } deletions HELD by the mass-delete guard (run once with --confirm-deletes)`
+              : "")),
     );
     const t = status!.totals;
     line(
