@@ -2,29 +2,10 @@ import { assert, assertEquals, assertRejects } from "../tests/assert.ts";
 import { getLogger } from "@logtape/logtape";
 import { runDaemon, sleep } from "./daemon.ts";
 import { JournalIoError } from "./errors.ts";
-import type { PassSummary } from "./reconciler.ts";
+import { emptySummary, type PassSummary } from "./reconciler.ts";
 
 const summary = (over: Partial<PassSummary> = {}): PassSummary => ({
-  pass: 1,
-  trigger: "scan",
-  copied: 0,
-  bytes: 0,
-  deleted: 0,
-  dirs: 0,
-  links: 0,
-  moved: 0,
-  missed: 0,
-  held: 0,
-  meta: 0,
-  failed: 0,
-  unreadable: 0,
-  badNames: 0,
-  tempsRemoved: 0,
-  retrySoon: false,
-  retryDirs: new Set(),
-  skipped: null,
-  interrupted: false,
-  durationMs: 0,
+  ...emptySummary(1, "scan"),
   ...over,
 });
 

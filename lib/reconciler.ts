@@ -178,6 +178,32 @@ function exists(fs: FileSystem, abs: string): boolean {
   }
 }
 
+/** A summary with every count at zero, for pass number `pass`. */
+export function emptySummary(pass: number, trigger: Trigger): PassSummary {
+  return {
+    pass,
+    trigger,
+    copied: 0,
+    bytes: 0,
+    deleted: 0,
+    dirs: 0,
+    links: 0,
+    moved: 0,
+    meta: 0,
+    failed: 0,
+    unreadable: 0,
+    badNames: 0,
+    tempsRemoved: 0,
+    missed: 0,
+    held: 0,
+    retrySoon: false,
+    retryDirs: new Set(),
+    skipped: null,
+    interrupted: false,
+    durationMs: 0,
+  };
+}
+
 /** Formats a byte count for people (`1.2 MB`). */
 export function formatBytes(n: number): string {
   if (n < 1000) return `${n} B`;
@@ -398,28 +424,7 @@ export class Reconciler {
   async pass(trigger: Trigger = "scan", options: PassOptions = {}): Promise<PassSummary> {
     const started = performance.now();
     const { logs } = this.#o;
-    const summary: PassSummary = {
-      pass: ++this.#passes,
-      trigger,
-      copied: 0,
-      bytes: 0,
-      deleted: 0,
-      dirs: 0,
-      links: 0,
-      moved: 0,
-      meta: 0,
-      failed: 0,
-      unreadable: 0,
-      badNames: 0,
-      tempsRemoved: 0,
-      missed: 0,
-      held: 0,
-      retrySoon: false,
-      retryDirs: new Set(),
-      skipped: null,
-      interrupted: false,
-      durationMs: 0,
-    };
+    const summary = emptySummary(++this.#passes, trigger);
     const scope = options.dirs
       ? this.#gatherPartial(options.dirs, summary)
       : this.#gatherFull(summary);
