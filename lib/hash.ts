@@ -29,8 +29,14 @@ export async function createHasher(): Promise<Hasher> {
   };
 }
 
-/** Size of the read buffer for hashing and copying. */
-export const CHUNK = 1 << 20;
+/**
+ * Size of the read buffers for hashing and copying. 256 KiB copied a 1 GiB
+ * file here in 0.6 s where 1 MiB took 1.5 to 2.6 s (docs/benchmarks.md).
+ */
+export const CHUNK = 256 * 1024;
+
+/** One read buffer, reused by every hash (one hash runs at a time in the one loop). */
+let shared: Uint8Array | null = null;
 
 /**
  * Hashes the file at an absolute path.
@@ -42,13 +48,15 @@ export async function hashFile(
   path: string,
   hasher: Hasher,
 ): Promise<{ hash: string; size: number }> {
-  const file = await fs.open(path);
+  // Small files are read with synchronous calls (microseconds, where an async call costs ~40 us).
+  const file = fs.openSync(path);
   try {
-    const buf = new Uint8Array(CHUNK);
+    const buf = shared ??= new Uint8Array(CHUNK);
     hasher.init();
     let size = 0;
+    const small = file.stat().size <= CHUNK;
     for (;;) {
-      const n = await file.read(buf);
+      const n = small ? file.readSync(buf) : await file.read(buf);
       if (n === null) break;
       hasher.update(buf.subarray(0, n));
       size += n;

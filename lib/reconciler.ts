@@ -22,6 +22,7 @@ import {
   ensureWritableParent,
   prepareCopy,
   type PreparedCopy,
+  RACY_WINDOW_MS,
 } from "./apply.ts";
 import { describeError, SourceChangedError, SourceVanishedError } from "./errors.ts";
 import { createHasher, hashFile } from "./hash.ts";
@@ -808,6 +809,7 @@ export class Reconciler {
       }
     }));
 
+    const now = (this.#o.now ?? Date.now)();
     const completions: Unstamped[] = batch.map((op, i) => {
       const ref = intents[i]!.seq;
       const err = outcomes[i];
@@ -815,6 +817,10 @@ export class Reconciler {
       const e = extra[i]!;
       const rec: Unstamped = { type: "done", ref };
       if (op.op === "copy") Object.assign(rec, { hash: e.hash, bytes: e.bytes, racy: e.racy });
+      // A file re-hashed while still inside the racy window stays racy: hash it once more.
+      if (op.op === "meta" && op.src.kind === "file" && now - op.src.mtimeMs < RACY_WINDOW_MS) {
+        Object.assign(rec, { racy: true });
+      }
       return rec;
     });
     const done: JournalRecord[] = await this.#writer.append(completions);
