@@ -37,14 +37,6 @@ function loggers(): ReconcilerLogs {
   };
 }
 
-/** Creates the log file 0600 through the port, before LogTape opens it. */
-function privateFile(fs: DenoFileSystem): (path: string) => void {
-  return (path) => {
-    fs.openSync(path, { write: true, append: true, create: true, mode: 0o600 }).close();
-    fs.chmod(path, 0o600);
-  };
-}
-
 /**
  * Standard output for the commands' `out`, in blocks of 64 kB: one
  * `console.log` per line costs ~3 us, which made `journal show` of a
@@ -89,8 +81,7 @@ async function main(args: string[]): Promise<number> {
         out,
         logs: loggers(),
         signal: controller.signal,
-        startLogging: (file) =>
-          setupLogging({ file, console: "normal", createPrivate: privateFile(fs) }),
+        startLogging: (file) => setupLogging({ file, console: "normal", fs }),
       });
     } finally {
       Deno.removeSignalListener("SIGINT", onSignal);
@@ -125,7 +116,7 @@ async function main(args: string[]): Promise<number> {
           file,
           json: opts.logJson,
           console: opts.console,
-          createPrivate: privateFile(fs),
+          fs,
         }),
     });
   } finally {

@@ -21,7 +21,8 @@ import {
   type Sink,
   withFilter,
 } from "@logtape/logtape";
-import { getRotatingFileSink } from "@logtape/file";
+import type { FileSystem } from "./fs.ts";
+import { privateFileSink } from "./log_file.ts";
 
 export type { Logger };
 
@@ -80,16 +81,15 @@ export interface LogSetup {
   file?: string;
   /** Write the log file as JSON lines instead of human lines (default false). */
   json?: boolean;
-  /** Creates the log file with mode 0600 if it is missing (through the FileSystem port). */
-  createPrivate?: (path: string) => void;
+  /** The file system the log file is written through (required with `file`). */
+  fs?: FileSystem;
   /** Console: `normal` (summaries, warnings, errors), `quiet` (errors only), `verbose` (every operation). */
   console?: "normal" | "quiet" | "verbose";
 }
 
 /**
- * Configures LogTape for the whole process. The log file is created 0600
- * before the sink opens it (rotated generations are created by LogTape under
- * the process umask; the default log lives in the 0700 reserved folder).
+ * Configures LogTape for the whole process: the console, and a private (0600),
+ * rotated log file (10 MiB, 5 generations kept).
  */
 export async function setupLogging(setup: LogSetup): Promise<void> {
   const mode = setup.console ?? "normal";
@@ -104,17 +104,10 @@ export async function setupLogging(setup: LogSetup): Promise<void> {
     },
   );
   const sinks: Record<string, Sink> = { console: consoleSink };
-  if (setup.file) {
-    setup.createPrivate?.(setup.file);
-    sinks.file = getRotatingFileSink(setup.file, {
-      formatter: setup.json ? getJsonLinesFormatter() : humanFormatter,
-      maxSize: 10 * 1024 * 1024,
-      maxFiles: 5,
-      flushInterval: 1000,
-      // The journal is the durable record: the log is written (and fsynced by LogTape) in 64 KiB
-      // blocks off the main loop, not every 8 KiB on it (docs/benchmarks.md, benchmark 1).
-      bufferSize: 64 * 1024,
-      nonBlocking: true,
+  if (setup.file && setup.fs) {
+    const json = getJsonLinesFormatter();
+    sinks.file = privateFileSink(setup.fs, setup.file, {
+      formatter: setup.json ? (r) => json(r) : humanFormatter,
     });
   }
   await configure({

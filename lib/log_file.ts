@@ -1,0 +1,93 @@
+/**
+ * A LogTape sink writing a rotated log file that is always private (0600):
+ * LogTape's own file sink creates rotated files under the process umask, and
+ * changing the umask needs `--allow-sys`. Lines are buffered and written every
+ * second or every 64 KiB, without fsync: the journal, not the log, is the
+ * durable record.
+ *
+ * @module
+ */
+
+import type { LogRecord, Sink } from "@logtape/logtape";
+import type { FileHandle, FileSystem } from "./fs.ts";
+
+/** Options for {@link privateFileSink}. */
+export interface PrivateFileOptions {
+  /** Turns a record into one line (with its newline). */
+  formatter: (record: LogRecord) => string;
+  /** Rotate past this many bytes (default 10 MiB). */
+  maxSize?: number;
+  /** Rotated generations kept: `log.1` ... `log.N` (default 5). */
+  maxFiles?: number;
+  /** Buffer flushed past this many bytes (default 64 KiB) and every second. */
+  bufferSize?: number;
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * Opens (creating 0600) the log file at `path` and returns a sink for it,
+ * disposable to flush and close.
+ *
+ * @throws Deno.errors.* when the file cannot be opened.
+ */
+export function privateFileSink(
+  fs: FileSystem,
+  path: string,
+  options: PrivateFileOptions,
+): Sink & Disposable {
+  const maxSize = options.maxSize ?? 10 * 1024 * 1024;
+  const maxFiles = options.maxFiles ?? 5;
+  const bufferSize = options.bufferSize ?? 64 * 1024;
+  const open = (): FileHandle => {
+    const h = fs.openSync(path, { write: true, append: true, create: true, mode: 0o600 });
+    fs.chmod(path, 0o600);
+    return h;
+  };
+  let handle: FileHandle | null = open();
+  let size = handle.stat().size;
+  let pending: string[] = [];
+  let pendingBytes = 0;
+
+  const rotate = () => {
+    handle?.close();
+    for (let i = maxFiles - 1; i >= 1; i--) {
+      try {
+        fs.rename(`${path}.${i}`, `${path}.${i + 1}`);
+      } catch { /* that generation does not exist yet */ }
+    }
+    fs.rename(path, `${path}.1`);
+    handle = open();
+    size = 0;
+  };
+  const flush = () => {
+    if (!handle || pending.length === 0) return;
+    const bytes = encoder.encode(pending.join(""));
+    pending = [];
+    pendingBytes = 0;
+    try {
+      handle.writeAllSync(bytes);
+      size += bytes.length;
+      if (size >= maxSize) rotate();
+    } catch {
+      // A full disk must not stop the backup over its log; the journal holds the truth.
+    }
+  };
+  const timer = setInterval(flush, 1000);
+  Deno.unrefTimer(timer);
+
+  const sink = (record: LogRecord) => {
+    const line = options.formatter(record);
+    pending.push(line);
+    pendingBytes += line.length;
+    if (pendingBytes >= bufferSize) flush();
+  };
+  return Object.assign(sink, {
+    [Symbol.dispose]: () => {
+      clearInterval(timer);
+      flush();
+      handle?.close();
+      handle = null;
+    },
+  });
+}
