@@ -1,0 +1,45 @@
+/**
+ * Markdown formatting of benchmark results.
+ *
+ * @module
+ */
+
+import type { Sample } from "./measure.ts";
+
+/** A duration for people: `345 ms` below a second, `1.23 s` above. */
+export function fmtMs(ms: number): string {
+  return ms < 1000 ? `${ms.toFixed(0)} ms` : `${(ms / 1000).toFixed(2)} s`;
+}
+
+/** `median (min-max), n runs` of a sample. */
+export function fmtSample(s: Sample): string {
+  return `${fmtMs(s.median)} (${fmtMs(s.min)}–${fmtMs(s.max)})`;
+}
+
+/** A ratio with two decimals and an `x`. */
+export function fmtRatio(r: number): string {
+  return `${r.toFixed(2)}x`;
+}
+
+/** KiB as `238 MiB (249 MB)`. */
+export function fmtKiB(kib: number): string {
+  return `${(kib / 1024).toFixed(0)} MiB (${(kib * 1024 / 1e6).toFixed(0)} MB)`;
+}
+
+/** Escapes the characters that would break a table cell. */
+function cell(text: string): string {
+  return text.replaceAll("|", "\\|").replaceAll("\n", " ");
+}
+
+/** A markdown table. */
+export function table(headers: readonly string[], rows: readonly (readonly string[])[]): string {
+  const line = (cells: readonly string[]): string => `| ${cells.map(cell).join(" | ")} |`;
+  return [line(headers), line(headers.map(() => "---")), ...rows.map(line)].join("\n");
+}
+
+/** The sample called `name`. @throws Error when there is none. */
+export function pick(samples: readonly Sample[], name: string): Sample {
+  const s = samples.find((x) => x.name === name);
+  if (!s) throw new Error(`no sample named ${name}`);
+  return s;
+}
