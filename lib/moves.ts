@@ -183,8 +183,9 @@ function pair(
       break;
     }
   }
+  const freshByPath = options.extra.length > 0 ? new Map(fresh) : null;
   for (const [p, q] of options.extra) {
-    const s = options.within(q) ? fresh.find(([f]) => f === q)?.[1] : undefined;
+    const s = options.within(q) ? freshByPath!.get(q) : undefined;
     if (!s || used.has(p) || targets.has(q) || blocked.has(q)) continue;
     moves.push({ from: p, origin: p, to: q, kind: s.kind, src: s });
     used.add(p);
@@ -205,15 +206,17 @@ export function hashMoveCandidates(
   within: (rel: string) => boolean,
   inodeMoves: Move[],
 ): { to: string; from: string[] }[] {
+  // Whatever a rename already carries (the move's target and all below a moved folder) is out.
+  const carried = (p: string, side: "to" | "origin") =>
+    inodeMoves.some((m) => m.kind === "dir" ? isAtOrBelow(p, m[side]) : p === m[side]);
   const fresh = newcomers(source, state, within).filter(([q, s]) =>
-    s.kind === "file" && s.size > 0 && !inodeMoves.some((m) => m.to === q)
+    s.kind === "file" && s.size > 0 && !carried(q, "to")
   );
   if (fresh.length === 0) return [];
   const bySize = new Map<number, string[]>();
   for (const [p, t] of state) {
     if (t.kind !== "file" || t.hash === undefined || t.size === 0 || !within(p)) continue;
-    if (source.has(p) || !destHolds(dest, p, t)) continue;
-    if (inodeMoves.some((m) => m.from === p)) continue;
+    if (source.has(p) || !destHolds(dest, p, t) || carried(p, "origin")) continue;
     const list = bySize.get(t.size);
     if (list) list.push(p);
     else bySize.set(t.size, [p]);
