@@ -109,6 +109,7 @@ async function main(args: string[]): Promise<number> {
     return await runBackup(opts, {
       fs,
       cwd,
+      out,
       signal: controller.signal,
       logs: loggers(),
       startLogging: (file) =>

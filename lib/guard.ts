@@ -33,6 +33,28 @@ function realish(fs: FileSystem, abs: string): string {
   }
 }
 
+/**
+ * Checks the source given on the command line: a readable folder. Returns its real path.
+ *
+ * @throws RootError with a one-line message naming the path.
+ */
+export function checkSource(fs: FileSystem, src: string, cwd: string): string {
+  try {
+    const source = fs.realPath(absolute(src, cwd));
+    if (fs.lstat(source).kind !== "dir") {
+      throw new RootError(`Cannot back up "${src}": not a folder; --src must name a folder`);
+    }
+    fs.readDir(source);
+    return source;
+  } catch (err) {
+    if (err instanceof RootError) throw err;
+    throw new RootError(
+      `Cannot back up "${src}": ${describeError(err)}; check --src (is the disk mounted?)`,
+      { cause: err },
+    );
+  }
+}
+
 function rel(a: string, b: string): boolean {
   return isAtOrBelow(a, b);
 }
@@ -43,22 +65,8 @@ function rel(a: string, b: string): boolean {
  * @throws RootError with a one-line message naming the path and what to do.
  */
 export function checkRoots(fs: FileSystem, src: string, dest: string, cwd: string): Roots {
-  const srcAbs = absolute(src, cwd);
+  const source = checkSource(fs, src, cwd);
   const destAbs = absolute(dest, cwd);
-  let source: string;
-  try {
-    source = fs.realPath(srcAbs);
-    if (fs.lstat(source).kind !== "dir") {
-      throw new RootError(`Cannot back up "${src}": not a folder; --src must name a folder`);
-    }
-    fs.readDir(source);
-  } catch (err) {
-    if (err instanceof RootError) throw err;
-    throw new RootError(
-      `Cannot back up "${src}": ${describeError(err)}; check --src (is the disk mounted?)`,
-      { cause: err },
-    );
-  }
   let target: string;
   try {
     target = realish(fs, destAbs);

@@ -25,11 +25,11 @@ import {
   RACY_WINDOW_MS,
 } from "./apply.ts";
 import { describeError, SourceChangedError, SourceVanishedError } from "./errors.ts";
-import { createHasher, hashFile } from "./hash.ts";
+import { createHasher } from "./hash.ts";
 import { depth, isAtOrBelow, join, parentOf, showPath } from "./paths.ts";
-import { plan, type PlanOp, type PlanOptions, resolveVerify } from "./plan.ts";
-import { type ScanOptions, scanTree } from "./scan.ts";
-import { detectMoves, hashMoveCandidates } from "./moves.ts";
+import { emptyScan, type ScanOptions, scanTree } from "./scan.ts";
+import { destScan, type PassExcludes, passExcludes } from "./excludes.ts";
+import { type FileOp, planPass } from "./pass_plan.ts";
 import { foldRecord, type State } from "./state.ts";
 import { DEFAULT_DELETE_LIMITS, type DeleteLimits, isMassDelete } from "./guard.ts";
 import { type SourceIdentity, sourceVeto } from "./source_guard.ts";
@@ -79,6 +79,10 @@ export interface ReconcilerOptions {
   confirmDeletes?: boolean;
   /** Compact the journal between passes once its segments pass this many bytes (default 64 MiB). */
   journalMaxBytes?: number;
+  /** Exclude patterns (gitignore syntax, relative to the source root); `.backupignore` files add more. */
+  excludes?: readonly string[];
+  /** Delete excluded entries from the destination (default false: they are kept). */
+  deleteExcluded?: boolean;
 }
 
 /** What one pass did. */
@@ -125,8 +129,6 @@ export interface PassSummary {
   durationMs: number;
 }
 
-type FileOp = Exclude<PlanOp, { op: "verify" }>;
-
 /** Folder metadata runs after every change inside the folder: it starts a new batch. */
 const isDirMeta = (op: FileOp): boolean => op.op === "meta" && op.src.kind === "dir";
 
@@ -138,6 +140,8 @@ interface Scope {
   dst: ScanResult;
   /** Paths in scope for a partial pass; undefined for a full one. */
   within: ((rel: string) => boolean) | undefined;
+  /** The pass's exclude rules. */
+  excludes: PassExcludes;
 }
 
 /** Options for {@link Reconciler.pass}. */
@@ -146,16 +150,6 @@ export interface PassOptions {
   dirs?: Set<string>;
   /** Folders the watcher reported since the last pass: changes elsewhere count as missed. */
   hinted?: Set<string>;
-}
-
-function emptyScan(): ScanResult {
-  return {
-    entries: new Map(),
-    unreadable: new Map(),
-    badNames: new Map(),
-    temps: [],
-    reservedSkipped: false,
-  };
 }
 
 function mergeScan(into: ScanResult, from: ScanResult): void {
@@ -386,13 +380,13 @@ export class Reconciler {
     }
   }
 
-  #scanSource(summary: PassSummary): ScanResult | null {
+  #scanSource(summary: PassSummary, excludes: PassExcludes): ScanResult | null {
     const { source, logs } = this.#o;
     let reason: string | null = null;
     let result: ScanResult | null = null;
     try {
       if (this.#fs.lstat(source).kind !== "dir") reason = "not a folder";
-      else result = scanTree(this.#fs, source);
+      else result = scanTree(this.#fs, source, { skip: excludes.sourceSkip });
     } catch (err) {
       reason = describeError(err);
     }
@@ -426,9 +420,14 @@ export class Reconciler {
     const started = performance.now();
     const { logs } = this.#o;
     const summary = emptySummary(++this.#passes, trigger);
+    // Read afresh each pass: a changed rule applies from the next pass on.
+    const excludes = passExcludes(this.#fs, this.#o.source, {
+      patterns: this.#o.excludes ?? [],
+      deleteExcluded: this.#o.deleteExcluded ?? false,
+    });
     const scope = options.dirs
-      ? this.#gatherPartial(options.dirs, summary)
-      : this.#gatherFull(summary);
+      ? this.#gatherPartial(options.dirs, summary, excludes)
+      : this.#gatherFull(summary, excludes);
     if (scope) await this.#reconcile(scope, summary, trigger, options.hinted ?? null);
     summary.durationMs = performance.now() - started;
     const changed = summary.copied + summary.deleted + summary.dirs + summary.links +
@@ -447,16 +446,16 @@ export class Reconciler {
   }
 
   /** Scans both whole trees. */
-  #gatherFull(summary: PassSummary): Scope | null {
-    const src = this.#scanSource(summary);
+  #gatherFull(summary: PassSummary, excludes: PassExcludes): Scope | null {
+    const src = this.#scanSource(summary, excludes);
     if (!src) return null;
-    const dst = this.#scanDest(summary);
-    return dst ? { src, dst, within: undefined } : null;
+    const dst = this.#scanDest(summary, excludes);
+    return dst ? { src, dst, within: undefined, excludes } : null;
   }
 
-  #scanDest(summary: PassSummary): ScanResult | null {
+  #scanDest(summary: PassSummary, excludes: PassExcludes): ScanResult | null {
     try {
-      return scanTree(this.#fs, this.#o.dest, { destination: true });
+      return scanTree(this.#fs, this.#o.dest, destScan(excludes));
     } catch (err) {
       this.#o.logs.daemon.error("DESTINATION UNAVAILABLE: {dest} - {reason}; pass skipped", {
         dest: this.#o.dest,
@@ -468,22 +467,27 @@ export class Reconciler {
   }
 
   /** Scans the named folders (shallow) and the subtrees that must be seen whole. */
-  #gatherPartial(dirs: Set<string>, summary: PassSummary): Scope | null {
+  #gatherPartial(
+    dirs: Set<string>,
+    summary: PassSummary,
+    excludes: PassExcludes,
+  ): Scope | null {
     const { source, dest } = this.#o;
     const fs = this.#fs;
     try {
       if (fs.lstat(source).kind !== "dir") throw new Deno.errors.NotFound("not a folder");
       if (fs.lstat(dest).kind !== "dir") throw new Deno.errors.NotFound("destination is gone");
     } catch {
-      return this.#gatherFull(summary); // reports and skips with the usual messages
+      return this.#gatherFull(summary, excludes); // reports and skips with the usual messages
     }
     const src = emptyScan();
     const dst = emptyScan();
     const shallow = new Set<string>();
     const deep: string[] = [];
     const scan = (root: string, into: ScanResult, options: ScanOptions) => {
+      const skip = root === source ? { skip: excludes.sourceSkip } : destScan(excludes);
       try {
-        mergeScan(into, scanTree(fs, root, options));
+        mergeScan(into, scanTree(fs, root, { ...options, ...skip }));
         return true;
       } catch {
         return false; // gone or unreadable: its parent's listing shows it
@@ -501,6 +505,7 @@ export class Reconciler {
       if (f !== "" && deep.some((r) => isAtOrBelow(f, r))) continue;
       const s = f === "" ? null : entry(source, f);
       if (f !== "" && s?.kind !== "dir") continue;
+      if (excludes.rules.excluded(f, "dir")) continue; // hints for excluded folders are ignored
       if (!scan(source, src, { under: f, shallow: true })) continue;
       shallow.add(f);
       if (s) src.entries.set(f, s);
@@ -525,7 +530,7 @@ export class Reconciler {
     }
     const within = (rel: string) =>
       shallow.has(parentOf(rel)) || shallow.has(rel) || deep.some((r) => isAtOrBelow(rel, r));
-    return { src, dst, within };
+    return { src, dst, within, excludes };
   }
 
   async #reconcile(
@@ -590,22 +595,36 @@ export class Reconciler {
     }
     summary.unreadable = src.unreadable.size;
     summary.badNames = [...src.badNames.values()].reduce((a, b) => a + b, 0);
-
-    const unreadable = [...src.unreadable.keys()];
-    const options: PlanOptions = {
-      allowMove: (from, to) => !this.#badMoves.has(`${from}\0${to}`),
-    };
-    if (unreadable.length > 0) {
-      options.protect = (rel: string) => unreadable.some((u) => isAtOrBelow(rel, u));
+    for (const [path, reason] of scope.excludes.rules.problems) {
+      logs.op.warn("CANNOT READ EXCLUDE RULES: {path} - {reason}; its rules are not applied", {
+        path: showPath(path),
+        reason,
+      });
     }
-    if (scope.within) options.within = scope.within;
-    options.moves = await this.#hashMoves(src.entries, dst.entries, options);
-    const planned = plan(src.entries, this.#state.entries, dst.entries, options);
-    const ops = await this.#holdMassDelete(
-      await this.#resolve(planned, summary),
-      dst.entries,
-      summary,
+
+    const planned = await planPass(
+      { fs, hasher: this.#hasher, source: this.#o.source, dest },
+      {
+        src,
+        dst,
+        state: this.#state.entries,
+        keeps: scope.excludes.keeps,
+        allowMove: (from, to) => !this.#badMoves.has(`${from}\0${to}`),
+        ...(scope.within ? { within: scope.within } : {}),
+        onVanished: (op) => {
+          summary.retrySoon = true; // vanished since the scan: the next pass sees why
+          summary.retryDirs.add(parentOf(op.path));
+        },
+        onUnreadable: (op, err) => {
+          summary.failed++;
+          logs.op.error("CANNOT READ: {path} - {reason}", {
+            path: showPath(op.path),
+            reason: describeError(err),
+          });
+        },
+      },
     );
+    const ops = await this.#holdMassDelete(planned, dst.entries, summary);
     await this.#execute(ops, dst.entries, summary, trigger, hinted);
     await this.#writer.sync();
   }
@@ -645,68 +664,6 @@ export class Reconciler {
     }
     this.#heldCount = deletes.length;
     return ops.filter((op) => op.op !== "delete");
-  }
-
-  /** Pairs new files with vanished ones of the same size and content (moves that lost their inode). */
-  async #hashMoves(
-    source: Map<string, Entry>,
-    dest: Map<string, Entry>,
-    options: PlanOptions,
-  ): Promise<[string, string][]> {
-    const within = options.within ?? (() => true);
-    const state = this.#state.entries;
-    const inode = detectMoves(source, state, dest, {
-      within,
-      allow: options.allowMove ?? (() => true),
-      extra: [],
-    });
-    const pairs: [string, string][] = [];
-    const taken = new Set<string>();
-    for (const { to, from } of hashMoveCandidates(source, state, dest, within, inode)) {
-      let hash: string;
-      try {
-        hash = (await hashFile(this.#fs, join(this.#o.source, to), this.#hasher)).hash;
-      } catch {
-        continue; // the copy will report it
-      }
-      const p = from.find((f) => !taken.has(f) && state.get(f)?.hash === hash);
-      if (p === undefined || !options.allowMove!(p, to)) continue;
-      taken.add(p);
-      pairs.push([p, to]);
-    }
-    return pairs;
-  }
-
-  async #resolve(planned: PlanOp[], summary: PassSummary): Promise<FileOp[]> {
-    const out: FileOp[] = [];
-    for (const op of planned) {
-      if (op.op !== "verify") {
-        out.push(op);
-        continue;
-      }
-      try {
-        const s = await hashFile(this.#fs, join(this.#o.source, op.path), this.#hasher);
-        const d = op.hashDest
-          ? (await hashFile(this.#fs, join(this.#o.dest, op.path), this.#hasher)).hash
-          : null;
-        // In place: a verify sits among the files, and so does what it becomes.
-        // Against the state the plan compared with (after its moves).
-        const real = resolveVerify(op, op.state, s.hash, d);
-        if (real && real.op !== "verify") out.push(real);
-      } catch (err) {
-        if (err instanceof Deno.errors.NotFound) {
-          summary.retrySoon = true; // vanished since the scan: the next pass sees why
-          summary.retryDirs.add(parentOf(op.path));
-          continue;
-        }
-        summary.failed++;
-        this.#o.logs.op.error("CANNOT READ: {path} - {reason}", {
-          path: showPath(op.path),
-          reason: describeError(err),
-        });
-      }
-    }
-    return out;
   }
 
   async #execute(

@@ -53,6 +53,17 @@ export interface ScanOptions {
   skip?: (rel: string, kind: Kind) => boolean;
 }
 
+/** A scan that found nothing (a destination that does not exist yet, the start of a partial pass). */
+export function emptyScan(): ScanResult {
+  return {
+    entries: new Map(),
+    unreadable: new Map(),
+    badNames: new Map(),
+    temps: [],
+    reservedSkipped: false,
+  };
+}
+
 /**
  * Lists a tree. The root must be a readable folder.
  *
@@ -60,13 +71,7 @@ export interface ScanOptions {
  *   must treat the whole tree as unavailable and delete nothing).
  */
 export function scanTree(fs: FileSystem, root: string, options: ScanOptions = {}): ScanResult {
-  const result: ScanResult = {
-    entries: new Map(),
-    unreadable: new Map(),
-    badNames: new Map(),
-    temps: [],
-    reservedSkipped: false,
-  };
+  const result = emptyScan();
   const start = options.under ?? "";
   const stack: string[] = [start];
   let first = true;

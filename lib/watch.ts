@@ -12,6 +12,7 @@ import type { FileSystem } from "./fs.ts";
 import type { Logger } from "./log.ts";
 import { describeError } from "./errors.ts";
 import { isTempName, parentOf } from "./paths.ts";
+import { IGNORE_FILE } from "./excludes.ts";
 import { sleep } from "./timing.ts";
 
 /** What the watcher has gathered since it was last drained. */
@@ -120,7 +121,14 @@ export class Watcher {
       this.#hints.dirs.add("");
       return;
     }
-    if (isTempName(rel.slice(rel.lastIndexOf("/") + 1))) return;
+    const name = rel.slice(rel.lastIndexOf("/") + 1);
+    if (isTempName(name)) return;
+    if (name === IGNORE_FILE) {
+      // Exclude rules changed: what they cover may lie anywhere below, so look at everything.
+      this.#hints.full = true;
+      this.#hints.dirs.clear();
+      return;
+    }
     this.#hints.dirs.add(parentOf(rel));
     // The path may itself be a folder whose content changed or that was just created.
     this.#hints.dirs.add(rel);

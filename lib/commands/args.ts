@@ -49,3 +49,10 @@ export function str(p: Parsed, name: string): string | undefined {
 export function flag(p: Parsed, name: string): boolean {
   return p.values[name] === true;
 }
+
+/** The values of a repeatable string option (`multiple: true`), in order. */
+export function strs(p: Parsed, name: string): string[] {
+  const v = p.values[name];
+  if (typeof v === "string") return [v];
+  return Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : [];
+}

@@ -17,13 +17,17 @@ import { Reconciler } from "../reconciler.ts";
 import { LOG_FILE, prepareReserved } from "../reserved.ts";
 import { StatusRecorder } from "../status.ts";
 import { DEFAULT_JOURNAL_MAX_BYTES } from "../../journal/compact.ts";
-import { flag, type OptionTable, parseStrict, str } from "./args.ts";
+import { flag, type OptionTable, parseStrict, str, strs } from "./args.ts";
+import { readExcludeFrom } from "../excludes.ts";
+import { absolute } from "../paths.ts";
+import { runDryRun } from "./dry_run.ts";
 
 /** Help text of the daemon command. */
 export const HELP = `backup: keep a folder's mirror up to date, crash-safely
 
 Usage:
   backup --src DIR --dest DIR [--interval SECONDS] [--once] [options]
+  backup --src DIR [--dest DIR] --dry-run [--json] [--exclude PATTERN]...
   backup journal show|why|verify|replay|compact --dest DIR ...
   backup status --dest DIR [--json]
   backup --help | --version
@@ -42,6 +46,18 @@ Options:
   --interval SECS    seconds between full reconcile passes (default 60; > 0)
   --once             do one full pass and exit (for cron and scripts)
   --no-watch         no live updates: only the interval passes (Deno.watchFs off)
+  --dry-run          print the plan of one full pass (copy, delete, move, mkdir,
+                     symlink, meta, with sizes) and exit 0; changes nothing, not
+                     even the journal, the lock or the log; --dest may be left out
+  --json             with --dry-run: one JSON object per operation, then a summary
+  --exclude PATTERN  leave out what matches (gitignore syntax, relative to
+                     --src; repeatable). A .backupignore file in any source
+                     folder adds rules relative to that folder, as .gitignore
+                     does; command-line rules take precedence
+  --exclude-from FILE
+                     read exclude patterns from FILE (one a line, # comments)
+  --delete-excluded  delete excluded entries from --dest (by default a copy
+                     made before it was excluded is kept)
   --journal-max-mb N compact the journal (checkpoint, drop old segments)
                      between passes once it passes N MiB (default 64)
   --new-source       the source moved to another disk on purpose: record its
@@ -71,8 +87,18 @@ usage or roots, 3 journal corrupt, 4 journal I/O failure (restart to replay),
 export interface RunOptions {
   /** Source folder as given. */
   src: string;
-  /** Destination folder as given. */
+  /** Destination folder as given (may be empty with `dryRun` only). */
   dest: string;
+  /** Print the plan of one full pass and change nothing. */
+  dryRun: boolean;
+  /** With `dryRun`: JSON lines. */
+  json: boolean;
+  /** `--exclude` patterns, in order. */
+  exclude: string[];
+  /** `--exclude-from` files, as given. */
+  excludeFrom: string[];
+  /** Delete excluded entries from the destination. */
+  deleteExcluded: boolean;
   /** Seconds between passes. */
   interval: number;
   /** One pass, then exit. */
@@ -119,6 +145,11 @@ const OPTIONS: OptionTable = {
   "log-json": { type: "boolean" },
   quiet: { type: "boolean" },
   verbose: { type: "boolean" },
+  "dry-run": { type: "boolean" },
+  json: { type: "boolean" },
+  exclude: { type: "string", multiple: true },
+  "exclude-from": { type: "string", multiple: true },
+  "delete-excluded": { type: "boolean" },
 };
 
 /**
@@ -200,7 +231,11 @@ export function parseRunArgs(argv: string[]): RunOptions {
     throw new UsageError(`unexpected argument "${p.positionals[0]}"; see \`backup --help\``);
   }
   if (!src) throw new UsageError("missing --src DIR: the folder to back up; see `backup --help`");
-  if (!dest) throw new UsageError("missing --dest DIR: where the mirror goes; see `backup --help`");
+  const dryRun = flag(p, "dry-run");
+  if (!dest && !dryRun) {
+    throw new UsageError("missing --dest DIR: where the mirror goes; see `backup --help`");
+  }
+  if (flag(p, "json") && !dryRun) throw new UsageError("--json goes with --dry-run");
   const raw = str(p, "interval");
   const interval = raw === undefined ? DEFAULT_INTERVAL : Number(raw);
   if (raw !== undefined && (!/^\s*\d*\.?\d+\s*$/.test(raw) || !(interval > 0))) {
@@ -211,7 +246,12 @@ export function parseRunArgs(argv: string[]): RunOptions {
   }
   return {
     src,
-    dest,
+    dest: dest ?? "",
+    dryRun,
+    json: flag(p, "json"),
+    exclude: strs(p, "exclude"),
+    excludeFrom: strs(p, "exclude-from"),
+    deleteExcluded: flag(p, "delete-excluded"),
     interval,
     once: flag(p, "once"),
     watch: !flag(p, "no-watch"),
@@ -243,6 +283,21 @@ export interface RunDeps {
   signal: AbortSignal;
   /** Sets up logging once the destination is known (log file path). */
   startLogging: (logFile: string) => Promise<void>;
+  /** Prints one line of command output (`--dry-run`). */
+  out: (line: string) => void;
+}
+
+/**
+ * The exclude patterns of the command line: `--exclude-from` files first
+ * (relative to the current folder), then `--exclude` patterns.
+ *
+ * @throws UsageError naming an `--exclude-from` file that cannot be read.
+ */
+export function excludePatterns(opts: RunOptions, deps: RunDeps): string[] {
+  const fromFiles = opts.excludeFrom.flatMap((f) =>
+    readExcludeFrom(deps.fs, absolute(f, deps.cwd))
+  );
+  return [...fromFiles, ...opts.exclude];
 }
 
 /**
@@ -251,6 +306,8 @@ export interface RunDeps {
  * @throws RootError, LockedError, JournalCorruptError, JournalIoError: main maps them.
  */
 export async function runBackup(opts: RunOptions, deps: RunDeps): Promise<number> {
+  const excludes = excludePatterns(opts, deps);
+  if (opts.dryRun) return await runDryRun(opts, { ...deps, excludes });
   const roots = checkRoots(deps.fs, opts.src, opts.dest, deps.cwd);
   if (!opts.adoptDest) checkDestination(deps.fs, roots.dest, roots.source);
   const { logs } = deps;
@@ -290,6 +347,8 @@ export async function runBackup(opts: RunOptions, deps: RunDeps): Promise<number
     confirmDeletes: opts.confirmDeletes,
     ...(opts.keepSetuid ? { modeMask: 0o7777 } : {}),
     journalMaxBytes: opts.journalMaxBytes,
+    excludes,
+    deleteExcluded: opts.deleteExcluded,
   });
   let code: number = EXIT.OK;
   const watcher = opts.once || !opts.watch

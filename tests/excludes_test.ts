@@ -1,0 +1,178 @@
+/**
+ * Black-box tests of excludes: `--exclude`, `--exclude-from`, `.backupignore`
+ * files, `--delete-excluded`, and live (watch) passes.
+ */
+
+import { assert, assertEquals, assertIncludes } from "./assert.ts";
+import { put, runCli, snapshot, startDaemon, tempDir, waitFor } from "./helpers.ts";
+
+/** Paths in a tree (without the reserved folder and the source marker), sorted. */
+function paths(root: string): string[] {
+  return [...snapshot(root).keys()].sort();
+}
+
+Deno.test("excludes: --exclude, --exclude-from and .backupignore files leave out what they match", async () => {
+  const t = await tempDir();
+  try {
+    const src = `${t.path}/src`;
+    const dest = `${t.path}/dest`;
+    put(`${src}/.backupignore`, "# build output\nbuild/\n*.tmp\n");
+    put(`${src}/docs/.backupignore`, "!keep.tmp\n/local.txt\n");
+    put(`${src}/docs/a.txt`, "a");
+    put(`${src}/docs/keep.tmp`, "re-included");
+    put(`${src}/docs/x.tmp`, "x");
+    put(`${src}/docs/local.txt`, "only in docs");
+    put(`${src}/docs/sub/local.txt`, "anchored rule: not here");
+    put(`${src}/build/out.bin`, "b");
+    put(`${src}/notes/build`, "a file named build: the folder-only rule does not match");
+    put(`${src}/big.iso`, "iso");
+    put(`${src}/cache/c.dat`, "c");
+    put(`${t.path}/rules.txt`, "# comment\n\ncache\n");
+    const r = await runCli([
+      "--src",
+      src,
+      "--dest",
+      dest,
+      "--once",
+      "--exclude",
+      "*.iso",
+      "--exclude-from",
+      `${t.path}/rules.txt`,
+    ]);
+    assertEquals(r.code, 0, r.stderr);
+    assertEquals(paths(dest), [
+      ".backupignore",
+      "docs",
+      "docs/.backupignore",
+      "docs/a.txt",
+      "docs/keep.tmp",
+      "docs/sub",
+      "docs/sub/local.txt",
+      "notes",
+      "notes/build",
+    ]);
+  } finally {
+    await t.cleanup();
+  }
+});
+
+Deno.test("excludes: a missing --exclude-from file is a one-line usage error (exit 2) naming it", async () => {
+  const t = await tempDir();
+  try {
+    put(`${t.path}/src/a.txt`, "a");
+    const r = await runCli([
+      "--src",
+      `${t.path}/src`,
+      "--dest",
+      `${t.path}/dest`,
+      "--once",
+      "--exclude-from",
+      `${t.path}/missing-rules.txt`,
+    ]);
+    assertEquals(r.code, 2);
+    assertIncludes(r.stderr, "missing-rules.txt");
+    assertEquals(r.stderr.trim().split("\n").length, 1, r.stderr);
+    assertEquals(Deno.statSync(t.path).isDirectory && paths(t.path), ["src", "src/a.txt"]);
+  } finally {
+    await t.cleanup();
+  }
+});
+
+Deno.test("excludes: excluded copies in the destination are kept, --delete-excluded removes them, dropping a rule copies them", async () => {
+  const t = await tempDir();
+  try {
+    const src = `${t.path}/src`;
+    const dest = `${t.path}/dest`;
+    put(`${src}/a.txt`, "a");
+    put(`${src}/old/x.log`, "x");
+    put(`${src}/logs/y.log`, "y");
+    const once = (...extra: string[]) => runCli(["--src", src, "--dest", dest, "--once", ...extra]);
+    assertEquals((await once()).code, 0);
+    assertEquals(paths(dest), ["a.txt", "logs", "logs/y.log", "old", "old/x.log"]);
+
+    // A new rule: the copies made before it are kept, and a deleted source folder
+    // holding only kept entries is kept too (deleting it would fail).
+    put(`${src}/.backupignore`, "*.log\n");
+    Deno.removeSync(`${src}/old`, { recursive: true });
+    put(`${src}/new.log`, "never copied");
+    const kept = await once();
+    assertEquals(kept.code, 0, kept.stderr);
+    assertEquals(paths(dest), [".backupignore", "a.txt", "logs", "logs/y.log", "old", "old/x.log"]);
+    const again = await once();
+    assertEquals(again.code, 0, again.stderr);
+    assertEquals(again.stderr.includes("FAILED"), false, again.stderr);
+
+    // --delete-excluded: excluded entries are strays like any other.
+    const del = await once("--delete-excluded");
+    assertEquals(del.code, 0, del.stderr);
+    assertEquals(paths(dest), [".backupignore", "a.txt", "logs"]);
+
+    // Dropping the rule brings them back on the next pass.
+    Deno.removeSync(`${src}/.backupignore`);
+    const back = await once();
+    assertEquals(back.code, 0, back.stderr);
+    assertEquals(paths(dest), ["a.txt", "logs", "logs/y.log", "new.log"]);
+  } finally {
+    await t.cleanup();
+  }
+});
+
+Deno.test("excludes: --delete-excluded still goes through the mass-delete guard", async () => {
+  const t = await tempDir();
+  try {
+    const src = `${t.path}/src`;
+    const dest = `${t.path}/dest`;
+    for (let i = 0; i < 12; i++) put(`${src}/f${i}.dat`, `d${i}`);
+    put(`${src}/a.txt`, "a");
+    const args = ["--src", src, "--dest", dest, "--once", "--max-delete", "5"];
+    assertEquals((await runCli(args)).code, 0);
+    const held = await runCli([...args, "--exclude", "*.dat", "--delete-excluded"]);
+    assertEquals(held.code, 6);
+    assertIncludes(held.stderr, "MASS DELETE HELD: this pass would delete 12 of");
+    assertEquals(paths(dest).length, 13, "nothing deleted");
+    const ok = await runCli([
+      ...args,
+      "--exclude",
+      "*.dat",
+      "--delete-excluded",
+      "--confirm-deletes",
+    ]);
+    assertEquals(ok.code, 0, ok.stderr);
+    assertEquals(paths(dest), ["a.txt"]);
+  } finally {
+    await t.cleanup();
+  }
+});
+
+Deno.test("excludes: live (watch) passes never copy excluded files, and a changed .backupignore applies at once", async () => {
+  const t = await tempDir();
+  const src = `${t.path}/src`;
+  const dest = `${t.path}/dest`;
+  put(`${src}/.backupignore`, "*.tmp\ncache/\n");
+  put(`${src}/a.txt`, "a");
+  const d = startDaemon(["--src", src, "--dest", dest, "--interval", "3600", "--exclude", "*.swp"]);
+  try {
+    await waitFor(() => d.output().includes("WATCHING"), { what: "watcher start" });
+    put(`${src}/x.tmp`, "tmp");
+    put(`${src}/y.swp`, "swap");
+    put(`${src}/cache/deep/c.bin`, "cache");
+    put(`${src}/sub/z.tmp`, "tmp");
+    put(`${src}/sub/b.txt`, "b");
+    put(`${src}/c.txt`, "c");
+    await waitFor(() => paths(dest).includes("sub/b.txt") && paths(dest).includes("c.txt"), {
+      what: "the included files copied by a live pass",
+    });
+    // The rule file changes: *.tmp is no longer excluded, so the next pass copies them.
+    put(`${src}/.backupignore`, "cache/\n");
+    await waitFor(() => paths(dest).includes("sub/z.tmp") && paths(dest).includes("x.tmp"), {
+      what: "files a changed rule no longer excludes",
+    });
+    const now = paths(dest);
+    assert(!now.includes("y.swp"), now.join(", "));
+    assert(!now.includes("cache"), now.join(", "));
+  } finally {
+    const code = await d.stop("SIGTERM");
+    await t.cleanup();
+    assertEquals(code, 0, d.output());
+  }
+});
