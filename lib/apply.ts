@@ -121,15 +121,21 @@ async function copyLarge(src: FileHandle, out: FileHandle, hasher: Hasher): Prom
   let b = new Uint8Array(CHUNK);
   let bytes = 0;
   let pending = src.read(a);
-  for (;;) {
-    const n = await pending;
-    if (n === null) break;
-    const chunk = a.subarray(0, n);
-    hasher.update(chunk);
-    pending = src.read(b);
-    await out.writeAll(chunk);
-    bytes += n;
-    [a, b] = [b, a];
+  try {
+    for (;;) {
+      const n = await pending;
+      if (n === null) break;
+      const chunk = a.subarray(0, n);
+      hasher.update(chunk);
+      pending = src.read(b);
+      await out.writeAll(chunk);
+      bytes += n;
+      [a, b] = [b, a];
+    }
+  } catch (err) {
+    // A failed write leaves the next read in flight: settle it before the handle closes.
+    await pending.catch(() => {});
+    throw err;
   }
   return bytes;
 }

@@ -157,7 +157,8 @@ export function plan(
   const files: PlanOp[] = [];
   const touched = new Set<string>();
   for (const m of moves) {
-    touched.add(parentOf(m.from));
+    // The folder it left may itself move: its metadata is set where it ends up.
+    touched.add(position(parentOf(m.origin), moves));
     touched.add(parentOf(m.to));
   }
 

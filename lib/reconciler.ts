@@ -173,6 +173,11 @@ function exists(fs: FileSystem, abs: string): boolean {
   }
 }
 
+/** An operation not attempted because an earlier one in its pass invalidated the plan. */
+class PlanInvalidError extends Error {
+  override name = "PlanInvalidError";
+}
+
 /** A summary with every count at zero, for pass number `pass`. */
 export function emptySummary(pass: number, trigger: Trigger): PassSummary {
   return {
@@ -259,6 +264,8 @@ export class Reconciler {
   #sourceDown: string | null = null;
   /** Renames that failed: planned as copies from now on. */
   #badMoves = new Set<string>();
+  /** A rename failed in this pass: what was planned after it no longer holds. */
+  #renameFailed = false;
   /** The source guard's last veto (logged once per distinct reason). */
   #veto: string | null = null;
   /** Deletions held by the last pass (logged once per distinct count). */
@@ -420,6 +427,7 @@ export class Reconciler {
     const started = performance.now();
     const { logs } = this.#o;
     const summary = emptySummary(++this.#passes, trigger);
+    this.#renameFailed = false;
     // Read afresh each pass: a changed rule applies from the next pass on.
     const excludes = passExcludes(this.#fs, this.#o.source, {
       patterns: this.#o.excludes ?? [],
@@ -686,6 +694,7 @@ export class Reconciler {
         await this.#runBatch(batch, dest, summary, trigger, hinted);
         batch = [];
         bytes = 0;
+        if (this.#renameFailed) return;
         if (this.#o.signal?.aborted) {
           summary.interrupted = true;
           return;
@@ -724,6 +733,13 @@ export class Reconciler {
     const writable = new Set<string>();
     for (let i = 0; i < batch.length; i++) {
       const op = batch[i]!;
+      if (this.#renameFailed) {
+        // The rest of the plan assumed that rename: re-plan from disk instead.
+        outcomes[i] = new PlanInvalidError(
+          "a rename before it failed; re-planned by the next pass",
+        );
+        continue;
+      }
       try {
         // Already gone (its folder too, perhaps, after a crash): a delete is done.
         if (op.op === "delete" && !exists(this.#fs, join(this.#o.dest, op.path))) continue;
@@ -737,6 +753,7 @@ export class Reconciler {
         else applySimple(ctx, op);
       } catch (err) {
         outcomes[i] = err;
+        if (op.op === "move") this.#renameFailed = true;
       }
     }
     const committed = await commitCopies(ctx, prepared.map((x) => x.p));
@@ -821,6 +838,14 @@ export class Reconciler {
     if (err instanceof SourceChangedError) {
       summary.retrySoon = true;
       summary.retryDirs.add(parentOf(op.path));
+    }
+    if (err instanceof PlanInvalidError) {
+      summary.retrySoon = true;
+      log.debug("{noun} {verb}: {path} - SKIPPED: {reason} ({trigger})", {
+        ...props,
+        reason: err.message,
+      });
+      return;
     }
     if (err instanceof SourceVanishedError) {
       // Gone from the source between scan and copy (a rename or delete in flight).
