@@ -8,19 +8,18 @@
 
 import denoJson from "./deno.json" with { type: "json" };
 import { DenoFileSystem } from "./lib/fs.ts";
-import {
-  describeError,
-  EXIT,
-  JournalCorruptError,
-  JournalIoError,
-  LockedError,
-  UsageError,
-} from "./lib/errors.ts";
+import { EXIT, exitFor } from "./lib/errors.ts";
 import { CATEGORY, closeLogging, logger, setupLogging } from "./lib/log.ts";
 import type { ReconcilerLogs } from "./lib/reconciler.ts";
 import { HELP as RUN_HELP, parseRunArgs, runBackup } from "./lib/commands/run.ts";
 import { HELP as JOURNAL_HELP, parseJournalArgs, runJournal } from "./lib/commands/journal.ts";
 import { HELP as STATUS_HELP, parseStatusArgs, runStatus } from "./lib/commands/status.ts";
+import { parseJobsArgs, runJobs } from "./lib/commands/jobs.ts";
+import {
+  HELP as CONFIG_HELP,
+  parseConfigArgs,
+  runConfigCheck,
+} from "./lib/commands/config_check.ts";
 
 /** The program's version, from deno.json. */
 export const VERSION: string = denoJson.version;
@@ -88,6 +87,13 @@ async function main(args: string[]): Promise<number> {
       Deno.removeSignalListener("SIGTERM", onSignal);
     }
   }
+  if (args[0] === "config") {
+    if (wantsHelp(args.slice(1))) {
+      console.log(CONFIG_HELP);
+      return EXIT.OK;
+    }
+    return runConfigCheck(parseConfigArgs(args.slice(1)), { fs, cwd, out });
+  }
   if (wantsHelp(args)) {
     console.log(RUN_HELP);
     return EXIT.OK;
@@ -96,7 +102,6 @@ async function main(args: string[]): Promise<number> {
     console.log(`backup ${VERSION}`);
     return EXIT.OK;
   }
-  const opts = parseRunArgs(args);
   const controller = new AbortController();
   let signals = 0;
   const onSignal = () => {
@@ -105,6 +110,30 @@ async function main(args: string[]): Promise<number> {
   };
   Deno.addSignalListener("SIGINT", onSignal);
   Deno.addSignalListener("SIGTERM", onSignal);
+  if (args.some((a) => a === "--config" || a.startsWith("--config="))) {
+    const opts = parseJobsArgs(args);
+    try {
+      return await runJobs(opts, {
+        fs,
+        cwd,
+        out,
+        signal: controller.signal,
+        startLogging: (setup) => setupLogging({ ...setup, console: opts.console, fs }),
+        onReload: (reload) => {
+          Deno.addSignalListener("SIGHUP", reload);
+          return () => Deno.removeSignalListener("SIGHUP", reload);
+        },
+      });
+    } finally {
+      Deno.removeSignalListener("SIGINT", onSignal);
+      Deno.removeSignalListener("SIGTERM", onSignal);
+    }
+  }
+  const opts = parseRunArgs(args);
+  // Without a config file there is nothing to reload: SIGHUP (a closed terminal) must not kill the backup.
+  const onHangup = () =>
+    logger(CATEGORY.daemon).info("SIGHUP: nothing to reload without --config; going on");
+  Deno.addSignalListener("SIGHUP", onHangup);
   try {
     return await runBackup(opts, {
       fs,
@@ -123,30 +152,8 @@ async function main(args: string[]): Promise<number> {
   } finally {
     Deno.removeSignalListener("SIGINT", onSignal);
     Deno.removeSignalListener("SIGTERM", onSignal);
+    Deno.removeSignalListener("SIGHUP", onHangup);
   }
-}
-
-function exitCodeFor(err: unknown): { code: number; message: string } {
-  if (err instanceof UsageError) return { code: EXIT.USAGE, message: err.message };
-  if (err instanceof LockedError) return { code: EXIT.LOCKED, message: err.message };
-  if (err instanceof JournalCorruptError) {
-    return {
-      code: EXIT.JOURNAL_CORRUPT,
-      message: `${err.message}. Nothing was changed. To rebuild the state from a full reconcile ` +
-        `(files that already match are not copied again), run the backup again with --rebuild-journal`,
-    };
-  }
-  if (err instanceof JournalIoError) {
-    return {
-      code: EXIT.JOURNAL_IO,
-      message: `${err.message}. Stopped so that nothing is applied without a durable journal; ` +
-        `fix the disk and start again (the journal is replayed)`,
-    };
-  }
-  return {
-    code: EXIT.INTERNAL,
-    message: `internal error: ${describeError(err)} (set BACKUP_DEBUG=1 for details)`,
-  };
 }
 
 if (import.meta.main) {
@@ -161,7 +168,7 @@ if (import.meta.main) {
       try {
         stdout.flush();
       } catch { /* stdout gone too */ }
-      const { code: c, message } = exitCodeFor(err);
+      const { code: c, message } = exitFor(err);
       code = c;
       console.error(`backup: ${message}`);
       if (Deno.env.get("BACKUP_DEBUG")) console.error(err);

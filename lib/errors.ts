@@ -108,3 +108,30 @@ export function describeError(err: unknown): string {
   }
   return String(err);
 }
+
+/**
+ * The exit code and one-line message for an error that ends a command
+ * (see {@link EXIT}): the way out is part of the message.
+ */
+export function exitFor(err: unknown): { code: number; message: string } {
+  if (err instanceof UsageError) return { code: EXIT.USAGE, message: err.message };
+  if (err instanceof LockedError) return { code: EXIT.LOCKED, message: err.message };
+  if (err instanceof JournalCorruptError) {
+    return {
+      code: EXIT.JOURNAL_CORRUPT,
+      message: `${err.message}. Nothing was changed. To rebuild the state from a full reconcile ` +
+        `(files that already match are not copied again), run the backup again with --rebuild-journal`,
+    };
+  }
+  if (err instanceof JournalIoError) {
+    return {
+      code: EXIT.JOURNAL_IO,
+      message: `${err.message}. Stopped so that nothing is applied without a durable journal; ` +
+        `fix the disk and start again (the journal is replayed)`,
+    };
+  }
+  return {
+    code: EXIT.INTERNAL,
+    message: `internal error: ${describeError(err)} (set BACKUP_DEBUG=1 for details)`,
+  };
+}

@@ -33,9 +33,9 @@ export const CATEGORY = {
   daemon: ["backup", "daemon"],
 } as const;
 
-/** Returns the logger for one of the program's categories. */
-export function logger(category: readonly string[]): Logger {
-  return getLogger(category);
+/** Returns the logger for one of the program's categories, or for a job's share of it. */
+export function logger(category: readonly string[], job?: string): Logger {
+  return getLogger(job === undefined ? category : [...category, job]);
 }
 
 function pad(n: number, w = 2): string {
@@ -65,14 +65,26 @@ export function renderMessage(record: LogRecord): string {
   return out;
 }
 
-/** Human log line: `[2026-11-22 14:32:15] FILE CREATED: docs/a.txt - SUCCESS`. */
+/**
+ * Human log line: `[2026-11-22 14:32:15] FILE CREATED: docs/a.txt - SUCCESS`;
+ * a job's records (category `backup.<kind>.<job>`) carry the job's name:
+ * `[2026-11-22 14:32:15] [docs] FILE CREATED: ...`.
+ */
 export function humanFormatter(record: LogRecord): string {
+  const job = record.category[2] ? `[${record.category[2]}] ` : "";
   const level = record.level === "warning"
     ? "WARNING: "
     : record.level === "error" || record.level === "fatal"
     ? "ERROR: "
     : "";
-  return `[${localTime(record.timestamp)}] ${level}${renderMessage(record)}\n`;
+  return `[${localTime(record.timestamp)}] ${job}${level}${renderMessage(record)}\n`;
+}
+
+/** The log file's line format: human lines, or JSON lines. */
+export function fileFormatter(json = false): (record: LogRecord) => string {
+  if (!json) return humanFormatter;
+  const format = getJsonLinesFormatter();
+  return (r) => format(r);
 }
 
 /** Options for {@link setupLogging}. */
@@ -83,6 +95,8 @@ export interface LogSetup {
   json?: boolean;
   /** The file system the log file is written through (required with `file`). */
   fs?: FileSystem;
+  /** Per-job log files (config file mode): records of a job go to its own file too. */
+  jobFiles?: Sink;
   /** Console: `normal` (summaries, warnings, errors), `quiet` (errors only), `verbose` (every operation). */
   console?: "normal" | "quiet" | "verbose";
 }
@@ -104,11 +118,9 @@ export async function setupLogging(setup: LogSetup): Promise<void> {
     },
   );
   const sinks: Record<string, Sink> = { console: consoleSink };
+  if (setup.jobFiles) sinks.jobs = setup.jobFiles;
   if (setup.file && setup.fs) {
-    const json = getJsonLinesFormatter();
-    sinks.file = privateFileSink(setup.fs, setup.file, {
-      formatter: setup.json ? (r) => json(r) : humanFormatter,
-    });
+    sinks.file = privateFileSink(setup.fs, setup.file, { formatter: fileFormatter(setup.json) });
   }
   await configure({
     reset: true,

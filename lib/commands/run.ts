@@ -127,7 +127,8 @@ export interface RunOptions {
   console: "normal" | "quiet" | "verbose";
 }
 
-const OPTIONS: OptionTable = {
+/** The daemon's flags, in `node:util` parseArgs form. */
+export const OPTIONS: OptionTable = {
   src: { type: "string" },
   dest: { type: "string" },
   interval: { type: "string" },
