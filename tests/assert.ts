@@ -30,6 +30,11 @@ export function assertIncludes(text: string, part: string, message?: string): vo
   );
 }
 
+/** Fails unless `text` matches `pattern`. */
+export function assertMatch(text: string, pattern: RegExp, message?: string): void {
+  nodeAssert.match(text, pattern, message);
+}
+
 /** Fails unless `fn` throws an instance of `type` whose message contains `includes`; returns it. */
 export function assertThrows<E extends Error>(
   fn: () => unknown,

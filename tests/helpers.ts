@@ -16,17 +16,21 @@ export const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 /** The permissions the program itself needs (the same as the `backup` task). */
 export const RUN_PERMS = ["--allow-read", "--allow-write", "--allow-env=BACKUP_DEBUG"];
 
+/** A temp folder: `cleanup()` it, or declare it with `await using`. */
+export interface TempDir extends AsyncDisposable {
+  /** Its absolute path. */
+  path: string;
+  /** Removes it with everything in it. */
+  cleanup(): Promise<void>;
+}
+
 /** Creates a temp folder and returns it with a disposer. */
-export async function tempDir(
-  prefix = "backup-test-",
-): Promise<{ path: string; cleanup(): Promise<void> }> {
+export async function tempDir(prefix = "backup-test-"): Promise<TempDir> {
   const path = await Deno.makeTempDir({ prefix });
-  return {
-    path,
-    cleanup: async () => {
-      await Deno.remove(path, { recursive: true }).catch(() => {});
-    },
+  const cleanup = async () => {
+    await Deno.remove(path, { recursive: true }).catch(() => {});
   };
+  return { path, cleanup, [Symbol.asyncDispose]: cleanup };
 }
 
 /** What the tree comparison looks at for one path. */

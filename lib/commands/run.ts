@@ -28,6 +28,8 @@ export const HELP = `backup: keep a folder's mirror up to date, crash-safely
 Usage:
   backup --src DIR --dest DIR [--interval SECONDS] [--once] [options]
   backup --src DIR [--dest DIR] --dry-run [--json] [--exclude PATTERN]...
+  backup --config FILE [--job NAME]... [flags that override the file]
+  backup config check FILE
   backup journal show|why|verify|replay|compact --dest DIR ...
   backup status --dest DIR [--json]
   backup --help | --version
@@ -41,6 +43,11 @@ decision is written to a journal in DEST/.backup/ before it is applied, so a
 crash or kill -9 resumes where it stopped without copying everything again.
 
 Options:
+  --config FILE      run the jobs of a config file (JSON with comments: a
+                     "jobs" list of name, source, destination and options);
+                     flags given too override every job; SIGHUP re-reads it.
+                     See README "Several folders: the config file"
+  --job NAME         with --config: run only this job (repeatable)
   --src DIR          folder to back up (must exist)
   --dest DIR         mirror to keep (created if missing; must not be inside --src)
   --interval SECS    seconds between full reconcile passes (default 60; > 0)
@@ -79,8 +86,9 @@ Options:
   -V, --version      show the version
 
 Exit codes: 0 done (or stopped by Ctrl+C/SIGTERM), 1 internal error, 2 bad
-usage or roots, 3 journal corrupt, 4 journal I/O failure (restart to replay),
-5 destination locked by another backup, 6 --once finished with errors.
+usage, config file or roots, 3 journal corrupt, 4 journal I/O failure
+(restart to replay), 5 destination locked by another backup, 6 --once
+finished with errors. With --config: the code of the first job that failed.
 `;
 
 /** Options of the daemon command. */
