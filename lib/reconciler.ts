@@ -551,8 +551,9 @@ export class Reconciler {
     const fs = this.#fs;
     const { src, dst } = scope;
     if (this.#o.identity) {
-      // A partial pass sees only some folders: emptiness is judged by full passes.
-      const seen = scope.within ? Number.POSITIVE_INFINITY : src.entries.size;
+      // A partial pass sees only some folders: emptiness is judged by full passes. A source
+      // whose every entry is excluded is not empty: it is mounted, and nothing is deleted.
+      const seen = scope.within ? Number.POSITIVE_INFINITY : src.entries.size + src.skipped;
       const veto = sourceVeto(fs, this.#o.source, this.#o.identity, seen, this.#state.entries.size);
       if (veto !== null) {
         if (this.#veto !== veto) {

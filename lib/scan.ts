@@ -37,6 +37,8 @@ export interface ScanResult {
   badNames: Map<string, number>;
   /** Leftover temp files of the backup's own (destination scans only). */
   temps: string[];
+  /** Entries left out by `skip` (excludes): the tree is not empty when they are all it holds. */
+  skipped: number;
   /** True when the source root holds an entry named like the reserved folder (skipped). */
   reservedSkipped: boolean;
 }
@@ -60,6 +62,7 @@ export function emptyScan(): ScanResult {
     unreadable: new Map(),
     badNames: new Map(),
     temps: [],
+    skipped: 0,
     reservedSkipped: false,
   };
 }
@@ -111,7 +114,10 @@ export function scanTree(fs: FileSystem, root: string, options: ScanOptions = {}
         result.unreadable.set(rel, describeError(err));
         continue;
       }
-      if (options.skip?.(rel, info.kind)) continue;
+      if (options.skip?.(rel, info.kind)) {
+        result.skipped++;
+        continue;
+      }
       const entry: Entry = {
         kind: info.kind,
         size: info.size,

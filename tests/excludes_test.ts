@@ -176,3 +176,24 @@ Deno.test("excludes: live (watch) passes never copy excluded files, and a change
     assertEquals(code, 0, d.output());
   }
 });
+
+Deno.test("excludes: a source whose every entry is excluded is not taken for an unmounted one", async () => {
+  await using t = await tempDir();
+  const src = `${t.path}/src`;
+  const dest = `${t.path}/dest`;
+  put(`${src}/a.txt`, "a");
+  put(`${src}/sub/b.txt`, "b");
+  const first = await runCli(["--src", src, "--dest", dest, "--once"]);
+  assertEquals(first.code, 0, first.stderr);
+  const all = await runCli(["--src", src, "--dest", dest, "--once", "--exclude", "*"]);
+  assertEquals(all.code, 0, all.stderr);
+  assert(!all.stderr.includes("SOURCE GUARD"), all.stderr);
+  assertEquals(paths(dest), ["a.txt", "sub", "sub/b.txt"], "the excluded copies are kept");
+  // The guard still stops a source that really is empty.
+  Deno.removeSync(`${src}/a.txt`);
+  Deno.removeSync(`${src}/sub`, { recursive: true });
+  const empty = await runCli(["--src", src, "--dest", dest, "--once"]);
+  assertEquals(empty.code, 6);
+  assertIncludes(empty.stderr, "SOURCE GUARD: the source is empty");
+  assertEquals(paths(dest), ["a.txt", "sub", "sub/b.txt"]);
+});
