@@ -99,3 +99,23 @@ export function probeLock(fs: FileSystem, dest: string): LockProbe {
   } catch { /* unreadable: no pid */ }
   return { held, pid };
 }
+
+const encoder = new TextEncoder();
+
+/** Writes `text` into `path`, private to the owner (0600), truncating what was there. */
+export function writePrivate(fs: FileSystem, path: string, text: string): void {
+  const h = fs.openSync(path, { write: true, create: true, mode: 0o600 });
+  try {
+    h.truncate(0);
+    h.writeAllSync(encoder.encode(text));
+  } finally {
+    h.close();
+  }
+}
+
+/** Replaces `path` with `text` as a whole (a private temp file renamed over it). */
+export function replacePrivate(fs: FileSystem, path: string, text: string): void {
+  const tmp = `${path}.tmp`;
+  writePrivate(fs, tmp, text);
+  fs.rename(tmp, path);
+}

@@ -14,6 +14,7 @@ import type { FileSystem } from "./fs.ts";
 import { describeError } from "./errors.ts";
 import { join, MARKER_NAME } from "./paths.ts";
 import { reservedDir } from "../journal/segments.ts";
+import { replacePrivate, writePrivate } from "./reserved.ts";
 
 export { MARKER_NAME };
 
@@ -44,16 +45,21 @@ export interface Established {
   markerProblem: string | null;
 }
 
-const encoder = new TextEncoder();
-
-function writePrivate(fs: FileSystem, path: string, text: string): void {
-  const h = fs.openSync(path, { write: true, create: true, mode: 0o600 });
+/**
+ * The destination's record of its source, or null when there is none (or it
+ * is damaged: it is then recorded afresh).
+ *
+ * @throws Deno.errors.* when it exists but cannot be read.
+ */
+export function readIdentity(fs: FileSystem, dest: string): SourceIdentity | null {
   try {
-    h.truncate(0);
-    h.writeAllSync(encoder.encode(text));
-  } finally {
-    h.close();
+    const text = new TextDecoder().decode(fs.readFile(join(reservedDir(dest), IDENTITY_FILE)));
+    const identity = JSON.parse(text) as SourceIdentity;
+    if (identity.v === 1 && typeof identity.dev === "number") return identity;
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound) && !(err instanceof SyntaxError)) throw err;
   }
+  return null;
 }
 
 /**
@@ -70,14 +76,8 @@ export function establishIdentity(
 ): Established {
   const file = join(reservedDir(dest), IDENTITY_FILE);
   if (!options.reset) {
-    try {
-      const identity = JSON.parse(new TextDecoder().decode(fs.readFile(file))) as SourceIdentity;
-      if (identity.v === 1 && typeof identity.dev === "number") {
-        return { identity, fresh: false, markerProblem: null };
-      }
-    } catch (err) {
-      if (!(err instanceof Deno.errors.NotFound) && !(err instanceof SyntaxError)) throw err;
-    }
+    const identity = readIdentity(fs, dest);
+    if (identity) return { identity, fresh: false, markerProblem: null };
   }
   const id = crypto.randomUUID();
   let marker: string | null = id;
@@ -100,9 +100,7 @@ export function establishIdentity(
     marker,
     created: new Date().toISOString(),
   };
-  const tmp = `${file}.tmp`;
-  writePrivate(fs, tmp, JSON.stringify(identity, null, 2) + "\n");
-  fs.rename(tmp, file);
+  replacePrivate(fs, file, JSON.stringify(identity, null, 2) + "\n");
   return { identity, fresh: true, markerProblem };
 }
 

@@ -799,3 +799,29 @@ Deno.test("journal why follows moves the daemon itself made (folder renamed, the
     await t.cleanup();
   }
 });
+
+Deno.test("journal replay makes the daemon's pass: its recorded excludes and limits, and the source guard", async () => {
+  await using t = await tempDir();
+  const src = `${t.path}/src`;
+  const dest = `${t.path}/dest`;
+  put(`${src}/a.txt`, "a");
+  put(`${src}/b.txt`, "b");
+  const first = await runCli(["--src", src, "--dest", dest, "--once", "--exclude", "*.tmp"]);
+  assertEquals(first.code, 0, first.stderr);
+  put(`${src}/new.tmp`, "excluded by the daemon");
+  put(`${src}/new.txt`, "n");
+  const replay = await runCli(["journal", "replay", "--dest", dest]);
+  assertEquals(replay.code, 0, replay.stderr);
+  assertEquals([...snapshot(dest).keys()].sort(), ["a.txt", "b.txt", "new.txt"]);
+
+  // The wrong disk (no marker, nothing in it) at the source's path: replay deletes nothing.
+  Deno.removeSync(src, { recursive: true });
+  Deno.mkdirSync(src);
+  const plan = await runCli(["journal", "replay", "--dest", dest, "--dry-run"]);
+  assertEquals(plan.code, 0, plan.stderr);
+  assertIncludes(plan.stdout, "the source guard would stop it");
+  const guarded = await runCli(["journal", "replay", "--dest", dest]);
+  assertEquals(guarded.code, 6, guarded.stdout + guarded.stderr);
+  assertIncludes(guarded.stderr, "SOURCE GUARD");
+  assertEquals([...snapshot(dest).keys()].sort(), ["a.txt", "b.txt", "new.txt"]);
+});

@@ -20,6 +20,9 @@ import { describeError } from "../errors.ts";
 import { isAtOrBelow, join, showPath } from "../paths.ts";
 import { plan } from "../plan.ts";
 import { scanTree } from "../scan.ts";
+import { destScan, passExcludes } from "../excludes.ts";
+import { loadSettings } from "../settings.ts";
+import { establishIdentity, readIdentity, sourceVeto } from "../source_guard.ts";
 import { LOG_FILE, prepareReserved, probeLock } from "../reserved.ts";
 import { StatusRecorder } from "../status.ts";
 import { rowOf } from "../../journal/history.ts";
@@ -84,16 +87,25 @@ function dryRun(opts: ReplayOptions, deps: JournalDeps, dest: string, dir: strin
   } else {
     try {
       if (deps.fs.lstat(source).kind !== "dir") throw new Error("not a folder");
-      const src = scanTree(deps.fs, source);
-      const dst = scanTree(deps.fs, dest, { destination: true });
+      const settings = loadSettings(deps.fs, dest);
+      const excludes = passExcludes(deps.fs, source, {
+        patterns: settings.excludes,
+        deleteExcluded: settings.deleteExcluded,
+      });
+      const src = scanTree(deps.fs, source, { skip: excludes.sourceSkip });
+      const dst = scanTree(deps.fs, dest, destScan(excludes));
       temps = dst.temps;
+      const identity = readIdentity(deps.fs, dest);
+      const veto = identity
+        ? sourceVeto(deps.fs, source, identity, src.entries.size + src.skipped, state.entries.size)
+        : null;
+      if (veto !== null) throw new Error(`the source guard would stop it: ${veto}`);
       const unreadable = [...src.unreadable.keys()];
-      const protect = unreadable.length === 0
-        ? undefined
-        : (rel: string) => unreadable.some((u) => isAtOrBelow(rel, u));
-      ops = plan(src.entries, state.entries, dst.entries, protect ? { protect } : {});
+      const protect = (rel: string) =>
+        unreadable.some((u) => isAtOrBelow(rel, u)) || excludes.keeps(rel);
+      ops = plan(src.entries, state.entries, dst.entries, { protect });
     } catch (err) {
-      skipped = `source ${source} unavailable: ${describeError(err)}`;
+      skipped = `source ${source}: ${describeError(err)}`;
     }
   }
   for (const t of temps) {
@@ -181,11 +193,19 @@ export async function runReplay(opts: ReplayOptions, deps: JournalDeps): Promise
     source: roots.source,
     dest: roots.dest,
   });
+  // The pass the daemon would make: its excludes and limits, and the source guard.
+  const settings = loadSettings(deps.fs, roots.dest);
+  const guard = establishIdentity(deps.fs, roots.source, roots.dest);
   const rec = await Reconciler.start(deps.fs, {
     source: roots.source,
     dest: roots.dest,
     logs,
     signal: deps.signal,
+    identity: guard.identity,
+    excludes: settings.excludes,
+    deleteExcluded: settings.deleteExcluded,
+    modeMask: settings.modeMask,
+    deleteLimits: settings.deleteLimits,
   });
   let code: number = EXIT.OK;
   try {

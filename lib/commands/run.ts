@@ -21,6 +21,8 @@ import { flag, type OptionTable, parseStrict, str, strs } from "./args.ts";
 import { readExcludeFrom } from "../excludes.ts";
 import { absolute } from "../paths.ts";
 import { runDryRun } from "./dry_run.ts";
+import { saveSettings } from "../settings.ts";
+import { MODE_MASK } from "../plan.ts";
 
 /** Help text of the daemon command. */
 export const HELP = `backup: keep a folder's mirror up to date, crash-safely
@@ -339,6 +341,13 @@ export async function runBackup(opts: RunOptions, deps: RunDeps): Promise<number
       marker: guard.identity.marker ? ` and its marker ${MARKER_NAME}` : "",
     });
   }
+  // What `journal replay` needs to make the pass this daemon would make.
+  saveSettings(deps.fs, roots.dest, {
+    excludes,
+    deleteExcluded: opts.deleteExcluded,
+    modeMask: opts.keepSetuid ? 0o7777 : MODE_MASK,
+    deleteLimits: opts.deleteLimits,
+  });
   if (guard.markerProblem) {
     logs.daemon.warn(
       "SOURCE GUARD: cannot write the marker {name} into the source ({reason}); only its device and emptiness are checked",
