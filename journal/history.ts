@@ -7,8 +7,7 @@
  * @module
  */
 
-import type { Kind } from "../lib/fs.ts";
-import type { IntentRecord, JournalRecord, OpName, Trigger } from "./record.ts";
+import type { HeldRecord, IntentRecord, JournalRecord } from "./record.ts";
 
 /** Error text start-up writes when it closes an intent a crash left open. */
 export const INTERRUPTED_PREFIX = "interrupted before completion";
@@ -16,32 +15,14 @@ export const INTERRUPTED_PREFIX = "interrupted before completion";
 /** How an operation ended. */
 export type Outcome = "done" | "failed" | "interrupted" | "pending";
 
+/** The intent fields a row carries (the intent's own types, so the two cannot drift). */
+const ROW_FIELDS = ["from", "kind", "size", "mtime", "mode", "hash", "target"] as const;
+
 /** One operation: an intent and its outcome. */
-export interface OpRow {
-  /** Seq of the intent. */
-  seq: number;
-  /** Time of the intent (ISO 8601 UTC). */
-  ts: string;
-  /** Operation. */
-  op: OpName;
+export interface OpRow
+  extends Pick<IntentRecord, "seq" | "ts" | "op" | "reason" | (typeof ROW_FIELDS)[number]> {
   /** Destination path (for a move: the new path). */
   path: string;
-  /** For a move: the old path. */
-  from?: string;
-  /** Kind after the operation (the removed kind for delete). */
-  kind?: Kind;
-  /** Source size. */
-  size?: number;
-  /** Source mtime (ms). */
-  mtime?: number;
-  /** Permission bits. */
-  mode?: number;
-  /** Content hash: the intent's (meta) or the one written (copy). */
-  hash?: string;
-  /** Symlink target. */
-  target?: string;
-  /** What triggered it. */
-  reason: Trigger;
   /** How it ended: `pending` when the journal holds no outcome (yet). */
   outcome: Outcome;
   /** Seq and time of the outcome record. */
@@ -66,13 +47,9 @@ export function rowOf(intent: IntentRecord): OpRow {
     reason: intent.reason,
     outcome: "pending",
   };
-  if (intent.from !== undefined) row.from = intent.from;
-  if (intent.kind !== undefined) row.kind = intent.kind;
-  if (intent.size !== undefined) row.size = intent.size;
-  if (intent.mtime !== undefined) row.mtime = intent.mtime;
-  if (intent.mode !== undefined) row.mode = intent.mode;
-  if (intent.hash !== undefined) row.hash = intent.hash;
-  if (intent.target !== undefined) row.target = intent.target;
+  for (const key of ROW_FIELDS) {
+    if (intent[key] !== undefined) Object.assign(row, { [key]: intent[key] });
+  }
   return row;
 }
 
@@ -80,6 +57,8 @@ export function rowOf(intent: IntentRecord): OpRow {
 export interface JoinerOptions {
   /** Rows held waiting for an outcome before the oldest is emitted as `pending` (default 65536). */
   maxWaiting?: number;
+  /** Called for each mass-delete `held` record, in order among the rows. */
+  onHeld?: (held: HeldRecord) => void;
 }
 
 /** Feeds records in journal order; emits rows in intent order. */
@@ -89,11 +68,15 @@ export class OpJoiner {
   #queue: OpRow[] = [];
   #head = 0;
   #bySeq = new Map<number, OpRow>();
+  #onHeld: ((held: HeldRecord) => void) | undefined;
+  /** Held records that arrived while rows were waiting: emitted after the row named. */
+  #heldAfter = new Map<OpRow, HeldRecord[]>();
 
   /** Creates a joiner that calls `emit` for every finished row. */
   constructor(emit: (row: OpRow) => void, options: JoinerOptions = {}) {
     this.#emit = emit;
     this.#max = options.maxWaiting ?? 65536;
+    this.#onHeld = options.onHeld;
   }
 
   /** Adds a pending intent carried over from a checkpoint. */
@@ -115,6 +98,11 @@ export class OpJoiner {
       this.#head = 0;
     }
     this.#emit(row);
+    const held = this.#heldAfter.get(row);
+    if (held) {
+      this.#heldAfter.delete(row);
+      for (const h of held) this.#onHeld?.(h);
+    }
   }
 
   /** Feeds the next record. */
@@ -141,6 +129,13 @@ export class OpJoiner {
         while (this.#head < this.#queue.length && this.#queue[this.#head]!.outcome !== "pending") {
           this.#shift();
         }
+        return;
+      }
+      case "held": {
+        if (!this.#onHeld) return;
+        const last = this.#queue[this.#queue.length - 1];
+        if (this.#head >= this.#queue.length || !last) this.#onHeld(rec);
+        else this.#heldAfter.set(last, [...(this.#heldAfter.get(last) ?? []), rec]);
         return;
       }
       case "header":

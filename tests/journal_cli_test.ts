@@ -825,3 +825,42 @@ Deno.test("journal replay makes the daemon's pass: its recorded excludes and lim
   assertIncludes(guarded.stderr, "SOURCE GUARD");
   assertEquals([...snapshot(dest).keys()].sort(), ["a.txt", "b.txt", "new.txt"]);
 });
+
+Deno.test("journal show and why list the passes whose deletions the mass-delete guard held", async () => {
+  await using t = await tempDir();
+  const src = `${t.path}/src`;
+  const dest = `${t.path}/dest`;
+  for (const n of ["a", "b", "c", "d", "e"]) put(`${src}/${n}.txt`, n);
+  const limits = ["--max-delete", "2", "--max-delete-percent", "10"];
+  assertEquals((await runCli(["--src", src, "--dest", dest, "--once", ...limits])).code, 0);
+  for (const n of ["a", "b", "c"]) Deno.removeSync(`${src}/${n}.txt`);
+  const held = await runCli(["--src", src, "--dest", dest, "--once", ...limits]);
+  assertEquals(held.code, 6, held.stderr);
+
+  const show = await runCli(["journal", "show", "--dest", dest]);
+  assertEquals(show.code, 0, show.stderr);
+  assert(
+    /held +HELD +3 deletions held \(of 5 entries; nothing deleted\): a\.txt, b\.txt, c\.txt; apply them with --confirm-deletes/
+      .test(show.stdout),
+    show.stdout,
+  );
+  const only = await runCli(["journal", "show", "--dest", dest, "--op", "held", "--json"]);
+  const lines = only.stdout.trim().split("\n").map((l) => JSON.parse(l));
+  assertEquals(lines.map((l) => [l.type, l.count, l.tracked]), [["held", 3, 5]]);
+  const other = await runCli([
+    "journal",
+    "show",
+    "--dest",
+    dest,
+    "--path",
+    "d.txt",
+    "--op",
+    "held",
+  ]);
+  assertIncludes(other.stdout, "no operations match");
+
+  const why = await runCli(["journal", "why", "--dest", dest, "b.txt"]);
+  assertEquals(why.code, 0, why.stderr);
+  assertIncludes(why.stdout, "b.txt: its deletion was held by the mass-delete guard");
+  assertIncludes(why.stdout, "now: in the backup as b.txt");
+});

@@ -6,6 +6,7 @@
  */
 
 import type { OpRow } from "../../journal/history.ts";
+import type { HeldRecord } from "../../journal/record.ts";
 import { UsageError } from "../errors.ts";
 import { localTime } from "../log.ts";
 import { showPath } from "../paths.ts";
@@ -89,6 +90,22 @@ export function rowLine(row: OpRow): string {
   const size = row.op === "copy" ? formatBytes(row.bytes ?? row.size ?? 0) : "";
   return columns(
     [localOf(row.ts), String(row.seq), row.op, outcomeText(row), row.reason, size, pathText(row)],
+    ROW_WIDTHS,
+  );
+}
+
+/** The words of a mass-delete hold: how many deletions, of how many entries, a few names. */
+export function heldText(held: HeldRecord): string {
+  const more = held.count > held.sample.length ? ", ..." : "";
+  return `${held.count} deletions held (of ${held.tracked} entries; nothing deleted): ${
+    held.sample.map(showPath).join(", ")
+  }${more}; apply them with --confirm-deletes`;
+}
+
+/** One aligned line of a mass-delete hold, in the operation table. */
+export function heldLine(held: HeldRecord): string {
+  return columns(
+    [localOf(held.ts), String(held.seq), "held", "HELD", "", "", heldText(held)],
     ROW_WIDTHS,
   );
 }

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { OpName } from "../../journal/record.ts";
+import type { ShownOp } from "./journal_common.ts";
 import { UsageError } from "../errors.ts";
 import { cleanRel, type JournalDeps, type JournalOptions } from "./journal_common.ts";
 import { flag, type OptionTable, type Parsed, parseStrict, str } from "./args.ts";
@@ -35,8 +35,9 @@ show     every operation, oldest first: local time, seq, op, outcome (done,
                          before. TIME: 2026-11-22T10:00, "2026-11-22 10:00",
                          2026-11-22 (local time), ISO with a zone, or an age
                          (90s, 30m, 2h, 7d)
-           --op OP       only copy, mkdir, symlink, delete, meta or move
-                         (repeat it, or separate with commas, for several)
+           --op OP       only copy, mkdir, symlink, delete, meta, move, or
+                         held (passes whose deletions the mass-delete guard
+                         held); repeat it, or separate with commas
            --failed      only failed and interrupted operations
            --limit N     only the newest N (after the other filters)
 why      the life of one path: every decision about it (following it through
@@ -66,8 +67,16 @@ running daemon, 6 replay's pass had errors or was skipped.
 
 export type { JournalDeps, JournalOptions };
 
-/** Operations `--op` accepts. */
-export const OP_NAMES: readonly OpName[] = ["copy", "mkdir", "symlink", "delete", "meta", "move"];
+/** Operations `--op` accepts (`held`: passes whose deletions the mass-delete guard held). */
+export const OP_NAMES: readonly ShownOp[] = [
+  "copy",
+  "mkdir",
+  "symlink",
+  "delete",
+  "meta",
+  "move",
+  "held",
+];
 
 const BASE: OptionTable = { dest: { type: "string" }, json: { type: "boolean" } };
 const TABLES: Record<JournalOptions["action"], OptionTable> = {
@@ -90,18 +99,18 @@ function isAction(a: string | undefined): a is JournalOptions["action"] {
   return a !== undefined && Object.hasOwn(TABLES, a);
 }
 
-function parseOps(p: Parsed): OpName[] {
+function parseOps(p: Parsed): ShownOp[] {
   const raw = p.values.op;
   const list = (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw])
     .flatMap((v) => String(v).split(","))
     .map((s) => s.trim())
     .filter((s) => s !== "");
   for (const op of list) {
-    if (!OP_NAMES.includes(op as OpName)) {
+    if (!OP_NAMES.includes(op as ShownOp)) {
       throw new UsageError(`--op takes ${OP_NAMES.join(", ")}; not "${op}"`);
     }
   }
-  return list as OpName[];
+  return list as ShownOp[];
 }
 
 /**

@@ -25,7 +25,7 @@ export interface ShowOptions {
   /** Only at or before (ms). */
   until: number | null;
   /** Only these operations (empty: all). */
-  ops: OpName[];
+  ops: ShownOp[];
   /** Only failed and interrupted operations. */
   failed: boolean;
   /** Only the newest N. */
@@ -33,6 +33,9 @@ export interface ShowOptions {
   /** JSON lines. */
   json: boolean;
 }
+
+/** What `journal show --op` can pick: an operation, or `held` (a mass-delete hold). */
+export type ShownOp = OpName | "held";
 
 /** Options of `journal why`. */
 export interface WhyOptions {

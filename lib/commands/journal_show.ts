@@ -11,7 +11,8 @@ import { EXIT, JournalCorruptError } from "../errors.ts";
 import { isAtOrBelow } from "../paths.ts";
 import { OpJoiner, type OpRow } from "../../journal/history.ts";
 import { readJournal } from "../../journal/reader.ts";
-import { localOf, rowHeader, rowJson, rowLine } from "./format.ts";
+import { heldLine, localOf, rowHeader, rowJson, rowLine } from "./format.ts";
+import type { HeldRecord } from "../../journal/record.ts";
 import { findJournal, type JournalDeps, type ShowOptions } from "./journal_common.ts";
 
 /** True when `row` passes the filters of `opts`. */
@@ -29,6 +30,19 @@ export function rowMatches(row: OpRow, opts: ShowOptions): boolean {
     if (opts.since !== null && !(t >= opts.since)) return false;
     if (opts.until !== null && !(t <= opts.until)) return false;
   }
+  return true;
+}
+
+/** True when a mass-delete hold passes the filters of `opts` (by its sample of paths). */
+export function heldMatches(held: HeldRecord, opts: ShowOptions): boolean {
+  if (opts.ops.length > 0 && !opts.ops.includes("held")) return false;
+  const path = opts.path;
+  if (path !== null && !held.sample.some((p) => isAtOrBelow(p, path) || isAtOrBelow(path, p))) {
+    return false;
+  }
+  const t = Date.parse(held.ts);
+  if (opts.since !== null && !(t >= opts.since)) return false;
+  if (opts.until !== null && !(t <= opts.until)) return false;
   return true;
 }
 
@@ -52,7 +66,10 @@ export function checkpointJson(cp: CheckpointInfo): string {
  */
 export function runShow(opts: ShowOptions, deps: JournalDeps): number {
   const { dir } = findJournal(deps.fs, opts.dest, deps.cwd);
-  const print = (row: OpRow) => deps.out(opts.json ? rowJson(row) : rowLine(row));
+  const print = (item: OpRow | HeldRecord) => {
+    if ("type" in item) deps.out(opts.json ? JSON.stringify(item) : heldLine(item));
+    else deps.out(opts.json ? rowJson(item) : rowLine(item));
+  };
   let shown = 0;
   let headed = false;
   const head = () => {
@@ -60,10 +77,10 @@ export function runShow(opts: ShowOptions, deps: JournalDeps): number {
     headed = true;
   };
   // --limit keeps the newest N in a ring; without it, rows stream out as they come.
-  const ring: OpRow[] = [];
+  const ring: (OpRow | HeldRecord)[] = [];
   let ringStart = 0;
-  const take = (row: OpRow) => {
-    if (!rowMatches(row, opts)) return;
+  const take = (row: OpRow | HeldRecord) => {
+    if ("type" in row ? !heldMatches(row, opts) : !rowMatches(row, opts)) return;
     shown++;
     if (opts.limit === null) {
       head();
@@ -80,7 +97,7 @@ export function runShow(opts: ShowOptions, deps: JournalDeps): number {
     for (let i = 0; i < ring.length; i++) print(ring[(ringStart + i) % ring.length]!);
     ring.length = 0;
   };
-  let joiner = new OpJoiner(take);
+  let joiner = new OpJoiner(take, { onHeld: take });
   try {
     readJournal(deps.fs, dir, {
       repair: false,
@@ -97,7 +114,7 @@ export function runShow(opts: ShowOptions, deps: JournalDeps): number {
       onPending: (intent) => joiner.pending(intent),
       // A damaged checkpoint passed over: forget its unfinished intents (nothing was shown yet).
       onReset: () => {
-        joiner = new OpJoiner(take);
+        joiner = new OpJoiner(take, { onHeld: take });
       },
       onRecord: (rec) => joiner.record(rec),
     });

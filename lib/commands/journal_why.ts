@@ -16,6 +16,7 @@ import { EXIT, UsageError } from "../errors.ts";
 import { showPath, unsafeReason } from "../paths.ts";
 import { formatBytes } from "../reconciler.ts";
 import { OpJoiner, type OpRow } from "../../journal/history.ts";
+import type { HeldRecord } from "../../journal/record.ts";
 import { readJournal } from "../../journal/reader.ts";
 import { columns, localOf, outcomeText, pathText } from "./format.ts";
 import { cleanRel, findJournal, type JournalDeps, type WhyOptions } from "./journal_common.ts";
@@ -299,7 +300,31 @@ export function runWhy(opts: WhyOptions, deps: JournalDeps): number {
       );
     }
   }
-  const joiner = new OpJoiner(emit);
+  // A mass-delete hold names a sample of its paths: shown when this file is among them.
+  const onHeld = (held: HeldRecord) => {
+    const mine = held.sample.filter((p) => trackedAt(spans, p, held.seq));
+    if (mine.length === 0) return;
+    if (rows === 0 && !opts.json) deps.out(whyHeader());
+    rows++;
+    const note = `its deletion was held by the mass-delete guard (the pass would have deleted ` +
+      `${held.count} of ${held.tracked} entries); nothing was deleted`;
+    deps.out(
+      opts.json ? JSON.stringify({ ...held, note }) : columns(
+        [
+          localOf(held.ts),
+          String(held.seq),
+          "held",
+          "HELD",
+          "",
+          "",
+          "",
+          `${mine.map(showPath).join(", ")}: ${note}`,
+        ],
+        WIDTHS,
+      ),
+    );
+  };
+  const joiner = new OpJoiner(emit, { onHeld });
   readJournal(deps.fs, dir, {
     repair: false,
     onCheckpoint: (info) => {
