@@ -16,9 +16,19 @@ import {
   LockedError,
   UsageError,
 } from "./lib/errors.ts";
-import { CATEGORY, closeLogging, logger, setupLogging } from "./lib/log.ts";
+import {
+  CATEGORY,
+  closeLogging,
+  logger,
+  type LogLevel,
+  renderMessage,
+  setupLogging,
+} from "./lib/log.ts";
 import type { ReconcilerLogs } from "./lib/reconciler.ts";
-import { HELP as RUN_HELP, parseRunArgs, runBackup } from "./lib/commands/run.ts";
+import { HELP as RUN_HELP, parseRunArgs, runBackup, type RunOptions } from "./lib/commands/run.ts";
+import { EventStream } from "./lib/events.ts";
+import { TerminalBar } from "./lib/progress.ts";
+import { ProgressReporter } from "./lib/progress_report.ts";
 import { HELP as JOURNAL_HELP, parseJournalArgs, runJournal } from "./lib/commands/journal.ts";
 import { HELP as STATUS_HELP, parseStatusArgs, runStatus } from "./lib/commands/status.ts";
 
@@ -57,6 +67,79 @@ const stdout = {
     while (off < bytes.length) off += Deno.stdout.writeSync(bytes.subarray(off));
   },
 };
+
+/**
+ * The daemon's progress bar (stderr on a terminal) and `--json` events
+ * (stdout), once {@link setupProgress} made them: the error path at the
+ * bottom clears the bar and ends the event stream.
+ */
+const ui: { bar?: TerminalBar; events?: EventStream; stdoutGone?: boolean } = {};
+
+function writeStderr(text: string): void {
+  const bytes = new TextEncoder().encode(text);
+  let off = 0;
+  while (off < bytes.length) off += Deno.stderr.writeSync(bytes.subarray(off));
+}
+
+function terminalColumns(): number {
+  try {
+    return Deno.consoleSize().columns || 80; // 0 under some pseudo-terminals
+  } catch {
+    return 80;
+  }
+}
+
+/**
+ * Chooses the progress display: a bar on stderr when it is a terminal and
+ * the console is neither --quiet, --verbose (every operation is its own
+ * line) nor --json; `PROGRESS:` lines through the logger otherwise (the log
+ * file always gets them); JSON events on stdout with --json. A reader that
+ * closes stdout stops the daemon, as `head` stops other commands.
+ */
+function setupProgress(opts: RunOptions, stop: AbortController): ProgressReporter {
+  if (Deno.stderr.isTerminal() && opts.console === "normal" && !opts.json) {
+    ui.bar = new TerminalBar((text) => {
+      try {
+        writeStderr(text);
+      } catch { /* the terminal went away: the bar is not worth an error */ }
+    });
+  }
+  if (opts.json) {
+    ui.events = new EventStream((line, flush) => {
+      if (ui.stdoutGone) return;
+      try {
+        stdout.line(line);
+        if (flush) stdout.flush();
+      } catch {
+        ui.stdoutGone = true;
+        stdout.text = "";
+        stop.abort();
+      }
+    });
+  }
+  return new ProgressReporter({
+    log: logger(CATEGORY.progress),
+    columns: terminalColumns,
+    everyOp: opts.console === "verbose",
+    ...(ui.bar ? { bar: ui.bar } : {}),
+    ...(ui.events ? { events: ui.events } : {}),
+  });
+}
+
+/** A console log line: to stderr with --json (stdout is for events), around the bar. */
+function consoleLine(json: boolean): (line: string, level: LogLevel) => void {
+  return (line, level) => {
+    const print = () => {
+      if (json || level === "warning" || level === "error" || level === "fatal") {
+        console.error(line);
+      } else {
+        console.log(line);
+      }
+    };
+    if (ui.bar) ui.bar.around(print);
+    else print();
+  };
+}
 
 async function main(args: string[]): Promise<number> {
   const fs = new DenoFileSystem();
@@ -105,6 +188,7 @@ async function main(args: string[]): Promise<number> {
   };
   Deno.addSignalListener("SIGINT", onSignal);
   Deno.addSignalListener("SIGTERM", onSignal);
+  const progress = opts.dryRun ? undefined : setupProgress(opts, controller);
   try {
     return await runBackup(opts, {
       fs,
@@ -112,18 +196,27 @@ async function main(args: string[]): Promise<number> {
       out,
       signal: controller.signal,
       logs: loggers(),
+      ...(progress ? { progress } : {}),
       startLogging: (file) =>
         setupLogging({
           file,
           json: opts.logJson,
           console: opts.console,
           fs,
+          consoleWrite: consoleLine(opts.json),
+          consoleProgress: !ui.bar,
+          ...(ui.events ? { onProblem: (r) => problemEvent(r.level, renderMessage(r)) } : {}),
         }),
     });
   } finally {
     Deno.removeSignalListener("SIGINT", onSignal);
     Deno.removeSignalListener("SIGTERM", onSignal);
   }
+}
+
+/** A warning or error log record as a `--json` event. */
+function problemEvent(level: LogLevel, message: string): void {
+  ui.events?.emit(level === "warning" ? "warning" : "error", { message });
 }
 
 function exitCodeFor(err: unknown): { code: number; message: string } {
@@ -163,10 +256,13 @@ if (import.meta.main) {
       } catch { /* stdout gone too */ }
       const { code: c, message } = exitCodeFor(err);
       code = c;
+      ui.bar?.clear();
       console.error(`backup: ${message}`);
+      ui.events?.emit("error", { message, fatal: true });
       if (Deno.env.get("BACKUP_DEBUG")) console.error(err);
     }
   }
+  ui.events?.emit("stop", { code });
   await closeLogging();
   Deno.exit(code);
 }

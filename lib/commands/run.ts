@@ -21,6 +21,7 @@ import { flag, type OptionTable, parseStrict, str, strs } from "./args.ts";
 import { readExcludeFrom } from "../excludes.ts";
 import { absolute } from "../paths.ts";
 import { runDryRun } from "./dry_run.ts";
+import type { RunProgress } from "../progress_report.ts";
 
 /** Help text of the daemon command. */
 export const HELP = `backup: keep a folder's mirror up to date, crash-safely
@@ -91,7 +92,7 @@ export interface RunOptions {
   dest: string;
   /** Print the plan of one full pass and change nothing. */
   dryRun: boolean;
-  /** With `dryRun`: JSON lines. */
+  /** JSON lines on stdout: the plan with `dryRun`, else events (see lib/events.ts). */
   json: boolean;
   /** `--exclude` patterns, in order. */
   exclude: string[];
@@ -235,7 +236,6 @@ export function parseRunArgs(argv: string[]): RunOptions {
   if (!dest && !dryRun) {
     throw new UsageError("missing --dest DIR: where the mirror goes; see `backup --help`");
   }
-  if (flag(p, "json") && !dryRun) throw new UsageError("--json goes with --dry-run");
   const raw = str(p, "interval");
   const interval = raw === undefined ? DEFAULT_INTERVAL : Number(raw);
   if (raw !== undefined && (!/^\s*\d*\.?\d+\s*$/.test(raw) || !(interval > 0))) {
@@ -285,6 +285,8 @@ export interface RunDeps {
   startLogging: (logFile: string) => Promise<void>;
   /** Prints one line of command output (`--dry-run`). */
   out: (line: string) => void;
+  /** Progress display and `--json` events (none: neither). */
+  progress?: RunProgress;
 }
 
 /**
@@ -320,6 +322,12 @@ export async function runBackup(opts: RunOptions, deps: RunDeps): Promise<number
     interval: opts.interval,
     once: opts.once ? " (one pass)" : "",
   });
+  deps.progress?.started({
+    source: roots.source,
+    dest: roots.dest,
+    once: opts.once,
+    interval: opts.interval,
+  });
   const guard = establishIdentity(deps.fs, roots.source, roots.dest, {
     reset: opts.newSource || opts.adoptDest,
   });
@@ -349,6 +357,7 @@ export async function runBackup(opts: RunOptions, deps: RunDeps): Promise<number
     journalMaxBytes: opts.journalMaxBytes,
     excludes,
     deleteExcluded: opts.deleteExcluded,
+    ...(deps.progress ? { progress: deps.progress } : {}),
   });
   let code: number = EXIT.OK;
   const watcher = opts.once || !opts.watch
