@@ -65,7 +65,7 @@ Deno.test("progress report: bar after 1 s at most every 200 ms, a log line every
   assert(h.bar.length >= 45 && h.bar.length <= 71, `bar draws: ${h.bar.length}`);
   assert(h.bar[0]!.includes("/100 files"), h.bar[0]!);
   assert(
-    /^\[=+>?\] +9\d%  9\d\/100 files  9\d\.0\/100\.0 MB  6\.\d MB\/s  ETA 0:0\d$/.test(
+    /^\[=+>?\] +9\d% {2}9\d\/100 files {2}9\d\.0\/100\.0 MB {2}6\.\d MB\/s {2}ETA 0:0\d$/.test(
       h.bar.at(-1)!,
     ),
     h.bar.at(-1)!,

@@ -50,7 +50,12 @@ Options:
   --dry-run          print the plan of one full pass (copy, delete, move, mkdir,
                      symlink, meta, with sizes) and exit 0; changes nothing, not
                      even the journal, the lock or the log; --dest may be left out
-  --json             with --dry-run: one JSON object per operation, then a summary
+  --json             one JSON event per line on stdout for scripts: start,
+                     pass-start, progress (each second of a pass over 1 s), op
+                     (failures; every operation with --verbose), pass (its
+                     summary), warning, error, stop (the exit code); the human
+                     log goes to stderr. With --dry-run: one JSON object per
+                     planned operation, then a summary
   --exclude PATTERN  leave out what matches (gitignore syntax, relative to
                      --src; repeatable). A .backupignore file in any source
                      folder adds rules relative to that folder, as .gitignore
@@ -74,10 +79,15 @@ Options:
                      full reconcile (matching files are hashed, not copied)
   --log-file FILE    log file (default DEST/.backup/backup.log)
   --log-json         write the log file as JSON lines
-  --quiet            console: errors only
-  --verbose          console: every file operation too
+  --quiet            console: errors only (no progress)
+  --verbose          console: every file operation too (no progress bar)
   -h, --help         show this help
   -V, --version      show the version
+
+Progress: a pass that runs over a second shows a bar on a terminal (stderr):
+files, bytes, rate, ETA. Without a terminal, a pass that runs over 10 s logs a
+PROGRESS line every 10 s (console and log file). The log file gets these lines
+in every mode.
 
 Exit codes: 0 done (or stopped by Ctrl+C/SIGTERM), 1 internal error, 2 bad
 usage or roots, 3 journal corrupt, 4 journal I/O failure (restart to replay),
