@@ -9,9 +9,19 @@
 import denoJson from "./deno.json" with { type: "json" };
 import { DenoFileSystem } from "./lib/fs.ts";
 import { EXIT, exitFor } from "./lib/errors.ts";
-import { CATEGORY, closeLogging, logger, setupLogging } from "./lib/log.ts";
+import {
+  CATEGORY,
+  closeLogging,
+  logger,
+  type LogLevel,
+  renderMessage,
+  setupLogging,
+} from "./lib/log.ts";
 import type { ReconcilerLogs } from "./lib/reconciler.ts";
-import { HELP as RUN_HELP, parseRunArgs, runBackup } from "./lib/commands/run.ts";
+import { HELP as RUN_HELP, parseRunArgs, runBackup, type RunOptions } from "./lib/commands/run.ts";
+import { EventStream } from "./lib/events.ts";
+import { TerminalBar } from "./lib/progress.ts";
+import { ProgressReporter } from "./lib/progress_report.ts";
 import { HELP as JOURNAL_HELP, parseJournalArgs, runJournal } from "./lib/commands/journal.ts";
 import { HELP as STATUS_HELP, parseStatusArgs, runStatus } from "./lib/commands/status.ts";
 import { parseJobsArgs, runJobs } from "./lib/commands/jobs.ts";
@@ -56,6 +66,79 @@ const stdout = {
     while (off < bytes.length) off += Deno.stdout.writeSync(bytes.subarray(off));
   },
 };
+
+/**
+ * The daemon's progress bar (stderr on a terminal) and `--json` events
+ * (stdout), once {@link setupProgress} made them: the error path at the
+ * bottom clears the bar and ends the event stream.
+ */
+const ui: { bar?: TerminalBar; events?: EventStream; stdoutGone?: boolean } = {};
+
+function writeStderr(text: string): void {
+  const bytes = new TextEncoder().encode(text);
+  let off = 0;
+  while (off < bytes.length) off += Deno.stderr.writeSync(bytes.subarray(off));
+}
+
+function terminalColumns(): number {
+  try {
+    return Deno.consoleSize().columns || 80; // 0 under some pseudo-terminals
+  } catch {
+    return 80;
+  }
+}
+
+/**
+ * Chooses the progress display: a bar on stderr when it is a terminal and
+ * the console is neither --quiet, --verbose (every operation is its own
+ * line) nor --json; `PROGRESS:` lines through the logger otherwise (the log
+ * file always gets them); JSON events on stdout with --json. A reader that
+ * closes stdout stops the daemon, as `head` stops other commands.
+ */
+function setupProgress(opts: RunOptions, stop: AbortController): ProgressReporter {
+  if (Deno.stderr.isTerminal() && opts.console === "normal" && !opts.json) {
+    ui.bar = new TerminalBar((text) => {
+      try {
+        writeStderr(text);
+      } catch { /* the terminal went away: the bar is not worth an error */ }
+    });
+  }
+  if (opts.json) {
+    ui.events = new EventStream((line, flush) => {
+      if (ui.stdoutGone) return;
+      try {
+        stdout.line(line);
+        if (flush) stdout.flush();
+      } catch {
+        ui.stdoutGone = true;
+        stdout.text = "";
+        stop.abort();
+      }
+    });
+  }
+  return new ProgressReporter({
+    log: logger(CATEGORY.progress),
+    columns: terminalColumns,
+    everyOp: opts.console === "verbose",
+    ...(ui.bar ? { bar: ui.bar } : {}),
+    ...(ui.events ? { events: ui.events } : {}),
+  });
+}
+
+/** A console log line: to stderr with --json (stdout is for events), around the bar. */
+function consoleLine(json: boolean): (line: string, level: LogLevel) => void {
+  return (line, level) => {
+    const print = () => {
+      if (json || level === "warning" || level === "error" || level === "fatal") {
+        console.error(line);
+      } else {
+        console.log(line);
+      }
+    };
+    if (ui.bar) ui.bar.around(print);
+    else print();
+  };
+}
 
 async function main(args: string[]): Promise<number> {
   const fs = new DenoFileSystem();
@@ -134,6 +217,7 @@ async function main(args: string[]): Promise<number> {
   const onHangup = () =>
     logger(CATEGORY.daemon).info("SIGHUP: nothing to reload without --config; going on");
   Deno.addSignalListener("SIGHUP", onHangup);
+  const progress = opts.dryRun ? undefined : setupProgress(opts, controller);
   try {
     return await runBackup(opts, {
       fs,
@@ -141,12 +225,16 @@ async function main(args: string[]): Promise<number> {
       out,
       signal: controller.signal,
       logs: loggers(),
+      ...(progress ? { progress } : {}),
       startLogging: (file) =>
         setupLogging({
           file,
           json: opts.logJson,
           console: opts.console,
           fs,
+          consoleWrite: consoleLine(opts.json),
+          consoleProgress: !ui.bar,
+          ...(ui.events ? { onProblem: (r) => problemEvent(r.level, renderMessage(r)) } : {}),
         }),
     });
   } finally {
@@ -154,6 +242,11 @@ async function main(args: string[]): Promise<number> {
     Deno.removeSignalListener("SIGTERM", onSignal);
     Deno.removeSignalListener("SIGHUP", onHangup);
   }
+}
+
+/** A warning or error log record as a `--json` event. */
+function problemEvent(level: LogLevel, message: string): void {
+  ui.events?.emit(level === "warning" ? "warning" : "error", { message });
 }
 
 if (import.meta.main) {
@@ -170,10 +263,13 @@ if (import.meta.main) {
       } catch { /* stdout gone too */ }
       const { code: c, message } = exitFor(err);
       code = c;
+      ui.bar?.clear();
       console.error(`backup: ${message}`);
+      ui.events?.emit("error", { message, fatal: true });
       if (Deno.env.get("BACKUP_DEBUG")) console.error(err);
     }
   }
+  ui.events?.emit("stop", { code });
   await closeLogging();
   Deno.exit(code);
 }

@@ -41,6 +41,8 @@ export interface ApplyContext {
   modeMask?: number;
   /** Clock (default `Date.now`). */
   now?: () => number;
+  /** Told the bytes copied as a copy goes (per chunk of a large file): progress display. */
+  onCopied?: (bytes: number) => void;
 }
 
 /** A copy written to its temp file, not yet synced or renamed. */
@@ -115,7 +117,12 @@ function sameAsScanned(info: { size: number; mtimeMs: number; ino: number }, e: 
   return info.size === e.size && info.mtimeMs === e.mtimeMs && info.ino === e.ino;
 }
 
-async function copyLarge(src: FileHandle, out: FileHandle, hasher: Hasher): Promise<number> {
+async function copyLarge(
+  src: FileHandle,
+  out: FileHandle,
+  hasher: Hasher,
+  onCopied: ((bytes: number) => void) | undefined,
+): Promise<number> {
   // Double buffering: the next read runs while the current chunk is written.
   let a = new Uint8Array(CHUNK);
   let b = new Uint8Array(CHUNK);
@@ -130,6 +137,7 @@ async function copyLarge(src: FileHandle, out: FileHandle, hasher: Hasher): Prom
       pending = src.read(b);
       await out.writeAll(chunk);
       bytes += n;
+      onCopied?.(n);
       [a, b] = [b, a];
     }
   } catch (err) {
@@ -195,9 +203,11 @@ export async function prepareCopy(
     tmp = tempPathFor(dstAbs);
     out = fs.openSync(tmp, { write: true, createNew: true, mode: 0o600 });
     hasher.init();
-    const bytes = op.src.size <= SMALL_FILE
+    const small = op.src.size <= SMALL_FILE;
+    const bytes = small
       ? copySmall(src, out, hasher, op.src.size)
-      : await copyLarge(src, out, hasher);
+      : await copyLarge(src, out, hasher, ctx.onCopied);
+    if (small) ctx.onCopied?.(bytes);
     const after = src.stat();
     if (bytes !== before.size || !sameAsScanned(after, op.src)) {
       throw new SourceChangedError("changed while it was being copied");

@@ -4,7 +4,8 @@
  * (human lines or JSON lines) and to the console.
  *
  * Categories: `backup.op` (one record per file operation: log file only),
- * `backup.pass` (one summary per pass), `backup.daemon` (start, stop, replay).
+ * `backup.pass` (one summary per pass), `backup.progress` (`PROGRESS:`
+ * lines during a long pass), `backup.daemon` (start, stop, replay).
  * Warnings and errors of every category also reach the console (stderr).
  *
  * @module
@@ -17,6 +18,7 @@ import {
   getJsonLinesFormatter,
   getLogger,
   type Logger,
+  type LogLevel,
   type LogRecord,
   type Sink,
   withFilter,
@@ -24,12 +26,13 @@ import {
 import type { FileSystem } from "./fs.ts";
 import { privateFileSink } from "./log_file.ts";
 
-export type { Logger };
+export type { Logger, LogLevel };
 
 /** The logger categories the program uses. */
 export const CATEGORY = {
   op: ["backup", "op"],
   pass: ["backup", "pass"],
+  progress: ["backup", "progress"],
   daemon: ["backup", "daemon"],
 } as const;
 
@@ -99,6 +102,16 @@ export interface LogSetup {
   jobFiles?: Sink;
   /** Console: `normal` (summaries, warnings, errors), `quiet` (errors only), `verbose` (every operation). */
   console?: "normal" | "quiet" | "verbose";
+  /**
+   * Writes one console line (no newline) instead of the default console sink
+   * (info to stdout, warnings and errors to stderr). main.ts uses it to send
+   * everything to stderr with `--json` and to clear a progress bar first.
+   */
+  consoleWrite?: (line: string, level: LogLevel) => void;
+  /** `PROGRESS:` lines on the console too (default true; false while a progress bar shows them). */
+  consoleProgress?: boolean;
+  /** Called with every warning and error record of the program (the `--json` events). */
+  onProblem?: (record: LogRecord) => void;
 }
 
 /**
@@ -107,11 +120,15 @@ export interface LogSetup {
  */
 export async function setupLogging(setup: LogSetup): Promise<void> {
   const mode = setup.console ?? "normal";
+  const write = setup.consoleWrite;
   const consoleSink = withFilter(
-    getConsoleSink({ formatter: (r) => [humanFormatter(r).trimEnd()] }),
+    write
+      ? (r: LogRecord) => write(humanFormatter(r).trimEnd(), r.level)
+      : getConsoleSink({ formatter: (r) => [humanFormatter(r).trimEnd()] }),
     (r: LogRecord) => {
       if (r.level === "error" || r.level === "fatal") return true;
       if (mode === "quiet") return false;
+      if (r.category[1] === "progress" && setup.consoleProgress === false) return false;
       if (r.level === "warning") return true;
       if (mode === "verbose") return r.level !== "debug" && r.level !== "trace";
       return r.category[1] !== "op" && r.level === "info";
@@ -119,6 +136,13 @@ export async function setupLogging(setup: LogSetup): Promise<void> {
   );
   const sinks: Record<string, Sink> = { console: consoleSink };
   if (setup.jobFiles) sinks.jobs = setup.jobFiles;
+  const onProblem = setup.onProblem;
+  if (onProblem) {
+    sinks.problems = withFilter(
+      onProblem,
+      (r) => r.level === "warning" || r.level === "error" || r.level === "fatal",
+    );
+  }
   if (setup.file && setup.fs) {
     sinks.file = privateFileSink(setup.fs, setup.file, { formatter: fileFormatter(setup.json) });
   }

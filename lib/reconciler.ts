@@ -38,6 +38,7 @@ import { replayJournal } from "../journal/replay.ts";
 import { journalDir } from "../journal/segments.ts";
 import { compactIfNeeded, type CompactResult } from "../journal/compact.ts";
 import { acquireLock, type Lock, prepareReserved } from "./reserved.ts";
+import type { OpOutcome, ProgressListener } from "./progress.ts";
 
 /** Loggers the reconciler writes to. */
 export interface ReconcilerLogs {
@@ -83,6 +84,8 @@ export interface ReconcilerOptions {
   excludes?: readonly string[];
   /** Delete excluded entries from the destination (default false: they are kept). */
   deleteExcluded?: boolean;
+  /** Told the plan, each finished operation and the end of every pass (see lib/progress.ts). */
+  progress?: ProgressListener;
 }
 
 /** What one pass did. */
@@ -176,6 +179,14 @@ function exists(fs: FileSystem, abs: string): boolean {
 /** An operation not attempted because an earlier one in its pass invalidated the plan. */
 class PlanInvalidError extends Error {
   override name = "PlanInvalidError";
+}
+
+/** An operation's outcome for the progress display: skipped ones are retried, not failed. */
+function outcomeOf(err: unknown): OpOutcome {
+  if (err === null) return "ok";
+  return err instanceof PlanInvalidError || err instanceof SourceVanishedError
+    ? "skipped"
+    : "failed";
 }
 
 /** A summary with every count at zero, for pass number `pass`. */
@@ -438,6 +449,7 @@ export class Reconciler {
       : this.#gatherFull(summary, excludes);
     if (scope) await this.#reconcile(scope, summary, trigger, options.hinted ?? null);
     summary.durationMs = performance.now() - started;
+    this.#o.progress?.ended(summary);
     const changed = summary.copied + summary.deleted + summary.dirs + summary.links +
       summary.meta + summary.moved;
     const level = changed > 0 || summary.failed > 0 || summary.pass === 1 ? "info" : "debug";
@@ -634,6 +646,7 @@ export class Reconciler {
       },
     );
     const ops = await this.#holdMassDelete(planned, dst.entries, summary);
+    this.#o.progress?.planned(summary.pass, trigger, ops);
     await this.#execute(ops, dst.entries, summary, trigger, hinted);
     await this.#writer.sync();
   }
@@ -721,6 +734,7 @@ export class Reconciler {
       hasher: this.#hasher,
       ...(this.#o.modeMask !== undefined ? { modeMask: this.#o.modeMask } : {}),
       ...(this.#o.now ? { now: this.#o.now } : {}),
+      ...(this.#o.progress ? { onCopied: this.#o.progress.copying.bind(this.#o.progress) } : {}),
     };
     const reasonOf = (path: string): Trigger => this.#replayPaths.has(path) ? "replay" : trigger;
     const intents = await this.#writer.append(batch.map((op) => intentFor(op, reasonOf(op.path))));
@@ -803,6 +817,13 @@ export class Reconciler {
     batch.forEach((op, i) => {
       const err = outcomes[i];
       this.#report(op, err, extra[i]!, dest, summary, reasonOf(op.path));
+      this.#o.progress?.applied(
+        op.op,
+        op.path,
+        extra[i]!.bytes ?? 0,
+        outcomeOf(err),
+        err === null ? null : describeError(err),
+      );
       if (err !== null && op.op === "move") this.#badMoves.add(`${op.from}\0${op.path}`);
       // A full pass that finds a change in a folder the watcher never named: a missed event.
       if (err === null && hinted && op.op !== "meta" && !hinted.has(parentOf(op.path))) {

@@ -113,9 +113,3 @@ Deno.test("dry run: --json prints one JSON object per operation and a summary, a
     await t.cleanup();
   }
 });
-
-Deno.test("dry run: --json without --dry-run is a usage error", async () => {
-  const r = await runCli(["--src", "/tmp", "--dest", "/nonexistent-dest", "--json"]);
-  assertEquals(r.code, 2);
-  assertIncludes(r.stderr, "--json goes with --dry-run");
-});

@@ -23,6 +23,7 @@ import { absolute } from "../paths.ts";
 import { runDryRun } from "./dry_run.ts";
 import { saveSettings } from "../settings.ts";
 import { MODE_MASK } from "../plan.ts";
+import type { RunProgress } from "../progress_report.ts";
 
 /** Help text of the daemon command. */
 export const HELP = `backup: keep a folder's mirror up to date, crash-safely
@@ -58,7 +59,12 @@ Options:
   --dry-run          print the plan of one full pass (copy, delete, move, mkdir,
                      symlink, meta, with sizes) and exit 0; changes nothing, not
                      even the journal, the lock or the log; --dest may be left out
-  --json             with --dry-run: one JSON object per operation, then a summary
+  --json             one JSON event per line on stdout for scripts: start,
+                     pass-start, progress (each second of a pass over 1 s), op
+                     (failures; every operation with --verbose), pass (its
+                     summary), warning, error, stop (the exit code); the human
+                     log goes to stderr. With --dry-run: one JSON object per
+                     planned operation, then a summary
   --exclude PATTERN  leave out what matches (gitignore syntax, relative to
                      --src; repeatable). A .backupignore file in any source
                      folder adds rules relative to that folder, as .gitignore
@@ -82,10 +88,15 @@ Options:
                      full reconcile (matching files are hashed, not copied)
   --log-file FILE    log file (default DEST/.backup/backup.log)
   --log-json         write the log file as JSON lines
-  --quiet            console: errors only
-  --verbose          console: every file operation too
+  --quiet            console: errors only (no progress)
+  --verbose          console: every file operation too (no progress bar)
   -h, --help         show this help
   -V, --version      show the version
+
+Progress: a pass that runs over a second shows a bar on a terminal (stderr):
+files, bytes, rate, ETA. Without a terminal, a pass that runs over 10 s logs a
+PROGRESS line every 10 s (console and log file). The log file gets these lines
+in every mode.
 
 Exit codes: 0 done (or stopped by Ctrl+C/SIGTERM), 1 internal error, 2 bad
 usage, config file or roots, 3 journal corrupt, 4 journal I/O failure
@@ -101,7 +112,7 @@ export interface RunOptions {
   dest: string;
   /** Print the plan of one full pass and change nothing. */
   dryRun: boolean;
-  /** With `dryRun`: JSON lines. */
+  /** JSON lines on stdout: the plan with `dryRun`, else events (see lib/events.ts). */
   json: boolean;
   /** `--exclude` patterns, in order. */
   exclude: string[];
@@ -246,7 +257,6 @@ export function parseRunArgs(argv: string[]): RunOptions {
   if (!dest && !dryRun) {
     throw new UsageError("missing --dest DIR: where the mirror goes; see `backup --help`");
   }
-  if (flag(p, "json") && !dryRun) throw new UsageError("--json goes with --dry-run");
   const raw = str(p, "interval");
   const interval = raw === undefined ? DEFAULT_INTERVAL : Number(raw);
   if (raw !== undefined && (!/^\s*\d*\.?\d+\s*$/.test(raw) || !(interval > 0))) {
@@ -296,6 +306,8 @@ export interface RunDeps {
   startLogging: (logFile: string) => Promise<void>;
   /** Prints one line of command output (`--dry-run`). */
   out: (line: string) => void;
+  /** Progress display and `--json` events (none: neither). */
+  progress?: RunProgress;
 }
 
 /**
@@ -330,6 +342,12 @@ export async function runBackup(opts: RunOptions, deps: RunDeps): Promise<number
     dest: roots.dest,
     interval: opts.interval,
     once: opts.once ? " (one pass)" : "",
+  });
+  deps.progress?.started({
+    source: roots.source,
+    dest: roots.dest,
+    once: opts.once,
+    interval: opts.interval,
   });
   const guard = establishIdentity(deps.fs, roots.source, roots.dest, {
     reset: opts.newSource || opts.adoptDest,
@@ -367,6 +385,7 @@ export async function runBackup(opts: RunOptions, deps: RunDeps): Promise<number
     journalMaxBytes: opts.journalMaxBytes,
     excludes,
     deleteExcluded: opts.deleteExcluded,
+    ...(deps.progress ? { progress: deps.progress } : {}),
   });
   let code: number = EXIT.OK;
   const watcher = opts.once || !opts.watch
