@@ -103,19 +103,7 @@ function setupProgress(opts: RunOptions, stop: AbortController): ProgressReporte
       } catch { /* the terminal went away: the bar is not worth an error */ }
     });
   }
-  if (opts.json) {
-    ui.events = new EventStream((line, flush) => {
-      if (ui.stdoutGone) return;
-      try {
-        stdout.line(line);
-        if (flush) stdout.flush();
-      } catch {
-        ui.stdoutGone = true;
-        stdout.text = "";
-        stop.abort();
-      }
-    });
-  }
+  if (opts.json) ui.events = new EventStream(jsonWriter(stop));
   return new ProgressReporter({
     log: logger(CATEGORY.progress),
     columns: terminalColumns,
@@ -123,6 +111,21 @@ function setupProgress(opts: RunOptions, stop: AbortController): ProgressReporte
     ...(ui.bar ? { bar: ui.bar } : {}),
     ...(ui.events ? { events: ui.events } : {}),
   });
+}
+
+/** Writes `--json` event lines to stdout; a reader that went away stops the backup. */
+function jsonWriter(stop: AbortController): (line: string, flush: boolean) => void {
+  return (line, flush) => {
+    if (ui.stdoutGone) return;
+    try {
+      stdout.line(line);
+      if (flush) stdout.flush();
+    } catch {
+      ui.stdoutGone = true;
+      stdout.text = "";
+      stop.abort();
+    }
+  };
 }
 
 /** A console log line: to stderr with --json (stdout is for events), around the bar. */
@@ -201,7 +204,14 @@ async function main(args: string[]): Promise<number> {
         cwd,
         out,
         signal: controller.signal,
-        startLogging: (setup) => setupLogging({ ...setup, console: opts.console, fs }),
+        startLogging: (setup) =>
+          setupLogging({
+            ...setup,
+            console: opts.console,
+            fs,
+            consoleWrite: consoleLine(opts.json),
+          }),
+        ...(opts.json && !opts.dryRun ? { writeEvent: jsonWriter(controller) } : {}),
         onReload: (reload) => {
           Deno.addSignalListener("SIGHUP", reload);
           return () => Deno.removeSignalListener("SIGHUP", reload);

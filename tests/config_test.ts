@@ -209,3 +209,27 @@ Deno.test("without --config, SIGHUP does not stop the backup", async () => {
     assertEquals(await d.stop(), 0, d.output());
   }
 });
+
+Deno.test("--config --json: every job's events carry its name, and stdout holds only JSON", async () => {
+  await using t = await tempDir();
+  put(`${t.path}/a/1.txt`, "1");
+  put(`${t.path}/b/2.txt`, "22");
+  writeConfig(`${t.path}/backup.jsonc`, {
+    jobs: [
+      { name: "a", source: "a", destination: "out/a" },
+      { name: "b", source: "b", destination: "out/b" },
+      { name: "gone", source: "missing", destination: "out/gone" },
+    ],
+  });
+  const r = await runCli(["--config", `${t.path}/backup.jsonc`, "--once", "--json"]);
+  assertEquals(r.code, 2, r.stderr);
+  const events = r.stdout.trim().split("\n").map((l) => JSON.parse(l));
+  const of = (job: string) => events.filter((e) => e.job === job).map((e) => e.event);
+  assertEquals(of("a"), ["start", "pass-start", "pass", "stop"]);
+  assertEquals(of("b"), ["start", "pass-start", "pass", "stop"]);
+  assertEquals(of("gone"), ["error", "stop"]);
+  const pass = events.find((e) => e.job === "b" && e.event === "pass");
+  assertEquals([pass.summary.copied, pass.summary.bytes], [1, 2]);
+  assertEquals(events.find((e) => e.job === "gone" && e.event === "stop").code, 2);
+  assertMatch(r.stderr, /\[gone\] ERROR: JOB FAILED/);
+});

@@ -13,12 +13,14 @@
  * @module
  */
 
-import type { Sink } from "@logtape/logtape";
+import type { LogRecord, Sink } from "@logtape/logtape";
+import { EventStream } from "../events.ts";
+import { ProgressReporter } from "../progress_report.ts";
 import type { FileSystem } from "../fs.ts";
 import type { ReconcilerLogs } from "../reconciler.ts";
 import { type BackupConfig, type ConfigJob, parseConfig } from "../config.ts";
 import { describeError, EXIT, exitFor, JournalCorruptError, UsageError } from "../errors.ts";
-import { CATEGORY, logger } from "../log.ts";
+import { CATEGORY, logger, renderMessage } from "../log.ts";
 import { JobLogFiles } from "../log_jobs.ts";
 import { absolute } from "../paths.ts";
 import { sleep } from "../timing.ts";
@@ -166,9 +168,31 @@ export interface JobsDeps {
   /** Stops every job after its current batch. */
   signal: AbortSignal;
   /** (Re)configures logging: console, the shared file, and the per-job files' sink. */
-  startLogging: (setup: { file?: string; json: boolean; jobFiles: Sink }) => Promise<void>;
+  startLogging: (setup: {
+    file?: string;
+    json: boolean;
+    jobFiles: Sink;
+    onProblem?: (record: LogRecord) => void;
+  }) => Promise<void>;
   /** Registers `reload` to be called on SIGHUP; returns the way to unregister it. */
   onReload: (reload: () => void) => () => void;
+  /** With `--json`: writes one event line (`flush` false for `op` events). */
+  writeEvent?: (line: string, flush: boolean) => void;
+}
+
+/** Progress of one job: `PROGRESS:` lines in its log, and its `--json` events when asked for. */
+class JobProgress {
+  readonly reporter: ProgressReporter;
+  readonly events: EventStream | undefined;
+
+  constructor(job: string, opts: JobsOptions, write: JobsDeps["writeEvent"]) {
+    this.events = write ? new EventStream(write, { job }) : undefined;
+    this.reporter = new ProgressReporter({
+      log: logger(CATEGORY.progress, job),
+      everyOp: opts.console === "verbose",
+      ...(this.events ? { events: this.events } : {}),
+    });
+  }
 }
 
 /** Loggers of one job: the program's categories with the job's name below them. */
@@ -203,12 +227,19 @@ export async function runJobs(opts: JobsOptions, deps: JobsDeps): Promise<number
   const jobs = selectJobs(config, opts.only);
   if (opts.dryRun) return await dryRunJobs(jobs, opts, deps);
   const files = new JobLogFiles(deps.fs, opts.logJson || config.log.json);
+  const progress = new Map<string, JobProgress>();
+  // With --json, a job's warnings and errors are events of that job.
+  const onProblem = (r: LogRecord) => {
+    const events = progress.get(String(r.category[2]))?.events;
+    events?.emit(r.level === "warning" ? "warning" : "error", { message: renderMessage(r) });
+  };
   const logging = (c: BackupConfig) => {
     const file = opts.logFile ? absolute(opts.logFile, deps.cwd) : c.log.file;
     return deps.startLogging({
       ...(file ? { file } : {}),
       json: opts.logJson || c.log.json,
       jobFiles: files.sink,
+      ...(deps.writeEvent ? { onProblem } : {}),
     });
   };
   await logging(config);
@@ -225,10 +256,15 @@ export async function runJobs(opts: JobsOptions, deps: JobsDeps): Promise<number
     const controller = new AbortController();
     const signal = AbortSignal.any([deps.signal, controller.signal]);
     const runOpts = parseRunArgs([...job.argv, ...opts.overrides]);
-    const done = superviseJob(job.name, runOpts, { ...deps, signal }, files).then((code) => {
-      codes.set(job.name, code);
-      return code;
-    });
+    const p = new JobProgress(job.name, opts, deps.writeEvent);
+    progress.set(job.name, p);
+    const done = superviseJob(job.name, runOpts, { ...deps, signal }, files, p.reporter).then(
+      (code) => {
+        codes.set(job.name, code);
+        p.events?.emit("stop", { code });
+        return code;
+      },
+    );
     running.set(job.name, { key: JSON.stringify(job.argv), controller, done });
     if (!order.includes(job.name)) order.push(job.name);
   };
@@ -329,6 +365,7 @@ async function superviseJob(
   opts: RunOptions,
   deps: Omit<JobsDeps, "startLogging" | "onReload">,
   files: JobLogFiles,
+  progress: ProgressReporter,
 ): Promise<number> {
   const logs = jobLoggers(name);
   const wait = retrySeconds(opts.interval);
@@ -342,6 +379,7 @@ async function superviseJob(
           out: deps.out,
           signal: deps.signal,
           logs,
+          progress,
           startLogging: (file) => Promise.resolve(files.open(name, file)),
         });
       } catch (err) {
