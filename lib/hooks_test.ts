@@ -1,5 +1,5 @@
 import { assert, assertEquals, assertIncludes, assertThrows } from "../tests/assert.ts";
-import { tempDir } from "../tests/helpers.ts";
+import { tempDir, waitFor } from "../tests/helpers.ts";
 import {
   hookCommands,
   type HookLog,
@@ -93,6 +93,26 @@ Deno.test("HookRunner follows SIGTERM with SIGKILL for a hook that ignores it", 
   assertEquals(lines, [
     "WARN HOOK --on-error TIMED OUT after 0.2 s and was killed - stubborn",
   ]);
+});
+
+Deno.test("HookRunner kills what a timed-out hook started even when it ignores SIGTERM", async () => {
+  const t = await tempDir();
+  try {
+    const { log } = capture();
+    const pidFile = `${t.path}/pid`;
+    const runner = new HookRunner({
+      onPass: `sh -c 'trap "" TERM; echo $$ > ${pidFile}; exec sleep 100' & sleep 100`,
+      timeoutMs: 300,
+    }, { ...ROOTS, log, killGraceMs: 60_000 });
+    runner.afterPass(summary());
+    await runner.close();
+    const pid = Deno.readTextFileSync(pidFile).trim();
+    const gone = async () =>
+      !(await new Deno.Command("kill", { args: ["-0", pid], stderr: "null" }).output()).success;
+    await waitFor(gone, { timeoutMs: 5_000, what: `process ${pid} to be killed with its hook` });
+  } finally {
+    await t.cleanup();
+  }
 });
 
 Deno.test("HookRunner logs a non-zero exit and a missing command as warnings, with their output", async () => {
