@@ -43,7 +43,7 @@ const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const OUT_DIR = `${ROOT}/bench/out`;
 const DENO = Deno.execPath();
 /** The permissions the README and the `backup` task give the program. */
-const DOCUMENTED_PERMS = ["--allow-read", "--allow-write", "--allow-env"];
+const DOCUMENTED_PERMS = ["--allow-read", "--allow-write", "--allow-env", "--allow-run"];
 
 const SMALL: TreeShape = { dirs: 100, filesPerDir: 100, fileBytes: 4096 };
 const MANY: TreeShape = { dirs: 1000, filesPerDir: 100, fileBytes: 16 };

@@ -95,6 +95,9 @@ const JOB_KEYS: Record<string, KeySpec> = {
   maxDeletePercent: { kind: "number", flag: "--max-delete-percent" },
   keepSetuid: { kind: "boolean", flag: "--keep-setuid" },
   journalMaxMb: { kind: "number", flag: "--journal-max-mb" },
+  onPass: { kind: "string", flag: "--on-pass" },
+  onError: { kind: "string", flag: "--on-error" },
+  hookTimeout: { kind: "number", flag: "--hook-timeout" },
 };
 
 /** Keys of a job that are not options. */

@@ -27,6 +27,8 @@ export interface DaemonOptions {
   signal?: AbortSignal;
   /** Called after every pass. */
   onPass?: (summary: PassSummary) => void;
+  /** Called when a pass throws (before the loop retries, or rethrows a fatal error). */
+  onPassError?: (err: unknown) => void;
   /** Where a failed pass is reported (the loop goes on). */
   log?: Logger;
   /** Live hints (none: interval passes only). */
@@ -110,6 +112,7 @@ export async function runDaemon(rec: Passes, options: DaemonOptions): Promise<Ru
       retryDirs = summary.retryDirs;
       wait = retry ? RETRY_SOON_MS : 0;
     } catch (err) {
+      options.onPassError?.(err);
       // Only a lost journal (fsync failed) stops the daemon; anything else is retried.
       if (err instanceof JournalIoError && err.fatal) throw err;
       if (options.once) throw err;

@@ -25,13 +25,36 @@ Deno.test("runDaemon() keeps going after a pass fails with an ordinary error", a
 });
 
 Deno.test("runDaemon() stops on a fatal journal error (fsync failed)", async () => {
+  const reported: unknown[] = [];
   await assertRejects(
     () =>
       runDaemon({
         pass: () => Promise.reject(new JournalIoError("fsync failed", { fatal: true })),
-      }, { intervalMs: 1 }),
+      }, { intervalMs: 1, onPassError: (err) => reported.push(err) }),
     JournalIoError,
   );
+  assertEquals(reported.length, 1, "onPassError heard of it before the daemon stopped");
+});
+
+Deno.test("runDaemon() reports a pass that threw to onPassError, and a finished one to onPass", async () => {
+  const ac = new AbortController();
+  const seen: string[] = [];
+  let calls = 0;
+  await runDaemon({
+    pass: () => {
+      calls++;
+      if (calls === 1) return Promise.reject(new Error("scan exploded"));
+      ac.abort();
+      return Promise.resolve(summary({ pass: calls }));
+    },
+  }, {
+    intervalMs: 1,
+    signal: ac.signal,
+    log: getLogger(["test-silent"]),
+    onPass: (s) => seen.push(`pass ${s.pass}`),
+    onPassError: (err) => seen.push(`error ${(err as Error).message}`),
+  });
+  assertEquals(seen, ["error scan exploded", "pass 2"]);
 });
 
 Deno.test("runDaemon() with once runs exactly one pass and reports its failures", async () => {

@@ -233,3 +233,22 @@ Deno.test("--config --json: every job's events carry its name, and stdout holds 
   assertEquals(events.find((e) => e.job === "gone" && e.event === "stop").code, 2);
   assertMatch(r.stderr, /\[gone\] ERROR: JOB FAILED/);
 });
+
+Deno.test("--config: a job's onPass hook gets the job's name", async () => {
+  await using t = await tempDir();
+  put(`${t.path}/a/1.txt`, "1");
+  writeConfig(`${t.path}/backup.jsonc`, {
+    jobs: [{
+      name: "docs",
+      source: "a",
+      destination: "out/a",
+      onPass: `cat > '${t.path}/hook.json'; echo "$BACKUP_JOB" > '${t.path}/job.txt'`,
+      hookTimeout: 10,
+    }],
+  });
+  const r = await runCli(["--config", `${t.path}/backup.jsonc`, "--once"]);
+  assertEquals(r.code, 0, r.stderr);
+  const summary = JSON.parse(Deno.readTextFileSync(`${t.path}/hook.json`));
+  assertEquals([summary.job, summary.event, summary.copied], ["docs", "pass", 1]);
+  assertEquals(Deno.readTextFileSync(`${t.path}/job.txt`), "docs\n");
+});

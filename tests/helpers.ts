@@ -14,7 +14,12 @@ export const MAIN = new URL("../main.ts", import.meta.url).pathname;
 export const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 
 /** The permissions the program itself needs (the same as the `backup` task). */
-export const RUN_PERMS = ["--allow-read", "--allow-write", "--allow-env=BACKUP_DEBUG"];
+export const RUN_PERMS = [
+  "--allow-read",
+  "--allow-write",
+  "--allow-env=BACKUP_DEBUG",
+  "--allow-run",
+];
 
 /** A temp folder: `cleanup()` it, or declare it with `await using`. */
 export interface TempDir extends AsyncDisposable {
@@ -145,10 +150,13 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs `backup ARGS` through `deno run` and waits for it. */
-export async function runCli(args: string[], options: { cwd?: string } = {}): Promise<CliResult> {
+/** Runs `backup ARGS` through `deno run` (with `perms`, default {@link RUN_PERMS}) and waits for it. */
+export async function runCli(
+  args: string[],
+  options: { cwd?: string; perms?: string[] } = {},
+): Promise<CliResult> {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--quiet", ...RUN_PERMS, MAIN, ...args],
+    args: ["run", "--quiet", ...(options.perms ?? RUN_PERMS), MAIN, ...args],
     cwd: options.cwd ?? ROOT,
     stdin: "null",
     stdout: "piped",

@@ -380,6 +380,7 @@ async function superviseJob(
           signal: deps.signal,
           logs,
           progress,
+          job: name,
           startLogging: (file) => Promise.resolve(files.open(name, file)),
         });
       } catch (err) {

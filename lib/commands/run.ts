@@ -24,6 +24,7 @@ import { runDryRun } from "./dry_run.ts";
 import { saveSettings } from "../settings.ts";
 import { MODE_MASK } from "../plan.ts";
 import type { RunProgress } from "../progress_report.ts";
+import { type HookCommands, hookCommands, HookRunner } from "../hooks.ts";
 
 /** Help text of the daemon command. */
 export const HELP = `backup: keep a folder's mirror up to date, crash-safely
@@ -86,6 +87,13 @@ Options:
   --keep-setuid      carry setuid and setgid bits over (off by default)
   --rebuild-journal  set a corrupt journal aside and rebuild the state by a
                      full reconcile (matching files are hashed, not copied)
+  --on-pass CMD      after each pass, run CMD through sh -c with the pass
+                     summary as JSON on its standard input (see
+                     docs/operations.md); never delays or stops the backup
+  --on-error CMD     likewise after a pass with failed operations, held
+                     deletions, or skipped (source guard), or that failed
+  --hook-timeout SECS
+                     kill a hook still running after SECS (default 60)
   --log-file FILE    log file (default DEST/.backup/backup.log)
   --log-json         write the log file as JSON lines
   --quiet            console: errors only (no progress)
@@ -140,6 +148,8 @@ export interface RunOptions {
   deleteLimits: DeleteLimits;
   /** Journal size (bytes) past which it is compacted between passes. */
   journalMaxBytes: number;
+  /** `--on-pass`/`--on-error` commands and their timeout. */
+  hooks: HookCommands;
   /** Log file path, or undefined for the default. */
   logFile: string | undefined;
   /** JSON-lines log file. */
@@ -172,6 +182,9 @@ export const OPTIONS: OptionTable = {
   exclude: { type: "string", multiple: true },
   "exclude-from": { type: "string", multiple: true },
   "delete-excluded": { type: "boolean" },
+  "on-pass": { type: "string" },
+  "on-error": { type: "string" },
+  "hook-timeout": { type: "string" },
 };
 
 /**
@@ -286,6 +299,11 @@ export function parseRunArgs(argv: string[]): RunOptions {
       maxShare: whole(str(p, "max-delete-percent"), "--max-delete-percent", 50, 100) / 100,
     },
     journalMaxBytes: parseJournalMaxMb(str(p, "journal-max-mb")),
+    hooks: hookCommands({
+      onPass: str(p, "on-pass"),
+      onError: str(p, "on-error"),
+      timeout: str(p, "hook-timeout"),
+    }),
     logFile: str(p, "log-file"),
     logJson: flag(p, "log-json"),
     console: flag(p, "quiet") ? "quiet" : flag(p, "verbose") ? "verbose" : "normal",
@@ -306,6 +324,8 @@ export interface RunDeps {
   startLogging: (logFile: string) => Promise<void>;
   /** Prints one line of command output (`--dry-run`). */
   out: (line: string) => void;
+  /** The job's name, in config file mode (hooks get it as `job` and `BACKUP_JOB`). */
+  job?: string;
   /** Progress display and `--json` events (none: neither). */
   progress?: RunProgress;
 }
@@ -388,6 +408,14 @@ export async function runBackup(opts: RunOptions, deps: RunDeps): Promise<number
     ...(deps.progress ? { progress: deps.progress } : {}),
   });
   let code: number = EXIT.OK;
+  // Hooks run off the pass loop; at the end the running one is waited for (up to its timeout).
+  const hooks = HookRunner.from(opts.hooks, {
+    source: roots.source,
+    dest: roots.dest,
+    ...(deps.job !== undefined ? { job: deps.job } : {}),
+    log: logs.daemon,
+    detail: logs.op,
+  });
   const watcher = opts.once || !opts.watch
     ? undefined
     : new Watcher(deps.fs, roots.source, { log: logs.daemon });
@@ -408,13 +436,21 @@ export async function runBackup(opts: RunOptions, deps: RunDeps): Promise<number
       once: opts.once,
       signal: deps.signal,
       log: logs.daemon,
-      onPass: (s) => status.record(s),
+      onPass: (s) => {
+        status.record(s);
+        hooks?.afterPass(s);
+      },
+      onPassError: (err) => hooks?.afterError(err),
       ...(watcher ? { watcher } : {}),
     });
     if (opts.once && (totals.lastFailed > 0 || totals.lastSkipped !== null)) code = EXIT.PARTIAL;
   } finally {
-    await watcher?.close();
-    await rec.close();
+    try {
+      await watcher?.close();
+      await rec.close();
+    } finally {
+      await hooks?.close();
+    }
   }
   logs.daemon.info("BACKUP STOPPED: {dest}{why}", {
     dest: roots.dest,
