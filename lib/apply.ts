@@ -282,7 +282,10 @@ export function applySimple(
       try {
         fs.remove(abs);
       } catch (err) {
-        if (!(err instanceof Deno.errors.NotFound)) throw err;
+        // Gone already, or a parent is no longer a folder (so it cannot exist): done either way.
+        if (!(err instanceof Deno.errors.NotFound) && !(err instanceof Deno.errors.NotADirectory)) {
+          throw err;
+        }
       }
       return;
     case "mkdir":
