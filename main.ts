@@ -21,6 +21,7 @@ import type { ReconcilerLogs } from "./lib/reconciler.ts";
 import { HELP as RUN_HELP, parseRunArgs, runBackup } from "./lib/commands/run.ts";
 import { HELP as JOURNAL_HELP, parseJournalArgs, runJournal } from "./lib/commands/journal.ts";
 import { HELP as STATUS_HELP, parseStatusArgs, runStatus } from "./lib/commands/status.ts";
+import { HELP as RESTORE_HELP, parseRestoreArgs, runRestore } from "./lib/commands/restore.ts";
 
 /** The program's version, from deno.json. */
 export const VERSION: string = denoJson.version;
@@ -62,6 +63,14 @@ async function main(args: string[]): Promise<number> {
   const fs = new DenoFileSystem();
   const cwd = Deno.cwd();
   const out = (line: string) => stdout.line(line);
+  if (args[0] === "restore") {
+    const rest = args.slice(1);
+    if (wantsHelp(rest)) {
+      console.log(RESTORE_HELP);
+      return EXIT.OK;
+    }
+    return await runRestore(parseRestoreArgs(rest), { fs, cwd, out });
+  }
   if (args[0] === "journal" || args[0] === "status") {
     const rest = args.slice(1);
     if (wantsHelp(rest)) {

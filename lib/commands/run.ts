@@ -21,6 +21,9 @@ import { flag, type OptionTable, parseStrict, str, strs } from "./args.ts";
 import { readExcludeFrom } from "../excludes.ts";
 import { absolute } from "../paths.ts";
 import { runDryRun } from "./dry_run.ts";
+import { type KeepRule, parseKeepVersions } from "../versions.ts";
+
+export { parseKeepVersions };
 
 /** Help text of the daemon command. */
 export const HELP = `backup: keep a folder's mirror up to date, crash-safely
@@ -30,6 +33,7 @@ Usage:
   backup --src DIR [--dest DIR] --dry-run [--json] [--exclude PATTERN]...
   backup journal show|why|verify|replay|compact --dest DIR ...
   backup status --dest DIR [--json]
+  backup restore --dest DIR PATH [--at TIME] --to DIR
   backup --help | --version
 
 Makes a full copy of --src into --dest, then keeps it a mirror: changes seen
@@ -69,6 +73,12 @@ Options:
                      ...and more than P% of the backup (default 50)
   --confirm-deletes  apply a deletion the guard holds (run once with it)
   --keep-setuid      carry setuid and setgid bits over (off by default)
+  --keep-versions RULE
+                     versioned trash: a file overwritten or deleted in --dest
+                     is moved to DEST/.backup/versions/ (name + time) instead
+                     of being lost; RULE keeps versions younger than an age
+                     (30d, 12h, 2w, 90m) or the newest N of each file (10).
+                     \`backup restore\` brings files back as they were
   --rebuild-journal  set a corrupt journal aside and rebuild the state by a
                      full reconcile (matching files are hashed, not copied)
   --log-file FILE    log file (default DEST/.backup/backup.log)
@@ -125,6 +135,8 @@ export interface RunOptions {
   logJson: boolean;
   /** Console verbosity. */
   console: "normal" | "quiet" | "verbose";
+  /** `--keep-versions`: versioned trash and its pruning rule; null when off. */
+  keepVersions: KeepRule | null;
 }
 
 const OPTIONS: OptionTable = {
@@ -150,6 +162,7 @@ const OPTIONS: OptionTable = {
   exclude: { type: "string", multiple: true },
   "exclude-from": { type: "string", multiple: true },
   "delete-excluded": { type: "boolean" },
+  "keep-versions": { type: "string" },
 };
 
 /**
@@ -268,7 +281,13 @@ export function parseRunArgs(argv: string[]): RunOptions {
     logFile: str(p, "log-file"),
     logJson: flag(p, "log-json"),
     console: flag(p, "quiet") ? "quiet" : flag(p, "verbose") ? "verbose" : "normal",
+    keepVersions: keepVersionsArg(str(p, "keep-versions")),
   };
+}
+
+/** `--keep-versions RULE`, or null when absent. */
+function keepVersionsArg(raw: string | undefined): KeepRule | null {
+  return raw === undefined ? null : parseKeepVersions(raw);
 }
 
 /** What {@link runBackup} needs from its caller. */
@@ -349,6 +368,7 @@ export async function runBackup(opts: RunOptions, deps: RunDeps): Promise<number
     journalMaxBytes: opts.journalMaxBytes,
     excludes,
     deleteExcluded: opts.deleteExcluded,
+    ...(opts.keepVersions ? { keepVersions: opts.keepVersions } : {}),
   });
   let code: number = EXIT.OK;
   const watcher = opts.once || !opts.watch
