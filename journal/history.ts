@@ -40,6 +40,8 @@ export interface OpRow {
   hash?: string;
   /** Symlink target. */
   target?: string;
+  /** With versioning: where the file it replaced or deleted went, below `.backup/versions/`. */
+  version?: string;
   /** What triggered it. */
   reason: Trigger;
   /** How it ended: `pending` when the journal holds no outcome (yet). */
@@ -73,6 +75,7 @@ export function rowOf(intent: IntentRecord): OpRow {
   if (intent.mode !== undefined) row.mode = intent.mode;
   if (intent.hash !== undefined) row.hash = intent.hash;
   if (intent.target !== undefined) row.target = intent.target;
+  if (intent.version !== undefined) row.version = intent.version;
   return row;
 }
 

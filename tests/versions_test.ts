@@ -51,6 +51,10 @@ Deno.test("versions CLI: an overwritten and a deleted file go to the versions fo
     );
     assert(versions.some((v) => v.startsWith("docs/notes.txt~")), versions.join());
 
+    // The journal says where the old content went.
+    const why = await runCli(["journal", "why", "--dest", dest, "docs/report.bin"]);
+    assertIncludes(why.stdout, "[old file kept as version docs/report.bin~");
+
     // The folder as it was: both files, their bytes, modes and mtimes.
     const res = await runCli(["restore", "--dest", dest, "docs", "--at", before, "--to", out]);
     assertEquals(res.code, 0, res.stderr);
