@@ -30,6 +30,7 @@ import {
   parseConfigArgs,
   runConfigCheck,
 } from "./lib/commands/config_check.ts";
+import { HELP as RESTORE_HELP, parseRestoreArgs, runRestore } from "./lib/commands/restore.ts";
 
 /** The program's version, from deno.json. */
 export const VERSION: string = denoJson.version;
@@ -147,6 +148,14 @@ async function main(args: string[]): Promise<number> {
   const fs = new DenoFileSystem();
   const cwd = Deno.cwd();
   const out = (line: string) => stdout.line(line);
+  if (args[0] === "restore") {
+    const rest = args.slice(1);
+    if (wantsHelp(rest)) {
+      console.log(RESTORE_HELP);
+      return EXIT.OK;
+    }
+    return await runRestore(parseRestoreArgs(rest), { fs, cwd, out });
+  }
   if (args[0] === "journal" || args[0] === "status") {
     const rest = args.slice(1);
     if (wantsHelp(rest)) {

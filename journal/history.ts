@@ -16,7 +16,7 @@ export const INTERRUPTED_PREFIX = "interrupted before completion";
 export type Outcome = "done" | "failed" | "interrupted" | "pending";
 
 /** The intent fields a row carries (the intent's own types, so the two cannot drift). */
-const ROW_FIELDS = ["from", "kind", "size", "mtime", "mode", "hash", "target"] as const;
+const ROW_FIELDS = ["from", "kind", "size", "mtime", "mode", "hash", "target", "version"] as const;
 
 /** One operation: an intent and its outcome. */
 export interface OpRow

@@ -64,6 +64,11 @@ export interface IntentRecord extends Base {
   hash?: string;
   /** Symlink target. */
   target?: string;
+  /**
+   * Versioning on (copy, delete, symlink): where the file found at `path` is
+   * moved before it is replaced or deleted, relative to `DEST/.backup/versions/`.
+   */
+  version?: string;
   /** Why: a scan, a watcher hint, or replay. */
   reason: Trigger;
 }

@@ -20,6 +20,7 @@ import { CHUNK } from "./hash.ts";
 import { MODE_MASK } from "./plan.ts";
 import { join, parentOf, tempName, unsafeReason } from "./paths.ts";
 import { SourceChangedError, SourceVanishedError } from "./errors.ts";
+import { prepareVersionFolder, versionsDir } from "./versions.ts";
 
 /** Files up to this size are copied with synchronous calls (cheaper per call). */
 const SMALL_FILE = 256 * 1024;
@@ -59,6 +60,8 @@ export interface PreparedCopy {
   bytes: number;
   /** Source mtime was within {@link RACY_WINDOW_MS} of the copy. */
   racy: boolean;
+  /** Versioning on: where the file it replaces goes (relative to the versions folder). */
+  version?: string;
 }
 
 /**
@@ -242,21 +245,102 @@ export async function prepareCopy(
 /** Outcome of one operation: `null` for success, else the error. */
 export type Outcome = unknown | null;
 
+/** True when `abs` exists (without following a final symlink). */
+function present(fs: FileSystem, abs: string): boolean {
+  try {
+    fs.lstat(abs);
+    return true;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotADirectory) {
+      return false;
+    }
+    throw err;
+  }
+}
+
+/**
+ * Versioning: moves the file at `rel` into the versions folder as `vrel` (a
+ * rename on the same file system: nothing is copied). Folders, symlinks and
+ * a missing path are left alone (`null`). Returns the absolute folders to
+ * fsync for the move to be durable.
+ *
+ * @throws Error when `vrel` is unsafe or already taken (never overwritten);
+ *   Deno.errors.* on I/O failure (the file then stays where it was).
+ */
+export function moveToVersions(ctx: ApplyContext, rel: string, vrel: string): string[] | null {
+  const why = unsafeReason(vrel);
+  if (why !== null) throw new Error(`refused unsafe version path (${why})`);
+  const abs = join(ctx.dest, rel);
+  let kind;
+  try {
+    kind = ctx.fs.lstat(abs).kind;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotADirectory) {
+      return null;
+    }
+    throw err;
+  }
+  if (kind !== "file") return null;
+  const dirs = prepareVersionFolder(ctx.fs, ctx.dest, vrel);
+  const target = join(versionsDir(ctx.dest), vrel);
+  // rename() would replace an existing file silently: a name is never reused.
+  if (present(ctx.fs, target)) throw new Error(`version "${vrel}" already exists`);
+  ctx.fs.rename(abs, target);
+  return dirs;
+}
+
+/** Undoes {@link moveToVersions} after the operation failed (best effort: the next pass re-plans). */
+function putBack(ctx: ApplyContext, rel: string, vrel: string): void {
+  try {
+    const abs = join(ctx.dest, rel);
+    if (!present(ctx.fs, abs)) ctx.fs.rename(join(versionsDir(ctx.dest), vrel), abs);
+  } catch { /* the version stays: nothing is lost, the next pass copies again */ }
+}
+
 /**
  * Makes prepared copies durable and visible: fsyncs all temp files at once,
  * then renames each over its target. Returns one outcome per copy, in order.
  * A temp file whose sync or rename failed is removed.
+ *
+ * With versioning (`version` set), the file a copy replaces is first moved
+ * into the versions folder, and those folders are fsynced before any temp
+ * file takes a name: the old content is durable somewhere at every instant.
+ * A copy that then fails puts the old file back.
  */
 export async function commitCopies(ctx: ApplyContext, copies: PreparedCopy[]): Promise<Outcome[]> {
   const synced = await Promise.allSettled(copies.map((c) => c.handle.sync()));
-  return copies.map((c, i) => {
+  const outcomes: Outcome[] = copies.map((c, i) => {
     c.handle.close();
     const s = synced[i]!;
+    return s.status === "rejected" ? s.reason : null;
+  });
+  const moved: boolean[] = copies.map(() => false);
+  const vdirs = new Map<string, number[]>();
+  copies.forEach((c, i) => {
+    if (outcomes[i] !== null || c.version === undefined) return;
     try {
-      if (s.status === "rejected") throw s.reason;
+      const dirs = moveToVersions(ctx, c.op.path, c.version);
+      if (dirs === null) return;
+      moved[i] = true;
+      for (const d of dirs) vdirs.set(d, [...(vdirs.get(d) ?? []), i]);
+    } catch (err) {
+      outcomes[i] = err;
+    }
+  });
+  await Promise.all([...vdirs].map(async ([d, idx]) => {
+    try {
+      await ctx.fs.syncDir(d);
+    } catch (err) {
+      for (const i of idx) outcomes[i] ??= err;
+    }
+  }));
+  return copies.map((c, i) => {
+    try {
+      if (outcomes[i] !== null) throw outcomes[i];
       ctx.fs.rename(c.tmp, join(ctx.dest, c.op.path));
       return null;
     } catch (err) {
+      if (moved[i]) putBack(ctx, c.op.path, c.version!);
       try {
         ctx.fs.remove(c.tmp);
       } catch { /* best effort */ }
@@ -265,8 +349,17 @@ export async function commitCopies(ctx: ApplyContext, copies: PreparedCopy[]): P
   });
 }
 
+/** Options for {@link applySimple}. */
+export interface SimpleOptions {
+  /** Versioning on: where a file that the operation deletes or replaces goes. */
+  version?: string;
+}
+
 /**
- * Applies one non-copy operation (delete, mkdir, symlink, meta).
+ * Applies one non-copy operation (delete, mkdir, symlink, meta, move). With
+ * `version`, a file that a delete removes, or that a symlink or a move
+ * replaces, is moved into the versions folder instead of being lost.
+ * Returns the versions folders to fsync (empty when nothing was versioned).
  *
  * @throws Deno.errors.* on failure; a delete of a missing path and a mkdir of
  *   an existing folder succeed (operations are idempotent).
@@ -274,11 +367,15 @@ export async function commitCopies(ctx: ApplyContext, copies: PreparedCopy[]): P
 export function applySimple(
   ctx: ApplyContext,
   op: Exclude<PlanOp, { op: "copy" | "verify" }>,
-): void {
+  options: SimpleOptions = {},
+): string[] {
   const { fs } = ctx;
   const abs = join(ctx.dest, op.path);
+  const { version } = options;
   switch (op.op) {
-    case "delete":
+    case "delete": {
+      const dirs = version === undefined ? null : moveToVersions(ctx, op.path, version);
+      if (dirs !== null) return dirs;
       try {
         fs.remove(abs);
       } catch (err) {
@@ -287,39 +384,50 @@ export function applySimple(
           throw err;
         }
       }
-      return;
+      return [];
+    }
     case "mkdir":
       try {
         fs.mkdir(abs, { mode: 0o700 });
       } catch (err) {
         if (!(err instanceof Deno.errors.AlreadyExists) || fs.lstat(abs).kind !== "dir") throw err;
       }
-      return;
+      return [];
     case "symlink": {
       const tmp = tempPathFor(abs);
       fs.symlink(op.src.target ?? "", tmp);
+      let dirs: string[] | null = null;
       try {
         fs.lutime(tmp, op.src.mtimeMs);
+        if (version !== undefined) dirs = moveToVersions(ctx, op.path, version);
         fs.rename(tmp, abs);
       } catch (err) {
+        if (dirs !== null) putBack(ctx, op.path, version!);
         try {
           fs.remove(tmp);
         } catch { /* best effort */ }
         throw err;
       }
-      return;
+      return dirs ?? [];
     }
-    case "move":
-      fs.rename(join(ctx.dest, op.from), abs);
-      return;
+    case "move": {
+      const dirs = version === undefined ? null : moveToVersions(ctx, op.path, version);
+      try {
+        fs.rename(join(ctx.dest, op.from), abs);
+      } catch (err) {
+        if (dirs !== null) putBack(ctx, op.path, version!);
+        throw err;
+      }
+      return dirs ?? [];
+    }
     case "meta":
       if (op.src.kind === "symlink") {
         fs.lutime(abs, op.src.mtimeMs);
-        return;
+        return [];
       }
       if (fs.lstat(abs).kind !== op.src.kind) throw new Error("changed kind in the destination");
       fs.chmod(abs, op.src.mode & (ctx.modeMask ?? MODE_MASK));
       fs.utime(abs, op.src.mtimeMs);
-      return;
+      return [];
   }
 }

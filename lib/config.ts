@@ -95,6 +95,7 @@ const JOB_KEYS: Record<string, KeySpec> = {
   maxDeletePercent: { kind: "number", flag: "--max-delete-percent" },
   keepSetuid: { kind: "boolean", flag: "--keep-setuid" },
   journalMaxMb: { kind: "number", flag: "--journal-max-mb" },
+  keepVersions: { kind: "text", flag: "--keep-versions" },
   onPass: { kind: "string", flag: "--on-pass" },
   onError: { kind: "string", flag: "--on-error" },
   hookTimeout: { kind: "number", flag: "--hook-timeout" },

@@ -20,7 +20,7 @@ Deno.test("parseConfig reads jobs with comments, trailing commas, defaults and r
         { "name": "docs", "source": "/home/ana/Documents", "destination": "/mnt/usb/docs",
           "interval": 5, "exclude": ["cache/"], "enabled": true },
         { "name": "photos", "source": "photos", "destination": "/mnt/usb/photos",
-          "enabled": false, "watch": false, "maxDelete": 10, },
+          "enabled": false, "watch": false, "maxDelete": 10, "keepVersions": 10 },
       ],
     }`,
     "/etc/backup/backup.jsonc",
@@ -35,6 +35,7 @@ Deno.test("parseConfig reads jobs with comments, trailing commas, defaults and r
   assertEquals([docs.interval, docs.exclude, docs.watch], [5, ["*.tmp", "cache/"], true]);
   const photos = parseRunArgs(config.jobs[1]!.argv);
   assertEquals([photos.interval, photos.watch, photos.deleteLimits.maxCount], [30, false, 10]);
+  assertEquals(photos.keepVersions !== null, true, "keepVersions: 10 keeps the newest 10");
 });
 
 Deno.test("parseConfig names the line, the job and the key of every problem at once", () => {
@@ -50,7 +51,7 @@ Deno.test("parseConfig names the line, the job and the key of every problem at o
   assertEquals(found, [
     `/etc/backup.jsonc:3: job "docs": unknown key "intervall"; known keys: name, enabled, source, ` +
     `destination, interval, watch, exclude, excludeFrom, deleteExcluded, maxDelete, ` +
-    `maxDeletePercent, keepSetuid, journalMaxMb, onPass, onError, hookTimeout`,
+    `maxDeletePercent, keepSetuid, journalMaxMb, keepVersions, onPass, onError, hookTimeout`,
     `/etc/backup.jsonc:4: job "pics": "interval" must be a number of seconds above 0, not "0"`,
     `/etc/backup.jsonc:5: job "music": "source" starts with "~", which is not expanded here; write the full path`,
     `/etc/backup.jsonc:6: job "x": "maxDelete" must be a number, not string "ten"`,

@@ -9,6 +9,7 @@
 import fc from "fast-check";
 import { assertEquals } from "../tests/assert.ts";
 import { assertMirror, leftoverTemps, put } from "../tests/helpers.ts";
+import { parseKeepVersions } from "./versions.ts";
 import { getLogger } from "@logtape/logtape";
 import { DenoFileSystem } from "./fs.ts";
 import { type FaultPoint, FaultyFileSystem, SimulatedCrash } from "./fault_fs.ts";
@@ -134,12 +135,23 @@ function kindAt(path: string): string | null {
   }
 }
 
-async function passWith(src: string, dest: string, fault: Fault): Promise<void> {
+async function passWith(
+  src: string,
+  dest: string,
+  fault: Fault,
+  versions = false,
+): Promise<void> {
   const fs = new FaultyFileSystem(new DenoFileSystem());
   if (fault.kind === "crash") fs.crashAfter(fault.after);
   let rec: Reconciler | null = null;
   try {
-    rec = await Reconciler.start(fs, { source: src, dest, logs });
+    rec = await Reconciler.start(fs, {
+      source: src,
+      dest,
+      logs,
+      // Half the runs keep versions: replacing and deleting files then goes through renames.
+      ...(versions ? { keepVersions: parseKeepVersions("1000") } : {}),
+    });
     if (fault.kind === "error") {
       fs.addRule({
         point: fault.point,
@@ -164,16 +176,17 @@ Deno.test("reconcile loop: random changes, faults and crashes always recover to 
     fc.asyncProperty(
       fc.array(fc.tuple(changeArb, faultArb), { minLength: 1, maxLength: 8 }),
       async (steps) => {
+        const versions = run % 2 === 1;
         const root = await Deno.makeTempDir({ prefix: `backup-prop-${run++}-` });
         const src = `${root}/src`;
         const dest = `${root}/dest`;
         try {
           for (let i = 0; i < 6; i++) put(`${src}/${fileName(i)}`, `seed ${i}`);
-          await passWith(src, dest, { kind: "none" });
+          await passWith(src, dest, { kind: "none" }, versions);
           for (const [i, [change, fault]] of steps.entries()) {
             apply(src, change, i);
             const before = journalView(dest);
-            await passWith(src, dest, fault);
+            await passWith(src, dest, fault, versions);
             // What the journal holds as done is in the destination, unless this pass decided
             // something about that path (an intent whose outcome may be unknown).
             const after = journalView(dest, before.lastSeq);
@@ -182,8 +195,8 @@ Deno.test("reconcile loop: random changes, faults and crashes always recover to 
               assertEquals(kindAt(`${dest}/${p}`), kind, `${p}: done in the journal, lost on disk`);
             }
           }
-          await passWith(src, dest, { kind: "none" }); // recovery after any crash
-          await passWith(src, dest, { kind: "none" }); // one clean pass
+          await passWith(src, dest, { kind: "none" }, versions); // recovery after any crash
+          await passWith(src, dest, { kind: "none" }, versions); // one clean pass
           assertMirror(src, dest);
           assertEquals(leftoverTemps(dest), []);
           for (const [p, kind] of journalView(dest).entries) {

@@ -39,6 +39,7 @@ import { journalDir } from "../journal/segments.ts";
 import { compactIfNeeded, type CompactResult } from "../journal/compact.ts";
 import { acquireLock, type Lock, prepareReserved } from "./reserved.ts";
 import type { OpOutcome, ProgressListener } from "./progress.ts";
+import { allocateVersion, type KeepRule, type PruneResult, pruneVersions } from "./versions.ts";
 
 /** Loggers the reconciler writes to. */
 export interface ReconcilerLogs {
@@ -86,6 +87,8 @@ export interface ReconcilerOptions {
   deleteExcluded?: boolean;
   /** Told the plan, each finished operation and the end of every pass (see lib/progress.ts). */
   progress?: ProgressListener;
+  /** Versioned trash: replaced and deleted files go to `.backup/versions/`, kept by this rule (default off). */
+  keepVersions?: KeepRule;
 }
 
 /** What one pass did. */
@@ -228,9 +231,20 @@ export function formatBytes(n: number): string {
   return `${v.toFixed(1)} ${units[i]}`;
 }
 
-function intentFor(op: FileOp, reason: Trigger): Unstamped<IntentRecord> {
+/** With versioning: versions are pruned at least this often (the age rule), and after passes that made some. */
+const PRUNE_EVERY_MS = 10 * 60_000;
+
+function intentFor(op: FileOp, reason: Trigger, version?: string): Unstamped<IntentRecord> {
   if (op.op === "delete") {
-    return { type: "intent", op: "delete", path: op.path, kind: op.kind, reason };
+    const rec: Unstamped<IntentRecord> = {
+      type: "intent",
+      op: "delete",
+      path: op.path,
+      kind: op.kind,
+      reason,
+    };
+    if (version !== undefined) rec.version = version;
+    return rec;
   }
   const s = op.src;
   const rec: Unstamped<IntentRecord> = {
@@ -247,6 +261,7 @@ function intentFor(op: FileOp, reason: Trigger): Unstamped<IntentRecord> {
   if (s.target !== undefined) rec.target = s.target;
   if (op.op === "meta" && op.hash !== undefined) rec.hash = op.hash;
   if (op.op === "move") rec.from = op.from;
+  if (version !== undefined) rec.version = version;
   return rec;
 }
 
@@ -281,6 +296,10 @@ export class Reconciler {
   #veto: string | null = null;
   /** Deletions held by the last pass (logged once per distinct count). */
   #heldCount = 0;
+  /** Versioning: versions were made since the last prune (or none ran yet). */
+  #pruneDue = true;
+  /** Versioning: clock time of the last prune. */
+  #lastPrune = 0;
 
   private constructor(
     fs: FileSystem,
@@ -381,11 +400,52 @@ export class Reconciler {
    * @throws JournalIoError (fatal) when an fsync failed.
    */
   compactIfNeeded(): Promise<CompactResult | null> {
+    this.pruneVersionsIfDue();
     return compactIfNeeded(this.#fs, journalDir(this.#o.dest), this.#writer, this.#state, {
       source: this.#o.source,
       log: this.#o.logs.daemon,
       ...(this.#o.journalMaxBytes !== undefined ? { maxBytes: this.#o.journalMaxBytes } : {}),
       ...(this.#o.now ? { now: this.#o.now } : {}),
+    });
+  }
+
+  /**
+   * With `keepVersions`: removes the versions its rule no longer keeps, when
+   * versions were made since the last prune or {@link PRUNE_EVERY_MS} passed.
+   * Called between passes (by {@link compactIfNeeded}). A failure is logged;
+   * pruning is only unlinks, so an interrupted one is finished next time.
+   */
+  pruneVersionsIfDue(): PruneResult | null {
+    const rule = this.#o.keepVersions;
+    if (!rule) return null;
+    const now = (this.#o.now ?? Date.now)();
+    if (!this.#pruneDue && now - this.#lastPrune < PRUNE_EVERY_MS) return null;
+    this.#pruneDue = false;
+    this.#lastPrune = now;
+    try {
+      return pruneVersions(this.#fs, this.#o.dest, rule, { now, log: this.#o.logs.daemon });
+    } catch (err) {
+      this.#o.logs.daemon.error("VERSIONS NOT PRUNED: {reason}; tried again later", {
+        reason: describeError(err),
+      });
+      return null;
+    }
+  }
+
+  /**
+   * Versioning: picks a version name for each operation that would delete or
+   * replace a file the destination scan saw (`undefined` for the others).
+   */
+  #versionsFor(batch: FileOp[], dest: Map<string, Entry>): (string | undefined)[] {
+    if (!this.#o.keepVersions) return [];
+    const ms = (this.#o.now ?? Date.now)();
+    const taken = new Set<string>();
+    return batch.map((op) => {
+      if (op.op === "mkdir" || op.op === "meta" || dest.get(op.path)?.kind !== "file") {
+        return undefined;
+      }
+      this.#pruneDue = true;
+      return allocateVersion(this.#fs, this.#o.dest, op.path, { ms, taken });
     });
   }
 
@@ -737,7 +797,10 @@ export class Reconciler {
       ...(this.#o.progress ? { onCopied: this.#o.progress.copying.bind(this.#o.progress) } : {}),
     };
     const reasonOf = (path: string): Trigger => this.#replayPaths.has(path) ? "replay" : trigger;
-    const intents = await this.#writer.append(batch.map((op) => intentFor(op, reasonOf(op.path))));
+    const versions = this.#versionsFor(batch, dest);
+    const intents = await this.#writer.append(
+      batch.map((op, i) => intentFor(op, reasonOf(op.path), versions[i])),
+    );
     for (const rec of intents) foldRecord(this.#state, rec);
     await this.#writer.sync();
 
@@ -746,6 +809,7 @@ export class Reconciler {
     const prepared: { i: number; p: PreparedCopy }[] = [];
     const checked = new Set<string>();
     const writable = new Set<string>();
+    const versionDirs: [number, string[]][] = [];
     for (let i = 0; i < batch.length; i++) {
       const op = batch[i]!;
       if (this.#renameFailed) {
@@ -764,8 +828,14 @@ export class Reconciler {
           ensureWritableParent(ctx, op.from, writable);
         }
         if (op.op !== "meta") ensureWritableParent(ctx, op.path, writable);
-        if (op.op === "copy") prepared.push({ i, p: await prepareCopy(ctx, op) });
-        else applySimple(ctx, op);
+        const version = versions[i];
+        if (op.op === "copy") {
+          const p = await prepareCopy(ctx, op);
+          if (version !== undefined) p.version = version;
+          prepared.push({ i, p });
+        } else {
+          versionDirs.push([i, applySimple(ctx, op, version !== undefined ? { version } : {})]);
+        }
       } catch (err) {
         outcomes[i] = err;
         if (op.op === "move") this.#renameFailed = true;
@@ -788,6 +858,10 @@ export class Reconciler {
         dirs.set(d, list);
       }
     });
+    for (const [i, vdirs] of versionDirs) {
+      if (outcomes[i] !== null) continue;
+      for (const d of vdirs) dirs.set(d, [...(dirs.get(d) ?? []), i]);
+    }
     await Promise.all([...dirs].map(async ([d, idx]) => {
       try {
         await this.#fs.syncDir(d);

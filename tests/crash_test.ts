@@ -393,8 +393,11 @@ function countFiles(root: string): number {
   return n;
 }
 
+/** `CRASH_VERSIONS=1` runs with `--keep-versions`: replaced and deleted files go through versions. */
+const VERSION_ARGS = Deno.env.get("CRASH_VERSIONS") ? ["--keep-versions", "5"] : [];
+
 function spawnDaemon(src: string, dest: string): Daemon {
-  return startDaemon(["--src", src, "--dest", dest, "--interval", "1", "--quiet"]);
+  return startDaemon(["--src", src, "--dest", dest, "--interval", "1", "--quiet", ...VERSION_ARGS]);
 }
 
 /** Waits for `cond` while the daemon runs; fails at once, with its output, if it exits. */
@@ -443,7 +446,17 @@ async function verifyJournal(dest: string, ctx: string): Promise<void> {
 }
 
 async function runOnce(src: string, dest: string, ctx: string): Promise<void> {
-  const r = await runCli(["--src", src, "--dest", dest, "--interval", "1", "--once", "--quiet"]);
+  const r = await runCli([
+    "--src",
+    src,
+    "--dest",
+    dest,
+    "--interval",
+    "1",
+    "--once",
+    "--quiet",
+    ...VERSION_ARGS,
+  ]);
   assertEquals(r.code, 0, `--once exited ${r.code} (${ctx}):\n${r.stdout}${r.stderr}`);
 }
 

@@ -81,6 +81,7 @@ export function pathText(row: OpRow): string {
     ? `${showPath(row.from)} -> ${showPath(row.path)}`
     : showPath(row.path);
   if (row.op === "symlink" && row.target !== undefined) text += ` -> ${showPath(row.target)}`;
+  if (row.version !== undefined) text += `  [old file kept as version ${showPath(row.version)}]`;
   if (row.error !== undefined) text += `  (${row.error})`;
   return text;
 }

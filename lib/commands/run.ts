@@ -25,6 +25,9 @@ import { saveSettings } from "../settings.ts";
 import { MODE_MASK } from "../plan.ts";
 import type { RunProgress } from "../progress_report.ts";
 import { type HookCommands, hookCommands, HookRunner } from "../hooks.ts";
+import { type KeepRule, parseKeepVersions } from "../versions.ts";
+
+export { parseKeepVersions };
 
 /** Help text of the daemon command. */
 export const HELP = `backup: keep a folder's mirror up to date, crash-safely
@@ -36,6 +39,7 @@ Usage:
   backup config check FILE
   backup journal show|why|verify|replay|compact --dest DIR ...
   backup status --dest DIR [--json]
+  backup restore --dest DIR PATH [--at TIME] --to DIR
   backup --help | --version
 
 Makes a full copy of --src into --dest, then keeps it a mirror: changes seen
@@ -85,6 +89,12 @@ Options:
                      ...and more than P% of the backup (default 50)
   --confirm-deletes  apply a deletion the guard holds (run once with it)
   --keep-setuid      carry setuid and setgid bits over (off by default)
+  --keep-versions RULE
+                     versioned trash: a file overwritten or deleted in --dest
+                     is moved to DEST/.backup/versions/ (name + time) instead
+                     of being lost; RULE keeps versions younger than an age
+                     (30d, 12h, 2w, 90m) or the newest N of each file (10).
+                     \`backup restore\` brings files back as they were
   --rebuild-journal  set a corrupt journal aside and rebuild the state by a
                      full reconcile (matching files are hashed, not copied)
   --on-pass CMD      after each pass, run CMD through sh -c with the pass
@@ -156,6 +166,8 @@ export interface RunOptions {
   logJson: boolean;
   /** Console verbosity. */
   console: "normal" | "quiet" | "verbose";
+  /** `--keep-versions`: versioned trash and its pruning rule; null when off. */
+  keepVersions: KeepRule | null;
 }
 
 /** The daemon's flags, in `node:util` parseArgs form. */
@@ -185,6 +197,7 @@ export const OPTIONS: OptionTable = {
   "on-pass": { type: "string" },
   "on-error": { type: "string" },
   "hook-timeout": { type: "string" },
+  "keep-versions": { type: "string" },
 };
 
 /**
@@ -307,7 +320,13 @@ export function parseRunArgs(argv: string[]): RunOptions {
     logFile: str(p, "log-file"),
     logJson: flag(p, "log-json"),
     console: flag(p, "quiet") ? "quiet" : flag(p, "verbose") ? "verbose" : "normal",
+    keepVersions: keepVersionsArg(str(p, "keep-versions")),
   };
+}
+
+/** `--keep-versions RULE`, or null when absent. */
+function keepVersionsArg(raw: string | undefined): KeepRule | null {
+  return raw === undefined ? null : parseKeepVersions(raw);
 }
 
 /** What {@link runBackup} needs from its caller. */
@@ -406,6 +425,7 @@ export async function runBackup(opts: RunOptions, deps: RunDeps): Promise<number
     excludes,
     deleteExcluded: opts.deleteExcluded,
     ...(deps.progress ? { progress: deps.progress } : {}),
+    ...(opts.keepVersions ? { keepVersions: opts.keepVersions } : {}),
   });
   let code: number = EXIT.OK;
   // Hooks run off the pass loop; at the end the running one is waited for (up to its timeout).
