@@ -25,6 +25,7 @@ import { ProgressReporter } from "./lib/progress_report.ts";
 import { HELP as JOURNAL_HELP, parseJournalArgs, runJournal } from "./lib/commands/journal.ts";
 import { HELP as STATUS_HELP, parseStatusArgs, runStatus } from "./lib/commands/status.ts";
 import { parseJobsArgs, runJobs } from "./lib/commands/jobs.ts";
+import { parseJobsStatusArgs, runJobsStatus } from "./lib/commands/status_jobs.ts";
 import {
   HELP as CONFIG_HELP,
   parseConfigArgs,
@@ -162,7 +163,12 @@ async function main(args: string[]): Promise<number> {
       console.log(args[0] === "journal" ? JOURNAL_HELP : STATUS_HELP);
       return EXIT.OK;
     }
-    if (args[0] === "status") return runStatus(parseStatusArgs(rest), { fs, cwd, out });
+    if (args[0] === "status") {
+      if (rest.some((a) => a === "--config" || a.startsWith("--config="))) {
+        return runJobsStatus(parseJobsStatusArgs(rest), { fs, cwd, out });
+      }
+      return runStatus(parseStatusArgs(rest), { fs, cwd, out });
+    }
     const opts = parseJournalArgs(rest);
     const controller = new AbortController();
     const onSignal = () => controller.abort();

@@ -252,3 +252,29 @@ Deno.test("--config: a job's onPass hook gets the job's name", async () => {
   assertEquals([summary.job, summary.event, summary.copied], ["docs", "pass", 1]);
   assertEquals(Deno.readTextFileSync(`${t.path}/job.txt`), "docs\n");
 });
+
+Deno.test("backup status --config reports every job, and one that never ran", async () => {
+  await using t = await tempDir();
+  put(`${t.path}/a/1.txt`, "1");
+  writeConfig(`${t.path}/backup.jsonc`, {
+    jobs: [
+      { name: "a", source: "a", destination: "out/a" },
+      { name: "later", source: "later", destination: "out/later" },
+    ],
+  });
+  assertEquals(
+    (await runCli(["--config", `${t.path}/backup.jsonc`, "--job", "a", "--once"])).code,
+    0,
+  );
+  const text = await runCli(["status", "--config", `${t.path}/backup.jsonc`]);
+  assertEquals(text.code, 0, text.stderr);
+  assertMatch(text.stdout, /^== job a: .*\/a -> .*\/out\/a\n/m);
+  assertMatch(text.stdout, /last pass: .*1 copied/);
+  assertMatch(text.stdout, /== job later: [^\n]*\nno backup in ".*out\/later"/);
+  const json = await runCli(["status", "--config", `${t.path}/backup.jsonc`, "--json"]);
+  assertEquals(json.code, 0, json.stderr);
+  const [a, later] = json.stdout.trim().split("\n").map((l) => JSON.parse(l));
+  assertEquals([a.job, later.job, later.backedUp], ["a", "later", false]);
+  const both = await runCli(["status", "--config", `${t.path}/backup.jsonc`, "--dest", "x"]);
+  assertEquals(both.code, 2);
+});

@@ -24,11 +24,14 @@ export const HELP = `backup status: what the backup of a destination is doing
 
 Usage:
   backup status --dest DIR [--json]
+  backup status --config FILE [--job NAME]... [--json]
 
 Says whether a daemon is running on DIR (and its pid), what its last pass did
 and when, the totals since it started, the journal's size, the operations left
 unfinished, and the latest failures. Only reads: it works while a daemon runs.
---json prints one JSON object.
+--json prints one JSON object. With --config, the status of every enabled job
+(or of the --job names), each under a "== job NAME" line (with --json, one
+object per job with a "job" field; a job that never ran has "backedUp": false).
 
 Exit codes: 0 ok, 2 bad usage or no backup in DIR, 3 journal corrupt.
 `;
