@@ -107,6 +107,8 @@ const JOB_ONLY = ["name", "enabled"];
 const TOP_KEYS = ["log", "defaults", "jobs", "$schema"];
 const LOG_KEYS = ["file", "json"];
 
+const NO_TILDE = `starts with "~", which is not expanded here; write the full path`;
+
 /** A job name: letters, digits, `.`, `_`, `-`, starting with a letter or digit. */
 export const JOB_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
@@ -132,7 +134,9 @@ class Problems {
     const line = node
       ? `:${this.lineOf(node.parent?.type === "property" ? node.parent.offset : node.offset)}`
       : "";
-    this.list.push(`${this.file}${line}: ${message}`);
+    const text = `${this.file}${line}: ${message}`;
+    // A problem in "defaults" is met once per job: report it once.
+    if (!this.list.includes(text)) this.list.push(text);
   }
 }
 
@@ -152,30 +156,59 @@ function closest(key: string, known: string[]): string {
   return hit ? `; did you mean "${hit}"?` : `; known keys: ${known.join(", ")}`;
 }
 
+/** One option of a job, from the job itself or from `defaults`. */
+interface Option {
+  key: string;
+  value: unknown;
+  /** `job "name"` or `defaults`, for messages. */
+  label: string;
+  /** Where it is in the file. */
+  where: Location;
+}
+
 /**
- * Turns one job's options (after `defaults`) into daemon arguments, adding
- * a problem for each key of the wrong type.
+ * The options of job `i`: each key of `defaults` the job does not set, then
+ * the job's own keys. A job's value replaces the default's (so a `false`
+ * switches a default `true` off), except lists (`exclude`, `excludeFrom`),
+ * which add to the defaults' list.
  */
-function optionArgs(
-  options: Record<string, unknown>,
+function jobOptions(
+  defaults: Record<string, unknown>,
+  job: Record<string, unknown>,
+  i: number,
   label: string,
-  where: (key: string) => Location,
-  base: string,
-  problems: Problems,
-): string[] {
+): Option[] {
+  const isList = (k: string) => JOB_KEYS[k]?.kind === "strings" || JOB_KEYS[k]?.kind === "paths";
+  const inherited = Object.entries(defaults).filter(([k]) => !(k in job) || isList(k));
+  return [
+    ...inherited.map(([key, value]) => ({
+      key,
+      value,
+      label: "defaults",
+      where: ["defaults", key],
+    })),
+    ...Object.entries(job).map(([key, value]) => ({ key, value, label, where: ["jobs", i, key] })),
+  ];
+}
+
+/**
+ * Turns a job's options into daemon arguments, adding a problem for each key
+ * of the wrong type.
+ */
+function optionArgs(options: Option[], base: string, problems: Problems): string[] {
   const argv: string[] = [];
-  for (const [key, value] of Object.entries(options)) {
+  for (const { key, value, label, where: at } of options) {
     if (JOB_ONLY.includes(key)) continue;
     const spec = JOB_KEYS[key];
     if (!spec) {
       problems.add(
-        where(key),
+        at,
         `${label}: unknown key "${key}"${closest(key, [...JOB_ONLY, ...Object.keys(JOB_KEYS)])}`,
       );
       continue;
     }
     const bad = (want: string) =>
-      problems.add(where(key), `${label}: "${key}" must be ${want}, not ${typeName(value)}`);
+      problems.add(at, `${label}: "${key}" must be ${want}, not ${typeName(value)}`);
     switch (spec.kind) {
       case "path":
       case "string":
@@ -188,8 +221,8 @@ function optionArgs(
         }
         if (spec.kind === "path" && String(value).startsWith("~")) {
           problems.add(
-            where(key),
-            `${label}: "${key}" starts with "~", which is not expanded here; write the full path`,
+            at,
+            `${label}: "${key}" ${NO_TILDE}`,
           );
           break;
         }
@@ -210,6 +243,10 @@ function optionArgs(
         const list = typeof value === "string" && spec.kind === "paths" ? [value] : value;
         if (!Array.isArray(list) || list.some((s) => typeof s !== "string" || s === "")) {
           bad(spec.kind === "paths" ? "a path or a list of paths" : "a list of strings");
+          break;
+        }
+        if (spec.kind === "paths" && (list as string[]).some((s) => s.startsWith("~"))) {
+          problems.add(at, `${label}: "${key}" ${NO_TILDE}`);
           break;
         }
         for (const s of list as string[]) {
@@ -341,7 +378,8 @@ function parseLog(raw: unknown, base: string, problems: Problems): ConfigLog {
   if (raw.file !== undefined) {
     if (typeof raw.file !== "string" || raw.file === "") {
       problems.add(["log", "file"], `log: "file" must be a path, not ${typeName(raw.file)}`);
-    } else log.file = absolute(raw.file, base);
+    } else if (raw.file.startsWith("~")) problems.add(["log", "file"], `log: "file" ${NO_TILDE}`);
+    else log.file = absolute(raw.file, base);
   }
   if (raw.json !== undefined) {
     if (typeof raw.json !== "boolean") {
@@ -391,10 +429,8 @@ function parseJob(
     } else enabled = raw.enabled;
   }
   const before = problems.list.length;
-  const fromDefaults = optionArgs(defaults, "defaults", (k) => ["defaults", k], base, problems);
-  const own = optionArgs(raw, label, (k) => ["jobs", i, k], base, problems);
+  const argv = optionArgs(jobOptions(defaults, raw, i, label), base, problems);
   if (!ok || problems.list.length > before) return null;
-  const argv = [...fromDefaults, ...own];
   try {
     check(argv);
   } catch (err) {

@@ -111,3 +111,45 @@ Deno.test("parseConfig checks types of log settings and the options in defaults"
     `/etc/backup.jsonc:3: defaults: "watch" must be true or false, not string "no"`,
   ]);
 });
+
+Deno.test("parseConfig: a job's own value replaces the default's, false included; lists add up", () => {
+  const config = parseConfig(
+    `{
+      "defaults": { "deleteExcluded": true, "watch": false, "keepSetuid": true, "interval": 9,
+                    "exclude": ["*.tmp"] },
+      "jobs": [
+        { "name": "a", "source": "/s", "destination": "/d", "deleteExcluded": false,
+          "watch": true, "keepSetuid": false, "interval": 2, "exclude": ["x/"] },
+        { "name": "b", "source": "/s2", "destination": "/d2" }
+      ]
+    }`,
+    "/etc/backup.jsonc",
+    check,
+  );
+  const a = parseRunArgs(config.jobs[0]!.argv);
+  assertEquals([a.deleteExcluded, a.watch, a.keepSetuid, a.interval, a.exclude], [
+    false,
+    true,
+    false,
+    2,
+    ["*.tmp", "x/"],
+  ]);
+  const b = parseRunArgs(config.jobs[1]!.argv);
+  assertEquals([b.deleteExcluded, b.watch, b.keepSetuid, b.interval], [true, false, true, 9]);
+});
+
+Deno.test("parseConfig: a problem in defaults is reported once; ~ is refused in every path", () => {
+  assertEquals(
+    problems(`{
+  "log": { "file": "~/backup.log" },
+  "defaults": { "maxDelete": "x", "excludeFrom": ["~/rules"] },
+  "jobs": [ { "name": "a", "source": "/s", "destination": "/d" },
+            { "name": "b", "source": "/t", "destination": "/e" } ]
+}`),
+    [
+      `/etc/backup.jsonc:2: log: "file" starts with "~", which is not expanded here; write the full path`,
+      `/etc/backup.jsonc:3: defaults: "maxDelete" must be a number, not string "x"`,
+      `/etc/backup.jsonc:3: defaults: "excludeFrom" starts with "~", which is not expanded here; write the full path`,
+    ],
+  );
+});

@@ -325,6 +325,7 @@ export class Reconciler {
     const { dest, logs } = options;
     prepareReserved(fs, dest);
     const lock = acquireLock(fs, dest);
+    let opened: JournalWriter | null = null;
     try {
       const dir = journalDir(dest);
       if (options.rebuildJournal) setJournalAside(fs, dir, logs.daemon);
@@ -351,7 +352,7 @@ export class Reconciler {
         });
       }
       const last = summary.segments.at(-1);
-      const writer = await JournalWriter.open(fs, dir, {
+      const writer = opened = await JournalWriter.open(fs, dir, {
         source: options.source,
         lastSeq: summary.lastSeq,
         lastSegment: last ? { name: last, bytes: summary.lastSegmentBytes } : null,
@@ -382,6 +383,8 @@ export class Reconciler {
         replay,
       });
     } catch (err) {
+      // A config file's job is started again after a failure: leave no file open behind.
+      await opened?.close().catch(() => {});
       lock.release();
       throw err;
     }

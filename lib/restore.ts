@@ -16,6 +16,7 @@
  * @module
  */
 
+import { UsageError } from "./errors.ts";
 import type { FileSystem } from "./fs.ts";
 import type { Hasher } from "./hash.ts";
 import type { StateEntry } from "./state.ts";
@@ -269,6 +270,10 @@ export function restoreFile(
       } finally {
         out.close();
       }
+      // Nothing is overwritten, even what appeared since the start of the restore.
+      if (present(fs, outAbs)) {
+        throw new UsageError(`${outAbs} appeared during the restore; nothing is overwritten`);
+      }
       fs.rename(tmp, outAbs);
       ok = true;
       return { ok: true, from, verified: want !== undefined };
@@ -282,4 +287,15 @@ export function restoreFile(
     }
   }
   return { ok: false, tried: item.sources.length };
+}
+
+/** True when something (anything, a dangling symlink too) is at `abs`. */
+function present(fs: FileSystem, abs: string): boolean {
+  try {
+    fs.lstat(abs);
+    return true;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return false;
+    throw err;
+  }
 }

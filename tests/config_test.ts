@@ -188,10 +188,26 @@ Deno.test("--config: SIGHUP reloads the file, starting new jobs and keeping a ba
       jobs: [{ name: "b", source: "b", destination: "out/b", exclude: ["*.log"] }],
     });
     d.child.kill("SIGHUP");
-    await waitFor(() => /1 restarted with new settings, 1 stopped, 0 unchanged/.test(d.output()), {
-      what: "the second reload",
-    });
+    await waitFor(
+      () => /1 restarted \(changed, or ended before\), 1 stopped, 0 unchanged/.test(d.output()),
+      {
+        what: "the second reload",
+      },
+    );
     assertMatch(d.output(), /\[a\] BACKUP STOPPED/);
+    // A new shared log that cannot be opened: refused before any job is stopped.
+    const starts = () => d.output().split("[b] BACKUP STARTED").length - 1;
+    const before = starts();
+    writeConfig(file, {
+      log: { file: "no/such/folder/backup.log" },
+      jobs: [{ name: "b", source: "b", destination: "out/b", interval: 7 }],
+    });
+    d.child.kill("SIGHUP");
+    await waitFor(() => /CONFIG RELOAD REFUSED: cannot open the log file/.test(d.output()), {
+      what: "the log file refusal",
+    });
+    assertEquals(starts(), before, "job b was not restarted");
+    assert(!/\[b\] BACKUP STOPPED/.test(d.output().split("CONFIG RELOAD REFUSED: cannot")[1]!));
   } finally {
     assertEquals(await d.stop(), 0, d.output());
   }

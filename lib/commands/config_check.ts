@@ -91,6 +91,12 @@ export function runConfigCheck(file: string, deps: ConfigCheckDeps): number {
       );
     }
   }
+  const logDir = config.log.file?.slice(0, config.log.file.lastIndexOf("/")) || "/";
+  if (config.log.file && !exists(deps.fs, logDir)) {
+    deps.out(
+      `warning: log: the folder of "file" ${logDir} does not exist (the daemon cannot start)`,
+    );
+  }
   const on = config.jobs.filter((j) => j.enabled).length;
   deps.out(
     `${config.path} is valid: ${plural(config.jobs.length, "job")}, ${on} enabled` +

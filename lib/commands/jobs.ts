@@ -213,6 +213,8 @@ interface Running {
   key: string;
   controller: AbortController;
   done: Promise<number>;
+  /** The job has ended (for good: a corrupt journal, or --once); a reload may start it again. */
+  ended: boolean;
 }
 
 /**
@@ -258,14 +260,22 @@ export async function runJobs(opts: JobsOptions, deps: JobsDeps): Promise<number
     const runOpts = parseRunArgs([...job.argv, ...opts.overrides]);
     const p = new JobProgress(job.name, opts, deps.writeEvent);
     progress.set(job.name, p);
-    const done = superviseJob(job.name, runOpts, { ...deps, signal }, files, p.reporter).then(
+    codes.delete(job.name);
+    const entry: Running = {
+      key: JSON.stringify(job.argv),
+      controller,
+      done: Promise.resolve(EXIT.OK),
+      ended: false,
+    };
+    entry.done = superviseJob(job.name, runOpts, { ...deps, signal }, files, p.reporter).then(
       (code) => {
+        entry.ended = true;
         codes.set(job.name, code);
         p.events?.emit("stop", { code });
         return code;
       },
     );
-    running.set(job.name, { key: JSON.stringify(job.argv), controller, done });
+    running.set(job.name, entry);
     if (!order.includes(job.name)) order.push(job.name);
   };
   for (const job of jobs) start(job);
@@ -292,7 +302,14 @@ export async function runJobs(opts: JobsOptions, deps: JobsDeps): Promise<number
       if (first !== "reload") break;
       while (reloads > 0) {
         reloads = 0;
-        await reload(opts, deps, running, start, logging);
+        await reload(opts, deps, running, start, logging).catch((err) => {
+          // Whatever went wrong, the daemon and its other jobs go on.
+          logger(CATEGORY.daemon).error("CONFIG RELOAD FAILED: {reason}", {
+            reason: describeError(err),
+          });
+        });
+        // A job the file no longer has does not decide the exit code.
+        for (const name of [...codes.keys()]) if (!running.has(name)) codes.delete(name);
       }
     }
     await Promise.all([...running.values()].map((r) => r.done));
@@ -327,16 +344,26 @@ async function reload(
     });
     return;
   }
+  // The new shared log first: if it cannot be opened, nothing has been stopped yet.
+  try {
+    await logging(config);
+  } catch (err) {
+    log.error("CONFIG RELOAD REFUSED: cannot open the log file: {reason}; the running jobs go on", {
+      reason: describeError(err),
+    });
+    return;
+  }
   const wanted = new Map(jobs.map((j) => [j.name, j]));
   const stop: string[] = [];
   for (const [name, r] of running) {
     const job = wanted.get(name);
-    if (!job || JSON.stringify(job.argv) !== r.key) stop.push(name);
+    // A job that ended (a corrupt journal since rebuilt, say) is started again by a reload.
+    if (!job || JSON.stringify(job.argv) !== r.key || r.ended) stop.push(name);
   }
   for (const name of stop) running.get(name)!.controller.abort();
   await Promise.all(stop.map((name) => running.get(name)!.done));
   for (const name of stop) running.delete(name);
-  await logging(config);
+  if (deps.signal.aborted) return; // stopping: start nothing new
   let started = 0;
   for (const job of jobs) {
     if (running.has(job.name)) continue;
@@ -345,7 +372,7 @@ async function reload(
   }
   const changed = stop.filter((name) => wanted.has(name)).length;
   log.info(
-    "CONFIG RELOADED {path}: {added} job(s) started, {changed} restarted with new settings, {removed} stopped, {kept} unchanged",
+    "CONFIG RELOADED {path}: {added} job(s) started, {changed} restarted (changed, or ended before), {removed} stopped, {kept} unchanged",
     {
       path: config.path,
       added: started - changed,
@@ -381,7 +408,13 @@ async function superviseJob(
           logs,
           progress,
           job: name,
-          startLogging: (file) => Promise.resolve(files.open(name, file)),
+          startLogging: (file) => {
+            files.open(name, file);
+            // It started: a later failure, even the same as before, is news.
+            if (last !== "") logs.daemon.info("JOB STARTED after: {last}", { last });
+            last = "";
+            return Promise.resolve();
+          },
         });
       } catch (err) {
         const { code } = exitFor(err);

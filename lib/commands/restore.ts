@@ -170,7 +170,13 @@ export async function runRestore(opts: RestoreOptions, deps: RestoreDeps): Promi
   let unverified = 0;
   const missing: string[] = [];
   const dirTimes: [string, number, number][] = [];
+  const linked: string[] = [];
   for (const item of items) {
+    // Nothing is written through a symlink restored a moment ago (it may point anywhere).
+    if (linked.some((l) => isAtOrBelow(item.path, l))) {
+      out(`skipped ${showPath(item.path)}: it lies below the restored symlink, not in a folder`);
+      continue;
+    }
     const target = outPath(item.path);
     ensureParents(fs, toAbs, target);
     const e = item.entry;
@@ -181,6 +187,7 @@ export async function runRestore(opts: RestoreOptions, deps: RestoreDeps): Promi
     } else if (e.kind === "symlink") {
       fs.symlink(e.target ?? "", target);
       fs.lutime(target, e.mtimeMs);
+      linked.push(item.path);
       links++;
     } else if (e.kind === "file") {
       const r = restoreFile(fs, hasher, item, target);
@@ -226,8 +233,17 @@ function exists(fs: FileSystem, abs: string): boolean {
 /** Creates the folders between `root` and `abs` that are missing (a file restored without its folder entry). */
 function ensureParents(fs: FileSystem, root: string, abs: string): void {
   const missing: string[] = [];
-  for (let d = parentOf(abs); d.length > root.length && !exists(fs, d); d = parentOf(d)) {
-    missing.push(d);
+  for (let d = parentOf(abs); d.length > root.length; d = parentOf(d)) {
+    let kind;
+    try {
+      kind = fs.lstat(d).kind;
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+      missing.push(d);
+      continue;
+    }
+    // Never write through a symlink, or into a file's place, below --to.
+    if (kind !== "dir") throw new UsageError(`${d} is a ${kind}, not a folder: restore refused`);
   }
   for (const d of missing.reverse()) fs.mkdir(d, { mode: 0o755 });
 }

@@ -1,0 +1,39 @@
+import { assertEquals, assertThrows } from "../tests/assert.ts";
+import { tempDir } from "../tests/helpers.ts";
+import { UsageError } from "./errors.ts";
+import { DenoFileSystem } from "./fs.ts";
+import { createHasher, hashFile } from "./hash.ts";
+import { restoreFile } from "./restore.ts";
+
+Deno.test("restoreFile writes the checked bytes, and never over something that appeared meanwhile", async () => {
+  await using t = await tempDir();
+  const fs = new DenoFileSystem();
+  const hasher = await createHasher();
+  Deno.writeTextFileSync(`${t.path}/kept`, "old content");
+  const hash = (await hashFile(fs, `${t.path}/kept`, hasher)).hash;
+  const item = {
+    path: "a.txt",
+    entry: {
+      kind: "file" as const,
+      size: 11,
+      mtimeMs: 1_700_000_000_000,
+      mode: 0o640,
+      ino: 1,
+      hash,
+    },
+    sources: [{ abs: `${t.path}/kept`, label: "mirror" }],
+  };
+  const r = restoreFile(fs, hasher, item, `${t.path}/out.txt`);
+  assertEquals([r.ok, Deno.readTextFileSync(`${t.path}/out.txt`)], [true, "old content"]);
+  assertEquals(Deno.statSync(`${t.path}/out.txt`).mode! & 0o777, 0o640);
+
+  Deno.writeTextFileSync(`${t.path}/taken.txt`, "someone else's");
+  assertThrows(
+    () => restoreFile(fs, hasher, item, `${t.path}/taken.txt`),
+    UsageError,
+    "nothing is overwritten",
+  );
+  assertEquals(Deno.readTextFileSync(`${t.path}/taken.txt`), "someone else's");
+  const temps = [...Deno.readDirSync(t.path)].filter((e) => e.name.startsWith(".backup-tmp-"));
+  assertEquals(temps, [], "the temp file is removed");
+});
