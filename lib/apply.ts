@@ -360,15 +360,18 @@ export interface SimpleOptions {
  * `version`, a file that a delete removes, or that a symlink or a move
  * replaces, is moved into the versions folder instead of being lost.
  * Returns the versions folders to fsync (empty when nothing was versioned).
+ * When a symlink or a move replaces a versioned file, the versions folder is
+ * fsynced before the replacing rename, as {@link commitCopies} does for
+ * copies: the old content is durable under some name at every instant.
  *
  * @throws Deno.errors.* on failure; a delete of a missing path and a mkdir of
  *   an existing folder succeed (operations are idempotent).
  */
-export function applySimple(
+export async function applySimple(
   ctx: ApplyContext,
   op: Exclude<PlanOp, { op: "copy" | "verify" }>,
   options: SimpleOptions = {},
-): string[] {
+): Promise<string[]> {
   const { fs } = ctx;
   const abs = join(ctx.dest, op.path);
   const { version } = options;
@@ -400,6 +403,7 @@ export function applySimple(
       try {
         fs.lutime(tmp, op.src.mtimeMs);
         if (version !== undefined) dirs = moveToVersions(ctx, op.path, version);
+        for (const d of dirs ?? []) await fs.syncDir(d);
         fs.rename(tmp, abs);
       } catch (err) {
         if (dirs !== null) putBack(ctx, op.path, version!);
@@ -413,6 +417,7 @@ export function applySimple(
     case "move": {
       const dirs = version === undefined ? null : moveToVersions(ctx, op.path, version);
       try {
+        for (const d of dirs ?? []) await fs.syncDir(d);
         fs.rename(join(ctx.dest, op.from), abs);
       } catch (err) {
         if (dirs !== null) putBack(ctx, op.path, version!);

@@ -837,7 +837,8 @@ export class Reconciler {
           if (version !== undefined) p.version = version;
           prepared.push({ i, p });
         } else {
-          versionDirs.push([i, applySimple(ctx, op, version !== undefined ? { version } : {})]);
+          const dirs = await applySimple(ctx, op, version !== undefined ? { version } : {});
+          versionDirs.push([i, dirs]);
         }
       } catch (err) {
         outcomes[i] = err;
