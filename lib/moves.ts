@@ -207,8 +207,18 @@ export function hashMoveCandidates(
   inodeMoves: Move[],
 ): { to: string; from: string[] }[] {
   // Whatever a rename already carries (the move's target and all below a moved folder) is out.
+  // Indexed: a pass with thousands of file renames checks each path against a set, not a list.
+  const files = { to: new Set<string>(), origin: new Set<string>() };
+  const dirs: Move[] = [];
+  for (const m of inodeMoves) {
+    if (m.kind === "dir") dirs.push(m);
+    else {
+      files.to.add(m.to);
+      files.origin.add(m.origin);
+    }
+  }
   const carried = (p: string, side: "to" | "origin") =>
-    inodeMoves.some((m) => m.kind === "dir" ? isAtOrBelow(p, m[side]) : p === m[side]);
+    files[side].has(p) || dirs.some((m) => isAtOrBelow(p, m[side]));
   const fresh = newcomers(source, state, within).filter(([q, s]) =>
     s.kind === "file" && s.size > 0 && !carried(q, "to")
   );

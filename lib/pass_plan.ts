@@ -82,6 +82,23 @@ async function hashMoves(
   const inode = detectMoves(source, state, dest, { within, allow, extra: [] });
   const pairs: [string, string][] = [];
   const taken = new Set<string>();
+  // Candidates of one size share one list: index it by hash once (not a scan per new file).
+  const indexes = new Map<string[], Map<string, string[]>>();
+  const byHash = (from: string[]) => {
+    let index = indexes.get(from);
+    if (!index) {
+      index = new Map();
+      for (const f of from) {
+        const h = state.get(f)?.hash;
+        if (h === undefined) continue;
+        const list = index.get(h);
+        if (list) list.push(f);
+        else index.set(h, [f]);
+      }
+      indexes.set(from, index);
+    }
+    return index;
+  };
   for (const { to, from } of hashMoveCandidates(source, state, dest, within, inode)) {
     let hash: string;
     try {
@@ -89,7 +106,9 @@ async function hashMoves(
     } catch {
       continue; // the copy will report it
     }
-    const p = from.find((f) => !taken.has(f) && state.get(f)?.hash === hash);
+    const same = byHash(from).get(hash);
+    while (same && same.length > 0 && taken.has(same[0]!)) same.shift();
+    const p = same?.[0];
     if (p === undefined || !allow(p, to)) continue;
     taken.add(p);
     pairs.push([p, to]);
