@@ -28,6 +28,17 @@ const SMALL_FILE = 256 * 1024;
 /** A source mtime closer than this to the copy is "racy": re-hash next pass. */
 export const RACY_WINDOW_MS = 2000;
 
+/**
+ * Whether a file whose mtime is `mtimeMs`, read at `now`, may still change without its mtime
+ * changing (a write in the same clock tick as the copy). The window is two-sided so a small
+ * clock skew (a network file server a little ahead) stays covered, but a file stamped far in
+ * the future is not racy: any write now would move its mtime back to the present, which the
+ * quick check sees. Counting every future mtime as racy re-hashed such files on every pass.
+ */
+export function isRacy(mtimeMs: number, now: number): boolean {
+  return Math.abs(now - mtimeMs) < RACY_WINDOW_MS;
+}
+
 /** What the apply functions need. */
 export interface ApplyContext {
   /** The file system port. */
@@ -225,7 +236,7 @@ export async function prepareCopy(
       handle: out,
       hash,
       bytes,
-      racy: now - op.src.mtimeMs < RACY_WINDOW_MS,
+      racy: isRacy(op.src.mtimeMs, now),
     };
     out = null;
     return prepared;

@@ -1,6 +1,6 @@
 import { assertEquals, assertRejects } from "../tests/assert.ts";
 import { tempDir } from "../tests/helpers.ts";
-import { type ApplyContext, applySimple } from "./apply.ts";
+import { type ApplyContext, applySimple, isRacy, RACY_WINDOW_MS } from "./apply.ts";
 import { DenoFileSystem } from "./fs.ts";
 import { FaultyFileSystem } from "./fault_fs.ts";
 import { createHasher } from "./hash.ts";
@@ -57,4 +57,18 @@ Deno.test("applySimple: a symlink replacing a versioned file waits for the versi
     "old content",
   );
   assertEquals(dirs.length > 0, true);
+});
+
+Deno.test("isRacy: the window covers a little clock skew either way, not a far-future mtime", () => {
+  const now = 1_700_000_000_000;
+  const cases: [number, boolean][] = [
+    [now, true],
+    [now - RACY_WINDOW_MS + 1, true],
+    [now - RACY_WINDOW_MS, false],
+    [now + 1000, true], // a file server a second ahead
+    [now + RACY_WINDOW_MS, false],
+    [now + 86_400_000, false], // a wrong camera clock
+    [0, false],
+  ];
+  assertEquals(cases.map(([m]) => isRacy(m, now)), cases.map(([, want]) => want));
 });

@@ -40,8 +40,8 @@ export interface FaultRule {
   nth?: number;
   /** The error to throw; a rule with only an `effect` throws nothing. */
   error?: () => Error;
-  /** Runs when the rule fires, before the error (e.g. changes a file under a copy). */
-  effect?: () => void;
+  /** Runs when the rule fires, before the error, with the call's path (e.g. changes a file under a copy). */
+  effect?: (path: string) => void;
   /** For `write`: write this many bytes of the data first (a short write), then throw. */
   partialBytes?: number;
 }
@@ -124,7 +124,7 @@ export class FaultyFileSystem implements FileSystem {
       if (p !== undefined && !(typeof p === "string" ? path.includes(p) : p.test(path))) continue;
       r.seen++;
       if (r.rule.nth === undefined || r.rule.nth === r.seen) {
-        r.rule.effect?.();
+        r.rule.effect?.(path);
         const error = r.rule.error;
         if (!error) continue;
         if (r.rule.partialBytes !== undefined) {

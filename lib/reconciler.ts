@@ -20,9 +20,9 @@ import {
   assertInside,
   commitCopies,
   ensureWritableParent,
+  isRacy,
   prepareCopy,
   type PreparedCopy,
-  RACY_WINDOW_MS,
 } from "./apply.ts";
 import { describeError, SourceChangedError, SourceVanishedError } from "./errors.ts";
 import { createHasher } from "./hash.ts";
@@ -885,7 +885,7 @@ export class Reconciler {
       const rec: Unstamped = { type: "done", ref };
       if (op.op === "copy") Object.assign(rec, { hash: e.hash, bytes: e.bytes, racy: e.racy });
       // A file re-hashed while still inside the racy window stays racy: hash it once more.
-      if (op.op === "meta" && op.src.kind === "file" && now - op.src.mtimeMs < RACY_WINDOW_MS) {
+      if (op.op === "meta" && op.src.kind === "file" && isRacy(op.src.mtimeMs, now)) {
         Object.assign(rec, { racy: true });
       }
       return rec;

@@ -135,6 +135,34 @@ Deno.test("reconcile: a restart replays the journal and re-reads no unchanged fi
   });
 });
 
+Deno.test("reconcile: a file stamped in the future settles after one pass, a fresh one after its window", async () => {
+  await withRoots(async (src, dest) => {
+    put(`${src}/future.txt`, "from a camera with a wrong clock");
+    put(`${src}/fresh.txt`, "just written");
+    const hour = 3_600_000;
+    Deno.utimeSync(`${src}/future.txt`, new Date(), new Date(Date.now() + hour));
+    let clock = Date.now();
+    const now = () => clock;
+    await onePass(src, dest, new DenoFileSystem(), { now });
+    const reads = new Set<string>();
+    const counting = () =>
+      new FaultyFileSystem(new DenoFileSystem(), [
+        { point: "read", path: `${src}/`, effect: (p) => void reads.add(p.slice(src.length + 1)) },
+      ]);
+    // fresh.txt was copied inside its racy window: it is hashed once more; future.txt is not.
+    clock += 10_000;
+    let s = await onePass(src, dest, counting(), { now });
+    assertEquals([...reads], ["fresh.txt"]);
+    assertEquals(s.copied + s.deleted + s.dirs, 0);
+    // Hashed outside its window, fresh.txt has settled too: a pass reads and journals nothing.
+    reads.clear();
+    s = await onePass(src, dest, counting(), { now });
+    assertEquals([...reads], []);
+    assertEquals(s.copied + s.meta + s.deleted + s.dirs, 0);
+    assertMirror(src, dest);
+  });
+});
+
 Deno.test("reconcile: a backup file deleted or altered in the destination is restored", async () => {
   await withRoots(async (src, dest) => {
     put(`${src}/a.txt`, "aaaa");
