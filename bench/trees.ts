@@ -105,8 +105,8 @@ export function makeBigFile(path: string, bytes: number): void {
 /**
  * Sets the mtime of every file of a tree made by {@link makeTree} to now plus
  * `aheadMs`, as if each had just been modified. A copy counts a file as racy
- * when it happens less than 2 s after the file's mtime; an mtime ahead of the
- * clock keeps every file racy however long the copy of the whole tree takes.
+ * while the clock is less than 2 s from the file's mtime, either way; an mtime
+ * a little ahead widens the window the copy of the whole tree has to fit in.
  *
  * @throws Deno.errors.* when a file cannot be touched
  */
