@@ -213,6 +213,48 @@ Deno.test("--config: SIGHUP reloads the file, starting new jobs and keeping a ba
   }
 });
 
+Deno.test("--config: a job ended by a corrupt journal is started again by SIGHUP once rebuilt", async () => {
+  await using t = await tempDir();
+  put(`${t.path}/a/a.txt`, "a");
+  for (let i = 0; i < 10; i++) put(`${t.path}/b/f${i}.txt`, `file ${i}`);
+  const file = `${t.path}/backup.jsonc`;
+  writeConfig(file, {
+    jobs: [
+      { name: "a", source: "a", destination: "out/a" },
+      { name: "b", source: "b", destination: "out/b" },
+    ],
+  });
+  assertEquals((await runCli(["--config", file, "--once"])).code, 0);
+  const seg = `${t.path}/out/b/.backup/journal/00000001.jsonl`;
+  const bytes = Deno.readFileSync(seg);
+  bytes[200]! ^= 0x20;
+  Deno.writeFileSync(seg, bytes);
+  const d = startDaemon(["--config", file, "--no-watch", "--interval", "0.2"]);
+  try {
+    await waitFor(() => /\[b\] ERROR: JOB FAILED: .*the other jobs go on/.test(d.output()), {
+      what: "job b to end on its corrupt journal",
+    });
+    put(`${t.path}/a/a2.txt`, "a2");
+    await waitFor(() => exists(`${t.path}/out/a/a2.txt`), { what: "job a to go on" });
+    const rebuilt = await runCli([
+      "--src",
+      `${t.path}/b`,
+      "--dest",
+      `${t.path}/out/b`,
+      "--once",
+      "--rebuild-journal",
+    ]);
+    assertEquals(rebuilt.code, 0, rebuilt.stderr);
+    put(`${t.path}/b/new.txt`, "new");
+    d.child.kill("SIGHUP");
+    await waitFor(() => exists(`${t.path}/out/b/new.txt`), { what: "job b after the reload" });
+    assertMatch(d.output(), /1 restarted \(changed, or ended before\), 0 stopped, 1 unchanged/);
+    assertMirror(`${t.path}/b`, `${t.path}/out/b`);
+  } finally {
+    assertEquals(await d.stop(), 0, d.output());
+  }
+});
+
 Deno.test("without --config, SIGHUP does not stop the backup", async () => {
   await using t = await tempDir();
   put(`${t.path}/src/a.txt`, "a");
