@@ -15,6 +15,7 @@
 import type { PassSummary } from "./reconciler.ts";
 import { describeError, UsageError } from "./errors.ts";
 import { type HookResult, type HookSpawner, KILL_GRACE_MS, spawnShell } from "./hook_shell.ts";
+import { MAX_TIMER_SECONDS } from "./timing.ts";
 
 export type { HookResult, HookRun, HookSpawner } from "./hook_shell.ts";
 
@@ -51,6 +52,11 @@ export function parseHookTimeout(
   const wellFormed = typeof raw === "number" || /^\s*\d*\.?\d+\s*$/.test(raw);
   if (!wellFormed || !(seconds > 0) || !Number.isFinite(seconds)) {
     throw new UsageError(`${name} must be a number of seconds above 0, not "${raw}"`);
+  }
+  if (seconds > MAX_TIMER_SECONDS) {
+    throw new UsageError(
+      `${name} must be at most ${MAX_TIMER_SECONDS} seconds (24 days), not "${raw}"`,
+    );
   }
   return Math.max(1, Math.round(seconds * 1000));
 }
@@ -242,15 +248,18 @@ export class HookRunner implements Hooks {
     if (this.#running) return;
     this.#running = this.#drain().finally(() => {
       this.#running = null;
+      // A hook queued between the drain's last look and this callback is not left behind.
+      if (this.#waiting.error || this.#waiting.pass) this.#kick();
     });
   }
 
   async #drain(): Promise<void> {
     for (;;) {
-      const job = this.#waiting.pass ?? this.#waiting.error;
+      // The error hook first: passes that keep coming must not hold an alert back.
+      const job = this.#waiting.error ?? this.#waiting.pass;
       if (!job) return;
-      if (job === this.#waiting.pass) delete this.#waiting.pass;
-      else delete this.#waiting.error;
+      if (job === this.#waiting.error) delete this.#waiting.error;
+      else delete this.#waiting.pass;
       await this.#run(job);
     }
   }

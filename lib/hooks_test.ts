@@ -125,9 +125,10 @@ Deno.test("HookRunner logs a non-zero exit and a missing command as warnings, wi
   runner.afterPass(summary({ failed: 1 }));
   await runner.close();
   assertEquals(lines.length, 2);
-  assertEquals(lines[0], "WARN HOOK --on-pass FAILED: exit 3 - mail: no route");
-  assertIncludes(lines[1]!, "WARN HOOK --on-error FAILED: exit 127 - ");
-  assertIncludes(lines[1]!, "not found");
+  // The error hook runs first (an alert is never queued behind a pass hook).
+  assertIncludes(lines[0]!, "WARN HOOK --on-error FAILED: exit 127 - ");
+  assertIncludes(lines[0]!, "not found");
+  assertEquals(lines[1], "WARN HOOK --on-pass FAILED: exit 3 - mail: no route");
 });
 
 Deno.test("HookRunner: a hook that does not read its input is fine; one that cannot start is a warning", async () => {
@@ -199,8 +200,9 @@ Deno.test("HookRunner coalesces: while a hook runs, only the latest summary wait
   await closed;
   assertEquals(g.runs.map((r) => [r.event, r.pass, r.reason]), [
     ["pass", 1, null],
+    // The error of pass 2 is neither hidden by clean passes nor held back behind them.
+    ["error", 2, "1 operations failed"],
     ["pass", 4, null], // 2 and 3 replaced while 1 ran
-    ["error", 2, "1 operations failed"], // the error of pass 2 is not hidden by clean passes
   ]);
 });
 
@@ -247,6 +249,9 @@ Deno.test("parseHookTimeout() and hookCommands() accept seconds above 0 and refu
   assertEquals(parseHookTimeout(undefined), 60_000);
   assertEquals(parseHookTimeout("1.5"), 1_500);
   assertEquals(parseHookTimeout(2), 2_000);
+  assertEquals(parseHookTimeout("2147483"), 2_147_483_000);
+  // A longer timer would fire at once and kill every hook as soon as it starts.
+  assertThrows(() => parseHookTimeout("2147484"), UsageError, "at most 2147483 seconds");
   for (const bad of ["0", "-1", "abc", "", "1e3"]) {
     assertThrows(() => parseHookTimeout(bad), UsageError, "--hook-timeout");
   }

@@ -62,6 +62,11 @@ Deno.test("cli: every bad input gives a one-line error, exit 2, and touches noth
       [["--src", src, "--dest", fresh, "--interval", "-3"], "--interval"],
       [["--src", src, "--dest", fresh, "--interval", "abc"], "--interval"],
       [["--src", src, "--dest", fresh, "--interval", "5s"], "--interval"],
+      [["--src", src, "--dest", fresh, "--interval", "3000000"], "at most 2147483 seconds"],
+      [
+        ["--src", src, "--dest", fresh, "--on-pass", "true", "--hook-timeout", "9e9"],
+        "--hook-timeout",
+      ],
       [["--src", src, "--dest", fresh, "--bogus"], "--bogus"],
       [["--src", src, "--dest", fresh, "stray"], "stray"],
       [["--src", src, "--dest", fresh, "--quiet", "--verbose"], "--quiet"],

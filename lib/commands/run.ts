@@ -26,6 +26,7 @@ import { MODE_MASK } from "../plan.ts";
 import type { RunProgress } from "../progress_report.ts";
 import { type HookCommands, hookCommands, HookRunner } from "../hooks.ts";
 import { type KeepRule, parseKeepVersions } from "../versions.ts";
+import { MAX_TIMER_SECONDS } from "../timing.ts";
 
 export { parseKeepVersions };
 
@@ -287,6 +288,11 @@ export function parseRunArgs(argv: string[]): RunOptions {
   const interval = raw === undefined ? DEFAULT_INTERVAL : Number(raw);
   if (raw !== undefined && (!/^\s*\d*\.?\d+\s*$/.test(raw) || !(interval > 0))) {
     throw new UsageError(`--interval must be a number of seconds above 0, not "${raw}"`);
+  }
+  if (interval > MAX_TIMER_SECONDS) {
+    throw new UsageError(
+      `--interval must be at most ${MAX_TIMER_SECONDS} seconds (24 days), not "${raw}"`,
+    );
   }
   if (flag(p, "quiet") && flag(p, "verbose")) {
     throw new UsageError("--quiet and --verbose cannot be used together");
