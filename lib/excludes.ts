@@ -21,6 +21,12 @@ import type { ScanOptions } from "./scan.ts";
 import { describeError, UsageError } from "./errors.ts";
 import { join, joinRel, parentOf } from "./paths.ts";
 
+/**
+ * Patterns match names case-sensitively, as git does on Linux. The `ignore` package ignores case
+ * by default, which made `*.log` exclude `Y.LOG` and `BUILD/` exclude `build/` as well.
+ */
+const CASE_SENSITIVE = { ignorecase: false };
+
 /** Name of the per-folder exclude file (backed up itself, like `.gitignore`). */
 export const IGNORE_FILE = ".backupignore";
 
@@ -79,7 +85,7 @@ export class Excludes {
     this.#fs = fs;
     this.#source = source;
     const patterns = options.patterns ?? [];
-    this.#cli = patterns.length > 0 ? ignore().add([...patterns]) : null;
+    this.#cli = patterns.length > 0 ? ignore(CASE_SENSITIVE).add([...patterns]) : null;
     this.#files = options.ignoreFiles ?? true;
   }
 
@@ -93,7 +99,9 @@ export class Excludes {
       try {
         const text = new TextDecoder().decode(this.#fs.readFile(join(this.#source, file)));
         const patterns = parsePatterns(text);
-        if (patterns.length > 0) chain = [...up, { base: dir, ig: ignore().add(patterns) }];
+        if (patterns.length > 0) {
+          chain = [...up, { base: dir, ig: ignore(CASE_SENSITIVE).add(patterns) }];
+        }
       } catch (err) {
         if (
           !(err instanceof Deno.errors.NotFound) && !(err instanceof Deno.errors.NotADirectory) &&

@@ -38,6 +38,10 @@ Deno.test("Excludes: command-line patterns in gitignore syntax (globs, anchors, 
     assertEquals(ex.excluded("out/inside.txt", "file"), true, "below an excluded folder");
     assertEquals(ex.excluded("a/out", "dir"), true);
     assertEquals(ex.excluded("readme.md", "file"), false);
+    // Case matters, as in git on Linux: these are other files.
+    assertEquals(ex.excluded("Y.LOG", "file"), false);
+    assertEquals(ex.excluded("OUT", "dir"), false);
+    assertEquals(ex.excluded("Top.txt", "file"), false);
   } finally {
     Deno.removeSync(root, { recursive: true });
   }
@@ -61,6 +65,8 @@ Deno.test("Excludes: .backupignore files apply below their folder, deeper ones o
     assertEquals(ex.excluded("a/c/local.txt", "file"), false, "anchored: not deeper");
     assertEquals(ex.excluded("a/build", "dir"), true);
     assertEquals(ex.excluded(".backupignore", "file"), false, "rule files are backed up");
+    assertEquals(ex.excluded("X.TMP", "file"), false, "case-sensitive, as git on Linux");
+    assertEquals(ex.excluded("a/Build", "dir"), false);
     assertEquals(ex.problems.size, 0);
   } finally {
     Deno.removeSync(root, { recursive: true });
