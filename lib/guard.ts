@@ -17,8 +17,12 @@ export interface Roots {
   dest: string;
 }
 
-/** Real path of `abs`, or of its nearest existing ancestor joined with the missing rest. */
-function realish(fs: FileSystem, abs: string): string {
+/**
+ * Real path of `abs`, or of its nearest existing ancestor joined with the missing rest.
+ *
+ * @throws Deno.errors.* other than NotFound (a file where a folder should be, no permission).
+ */
+export function realish(fs: FileSystem, abs: string): string {
   let head = abs;
   const rest: string[] = [];
   for (;;) {

@@ -96,8 +96,13 @@ Deno.test("versions CLI: bad TIME, unknown PATH, missing --to and --to inside th
     const [src, dest] = [`${t.path}/src`, `${t.path}/dest`];
     put(`${src}/a.txt`, "a");
     assertEquals((await runCli(["--src", src, "--dest", dest, "--once"])).code, 0);
+    Deno.symlinkSync(dest, `${t.path}/dest-link`);
+    put(`${t.path}/a-file`, "not a folder");
     const cases: [string[], string][] = [
       [["a.txt", "--at", "last tuesday", "--to", `${t.path}/o`], "--at takes a time"],
+      [["a.txt", "--to", `${t.path}/dest-link/sub`], "inside the backup"],
+      [["a.txt", "--to", `${t.path}/a-file`], "must be a folder"],
+      [["a.txt", "--to", `${t.path}/a-file/below`], "must be a folder"],
       [["nope.txt", "--to", `${t.path}/o`], `"nope.txt" was not in the backup`],
       [["a.txt", "--at", "2000-01-01", "--to", `${t.path}/o`], `"a.txt" was not in the backup`],
       [["a.txt"], "missing --to"],
@@ -110,6 +115,7 @@ Deno.test("versions CLI: bad TIME, unknown PATH, missing --to and --to inside th
       assertIncludes(r.stderr, text);
       assertEquals(r.stderr.trim().split("\n").length, 1, r.stderr);
     }
+    assertEquals(Deno.readDirSync(dest).toArray().map((e) => e.name).sort(), [".backup", "a.txt"]);
     const bad = await runCli([
       "--src",
       src,

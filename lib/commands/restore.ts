@@ -8,7 +8,8 @@
  */
 
 import type { FileSystem } from "../fs.ts";
-import { EXIT, UsageError } from "../errors.ts";
+import { describeError, EXIT, UsageError } from "../errors.ts";
+import { realish } from "../guard.ts";
 import { absolute, isAtOrBelow, join, parentOf, showPath, unsafeReason } from "../paths.ts";
 import { createHasher } from "../hash.ts";
 import { MODE_MASK } from "../plan.ts";
@@ -130,7 +131,19 @@ export async function runRestore(opts: RestoreOptions, deps: RestoreDeps): Promi
     throw new UsageError(`PATH "${opts.path}" must be a path inside the backup, like docs/a.txt`);
   }
   const toAbs = absolute(opts.to, deps.cwd);
-  if (isAtOrBelow(toAbs.slice(1), dest.slice(1))) {
+  let toReal: string;
+  try {
+    toReal = realish(fs, toAbs);
+    if (exists(fs, toReal) && fs.lstat(toReal).kind !== "dir") {
+      throw new Deno.errors.NotADirectory("it is not a folder");
+    }
+  } catch (err) {
+    throw new UsageError(
+      `--to "${opts.to}" must be a folder (or not exist yet): ${describeError(err)}`,
+    );
+  }
+  // Compared as real paths: a symlink must not lead the restore into the mirror.
+  if (isAtOrBelow(toReal.slice(1), realish(fs, dest).slice(1))) {
     throw new UsageError(
       `--to "${opts.to}" is inside the backup ${dest}; pick a folder outside it`,
     );
