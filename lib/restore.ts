@@ -116,6 +116,11 @@ export interface RestoreItem {
   entry: StateEntry;
   /** Places to read a file's bytes from, best first (files only). */
   sources: Source[];
+  /**
+   * Set when the journal no longer tells whether this file existed at the time: it is in the
+   * mirror now, changed after the time, and no version of it is kept. Nothing is restored for it.
+   */
+  uncertain?: true;
 }
 
 /**
@@ -184,7 +189,10 @@ function indexByHash(entries: Map<string, StateEntry>): Map<string, string[]> {
 /**
  * Without the journal's history at `at`: each file is the oldest of its
  * versions made after `at`, or else the mirror's copy when its mtime is not
- * after `at`. Hashes are unknown (the entries carry none).
+ * after `at`. Hashes are unknown (the entries carry none). A mirror file
+ * changed after `at` with no version may have existed then with content no
+ * longer kept, or been made later: it is an `uncertain` item, so that the
+ * restore says so instead of leaving it out without a word.
  */
 function fromVersionTimes(
   dest: string,
@@ -209,8 +217,12 @@ function fromVersionTimes(
     });
   }
   for (const [p, e] of history.now) {
-    if (!isAtOrBelow(p, path) || items.has(p) || e.mtimeMs > at) continue;
+    if (!isAtOrBelow(p, path) || items.has(p)) continue;
     const { hash: _hash, ...rest } = e;
+    if (e.mtimeMs > at) {
+      if (e.kind === "file") items.set(p, { path: p, entry: rest, sources: [], uncertain: true });
+      continue;
+    }
     const sources = e.kind === "file" ? [{ abs: join(dest, p), label: "mirror" }] : [];
     items.set(p, { path: p, entry: rest, sources });
   }

@@ -132,6 +132,33 @@ Deno.test("versions CLI: bad TIME, unknown PATH, missing --to and --to inside th
   }
 });
 
+Deno.test("versions CLI: after a compaction, restore names the files it cannot tell about and exits 6", async () => {
+  await using t = await tempDir();
+  const [src, dest] = [`${t.path}/src`, `${t.path}/dest`];
+  put(`${src}/d/a.txt`, "a at first");
+  put(`${src}/d/b.txt`, "b, never changed");
+  const past = new Date(Date.now() - 3_600_000);
+  for (const f of ["a.txt", "b.txt"]) Deno.utimeSync(`${src}/d/${f}`, past, past);
+  assertEquals((await runCli(["--src", src, "--dest", dest, "--once"])).code, 0);
+  const before = await moment();
+  put(`${src}/d/a.txt`, "a changed, and no version kept");
+  assertEquals((await runCli(["--src", src, "--dest", dest, "--once"])).code, 0);
+  const restore = ["restore", "--dest", dest, "d", "--at", before];
+  // While the journal reaches back, a.txt's old content is known to be gone.
+  const full = await runCli([...restore, "--to", `${t.path}/out1`]);
+  assertEquals(full.code, 6, full.stdout + full.stderr);
+  assertIncludes(full.stdout, "could not restore 1 file");
+  assertEquals((await runCli(["journal", "compact", "--dest", dest])).code, 0);
+  // After the compaction it is not known whether a.txt existed then: said, not left out silently.
+  const r = await runCli([...restore, "--to", `${t.path}/out2`]);
+  assertEquals(r.code, 6, r.stdout + r.stderr);
+  assertIncludes(r.stdout, "was compacted");
+  assertIncludes(r.stdout, "not restored, 1 file changed since");
+  assertIncludes(r.stdout, "d/a.txt");
+  assertEquals(files(`${t.path}/out2`), ["d/b.txt"]);
+  assertEquals(Deno.readTextFileSync(`${t.path}/out2/d/b.txt`), "b, never changed");
+});
+
 Deno.test("versions CLI: restore works while the daemon runs, and a count rule prunes old versions", async () => {
   const t = await tempDir();
   try {

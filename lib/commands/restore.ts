@@ -182,12 +182,17 @@ export async function runRestore(opts: RestoreOptions, deps: RestoreDeps): Promi
   let links = 0;
   let unverified = 0;
   const missing: string[] = [];
+  const uncertain: string[] = [];
   const dirTimes: [string, number, number][] = [];
   const linked: string[] = [];
   for (const item of items) {
     // Nothing is written through a symlink restored a moment ago (it may point anywhere).
     if (linked.some((l) => isAtOrBelow(item.path, l))) {
       out(`skipped ${showPath(item.path)}: it lies below the restored symlink, not in a folder`);
+      continue;
+    }
+    if (item.uncertain) {
+      uncertain.push(item.path);
       continue;
     }
     const target = outPath(item.path);
@@ -223,15 +228,21 @@ export async function runRestore(opts: RestoreOptions, deps: RestoreDeps): Promi
       `of "${path || "."}" as of ${when} into ${outRoot}` +
       (unverified > 0 ? ` (${unverified} not checked against a hash)` : ""),
   );
-  if (missing.length === 0) return EXIT.OK;
-  out(
-    `could not restore ${plural(missing.length, "file")}: their content at ${when} is no longer ` +
-      `kept (not in the mirror, no version with its hash): ${
-        missing.slice(0, 10).map(showPath).join(", ")
-      }` +
-      (missing.length > 10 ? ", ..." : ""),
-  );
-  return EXIT.PARTIAL;
+  const some = (paths: string[]) =>
+    paths.slice(0, 10).map(showPath).join(", ") + (paths.length > 10 ? ", ..." : "");
+  if (missing.length > 0) {
+    out(
+      `could not restore ${plural(missing.length, "file")}: their content at ${when} is no ` +
+        `longer kept (not in the mirror, no version with its hash): ${some(missing)}`,
+    );
+  }
+  if (uncertain.length > 0) {
+    out(
+      `not restored, ${plural(uncertain.length, "file")} changed since ${when} with no version ` +
+        `kept, and the compacted journal cannot tell whether they existed then: ${some(uncertain)}`,
+    );
+  }
+  return missing.length + uncertain.length === 0 ? EXIT.OK : EXIT.PARTIAL;
 }
 
 function exists(fs: FileSystem, abs: string): boolean {
@@ -246,6 +257,7 @@ function exists(fs: FileSystem, abs: string): boolean {
 /** Creates the folders between `root` and `abs` that are missing (a file restored without its folder entry). */
 function ensureParents(fs: FileSystem, root: string, abs: string): void {
   const missing: string[] = [];
+  const uncertain: string[] = [];
   for (let d = parentOf(abs); d.length > root.length; d = parentOf(d)) {
     let kind;
     try {
