@@ -79,19 +79,25 @@ export function establishIdentity(
     const identity = readIdentity(fs, dest);
     if (identity) return { identity, fresh: false, markerProblem: null };
   }
-  const id = crypto.randomUUID();
+  // The marker belongs to the source, not to one backup of it: a second destination (rotating
+  // disks, a config with two jobs) shares the id already there instead of replacing it, which
+  // made the first destination's guard refuse every pass.
+  const existing = readMarkerId(fs, source);
+  const id = existing ?? crypto.randomUUID();
   let marker: string | null = id;
   let markerProblem: string | null = null;
-  try {
-    writePrivate(
-      fs,
-      join(source, MARKER_NAME),
-      `This folder is backed up by backup (${id}) into ${dest}.\n` +
-        `Keep this file: without it the backup stops deleting, in case the wrong disk is mounted.\n`,
-    );
-  } catch (err) {
-    marker = null;
-    markerProblem = describeError(err);
+  if (existing === null) {
+    try {
+      writePrivate(
+        fs,
+        join(source, MARKER_NAME),
+        `This folder is backed up by backup (${id}), first into ${dest}.\n` +
+          `Keep this file: without it the backup stops deleting, in case the wrong disk is mounted.\n`,
+      );
+    } catch (err) {
+      marker = null;
+      markerProblem = describeError(err);
+    }
   }
   const identity: SourceIdentity = {
     v: 1,
@@ -102,6 +108,17 @@ export function establishIdentity(
   };
   replacePrivate(fs, file, JSON.stringify(identity, null, 2) + "\n");
   return { identity, fresh: true, markerProblem };
+}
+
+/** The id in the source's marker file, or null when there is none that can be read. */
+function readMarkerId(fs: FileSystem, source: string): string | null {
+  try {
+    const text = new TextDecoder().decode(fs.readFile(join(source, MARKER_NAME)));
+    return /\(([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\)/.exec(text)?.[1] ??
+      null;
+  } catch {
+    return null; // missing or unreadable: a new marker is written (or cannot be)
+  }
 }
 
 /**

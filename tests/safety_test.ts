@@ -66,6 +66,29 @@ Deno.test("safety: a source without its marker (another disk mounted there) is r
   });
 });
 
+Deno.test("safety: one source backed up to two destinations (rotating disks) keeps both guards working", async () => {
+  await backedUp(5, async (src, dest) => {
+    const marker = Deno.readTextFileSync(`${src}/.backup-source`);
+    const other = `${dest}-disk2`;
+    const second = await runCli(["--src", src, "--dest", other, "--once"]);
+    assertEquals(second.code, 0, second.stderr);
+    assertEquals(Deno.readTextFileSync(`${src}/.backup-source`), marker, "the marker is shared");
+    put(`${src}/new.txt`, "new");
+    for (const d of [dest, other, dest]) {
+      const r = await runCli(["--src", src, "--dest", d, "--once"]);
+      assertEquals(r.code, 0, `${d}: ${r.stderr}`);
+      assertMirror(src, d);
+    }
+    // Both guards still refuse a source without the marker.
+    Deno.removeSync(`${src}/.backup-source`);
+    for (const d of [dest, other]) {
+      const r = await runCli(["--src", src, "--dest", d, "--once"]);
+      assertEquals(r.code, 6);
+      assertIncludes(r.stderr, "lost its marker");
+    }
+  });
+});
+
 Deno.test("safety: a pass that would delete most of the backup is held until confirmed", async () => {
   await backedUp(160, async (src, dest) => {
     for (let i = 0; i < 150; i++) Deno.removeSync(`${src}/d${i % 4}/f${i}.txt`);
