@@ -257,7 +257,6 @@ function exists(fs: FileSystem, abs: string): boolean {
 /** Creates the folders between `root` and `abs` that are missing (a file restored without its folder entry). */
 function ensureParents(fs: FileSystem, root: string, abs: string): void {
   const missing: string[] = [];
-  const uncertain: string[] = [];
   for (let d = parentOf(abs); d.length > root.length; d = parentOf(d)) {
     let kind;
     try {
