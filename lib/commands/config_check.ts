@@ -17,8 +17,9 @@ export const HELP = `backup config check FILE: validate a config file without ru
 
 Reads FILE (JSON with comments, see README "Several folders: the config
 file"), checks its syntax, every key and value, that no two jobs share or nest
-their destinations, and prints one line per job. Sources that do not exist
-(yet) are warnings: the daemon waits for them.
+their destinations, that no destination is inside its source (or the other
+way round), and that the shared log's folder exists, and prints one line per
+job. Sources that do not exist (yet) are warnings: the daemon waits for them.
 
 Exit codes: 0 valid, 2 problems (each printed on one line with the line
 number, the job and the key).
@@ -72,6 +73,7 @@ export function runConfigCheck(file: string, deps: ConfigCheckDeps): number {
     deps.out(`${plural(err.problems.length, "problem")}; fix them and check again`);
     return EXIT.USAGE;
   }
+  const problems: string[] = [];
   for (const job of config.jobs) {
     const opts = parseRunArgs(job.argv);
     const rules = opts.exclude.length + opts.excludeFrom.length;
@@ -87,15 +89,20 @@ export function runConfigCheck(file: string, deps: ConfigCheckDeps): number {
     }
     for (const f of opts.excludeFrom.filter((f) => !exists(deps.fs, f))) {
       deps.out(
-        `warning: job "${job.name}": excludeFrom ${f} does not exist (the job cannot start)`,
+        `warning: job "${job.name}": excludeFrom ${f} does not exist (the job retries until it does)`,
       );
     }
   }
   const logDir = config.log.file?.slice(0, config.log.file.lastIndexOf("/")) || "/";
   if (config.log.file && !exists(deps.fs, logDir)) {
-    deps.out(
-      `warning: log: the folder of "file" ${logDir} does not exist (the daemon cannot start)`,
+    problems.push(
+      `${config.path}: log: the folder of "file" ${logDir} does not exist; create it or pick another`,
     );
+  }
+  if (problems.length > 0) {
+    for (const problem of problems) deps.out(`error: ${problem}`);
+    deps.out(`${plural(problems.length, "problem")}; fix them and check again`);
+    return EXIT.USAGE;
   }
   const on = config.jobs.filter((j) => j.enabled).length;
   deps.out(

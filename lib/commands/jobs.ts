@@ -18,11 +18,19 @@ import { EventStream } from "../events.ts";
 import { ProgressReporter } from "../progress_report.ts";
 import type { FileSystem } from "../fs.ts";
 import type { ReconcilerLogs } from "../reconciler.ts";
-import { type BackupConfig, type ConfigJob, parseConfig } from "../config.ts";
-import { describeError, EXIT, exitFor, JournalCorruptError, UsageError } from "../errors.ts";
+import { type BackupConfig, ConfigError, type ConfigJob, parseConfig } from "../config.ts";
+import {
+  describeError,
+  EXIT,
+  exitFor,
+  JournalCorruptError,
+  RootError,
+  UsageError,
+} from "../errors.ts";
+import { checkRoots } from "../guard.ts";
 import { CATEGORY, logger, renderMessage } from "../log.ts";
 import { JobLogFiles } from "../log_jobs.ts";
-import { absolute } from "../paths.ts";
+import { absolute, isAtOrBelow } from "../paths.ts";
 import { sleep } from "../timing.ts";
 import { flag, parseStrict, str, strs } from "./args.ts";
 import { OPTIONS, parseRunArgs, runBackup, type RunOptions } from "./run.ts";
@@ -131,7 +139,43 @@ export function loadConfig(
       { cause: err },
     );
   }
-  return parseConfig(text, path, (argv) => parseRunArgs([...argv, ...overrides]));
+  const config = parseConfig(text, path, (argv) => parseRunArgs([...argv, ...overrides]));
+  const problems = config.jobs.flatMap((job) => {
+    const problem = rootProblem(fs, job);
+    return problem === null ? [] : [`${path}: job "${job.name}": ${problem}`];
+  });
+  if (problems.length > 0) throw new ConfigError(problems, path);
+  return config;
+}
+
+/**
+ * What the daemon would refuse for good about a job's folders, in the file's words, or null:
+ * the same checks as at start-up (after resolving symlinks) when the source exists, by the
+ * paths' text when it does not exist yet (the job waits for it). Refused when the file is
+ * loaded, so a destination inside its source stops `backup --config` with exit 2 instead of
+ * failing and retrying forever.
+ */
+function rootProblem(fs: FileSystem, job: ConfigJob): string | null {
+  let sourceExists = true;
+  try {
+    fs.lstat(job.source);
+  } catch {
+    sourceExists = false;
+  }
+  if (sourceExists) {
+    try {
+      checkRoots(fs, job.source, job.destination, "/");
+      return null;
+    } catch (err) {
+      if (err instanceof RootError) return asConfigKeys(err.message);
+      throw err;
+    }
+  }
+  const [s, d] = [job.source.slice(1), job.destination.slice(1)];
+  if (s === d) return `"source" and "destination" are the same folder; pick another "destination"`;
+  if (isAtOrBelow(d, s)) return `"destination" is inside "source"; pick one outside the source`;
+  if (isAtOrBelow(s, d)) return `"source" is inside "destination"; pick one outside it`;
+  return null;
 }
 
 /**
@@ -202,6 +246,11 @@ export function jobLoggers(job: string): ReconcilerLogs {
     pass: logger(CATEGORY.pass, job),
     daemon: logger(CATEGORY.daemon, job),
   };
+}
+
+/** A daemon message for a config file: it names the keys `source`/`destination`, not the flags. */
+export function asConfigKeys(message: string): string {
+  return message.replaceAll("--src", '"source"').replaceAll("--dest", '"destination"');
 }
 
 /** Seconds between attempts to start a job that failed (its interval, within 5 s..5 min). */
@@ -418,9 +467,7 @@ async function superviseJob(
         });
       } catch (err) {
         const { code } = exitFor(err);
-        // The messages name the daemon's flags; in a config file they are keys.
-        const message = exitFor(err).message.replaceAll("--src", '"source"')
-          .replaceAll("--dest", '"destination"');
+        const message = asConfigKeys(exitFor(err).message);
         const retry = !opts.once && !deps.signal.aborted && !(err instanceof JournalCorruptError);
         if (message !== last) {
           logs.daemon.error("JOB FAILED: {message}; {next}", {

@@ -1,0 +1,54 @@
+/**
+ * The config file's folders through the CLI: what the daemon would refuse for
+ * good (a destination inside its source, a source that is a file) is refused
+ * by `config check` and by `backup --config` alike, with exit 2.
+ */
+
+import { assert, assertEquals, assertMatch } from "./assert.ts";
+import { put, runCli, tempDir } from "./helpers.ts";
+
+function writeConfig(path: string, config: unknown): void {
+  Deno.writeTextFileSync(path, JSON.stringify(config, null, 2));
+}
+
+Deno.test("config: folders the daemon would refuse are errors for config check and --config", async () => {
+  await using t = await tempDir();
+  put(`${t.path}/home/a.txt`, "a");
+  put(`${t.path}/file.txt`, "not a folder");
+  const cases: [Record<string, string>, RegExp][] = [
+    [{ source: "home", destination: "home/bk" }, /"destination" .* is inside "source"/],
+    [{ source: "home", destination: "home" }, /"source" and "destination" are the same folder/],
+    [{ source: "home", destination: "." }, /"source" .* is inside "destination"/],
+    [{ source: "file.txt", destination: "out" }, /not a folder; "source" must name a folder/],
+    // A source that does not exist yet is checked by the paths' text.
+    [{ source: "later", destination: "later/bk" }, /"destination" is inside "source"/],
+  ];
+  for (const [folders, message] of cases) {
+    const file = `${t.path}/backup.jsonc`;
+    writeConfig(file, { jobs: [{ name: "j", ...folders }] });
+    const check = await runCli(["config", "check", file]);
+    assertEquals(check.code, 2, `${JSON.stringify(folders)}: ${check.stdout}`);
+    assertMatch(check.stdout, new RegExp(`error: .*backup\\.jsonc: job "j": .*${message.source}`));
+    const run = await runCli(["--config", file, "--once"]);
+    assertEquals(run.code, 2, `${JSON.stringify(folders)}: ${run.stderr}`);
+    assertEquals(run.stderr.trim().split("\n").length, 1, run.stderr);
+    assertMatch(run.stderr, message);
+  }
+  assert(!Deno.readDirSync(`${t.path}/home`).some((e) => e.name === "bk"), "nothing was created");
+});
+
+Deno.test("config check: a shared log whose folder is missing is an error, not a warning", async () => {
+  await using t = await tempDir();
+  put(`${t.path}/docs/a.txt`, "a");
+  const file = `${t.path}/backup.jsonc`;
+  writeConfig(file, {
+    log: { file: "no/such/folder/backup.log" },
+    jobs: [{ name: "docs", source: "docs", destination: "out" }],
+  });
+  const check = await runCli(["config", "check", file]);
+  assertEquals(check.code, 2, check.stdout);
+  assertMatch(
+    check.stdout,
+    /error: .*: log: the folder of "file" .*no\/such\/folder does not exist/,
+  );
+});
