@@ -10,6 +10,7 @@
 
 import type { LogRecord, Sink } from "@logtape/logtape";
 import type { FileHandle, FileSystem } from "./fs.ts";
+import { describeError, UsageError } from "./errors.ts";
 
 /** Options for {@link privateFileSink}. */
 export interface PrivateFileOptions {
@@ -29,7 +30,7 @@ const encoder = new TextEncoder();
  * Opens (creating 0600) the log file at `path` and returns a sink for it,
  * disposable to flush and close.
  *
- * @throws Deno.errors.* when the file cannot be opened.
+ * @throws UsageError naming the file when it cannot be opened (a missing folder, say).
  */
 export function privateFileSink(
   fs: FileSystem,
@@ -44,7 +45,17 @@ export function privateFileSink(
     fs.chmod(path, 0o600);
     return h;
   };
-  let handle: FileHandle | null = open();
+  let handle: FileHandle | null;
+  try {
+    handle = open();
+  } catch (err) {
+    throw new UsageError(
+      `cannot open the log file "${path}": ${
+        describeError(err)
+      }; create its folder or pick another log file`,
+      { cause: err },
+    );
+  }
   let size = handle.stat().size;
   let pending: string[] = [];
   let pendingBytes = 0;

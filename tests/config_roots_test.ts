@@ -52,3 +52,32 @@ Deno.test("config check: a shared log whose folder is missing is an error, not a
     /error: .*: log: the folder of "file" .*no\/such\/folder does not exist/,
   );
 });
+
+Deno.test("a log file whose folder is missing: one line naming it, exit 2, nothing created", async () => {
+  await using t = await tempDir();
+  put(`${t.path}/docs/a.txt`, "a");
+  const file = `${t.path}/backup.jsonc`;
+  writeConfig(file, {
+    log: { file: "no/such/folder/backup.log" },
+    jobs: [{ name: "docs", source: "docs", destination: "out" }],
+  });
+  const runs = [
+    ["--config", file, "--once"],
+    [
+      "--src",
+      `${t.path}/docs`,
+      "--dest",
+      `${t.path}/out`,
+      "--once",
+      "--log-file",
+      `${t.path}/x/y.log`,
+    ],
+  ];
+  for (const args of runs) {
+    const r = await runCli(args);
+    assertEquals(r.code, 2, r.stderr);
+    assertEquals(r.stderr.trim().split("\n").length, 1, r.stderr);
+    assertMatch(r.stderr, /cannot open the log file ".*(no\/such\/folder\/backup|x\/y)\.log"/);
+  }
+  assert(!Deno.readDirSync(t.path).some((e) => e.name === "out"), "no destination was created");
+});

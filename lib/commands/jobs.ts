@@ -397,7 +397,7 @@ async function reload(
   try {
     await logging(config);
   } catch (err) {
-    log.error("CONFIG RELOAD REFUSED: cannot open the log file: {reason}; the running jobs go on", {
+    log.error("CONFIG RELOAD REFUSED: {reason}; the running jobs go on", {
       reason: describeError(err),
     });
     return;

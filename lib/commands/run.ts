@@ -7,7 +7,7 @@
 import type { FileSystem } from "../fs.ts";
 import type { ReconcilerLogs } from "../reconciler.ts";
 import { EXIT, RootError, UsageError } from "../errors.ts";
-import { join, MARKER_NAME, RESERVED_DIR } from "../paths.ts";
+import { join, MARKER_NAME, parentOf, RESERVED_DIR } from "../paths.ts";
 import { reservedDir } from "../../journal/segments.ts";
 import { checkRoots, DEFAULT_DELETE_LIMITS, type DeleteLimits } from "../guard.ts";
 import { establishIdentity, IDENTITY_FILE } from "../source_guard.ts";
@@ -369,6 +369,24 @@ export function excludePatterns(opts: RunOptions, deps: RunDeps): string[] {
 }
 
 /**
+ * Checks that the folder of a `--log-file` exists, before the destination is created.
+ *
+ * @throws UsageError naming the file when its folder is missing or not a folder.
+ */
+function checkLogFolder(fs: FileSystem, file: string): void {
+  const folder = parentOf(file) || "/";
+  let ok = false;
+  try {
+    ok = fs.lstat(fs.realPath(folder)).kind === "dir";
+  } catch { /* missing or unreadable: refused below */ }
+  if (!ok) {
+    throw new UsageError(
+      `cannot open the log file "${file}": its folder ${folder} does not exist; create it or pick another --log-file`,
+    );
+  }
+}
+
+/**
  * Runs the daemon (or one pass). Returns the exit code.
  *
  * @throws RootError, LockedError, JournalCorruptError, JournalIoError: main maps them.
@@ -379,6 +397,7 @@ export async function runBackup(opts: RunOptions, deps: RunDeps): Promise<number
   const roots = checkRoots(deps.fs, opts.src, opts.dest, deps.cwd);
   if (!opts.adoptDest) checkDestination(deps.fs, roots.dest, roots.source);
   const { logs } = deps;
+  if (opts.logFile) checkLogFolder(deps.fs, absolute(opts.logFile, deps.cwd));
   // Creating the destination comes after every check passed.
   prepareReserved(deps.fs, roots.dest);
   await deps.startLogging(opts.logFile ?? join(reservedDir(roots.dest), LOG_FILE));
