@@ -44,9 +44,12 @@ export function readExcludeFrom(fs: FileSystem, path: string): string[] {
   try {
     return parsePatterns(new TextDecoder().decode(fs.readFile(path)));
   } catch (err) {
-    throw new UsageError(`cannot read --exclude-from "${path}": ${describeError(err)}`, {
-      cause: err,
-    });
+    throw new UsageError(
+      `cannot read --exclude-from "${path}": ${describeError(err)}; check the path`,
+      {
+        cause: err,
+      },
+    );
   }
 }
 

@@ -81,8 +81,11 @@ export interface ReconcilerOptions {
   confirmDeletes?: boolean;
   /** Compact the journal between passes once its segments pass this many bytes (default 64 MiB). */
   journalMaxBytes?: number;
-  /** Exclude patterns (gitignore syntax, relative to the source root); `.backupignore` files add more. */
-  excludes?: readonly string[];
+  /**
+   * Exclude patterns (gitignore syntax, relative to the source root); `.backupignore` files add
+   * more. A function is called at the start of every pass (rules read from files afresh).
+   */
+  excludes?: readonly string[] | (() => readonly string[]);
   /** Delete excluded entries from the destination (default false: they are kept). */
   deleteExcluded?: boolean;
   /** Told the plan, each finished operation and the end of every pass (see lib/progress.ts). */
@@ -504,7 +507,9 @@ export class Reconciler {
     this.#renameFailed = false;
     // Read afresh each pass: a changed rule applies from the next pass on.
     const excludes = passExcludes(this.#fs, this.#o.source, {
-      patterns: this.#o.excludes ?? [],
+      patterns: typeof this.#o.excludes === "function"
+        ? this.#o.excludes()
+        : this.#o.excludes ?? [],
       deleteExcluded: this.#o.deleteExcluded ?? false,
     });
     const scope = options.dirs

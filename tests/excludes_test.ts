@@ -177,6 +177,47 @@ Deno.test("excludes: live (watch) passes never copy excluded files, and a change
   }
 });
 
+Deno.test("excludes: an edited --exclude-from file applies from the next pass; an unreadable one keeps the last rules", async () => {
+  await using t = await tempDir();
+  const src = `${t.path}/src`;
+  const dest = `${t.path}/dest`;
+  const rules = `${t.path}/rules.txt`;
+  put(rules, "*.log\n*.tmp\n");
+  put(`${src}/a.log`, "log");
+  put(`${src}/b.txt`, "b");
+  const d = startDaemon([
+    "--src",
+    src,
+    "--dest",
+    dest,
+    "--interval",
+    "0.3",
+    "--no-watch",
+    "--exclude-from",
+    rules,
+  ]);
+  try {
+    await waitFor(() => paths(dest).includes("b.txt"), { what: "the first pass" });
+    assert(!paths(dest).includes("a.log"));
+    put(rules, "*.tmp\n");
+    await waitFor(() => paths(dest).includes("a.log"), { what: "a.log once its rule is gone" });
+    assertIncludes(d.output(), "EXCLUDES CHANGED: 1 rule(s) now");
+    put(`${src}/c.tmp`, "tmp");
+    Deno.removeSync(rules);
+    await waitFor(
+      () => /EXCLUDES: cannot read --exclude-from .*; the last rules stay/.test(d.output()),
+      {
+        what: "the warning",
+      },
+    );
+    put(`${src}/d.txt`, "d");
+    await waitFor(() => paths(dest).includes("d.txt"), { what: "a pass after the warning" });
+    assert(!paths(dest).includes("c.tmp"), "*.tmp is still excluded");
+  } finally {
+    assertEquals(await d.stop("SIGTERM"), 0, d.output());
+  }
+});
+
 Deno.test("excludes: a source whose every entry is excluded is not taken for an unmounted one", async () => {
   await using t = await tempDir();
   const src = `${t.path}/src`;

@@ -250,7 +250,8 @@ export function jobLoggers(job: string): ReconcilerLogs {
 
 /** A daemon message for a config file: it names the keys `source`/`destination`, not the flags. */
 export function asConfigKeys(message: string): string {
-  return message.replaceAll("--src", '"source"').replaceAll("--dest", '"destination"');
+  return message.replaceAll("--src", '"source"').replaceAll("--dest", '"destination"')
+    .replaceAll("--exclude-from", '"excludeFrom"');
 }
 
 /** Seconds between attempts to start a job that failed (its interval, within 5 s..5 min). */

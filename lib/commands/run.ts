@@ -6,7 +6,7 @@
 
 import type { FileSystem } from "../fs.ts";
 import type { ReconcilerLogs } from "../reconciler.ts";
-import { EXIT, RootError, UsageError } from "../errors.ts";
+import { describeError, EXIT, RootError, UsageError } from "../errors.ts";
 import { join, MARKER_NAME, parentOf, RESERVED_DIR } from "../paths.ts";
 import { reservedDir } from "../../journal/segments.ts";
 import { checkRoots, DEFAULT_DELETE_LIMITS, type DeleteLimits } from "../guard.ts";
@@ -369,6 +369,42 @@ export function excludePatterns(opts: RunOptions, deps: RunDeps): string[] {
 }
 
 /**
+ * The patterns for each pass when `--exclude-from` files are given: read afresh, so an edited
+ * file applies from the next pass on (a change is logged and recorded for `journal replay`). A
+ * file that cannot be read any more leaves the last rules in force, with one warning.
+ */
+function rereadExcludes(
+  opts: RunOptions,
+  deps: RunDeps,
+  first: string[],
+  save: (patterns: readonly string[]) => void,
+): () => readonly string[] {
+  let current = first;
+  let problem = "";
+  return () => {
+    try {
+      const next = excludePatterns(opts, deps);
+      problem = "";
+      if (next.join("\n") !== current.join("\n")) {
+        current = next;
+        save(current);
+        deps.logs.daemon.info("EXCLUDES CHANGED: {count} rule(s) now, read from {files}", {
+          count: current.length,
+          files: opts.excludeFrom.join(", "),
+        });
+      }
+    } catch (err) {
+      const reason = describeError(err);
+      if (reason !== problem) {
+        deps.logs.daemon.warn("EXCLUDES: {reason}; the last rules stay in force", { reason });
+      }
+      problem = reason;
+    }
+    return current;
+  };
+}
+
+/**
  * Checks that the folder of a `--log-file` exists, before the destination is created.
  *
  * @throws UsageError naming the file when its folder is missing or not a folder.
@@ -424,12 +460,14 @@ export async function runBackup(opts: RunOptions, deps: RunDeps): Promise<number
     });
   }
   // What `journal replay` needs to make the pass this daemon would make.
-  saveSettings(deps.fs, roots.dest, {
-    excludes,
-    deleteExcluded: opts.deleteExcluded,
-    modeMask: opts.keepSetuid ? 0o7777 : MODE_MASK,
-    deleteLimits: opts.deleteLimits,
-  });
+  const save = (patterns: readonly string[]) =>
+    saveSettings(deps.fs, roots.dest, {
+      excludes: [...patterns],
+      deleteExcluded: opts.deleteExcluded,
+      modeMask: opts.keepSetuid ? 0o7777 : MODE_MASK,
+      deleteLimits: opts.deleteLimits,
+    });
+  save(excludes);
   if (guard.markerProblem) {
     logs.daemon.warn(
       "SOURCE GUARD: cannot write the marker {name} into the source ({reason}); only its device and emptiness are checked",
@@ -447,7 +485,7 @@ export async function runBackup(opts: RunOptions, deps: RunDeps): Promise<number
     confirmDeletes: opts.confirmDeletes,
     ...(opts.keepSetuid ? { modeMask: 0o7777 } : {}),
     journalMaxBytes: opts.journalMaxBytes,
-    excludes,
+    excludes: opts.excludeFrom.length === 0 ? excludes : rereadExcludes(opts, deps, excludes, save),
     deleteExcluded: opts.deleteExcluded,
     ...(deps.progress ? { progress: deps.progress } : {}),
     ...(opts.keepVersions ? { keepVersions: opts.keepVersions } : {}),
