@@ -113,3 +113,25 @@ Deno.test("dry run: --json prints one JSON object per operation and a summary, a
     await t.cleanup();
   }
 });
+
+Deno.test("dry run: says when the source guard would skip the pass, in text and in --json", async () => {
+  await using t = await tempDir();
+  const src = `${t.path}/src`;
+  const dest = `${t.path}/dest`;
+  put(`${src}/a.txt`, "a");
+  assertEquals((await runCli(["--src", src, "--dest", dest, "--once"])).code, 0);
+  Deno.removeSync(`${src}/.backup-source`);
+  put(`${src}/g.txt`, "g");
+  const text = await runCli(["--src", src, "--dest", dest, "--dry-run"]);
+  assertEquals(text.code, 0, text.stderr);
+  assertIncludes(text.stdout, "note: the source guard would skip this pass");
+  assertIncludes(text.stdout, "lost its marker");
+  const json = await runCli(["--src", src, "--dest", dest, "--dry-run", "--json"]);
+  const summary = JSON.parse(json.stdout.trim().split("\n").at(-1)!);
+  assertIncludes(summary.sourceGuard, "lost its marker");
+  // The real pass agrees.
+  assertEquals((await runCli(["--src", src, "--dest", dest, "--once"])).code, 6);
+  // With the guard reset by --new-source, there is nothing to say.
+  const reset = await runCli(["--src", src, "--dest", dest, "--dry-run", "--new-source"]);
+  assert(!reset.stdout.includes("source guard"), reset.stdout);
+});

@@ -17,6 +17,7 @@ import type { FileSystem } from "../fs.ts";
 import type { RunOptions } from "./run.ts";
 import type { StateEntry } from "../state.ts";
 import { EXIT } from "../errors.ts";
+import { readIdentity, sourceVeto } from "../source_guard.ts";
 import { checkRoots, checkSource, isMassDelete } from "../guard.ts";
 import { createHasher } from "../hash.ts";
 import { showPath } from "../paths.ts";
@@ -119,6 +120,11 @@ export async function runDryRun(opts: RunOptions, deps: DryRunDeps): Promise<num
     },
   );
 
+  // The source guard, as the daemon would judge this source (unless the flags reset it).
+  const identity = present && !opts.newSource && !opts.adoptDest ? readIdentity(fs, dest!) : null;
+  const veto = identity === null
+    ? null
+    : sourceVeto(fs, source, identity, src.entries.size + src.skipped, state.size);
   if (!opts.json) {
     out(`dry run: one full pass from ${source} to ${dest ?? "(no --dest)"}; nothing is changed`);
   }
@@ -144,6 +150,7 @@ export async function runDryRun(opts: RunOptions, deps: DryRunDeps): Promise<num
       counts,
       bytes,
       held,
+      sourceGuard: veto,
       unreadable: src.unreadable.size + problems.length,
       temps: dst.temps.length,
     }));
@@ -157,6 +164,12 @@ export async function runDryRun(opts: RunOptions, deps: DryRunDeps): Promise<num
         n("meta")
       } metadata updates; nothing was changed`,
   );
+  if (veto !== null) {
+    out(
+      `note: the source guard would skip this pass (nothing copied or deleted): ${veto}; ` +
+        `--new-source resets it after a deliberate move`,
+    );
+  }
   if (held > 0) {
     out(
       `note: the mass-delete guard would hold these ${held} deletions (nothing deleted) unless --confirm-deletes`,
