@@ -16,6 +16,7 @@
  * @module
  */
 
+import { createHash } from "node:crypto";
 import type { FileSystem } from "./fs.ts";
 import type { Logger } from "./log.ts";
 import { UsageError } from "./errors.ts";
@@ -86,10 +87,19 @@ const NAME_MAX = 255;
 
 const encoder = new TextEncoder();
 
-/** Cuts `name` so that it and `suffix` fit in {@link NAME_MAX} bytes (at a character boundary). */
+/**
+ * Cuts `name` so that it and `suffix` fit in {@link NAME_MAX} bytes (at a character boundary).
+ * A cut name ends in `#` and 12 hex digits of the full name's SHA-256, so that two long names
+ * that share their beginning stay two files for the count rule (which groups by name).
+ */
 function fitName(name: string, suffix: string): string {
-  const room = NAME_MAX - encoder.encode(suffix).length;
-  if (encoder.encode(name).length <= room) return name;
+  if (encoder.encode(name).length + encoder.encode(suffix).length <= NAME_MAX) return name;
+  const tag = `#${createHash("sha256").update(name).digest("hex").slice(0, 12)}`;
+  return cut(name, NAME_MAX - encoder.encode(suffix).length - tag.length) + tag;
+}
+
+/** The longest start of `name` that fits in `room` bytes, at a character boundary. */
+function cut(name: string, room: number): string {
   let out = "";
   let bytes = 0;
   for (const ch of name) {

@@ -90,6 +90,21 @@ Deno.test("versions: names carry the time and give the original path back, whate
   const v = versionRel(`d/${long}`, T0, 12);
   assert(new TextEncoder().encode(v.split("/")[1]!).length <= 255);
   assertEquals(parseVersionRel(v)?.ms, T0);
+  // Two long names with the same beginning stay apart, and each keeps its own name over time.
+  const a = versionRel(`d/${long}a`, T0);
+  const b = versionRel(`d/${long}b`, T0);
+  assert(parseVersionRel(a)!.path !== parseVersionRel(b)!.path, `${a} / ${b}`);
+  assertEquals(parseVersionRel(versionRel(`d/${long}a`, T0 + 1))!.path, parseVersionRel(a)!.path);
+});
+
+Deno.test("versions: the count rule keeps N versions of each long-named file, not N of them all", () => {
+  const long = "文".repeat(80);
+  const file = (name: string, ms: number): VersionFile => {
+    const vrel = versionRel(`d/${long}${name}`, ms);
+    return { ...parseVersionRel(vrel)!, vrel, size: 1 };
+  };
+  const versions = [file("甲", T0), file("乙", T0 + 1000)];
+  assertEquals(prunable(versions, { kind: "count", count: 1, text: "1" }, T0 + 2000), []);
 });
 
 Deno.test("versions: two versions of one path in the same millisecond get distinct names", async () => {
