@@ -91,8 +91,10 @@ export async function runDaemon(rec: Passes, options: DaemonOptions): Promise<Ru
       const hints = watcher.drain();
       if (hints.full) full = true;
       if (full) {
-        // Changes this scan finds outside the folders the watcher named were missed by it.
-        if (totals.passes > 0) passOptions = { hinted: hints.full ? new Set() : hints.dirs };
+        // Changes this scan finds outside the folders the watcher named were missed by it. When
+        // the watcher itself asked for the full pass (a changed .backupignore, an overflow), it
+        // named nothing on purpose: its changes are not "missed".
+        if (totals.passes > 0 && !hints.full) passOptions = { hinted: hints.dirs };
       } else {
         for (const d of retryDirs) hints.dirs.add(d);
         passOptions = { dirs: hints.dirs };
