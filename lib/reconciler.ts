@@ -515,9 +515,13 @@ export class Reconciler {
     const scope = options.dirs
       ? this.#gatherPartial(options.dirs, summary, excludes)
       : this.#gatherFull(summary, excludes);
-    if (scope) await this.#reconcile(scope, summary, trigger, options.hinted ?? null);
-    summary.durationMs = performance.now() - started;
-    this.#o.progress?.ended(summary);
+    try {
+      if (scope) await this.#reconcile(scope, summary, trigger, options.hinted ?? null);
+    } finally {
+      // Also for a pass that throws: the bar is cleared and the `pass` event still written.
+      summary.durationMs = performance.now() - started;
+      this.#o.progress?.ended(summary);
+    }
     const changed = summary.copied + summary.deleted + summary.dirs + summary.links +
       summary.meta + summary.moved;
     const level = changed > 0 || summary.failed > 0 || summary.pass === 1 ? "info" : "debug";

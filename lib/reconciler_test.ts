@@ -260,7 +260,14 @@ Deno.test("reconcile: an fsync failure on the journal stops the pass with a fata
   await withRoots(async (src, dest) => {
     put(`${src}/a.txt`, "a");
     const fs = new FaultyFileSystem(new DenoFileSystem());
-    const rec = await Reconciler.start(fs, { source: src, dest, logs });
+    const ended: number[] = [];
+    const progress = {
+      planned: () => {},
+      copying: () => {},
+      applied: () => {},
+      ended: (s: { pass: number }) => void ended.push(s.pass),
+    };
+    const rec = await Reconciler.start(fs, { source: src, dest, logs, progress });
     fs.addRule({
       point: "sync",
       path: "/journal/",
@@ -268,6 +275,7 @@ Deno.test("reconcile: an fsync failure on the journal stops the pass with a fata
     });
     const err = await assertRejects(() => rec.pass(), JournalIoError);
     assert(err.fatal);
+    assertEquals(ended, [1], "the progress display was told the pass ended (its bar cleared)");
     await rec.close().catch(() => {});
     assertEquals(snapshot(dest).has("a.txt"), false, "nothing applied without a durable intent");
     await onePass(src, dest);
