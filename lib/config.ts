@@ -31,7 +31,7 @@ export interface ConfigJob {
   source: string;
   /** Absolute destination folder. */
   destination: string;
-  /** The job as daemon arguments (`--src ... --dest ... --interval ...`). */
+  /** The job as daemon arguments (`--src=... --dest=... --interval=...`). */
   argv: string[];
 }
 
@@ -192,6 +192,20 @@ function jobOptions(
 }
 
 /**
+ * A flag with its value as one argument (`--interval=-3`), so a value that
+ * starts with "-" (a negative number, an exclude like `-draft.txt`) is taken
+ * as the value, never as another flag.
+ */
+function withValue(flag: string, value: unknown): string {
+  return `${flag}=${String(value)}`;
+}
+
+/** The value of the last `flag=value` argument of `argv` (the one the parser keeps). */
+function valueOf(argv: string[], flag: string): string {
+  return argv.findLast((a) => a.startsWith(`${flag}=`))!.slice(flag.length + 1);
+}
+
+/**
  * Turns a job's options into daemon arguments, adding a problem for each key
  * of the wrong type.
  */
@@ -226,12 +240,14 @@ function optionArgs(options: Option[], base: string, problems: Problems): string
           );
           break;
         }
-        argv.push(spec.flag!, spec.kind === "path" ? absolute(String(value), base) : String(value));
+        argv.push(
+          withValue(spec.flag!, spec.kind === "path" ? absolute(String(value), base) : value),
+        );
         break;
       }
       case "number":
         if (typeof value !== "number" || !Number.isFinite(value)) bad("a number");
-        else argv.push(spec.flag!, String(value));
+        else argv.push(withValue(spec.flag!, value));
         break;
       case "boolean":
         if (typeof value !== "boolean") bad("true or false");
@@ -250,7 +266,7 @@ function optionArgs(options: Option[], base: string, problems: Problems): string
           break;
         }
         for (const s of list as string[]) {
-          argv.push(spec.flag!, spec.kind === "paths" ? absolute(s, base) : s);
+          argv.push(withValue(spec.flag!, spec.kind === "paths" ? absolute(s, base) : s));
         }
         break;
       }
@@ -445,8 +461,13 @@ function parseJob(
     problems.add(where, `${label}: ${key ? `"${key}" ` : ""}${message}`);
     return null;
   }
-  const value = (flag: string) => argv[argv.lastIndexOf(flag) + 1]!;
-  return { name, enabled, source: value("--src"), destination: value("--dest"), argv };
+  return {
+    name,
+    enabled,
+    source: valueOf(argv, "--src"),
+    destination: valueOf(argv, "--dest"),
+    argv,
+  };
 }
 
 /** Two jobs must not share a destination, nor mirror into each other's. */

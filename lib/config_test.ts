@@ -153,3 +153,30 @@ Deno.test("parseConfig: a problem in defaults is reported once; ~ is refused in 
     ],
   );
 });
+
+Deno.test("parseConfig: a negative number gets the key's own message; a value may start with '-'", () => {
+  assertEquals(
+    problems(`{
+  "jobs": [
+    { "name": "a", "source": "/s1", "destination": "/d1", "onPass": "true", "hookTimeout": -1 },
+    { "name": "b", "source": "/s2", "destination": "/d2", "keepVersions": -5 },
+    { "name": "c", "source": "/s3", "destination": "/d3", "interval": -3 }
+  ]
+}`),
+    [
+      `/etc/backup.jsonc:3: job "a": "hookTimeout" must be a number of seconds above 0, not "-1"`,
+      `/etc/backup.jsonc:4: job "b": "keepVersions" takes an age like 30d, 12h, 2w or 90m (minutes), ` +
+      `or a number of versions per file like 10, not "-5"`,
+      `/etc/backup.jsonc:5: job "c": "interval" must be a number of seconds above 0, not "-3"`,
+    ],
+  );
+  const config = parseConfig(
+    `{ "jobs": [ { "name": "a", "source": "/-s", "destination": "/-d",
+                   "exclude": ["-draft.txt", "--old"], "onPass": "-x" } ] }`,
+    "/etc/backup.jsonc",
+    check,
+  );
+  const a = parseRunArgs(config.jobs[0]!.argv);
+  assertEquals([config.jobs[0]!.source, config.jobs[0]!.destination], ["/-s", "/-d"]);
+  assertEquals([a.exclude, a.hooks.onPass], [["-draft.txt", "--old"], "-x"]);
+});

@@ -59,13 +59,26 @@ Deno.test("cli: every bad input gives a one-line error, exit 2, and touches noth
       [["--src", src, "--dest", `${t.path}/src-link/inner/deeper`], "inside --src"],
       [["--src", src, "--dest", t.path], "inside --dest"],
       [["--src", src, "--dest", fresh, "--interval", "0"], "--interval"],
-      [["--src", src, "--dest", fresh, "--interval", "-3"], "--interval"],
+      [
+        ["--src", src, "--dest", fresh, "--interval", "-3"],
+        `--interval must be a number of seconds above 0, not "-3"`,
+      ],
       [["--src", src, "--dest", fresh, "--interval", "abc"], "--interval"],
       [["--src", src, "--dest", fresh, "--interval", "5s"], "--interval"],
       [["--src", src, "--dest", fresh, "--interval", "3000000"], "at most 2147483 seconds"],
       [
         ["--src", src, "--dest", fresh, "--on-pass", "true", "--hook-timeout", "9e9"],
         "--hook-timeout",
+      ],
+      [
+        ["--src", src, "--dest", fresh, "--on-pass", "true", "--hook-timeout", "-1"],
+        `--hook-timeout must be a number of seconds above 0, not "-1"`,
+      ],
+      [["--src", src, "--dest", fresh, "--keep-versions", "-5"], `--keep-versions takes an age`],
+      [["--src", src, "--dest", fresh, "--max-delete", "-1"], `--max-delete must be a whole`],
+      [
+        ["--src", src, "--dest", fresh, "--exclude", "--once"],
+        `--exclude needs a value, not "--once"`,
       ],
       [["--src", src, "--dest", fresh, "--bogus"], "--bogus"],
       [["--src", src, "--dest", fresh, "stray"], "stray"],

@@ -155,6 +155,24 @@ Deno.test("backup config check: a valid file lists its jobs, a bad one every pro
   const missing = await runCli(["config", "check", `${t.path}/nope.jsonc`]);
   assertEquals(missing.code, 2);
   assertMatch(missing.stderr, /cannot read the config file ".*nope\.jsonc": not found/);
+
+  // A negative number is judged by the key's own rule, in the file's words.
+  Deno.writeTextFileSync(
+    `${t.path}/negative.jsonc`,
+    `{
+  "jobs": [
+    { "name": "docs", "source": "docs", "destination": "out", "onPass": "true", "hookTimeout": -1 }
+  ]
+}`,
+  );
+  const negative = await runCli(["--config", `${t.path}/negative.jsonc`, "--once"]);
+  assertEquals(negative.code, 2);
+  assertEquals(negative.stderr.trim().split("\n").length, 1, negative.stderr);
+  assertMatch(
+    negative.stderr,
+    /negative\.jsonc:3: job "docs": "hookTimeout" must be a number of seconds above 0, not "-1"$/m,
+  );
+  assert(!exists(`${t.path}/out`), "a bad file runs nothing");
 });
 
 Deno.test("--config: SIGHUP reloads the file, starting new jobs and keeping a bad edit out", async () => {

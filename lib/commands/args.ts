@@ -19,8 +19,41 @@ export interface Parsed {
   positionals: string[];
 }
 
+/** A negative number, which a flag may take as its value (`--interval -3`). */
+const NEGATIVE = /^-(\d|\.\d)/;
+
 /**
- * Parses `argv` strictly against `options`.
+ * `argv` with each long flag that takes a value joined to a following
+ * negative number (`--interval -3` becomes `--interval=-3`): parseArgs
+ * would refuse it as "ambiguous", where the flag's own check says what is
+ * wrong with the value. Nothing after `--` is touched.
+ */
+function joinNegativeValues(argv: string[], options: OptionTable): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === "--") {
+      out.push(...argv.slice(i));
+      break;
+    }
+    const next = argv[i + 1];
+    const takesValue = arg.startsWith("--") && options[arg.slice(2)]?.type === "string";
+    if (takesValue && next !== undefined && NEGATIVE.test(next)) {
+      out.push(`${arg}=${next}`);
+      i++;
+    } else {
+      out.push(arg);
+      // A value is never a flag: `--on-pass --interval` leaves `--interval` to parseArgs.
+      if (takesValue && next !== undefined) out.push(argv[++i]!);
+    }
+  }
+  return out;
+}
+
+/**
+ * Parses `argv` strictly against `options`. A flag that takes a value may be
+ * given a negative number (`--interval -3`), which its own check then refuses
+ * or accepts.
  *
  * @throws UsageError naming the bad flag and pointing at `--help`.
  */
@@ -30,11 +63,23 @@ export function parseStrict(
   command: string,
   allowPositionals = false,
 ): Parsed {
+  const args = joinNegativeValues(argv, options);
   try {
-    const r = parseArgs({ args: argv, options, strict: true, allowPositionals });
+    const r = parseArgs({ args, options, strict: true, allowPositionals });
     return { values: r.values as Parsed["values"], positionals: r.positionals };
   } catch (err) {
-    const msg = err instanceof Error ? err.message.split("\n")[0]!.replace(/\.$/, "") : String(err);
+    const message = err instanceof Error ? err.message : String(err);
+    // parseArgs refuses `--exclude -x` (or a forgotten value: `--exclude --once`).
+    const ambiguous = /^Option '(--[^']+)' argument is ambiguous/.exec(message)?.[1];
+    const at = args.findIndex((a, i) => a === ambiguous && args[i + 1]?.startsWith("-"));
+    if (ambiguous && at >= 0) {
+      throw new UsageError(
+        `${ambiguous} needs a value, not "${args[at + 1]}"; ` +
+          `to give a value that starts with "-", write it as ${ambiguous}=VALUE`,
+        { cause: err },
+      );
+    }
+    const msg = message.split("\n")[0]!.replace(/\.$/, "");
     throw new UsageError(`${msg}; see \`${command} --help\``, { cause: err });
   }
 }
