@@ -83,11 +83,16 @@ export function humanFormatter(record: LogRecord): string {
   return `[${localTime(record.timestamp)}] ${job}${level}${renderMessage(record)}\n`;
 }
 
-/** The log file's line format: human lines, or JSON lines. */
+/**
+ * The log file's line format: human lines, or JSON lines. A JSON line's
+ * `message` is rendered as the human line's (`every 60 s (one pass)`, not
+ * LogTape's `every 60 s" (one pass)"`, which quotes every string value); the
+ * values themselves are in `properties`.
+ */
 export function fileFormatter(json = false): (record: LogRecord) => string {
   if (!json) return humanFormatter;
   const format = getJsonLinesFormatter();
-  return (r) => format(r);
+  return (r) => format({ ...r, message: [renderMessage(r)] });
 }
 
 /** Options for {@link setupLogging}. */
