@@ -108,6 +108,11 @@ Deno.test("versions CLI: bad TIME, unknown PATH, missing --to and --to inside th
       [["a.txt"], "missing --to"],
       [["a.txt", "--to", `${dest}/inside`], "inside the backup"],
       [["../x", "--to", `${t.path}/o`], "must be a path inside the backup"],
+      [
+        [`${src}/a.txt`, "--to", `${t.path}/o`],
+        `PATH "${src}/a.txt" must be relative to the backup`,
+      ],
+      [["/a.txt", "--to", `${t.path}/o`], `PATH "/a.txt" must be relative to the backup`],
     ];
     for (const [args, text] of cases) {
       const r = await runCli(["restore", "--dest", dest, ...args]);

@@ -126,6 +126,12 @@ export async function runRestore(opts: RestoreOptions, deps: RestoreDeps): Promi
   const now = (deps.now ?? Date.now)();
   const at = opts.at === null ? now : parseTime(opts.at, "--at", now);
   const { dest, dir } = findJournal(fs, opts.dest, deps.cwd);
+  // cleanRel would drop the leading "/" and look for a path the user did not mean.
+  if (opts.path.startsWith("/")) {
+    throw new UsageError(
+      `PATH "${opts.path}" must be relative to the backup, like docs/a.txt ("." for all of it)`,
+    );
+  }
   const path = cleanRel(opts.path);
   if (path !== "" && unsafeReason(path) !== null) {
     throw new UsageError(`PATH "${opts.path}" must be a path inside the backup, like docs/a.txt`);
