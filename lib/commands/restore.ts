@@ -18,6 +18,8 @@ import { flag, type OptionTable, parseStrict, str } from "./args.ts";
 import { localTime } from "../log.ts";
 import { parseTime, plural } from "./format.ts";
 import { cleanRel, findJournal } from "./journal_common.ts";
+import { relativeTarget } from "./journal_why.ts";
+import { readIdentity } from "../source_guard.ts";
 
 /** Help text of `backup restore`. */
 export const HELP = `backup restore: bring back a file or folder as it was at a time
@@ -26,7 +28,7 @@ Usage:
   backup restore --dest DIR PATH [--at TIME] --to OUT [--verbose]
 
 PATH is relative to the backup's root (a file or a folder; "." for all of
-it). The journal says what PATH held at TIME; each file's bytes are taken
+it), or an absolute path inside the backup or its source. The journal says what PATH held at TIME; each file's bytes are taken
 from the mirror if it still holds them, or else from the versions kept in
 DIR/.backup/versions/ (see --keep-versions), and are checked against the
 content hash the journal recorded. PATH is written to OUT/NAME, where NAME is
@@ -126,13 +128,11 @@ export async function runRestore(opts: RestoreOptions, deps: RestoreDeps): Promi
   const now = (deps.now ?? Date.now)();
   const at = opts.at === null ? now : parseTime(opts.at, "--at", now);
   const { dest, dir } = findJournal(fs, opts.dest, deps.cwd);
-  // cleanRel would drop the leading "/" and look for a path the user did not mean.
-  if (opts.path.startsWith("/")) {
-    throw new UsageError(
-      `PATH "${opts.path}" must be relative to the backup, like docs/a.txt ("." for all of it)`,
-    );
-  }
-  const path = cleanRel(opts.path);
+  // An absolute PATH names a file of the backup or of its source, as for `journal why`;
+  // anything else is refused (dropping the leading "/" would look for a path not meant).
+  const path = opts.path.startsWith("/")
+    ? relativeTarget(opts.path, dest, readIdentity(fs, dest)?.source ?? null)
+    : cleanRel(opts.path);
   if (path !== "" && unsafeReason(path) !== null) {
     throw new UsageError(`PATH "${opts.path}" must be a path inside the backup, like docs/a.txt`);
   }
