@@ -67,6 +67,11 @@ export interface ReconcilerOptions {
   modeMask?: number;
   /** Journal segment size (default 64 MiB). */
   segmentBytes?: number;
+  /**
+   * The destination's lock, already taken by the caller (who must write nothing in the
+   * destination before holding it); the reconciler releases it on close or failed start.
+   */
+  lock?: Lock;
   /** Clock (default `Date.now`). */
   now?: () => number;
   /** Aborts a pass between batches. */
@@ -327,7 +332,7 @@ export class Reconciler {
   static async start(fs: FileSystem, options: ReconcilerOptions): Promise<Reconciler> {
     const { dest, logs } = options;
     prepareReserved(fs, dest);
-    const lock = acquireLock(fs, dest);
+    const lock = options.lock ?? acquireLock(fs, dest);
     let opened: JournalWriter | null = null;
     try {
       const dir = journalDir(dest);

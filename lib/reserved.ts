@@ -59,7 +59,14 @@ export function acquireLock(fs: FileSystem, dest: string): Lock {
   } finally {
     if (!ok) handle.close();
   }
-  return { release: () => handle.close() };
+  let held = true;
+  return {
+    release: () => {
+      if (!held) return; // idempotent: a failed start and its caller may both release
+      held = false;
+      handle.close();
+    },
+  };
 }
 
 /** What {@link probeLock} found. */

@@ -183,15 +183,40 @@ Deno.test("cli: the log file has timestamped human lines for start, each change 
   }
 });
 
-Deno.test("cli: a second daemon on the same destination is refused with exit 5", async () => {
+Deno.test("cli: a second daemon on the same destination is refused with exit 5 and touches nothing of the first", async () => {
   const t = await tempDir();
-  const d = startDaemon(["--src", `${t.path}/src`, "--dest", `${t.path}/dest`, "--interval", "60"]);
-  Deno.mkdirSync(`${t.path}/src`, { recursive: true });
+  const [src, dest] = [`${t.path}/src`, `${t.path}/dest`];
+  Deno.mkdirSync(src, { recursive: true });
+  const d = startDaemon([
+    "--src",
+    src,
+    "--dest",
+    dest,
+    "--interval",
+    "60",
+    "--exclude",
+    "*.log",
+    "--max-delete",
+    "5",
+  ]);
   try {
     await waitFor(() => d.output().includes("PASS 1"), { what: "first daemon's first pass" });
-    const r = await runCli(["--src", `${t.path}/src`, "--dest", `${t.path}/dest`, "--once"]);
+    const reserved = (name: string) => Deno.readTextFileSync(`${dest}/.backup/${name}`);
+    const before = ["settings.json", "source.json", "backup.log"].map(reserved);
+    const r = await runCli([
+      "--src",
+      src,
+      "--dest",
+      dest,
+      "--once",
+      "--new-source",
+      "--max-delete",
+      "100000",
+    ]);
     assertEquals(r.code, 5);
     assertOneLineError(r.stderr, "is being backed up by process");
+    // The refused start wrote nothing: not the recorded settings, identity or log.
+    assertEquals(["settings.json", "source.json", "backup.log"].map(reserved), before);
   } finally {
     assertEquals(await d.stop("SIGINT"), 0);
     await t.cleanup();

@@ -9,12 +9,12 @@ import type { ReconcilerLogs } from "../reconciler.ts";
 import { describeError, EXIT, RootError, UsageError } from "../errors.ts";
 import { join, MARKER_NAME, parentOf, RESERVED_DIR } from "../paths.ts";
 import { reservedDir } from "../../journal/segments.ts";
-import { checkRoots, DEFAULT_DELETE_LIMITS, type DeleteLimits } from "../guard.ts";
+import { checkRoots, DEFAULT_DELETE_LIMITS, type DeleteLimits, type Roots } from "../guard.ts";
 import { establishIdentity, IDENTITY_FILE } from "../source_guard.ts";
 import { runDaemon } from "../daemon.ts";
 import { Watcher } from "../watch.ts";
 import { Reconciler } from "../reconciler.ts";
-import { LOG_FILE, prepareReserved } from "../reserved.ts";
+import { acquireLock, type Lock, LOG_FILE, prepareReserved } from "../reserved.ts";
 import { StatusRecorder } from "../status.ts";
 import { DEFAULT_JOURNAL_MAX_BYTES } from "../../journal/compact.ts";
 import { flag, type OptionTable, parseStrict, str, strs } from "./args.ts";
@@ -432,10 +432,29 @@ export async function runBackup(opts: RunOptions, deps: RunDeps): Promise<number
   if (opts.dryRun) return await runDryRun(opts, { ...deps, excludes });
   const roots = checkRoots(deps.fs, opts.src, opts.dest, deps.cwd);
   if (!opts.adoptDest) checkDestination(deps.fs, roots.dest, roots.source);
-  const { logs } = deps;
   if (opts.logFile) checkLogFolder(deps.fs, absolute(opts.logFile, deps.cwd));
-  // Creating the destination comes after every check passed.
+  // Creating the destination comes after every check passed. The lock comes before anything
+  // is written in it: a second start must not touch a running backup's log, identity or settings.
   prepareReserved(deps.fs, roots.dest);
+  const lock = acquireLock(deps.fs, roots.dest);
+  let rec: Reconciler;
+  try {
+    rec = await startLocked(opts, deps, { roots, lock, excludes });
+  } catch (err) {
+    lock.release(); // idempotent: a failed Reconciler.start has released it already
+    throw err;
+  }
+  return await runStarted(opts, deps, roots, rec);
+}
+
+/** Logging, identity, settings and the reconciler, with the destination's lock held. */
+async function startLocked(
+  opts: RunOptions,
+  deps: RunDeps,
+  held: { roots: Roots; lock: Lock; excludes: string[] },
+): Promise<Reconciler> {
+  const { roots, lock, excludes } = held;
+  const { logs } = deps;
   await deps.startLogging(opts.logFile ?? join(reservedDir(roots.dest), LOG_FILE));
   logs.daemon.info("BACKUP STARTED: {source} -> {dest}, every {interval} s{once}", {
     source: roots.source,
@@ -466,6 +485,7 @@ export async function runBackup(opts: RunOptions, deps: RunDeps): Promise<number
       deleteExcluded: opts.deleteExcluded,
       modeMask: opts.keepSetuid ? 0o7777 : MODE_MASK,
       deleteLimits: opts.deleteLimits,
+      keepVersions: opts.keepVersions,
     });
   save(excludes);
   if (guard.markerProblem) {
@@ -474,7 +494,7 @@ export async function runBackup(opts: RunOptions, deps: RunDeps): Promise<number
       { name: MARKER_NAME, reason: guard.markerProblem },
     );
   }
-  const rec = await Reconciler.start(deps.fs, {
+  return await Reconciler.start(deps.fs, {
     source: roots.source,
     dest: roots.dest,
     logs,
@@ -489,7 +509,18 @@ export async function runBackup(opts: RunOptions, deps: RunDeps): Promise<number
     deleteExcluded: opts.deleteExcluded,
     ...(deps.progress ? { progress: deps.progress } : {}),
     ...(opts.keepVersions ? { keepVersions: opts.keepVersions } : {}),
+    lock,
   });
+}
+
+/** Runs the passes of a started reconciler until done or stopped; closes it. Returns the exit code. */
+async function runStarted(
+  opts: RunOptions,
+  deps: RunDeps,
+  roots: Roots,
+  rec: Reconciler,
+): Promise<number> {
+  const { logs } = deps;
   let code: number = EXIT.OK;
   // Hooks run off the pass loop; at the end the running one is waited for (up to its timeout).
   const hooks = HookRunner.from(opts.hooks, {
