@@ -13,6 +13,7 @@ import { DEFAULT_DELETE_LIMITS, type DeleteLimits } from "./guard.ts";
 import { join } from "./paths.ts";
 import { replacePrivate } from "./reserved.ts";
 import { reservedDir } from "../journal/segments.ts";
+import { type KeepRule, parseKeepVersions } from "./versions.ts";
 
 /** Name of the settings file in the reserved folder. */
 export const SETTINGS_FILE = "settings.json";
@@ -27,6 +28,8 @@ export interface PassSettings {
   modeMask: number;
   /** Mass-delete guard limits. */
   deleteLimits: DeleteLimits;
+  /** `--keep-versions` rule: replaced and deleted files are kept as versions (null: off). */
+  keepVersions: KeepRule | null;
 }
 
 /** The settings of a backup that never recorded any (an older version): the defaults. */
@@ -35,6 +38,7 @@ export const DEFAULT_SETTINGS: PassSettings = {
   deleteExcluded: false,
   modeMask: 0o1777,
   deleteLimits: DEFAULT_DELETE_LIMITS,
+  keepVersions: null,
 };
 
 /**
@@ -43,8 +47,23 @@ export const DEFAULT_SETTINGS: PassSettings = {
  * @throws Deno.errors.* when the file cannot be written.
  */
 export function saveSettings(fs: FileSystem, dest: string, settings: PassSettings): void {
-  const data = { v: 1, saved: new Date().toISOString(), ...settings };
+  const data = {
+    v: 1,
+    saved: new Date().toISOString(),
+    ...settings,
+    keepVersions: settings.keepVersions?.text ?? null, // the rule as the user wrote it
+  };
   replacePrivate(fs, join(reservedDir(dest), SETTINGS_FILE), JSON.stringify(data, null, 2) + "\n");
+}
+
+/** A recorded `--keep-versions` text as a rule; null when absent (older files) or unreadable. */
+function keepRule(text: unknown): KeepRule | null {
+  if (typeof text !== "string") return null;
+  try {
+    return parseKeepVersions(text);
+  } catch {
+    return null;
+  }
 }
 
 /** The settings last recorded in `dest`, or the defaults when none (or unreadable ones) are. */
@@ -67,6 +86,7 @@ export function loadSettings(fs: FileSystem, dest: string): PassSettings & { rec
         deleteExcluded: o.deleteExcluded,
         modeMask: o.modeMask,
         deleteLimits: { maxCount: limits.maxCount, maxShare: limits.maxShare },
+        keepVersions: keepRule(o.keepVersions),
       };
     }
   } catch { /* none yet, or damaged: the defaults are the safe side */ }

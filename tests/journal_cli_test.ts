@@ -826,6 +826,39 @@ Deno.test("journal replay makes the daemon's pass: its recorded excludes and lim
   assertEquals([...snapshot(dest).keys()].sort(), ["a.txt", "b.txt", "new.txt"]);
 });
 
+Deno.test("journal replay keeps versions as the daemon does, and says (exit 6) when deletions are held", async () => {
+  await using t = await tempDir();
+  const src = `${t.path}/src`;
+  const dest = `${t.path}/dest`;
+  for (const n of ["doc", "gone", "c", "d", "e"]) put(`${src}/${n}.txt`, `${n} first`);
+  const limits = ["--max-delete", "2", "--max-delete-percent", "10"];
+  const first = await runCli([
+    "--src",
+    src,
+    "--dest",
+    dest,
+    "--once",
+    "--keep-versions",
+    "10",
+    ...limits,
+  ]);
+  assertEquals(first.code, 0, first.stderr);
+  put(`${src}/doc.txt`, "doc changed");
+  Deno.removeSync(`${src}/gone.txt`);
+  const replay = await runCli(["journal", "replay", "--dest", dest]);
+  assertEquals(replay.code, 0, replay.stdout + replay.stderr);
+  const versions = [...Deno.readDirSync(`${dest}/.backup/versions`)].map((e) => e.name).sort();
+  assertEquals(versions.map((v) => v.replace(/~.*/, "")), ["doc.txt", "gone.txt"]);
+  // Three deletions at once pass the recorded limits: the dry run says so, the replay holds them.
+  for (const n of ["c", "d", "e"]) Deno.removeSync(`${src}/${n}.txt`);
+  const plan = await runCli(["journal", "replay", "--dest", dest, "--dry-run"]);
+  assertIncludes(plan.stdout, "note: the mass-delete guard would hold these 3 deletions");
+  const held = await runCli(["journal", "replay", "--dest", dest]);
+  assertEquals(held.code, 6, held.stdout + held.stderr);
+  assertIncludes(held.stdout, "3 deletions held");
+  assert(snapshot(dest).has("c.txt"), "nothing was deleted");
+});
+
 Deno.test("journal show and why list the passes whose deletions the mass-delete guard held", async () => {
   await using t = await tempDir();
   const src = `${t.path}/src`;

@@ -15,7 +15,7 @@
 import type { PlanOp } from "../plan.ts";
 import { EXIT, RootError } from "../errors.ts";
 import { formatBytes, Reconciler } from "../reconciler.ts";
-import { checkRoots } from "../guard.ts";
+import { checkRoots, isMassDelete } from "../guard.ts";
 import { describeError } from "../errors.ts";
 import { isAtOrBelow, join, showPath } from "../paths.ts";
 import { plan } from "../plan.ts";
@@ -23,7 +23,7 @@ import { scanTree } from "../scan.ts";
 import { destScan, passExcludes } from "../excludes.ts";
 import { loadSettings } from "../settings.ts";
 import { establishIdentity, readIdentity, sourceVeto } from "../source_guard.ts";
-import { LOG_FILE, prepareReserved, probeLock } from "../reserved.ts";
+import { acquireLock, LOG_FILE, prepareReserved, probeLock } from "../reserved.ts";
 import { StatusRecorder } from "../status.ts";
 import { rowOf } from "../../journal/history.ts";
 import { replayJournal } from "../../journal/replay.ts";
@@ -82,6 +82,7 @@ function dryRun(opts: ReplayOptions, deps: JournalDeps, dest: string, dir: strin
   let ops: PlanOp[] = [];
   let skipped: string | null = null;
   let temps: string[] = [];
+  let held = 0;
   if (source === null) {
     skipped = "the journal names no source yet";
   } else {
@@ -104,6 +105,9 @@ function dryRun(opts: ReplayOptions, deps: JournalDeps, dest: string, dir: strin
       const protect = (rel: string) =>
         unreadable.some((u) => isAtOrBelow(rel, u)) || excludes.keeps(rel);
       ops = plan(src.entries, state.entries, dst.entries, { protect });
+      // The mass-delete guard, as the pass would apply it with the recorded limits.
+      const deletes = ops.filter((op) => op.op === "delete" && dst.entries.has(op.path)).length;
+      if (isMassDelete(deletes, state.entries.size, settings.deleteLimits)) held = deletes;
     } catch (err) {
       skipped = `source ${source}: ${describeError(err)}`;
     }
@@ -147,10 +151,18 @@ function dryRun(opts: ReplayOptions, deps: JournalDeps, dest: string, dir: strin
       temps: temps.length,
       operations: ops.length,
       counts,
+      held,
       skipped,
       running: lock.held ? { pid: lock.pid } : null,
     }));
-  } else if (lock.held) {
+    return EXIT.OK;
+  }
+  if (held > 0) {
+    out(
+      `note: the mass-delete guard would hold these ${held} deletions (nothing deleted; exit 6) unless the daemon runs with --confirm-deletes`,
+    );
+  }
+  if (lock.held) {
     out(
       `note: a daemon is running${
         lock.pid !== null ? ` (pid ${lock.pid})` : ""
@@ -188,32 +200,42 @@ export async function runReplay(opts: ReplayOptions, deps: JournalDeps): Promise
   }
   const { logs } = deps;
   prepareReserved(deps.fs, roots.dest);
-  await deps.startLogging(join(reservedDir(roots.dest), LOG_FILE));
-  logs.daemon.info("JOURNAL REPLAY: {source} -> {dest}", {
-    source: roots.source,
-    dest: roots.dest,
-  });
-  // The pass the daemon would make: its excludes and limits, and the source guard.
-  const settings = loadSettings(deps.fs, roots.dest);
-  const guard = establishIdentity(deps.fs, roots.source, roots.dest);
-  const rec = await Reconciler.start(deps.fs, {
-    source: roots.source,
-    dest: roots.dest,
-    logs,
-    signal: deps.signal,
-    identity: guard.identity,
-    excludes: settings.excludes,
-    deleteExcluded: settings.deleteExcluded,
-    modeMask: settings.modeMask,
-    deleteLimits: settings.deleteLimits,
-  });
+  // Locked before anything is written: a running daemon's log and identity are not touched.
+  const lock = acquireLock(deps.fs, roots.dest);
+  let rec: Reconciler;
+  try {
+    await deps.startLogging(join(reservedDir(roots.dest), LOG_FILE));
+    logs.daemon.info("JOURNAL REPLAY: {source} -> {dest}", {
+      source: roots.source,
+      dest: roots.dest,
+    });
+    // The pass the daemon would make: its excludes, limits and versions, and the source guard.
+    const settings = loadSettings(deps.fs, roots.dest);
+    const guard = establishIdentity(deps.fs, roots.source, roots.dest);
+    rec = await Reconciler.start(deps.fs, {
+      source: roots.source,
+      dest: roots.dest,
+      logs,
+      signal: deps.signal,
+      identity: guard.identity,
+      excludes: settings.excludes,
+      deleteExcluded: settings.deleteExcluded,
+      modeMask: settings.modeMask,
+      deleteLimits: settings.deleteLimits,
+      ...(settings.keepVersions ? { keepVersions: settings.keepVersions } : {}),
+      lock,
+    });
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
   let code: number = EXIT.OK;
   try {
     const status = new StatusRecorder(deps.fs, roots.dest, { source: roots.source });
     const s = await rec.pass("replay");
     status.record(s);
     await rec.compactIfNeeded();
-    if (s.failed > 0 || s.skipped !== null) code = EXIT.PARTIAL;
+    if (s.failed > 0 || s.held > 0 || s.skipped !== null) code = EXIT.PARTIAL;
     const unfinished = look.state.pending.size;
     if (opts.json) {
       deps.out(JSON.stringify({
@@ -227,8 +249,8 @@ export async function runReplay(opts: ReplayOptions, deps: JournalDeps): Promise
         `replayed: ${unfinished} unfinished operations closed and re-checked, ${look.refused.length} unsafe records refused; pass: ${s.copied} copied (${
           formatBytes(s.bytes)
         }), ${s.deleted} deleted, ${s.dirs} folders created, ${s.meta} updated, ${s.failed} errors${
-          s.skipped !== null ? ` (skipped: ${s.skipped})` : ""
-        }`,
+          s.held > 0 ? `, ${s.held} deletions held (--confirm-deletes on the daemon)` : ""
+        }${s.skipped !== null ? ` (skipped: ${s.skipped})` : ""}`,
       );
     }
   } finally {
