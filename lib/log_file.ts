@@ -59,23 +59,40 @@ export function privateFileSink(
   let size = handle.stat().size;
   let pending: string[] = [];
   let pendingBytes = 0;
+  let disposed = false;
 
+  /** The file opened again (after a failed rotation, a moved file, a folder gone); null if not. */
+  const reopen = (): FileHandle | null => {
+    try {
+      const h = open();
+      size = h.stat().size;
+      return h;
+    } catch {
+      return null;
+    }
+  };
   const rotate = () => {
-    handle?.close();
+    const old = handle;
+    handle = null;
+    old?.close();
     for (let i = maxFiles - 1; i >= 1; i--) {
       try {
         fs.rename(`${path}.${i}`, `${path}.${i + 1}`);
       } catch { /* that generation does not exist yet */ }
     }
-    fs.rename(path, `${path}.1`);
-    handle = open();
-    size = 0;
+    try {
+      fs.rename(path, `${path}.1`);
+    } catch { /* moved away already (by an admin, or logrotate) */ }
+    handle = reopen();
   };
   const flush = () => {
-    if (!handle || pending.length === 0) return;
+    if (disposed || pending.length === 0) return;
+    // A log that could not be opened is tried again at every flush: it never stops for good.
+    handle ??= reopen();
     const bytes = encoder.encode(pending.join(""));
     pending = [];
     pendingBytes = 0;
+    if (!handle) return; // dropped: the log must never stop the backup
     try {
       handle.writeAllSync(bytes);
       size += bytes.length;
@@ -97,6 +114,7 @@ export function privateFileSink(
     [Symbol.dispose]: () => {
       clearInterval(timer);
       flush();
+      disposed = true;
       handle?.close();
       handle = null;
     },

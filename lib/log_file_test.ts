@@ -33,3 +33,30 @@ Deno.test("privateFileSink() rotates, and every generation is 0600 whatever the 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("privateFileSink() goes on after its file or folder vanished at a rotation", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/logs/backup.log`;
+    Deno.mkdirSync(`${dir}/logs`);
+    const sink = privateFileSink(new DenoFileSystem(), path, {
+      formatter: (r) => `${String(r.message[0])}\n`,
+      maxSize: 200,
+      maxFiles: 2,
+      bufferSize: 10,
+    });
+    sink(record("before"));
+    // The folder goes (an admin cleaning up): rotations and writes fail, the sink carries on.
+    Deno.removeSync(`${dir}/logs`, { recursive: true });
+    for (let i = 0; i < 20; i++) sink(record(`lost line ${i}`.padEnd(40, ".")));
+    // It comes back: the next lines land in a new file.
+    Deno.mkdirSync(`${dir}/logs`);
+    for (let i = 0; i < 3; i++) sink(record(`after ${i}`));
+    sink[Symbol.dispose]();
+    const text = Deno.readTextFileSync(path);
+    assert(text.includes("after 2"), text);
+    assertEquals(Deno.statSync(path).mode! & 0o777, 0o600);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
