@@ -7,7 +7,7 @@
 
 import type { FileSystem } from "./fs.ts";
 import { describeError, RootError } from "./errors.ts";
-import { absolute, isAtOrBelow, parentOf } from "./paths.ts";
+import { absolute, isAtOrBelow, parentOf, RESERVED_DIR } from "./paths.ts";
 
 /** Validated roots. */
 export interface Roots {
@@ -103,6 +103,33 @@ export function checkRoots(fs: FileSystem, src: string, dest: string, cwd: strin
     );
   }
   return { source, dest: target };
+}
+
+/**
+ * Why a log file at `file` (absolute) would harm the backup of `source` into `dest`, or null:
+ * in the source, each write would be a change to back up (a pass that never settles); in the
+ * destination outside its reserved folder, it would be a stray the next pass deletes.
+ */
+export function logFileProblem(
+  fs: FileSystem,
+  file: string,
+  roots: { source: string; dest: string },
+): string | null {
+  let real: string;
+  try {
+    real = realish(fs, file).slice(1);
+  } catch {
+    return null; // its folder is checked on its own
+  }
+  const source = realish(fs, roots.source).slice(1);
+  const dest = realish(fs, roots.dest).slice(1);
+  if (rel(real, source)) {
+    return `it is inside the source ${roots.source}: every line would be backed up`;
+  }
+  if (rel(real, dest) && !rel(real, dest === "" ? RESERVED_DIR : `${dest}/${RESERVED_DIR}`)) {
+    return `it is inside the destination ${roots.dest}, whose passes delete what the source does not hold`;
+  }
+  return null;
 }
 
 /** Limits of the mass-delete guard: a pass deleting more than both is held. */

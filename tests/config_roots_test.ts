@@ -81,3 +81,33 @@ Deno.test("a log file whose folder is missing: one line naming it, exit 2, nothi
   }
   assert(!Deno.readDirSync(t.path).some((e) => e.name === "out"), "no destination was created");
 });
+
+Deno.test("a log file inside a source or a mirror is refused (a pass that never settles, a deleted log)", async () => {
+  await using t = await tempDir();
+  put(`${t.path}/s/a.txt`, "a");
+  const file = `${t.path}/backup.jsonc`;
+  writeConfig(file, {
+    log: { file: "s/shared.log" },
+    jobs: [{ name: "j", source: "s", destination: "out" }],
+  });
+  const check = await runCli(["config", "check", file]);
+  assertEquals(check.code, 2, check.stdout);
+  assertMatch(
+    check.stdout,
+    /log: "file" .*s\/shared\.log is refused for job "j": it is inside the source/,
+  );
+  assertEquals((await runCli(["--config", file, "--once"])).code, 2);
+  const single = (log: string) =>
+    runCli(["--src", `${t.path}/s`, "--dest", `${t.path}/out`, "--once", "--log-file", log]);
+  const cases: [string, string][] = [["s/x.log", "the source"], ["out/x.log", "the destination"]];
+  for (const [log, where] of cases) {
+    const r = await single(`${t.path}/${log}`);
+    assertEquals(r.code, 2, r.stderr);
+    assertEquals(r.stderr.trim().split("\n").length, 1, r.stderr);
+    assertMatch(r.stderr, new RegExp(`--log-file ".*${log}": it is inside ${where}`));
+  }
+  // Beside the journal, in the reserved folder, is fine.
+  const ok = await single(`${t.path}/out/.backup/extra.log`);
+  assertEquals(ok.code, 0, ok.stderr);
+  assert(Deno.readTextFileSync(`${t.path}/out/.backup/extra.log`).includes("BACKUP STARTED"));
+});

@@ -27,7 +27,7 @@ import {
   RootError,
   UsageError,
 } from "../errors.ts";
-import { checkRoots } from "../guard.ts";
+import { checkRoots, logFileProblem } from "../guard.ts";
 import { CATEGORY, logger, renderMessage } from "../log.ts";
 import { JobLogFiles } from "../log_jobs.ts";
 import { absolute, isAtOrBelow } from "../paths.ts";
@@ -144,6 +144,13 @@ export function loadConfig(
     const problem = rootProblem(fs, job);
     return problem === null ? [] : [`${path}: job "${job.name}": ${problem}`];
   });
+  const log = config.log.file;
+  for (const job of log === undefined ? [] : config.jobs) {
+    const problem = logFileProblem(fs, log!, { source: job.source, dest: job.destination });
+    if (problem) {
+      problems.push(`${path}: log: "file" ${log} is refused for job "${job.name}": ${problem}`);
+    }
+  }
   if (problems.length > 0) throw new ConfigError(problems, path);
   return config;
 }

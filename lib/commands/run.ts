@@ -9,7 +9,13 @@ import type { ReconcilerLogs } from "../reconciler.ts";
 import { describeError, EXIT, RootError, UsageError } from "../errors.ts";
 import { join, MARKER_NAME, parentOf, RESERVED_DIR } from "../paths.ts";
 import { reservedDir } from "../../journal/segments.ts";
-import { checkRoots, DEFAULT_DELETE_LIMITS, type DeleteLimits, type Roots } from "../guard.ts";
+import {
+  checkRoots,
+  DEFAULT_DELETE_LIMITS,
+  type DeleteLimits,
+  logFileProblem,
+  type Roots,
+} from "../guard.ts";
 import { establishIdentity, IDENTITY_FILE } from "../source_guard.ts";
 import { runDaemon } from "../daemon.ts";
 import { Watcher } from "../watch.ts";
@@ -432,7 +438,13 @@ export async function runBackup(opts: RunOptions, deps: RunDeps): Promise<number
   if (opts.dryRun) return await runDryRun(opts, { ...deps, excludes });
   const roots = checkRoots(deps.fs, opts.src, opts.dest, deps.cwd);
   if (!opts.adoptDest) checkDestination(deps.fs, roots.dest, roots.source);
-  if (opts.logFile) checkLogFolder(deps.fs, absolute(opts.logFile, deps.cwd));
+  if (opts.logFile) {
+    const file = absolute(opts.logFile, deps.cwd);
+    const problem = logFileProblem(deps.fs, file, roots);
+    if (problem) throw new UsageError(`--log-file "${opts.logFile}": ${problem}; put it elsewhere`);
+    // The reserved folder is made below; any other folder must exist.
+    if (parentOf(file) !== reservedDir(roots.dest)) checkLogFolder(deps.fs, file);
+  }
   // Creating the destination comes after every check passed. The lock comes before anything
   // is written in it: a second start must not touch a running backup's log, identity or settings.
   prepareReserved(deps.fs, roots.dest);
