@@ -212,6 +212,10 @@ async function main(args: string[]): Promise<number> {
   Deno.addSignalListener("SIGINT", onSignal);
   Deno.addSignalListener("SIGTERM", onSignal);
   if (args.some((a) => a === "--config" || a.startsWith("--config="))) {
+    // From here to the exit, SIGHUP never kills the process (Deno's default action comes back
+    // whenever no listener is registered): before the jobs start and after they stop, it is
+    // ignored; in between, runJobs' own listener reloads the file.
+    Deno.addSignalListener("SIGHUP", () => {});
     const opts = parseJobsArgs(args);
     try {
       return await runJobs(opts, {
@@ -265,7 +269,7 @@ async function main(args: string[]): Promise<number> {
   } finally {
     Deno.removeSignalListener("SIGINT", onSignal);
     Deno.removeSignalListener("SIGTERM", onSignal);
-    Deno.removeSignalListener("SIGHUP", onHangup);
+    // onHangup stays until the exit: without a listener, SIGHUP would kill the process.
   }
 }
 
