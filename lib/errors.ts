@@ -15,7 +15,7 @@ export const EXIT = {
   USAGE: 2,
   /** The journal is corrupt in the middle; see the message for the way out. */
   JOURNAL_CORRUPT: 3,
-  /** The journal could not be made durable (fsync failed); restart to replay. */
+  /** The journal could not be made durable (fsync failed), or a disk is full or read-only. */
   JOURNAL_IO: 4,
   /** Another backup process holds the destination's lock. */
   LOCKED: 5,
@@ -130,8 +130,18 @@ export function exitFor(err: unknown): { code: number; message: string } {
         `fix the disk and start again (the journal is replayed)`,
     };
   }
+  const disk = describeError(err);
+  if (disk === "no space left on device" || disk === "read-only file system") {
+    // A disk condition, not a bug: say which file, and what to do.
+    const detail = err instanceof Error ? err.message.split("\n")[0] : String(err);
+    return {
+      code: EXIT.JOURNAL_IO,
+      message: `cannot write: ${detail}. Free some space (or remount the disk read-write) and ` +
+        `start again; the journal is replayed`,
+    };
+  }
   return {
     code: EXIT.INTERNAL,
-    message: `internal error: ${describeError(err)} (set BACKUP_DEBUG=1 for details)`,
+    message: `internal error: ${disk} (set BACKUP_DEBUG=1 for details)`,
   };
 }
