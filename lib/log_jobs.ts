@@ -37,7 +37,14 @@ export class JobLogFiles {
    */
   open(job: string, path: string): void {
     this.close(job);
-    this.#files.set(job, privateFileSink(this.#fs, path, { formatter: this.#format }));
+    // Through #format, so that a reload switching JSON on or off reaches the open files too.
+    const formatter = (record: LogRecord) => this.#format(record);
+    this.#files.set(job, privateFileSink(this.#fs, path, { formatter }));
+  }
+
+  /** Switches every file, open or to come, to JSON lines or human lines (a config reload). */
+  useJson(json: boolean): void {
+    this.#format = fileFormatter(json);
   }
 
   /** Flushes and closes `job`'s file. */

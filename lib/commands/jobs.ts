@@ -292,14 +292,15 @@ export async function runJobs(opts: JobsOptions, deps: JobsDeps): Promise<number
     const events = progress.get(String(r.category[2]))?.events;
     events?.emit(r.level === "warning" ? "warning" : "error", { message: renderMessage(r) });
   };
-  const logging = (c: BackupConfig) => {
+  const logging = async (c: BackupConfig) => {
     const file = opts.logFile ? absolute(opts.logFile, deps.cwd) : c.log.file;
-    return deps.startLogging({
+    await deps.startLogging({
       ...(file ? { file } : {}),
       json: opts.logJson || c.log.json,
       jobFiles: files.sink,
       ...(deps.writeEvent ? { onProblem } : {}),
     });
+    files.useJson(opts.logJson || c.log.json); // only once the new shared log is open
   };
   await logging(config);
   const log = logger(CATEGORY.daemon);
