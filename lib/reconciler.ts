@@ -445,19 +445,34 @@ export class Reconciler {
 
   /**
    * Versioning: picks a version name for each operation that would delete or
-   * replace a file the destination scan saw (`undefined` for the others).
+   * replace a file (`undefined` for the others).
    */
   #versionsFor(batch: FileOp[], dest: Map<string, Entry>): (string | undefined)[] {
     if (!this.#o.keepVersions) return [];
     const ms = (this.#o.now ?? Date.now)();
     const taken = new Set<string>();
-    return batch.map((op) => {
-      if (op.op === "mkdir" || op.op === "meta" || dest.get(op.path)?.kind !== "file") {
+    return batch.map((op, i) => {
+      if (op.op === "mkdir" || op.op === "meta" || !this.#holdsFile(op.path, batch, i, dest)) {
         return undefined;
       }
       this.#pruneDue = true;
       return allocateVersion(this.#fs, this.#o.dest, op.path, { ms, taken });
     });
+  }
+
+  /**
+   * Whether a file sits at `p` in the destination when operation `i` of `batch` runs. The scan
+   * was taken before the pass's moves, so the place is followed back through the moves that run
+   * first in this batch; the state knows what moves of earlier batches brought there. (Asking the
+   * scan alone missed `e/f.txt` after a move of `d` to `e`: its old content went unversioned.)
+   */
+  #holdsFile(p: string, batch: FileOp[], i: number, dest: Map<string, Entry>): boolean {
+    let at = p;
+    for (let j = i - 1; j >= 0; j--) {
+      const o = batch[j]!;
+      if (o.op === "move" && isAtOrBelow(at, o.path)) at = o.from + at.slice(o.path.length);
+    }
+    return dest.get(at)?.kind === "file" || this.#state.entries.get(at)?.kind === "file";
   }
 
   /** Syncs the journal and releases the lock. */

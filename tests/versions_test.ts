@@ -140,6 +140,28 @@ Deno.test("versions CLI: bad TIME, unknown PATH, missing --to and --to inside th
   }
 });
 
+Deno.test("versions CLI: a file in a renamed folder that is then rewritten, deleted or replaced keeps its old content", async () => {
+  await using t = await tempDir();
+  const [src, dest] = [`${t.path}/src`, `${t.path}/dest`];
+  for (const n of ["edit", "gone", "link"]) put(`${src}/d/${n}.txt`, `OLD ${n}`);
+  const once = ["--src", src, "--dest", dest, "--once", "--keep-versions", "10"];
+  assertEquals((await runCli(once)).code, 0);
+  Deno.renameSync(`${src}/d`, `${src}/e`);
+  // Rewritten in place (same inode: still detected as moved), deleted, replaced by a symlink.
+  const f = Deno.openSync(`${src}/e/edit.txt`, { write: true, truncate: true });
+  f.writeSync(new TextEncoder().encode("NEW edit, longer"));
+  f.close();
+  Deno.removeSync(`${src}/e/gone.txt`);
+  Deno.removeSync(`${src}/e/link.txt`);
+  Deno.symlinkSync("edit.txt", `${src}/e/link.txt`);
+  const r = await runCli(once);
+  assertEquals(r.code, 0, r.stderr);
+  const kept = files(`${dest}/.backup/versions`).map((v) =>
+    Deno.readTextFileSync(`${dest}/.backup/versions/${v}`)
+  ).sort();
+  assertEquals(kept, ["OLD edit", "OLD gone", "OLD link"]);
+});
+
 Deno.test("versions CLI: after a compaction, restore names the files it cannot tell about and exits 6", async () => {
   await using t = await tempDir();
   const [src, dest] = [`${t.path}/src`, `${t.path}/dest`];
