@@ -30,7 +30,7 @@ import { depth, isAtOrBelow, join, parentOf, showPath } from "./paths.ts";
 import { emptyScan, type ScanOptions, scanTree } from "./scan.ts";
 import { destScan, type PassExcludes, passExcludes } from "./excludes.ts";
 import { type FileOp, planPass } from "./pass_plan.ts";
-import { foldRecord, type State } from "./state.ts";
+import { foldRecord, type State, type StateEntry } from "./state.ts";
 import { DEFAULT_DELETE_LIMITS, type DeleteLimits, isMassDelete } from "./guard.ts";
 import { type SourceIdentity, sourceVeto } from "./source_guard.ts";
 import { JournalWriter } from "../journal/writer.ts";
@@ -192,6 +192,28 @@ class PlanInvalidError extends Error {
   override name = "PlanInvalidError";
 }
 
+/**
+ * The state without its entries at or below `paths` where the destination holds something:
+ * the planner checks those by hash. An entry whose path the destination lacks stays, so that
+ * the pass forgets it (or copies it) as usual.
+ */
+function untrusted(
+  entries: ReadonlyMap<string, StateEntry>,
+  paths: ReadonlySet<string>,
+  dest: ReadonlyMap<string, Entry>,
+): Map<string, StateEntry> {
+  const out = new Map<string, StateEntry>();
+  for (const [p, e] of entries) {
+    let doubted = false;
+    for (let q = p; dest.has(p) && !doubted; q = parentOf(q)) {
+      doubted = paths.has(q);
+      if (q === "") break;
+    }
+    if (!doubted) out.set(p, e);
+  }
+  return out;
+}
+
 /** An operation's outcome for the progress display: skipped ones are retried, not failed. */
 function outcomeOf(err: unknown): OpOutcome {
   if (err === null) return "ok";
@@ -295,6 +317,12 @@ export class Reconciler {
   #lock: Lock;
   #passes = 0;
   #replayPaths: Set<string>;
+  /**
+   * Paths (and what is below them) of operations a crash interrupted, their `from` included:
+   * the state's word on them is not trusted until a full pass has checked them by hash. Size
+   * and mtime cannot tell a rename done from one not done when two files look alike (a swap).
+   */
+  #suspect: Set<string>;
   #sourceDown: string | null = null;
   /** Renames that failed: planned as copies from now on. */
   #badMoves = new Set<string>();
@@ -312,7 +340,14 @@ export class Reconciler {
   private constructor(
     fs: FileSystem,
     o: ReconcilerOptions,
-    parts: { state: State; writer: JournalWriter; hasher: Hasher; lock: Lock; replay: Set<string> },
+    parts: {
+      state: State;
+      writer: JournalWriter;
+      hasher: Hasher;
+      lock: Lock;
+      replay: Set<string>;
+      suspect: Set<string>;
+    },
   ) {
     this.#fs = fs;
     this.#o = o;
@@ -321,6 +356,7 @@ export class Reconciler {
     this.#hasher = parts.hasher;
     this.#lock = parts.lock;
     this.#replayPaths = parts.replay;
+    this.#suspect = parts.suspect;
   }
 
   /**
@@ -368,9 +404,12 @@ export class Reconciler {
         ...(options.now ? { now: options.now } : {}),
       });
       const replay = new Set<string>();
+      const suspect = new Set<string>();
       const closes: Unstamped[] = [];
       for (const intent of state.pending.values()) {
         replay.add(intent.path);
+        suspect.add(intent.path);
+        if (intent.op === "move" && intent.from !== undefined) suspect.add(intent.from);
         closes.push({
           type: "failed",
           ref: intent.seq,
@@ -389,6 +428,7 @@ export class Reconciler {
         hasher: await createHasher(),
         lock,
         replay,
+        suspect,
       });
     } catch (err) {
       // A config file's job is started again after a failure: leave no file open behind.
@@ -537,6 +577,9 @@ export class Reconciler {
       : this.#gatherFull(summary, excludes);
     try {
       if (scope) await this.#reconcile(scope, summary, trigger, options.hinted ?? null);
+      // A full pass that did all it planned has checked what a crash left in doubt.
+      const complete = !summary.interrupted && summary.failed === 0 && summary.held === 0;
+      if (scope && !scope.within && complete) this.#suspect.clear();
     } finally {
       // Also for a pass that throws: the bar is cleared and the `pass` event still written.
       summary.durationMs = performance.now() - started;
@@ -720,7 +763,9 @@ export class Reconciler {
       {
         src,
         dst,
-        state: this.#state.entries,
+        state: this.#suspect.size > 0
+          ? untrusted(this.#state.entries, this.#suspect, dst.entries)
+          : this.#state.entries,
         keeps: scope.excludes.keeps,
         allowMove: (from, to) => !this.#badMoves.has(`${from}\0${to}`),
         ...(scope.within ? { within: scope.within } : {}),

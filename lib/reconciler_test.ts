@@ -314,6 +314,72 @@ Deno.test("reconcile: a simulated crash after every possible number of writes al
   });
 });
 
+Deno.test("reconcile: a crash during a swap or chain of renames of look-alike files still converges", async () => {
+  let crashes = 0;
+  for (const versions of [false, true]) {
+    for (let n = 0; n < 60; n++) {
+      const t = await tempDir();
+      try {
+        const [src, dest] = [`${t.path}/src`, `${t.path}/dest`];
+        const when = new Date(1_600_000_000_000);
+        const files: [string, string][] = [["a", "AAAA"], ["b", "BBBB"], ["c", "CCCC"]];
+        for (const [name, text] of files) {
+          put(`${src}/${name}`, text);
+          Deno.utimeSync(`${src}/${name}`, when, when); // same size and mtime: only bytes differ
+        }
+        const extra = versions
+          ? { keepVersions: { kind: "count", count: 5, text: "5" } as const }
+          : {};
+        await onePass(src, dest, new DenoFileSystem(), extra);
+        // In the source: a and b swap places, and c moves to d while a's old name is reused.
+        Deno.renameSync(`${src}/a`, `${src}/tmp`);
+        Deno.renameSync(`${src}/b`, `${src}/a`);
+        Deno.renameSync(`${src}/tmp`, `${src}/b`);
+        Deno.renameSync(`${src}/c`, `${src}/d`);
+        const fs = new FaultyFileSystem(new DenoFileSystem());
+        fs.crashAfter(n);
+        try {
+          await onePass(src, dest, fs, extra);
+        } catch (err) {
+          const crash = err instanceof SimulatedCrash ||
+            (err instanceof Error && err.cause instanceof SimulatedCrash);
+          if (!crash) throw err;
+        }
+        if (!fs.crashed) break;
+        crashes++;
+        const s = await onePass(src, dest, new DenoFileSystem(), extra);
+        assertEquals(s.failed, 0, `after a crash at write ${n}: ${JSON.stringify(s)}`);
+        assertMirror(src, dest);
+        for (const name of ["a", "b", "d"]) {
+          assertEquals(
+            Deno.readTextFileSync(`${dest}/${name}`),
+            Deno.readTextFileSync(`${src}/${name}`),
+            `${name} after a crash at write ${n} (versions ${versions})`,
+          );
+        }
+        const listing = [...Deno.readDirSync(dest)].map((e) => e.name).sort().join(",");
+        const again = await onePass(src, dest, new DenoFileSystem(), extra);
+        if (again.deleted) {
+          console.log(
+            "DEBUG",
+            n,
+            listing,
+            [...Deno.readDirSync(dest)].map((e) => e.name).sort().join(","),
+          );
+        }
+        assertEquals(
+          again.copied + again.moved + again.deleted,
+          0,
+          `settled after ${n} ${versions}: ${JSON.stringify(again)}`,
+        );
+      } finally {
+        await t.cleanup();
+      }
+    }
+  }
+  assert(crashes > 10, `only ${crashes} crash points were exercised`);
+});
+
 /** A real file system that enforces folder write permission even for root, as it does for users. */
 class UserPermissions extends DenoFileSystem {
   #check(path: string): void {
