@@ -244,16 +244,17 @@ export type FileOutcome = { ok: true; from: Source; verified: boolean } | {
  * Writes one file to `outAbs` (which must not exist) from the first of
  * `item.sources` whose bytes hash to the entry's hash (any, when it has
  * none): copied to a temp file beside it, hashed while copied, given the
- * entry's mode and mtime, then renamed into place.
+ * entry's mode and mtime, fsynced, then renamed into place (the caller fsyncs
+ * the folders at the end).
  *
  * @throws Deno.errors.* when the output cannot be written.
  */
-export function restoreFile(
+export async function restoreFile(
   fs: FileSystem,
   hasher: Hasher,
   item: RestoreItem,
   outAbs: string,
-): FileOutcome {
+): Promise<FileOutcome> {
   const want = item.entry.hash;
   for (const from of item.sources) {
     let src;
@@ -279,6 +280,8 @@ export function restoreFile(
         if (want !== undefined && hasher.digest() !== want) continue;
         fs.chmod(tmp, item.entry.mode & MODE_MASK);
         out.utime(item.entry.mtimeMs);
+        // On disk before it takes its real name: a power cut never leaves half a file there.
+        await out.sync();
       } finally {
         out.close();
       }

@@ -1,13 +1,14 @@
-import { assertEquals, assertThrows } from "../tests/assert.ts";
+import { assertEquals, assertRejects } from "../tests/assert.ts";
 import { tempDir } from "../tests/helpers.ts";
 import { UsageError } from "./errors.ts";
 import { DenoFileSystem } from "./fs.ts";
+import { FaultyFileSystem } from "./fault_fs.ts";
 import { createHasher, hashFile } from "./hash.ts";
 import { restoreFile } from "./restore.ts";
 
-Deno.test("restoreFile writes the checked bytes, and never over something that appeared meanwhile", async () => {
+Deno.test("restoreFile writes the checked bytes, fsynced, and never over something that appeared meanwhile", async () => {
   await using t = await tempDir();
-  const fs = new DenoFileSystem();
+  const fs = new FaultyFileSystem(new DenoFileSystem()); // counts the calls
   const hasher = await createHasher();
   Deno.writeTextFileSync(`${t.path}/kept`, "old content");
   const hash = (await hashFile(fs, `${t.path}/kept`, hasher)).hash;
@@ -23,12 +24,13 @@ Deno.test("restoreFile writes the checked bytes, and never over something that a
     },
     sources: [{ abs: `${t.path}/kept`, label: "mirror" }],
   };
-  const r = restoreFile(fs, hasher, item, `${t.path}/out.txt`);
+  const r = await restoreFile(fs, hasher, item, `${t.path}/out.txt`);
   assertEquals([r.ok, Deno.readTextFileSync(`${t.path}/out.txt`)], [true, "old content"]);
   assertEquals(Deno.statSync(`${t.path}/out.txt`).mode! & 0o777, 0o640);
+  assertEquals(fs.calls.get("sync"), 1, "the file is on disk before its rename");
 
   Deno.writeTextFileSync(`${t.path}/taken.txt`, "someone else's");
-  assertThrows(
+  await assertRejects(
     () => restoreFile(fs, hasher, item, `${t.path}/taken.txt`),
     UsageError,
     "nothing is overwritten",

@@ -189,6 +189,7 @@ export async function runRestore(opts: RestoreOptions, deps: RestoreDeps): Promi
   let unverified = 0;
   const missing: string[] = [];
   const uncertain: string[] = [];
+  const written = new Set<string>();
   const dirTimes: [string, number, number][] = [];
   const linked: string[] = [];
   for (const item of items) {
@@ -214,7 +215,8 @@ export async function runRestore(opts: RestoreOptions, deps: RestoreDeps): Promi
       linked.push(item.path);
       links++;
     } else if (e.kind === "file") {
-      const r = restoreFile(fs, hasher, item, target);
+      const r = await restoreFile(fs, hasher, item, target);
+      written.add(parentOf(target));
       if (!r.ok) {
         missing.push(item.path);
         continue;
@@ -229,6 +231,8 @@ export async function runRestore(opts: RestoreOptions, deps: RestoreDeps): Promi
     fs.chmod(d, mode & MODE_MASK);
     fs.utime(d, mtime);
   }
+  // The renames into place are durable before "restored" is printed.
+  for (const d of [...written, ...dirTimes.map(([d]) => d), toAbs]) await fs.syncDir(d);
   out(
     `restored ${plural(files, "file")}, ${plural(dirs, "folder")}, ${plural(links, "symlink")} ` +
       `of "${path || "."}" as of ${when} into ${outRoot}` +
