@@ -166,8 +166,12 @@ export interface PassExcludes {
    * what it skipped, so that {@link PassExcludes.keeps} protects it.
    */
   destSkip: ((rel: string, kind: Kind) => boolean) | undefined;
-  /** True for destination paths kept because they are excluded (or hold excluded ones). */
-  keeps: (rel: string) => boolean;
+  /**
+   * True for destination paths kept because they are excluded (or hold excluded ones): seen
+   * excluded by the scan, or, given the entry's kind, excluded by the rules where it is now
+   * (a folder move may have carried it there since the scan).
+   */
+  keeps: (rel: string, kind?: Kind) => boolean;
   /** The rules. */
   rules: Excludes;
 }
@@ -199,11 +203,11 @@ export function passExcludes(
       keep(rel, kind);
       return true;
     },
-    keeps: (rel) => {
+    keeps: (rel, kind) => {
       if (options.deleteExcluded) return false;
       if (kept.has(rel)) return true;
       for (let p = parentOf(rel); p !== ""; p = parentOf(p)) if (keptDirs.has(p)) return true;
-      return false;
+      return kind !== undefined && rules.excluded(rel, kind);
     },
   };
 }

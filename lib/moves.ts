@@ -88,6 +88,16 @@ export function position(p: string, moves: Move[]): string {
   return m ? m.to + p.slice(m.origin.length) : p;
 }
 
+/** Where the entry at `q` after all `moves` was before the pass (the inverse of {@link position}). */
+export function originOf(q: string, moves: Move[]): string {
+  let best: Move | null = null;
+  for (const m of moves) {
+    if (!isAtOrBelow(q, m.to) || (m.kind !== "dir" && m.to !== q)) continue;
+    if (!best || m.to.length > best.to.length) best = m;
+  }
+  return best ? best.origin + q.slice(best.to.length) : q;
+}
+
 /** Which entry (by its path before the pass) ends up at `q` through a folder move, else `q`. */
 function arriving(q: string, moves: Move[], except: Move): string {
   let best: Move | null = null;

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { FileSystem } from "./fs.ts";
+import type { FileSystem, Kind } from "./fs.ts";
 import type { Hasher } from "./hash.ts";
 import type { ScanResult } from "./scan.ts";
 import type { StateEntry } from "./state.ts";
@@ -41,7 +41,7 @@ export interface PassInput {
   /** Paths in scope (partial pass); default all. */
   within?: (rel: string) => boolean;
   /** Destination paths kept although the source lacks them (excluded ones); default none. */
-  keeps?: (rel: string) => boolean;
+  keeps?: (rel: string, kind?: Kind) => boolean;
   /** False refuses a move (one that failed before); default allows all. */
   allowMove?: (from: string, to: string) => boolean;
   /** A `verify`'s file vanished before it could be hashed (the next pass sees why). */
@@ -59,8 +59,8 @@ export async function planPass(ctx: PassContext, input: PassInput): Promise<File
   const keeps = input.keeps;
   const options: PlanOptions = { allowMove: input.allowMove ?? (() => true) };
   if (unreadable.length > 0 || keeps) {
-    options.protect = (rel: string) =>
-      unreadable.some((u) => isAtOrBelow(rel, u)) || (keeps?.(rel) ?? false);
+    options.protect = (rel: string, kind: Kind) =>
+      unreadable.some((u) => isAtOrBelow(rel, u)) || (keeps?.(rel, kind) ?? false);
   }
   if (input.within) options.within = input.within;
   options.moves = await hashMoves(ctx, input, options);

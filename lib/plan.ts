@@ -16,7 +16,7 @@
 import type { Entry } from "./scan.ts";
 import type { StateEntry } from "./state.ts";
 import { depth, isAtOrBelow, parentOf } from "./paths.ts";
-import { detectMoves, type Move, orderMoves, position } from "./moves.ts";
+import { detectMoves, type Move, orderMoves, originOf, position } from "./moves.ts";
 
 /** One planned operation. `src` is the source entry the destination must end up matching. */
 export type PlanOp =
@@ -40,9 +40,11 @@ export type PlanOp =
 export interface PlanOptions {
   /**
    * True for destination paths that must not be deleted because the source
-   * could not be read there (unreadable folder, unopenable name). Default: none.
+   * could not be read there (unreadable folder, unopenable name) or excludes
+   * them (kept). Asked for the path both where the entry is and, when a folder
+   * move of this pass carried it, where it was. Default: none.
    */
-  protect?: (rel: string) => boolean;
+  protect?: (rel: string, kind: Entry["kind"]) => boolean;
   /** Only plan paths for which this is true (a watched subtree). Default: all. */
   within?: (rel: string) => boolean;
   /** Moves confirmed by content hash, `[from, to]` (a copy followed by a delete). */
@@ -139,7 +141,7 @@ export function plan(
   dest: ReadonlyMap<string, Entry>,
   options: PlanOptions = {},
 ): PlanOp[] {
-  const protect = options.protect ?? (() => false);
+  const protectAt = options.protect ?? (() => false);
   const within = options.within ?? (() => true);
   const moves = detectMoves(source, state, dest, {
     within,
@@ -162,6 +164,9 @@ export function plan(
     touched.add(parentOf(m.to));
   }
 
+  // Protected where it is now, or where it was before a folder move of this pass carried it.
+  const protect = (path: string, kind: Entry["kind"]) =>
+    protectAt(path, kind) || (moves.length > 0 && protectAt(originOf(path, moves), kind));
   const remove = (path: string, kind: Entry["kind"]) => {
     deletes.push({ op: "delete", path, kind });
     touched.add(parentOf(path));
@@ -172,13 +177,13 @@ export function plan(
     const s = source.get(path);
     if (s?.kind === "other") continue;
     if (!s) {
-      if (!protect(path)) remove(path, d.kind);
+      if (!protect(path, d.kind)) remove(path, d.kind);
     } else if ((d.kind === "dir") !== (s.kind === "dir")) {
       remove(path, d.kind);
     }
   }
   for (const [path, t] of state) {
-    if (!dest.has(path) && !source.has(path) && within(path) && !protect(path)) {
+    if (!dest.has(path) && !source.has(path) && within(path) && !protect(path, t.kind)) {
       remove(path, t.kind);
     }
   }

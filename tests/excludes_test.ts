@@ -220,6 +220,30 @@ Deno.test("excludes: an edited --exclude-from file applies from the next pass; a
   }
 });
 
+Deno.test("excludes: a kept excluded file stays kept when its folder is renamed", async () => {
+  await using t = await tempDir();
+  const src = `${t.path}/src`;
+  const dest = `${t.path}/dest`;
+  put(`${src}/d/a.txt`, "a");
+  put(`${src}/d/old.tmp`, "kept after the rule");
+  put(`${src}/b/y.txt`, "kept after the rule");
+  const once = ["--src", src, "--dest", dest, "--once"];
+  assertEquals((await runCli(once)).code, 0);
+  // The rules come after the backup (so the copies are kept), then the folders are renamed:
+  // one rule is global, the other lives in the folder that moves.
+  put(`${src}/.backupignore`, "*.tmp\n");
+  assertEquals((await runCli(once)).code, 0);
+  put(`${src}/b/.backupignore`, "y.txt\n");
+  Deno.renameSync(`${src}/d`, `${src}/e`);
+  Deno.renameSync(`${src}/b`, `${src}/a`);
+  const r = await runCli(once);
+  assertEquals(r.code, 0, r.stderr);
+  const now = paths(dest);
+  assert(now.includes("e/old.tmp"), now.join(", "));
+  assert(now.includes("a/y.txt"), now.join(", "));
+  assert(!r.stdout.includes("deleted") || /0 deleted/.test(r.stdout), r.stdout);
+});
+
 Deno.test("excludes: a source whose every entry is excluded is not taken for an unmounted one", async () => {
   await using t = await tempDir();
   const src = `${t.path}/src`;

@@ -13,6 +13,7 @@
  */
 
 import type { PlanOp } from "../plan.ts";
+import type { Kind } from "../fs.ts";
 import { EXIT, RootError } from "../errors.ts";
 import { formatBytes, Reconciler } from "../reconciler.ts";
 import { checkRoots, isMassDelete } from "../guard.ts";
@@ -102,8 +103,8 @@ function dryRun(opts: ReplayOptions, deps: JournalDeps, dest: string, dir: strin
         : null;
       if (veto !== null) throw new Error(`the source guard would stop it: ${veto}`);
       const unreadable = [...src.unreadable.keys()];
-      const protect = (rel: string) =>
-        unreadable.some((u) => isAtOrBelow(rel, u)) || excludes.keeps(rel);
+      const protect = (rel: string, kind: Kind) =>
+        unreadable.some((u) => isAtOrBelow(rel, u)) || excludes.keeps(rel, kind);
       ops = plan(src.entries, state.entries, dst.entries, { protect });
       // The mass-delete guard, as the pass would apply it with the recorded limits.
       const deletes = ops.filter((op) => op.op === "delete" && dst.entries.has(op.path)).length;
