@@ -86,7 +86,7 @@ export function historyAt(fs: FileSystem, dir: string, at: number): History {
         if (unsafeReason(rec.path) !== null) return;
         if (rec.from !== undefined && unsafeReason(rec.from) !== null) return;
         if (rec.version !== undefined && unsafeReason(rec.version) === null) {
-          const e = now.entries.get(rec.path);
+          const e = now.entries.get(movedFrom(rec.path, now));
           const v: RecordedVersion = { vrel: rec.version, path: rec.path, ms: Date.parse(rec.ts) };
           if (e?.kind === "file" && e.hash !== undefined) v.hash = e.hash;
           versions.push(v);
@@ -98,6 +98,22 @@ export function historyAt(fs: FileSystem, dir: string, at: number): History {
     },
   });
   return { then: then.entries, now: now.entries, versions, compactedAt };
+}
+
+/**
+ * Where the state holds the entry that sits at `path` once the pending moves are done: a
+ * version intent can follow, in the same batch, the folder move that brought its file there,
+ * and the state moves entries only when a move is done.
+ */
+function movedFrom(path: string, state: State): string {
+  let at = path;
+  const pending = [...state.pending.values()].sort((a, b) => b.seq - a.seq);
+  for (const p of pending) {
+    if (p.op === "move" && p.from !== undefined && isAtOrBelow(at, p.path)) {
+      at = p.from + at.slice(p.path.length);
+    }
+  }
+  return at;
 }
 
 /** Where the bytes of one file can be read from. */

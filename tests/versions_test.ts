@@ -146,6 +146,7 @@ Deno.test("versions CLI: a file in a renamed folder that is then rewritten, dele
   for (const n of ["edit", "gone", "link"]) put(`${src}/d/${n}.txt`, `OLD ${n}`);
   const once = ["--src", src, "--dest", dest, "--once", "--keep-versions", "10"];
   assertEquals((await runCli(once)).code, 0);
+  const before = await moment();
   Deno.renameSync(`${src}/d`, `${src}/e`);
   // Rewritten in place (same inode: still detected as moved), deleted, replaced by a symlink.
   const f = Deno.openSync(`${src}/e/edit.txt`, { write: true, truncate: true });
@@ -160,6 +161,13 @@ Deno.test("versions CLI: a file in a renamed folder that is then rewritten, dele
     Deno.readTextFileSync(`${dest}/.backup/versions/${v}`)
   ).sort();
   assertEquals(kept, ["OLD edit", "OLD gone", "OLD link"]);
+  // And restore finds them by the old path and time (the journal knows each version's content).
+  const out = `${t.path}/out`;
+  const res = await runCli(["restore", "--dest", dest, "d", "--at", before, "--to", out]);
+  assertEquals(res.code, 0, res.stdout + res.stderr);
+  for (const n of ["edit", "gone", "link"]) {
+    assertEquals(Deno.readTextFileSync(`${out}/d/${n}.txt`), `OLD ${n}`);
+  }
 });
 
 Deno.test("versions CLI: after a compaction, restore names the files it cannot tell about and exits 6", async () => {
