@@ -195,11 +195,32 @@ export function passExcludes(
     if (kind === "dir") keptDirs.add(rel);
     for (let p = parentOf(rel); p !== "" && !kept.has(p); p = parentOf(p)) kept.add(p);
   };
+  // Folders of the destination whose path the source now holds as a file or symlink: what they
+  // hold cannot be kept, or the source's entry could never take their place.
+  const blocking = new Map<string, boolean>();
+  const replacedBySource = (dir: string): boolean => {
+    let known = blocking.get(dir);
+    if (known === undefined) {
+      try {
+        known = fs.lstat(join(source, dir)).kind !== "dir";
+      } catch {
+        known = false; // not in the source: nothing takes its place
+      }
+      blocking.set(dir, known);
+    }
+    return known;
+  };
+  const inReplaced = (rel: string, kind: Kind): boolean => {
+    for (let p = kind === "dir" ? rel : parentOf(rel); p !== ""; p = parentOf(p)) {
+      if (replacedBySource(p)) return true;
+    }
+    return false;
+  };
   return {
     rules,
     sourceSkip: (rel, kind) => rules.excluded(rel, kind),
     destSkip: options.deleteExcluded ? undefined : (rel, kind) => {
-      if (!rules.excluded(rel, kind)) return false;
+      if (!rules.excluded(rel, kind) || inReplaced(rel, kind)) return false;
       keep(rel, kind);
       return true;
     },

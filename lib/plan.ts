@@ -172,12 +172,23 @@ export function plan(
     touched.add(parentOf(path));
   };
 
+  // A folder the source now holds as a file or symlink goes with all it holds, kept or not:
+  // otherwise the source's entry could never take its place.
+  const replaced = new Set<string>();
+  for (const [path, d] of dest) {
+    const s = source.get(path);
+    if (d.kind === "dir" && s && s.kind !== "dir" && s.kind !== "other") replaced.add(path);
+  }
+  const inReplaced = (path: string) => {
+    for (let p = parentOf(path); p !== ""; p = parentOf(p)) if (replaced.has(p)) return true;
+    return false;
+  };
   for (const [path, d] of dest) {
     if (!within(path)) continue;
     const s = source.get(path);
     if (s?.kind === "other") continue;
     if (!s) {
-      if (!protect(path, d.kind)) remove(path, d.kind);
+      if (!protect(path, d.kind) || (replaced.size > 0 && inReplaced(path))) remove(path, d.kind);
     } else if ((d.kind === "dir") !== (s.kind === "dir")) {
       remove(path, d.kind);
     }

@@ -244,6 +244,34 @@ Deno.test("excludes: a kept excluded file stays kept when its folder is renamed"
   assert(!r.stdout.includes("deleted") || /0 deleted/.test(r.stdout), r.stdout);
 });
 
+Deno.test("excludes: a kept folder that the source replaces with a file or symlink gives way (its files become versions)", async () => {
+  await using t = await tempDir();
+  const src = `${t.path}/src`;
+  const dest = `${t.path}/dest`;
+  put(`${src}/build/out.bin`, "built");
+  put(`${src}/proj/old.log`, "log");
+  put(`${src}/tools/run.sh`, "run");
+  const once = ["--src", src, "--dest", dest, "--once", "--keep-versions", "10"];
+  assertEquals((await runCli(once)).code, 0);
+  put(`${src}/.backupignore`, "build/\n*.log\ntools/\n");
+  assertEquals((await runCli(once)).code, 0); // all three are kept
+  for (const d of ["build", "proj", "tools"]) Deno.removeSync(`${src}/${d}`, { recursive: true });
+  put(`${src}/build`, "a file now"); // "build/" excludes folders only
+  put(`${src}/proj`, "a file too");
+  Deno.symlinkSync("proj", `${src}/tools`); // "tools/" does not match a symlink either
+  const r = await runCli(once);
+  assertEquals(r.code, 0, r.stdout + r.stderr);
+  assertEquals(Deno.readTextFileSync(`${dest}/build`), "a file now");
+  assertEquals(Deno.readTextFileSync(`${dest}/proj`), "a file too");
+  assertEquals(Deno.readLinkSync(`${dest}/tools`), "proj");
+  const again = await runCli(once);
+  assertEquals(again.code, 0, again.stdout + again.stderr);
+  const versions = [...snapshot(`${dest}/.backup/versions`).keys()].sort();
+  for (const f of ["build/out.bin", "proj/old.log", "tools/run.sh"]) {
+    assert(versions.some((v) => v.startsWith(`${f}~`)), `${f} kept as a version: ${versions}`);
+  }
+});
+
 Deno.test("excludes: a source whose every entry is excluded is not taken for an unmounted one", async () => {
   await using t = await tempDir();
   const src = `${t.path}/src`;
