@@ -357,16 +357,7 @@ Deno.test("reconcile: a crash during a swap or chain of renames of look-alike fi
             `${name} after a crash at write ${n} (versions ${versions})`,
           );
         }
-        const listing = [...Deno.readDirSync(dest)].map((e) => e.name).sort().join(",");
         const again = await onePass(src, dest, new DenoFileSystem(), extra);
-        if (again.deleted) {
-          console.log(
-            "DEBUG",
-            n,
-            listing,
-            [...Deno.readDirSync(dest)].map((e) => e.name).sort().join(","),
-          );
-        }
         assertEquals(
           again.copied + again.moved + again.deleted,
           0,
