@@ -944,8 +944,9 @@ export class Reconciler {
       try {
         await this.#fs.syncDir(d);
       } catch (err) {
-        // A folder deleted later in the same batch: its parent's sync covers it.
-        if (err instanceof Deno.errors.NotFound) return;
+        // A folder deleted later in the same batch, or below one a file replaced in it: the
+        // sync of the folder that held it covers its removal, and what was in it is gone.
+        if (err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotADirectory) return;
         for (const i of idx) outcomes[i] = err;
       }
     }));

@@ -371,6 +371,23 @@ Deno.test("reconcile: a crash during a swap or chain of renames of look-alike fi
   assert(crashes > 10, `only ${crashes} crash points were exercised`);
 });
 
+Deno.test("reconcile: a folder tree replaced by a file in one pass fails nothing, with or without versions", async () => {
+  for (const versions of [false, true]) {
+    await withRoots(async (src, dest) => {
+      for (let i = 0; i < 3; i++) put(`${src}/tree/sub/deeper/f${i}.bin`, `file ${i}`);
+      const extra = versions
+        ? { keepVersions: { kind: "count", count: 5, text: "5" } as const }
+        : {};
+      await onePass(src, dest, new DenoFileSystem(), extra);
+      Deno.removeSync(`${src}/tree`, { recursive: true });
+      put(`${src}/tree`, "a file now");
+      const s = await onePass(src, dest, new DenoFileSystem(), extra);
+      assertEquals(s.failed, 0, `versions ${versions}: ${JSON.stringify(s)}`);
+      assertMirror(src, dest);
+    });
+  }
+});
+
 /** A real file system that enforces folder write permission even for root, as it does for users. */
 class UserPermissions extends DenoFileSystem {
   #check(path: string): void {
