@@ -19,7 +19,7 @@ import ignore, { type Ignore } from "ignore";
 import type { FileSystem, Kind } from "./fs.ts";
 import type { ScanOptions } from "./scan.ts";
 import { describeError, UsageError } from "./errors.ts";
-import { join, joinRel, parentOf } from "./paths.ts";
+import { join, joinRel, parentOf, someAbove } from "./paths.ts";
 
 /**
  * Patterns match names case-sensitively, as git does on Linux. The `ignore` package ignores case
@@ -210,24 +210,20 @@ export function passExcludes(
     }
     return known;
   };
-  const inReplaced = (rel: string, kind: Kind): boolean => {
-    for (let p = kind === "dir" ? rel : parentOf(rel); p !== ""; p = parentOf(p)) {
-      if (replacedBySource(p)) return true;
-    }
-    return false;
-  };
   return {
     rules,
     sourceSkip: (rel, kind) => rules.excluded(rel, kind),
     destSkip: options.deleteExcluded ? undefined : (rel, kind) => {
-      if (!rules.excluded(rel, kind) || inReplaced(rel, kind)) return false;
+      if (!rules.excluded(rel, kind) || someAbove(rel, replacedBySource, kind === "dir")) {
+        return false;
+      }
       keep(rel, kind);
       return true;
     },
     keeps: (rel, kind) => {
       if (options.deleteExcluded) return false;
       if (kept.has(rel)) return true;
-      for (let p = parentOf(rel); p !== ""; p = parentOf(p)) if (keptDirs.has(p)) return true;
+      if (someAbove(rel, (p) => keptDirs.has(p))) return true;
       return kind !== undefined && rules.excluded(rel, kind);
     },
   };

@@ -47,6 +47,15 @@ export function parentOf(rel: string): string {
   return i < 0 ? "" : rel.slice(0, i);
 }
 
+/**
+ * Whether `test` holds for a folder above `rel` (the root `""` aside), or for `rel` itself too
+ * with `self`: the walk up the tree that exclude rules, replaced folders and doubted paths share.
+ */
+export function someAbove(rel: string, test: (folder: string) => boolean, self = false): boolean {
+  for (let p = self ? rel : parentOf(rel); p !== ""; p = parentOf(p)) if (test(p)) return true;
+  return false;
+}
+
 /** Number of segments: 1 for a top-level name. */
 export function depth(rel: string): number {
   let n = 1;

@@ -15,7 +15,7 @@
 
 import type { Entry } from "./scan.ts";
 import type { StateEntry } from "./state.ts";
-import { depth, isAtOrBelow, parentOf } from "./paths.ts";
+import { depth, isAtOrBelow, parentOf, someAbove } from "./paths.ts";
 import { detectMoves, type Move, orderMoves, originOf, position } from "./moves.ts";
 
 /** One planned operation. `src` is the source entry the destination must end up matching. */
@@ -179,16 +179,14 @@ export function plan(
     const s = source.get(path);
     if (d.kind === "dir" && s && s.kind !== "dir" && s.kind !== "other") replaced.add(path);
   }
-  const inReplaced = (path: string) => {
-    for (let p = parentOf(path); p !== ""; p = parentOf(p)) if (replaced.has(p)) return true;
-    return false;
-  };
   for (const [path, d] of dest) {
     if (!within(path)) continue;
     const s = source.get(path);
     if (s?.kind === "other") continue;
     if (!s) {
-      if (!protect(path, d.kind) || (replaced.size > 0 && inReplaced(path))) remove(path, d.kind);
+      if (
+        !protect(path, d.kind) || (replaced.size > 0 && someAbove(path, (p) => replaced.has(p)))
+      ) remove(path, d.kind);
     } else if ((d.kind === "dir") !== (s.kind === "dir")) {
       remove(path, d.kind);
     }

@@ -26,7 +26,7 @@ import {
 } from "./apply.ts";
 import { describeError, SourceChangedError, SourceVanishedError } from "./errors.ts";
 import { createHasher } from "./hash.ts";
-import { depth, isAtOrBelow, join, parentOf, showPath } from "./paths.ts";
+import { depth, isAtOrBelow, join, parentOf, showPath, someAbove } from "./paths.ts";
 import { emptyScan, type ScanOptions, scanTree } from "./scan.ts";
 import { destScan, type PassExcludes, passExcludes } from "./excludes.ts";
 import { type FileOp, planPass } from "./pass_plan.ts";
@@ -204,12 +204,7 @@ function untrusted(
 ): Map<string, StateEntry> {
   const out = new Map<string, StateEntry>();
   for (const [p, e] of entries) {
-    let doubted = false;
-    for (let q = p; dest.has(p) && !doubted; q = parentOf(q)) {
-      doubted = paths.has(q);
-      if (q === "") break;
-    }
-    if (!doubted) out.set(p, e);
+    if (!dest.has(p) || !someAbove(p, (q) => paths.has(q), true)) out.set(p, e);
   }
   return out;
 }
