@@ -88,6 +88,23 @@ export function position(p: string, moves: Move[]): string {
   return m ? m.to + p.slice(m.origin.length) : p;
 }
 
+/**
+ * Where the entry at `p` was before `renames` ran one after the other, in the order given (a
+ * folder's rename carries what is below it). For renames recorded as they run: the intents of
+ * a batch, the journal's pending moves.
+ */
+export function beforeRenames(
+  p: string,
+  renames: readonly { from: string; path: string }[],
+): string {
+  let at = p;
+  for (let j = renames.length - 1; j >= 0; j--) {
+    const r = renames[j]!;
+    if (isAtOrBelow(at, r.path)) at = r.from + at.slice(r.path.length);
+  }
+  return at;
+}
+
 /** Where the entry at `q` after all `moves` was before the pass (the inverse of {@link position}). */
 export function originOf(q: string, moves: Move[]): string {
   let best: Move | null = null;

@@ -30,6 +30,7 @@ import { depth, isAtOrBelow, join, parentOf, showPath, someAbove } from "./paths
 import { emptyScan, type ScanOptions, scanTree } from "./scan.ts";
 import { destScan, type PassExcludes, passExcludes } from "./excludes.ts";
 import { type FileOp, planPass } from "./pass_plan.ts";
+import { beforeRenames } from "./moves.ts";
 import { foldRecord, type State, type StateEntry } from "./state.ts";
 import { DEFAULT_DELETE_LIMITS, type DeleteLimits, isMassDelete } from "./guard.ts";
 import { type SourceIdentity, sourceVeto } from "./source_guard.ts";
@@ -486,28 +487,20 @@ export class Reconciler {
     if (!this.#o.keepVersions) return [];
     const ms = (this.#o.now ?? Date.now)();
     const taken = new Set<string>();
-    return batch.map((op, i) => {
-      if (op.op === "mkdir" || op.op === "meta" || !this.#holdsFile(op.path, batch, i, dest)) {
-        return undefined;
-      }
+    const moved: { from: string; path: string }[] = [];
+    return batch.map((op) => {
+      // Whether a file sits at op.path when op runs. The scan predates the pass's moves, so the
+      // place is followed back through the moves before it in this batch; the state knows what
+      // moves of earlier batches brought there. (The scan alone missed `e/f.txt` after a move of
+      // `d` to `e`: its old content went unversioned.)
+      const at = beforeRenames(op.path, moved);
+      if (op.op === "move") moved.push(op);
+      const holdsFile = dest.get(at)?.kind === "file" ||
+        this.#state.entries.get(at)?.kind === "file";
+      if (op.op === "mkdir" || op.op === "meta" || !holdsFile) return undefined;
       this.#pruneDue = true;
       return allocateVersion(this.#fs, this.#o.dest, op.path, { ms, taken });
     });
-  }
-
-  /**
-   * Whether a file sits at `p` in the destination when operation `i` of `batch` runs. The scan
-   * was taken before the pass's moves, so the place is followed back through the moves that run
-   * first in this batch; the state knows what moves of earlier batches brought there. (Asking the
-   * scan alone missed `e/f.txt` after a move of `d` to `e`: its old content went unversioned.)
-   */
-  #holdsFile(p: string, batch: FileOp[], i: number, dest: Map<string, Entry>): boolean {
-    let at = p;
-    for (let j = i - 1; j >= 0; j--) {
-      const o = batch[j]!;
-      if (o.op === "move" && isAtOrBelow(at, o.path)) at = o.from + at.slice(o.path.length);
-    }
-    return dest.get(at)?.kind === "file" || this.#state.entries.get(at)?.kind === "file";
   }
 
   /** Syncs the journal and releases the lock. */

@@ -25,6 +25,7 @@ import { MODE_MASK } from "./plan.ts";
 import { isAtOrBelow, join, parentOf, tempName, unsafeReason } from "./paths.ts";
 import { emptyState, foldRecord, type State } from "./state.ts";
 import { listVersions, versionsDir } from "./versions.ts";
+import { beforeRenames } from "./moves.ts";
 import { readJournal } from "../journal/reader.ts";
 
 /** A version the journal says was made. */
@@ -106,14 +107,10 @@ export function historyAt(fs: FileSystem, dir: string, at: number): History {
  * and the state moves entries only when a move is done.
  */
 function movedFrom(path: string, state: State): string {
-  let at = path;
-  const pending = [...state.pending.values()].sort((a, b) => b.seq - a.seq);
-  for (const p of pending) {
-    if (p.op === "move" && p.from !== undefined && isAtOrBelow(at, p.path)) {
-      at = p.from + at.slice(p.path.length);
-    }
-  }
-  return at;
+  const moves = [...state.pending.values()].sort((a, b) => a.seq - b.seq).flatMap((p) =>
+    p.op === "move" && p.from !== undefined ? [{ from: p.from, path: p.path }] : []
+  );
+  return beforeRenames(path, moves);
 }
 
 /** Where the bytes of one file can be read from. */
