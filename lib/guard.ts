@@ -147,3 +147,18 @@ export const DEFAULT_DELETE_LIMITS: DeleteLimits = { maxCount: 100, maxShare: 0.
 export function isMassDelete(count: number, tracked: number, limits: DeleteLimits): boolean {
   return count > limits.maxCount && count > tracked * limits.maxShare;
 }
+
+/**
+ * The deletes of a plan that the mass-delete guard holds: those of entries the destination
+ * holds, when they are too many for `limits` out of `tracked`; else none. Shared by the pass
+ * and by both dry runs, so that they can never judge differently.
+ */
+export function heldDeletes<T extends { op: string; path: string }>(
+  ops: readonly T[],
+  dest: ReadonlyMap<string, unknown>,
+  tracked: number,
+  limits: DeleteLimits,
+): T[] {
+  const deletes = ops.filter((op) => op.op === "delete" && dest.has(op.path));
+  return isMassDelete(deletes.length, tracked, limits) ? deletes : [];
+}

@@ -32,7 +32,7 @@ import { destScan, type PassExcludes, passExcludes } from "./excludes.ts";
 import { type FileOp, planPass } from "./pass_plan.ts";
 import { beforeRenames } from "./moves.ts";
 import { foldRecord, type State, type StateEntry } from "./state.ts";
-import { DEFAULT_DELETE_LIMITS, type DeleteLimits, isMassDelete } from "./guard.ts";
+import { DEFAULT_DELETE_LIMITS, type DeleteLimits, heldDeletes } from "./guard.ts";
 import { type SourceIdentity, sourceVeto } from "./source_guard.ts";
 import { JournalWriter } from "../journal/writer.ts";
 import { replayJournal } from "../journal/replay.ts";
@@ -786,10 +786,10 @@ export class Reconciler {
     dest: Map<string, Entry>,
     summary: PassSummary,
   ): Promise<FileOp[]> {
-    const deletes = ops.filter((op) => op.op === "delete" && dest.has(op.path));
     const tracked = this.#state.entries.size;
     const limits = this.#o.deleteLimits ?? DEFAULT_DELETE_LIMITS;
-    if (this.#o.confirmDeletes || !isMassDelete(deletes.length, tracked, limits)) return ops;
+    const deletes = heldDeletes(ops, dest, tracked, limits);
+    if (this.#o.confirmDeletes || deletes.length === 0) return ops;
     summary.held = deletes.length;
     const sample = deletes.slice(0, 10).map((op) => op.path);
     for (

@@ -18,7 +18,7 @@ import type { RunOptions } from "./run.ts";
 import type { StateEntry } from "../state.ts";
 import { EXIT } from "../errors.ts";
 import { readIdentity, sourceVeto } from "../source_guard.ts";
-import { checkRoots, checkSource, isMassDelete } from "../guard.ts";
+import { checkRoots, checkSource, heldDeletes } from "../guard.ts";
 import { createHasher } from "../hash.ts";
 import { showPath } from "../paths.ts";
 import { emptyScan, type ScanResult, scanTree } from "../scan.ts";
@@ -136,10 +136,9 @@ export async function runDryRun(opts: RunOptions, deps: DryRunDeps): Promise<num
     if (op.op === "copy") bytes += size;
     out(opts.json ? JSON.stringify(opJson(op, size)) : opLine(op, size));
   }
-  const deletes = ops.filter((op) => op.op === "delete" && dst.entries.has(op.path)).length;
-  const held = !opts.confirmDeletes && isMassDelete(deletes, state.size, opts.deleteLimits)
-    ? deletes
-    : 0;
+  const held = opts.confirmDeletes
+    ? 0
+    : heldDeletes(ops, dst.entries, state.size, opts.deleteLimits).length;
   if (opts.json) {
     out(JSON.stringify({
       type: "summary",

@@ -16,7 +16,7 @@ import type { PlanOp } from "../plan.ts";
 import type { Kind } from "../fs.ts";
 import { EXIT, RootError } from "../errors.ts";
 import { formatBytes, Reconciler } from "../reconciler.ts";
-import { checkRoots, isMassDelete } from "../guard.ts";
+import { checkRoots, heldDeletes } from "../guard.ts";
 import { describeError } from "../errors.ts";
 import { isAtOrBelow, join, showPath } from "../paths.ts";
 import { plan } from "../plan.ts";
@@ -107,8 +107,7 @@ function dryRun(opts: ReplayOptions, deps: JournalDeps, dest: string, dir: strin
         unreadable.some((u) => isAtOrBelow(rel, u)) || excludes.keeps(rel, kind);
       ops = plan(src.entries, state.entries, dst.entries, { protect });
       // The mass-delete guard, as the pass would apply it with the recorded limits.
-      const deletes = ops.filter((op) => op.op === "delete" && dst.entries.has(op.path)).length;
-      if (isMassDelete(deletes, state.entries.size, settings.deleteLimits)) held = deletes;
+      held = heldDeletes(ops, dst.entries, state.entries.size, settings.deleteLimits).length;
     } catch (err) {
       skipped = `source ${source}: ${describeError(err)}`;
     }
