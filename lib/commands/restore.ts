@@ -28,12 +28,13 @@ Usage:
   backup restore --dest DIR PATH [--at TIME] --to OUT [--verbose]
 
 PATH is relative to the backup's root (a file or a folder; "." for all of
-it), or an absolute path inside the backup or its source. The journal says what PATH held at TIME; each file's bytes are taken
-from the mirror if it still holds them, or else from the versions kept in
-DIR/.backup/versions/ (see --keep-versions), and are checked against the
-content hash the journal recorded. PATH is written to OUT/NAME, where NAME is
-its last part; nothing that exists is ever overwritten. Only reads DIR: it
-works while a daemon runs.
+it), or an absolute path inside the backup or its source. The journal says
+what PATH held at TIME; each file's bytes are taken from the mirror if it
+still holds them, or else from the versions kept in DIR/.backup/versions/
+(see --keep-versions), and are checked against the content hash the journal
+recorded. PATH is written to OUT/NAME, where NAME is its last part;
+nothing that exists is ever overwritten. Only reads DIR: it works while a
+daemon runs.
 
 Options:
   --dest DIR   the backup (the mirror with its .backup/ folder)
@@ -232,7 +233,7 @@ export async function runRestore(opts: RestoreOptions, deps: RestoreDeps): Promi
     fs.utime(d, mtime);
   }
   // The renames into place are durable before "restored" is printed.
-  for (const d of [...written, ...dirTimes.map(([d]) => d), toAbs]) await fs.syncDir(d);
+  for (const d of new Set([...written, ...dirTimes.map(([d]) => d), toAbs])) await fs.syncDir(d);
   out(
     `restored ${plural(files, "file")}, ${plural(dirs, "folder")}, ${plural(links, "symlink")} ` +
       `of "${path || "."}" as of ${when} into ${outRoot}` +
