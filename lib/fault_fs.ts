@@ -57,6 +57,12 @@ export class SimulatedCrash extends Error {
   override name = "SimulatedCrash";
 }
 
+/** Whether `err` is a simulated crash, thrown as it is or wrapped (as the `cause`) by a caller. */
+export function isSimulatedCrash(err: unknown): boolean {
+  return err instanceof SimulatedCrash ||
+    (err instanceof Error && err.cause instanceof SimulatedCrash);
+}
+
 const MUTATING = new Set<FaultPoint>([
   "mkdir",
   "chmod",

@@ -12,7 +12,7 @@ import { assertMirror, leftoverTemps, put } from "../tests/helpers.ts";
 import { parseKeepVersions } from "./versions.ts";
 import { getLogger } from "@logtape/logtape";
 import { DenoFileSystem } from "./fs.ts";
-import { type FaultPoint, FaultyFileSystem, SimulatedCrash } from "./fault_fs.ts";
+import { type FaultPoint, FaultyFileSystem, isSimulatedCrash } from "./fault_fs.ts";
 import { Reconciler } from "./reconciler.ts";
 import { replayJournal } from "../journal/replay.ts";
 import { readJournal } from "../journal/reader.ts";
@@ -162,9 +162,7 @@ async function passWith(
     }
     await rec.pass();
   } catch (err) {
-    const crash = err instanceof SimulatedCrash ||
-      (err instanceof Error && err.cause instanceof SimulatedCrash);
-    if (!crash && !(fault.kind === "error")) throw err;
+    if (!isSimulatedCrash(err) && !(fault.kind === "error")) throw err;
   } finally {
     await rec?.close().catch(() => {});
   }

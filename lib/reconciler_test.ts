@@ -3,7 +3,7 @@ import { establishIdentity, sourceVeto } from "./source_guard.ts";
 import { assertMirror, leftoverTemps, put, snapshot, tempDir } from "../tests/helpers.ts";
 import { getLogger } from "@logtape/logtape";
 import { DenoFileSystem, type FileSystem } from "./fs.ts";
-import { FaultyFileSystem, SimulatedCrash } from "./fault_fs.ts";
+import { FaultyFileSystem, isSimulatedCrash } from "./fault_fs.ts";
 import { JournalIoError } from "./errors.ts";
 import { Reconciler, type ReconcilerOptions } from "./reconciler.ts";
 import { readJournal } from "../journal/reader.ts";
@@ -295,9 +295,7 @@ Deno.test("reconcile: a simulated crash after every possible number of writes al
       try {
         await onePass(src, dest, fs);
       } catch (err) {
-        const crash = err instanceof SimulatedCrash ||
-          (err instanceof Error && err.cause instanceof SimulatedCrash);
-        if (!crash) throw err;
+        if (!isSimulatedCrash(err)) throw err;
       }
       if (!fs.crashed) break;
       crashes++;
@@ -341,9 +339,7 @@ Deno.test("reconcile: a crash during a swap or chain of renames of look-alike fi
         try {
           await onePass(src, dest, fs, extra);
         } catch (err) {
-          const crash = err instanceof SimulatedCrash ||
-            (err instanceof Error && err.cause instanceof SimulatedCrash);
-          if (!crash) throw err;
+          if (!isSimulatedCrash(err)) throw err;
         }
         if (!fs.crashed) break;
         crashes++;

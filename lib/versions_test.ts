@@ -2,7 +2,7 @@ import { assert, assertEquals, assertThrows } from "../tests/assert.ts";
 import { assertMirror, leftoverTemps, put, tempDir } from "../tests/helpers.ts";
 import { getLogger } from "@logtape/logtape";
 import { DenoFileSystem, type FileSystem } from "./fs.ts";
-import { FaultyFileSystem, SimulatedCrash } from "./fault_fs.ts";
+import { FaultyFileSystem, isSimulatedCrash } from "./fault_fs.ts";
 import { UsageError } from "./errors.ts";
 import { Reconciler, type ReconcilerOptions } from "./reconciler.ts";
 import {
@@ -326,9 +326,7 @@ Deno.test("versions: a simulated crash after every possible number of writes los
       try {
         await onePass(src, dest, fs);
       } catch (err) {
-        const crash = err instanceof SimulatedCrash ||
-          (err instanceof Error && err.cause instanceof SimulatedCrash);
-        if (!crash) throw err;
+        if (!isSimulatedCrash(err)) throw err;
       }
       if (!fs.crashed) break;
       crashes++;
