@@ -37,7 +37,7 @@ Deno.test("config: folders the daemon would refuse are errors for config check a
   assert(!Deno.readDirSync(`${t.path}/home`).some((e) => e.name === "bk"), "nothing was created");
 });
 
-Deno.test("config check: a shared log whose folder is missing is an error, not a warning", async () => {
+Deno.test("a log file whose folder is missing: an error for config check; one line naming it, exit 2, nothing created", async () => {
   await using t = await tempDir();
   put(`${t.path}/docs/a.txt`, "a");
   const file = `${t.path}/backup.jsonc`;
@@ -51,16 +51,6 @@ Deno.test("config check: a shared log whose folder is missing is an error, not a
     check.stdout,
     /error: .*: log: the folder of "file" .*no\/such\/folder does not exist/,
   );
-});
-
-Deno.test("a log file whose folder is missing: one line naming it, exit 2, nothing created", async () => {
-  await using t = await tempDir();
-  put(`${t.path}/docs/a.txt`, "a");
-  const file = `${t.path}/backup.jsonc`;
-  writeConfig(file, {
-    log: { file: "no/such/folder/backup.log" },
-    jobs: [{ name: "docs", source: "docs", destination: "out" }],
-  });
   const runs = [
     ["--config", file, "--once"],
     [
