@@ -285,7 +285,7 @@ export async function runJobs(opts: JobsOptions, deps: JobsDeps): Promise<number
   const config = loadConfig(deps.fs, opts.config, deps.cwd, opts.overrides);
   const jobs = selectJobs(config, opts.only);
   if (opts.dryRun) return await dryRunJobs(jobs, opts, deps);
-  const files = new JobLogFiles(deps.fs, opts.logJson || config.log.json);
+  const files = new JobLogFiles(deps.fs); // its format is set by logging(), below
   const progress = new Map<string, JobProgress>();
   // With --json, a job's warnings and errors are events of that job.
   const onProblem = (r: LogRecord) => {
@@ -294,13 +294,14 @@ export async function runJobs(opts: JobsOptions, deps: JobsDeps): Promise<number
   };
   const logging = async (c: BackupConfig) => {
     const file = opts.logFile ? absolute(opts.logFile, deps.cwd) : c.log.file;
+    const json = opts.logJson || c.log.json;
     await deps.startLogging({
       ...(file ? { file } : {}),
-      json: opts.logJson || c.log.json,
+      json,
       jobFiles: files.sink,
       ...(deps.writeEvent ? { onProblem } : {}),
     });
-    files.useJson(opts.logJson || c.log.json); // only once the new shared log is open
+    files.useJson(json); // only once the new shared log is open
   };
   await logging(config);
   const log = logger(CATEGORY.daemon);
