@@ -65,7 +65,8 @@ Options:
   --job NAME         with --config: run only this job (repeatable)
   --src DIR          folder to back up (must exist)
   --dest DIR         mirror to keep (created if missing; must not be inside --src)
-  --interval SECS    seconds between full reconcile passes (default 60; > 0)
+  --interval SECS    seconds between full reconcile passes (default 60; > 0,
+                     at most 2147483)
   --once             do one full pass and exit (for cron and scripts)
   --no-watch         no live updates: only the interval passes (Deno.watchFs off)
   --dry-run          print the plan of one full pass (copy, delete, move, mkdir,
@@ -110,8 +111,10 @@ Options:
   --on-error CMD     likewise after a pass with failed operations, held
                      deletions, or skipped (source guard), or that failed
   --hook-timeout SECS
-                     kill a hook still running after SECS (default 60)
-  --log-file FILE    log file (default DEST/.backup/backup.log)
+                     kill a hook still running after SECS (default 60; at
+                     most 2147483)
+  --log-file FILE    log file (default DEST/.backup/backup.log); not in the
+                     source, nor in the destination outside DEST/.backup
   --log-json         write the log file as JSON lines
   --quiet            console: errors only (no progress)
   --verbose          console: every file operation too (no progress bar)
@@ -124,9 +127,10 @@ PROGRESS line every 10 s (console and log file). The log file gets these lines
 in every mode.
 
 Exit codes: 0 done (or stopped by Ctrl+C/SIGTERM), 1 internal error, 2 bad
-usage, config file or roots, 3 journal corrupt, 4 journal I/O failure
-(restart to replay), 5 destination locked by another backup, 6 --once
-finished with errors. With --config: the code of the first job that failed.
+usage, config file or roots, 3 journal corrupt, 4 a disk failed (journal
+fsync, full, read-only; restart to replay), 5 destination locked by another
+backup, 6 --once finished with problems (failed files, held deletions, a
+skipped pass). With --config: the code of the first job that failed.
 `;
 
 /** Options of the daemon command. */
