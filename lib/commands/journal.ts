@@ -62,7 +62,7 @@ runs. replay and compact need the destination's lock: exit 5 while a daemon
 runs. --json prints one JSON object per line instead of columns.
 
 Exit codes: 0 ok, 2 bad usage or no journal, 3 journal corrupt, 5 locked by a
-running daemon, 6 replay's pass had errors or was skipped.
+running daemon, 6 replay's pass had errors, held deletions or was skipped.
 `;
 
 export type { JournalDeps, JournalOptions };

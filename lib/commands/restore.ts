@@ -49,7 +49,8 @@ for it (content cannot be checked then); the output says so.
 
 Exit codes: 0 restored, 2 bad usage (bad TIME, PATH not in the backup at
 TIME, OUT/NAME exists), 3 journal corrupt, 6 some files could not be
-restored (their content is no longer kept).
+restored (their content is no longer kept, or after a compaction the journal
+cannot tell whether they existed at TIME).
 `;
 
 /** Parsed `restore` arguments. */
