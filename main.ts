@@ -7,8 +7,8 @@
  */
 
 import denoJson from "./deno.json" with { type: "json" };
-import { DenoFileSystem } from "./lib/fs.ts";
-import { EXIT, exitFor } from "./lib/errors.ts";
+import { DenoFileSystem } from "./lib/base/fs.ts";
+import { EXIT, exitFor } from "./lib/base/errors.ts";
 import {
   CATEGORY,
   closeLogging,
@@ -16,22 +16,18 @@ import {
   type LogLevel,
   renderMessage,
   setupLogging,
-} from "./lib/log.ts";
-import type { ReconcilerLogs } from "./lib/reconciler.ts";
-import { HELP as RUN_HELP, parseRunArgs, runBackup, type RunOptions } from "./lib/commands/run.ts";
-import { EventStream } from "./lib/events.ts";
-import { TerminalBar } from "./lib/progress.ts";
-import { ProgressReporter } from "./lib/progress_report.ts";
-import { HELP as JOURNAL_HELP, parseJournalArgs, runJournal } from "./lib/commands/journal.ts";
-import { HELP as STATUS_HELP, parseStatusArgs, runStatus } from "./lib/commands/status.ts";
-import { parseJobsArgs, runJobs } from "./lib/commands/jobs.ts";
-import { parseJobsStatusArgs, runJobsStatus } from "./lib/commands/status_jobs.ts";
-import {
-  HELP as CONFIG_HELP,
-  parseConfigArgs,
-  runConfigCheck,
-} from "./lib/commands/config_check.ts";
-import { HELP as RESTORE_HELP, parseRestoreArgs, runRestore } from "./lib/commands/restore.ts";
+} from "./lib/report/log.ts";
+import type { ReconcilerLogs } from "./lib/engine/reconciler.ts";
+import { HELP as RUN_HELP, parseRunArgs, runBackup, type RunOptions } from "./lib/cli/run.ts";
+import { EventStream } from "./lib/report/events.ts";
+import { TerminalBar } from "./lib/report/progress.ts";
+import { ProgressReporter } from "./lib/report/progress_report.ts";
+import { HELP as JOURNAL_HELP, parseJournalArgs, runJournal } from "./lib/cli/journal.ts";
+import { HELP as STATUS_HELP, parseStatusArgs, runStatus } from "./lib/cli/status.ts";
+import { parseJobsArgs, runJobs } from "./lib/cli/jobs.ts";
+import { parseJobsStatusArgs, runJobsStatus } from "./lib/cli/status_jobs.ts";
+import { HELP as CONFIG_HELP, parseConfigArgs, runConfigCheck } from "./lib/cli/config_check.ts";
+import { HELP as RESTORE_HELP, parseRestoreArgs, runRestore } from "./lib/cli/restore.ts";
 
 /** The program's version, from deno.json. */
 export const VERSION: string = denoJson.version;

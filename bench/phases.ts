@@ -9,11 +9,11 @@
  * @module
  */
 
-import { DenoFileSystem } from "../lib/fs.ts";
-import { plan } from "../lib/plan.ts";
-import { scanTree } from "../lib/scan.ts";
-import { replayJournal } from "../journal/replay.ts";
-import { journalDir } from "../journal/segments.ts";
+import { DenoFileSystem } from "../lib/base/fs.ts";
+import { plan } from "../lib/engine/plan.ts";
+import { scanTree } from "../lib/engine/scan.ts";
+import { replayJournal } from "../lib/journal/replay.ts";
+import { journalDir } from "../lib/journal/segments.ts";
 
 /** Milliseconds per phase of one pass, plus what the phases worked on. */
 export interface Phases {

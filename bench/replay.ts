@@ -12,11 +12,11 @@
  */
 
 import { parseArgs } from "node:util";
-import { DenoFileSystem } from "../lib/fs.ts";
-import { JournalWriter } from "../journal/writer.ts";
-import { replayJournal } from "../journal/replay.ts";
-import { compactJournal, journalUsage } from "../journal/compact.ts";
-import type { Unstamped } from "../journal/record.ts";
+import { DenoFileSystem } from "../lib/base/fs.ts";
+import { JournalWriter } from "../lib/journal/writer.ts";
+import { replayJournal } from "../lib/journal/replay.ts";
+import { compactJournal, journalUsage } from "../lib/journal/compact.ts";
+import type { Unstamped } from "../lib/journal/record.ts";
 
 const args = parseArgs({
   args: Deno.args.filter((a) => a !== "--"),

@@ -38,7 +38,7 @@ import {
 } from "./measure.ts";
 import { fmtKiB, fmtMs, fmtRatio, fmtSample, pick, table } from "./report.ts";
 import { makeBigFile, makeTree, touchFiles, type TreeShape } from "./trees.ts";
-import { RACY_WINDOW_MS } from "../lib/apply.ts";
+import { RACY_WINDOW_MS } from "../lib/engine/apply.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const OUT_DIR = `${ROOT}/bench/out`;
@@ -429,7 +429,7 @@ async function benchRacy(ctx: Ctx): Promise<Section> {
   const files = SMALL.dirs * SMALL.filesPerDir;
   console.error(`[2b] pass right after a backup of ${files} just-modified files`);
   makeTree(src, SMALL);
-  // A copy is racy while |now - mtime| < 2 s (lib/apply.ts isRacy). An mtime 1.9 s ahead gives
+  // A copy is racy while |now - mtime| < 2 s (lib/engine/apply.ts isRacy). An mtime 1.9 s ahead gives
   // the untimed copy a ~3.9 s window; the timed pass then starts once the window has closed, so
   // it re-hashes every file the copy marked racy and settles it.
   const ahead = 1_900;

@@ -2,7 +2,7 @@
  * Black-box tests of the `backup` command line, spawned as a subprocess.
  */
 
-import { assert, assertEquals, assertIncludes } from "./assert.ts";
+import { assert, assertEquals, assertIncludes } from "../testing/assert.ts";
 import {
   assertMirror,
   leftoverTemps,
@@ -14,7 +14,7 @@ import {
   startDaemon,
   tempDir,
   waitFor,
-} from "./helpers.ts";
+} from "../testing/helpers.ts";
 
 /** Asserts a one-line error on stderr, with no stack trace. */
 function assertOneLineError(stderr: string, includes: string): void {
@@ -328,7 +328,7 @@ Deno.test("cli: `deno install -g` with the documented permissions gives a workin
 
 Deno.test({
   name: "cli: an unreadable source file is logged and counted; --once exits 6 and keeps the rest",
-  ignore: Deno.uid() === 0, // root reads everything; lib/reconciler_test.ts covers it with faults
+  ignore: Deno.uid() === 0, // root reads everything; lib/engine/reconciler_test.ts covers it with faults
   fn: async () => {
     const t = await tempDir();
     try {

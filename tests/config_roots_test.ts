@@ -4,8 +4,8 @@
  * by `config check` and by `backup --config` alike, with exit 2.
  */
 
-import { assert, assertEquals, assertMatch } from "./assert.ts";
-import { put, runCli, tempDir } from "./helpers.ts";
+import { assert, assertEquals, assertMatch } from "../testing/assert.ts";
+import { put, runCli, tempDir } from "../testing/helpers.ts";
 
 function writeConfig(path: string, config: unknown): void {
   Deno.writeTextFileSync(path, JSON.stringify(config, null, 2));

@@ -3,8 +3,8 @@
  * job beside working ones, flags over the file, `config check`, SIGHUP.
  */
 
-import { assert, assertEquals, assertMatch } from "./assert.ts";
-import { assertMirror, put, runCli, startDaemon, tempDir, waitFor } from "./helpers.ts";
+import { assert, assertEquals, assertMatch } from "../testing/assert.ts";
+import { assertMirror, put, runCli, startDaemon, tempDir, waitFor } from "../testing/helpers.ts";
 
 function writeConfig(path: string, config: unknown): void {
   Deno.writeTextFileSync(path, `// written by the test\n${JSON.stringify(config, null, 2)}\n`);

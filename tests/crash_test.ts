@@ -19,8 +19,8 @@ import {
   startDaemon,
   tempDir,
   waitFor,
-} from "./helpers.ts";
-import { assert, assertEquals } from "./assert.ts";
+} from "../testing/helpers.ts";
+import { assert, assertEquals } from "../testing/assert.ts";
 
 // ---------------------------------------------------------------- randomness
 

@@ -3,7 +3,7 @@
  * skipped elsewhere.
  */
 
-import { assert, assertEquals } from "./assert.ts";
+import { assert, assertEquals } from "../testing/assert.ts";
 import {
   leftoverTemps,
   put,
@@ -12,7 +12,7 @@ import {
   tempDir,
   treeDiff,
   waitFor,
-} from "./helpers.ts";
+} from "../testing/helpers.ts";
 
 function run(cmd: string, ...args: string[]): boolean {
   try {

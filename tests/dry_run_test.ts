@@ -3,8 +3,8 @@
  * changes nothing anywhere (destination, journal, lock, log, source marker).
  */
 
-import { assert, assertEquals, assertIncludes } from "./assert.ts";
-import { put, runCli, snapshot, tempDir } from "./helpers.ts";
+import { assert, assertEquals, assertIncludes } from "../testing/assert.ts";
+import { put, runCli, snapshot, tempDir } from "../testing/helpers.ts";
 
 Deno.test("dry run: prints the plan of a pass (copy, delete, move, mkdir, symlink, meta) and changes nothing", async () => {
   const t = await tempDir();

@@ -3,8 +3,8 @@
  * files, `--delete-excluded`, and live (watch) passes.
  */
 
-import { assert, assertEquals, assertIncludes } from "./assert.ts";
-import { put, runCli, snapshot, startDaemon, tempDir, waitFor } from "./helpers.ts";
+import { assert, assertEquals, assertIncludes } from "../testing/assert.ts";
+import { put, runCli, snapshot, startDaemon, tempDir, waitFor } from "../testing/helpers.ts";
 
 /** Paths in a tree (without the reserved folder and the source marker), sorted. */
 function paths(root: string): string[] {

@@ -2,8 +2,8 @@
  * Black-box tests of `--on-pass`, `--on-error` and `--hook-timeout`.
  */
 
-import { assert, assertEquals, assertIncludes } from "./assert.ts";
-import { put, runCli, startDaemon, tempDir, waitFor } from "./helpers.ts";
+import { assert, assertEquals, assertIncludes } from "../testing/assert.ts";
+import { put, runCli, startDaemon, tempDir, waitFor } from "../testing/helpers.ts";
 
 /** The JSON a `cat > FILE` hook wrote, or null when the hook did not run. */
 function hookInput(file: string): Record<string, unknown> | null {

@@ -5,7 +5,7 @@
  */
 
 import { getLogger } from "@logtape/logtape";
-import { assert, assertEquals, assertIncludes } from "./assert.ts";
+import { assert, assertEquals, assertIncludes } from "../testing/assert.ts";
 import {
   assertMirror,
   leftoverTemps,
@@ -15,15 +15,15 @@ import {
   startDaemon,
   tempDir,
   waitFor,
-} from "./helpers.ts";
-import { DenoFileSystem } from "../lib/fs.ts";
-import { FaultyFileSystem } from "../lib/fault_fs.ts";
-import { localTime } from "../lib/log.ts";
-import { Reconciler } from "../lib/reconciler.ts";
-import { readJournal } from "../journal/reader.ts";
-import { journalDir } from "../journal/segments.ts";
-import { JournalWriter } from "../journal/writer.ts";
-import type { Unstamped } from "../journal/record.ts";
+} from "../testing/helpers.ts";
+import { DenoFileSystem } from "../lib/base/fs.ts";
+import { FaultyFileSystem } from "../testing/fault_fs.ts";
+import { localTime } from "../lib/report/log.ts";
+import { Reconciler } from "../lib/engine/reconciler.ts";
+import { readJournal } from "../lib/journal/reader.ts";
+import { journalDir } from "../lib/journal/segments.ts";
+import { JournalWriter } from "../lib/journal/writer.ts";
+import type { Unstamped } from "../lib/journal/record.ts";
 
 const fs = new DenoFileSystem();
 const quiet = getLogger(["test-silent"]);

@@ -3,15 +3,15 @@
  * stdout (one JSON object per line) and `--quiet`.
  *
  * The terminal bar needs a terminal on stderr, which a subprocess with piped
- * output does not have; it is tested at unit level (lib/progress_test.ts:
- * TerminalBar and formatBar; lib/progress_report_test.ts: when it is drawn).
+ * output does not have; it is tested at unit level (lib/report/progress_test.ts:
+ * TerminalBar and formatBar; lib/report/progress_report_test.ts: when it is drawn).
  * So is the periodic `PROGRESS:` line, which only appears in passes longer
- * than 10 s: lib/progress_report_test.ts drives it with a fake clock instead
+ * than 10 s: lib/report/progress_report_test.ts drives it with a fake clock instead
  * of a slow test.
  */
 
-import { assert, assertEquals, assertIncludes } from "./assert.ts";
-import { MAIN, put, ROOT, RUN_PERMS, runCli, tempDir, waitFor } from "./helpers.ts";
+import { assert, assertEquals, assertIncludes } from "../testing/assert.ts";
+import { MAIN, put, ROOT, RUN_PERMS, runCli, tempDir, waitFor } from "../testing/helpers.ts";
 
 type Event = Record<string, unknown> & { event: string };
 

@@ -3,8 +3,8 @@
  * guard, destination checks, and permission bits.
  */
 
-import { assert, assertEquals, assertIncludes } from "./assert.ts";
-import { assertMirror, put, runCli, snapshot, tempDir } from "./helpers.ts";
+import { assert, assertEquals, assertIncludes } from "../testing/assert.ts";
+import { assertMirror, put, runCli, snapshot, tempDir } from "../testing/helpers.ts";
 
 /** Runs `fn` with a source of `n` files already backed up once into dest. */
 async function backedUp(

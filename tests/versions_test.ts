@@ -4,8 +4,8 @@
  * @module
  */
 
-import { assert, assertEquals, assertIncludes } from "./assert.ts";
-import { put, runCli, snapshot, startDaemon, tempDir, waitFor } from "./helpers.ts";
+import { assert, assertEquals, assertIncludes } from "../testing/assert.ts";
+import { put, runCli, snapshot, startDaemon, tempDir, waitFor } from "../testing/helpers.ts";
 
 /** Files below `root` (recursively), relative, sorted. */
 function files(root: string, rel = ""): string[] {

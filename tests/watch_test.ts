@@ -3,7 +3,7 @@
  * renames, bursts the watcher is known to drop, parallel writers.
  */
 
-import { assert, assertEquals } from "./assert.ts";
+import { assert, assertEquals } from "../testing/assert.ts";
 import {
   assertMirror,
   type Daemon,
@@ -13,7 +13,7 @@ import {
   tempDir,
   treeDiff,
   waitFor,
-} from "./helpers.ts";
+} from "../testing/helpers.ts";
 
 /** Every intent record in a destination's journal, oldest first. */
 function intents(dest: string): { op: string; path: string; from?: string; seq: number }[] {

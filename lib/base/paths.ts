@@ -1,0 +1,105 @@
+/**
+ * Relative paths inside a backup root, and the names the backup reserves.
+ *
+ * A relative path uses `/` separators, has no empty, `.` or `..` segment, no
+ * leading `/` and no NUL. Unicode is kept as the file system gave it (NFC and
+ * NFD names are different files on Linux).
+ *
+ * @module
+ */
+
+/** Folder at the destination root that holds the journal, log and lock. Never mirrored. */
+export const RESERVED_DIR = ".backup";
+
+/** Marker file the source guard writes into the source root; never mirrored (see lib/engine/source_guard.ts). */
+export const MARKER_NAME = ".backup-source";
+
+/** Prefix of the temporary files the backup writes next to their targets. */
+export const TEMP_PREFIX = ".backup-tmp-";
+
+const TEMP_RE = /^\.backup-tmp-[0-9a-f]{16}$/;
+
+/** True for a name the backup itself creates as a temp file. */
+export function isTempName(name: string): boolean {
+  return TEMP_RE.test(name);
+}
+
+/** A fresh temp name (16 random hex digits after {@link TEMP_PREFIX}). */
+export function tempName(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(8));
+  return TEMP_PREFIX + Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** Joins a root (absolute) and a relative path; `""` is the root itself. */
+export function join(root: string, rel: string): string {
+  if (rel === "") return root;
+  return root.endsWith("/") ? root + rel : `${root}/${rel}`;
+}
+
+/** Joins two relative paths. */
+export function joinRel(parent: string, name: string): string {
+  return parent === "" ? name : `${parent}/${name}`;
+}
+
+/** Parent of a relative path (`""` for a top-level name). */
+export function parentOf(rel: string): string {
+  const i = rel.lastIndexOf("/");
+  return i < 0 ? "" : rel.slice(0, i);
+}
+
+/**
+ * Whether `test` holds for a folder above `rel` (the root `""` aside), or for `rel` itself too
+ * with `self`: the walk up the tree that exclude rules, replaced folders and doubted paths share.
+ */
+export function someAbove(rel: string, test: (folder: string) => boolean, self = false): boolean {
+  for (let p = self ? rel : parentOf(rel); p !== ""; p = parentOf(p)) if (test(p)) return true;
+  return false;
+}
+
+/** Number of segments: 1 for a top-level name. */
+export function depth(rel: string): number {
+  let n = 1;
+  for (let i = 0; i < rel.length; i++) if (rel.charCodeAt(i) === 47) n++;
+  return n;
+}
+
+/** True if `rel` is `prefix` or lies below it. */
+export function isAtOrBelow(rel: string, prefix: string): boolean {
+  return prefix === "" || rel === prefix || rel.startsWith(prefix + "/");
+}
+
+/**
+ * Checks that a relative path from a journal or a scan is safe to join under a
+ * root. Returns a reason when it is not, `null` when it is.
+ */
+export function unsafeReason(rel: unknown): string | null {
+  if (typeof rel !== "string") return "not a string";
+  if (rel === "") return "empty";
+  if (rel.includes("\0")) return "contains NUL";
+  if (rel.startsWith("/")) return "absolute";
+  for (const seg of rel.split("/")) {
+    if (seg === "" || seg === "." || seg === "..") return `bad segment "${seg}"`;
+  }
+  if (rel === RESERVED_DIR || rel.startsWith(RESERVED_DIR + "/")) {
+    return "inside the reserved folder";
+  }
+  return null;
+}
+
+/** Resolves `p` against the current directory, normalising `.`/`..` lexically. */
+export function absolute(p: string, cwd: string): string {
+  const parts = (p.startsWith("/") ? p : `${cwd}/${p}`).split("/");
+  const out: string[] = [];
+  for (const s of parts) {
+    if (s === "" || s === ".") continue;
+    if (s === "..") out.pop();
+    else out.push(s);
+  }
+  return "/" + out.join("/");
+}
+
+/** Renders a path for a human log line: quoted with escapes when it holds control characters. */
+export function showPath(rel: string): string {
+  // deno-lint-ignore no-control-regex
+  return /[\x00-\x1f\x7f]/.test(rel) ? JSON.stringify(rel) : rel;
+}

@@ -1,0 +1,182 @@
+import { assert, assertEquals, assertThrows } from "../../testing/assert.ts";
+import { ConfigError, parseConfig } from "./config.ts";
+import { parseRunArgs } from "./run.ts";
+
+const check = (argv: string[]) => void parseRunArgs(argv);
+
+function problems(text: string): string[] {
+  const err = assertThrows(() => parseConfig(text, "/etc/backup.jsonc", check), ConfigError);
+  return (err as ConfigError).problems;
+}
+
+Deno.test("parseConfig reads jobs with comments, trailing commas, defaults and relative paths", () => {
+  const config = parseConfig(
+    `// my backups
+    {
+      "log": { "file": "logs/backup.log", "json": true },
+      "defaults": { "interval": 30, "exclude": ["*.tmp"] },
+      "jobs": [
+        /* the documents */
+        { "name": "docs", "source": "/home/ana/Documents", "destination": "/mnt/usb/docs",
+          "interval": 5, "exclude": ["cache/"], "enabled": true },
+        { "name": "photos", "source": "photos", "destination": "/mnt/usb/photos",
+          "enabled": false, "watch": false, "maxDelete": 10, "keepVersions": 10 },
+      ],
+    }`,
+    "/etc/backup/backup.jsonc",
+    check,
+  );
+  assertEquals(config.log, { file: "/etc/backup/logs/backup.log", json: true });
+  assertEquals(config.jobs.map((j) => [j.name, j.enabled, j.source, j.destination]), [
+    ["docs", true, "/home/ana/Documents", "/mnt/usb/docs"],
+    ["photos", false, "/etc/backup/photos", "/mnt/usb/photos"],
+  ]);
+  const docs = parseRunArgs(config.jobs[0]!.argv);
+  assertEquals([docs.interval, docs.exclude, docs.watch], [5, ["*.tmp", "cache/"], true]);
+  const photos = parseRunArgs(config.jobs[1]!.argv);
+  assertEquals([photos.interval, photos.watch, photos.deleteLimits.maxCount], [30, false, 10]);
+  assertEquals(photos.keepVersions !== null, true, "keepVersions: 10 keeps the newest 10");
+});
+
+Deno.test("parseConfig names the line, the job and the key of every problem at once", () => {
+  const found = problems(`{
+  "jobs": [
+    { "name": "docs", "source": "/a", "destination": "/b", "intervall": 5 },
+    { "name": "pics", "source": "/c", "destination": "/d", "interval": 0 },
+    { "name": "music", "source": "~/Music", "destination": "/e" },
+    { "name": "x", "source": "/f", "destination": "/g", "maxDelete": "ten" },
+    { "source": "/h", "destination": "/i" }
+  ]
+}`);
+  assertEquals(found, [
+    `/etc/backup.jsonc:3: job "docs": unknown key "intervall"; known keys: name, enabled, source, ` +
+    `destination, interval, watch, exclude, excludeFrom, deleteExcluded, maxDelete, ` +
+    `maxDeletePercent, keepSetuid, journalMaxMb, keepVersions, onPass, onError, hookTimeout`,
+    `/etc/backup.jsonc:4: job "pics": "interval" must be a number of seconds above 0, not "0"`,
+    `/etc/backup.jsonc:5: job "music": "source" starts with "~", which is not expanded here; write the full path`,
+    `/etc/backup.jsonc:6: job "x": "maxDelete" must be a number, not string "ten"`,
+    `/etc/backup.jsonc:7: jobs[4]: "name" is missing; give each job a short name of letters, digits, ".", "_" or "-"`,
+  ]);
+});
+
+Deno.test("parseConfig reports syntax errors with their line", () => {
+  assertEquals(problems(`{\n  "jobs": [\n    { "name": "a" "source": "/x" }\n  ]\n}`), [
+    "/etc/backup.jsonc:3: not valid JSON: comma expected",
+  ]);
+  assertEquals(problems(""), ["/etc/backup.jsonc:1: not valid JSON: value expected"]);
+  assertEquals(problems("[]"), [
+    `/etc/backup.jsonc:1: the file must hold an object with a "jobs" list`,
+  ]);
+});
+
+Deno.test("parseConfig refuses missing keys, duplicate names and unknown top-level keys", () => {
+  assertEquals(
+    problems(`{ "job": [], "jobs": [
+      { "name": "a", "source": "/s1" },
+      { "name": "b", "source": "/s2", "destination": "/d2" },
+      { "name": "b", "source": "/s3", "destination": "/d3" } ] }`),
+    [
+      `/etc/backup.jsonc:1: unknown key "job"; known keys: log, defaults, jobs, $schema`,
+      `/etc/backup.jsonc:2: job "a": "destination" is missing`,
+      `/etc/backup.jsonc:4: job "b": the name is used by another job`,
+    ],
+  );
+  assertEquals(problems(`{ "jobs": [] }`), [
+    `/etc/backup.jsonc:1: "jobs" must be a list of at least one job`,
+  ]);
+});
+
+Deno.test("parseConfig refuses jobs that share or nest destinations, or back up a backup", () => {
+  const found = problems(`{ "jobs": [
+    { "name": "a", "source": "/home/a", "destination": "/mnt/usb" },
+    { "name": "b", "source": "/home/b", "destination": "/mnt/usb/b" },
+    { "name": "c", "source": "/srv", "destination": "/mnt/c" },
+    { "name": "d", "source": "/home/d", "destination": "/srv/backup-d" }
+  ] }`);
+  assertEquals(found.length, 2);
+  assert(found[0]!.includes(`job "b": "destination" overlaps job "a"'s destination /mnt/usb`));
+  assert(found[1]!.includes(`job "d": "destination" /srv/backup-d is inside job "c"'s source`));
+});
+
+Deno.test("parseConfig checks types of log settings and the options in defaults", () => {
+  const found = problems(`{
+  "log": { "file": 3, "level": "debug" },
+  "defaults": { "name": "x", "watch": "no" },
+  "jobs": [ { "name": "a", "source": "/s", "destination": "/d" } ]
+}`);
+  assertEquals(found, [
+    `/etc/backup.jsonc:2: log: unknown key "level"; known keys: file, json`,
+    `/etc/backup.jsonc:2: log: "file" must be a path, not number 3`,
+    `/etc/backup.jsonc:3: defaults: "name" belongs in a job, not in "defaults"`,
+    `/etc/backup.jsonc:3: defaults: "watch" must be true or false, not string "no"`,
+  ]);
+});
+
+Deno.test("parseConfig: a job's own value replaces the default's, false included; lists add up", () => {
+  const config = parseConfig(
+    `{
+      "defaults": { "deleteExcluded": true, "watch": false, "keepSetuid": true, "interval": 9,
+                    "exclude": ["*.tmp"] },
+      "jobs": [
+        { "name": "a", "source": "/s", "destination": "/d", "deleteExcluded": false,
+          "watch": true, "keepSetuid": false, "interval": 2, "exclude": ["x/"] },
+        { "name": "b", "source": "/s2", "destination": "/d2" }
+      ]
+    }`,
+    "/etc/backup.jsonc",
+    check,
+  );
+  const a = parseRunArgs(config.jobs[0]!.argv);
+  assertEquals([a.deleteExcluded, a.watch, a.keepSetuid, a.interval, a.exclude], [
+    false,
+    true,
+    false,
+    2,
+    ["*.tmp", "x/"],
+  ]);
+  const b = parseRunArgs(config.jobs[1]!.argv);
+  assertEquals([b.deleteExcluded, b.watch, b.keepSetuid, b.interval], [true, false, true, 9]);
+});
+
+Deno.test("parseConfig: a problem in defaults is reported once; ~ is refused in every path", () => {
+  assertEquals(
+    problems(`{
+  "log": { "file": "~/backup.log" },
+  "defaults": { "maxDelete": "x", "excludeFrom": ["~/rules"] },
+  "jobs": [ { "name": "a", "source": "/s", "destination": "/d" },
+            { "name": "b", "source": "/t", "destination": "/e" } ]
+}`),
+    [
+      `/etc/backup.jsonc:2: log: "file" starts with "~", which is not expanded here; write the full path`,
+      `/etc/backup.jsonc:3: defaults: "maxDelete" must be a number, not string "x"`,
+      `/etc/backup.jsonc:3: defaults: "excludeFrom" starts with "~", which is not expanded here; write the full path`,
+    ],
+  );
+});
+
+Deno.test("parseConfig: a negative number gets the key's own message; a value may start with '-'", () => {
+  assertEquals(
+    problems(`{
+  "jobs": [
+    { "name": "a", "source": "/s1", "destination": "/d1", "onPass": "true", "hookTimeout": -1 },
+    { "name": "b", "source": "/s2", "destination": "/d2", "keepVersions": -5 },
+    { "name": "c", "source": "/s3", "destination": "/d3", "interval": -3 }
+  ]
+}`),
+    [
+      `/etc/backup.jsonc:3: job "a": "hookTimeout" must be a number of seconds above 0, not "-1"`,
+      `/etc/backup.jsonc:4: job "b": "keepVersions" takes an age like 30d, 12h, 2w or 90m (minutes), ` +
+      `or a number of versions per file like 10, not "-5"`,
+      `/etc/backup.jsonc:5: job "c": "interval" must be a number of seconds above 0, not "-3"`,
+    ],
+  );
+  const config = parseConfig(
+    `{ "jobs": [ { "name": "a", "source": "/-s", "destination": "/-d",
+                   "exclude": ["-draft.txt", "--old"], "onPass": "-x" } ] }`,
+    "/etc/backup.jsonc",
+    check,
+  );
+  const a = parseRunArgs(config.jobs[0]!.argv);
+  assertEquals([config.jobs[0]!.source, config.jobs[0]!.destination], ["/-s", "/-d"]);
+  assertEquals([a.exclude, a.hooks.onPass], [["-draft.txt", "--old"], "-x"]);
+});

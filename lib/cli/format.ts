@@ -1,0 +1,135 @@
+/**
+ * Output helpers shared by the journal and status commands: times given on
+ * the command line, aligned columns, and the human form of operation rows.
+ *
+ * @module
+ */
+
+import type { OpRow } from "../journal/history.ts";
+import type { HeldRecord } from "../journal/record.ts";
+import { UsageError } from "../base/errors.ts";
+import { localTime } from "../report/log.ts";
+import { showPath } from "../base/paths.ts";
+import { formatBytes } from "../engine/reconciler.ts";
+
+const UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/**
+ * Parses a time given on the command line into ms since the epoch:
+ * `2026-11-22T10:00`, `2026-11-22 10:00:30` or `2026-11-22` (local time),
+ * any ISO 8601 time with a zone (`...Z`, `...+02:00`), `now`, or an age
+ * such as `30m`, `2h`, `7d` (that long before `now`).
+ *
+ * @throws UsageError naming the flag.
+ */
+export function parseTime(text: string, flagName: string, now: number = Date.now()): number {
+  const t = text.trim();
+  if (t === "now") return now;
+  const age = /^(\d+(?:\.\d+)?)([smhd])$/.exec(t);
+  if (age) return now - Number(age[1]) * UNITS[age[2]!]!;
+  let iso = t.replace(" ", "T");
+  if (/^\d{4}-\d\d-\d\d$/.test(iso)) iso += "T00:00"; // date only: local midnight, not UTC
+  const ms = /^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)?$/.test(iso)
+    ? Date.parse(iso)
+    : NaN;
+  if (!Number.isFinite(ms)) {
+    throw new UsageError(
+      `${flagName} takes a time like 2026-11-22T10:00, "2026-11-22 10:00", 2026-11-22 or an age like 2h, not "${text}"`,
+    );
+  }
+  return ms;
+}
+
+/** Local time of an ISO timestamp (`2026-11-22 14:32:15`), or the text itself when it does not parse. */
+export function localOf(iso: string | undefined): string {
+  if (iso === undefined) return "";
+  const ms = Date.parse(iso);
+  return Number.isFinite(ms) ? localTime(ms) : iso;
+}
+
+/** Pads cells to the given widths and joins them with two spaces; the last cell is not padded. */
+export function columns(cells: string[], widths: number[]): string {
+  return cells.map((c, i) => (i < cells.length - 1 ? c.padEnd(widths[i] ?? 0) : c)).join("  ")
+    .trimEnd();
+}
+
+/** Column widths of {@link rowHeader} / {@link rowLine}. */
+const ROW_WIDTHS = [19, 8, 7, 11, 6, 9];
+
+/** Header line of the operation table. */
+export function rowHeader(): string {
+  return columns(["TIME", "SEQ", "OP", "OUTCOME", "WHY", "SIZE", "PATH"], ROW_WIDTHS);
+}
+
+/** The outcome column: `done`, `FAILED`, `interrupted`, `unfinished`. */
+export function outcomeText(row: OpRow): string {
+  switch (row.outcome) {
+    case "done":
+      return "done";
+    case "failed":
+      return "FAILED";
+    case "interrupted":
+      return "interrupted";
+    case "pending":
+      return "unfinished";
+  }
+}
+
+/** The path column: `path`, or `from -> path` for a move, then the error if any. */
+export function pathText(row: OpRow): string {
+  let text = row.from !== undefined
+    ? `${showPath(row.from)} -> ${showPath(row.path)}`
+    : showPath(row.path);
+  if (row.op === "symlink" && row.target !== undefined) text += ` -> ${showPath(row.target)}`;
+  if (row.version !== undefined) text += `  [old file kept as version ${showPath(row.version)}]`;
+  if (row.error !== undefined) text += `  (${row.error})`;
+  return text;
+}
+
+/** One aligned line of the operation table. */
+export function rowLine(row: OpRow): string {
+  const size = row.op === "copy" ? formatBytes(row.bytes ?? row.size ?? 0) : "";
+  return columns(
+    [localOf(row.ts), String(row.seq), row.op, outcomeText(row), row.reason, size, pathText(row)],
+    ROW_WIDTHS,
+  );
+}
+
+/** The words of a mass-delete hold: how many deletions, of how many entries, a few names. */
+export function heldText(held: HeldRecord): string {
+  const more = held.count > held.sample.length ? ", ..." : "";
+  return `${held.count} deletions held (of ${held.tracked} entries; nothing deleted): ${
+    held.sample.map(showPath).join(", ")
+  }${more}; apply them with --confirm-deletes`;
+}
+
+/** One aligned line of a mass-delete hold, in the operation table. */
+export function heldLine(held: HeldRecord): string {
+  return columns(
+    [localOf(held.ts), String(held.seq), "held", "HELD", "", "", heldText(held)],
+    ROW_WIDTHS,
+  );
+}
+
+/** A row as one JSON line (`type: "op"`). */
+export function rowJson(row: OpRow, extra: Record<string, unknown> = {}): string {
+  return JSON.stringify({ type: "op", ...row, ...extra });
+}
+
+/**
+ * Parses a positive whole number given to `flagName`.
+ *
+ * @throws UsageError when it is not one.
+ */
+export function parseCount(text: string, flagName: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n) || n < 1) {
+    throw new UsageError(`${flagName} must be a whole number above 0, not "${text}"`);
+  }
+  return n;
+}
+
+/** `1 segment`, `2 segments`. */
+export function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
+}

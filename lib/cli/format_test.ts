@@ -1,0 +1,36 @@
+import { assertEquals, assertThrows } from "../../testing/assert.ts";
+import { UsageError } from "../base/errors.ts";
+import { columns, parseCount, parseTime } from "./format.ts";
+
+Deno.test("parseTime() reads local times, zoned ISO times and ages", () => {
+  const now = Date.UTC(2026, 10, 22, 12, 0, 0);
+  assertEquals(parseTime("2026-11-22T10:00", "--since"), new Date(2026, 10, 22, 10, 0).getTime());
+  assertEquals(
+    parseTime("2026-11-22 10:00:30", "--since"),
+    new Date(2026, 10, 22, 10, 0, 30).getTime(),
+  );
+  assertEquals(parseTime("2026-11-22", "--since"), new Date(2026, 10, 22).getTime());
+  assertEquals(parseTime("2026-11-22T10:00:00Z", "--since"), Date.UTC(2026, 10, 22, 10));
+  assertEquals(
+    parseTime("2026-11-22T10:00:00.500+02:00", "--since"),
+    Date.UTC(2026, 10, 22, 8, 0, 0, 500),
+  );
+  assertEquals(parseTime("2h", "--since", now), now - 2 * 3600_000);
+  assertEquals(parseTime("90s", "--since", now), now - 90_000);
+  assertEquals(parseTime("7d", "--since", now), now - 7 * 86400_000);
+  assertEquals(parseTime("now", "--until", now), now);
+  for (const bad of ["yesterday", "2026-13-45", "10:00", "2h30m", "", "-2h"]) {
+    assertThrows(() => parseTime(bad, "--since", now), UsageError, "--since");
+  }
+});
+
+Deno.test("parseCount() takes whole numbers above 0 only", () => {
+  assertEquals(parseCount("12", "--limit"), 12);
+  for (const bad of ["0", "-1", "1.5", "ten", ""]) {
+    assertThrows(() => parseCount(bad, "--limit"), UsageError);
+  }
+});
+
+Deno.test("columns() pads every cell but the last", () => {
+  assertEquals(columns(["a", "bb", "c"], [3, 3]), "a    bb   c");
+});

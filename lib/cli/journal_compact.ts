@@ -1,0 +1,91 @@
+/**
+ * `backup journal compact --dest B`: checkpoint the state map and drop the
+ * segments before it, now (a running daemon does this by itself past
+ * `--journal-max-mb`).
+ *
+ * It takes the lock and replays like a start (a torn tail is truncated), but
+ * keeps unfinished operations as they are: the checkpoint carries them, and
+ * the next start or `journal replay` re-checks them.
+ *
+ * @module
+ */
+
+import { EXIT, LockedError } from "../base/errors.ts";
+import { acquireLock } from "../dest/reserved.ts";
+import { compactJournal } from "../journal/compact.ts";
+import { replayJournal } from "../journal/replay.ts";
+import { JournalWriter } from "../journal/writer.ts";
+import { formatBytes } from "../engine/reconciler.ts";
+import { type CompactOptions, findJournal, type JournalDeps } from "./journal_common.ts";
+
+/**
+ * Runs `journal compact`. Returns the exit code.
+ *
+ * @throws UsageError (no journal), LockedError (a daemon runs),
+ *   JournalCorruptError, JournalIoError.
+ */
+export async function runCompact(opts: CompactOptions, deps: JournalDeps): Promise<number> {
+  const { fs } = deps;
+  const { dest, dir } = findJournal(fs, opts.dest, deps.cwd);
+  let lock;
+  try {
+    lock = acquireLock(fs, dest);
+  } catch (err) {
+    if (!(err instanceof LockedError)) throw err;
+    throw new LockedError(
+      `${err.message} (a running daemon compacts its journal by itself past --journal-max-mb)`,
+      { cause: err },
+    );
+  }
+  try {
+    const { state, summary, refused } = replayJournal(fs, dir);
+    if (summary.source === null) {
+      deps.out(opts.json ? JSON.stringify({ compacted: false }) : "the journal is empty");
+      return EXIT.OK;
+    }
+    const last = summary.segments.at(-1);
+    const writer = await JournalWriter.open(fs, dir, {
+      source: summary.source,
+      lastSeq: summary.lastSeq,
+      lastSegment: last ? { name: last, bytes: summary.lastSegmentBytes } : null,
+    });
+    try {
+      const r = await compactJournal(fs, dir, writer, state, { source: summary.source });
+      if (opts.json) {
+        deps.out(JSON.stringify({
+          compacted: true,
+          checkpoint: r.checkpoint,
+          removed: r.removed,
+          kept: r.kept,
+          bytesBefore: r.bytesBefore,
+          bytesAfter: r.bytesAfter,
+          refused: refused.length,
+          tornTail: summary.tornTail,
+        }));
+      } else {
+        const cp = r.checkpoint;
+        deps.out(
+          `compacted: checkpoint ${cp.name} at seq ${cp.seq} (${cp.entries} entries, ${cp.pending} unfinished operations kept), ${r.removed.length} old files removed, journal ${
+            formatBytes(r.bytesBefore)
+          } -> ${formatBytes(r.bytesAfter)}`,
+        );
+        if (summary.tornTail) {
+          deps.out(
+            `torn tail truncated: ${summary.tornTail.segment} at byte ${summary.tornTail.offset}`,
+          );
+        }
+        if (refused.length > 0) {
+          deps.out(`${refused.length} unsafe records were refused and are not in the checkpoint`);
+        }
+        for (const k of r.kept) {
+          deps.out(`could not remove ${k.name}: ${k.reason} (ignored by readers)`);
+        }
+      }
+    } finally {
+      await writer.close();
+    }
+    return EXIT.OK;
+  } finally {
+    lock.release();
+  }
+}

@@ -1,0 +1,590 @@
+/**
+ * `backup --src A --dest B [--interval S] [--once]`: the daemon.
+ *
+ * @module
+ */
+
+import type { FileSystem } from "../base/fs.ts";
+import type { ReconcilerLogs } from "../engine/reconciler.ts";
+import { describeError, EXIT, RootError, UsageError } from "../base/errors.ts";
+import { join, MARKER_NAME, parentOf, RESERVED_DIR } from "../base/paths.ts";
+import { reservedDir } from "../journal/segments.ts";
+import {
+  checkRoots,
+  DEFAULT_DELETE_LIMITS,
+  type DeleteLimits,
+  logFileProblem,
+  type Roots,
+} from "../engine/guard.ts";
+import { establishIdentity, IDENTITY_FILE } from "../engine/source_guard.ts";
+import { runDaemon } from "../daemon/daemon.ts";
+import { Watcher } from "../daemon/watch.ts";
+import { Reconciler } from "../engine/reconciler.ts";
+import { acquireLock, type Lock, LOG_FILE, prepareReserved } from "../dest/reserved.ts";
+import { StatusRecorder } from "../report/status.ts";
+import { DEFAULT_JOURNAL_MAX_BYTES } from "../journal/compact.ts";
+import { flag, type OptionTable, parseStrict, str, strs } from "./args.ts";
+import { readExcludeFrom } from "../engine/excludes.ts";
+import { absolute } from "../base/paths.ts";
+import { runDryRun } from "./dry_run.ts";
+import { saveSettings } from "./settings.ts";
+import { MODE_MASK } from "../engine/plan.ts";
+import type { RunProgress } from "../report/progress_report.ts";
+import { type HookCommands, hookCommands, HookRunner } from "../daemon/hooks.ts";
+import { type KeepRule, parseKeepVersions } from "../engine/versions.ts";
+import { MAX_TIMER_SECONDS } from "../base/timing.ts";
+
+export { parseKeepVersions };
+
+/** Help text of the daemon command. */
+export const HELP = `backup: keep a folder's mirror up to date, crash-safely
+
+Usage:
+  backup --src DIR --dest DIR [--interval SECONDS] [--once] [options]
+  backup --src DIR [--dest DIR] --dry-run [--json] [--exclude PATTERN]...
+  backup --config FILE [--job NAME]... [flags that override the file]
+  backup config check FILE
+  backup journal show|why|verify|replay|compact --dest DIR ...
+  backup status --dest DIR [--json]
+  backup restore --dest DIR PATH [--at TIME] --to DIR
+  backup --help | --version
+
+Makes a full copy of --src into --dest, then keeps it a mirror: changes seen
+by a file watcher show up within a second, and every --interval seconds a full
+pass brings --dest in line with --src whatever the watcher missed: new,
+changed, moved and deleted files and folders, permissions, modification times
+and symlinks. Renames in --src are renames in --dest, not copies. Every
+decision is written to a journal in DEST/.backup/ before it is applied, so a
+crash or kill -9 resumes where it stopped without copying everything again.
+
+Options:
+  --config FILE      run the jobs of a config file (JSON with comments: a
+                     "jobs" list of name, source, destination and options);
+                     flags given too override every job; SIGHUP re-reads it.
+                     See README "Several folders: the config file"
+  --job NAME         with --config: run only this job (repeatable)
+  --src DIR          folder to back up (must exist)
+  --dest DIR         mirror to keep (created if missing; must not be inside --src)
+  --interval SECS    seconds between full reconcile passes (default 60; > 0,
+                     at most 2147483)
+  --once             do one full pass and exit (for cron and scripts)
+  --no-watch         no live updates: only the interval passes (Deno.watchFs off)
+  --dry-run          print the plan of one full pass (copy, delete, move, mkdir,
+                     symlink, meta, with sizes) and exit 0; changes nothing, not
+                     even the journal, the lock or the log; --dest may be left out
+  --json             one JSON event per line on stdout for scripts: start,
+                     pass-start, progress (each second of a pass over 1 s), op
+                     (failures; every operation with --verbose), pass (its
+                     summary), warning, error, stop (the exit code); the human
+                     log goes to stderr. With --dry-run: one JSON object per
+                     planned operation, then a summary
+  --exclude PATTERN  leave out what matches (gitignore syntax, relative to
+                     --src; repeatable). A .backupignore file in any source
+                     folder adds rules relative to that folder, as .gitignore
+                     does; command-line rules take precedence
+  --exclude-from FILE
+                     read exclude patterns from FILE (one a line, # comments)
+  --delete-excluded  delete excluded entries from --dest (by default a copy
+                     made before it was excluded is kept)
+  --journal-max-mb N compact the journal (checkpoint, drop old segments)
+                     between passes once it passes N MiB (default 64)
+  --new-source       the source moved to another disk on purpose: record its
+                     new device and marker (the source guard's reset)
+  --adopt-dest       mirror into a --dest that is not empty and not a backup
+                     of this source (its other files are deleted)
+  --max-delete N     hold a pass deleting more than N entries (default 100)...
+  --max-delete-percent P
+                     ...and more than P% of the backup (default 50)
+  --confirm-deletes  apply a deletion the guard holds (run once with it)
+  --keep-setuid      carry setuid and setgid bits over (off by default)
+  --keep-versions RULE
+                     versioned trash: a file overwritten or deleted in --dest
+                     is moved to DEST/.backup/versions/ (name + time) instead
+                     of being lost; RULE keeps versions younger than an age
+                     (30d, 12h, 2w, 90m) or the newest N of each file (10).
+                     \`backup restore\` brings files back as they were
+  --rebuild-journal  set a corrupt journal aside and rebuild the state by a
+                     full reconcile (matching files are hashed, not copied)
+  --on-pass CMD      after each pass, run CMD through sh -c with the pass
+                     summary as JSON on its standard input (see
+                     docs/operations.md); never delays or stops the backup
+  --on-error CMD     likewise after a pass with failed operations, held
+                     deletions, or skipped (source guard), or that failed
+  --hook-timeout SECS
+                     kill a hook still running after SECS (default 60; at
+                     most 2147483)
+  --log-file FILE    log file (default DEST/.backup/backup.log); not in the
+                     source, nor in the destination outside DEST/.backup
+  --log-json         write the log file as JSON lines
+  --quiet            console: errors only (no progress)
+  --verbose          console: every file operation too (no progress bar)
+  -h, --help         show this help
+  -V, --version      show the version
+
+Progress: a pass that runs over a second shows a bar on a terminal (stderr):
+files, bytes, rate, ETA. Without a terminal, a pass that runs over 10 s logs a
+PROGRESS line every 10 s (console and log file). The log file gets these lines
+in every mode.
+
+Exit codes: 0 done (or stopped by Ctrl+C/SIGTERM), 1 internal error, 2 bad
+usage, config file or roots, 3 journal corrupt, 4 a disk failed (journal
+fsync, full, read-only; restart to replay), 5 destination locked by another
+backup, 6 --once finished with problems (failed files, held deletions, a
+skipped pass). With --config: the code of the first job that failed.
+`;
+
+/** Options of the daemon command. */
+export interface RunOptions {
+  /** Source folder as given. */
+  src: string;
+  /** Destination folder as given (may be empty with `dryRun` only). */
+  dest: string;
+  /** Print the plan of one full pass and change nothing. */
+  dryRun: boolean;
+  /** JSON lines on stdout: the plan with `dryRun`, else events (see lib/report/events.ts). */
+  json: boolean;
+  /** `--exclude` patterns, in order. */
+  exclude: string[];
+  /** `--exclude-from` files, as given. */
+  excludeFrom: string[];
+  /** Delete excluded entries from the destination. */
+  deleteExcluded: boolean;
+  /** Seconds between passes. */
+  interval: number;
+  /** One pass, then exit. */
+  once: boolean;
+  /** Watch the source for live changes (hints between interval passes). */
+  watch: boolean;
+  /** Set the journal aside and rebuild the state from a full reconcile. */
+  rebuildJournal: boolean;
+  /** Re-record the source's identity (device, marker): a deliberate change of source disk. */
+  newSource: boolean;
+  /** Mirror into a non-empty destination that is not a backup of this source. */
+  adoptDest: boolean;
+  /** Apply a mass deletion the guard would hold. */
+  confirmDeletes: boolean;
+  /** Carry setuid and setgid bits over. */
+  keepSetuid: boolean;
+  /** Mass-delete guard limits. */
+  deleteLimits: DeleteLimits;
+  /** Journal size (bytes) past which it is compacted between passes. */
+  journalMaxBytes: number;
+  /** `--on-pass`/`--on-error` commands and their timeout. */
+  hooks: HookCommands;
+  /** Log file path, or undefined for the default. */
+  logFile: string | undefined;
+  /** JSON-lines log file. */
+  logJson: boolean;
+  /** Console verbosity. */
+  console: "normal" | "quiet" | "verbose";
+  /** `--keep-versions`: versioned trash and its pruning rule; null when off. */
+  keepVersions: KeepRule | null;
+}
+
+/** The daemon's flags, in `node:util` parseArgs form. */
+export const OPTIONS: OptionTable = {
+  src: { type: "string" },
+  dest: { type: "string" },
+  interval: { type: "string" },
+  once: { type: "boolean" },
+  "no-watch": { type: "boolean" },
+  "rebuild-journal": { type: "boolean" },
+  "new-source": { type: "boolean" },
+  "adopt-dest": { type: "boolean" },
+  "confirm-deletes": { type: "boolean" },
+  "keep-setuid": { type: "boolean" },
+  "max-delete": { type: "string" },
+  "max-delete-percent": { type: "string" },
+  "journal-max-mb": { type: "string" },
+  "log-file": { type: "string" },
+  "log-json": { type: "boolean" },
+  quiet: { type: "boolean" },
+  verbose: { type: "boolean" },
+  "dry-run": { type: "boolean" },
+  json: { type: "boolean" },
+  exclude: { type: "string", multiple: true },
+  "exclude-from": { type: "string", multiple: true },
+  "delete-excluded": { type: "boolean" },
+  "on-pass": { type: "string" },
+  "on-error": { type: "string" },
+  "hook-timeout": { type: "string" },
+  "keep-versions": { type: "string" },
+};
+
+/**
+ * Parses `--journal-max-mb` (MiB, above 0; fractions allowed) into bytes.
+ *
+ * @throws UsageError when it is not a number above 0.
+ */
+export function parseJournalMaxMb(raw: string | undefined): number {
+  if (raw === undefined) return DEFAULT_JOURNAL_MAX_BYTES;
+  const mb = Number(raw);
+  if (!/^\s*\d*\.?\d+\s*$/.test(raw) || !(mb > 0)) {
+    throw new UsageError(`--journal-max-mb must be a number of MiB above 0, not "${raw}"`);
+  }
+  return Math.max(1, Math.round(mb * 1024 * 1024));
+}
+
+/** Parses a whole number flag (at most `max`), or returns the default. */
+function whole(raw: string | undefined, name: string, fallback: number, max = Infinity): number {
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!/^\s*\d+\s*$/.test(raw) || n > max) {
+    throw new UsageError(
+      `${name} must be a whole number${max < Infinity ? ` from 0 to ${max}` : ""}, not "${raw}"`,
+    );
+  }
+  return n;
+}
+
+/**
+ * Refuses a destination that holds files but was never a backup (no journal),
+ * or that is the backup of another source: mirroring would delete its files.
+ *
+ * @throws RootError naming the folder and the flag that overrides.
+ */
+export function checkDestination(fs: FileSystem, dest: string, source: string): void {
+  let names: string[];
+  try {
+    names = fs.readDir(dest);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return;
+    throw err;
+  }
+  let recorded: string | null = null;
+  try {
+    const id = JSON.parse(
+      new TextDecoder().decode(fs.readFile(join(reservedDir(dest), IDENTITY_FILE))),
+    );
+    recorded = typeof id.source === "string" ? id.source : null;
+  } catch { /* no identity yet */ }
+  if (recorded !== null && recorded !== source) {
+    throw new RootError(
+      `"${dest}" is the backup of "${recorded}", not of "${source}"; pick another --dest, ` +
+        `or pass --adopt-dest to make it a mirror of "${source}" (what is not in it is deleted)`,
+    );
+  }
+  const isBackup = names.includes(RESERVED_DIR);
+  const content = names.filter((n) => n !== RESERVED_DIR && n !== MARKER_NAME);
+  if (!isBackup && content.length > 0) {
+    throw new RootError(
+      `"${dest}" is not empty and was never a backup (${content.length} entries, no ${RESERVED_DIR}/ folder); ` +
+        `pick an empty --dest, or pass --adopt-dest to make it a mirror (what is not in the source is deleted)`,
+    );
+  }
+}
+
+/** Default seconds between passes. */
+export const DEFAULT_INTERVAL = 60;
+
+/**
+ * Parses the daemon's flags (without `--help`/`--version`, which main handles).
+ *
+ * @throws UsageError for a missing, unknown or bad flag.
+ */
+export function parseRunArgs(argv: string[]): RunOptions {
+  const p = parseStrict(argv, OPTIONS, "backup");
+  const src = str(p, "src");
+  const dest = str(p, "dest");
+  if (p.positionals.length > 0) {
+    throw new UsageError(`unexpected argument "${p.positionals[0]}"; see \`backup --help\``);
+  }
+  if (!src) throw new UsageError("missing --src DIR: the folder to back up; see `backup --help`");
+  const dryRun = flag(p, "dry-run");
+  if (!dest && !dryRun) {
+    throw new UsageError("missing --dest DIR: where the mirror goes; see `backup --help`");
+  }
+  const raw = str(p, "interval");
+  const interval = raw === undefined ? DEFAULT_INTERVAL : Number(raw);
+  if (raw !== undefined && (!/^\s*\d*\.?\d+\s*$/.test(raw) || !(interval > 0))) {
+    throw new UsageError(`--interval must be a number of seconds above 0, not "${raw}"`);
+  }
+  if (interval > MAX_TIMER_SECONDS) {
+    throw new UsageError(
+      `--interval must be at most ${MAX_TIMER_SECONDS} seconds (24 days), not "${raw}"`,
+    );
+  }
+  if (flag(p, "quiet") && flag(p, "verbose")) {
+    throw new UsageError("--quiet and --verbose cannot be used together");
+  }
+  return {
+    src,
+    dest: dest ?? "",
+    dryRun,
+    json: flag(p, "json"),
+    exclude: strs(p, "exclude"),
+    excludeFrom: strs(p, "exclude-from"),
+    deleteExcluded: flag(p, "delete-excluded"),
+    interval,
+    once: flag(p, "once"),
+    watch: !flag(p, "no-watch"),
+    rebuildJournal: flag(p, "rebuild-journal"),
+    newSource: flag(p, "new-source"),
+    adoptDest: flag(p, "adopt-dest"),
+    confirmDeletes: flag(p, "confirm-deletes"),
+    keepSetuid: flag(p, "keep-setuid"),
+    deleteLimits: {
+      maxCount: whole(str(p, "max-delete"), "--max-delete", DEFAULT_DELETE_LIMITS.maxCount),
+      maxShare: whole(str(p, "max-delete-percent"), "--max-delete-percent", 50, 100) / 100,
+    },
+    journalMaxBytes: parseJournalMaxMb(str(p, "journal-max-mb")),
+    hooks: hookCommands({
+      onPass: str(p, "on-pass"),
+      onError: str(p, "on-error"),
+      timeout: str(p, "hook-timeout"),
+    }),
+    logFile: str(p, "log-file"),
+    logJson: flag(p, "log-json"),
+    console: flag(p, "quiet") ? "quiet" : flag(p, "verbose") ? "verbose" : "normal",
+    keepVersions: keepVersionsArg(str(p, "keep-versions")),
+  };
+}
+
+/** `--keep-versions RULE`, or null when absent. */
+function keepVersionsArg(raw: string | undefined): KeepRule | null {
+  return raw === undefined ? null : parseKeepVersions(raw);
+}
+
+/** What {@link runBackup} needs from its caller. */
+export interface RunDeps {
+  /** File system port. */
+  fs: FileSystem;
+  /** Current directory, for relative paths. */
+  cwd: string;
+  /** Loggers. */
+  logs: ReconcilerLogs;
+  /** Stops the daemon after the current batch. */
+  signal: AbortSignal;
+  /** Sets up logging once the destination is known (log file path). */
+  startLogging: (logFile: string) => Promise<void>;
+  /** Prints one line of command output (`--dry-run`). */
+  out: (line: string) => void;
+  /** The job's name, in config file mode (hooks get it as `job` and `BACKUP_JOB`). */
+  job?: string;
+  /** Progress display and `--json` events (none: neither). */
+  progress?: RunProgress;
+}
+
+/**
+ * The exclude patterns of the command line: `--exclude-from` files first
+ * (relative to the current folder), then `--exclude` patterns.
+ *
+ * @throws UsageError naming an `--exclude-from` file that cannot be read.
+ */
+export function excludePatterns(opts: RunOptions, deps: RunDeps): string[] {
+  const fromFiles = opts.excludeFrom.flatMap((f) =>
+    readExcludeFrom(deps.fs, absolute(f, deps.cwd))
+  );
+  return [...fromFiles, ...opts.exclude];
+}
+
+/**
+ * The patterns for each pass when `--exclude-from` files are given: read afresh, so an edited
+ * file applies from the next pass on (a change is logged and recorded for `journal replay`). A
+ * file that cannot be read any more leaves the last rules in force, with one warning.
+ */
+function rereadExcludes(
+  opts: RunOptions,
+  deps: RunDeps,
+  first: string[],
+  save: (patterns: readonly string[]) => void,
+): () => readonly string[] {
+  let current = first;
+  let problem = "";
+  return () => {
+    try {
+      const next = excludePatterns(opts, deps);
+      problem = "";
+      if (next.join("\n") !== current.join("\n")) {
+        current = next;
+        save(current);
+        deps.logs.daemon.info("EXCLUDES CHANGED: {count} rule(s) now, read from {files}", {
+          count: current.length,
+          files: opts.excludeFrom.join(", "),
+        });
+      }
+    } catch (err) {
+      const reason = describeError(err);
+      if (reason !== problem) {
+        deps.logs.daemon.warn("EXCLUDES: {reason}; the last rules stay in force", { reason });
+      }
+      problem = reason;
+    }
+    return current;
+  };
+}
+
+/**
+ * Checks that the folder of a `--log-file` exists, before the destination is created.
+ *
+ * @throws UsageError naming the file when its folder is missing or not a folder.
+ */
+function checkLogFolder(fs: FileSystem, file: string): void {
+  const folder = parentOf(file) || "/";
+  let ok = false;
+  try {
+    ok = fs.lstat(fs.realPath(folder)).kind === "dir";
+  } catch { /* missing or unreadable: refused below */ }
+  if (!ok) {
+    throw new UsageError(
+      `cannot open the log file "${file}": its folder ${folder} does not exist; create it or pick another --log-file`,
+    );
+  }
+}
+
+/**
+ * Runs the daemon (or one pass). Returns the exit code.
+ *
+ * @throws RootError, LockedError, JournalCorruptError, JournalIoError: main maps them.
+ */
+export async function runBackup(opts: RunOptions, deps: RunDeps): Promise<number> {
+  const excludes = excludePatterns(opts, deps);
+  if (opts.dryRun) return await runDryRun(opts, { ...deps, excludes });
+  const roots = checkRoots(deps.fs, opts.src, opts.dest, deps.cwd);
+  if (!opts.adoptDest) checkDestination(deps.fs, roots.dest, roots.source);
+  if (opts.logFile) {
+    const file = absolute(opts.logFile, deps.cwd);
+    const problem = logFileProblem(deps.fs, file, roots);
+    if (problem) throw new UsageError(`--log-file "${opts.logFile}": ${problem}; put it elsewhere`);
+    // The reserved folder is made below; any other folder must exist.
+    if (parentOf(file) !== reservedDir(roots.dest)) checkLogFolder(deps.fs, file);
+  }
+  // Creating the destination comes after every check passed. The lock comes before anything
+  // is written in it: a second start must not touch a running backup's log, identity or settings.
+  prepareReserved(deps.fs, roots.dest);
+  const lock = acquireLock(deps.fs, roots.dest);
+  let rec: Reconciler;
+  try {
+    rec = await startLocked(opts, deps, { roots, lock, excludes });
+  } catch (err) {
+    lock.release(); // idempotent: a failed Reconciler.start has released it already
+    throw err;
+  }
+  return await runStarted(opts, deps, roots, rec);
+}
+
+/** Logging, identity, settings and the reconciler, with the destination's lock held. */
+async function startLocked(
+  opts: RunOptions,
+  deps: RunDeps,
+  held: { roots: Roots; lock: Lock; excludes: string[] },
+): Promise<Reconciler> {
+  const { roots, lock, excludes } = held;
+  const { logs } = deps;
+  await deps.startLogging(opts.logFile ?? join(reservedDir(roots.dest), LOG_FILE));
+  logs.daemon.info("BACKUP STARTED: {source} -> {dest}, every {interval} s{once}", {
+    source: roots.source,
+    dest: roots.dest,
+    interval: opts.interval,
+    once: opts.once ? " (one pass)" : "",
+  });
+  deps.progress?.started({
+    source: roots.source,
+    dest: roots.dest,
+    once: opts.once,
+    interval: opts.interval,
+  });
+  const guard = establishIdentity(deps.fs, roots.source, roots.dest, {
+    reset: opts.newSource || opts.adoptDest,
+  });
+  if (guard.fresh) {
+    logs.daemon.info("SOURCE GUARD: recorded {source} (device {dev}){marker}", {
+      source: roots.source,
+      dev: guard.identity.dev,
+      marker: guard.identity.marker ? ` and its marker ${MARKER_NAME}` : "",
+    });
+  }
+  // What `journal replay` needs to make the pass this daemon would make.
+  const save = (patterns: readonly string[]) =>
+    saveSettings(deps.fs, roots.dest, {
+      excludes: [...patterns],
+      deleteExcluded: opts.deleteExcluded,
+      modeMask: opts.keepSetuid ? 0o7777 : MODE_MASK,
+      deleteLimits: opts.deleteLimits,
+      keepVersions: opts.keepVersions,
+    });
+  save(excludes);
+  if (guard.markerProblem) {
+    logs.daemon.warn(
+      "SOURCE GUARD: cannot write the marker {name} into the source ({reason}); only its device and emptiness are checked",
+      { name: MARKER_NAME, reason: guard.markerProblem },
+    );
+  }
+  return await Reconciler.start(deps.fs, {
+    source: roots.source,
+    dest: roots.dest,
+    logs,
+    signal: deps.signal,
+    rebuildJournal: opts.rebuildJournal,
+    identity: guard.identity,
+    deleteLimits: opts.deleteLimits,
+    confirmDeletes: opts.confirmDeletes,
+    ...(opts.keepSetuid ? { modeMask: 0o7777 } : {}),
+    journalMaxBytes: opts.journalMaxBytes,
+    excludes: opts.excludeFrom.length === 0 ? excludes : rereadExcludes(opts, deps, excludes, save),
+    deleteExcluded: opts.deleteExcluded,
+    ...(deps.progress ? { progress: deps.progress } : {}),
+    ...(opts.keepVersions ? { keepVersions: opts.keepVersions } : {}),
+    lock,
+  });
+}
+
+/** Runs the passes of a started reconciler until done or stopped; closes it. Returns the exit code. */
+async function runStarted(
+  opts: RunOptions,
+  deps: RunDeps,
+  roots: Roots,
+  rec: Reconciler,
+): Promise<number> {
+  const { logs } = deps;
+  let code: number = EXIT.OK;
+  // Hooks run off the pass loop; at the end the running one is waited for (up to its timeout).
+  const hooks = HookRunner.from(opts.hooks, {
+    source: roots.source,
+    dest: roots.dest,
+    ...(deps.job !== undefined ? { job: deps.job } : {}),
+    log: logs.daemon,
+    detail: logs.op,
+  });
+  const watcher = opts.once || !opts.watch
+    ? undefined
+    : new Watcher(deps.fs, roots.source, { log: logs.daemon });
+  try {
+    const status = new StatusRecorder(deps.fs, roots.dest, { source: roots.source });
+    if (watcher) {
+      watcher.start();
+      logs.daemon.info(
+        "WATCHING {source} for live changes (hints; every {interval} s a full pass)",
+        {
+          source: roots.source,
+          interval: opts.interval,
+        },
+      );
+    }
+    const totals = await runDaemon(rec, {
+      intervalMs: opts.interval * 1000,
+      once: opts.once,
+      signal: deps.signal,
+      log: logs.daemon,
+      onPass: (s) => {
+        status.record(s);
+        hooks?.afterPass(s);
+      },
+      onPassError: (err) => hooks?.afterError(err),
+      ...(watcher ? { watcher } : {}),
+    });
+    if (opts.once && (totals.lastFailed > 0 || totals.lastSkipped !== null)) code = EXIT.PARTIAL;
+  } finally {
+    try {
+      await watcher?.close();
+      await rec.close();
+    } finally {
+      await hooks?.close();
+    }
+  }
+  logs.daemon.info("BACKUP STOPPED: {dest}{why}", {
+    dest: roots.dest,
+    why: deps.signal.aborted ? " (signal)" : "",
+  });
+  return code;
+}

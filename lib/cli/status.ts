@@ -1,0 +1,252 @@
+/**
+ * `backup status --dest B [--json]`: is a daemon running, what did its last
+ * pass do, how big is the journal, what failed lately. Read-only: it probes
+ * the lock without keeping it, and reads the journal without repairing it.
+ *
+ * @module
+ */
+
+import type { FileSystem } from "../base/fs.ts";
+import { EXIT, JournalCorruptError, UsageError } from "../base/errors.ts";
+import { absolute } from "../base/paths.ts";
+import { probeLock } from "../dest/reserved.ts";
+import { formatBytes } from "../engine/reconciler.ts";
+import { readStatus } from "../report/status.ts";
+import { journalUsage } from "../journal/compact.ts";
+import { OpJoiner, type OpRow } from "../journal/history.ts";
+import { readJournal, type ReadSummary } from "../journal/reader.ts";
+import { journalDir } from "../journal/segments.ts";
+import { flag, type OptionTable, parseStrict, str } from "./args.ts";
+import { columns, localOf, pathText, plural, rowJson } from "./format.ts";
+
+/** Help text of `backup status`. */
+export const HELP = `backup status: what the backup of a destination is doing
+
+Usage:
+  backup status --dest DIR [--json]
+  backup status --config FILE [--job NAME]... [--json]
+
+Says whether a daemon is running on DIR (and its pid), what its last pass did
+and when, the totals since it started, the journal's size, the operations left
+unfinished, and the latest failures. Only reads: it works while a daemon runs.
+--json prints one JSON object. With --config, the status of every enabled job
+(or of the --job names), each under a "== job NAME" line (with --json, one
+object per job with a "job" field; a job that never ran has "backedUp": false).
+
+Exit codes: 0 ok, 2 bad usage or no backup in DIR, 3 journal corrupt.
+`;
+
+/** Parsed `status` arguments. */
+export interface StatusOptions {
+  /** Destination root as given. */
+  dest: string;
+  /** One JSON object. */
+  json: boolean;
+}
+
+const OPTIONS: OptionTable = { dest: { type: "string" }, json: { type: "boolean" } };
+
+/**
+ * Parses `backup status ...` arguments (after the word `status`).
+ *
+ * @throws UsageError on a bad flag.
+ */
+export function parseStatusArgs(argv: string[]): StatusOptions {
+  const p = parseStrict(argv, OPTIONS, "backup status");
+  const dest = str(p, "dest");
+  if (!dest) throw new UsageError("missing --dest DIR; see `backup status --help`");
+  return { dest, json: flag(p, "json") };
+}
+
+/** What the status command needs. */
+export interface StatusDeps {
+  /** File system port. */
+  fs: FileSystem;
+  /** Current directory. */
+  cwd: string;
+  /** Prints one line to stdout. */
+  out: (line: string) => void;
+}
+
+/** Failures kept for the report. */
+const RECENT = 5;
+
+/**
+ * Runs `status`. Returns the exit code (3 when the journal is corrupt).
+ *
+ * @throws UsageError when DIR holds no backup.
+ */
+export function runStatus(opts: StatusOptions, deps: StatusDeps): number {
+  const { fs } = deps;
+  const dest = absolute(opts.dest, deps.cwd);
+  const dir = journalDir(dest);
+  try {
+    fs.lstat(dir);
+  } catch {
+    throw new UsageError(`no backup in "${opts.dest}" (no ${dir}); has it run yet?`);
+  }
+  const lock = probeLock(fs, dest);
+  const status = readStatus(fs, dest);
+  const usage = journalUsage(fs, dir);
+
+  let summary: ReadSummary | null = null;
+  let corrupt: string | null = null;
+  const unfinished = new Set<number>();
+  const recent: OpRow[] = [];
+  const keep = (row: OpRow) => {
+    if (row.outcome !== "failed") return;
+    recent.push(row);
+    if (recent.length > RECENT) recent.shift();
+  };
+  let joiner = new OpJoiner(keep);
+  try {
+    summary = readJournal(fs, dir, {
+      repair: false,
+      onPending: (i) => {
+        unfinished.add(i.seq);
+        joiner.pending(i);
+      },
+      onReset: () => {
+        unfinished.clear();
+        joiner = new OpJoiner(keep);
+      },
+      onRecord: (rec) => {
+        if (rec.type === "intent") unfinished.add(rec.seq);
+        else if (rec.type === "done" || rec.type === "failed") unfinished.delete(rec.ref);
+        joiner.record(rec);
+      },
+    });
+  } catch (err) {
+    if (!(err instanceof JournalCorruptError)) throw err;
+    corrupt = err.message;
+  }
+  joiner.finish();
+
+  const running = lock.held;
+  const daemon = running
+    ? {
+      running: true,
+      pid: lock.pid,
+      startedAt: status?.pid === lock.pid ? status.startedAt : null,
+    }
+    : { running: false, pid: null, lastPid: status?.pid ?? lock.pid, startedAt: null };
+  if (opts.json) {
+    deps.out(JSON.stringify({
+      dest,
+      source: status?.source ?? summary?.source ?? null,
+      ...daemon,
+      lastPass: status?.lastPass ?? null,
+      totals: status?.totals ?? null,
+      statusUpdatedAt: status?.updatedAt ?? null,
+      journal: {
+        bytes: usage.totalBytes,
+        segments: usage.segments,
+        checkpoint: summary?.checkpoint ?? null,
+        records: summary?.records ?? null,
+        lastSeq: summary?.lastSeq ?? null,
+        lastTs: summary?.lastTs ?? null,
+        tornTail: summary?.tornTail ?? null,
+        corrupt,
+      },
+      unfinished: unfinished.size,
+      recentFailures: recent.map((r) => JSON.parse(rowJson(r))),
+    }));
+    return corrupt ? EXIT.JOURNAL_CORRUPT : EXIT.OK;
+  }
+
+  const line = (label: string, text: string) => deps.out(columns([label, text], [11]));
+  deps.out(`backup status of ${dest}`);
+  if (running) {
+    line(
+      "daemon:",
+      `running${lock.pid !== null ? ` (pid ${lock.pid})` : ""}${
+        daemon.startedAt ? `, since ${localOf(daemon.startedAt)}` : ""
+      }`,
+    );
+  } else {
+    line(
+      "daemon:",
+      `not running${
+        status
+          ? ` (last: pid ${status.pid}, ${localOf(status.startedAt)} to ${
+            localOf(status.updatedAt)
+          })`
+          : ""
+      }`,
+    );
+  }
+  const source = status?.source ?? summary?.source;
+  if (source) line("source:", source);
+  const lp = status?.lastPass;
+  if (lp) {
+    const n = (k: string) => (typeof lp[k] === "number" ? lp[k] as number : 0);
+    line(
+      "last pass:",
+      `${localOf(lp.endedAt)} (pass ${lp.pass}, ${lp.trigger}, ${
+        (lp.durationMs / 1000).toFixed(2)
+      } s): ` +
+        (lp.skipped !== null
+          ? `skipped: ${lp.skipped}`
+          : `${lp.copied} copied (${formatBytes(lp.bytes)}), ${
+            n("moved")
+          } moved, ${lp.deleted} deleted, ${n("dirs")} folders created, ${
+            n("meta")
+          } updated, ${lp.failed} errors` +
+            (n("held") > 0
+              ? `; ${
+                n("held")
+              } deletions HELD by the mass-delete guard (run once with --confirm-deletes)`
+              : "")),
+    );
+    const t = status!.totals;
+    line(
+      "totals:",
+      `${status!.passes} passes since ${localOf(status!.startedAt)}: ${t.copied} copied (${
+        formatBytes(t.bytes)
+      }), ${t.deleted} deleted, ${t.failed} errors`,
+    );
+  } else {
+    line(
+      "last pass:",
+      summary?.lastTs ? `unknown (last journal record ${localOf(summary.lastTs)})` : "none yet",
+    );
+  }
+  const cp = summary?.checkpoint;
+  line(
+    "journal:",
+    `${formatBytes(usage.totalBytes)} in ${plural(usage.segments, "segment")}${
+      cp ? ` + checkpoint (seq ${cp.seq}, ${localOf(cp.ts)})` : ""
+    }` +
+      (summary
+        ? `, ${summary.records} records, last seq ${summary.lastSeq}${
+          summary.lastTs ? ` at ${localOf(summary.lastTs)}` : ""
+        }`
+        : ""),
+  );
+  if (corrupt) line("", `CORRUPT: ${corrupt}`);
+  if (summary?.tornTail) {
+    line(
+      "",
+      `torn tail at ${summary.tornTail.segment} byte ${summary.tornTail.offset}${
+        running ? " (probably a write in progress)" : " (the next start truncates it)"
+      }`,
+    );
+  }
+  line(
+    "unfinished:",
+    `${unfinished.size} operations${
+      unfinished.size === 0
+        ? ""
+        : running
+        ? " (being applied)"
+        : " (the next start, or `backup journal replay`, re-checks them)"
+    }`,
+  );
+  if (recent.length === 0) {
+    line("failures:", "none in the journal");
+  } else {
+    line("failures:", `latest ${recent.length} (see \`backup journal show --failed\`):`);
+    for (const r of recent) line("", `${localOf(r.ts)}  ${r.op}  ${pathText(r)}`);
+  }
+  return corrupt ? EXIT.JOURNAL_CORRUPT : EXIT.OK;
+}

@@ -1,0 +1,182 @@
+/**
+ * File-system events as hints: a recursive watch of the source turns events
+ * into a set of dirty folders for the reconciler to rescan. Hints are never
+ * the truth: `Deno.watchFs` was measured here to drop events silently, so the
+ * interval reconcile still runs, and anything doubtful (a `rescan` flag, an
+ * error, too many hints) asks for a full pass instead.
+ *
+ * @module
+ */
+
+import type { FileSystem } from "../base/fs.ts";
+import type { Logger } from "../report/log.ts";
+import { describeError } from "../base/errors.ts";
+import { isTempName, parentOf } from "../base/paths.ts";
+import { IGNORE_FILE } from "../engine/excludes.ts";
+import { sleep } from "../base/timing.ts";
+
+/** What the watcher has gathered since it was last drained. */
+export interface Hints {
+  /** Relative folders whose direct children changed (`""` is the root). */
+  dirs: Set<string>;
+  /** Something was missed or doubtful: a full reconcile is needed. */
+  full: boolean;
+}
+
+/** Options for {@link Watcher}. */
+export interface WatcherOptions {
+  /** Logger for watcher trouble. */
+  log: Logger;
+  /** More dirty folders than this become a full reconcile (default 1000). */
+  maxDirs?: number;
+  /** First restart delay after a failure, doubled up to 30 s (default 100 ms). */
+  backoffMs?: number;
+}
+
+/** True for errors that mean the kernel's watch limit is reached. */
+function isWatchLimit(err: unknown): boolean {
+  const msg = err instanceof Error ? err.message : String(err);
+  return /inotify|No space left on device|os error 28|Too many open files|os error 24/i.test(msg);
+}
+
+/** Watches the source root and collects hints; call {@link Watcher.drain} to take them. */
+export class Watcher {
+  #fs: FileSystem;
+  #root: string;
+  #o: WatcherOptions;
+  #hints: Hints = { dirs: new Set(), full: false };
+  #closed = false;
+  #current: { close(): void } | null = null;
+  #wake: (() => void) | null = null;
+  #running: Promise<void> | null = null;
+  #failures = 0;
+  #limitReached = false;
+
+  /** Prepares a watcher of the absolute source root `root`; {@link Watcher.start} starts it. */
+  constructor(fs: FileSystem, root: string, options: WatcherOptions) {
+    this.#fs = fs;
+    this.#root = root;
+    this.#o = options;
+  }
+
+  /** Starts watching in the background (restarting with backoff after failures). */
+  start(): void {
+    this.#running ??= this.#loop();
+  }
+
+  /** True while the watcher is usable (not given up because of the watch limit). */
+  get active(): boolean {
+    return !this.#closed && !this.#limitReached;
+  }
+
+  /** Number of times the watch failed and was restarted. */
+  get failures(): number {
+    return this.#failures;
+  }
+
+  /** True when hints are waiting. */
+  get pending(): boolean {
+    return this.#hints.full || this.#hints.dirs.size > 0;
+  }
+
+  /** Takes the gathered hints and starts a new set. */
+  drain(): Hints {
+    const h = this.#hints;
+    this.#hints = { dirs: new Set(), full: false };
+    return h;
+  }
+
+  /** Resolves when a hint arrives (or at once if one is waiting). */
+  waitForHint(signal?: AbortSignal): Promise<void> {
+    if (this.pending || signal?.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        this.#wake = null;
+        signal?.removeEventListener("abort", done);
+        resolve();
+      };
+      this.#wake = done;
+      signal?.addEventListener("abort", done, { once: true });
+    });
+  }
+
+  /** Stops watching. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#current?.close();
+    this.#wake?.();
+    await this.#running;
+  }
+
+  #notify(): void {
+    this.#wake?.();
+  }
+
+  /** Records a hint for one absolute path. */
+  #hint(abs: string): void {
+    if (this.#hints.full) return; // a full pass covers it
+    if (abs !== this.#root && !abs.startsWith(this.#root + "/")) return;
+    const rel = abs === this.#root ? "" : abs.slice(this.#root.length + 1);
+    if (rel === "") {
+      this.#hints.dirs.add("");
+      return;
+    }
+    const name = rel.slice(rel.lastIndexOf("/") + 1);
+    if (isTempName(name)) return;
+    if (name === IGNORE_FILE) {
+      // Exclude rules changed: what they cover may lie anywhere below, so look at everything.
+      this.#hints.full = true;
+      this.#hints.dirs.clear();
+      return;
+    }
+    this.#hints.dirs.add(parentOf(rel));
+    // The path may itself be a folder whose content changed or that was just created.
+    this.#hints.dirs.add(rel);
+    if (this.#hints.dirs.size > (this.#o.maxDirs ?? 1000)) {
+      this.#hints.full = true;
+      this.#hints.dirs.clear();
+    }
+  }
+
+  async #loop(): Promise<void> {
+    let backoff = this.#o.backoffMs ?? 100;
+    while (!this.#closed) {
+      try {
+        const watch = this.#fs.watch(this.#root);
+        this.#current = watch;
+        for await (const ev of watch) {
+          backoff = this.#o.backoffMs ?? 100;
+          if (ev.kind === "access") continue;
+          if (ev.flag === "rescan") this.#hints.full = true;
+          for (const p of ev.paths) this.#hint(p);
+          this.#notify();
+        }
+        if (this.#closed) return;
+        throw new Error("the watch ended by itself");
+      } catch (err) {
+        if (this.#closed) return;
+        if (isWatchLimit(err)) {
+          this.#limitReached = true;
+          this.#o.log.warn(
+            "WATCH LIMIT REACHED on {root} ({reason}): live changes are off, the interval reconcile goes on. " +
+              "Raise fs.inotify.max_user_watches to turn them back on",
+            { root: this.#root, reason: describeError(err) },
+          );
+          return;
+        }
+        this.#failures++;
+        // Whatever happened while the watch was down is unknown: reconcile everything.
+        this.#hints.full = true;
+        this.#notify();
+        this.#o.log.warn("WATCHER FAILED: {reason}; full reconcile, restarting in {ms} ms", {
+          reason: describeError(err),
+          ms: backoff,
+        });
+        await sleep(backoff);
+        backoff = Math.min(backoff * 2, 30_000);
+      } finally {
+        this.#current = null;
+      }
+    }
+  }
+}

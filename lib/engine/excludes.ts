@@ -1,0 +1,235 @@
+/**
+ * Excludes in gitignore syntax, through the `ignore` package.
+ *
+ * Rules come from two places: the command line (`--exclude PATTERN`,
+ * `--exclude-from FILE`, relative to the source root) and `.backupignore`
+ * files in any source folder (relative to the folder holding the file,
+ * applying below it), as `.gitignore` works: the last matching rule wins,
+ * a deeper file overrides a shallower one, `!` re-includes, a trailing `/`
+ * matches folders only, and nothing below an excluded folder can be
+ * re-included. As in git, command-line rules take precedence over the files.
+ *
+ * The rules are always read from the source, also when judging destination
+ * paths, so that a destination copy of an excluded path is recognised as such.
+ *
+ * @module
+ */
+
+import ignore, { type Ignore } from "ignore";
+import type { FileSystem, Kind } from "../base/fs.ts";
+import type { ScanOptions } from "./scan.ts";
+import { describeError, UsageError } from "../base/errors.ts";
+import { join, joinRel, parentOf, someAbove } from "../base/paths.ts";
+
+/**
+ * Patterns match names case-sensitively, as git does on Linux. The `ignore` package ignores case
+ * by default, which made `*.log` exclude `Y.LOG` and `BUILD/` exclude `build/` as well.
+ */
+const CASE_SENSITIVE = { ignorecase: false };
+
+/** Name of the per-folder exclude file (backed up itself, like `.gitignore`). */
+export const IGNORE_FILE = ".backupignore";
+
+/** Splits rule-file text into patterns (the `ignore` package skips blanks and `#` comments too). */
+export function parsePatterns(text: string): string[] {
+  return text.split(/\r?\n/).filter((l) => l.trim() !== "" && !l.startsWith("#"));
+}
+
+/**
+ * Reads an `--exclude-from` file: one pattern per line, `#` comments, blank lines.
+ *
+ * @throws UsageError naming the file when it cannot be read.
+ */
+export function readExcludeFrom(fs: FileSystem, path: string): string[] {
+  try {
+    return parsePatterns(new TextDecoder().decode(fs.readFile(path)));
+  } catch (err) {
+    throw new UsageError(
+      `cannot read --exclude-from "${path}": ${describeError(err)}; check the path`,
+      {
+        cause: err,
+      },
+    );
+  }
+}
+
+interface Rules {
+  /** Folder (relative to the source root) the rules are relative to. */
+  base: string;
+  ig: Ignore;
+}
+
+/** Options for {@link Excludes}. */
+export interface ExcludesOptions {
+  /** Command-line patterns, relative to the source root (default none). */
+  patterns?: readonly string[];
+  /** Read `.backupignore` files (default true). */
+  ignoreFiles?: boolean;
+}
+
+/**
+ * The exclude rules of one source tree. Make a new one per pass: the
+ * `.backupignore` files are read lazily, once per folder, and cached.
+ */
+export class Excludes {
+  #fs: FileSystem;
+  #source: string;
+  #cli: Ignore | null;
+  #files: boolean;
+  /** Rules that apply inside each folder, shallowest first. */
+  #chains = new Map<string, Rules[]>();
+  /** Verdicts for folders. */
+  #dirs = new Map<string, boolean>();
+  /** `.backupignore` files that could not be read, with why. */
+  readonly problems: Map<string, string> = new Map();
+
+  /** Rules for the source root `source` (absolute). */
+  constructor(fs: FileSystem, source: string, options: ExcludesOptions = {}) {
+    this.#fs = fs;
+    this.#source = source;
+    const patterns = options.patterns ?? [];
+    this.#cli = patterns.length > 0 ? ignore(CASE_SENSITIVE).add([...patterns]) : null;
+    this.#files = options.ignoreFiles ?? true;
+  }
+
+  #chain(dir: string): Rules[] {
+    const cached = this.#chains.get(dir);
+    if (cached) return cached;
+    const up = dir === "" ? [] : this.#chain(parentOf(dir));
+    let chain = up;
+    if (this.#files) {
+      const file = joinRel(dir, IGNORE_FILE);
+      try {
+        const text = new TextDecoder().decode(this.#fs.readFile(join(this.#source, file)));
+        const patterns = parsePatterns(text);
+        if (patterns.length > 0) {
+          chain = [...up, { base: dir, ig: ignore(CASE_SENSITIVE).add(patterns) }];
+        }
+      } catch (err) {
+        if (
+          !(err instanceof Deno.errors.NotFound) && !(err instanceof Deno.errors.NotADirectory) &&
+          !(err instanceof Deno.errors.IsADirectory)
+        ) {
+          this.problems.set(file, describeError(err));
+        }
+      }
+    }
+    this.#chains.set(dir, chain);
+    return chain;
+  }
+
+  /** The rules' verdict for `rel` itself, its folders assumed included. */
+  #matches(rel: string, isDir: boolean): boolean {
+    const suffix = isDir ? "/" : "";
+    let verdict = false;
+    for (const { base, ig } of this.#chain(parentOf(rel))) {
+      const r = ig.test((base === "" ? rel : rel.slice(base.length + 1)) + suffix);
+      if (r.ignored) verdict = true;
+      else if (r.unignored) verdict = false;
+    }
+    if (this.#cli) {
+      const r = this.#cli.test(rel + suffix);
+      if (r.ignored) verdict = true;
+      else if (r.unignored) verdict = false;
+    }
+    return verdict;
+  }
+
+  /** True when the folder `dir` is excluded, itself or through a folder above it. */
+  #dirExcluded(dir: string): boolean {
+    if (dir === "") return false;
+    const cached = this.#dirs.get(dir);
+    if (cached !== undefined) return cached;
+    const v = this.#dirExcluded(parentOf(dir)) || this.#matches(dir, true);
+    this.#dirs.set(dir, v);
+    return v;
+  }
+
+  /**
+   * True when the relative path `rel` (a folder when `kind` is "dir") is
+   * excluded, by a rule matching it or one of the folders above it.
+   */
+  excluded(rel: string, kind: Kind): boolean {
+    if (rel === "") return false;
+    if (kind === "dir") return this.#dirExcluded(rel);
+    return this.#dirExcluded(parentOf(rel)) || this.#matches(rel, false);
+  }
+}
+
+/** How a pass treats excluded entries. */
+export interface PassExcludes {
+  /** Skip for the source scan: excluded entries are not seen, so never copied. */
+  sourceSkip: (rel: string, kind: Kind) => boolean;
+  /**
+   * Skip for the destination scan, or undefined with `deleteExcluded` (excluded
+   * destination entries are then strays like any other, and deleted). Records
+   * what it skipped, so that {@link PassExcludes.keeps} protects it.
+   */
+  destSkip: ((rel: string, kind: Kind) => boolean) | undefined;
+  /**
+   * True for destination paths kept because they are excluded (or hold excluded ones): seen
+   * excluded by the scan, or, given the entry's kind, excluded by the rules where it is now
+   * (a folder move may have carried it there since the scan).
+   */
+  keeps: (rel: string, kind?: Kind) => boolean;
+  /** The rules. */
+  rules: Excludes;
+}
+
+/**
+ * The exclude handling of one pass: a source skip, and (unless
+ * `deleteExcluded`) a destination skip that remembers what it kept, with its
+ * folders, so that the planner deletes neither those entries nor the folders
+ * holding them.
+ */
+export function passExcludes(
+  fs: FileSystem,
+  source: string,
+  options: ExcludesOptions & { deleteExcluded?: boolean } = {},
+): PassExcludes {
+  const rules = new Excludes(fs, source, options);
+  const kept = new Set<string>();
+  const keptDirs = new Set<string>();
+  const keep = (rel: string, kind: Kind) => {
+    kept.add(rel);
+    if (kind === "dir") keptDirs.add(rel);
+    for (let p = parentOf(rel); p !== "" && !kept.has(p); p = parentOf(p)) kept.add(p);
+  };
+  // Folders of the destination whose path the source now holds as a file or symlink: what they
+  // hold cannot be kept, or the source's entry could never take their place.
+  const blocking = new Map<string, boolean>();
+  const replacedBySource = (dir: string): boolean => {
+    let known = blocking.get(dir);
+    if (known === undefined) {
+      try {
+        known = fs.lstat(join(source, dir)).kind !== "dir";
+      } catch {
+        known = false; // not in the source: nothing takes its place
+      }
+      blocking.set(dir, known);
+    }
+    return known;
+  };
+  return {
+    rules,
+    sourceSkip: (rel, kind) => rules.excluded(rel, kind),
+    destSkip: options.deleteExcluded ? undefined : (rel, kind) => {
+      if (!rules.excluded(rel, kind) || someAbove(rel, replacedBySource, kind === "dir")) {
+        return false;
+      }
+      keep(rel, kind);
+      return true;
+    },
+    keeps: (rel, kind) => {
+      if (options.deleteExcluded) return false;
+      if (kept.has(rel)) return true;
+      if (someAbove(rel, (p) => keptDirs.has(p))) return true;
+      return kind !== undefined && rules.excluded(rel, kind);
+    },
+  };
+}
+
+/** Options of a destination scan: excluded entries skipped (and kept) unless they are deleted. */
+export function destScan(excludes: PassExcludes): ScanOptions {
+  return excludes.destSkip ? { destination: true, skip: excludes.destSkip } : { destination: true };
+}

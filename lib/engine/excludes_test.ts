@@ -1,0 +1,136 @@
+import { assertEquals, assertThrows } from "../../testing/assert.ts";
+import { DenoFileSystem } from "../base/fs.ts";
+import { Excludes, parsePatterns, passExcludes, readExcludeFrom } from "./excludes.ts";
+import { scanTree } from "./scan.ts";
+import { UsageError } from "../base/errors.ts";
+
+const fs = new DenoFileSystem();
+
+function tree(files: Record<string, string>): string {
+  const root = Deno.makeTempDirSync({ prefix: "backup-excludes-" });
+  for (const [rel, text] of Object.entries(files)) {
+    const abs = `${root}/${rel}`;
+    Deno.mkdirSync(abs.slice(0, abs.lastIndexOf("/")), { recursive: true });
+    Deno.writeTextFileSync(abs, text);
+  }
+  return root;
+}
+
+Deno.test("parsePatterns() drops blank lines and # comments", () => {
+  assertEquals(parsePatterns("# c\n*.log\n\n  \nbuild/\r\n!keep.log\n"), [
+    "*.log",
+    "build/",
+    "!keep.log",
+  ]);
+});
+
+Deno.test("Excludes: command-line patterns in gitignore syntax (globs, anchors, folder-only)", () => {
+  const root = tree({});
+  try {
+    const ex = new Excludes(fs, root, { patterns: ["*.log", "!keep.log", "/top.txt", "out/"] });
+    assertEquals(ex.excluded("a.log", "file"), true);
+    assertEquals(ex.excluded("deep/er/b.log", "file"), true);
+    assertEquals(ex.excluded("keep.log", "file"), false);
+    assertEquals(ex.excluded("top.txt", "file"), true);
+    assertEquals(ex.excluded("sub/top.txt", "file"), false, "anchored to the root");
+    assertEquals(ex.excluded("out", "dir"), true);
+    assertEquals(ex.excluded("out", "file"), false, "a trailing / matches folders only");
+    assertEquals(ex.excluded("out/inside.txt", "file"), true, "below an excluded folder");
+    assertEquals(ex.excluded("a/out", "dir"), true);
+    assertEquals(ex.excluded("readme.md", "file"), false);
+    // Case matters, as in git on Linux: these are other files.
+    assertEquals(ex.excluded("Y.LOG", "file"), false);
+    assertEquals(ex.excluded("OUT", "dir"), false);
+    assertEquals(ex.excluded("Top.txt", "file"), false);
+  } finally {
+    Deno.removeSync(root, { recursive: true });
+  }
+});
+
+Deno.test("Excludes: .backupignore files apply below their folder, deeper ones override", () => {
+  const root = tree({
+    ".backupignore": "*.tmp\nbuild/\n",
+    "a/.backupignore": "!keep.tmp\n/local.txt\n",
+    "a/b/.backupignore": "keep.tmp\n",
+  });
+  try {
+    const ex = new Excludes(fs, root);
+    assertEquals(ex.excluded("x.tmp", "file"), true);
+    assertEquals(ex.excluded("a/x.tmp", "file"), true);
+    assertEquals(ex.excluded("a/keep.tmp", "file"), false, "re-included by a/.backupignore");
+    assertEquals(ex.excluded("a/c/keep.tmp", "file"), false);
+    assertEquals(ex.excluded("a/b/keep.tmp", "file"), true, "excluded again deeper");
+    assertEquals(ex.excluded("a/local.txt", "file"), true, "relative to the file's folder");
+    assertEquals(ex.excluded("local.txt", "file"), false, "not above it");
+    assertEquals(ex.excluded("a/c/local.txt", "file"), false, "anchored: not deeper");
+    assertEquals(ex.excluded("a/build", "dir"), true);
+    assertEquals(ex.excluded(".backupignore", "file"), false, "rule files are backed up");
+    assertEquals(ex.excluded("X.TMP", "file"), false, "case-sensitive, as git on Linux");
+    assertEquals(ex.excluded("a/Build", "dir"), false);
+    assertEquals(ex.problems.size, 0);
+  } finally {
+    Deno.removeSync(root, { recursive: true });
+  }
+});
+
+Deno.test("Excludes: command-line rules take precedence over .backupignore files", () => {
+  const root = tree({ ".backupignore": "!*.iso\n" });
+  try {
+    assertEquals(new Excludes(fs, root, { patterns: ["*.iso"] }).excluded("a.iso", "file"), true);
+    assertEquals(new Excludes(fs, root, { ignoreFiles: false }).excluded("a.iso", "file"), false);
+  } finally {
+    Deno.removeSync(root, { recursive: true });
+  }
+});
+
+Deno.test("Excludes: nothing below an excluded folder can be re-included", () => {
+  const root = tree({ ".backupignore": "cache/\n!cache/important.txt\n" });
+  try {
+    const ex = new Excludes(fs, root);
+    assertEquals(ex.excluded("cache/important.txt", "file"), true);
+  } finally {
+    Deno.removeSync(root, { recursive: true });
+  }
+});
+
+Deno.test("scanTree() with the source skip never sees excluded entries or what is below them", () => {
+  const root = tree({
+    ".backupignore": "node_modules/\n*.log\n",
+    "a/x.log": "",
+    "a/y.txt": "",
+    "node_modules/p/index.js": "",
+  });
+  try {
+    const ex = passExcludes(fs, root);
+    const seen = [...scanTree(fs, root, { skip: ex.sourceSkip }).entries.keys()].sort();
+    assertEquals(seen, [".backupignore", "a", "a/y.txt"]);
+  } finally {
+    Deno.removeSync(root, { recursive: true });
+  }
+});
+
+Deno.test("passExcludes(): kept destination entries protect their folders; deleteExcluded keeps nothing", () => {
+  const src = tree({ "keep.txt": "" });
+  const dest = tree({ "old/cache/a.bin": "", "old/b.txt": "", "c.txt": "" });
+  try {
+    const ex = passExcludes(fs, src, { patterns: ["cache/"] });
+    const seen = [...scanTree(fs, dest, { skip: ex.destSkip! }).entries.keys()].sort();
+    assertEquals(seen, ["c.txt", "old", "old/b.txt"]);
+    assertEquals(ex.keeps("old/cache"), true);
+    assertEquals(ex.keeps("old/cache/a.bin"), true, "below a kept folder");
+    assertEquals(ex.keeps("old"), true, "a folder holding a kept entry");
+    assertEquals(ex.keeps("old/b.txt"), false);
+    assertEquals(ex.keeps("c.txt"), false);
+    const del = passExcludes(fs, src, { patterns: ["cache/"], deleteExcluded: true });
+    assertEquals(del.destSkip, undefined);
+    assertEquals(del.keeps("old/cache"), false);
+  } finally {
+    Deno.removeSync(src, { recursive: true });
+    Deno.removeSync(dest, { recursive: true });
+  }
+});
+
+Deno.test("readExcludeFrom() names a missing file in a usage error", () => {
+  const err = assertThrows(() => readExcludeFrom(fs, "/nonexistent/rules.txt"), UsageError);
+  assertEquals(err.message.includes("/nonexistent/rules.txt"), true);
+});

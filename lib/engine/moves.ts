@@ -1,0 +1,320 @@
+/**
+ * Finding renames: a path that vanished from the source and a path that
+ * appeared with the same inode (or, confirmed by the reconciler, the same size
+ * and content hash) become one `move`, applied as a rename in the destination
+ * so that nothing is copied again. Pure functions, no I/O.
+ *
+ * @module
+ */
+
+import type { Kind } from "../base/fs.ts";
+import type { Entry } from "./scan.ts";
+import type { StateEntry } from "../journal/state.ts";
+import { depth, isAtOrBelow, parentOf } from "../base/paths.ts";
+
+/** One rename in the destination. */
+export interface Move {
+  /** Relative path in the destination when the rename runs (set by {@link orderMoves}). */
+  from: string;
+  /** Relative path in the destination before any move of this pass. */
+  origin: string;
+  /** New relative path. */
+  to: string;
+  /** Kind of the entry moved. */
+  kind: Kind;
+  /** The source entry now at `to`. */
+  src: Entry;
+}
+
+/** Options for {@link detectMoves}. */
+export interface DetectOptions {
+  /** Paths in scope (a partial pass sees only some folders). */
+  within: (rel: string) => boolean;
+  /** False refuses a pair (a rename that failed before). */
+  allow: (from: string, to: string) => boolean;
+  /** Pairs `[from, to]` of files already confirmed by hash. */
+  extra: [string, string][];
+}
+
+/** Prefix of the names used to break a cycle of renames (a swap). Not a temp file: it holds data. */
+export const MOVE_TEMP_PREFIX = ".backup-move-";
+
+function movable(kind: Kind): boolean {
+  return kind === "file" || kind === "dir";
+}
+
+/** The state entry at `p` is no longer in the source at `p` (deleted, replaced or moved away). */
+function vacated(source: ReadonlyMap<string, Entry>, p: string, t: StateEntry): boolean {
+  const s = source.get(p);
+  return !s || s.kind !== t.kind || s.ino !== t.ino;
+}
+
+/** The destination still holds what the state says is at `p`. */
+function destHolds(dest: ReadonlyMap<string, Entry>, p: string, t: StateEntry): boolean {
+  const d = dest.get(p);
+  if (!d || d.kind !== t.kind) return false;
+  return d.kind === "dir" || (d.size === t.size && d.mtimeMs === t.mtimeMs);
+}
+
+/** Source paths that hold something the state does not know there. */
+function newcomers(
+  source: ReadonlyMap<string, Entry>,
+  state: ReadonlyMap<string, StateEntry>,
+  within: (rel: string) => boolean,
+): [string, Entry][] {
+  const out: [string, Entry][] = [];
+  for (const [q, s] of source) {
+    if (!movable(s.kind) || s.ino === 0 || !within(q)) continue;
+    const t = state.get(q);
+    if (!t || t.kind !== s.kind || t.ino !== s.ino) out.push([q, s]);
+  }
+  return out.sort((a, b) => depth(a[0]) - depth(b[0]) || (a[0] < b[0] ? -1 : 1));
+}
+
+/** The move carrying `p` along: the folder move (or the move of `p` itself) with the deepest origin above it. */
+function carrier(p: string, moves: Move[], except?: Move): Move | null {
+  let best: Move | null = null;
+  for (const m of moves) {
+    if (m === except || !isAtOrBelow(p, m.origin)) continue;
+    if (m.kind !== "dir" && m.origin !== p) continue;
+    if (!best || m.origin.length > best.origin.length) best = m;
+  }
+  return best;
+}
+
+/** Where the entry at `p` before the pass ends up once all `moves` are done. */
+export function position(p: string, moves: Move[]): string {
+  const m = carrier(p, moves);
+  return m ? m.to + p.slice(m.origin.length) : p;
+}
+
+/**
+ * Where the entry at `p` was before `renames` ran one after the other, in the order given (a
+ * folder's rename carries what is below it). For renames recorded as they run: the intents of
+ * a batch, the journal's pending moves.
+ */
+export function beforeRenames(
+  p: string,
+  renames: readonly { from: string; path: string }[],
+): string {
+  let at = p;
+  for (let j = renames.length - 1; j >= 0; j--) {
+    const r = renames[j]!;
+    if (isAtOrBelow(at, r.path)) at = r.from + at.slice(r.path.length);
+  }
+  return at;
+}
+
+/** Where the entry at `q` after all `moves` was before the pass (the inverse of {@link position}). */
+export function originOf(q: string, moves: Move[]): string {
+  let best: Move | null = null;
+  for (const m of moves) {
+    if (!isAtOrBelow(q, m.to) || (m.kind !== "dir" && m.to !== q)) continue;
+    if (!best || m.to.length > best.to.length) best = m;
+  }
+  return best ? best.origin + q.slice(best.to.length) : q;
+}
+
+/** Which entry (by its path before the pass) ends up at `q` through a folder move, else `q`. */
+function arriving(q: string, moves: Move[], except: Move): string {
+  let best: Move | null = null;
+  for (const m of moves) {
+    if (m === except || m.kind !== "dir" || !isAtOrBelow(q, m.to)) continue;
+    if (!best || m.to.length > best.to.length) best = m;
+  }
+  return best ? best.origin + q.slice(best.to.length) : q;
+}
+
+/**
+ * Pairs vanished state entries with new source entries by inode (folders
+ * before the files in them), plus the hash-confirmed pairs in `extra`. A
+ * folder is only moved onto a free path, or onto one whose entry moves away
+ * too (a swap); a file may replace a file.
+ */
+export function detectMoves(
+  source: ReadonlyMap<string, Entry>,
+  state: ReadonlyMap<string, StateEntry>,
+  dest: ReadonlyMap<string, Entry>,
+  options: DetectOptions,
+): Move[] {
+  const fresh = newcomers(source, state, options.within);
+  if (fresh.length === 0 && options.extra.length === 0) return [];
+  const byIno = new Map<number, string[]>();
+  for (const [p, t] of state) {
+    if (!movable(t.kind) || !options.within(p)) continue;
+    if (!vacated(source, p, t) || !destHolds(dest, p, t)) continue;
+    const list = byIno.get(t.ino);
+    if (list) list.push(p);
+    else byIno.set(t.ino, [p]);
+  }
+  const blocked = new Set<string>();
+  for (;;) {
+    const moves = pair(fresh, byIno, state, options, blocked);
+    const bad = moves.filter((m) => {
+      // Kept simple on purpose: no move into or out of itself, none into a folder
+      // that moves away or arrives, none out of a folder that arrives. Swaps are
+      // fine. What is refused here is copied instead: slower, never wrong.
+      if (isAtOrBelow(m.to, m.origin) || isAtOrBelow(m.origin, m.to)) return true;
+      for (const o of moves) {
+        if (o === m || o.kind !== "dir") continue;
+        if (m.to !== o.origin && isAtOrBelow(m.to, o.origin)) return true;
+        if (isAtOrBelow(m.to, o.to)) return true;
+        if (isAtOrBelow(m.origin, o.to) && m.origin !== o.to) return true;
+      }
+      // The target's folder must exist when the rename runs: already there (and
+      // staying), or created before the renames (so not inside a moved entry).
+      const parent = parentOf(m.to);
+      if (parent !== "") {
+        const was = arriving(parent, moves, m);
+        const pd = dest.get(was);
+        if (pd) {
+          if (pd.kind !== "dir") return true;
+          if (position(was, moves) !== parent) return true;
+        } else if (moves.some((o) => isAtOrBelow(parent, o.to) || isAtOrBelow(parent, o.origin))) {
+          return true;
+        }
+      }
+      // A folder cannot replace, or be replaced by, an entry that stays.
+      const there = arriving(m.to, moves, m);
+      const d = dest.get(there);
+      if (!d || (d.kind !== "dir" && m.kind !== "dir")) return false;
+      return position(there, moves) === m.to && !moves.some((o) => o.origin === there);
+    });
+    if (bad.length === 0) return moves;
+    for (const m of bad) blocked.add(m.to);
+  }
+}
+
+function pair(
+  fresh: [string, Entry][],
+  byIno: Map<number, string[]>,
+  state: ReadonlyMap<string, StateEntry>,
+  options: DetectOptions,
+  blocked: Set<string>,
+): Move[] {
+  const moves: Move[] = [];
+  const used = new Set<string>();
+  const targets = new Set<string>();
+  for (const [q, s] of fresh) {
+    const candidates = byIno.get(s.ino);
+    if (!candidates || blocked.has(q)) continue;
+    for (const p of candidates) {
+      const t = state.get(p)!;
+      if (used.has(p) || p === q || t.kind !== s.kind) continue;
+      if (s.kind === "file" && (t.size !== s.size || t.mtimeMs !== s.mtimeMs)) continue;
+      if (position(p, moves) === q) break; // carried along by its folder's move
+      if (!options.allow(p, q)) continue;
+      moves.push({ from: p, origin: p, to: q, kind: s.kind, src: s });
+      used.add(p);
+      targets.add(q);
+      break;
+    }
+  }
+  const freshByPath = options.extra.length > 0 ? new Map(fresh) : null;
+  for (const [p, q] of options.extra) {
+    const s = options.within(q) ? freshByPath!.get(q) : undefined;
+    if (!s || used.has(p) || targets.has(q) || blocked.has(q)) continue;
+    moves.push({ from: p, origin: p, to: q, kind: s.kind, src: s });
+    used.add(p);
+    targets.add(q);
+  }
+  return moves;
+}
+
+/**
+ * Files that may have been moved without keeping their inode (copied, then
+ * deleted): each new file paired with vanished files of the same size. The
+ * reconciler hashes the new file and keeps the pair whose hash matches.
+ */
+export function hashMoveCandidates(
+  source: ReadonlyMap<string, Entry>,
+  state: ReadonlyMap<string, StateEntry>,
+  dest: ReadonlyMap<string, Entry>,
+  within: (rel: string) => boolean,
+  inodeMoves: Move[],
+): { to: string; from: string[] }[] {
+  // Whatever a rename already carries (the move's target and all below a moved folder) is out.
+  // Indexed: a pass with thousands of file renames checks each path against a set, not a list.
+  const files = { to: new Set<string>(), origin: new Set<string>() };
+  const dirs: Move[] = [];
+  for (const m of inodeMoves) {
+    if (m.kind === "dir") dirs.push(m);
+    else {
+      files.to.add(m.to);
+      files.origin.add(m.origin);
+    }
+  }
+  const carried = (p: string, side: "to" | "origin") =>
+    files[side].has(p) || dirs.some((m) => isAtOrBelow(p, m[side]));
+  const fresh = newcomers(source, state, within).filter(([q, s]) =>
+    s.kind === "file" && s.size > 0 && !carried(q, "to")
+  );
+  if (fresh.length === 0) return [];
+  const bySize = new Map<number, string[]>();
+  for (const [p, t] of state) {
+    if (t.kind !== "file" || t.hash === undefined || t.size === 0 || !within(p)) continue;
+    if (source.has(p) || !destHolds(dest, p, t) || carried(p, "origin")) continue;
+    const list = bySize.get(t.size);
+    if (list) list.push(p);
+    else bySize.set(t.size, [p]);
+  }
+  const out: { to: string; from: string[] }[] = [];
+  for (const [q, s] of fresh) {
+    const from = bySize.get(s.size);
+    if (from) out.push({ to: q, from });
+  }
+  return out;
+}
+
+/** A fresh name at the destination root for parking an entry during a swap. */
+function parkingName(): string {
+  const hex = Array.from(
+    crypto.getRandomValues(new Uint8Array(8)),
+    (b) => b.toString(16).padStart(2, "0"),
+  ).join("");
+  return MOVE_TEMP_PREFIX + hex;
+}
+
+/**
+ * Orders renames so that none lands on an entry that has yet to move away;
+ * a cycle (a swap) is broken by parking one entry under a temporary name.
+ * Each emitted move's `from` is where its entry is at that point, after the
+ * folder moves emitted before it.
+ */
+export function orderMoves(moves: Move[]): Move[] {
+  type Pending = Move & { parkedAt?: string };
+  const pending: Pending[] = moves.map((m) => ({ ...m }));
+  const done: { origin: string; to: string }[] = [];
+  // Where an entry that was at `origin` before the pass is now.
+  const where = (origin: string): string => {
+    let best: { origin: string; to: string } | null = null;
+    for (const d of done) {
+      if (isAtOrBelow(origin, d.origin) && (!best || d.origin.length >= best.origin.length)) {
+        best = d;
+      }
+    }
+    return best ? best.to + origin.slice(best.origin.length) : origin;
+  };
+  const current = (m: Pending) => m.parkedAt ?? where(m.origin);
+  const out: Move[] = [];
+  while (pending.length > 0) {
+    const here = pending.map(current);
+    const i = pending.findIndex((m, k) =>
+      !here.some((h, j) => j !== k && isAtOrBelow(h, m.to)) && !isAtOrBelow(m.to, here[k]!)
+    );
+    const m = i >= 0 ? pending[i]! : pending.find((p) => p.parkedAt === undefined);
+    if (!m) throw new Error(`cannot order the renames (${pending[0]!.origin})`);
+    const from = current(m);
+    if (i >= 0) {
+      pending.splice(i, 1);
+      out.push({ ...m, from });
+      done.push({ origin: m.origin, to: m.to });
+      continue;
+    }
+    const park = parkingName();
+    out.push({ ...m, from, to: park });
+    done.push({ origin: m.origin, to: park });
+    m.parkedAt = park;
+  }
+  return out;
+}

@@ -1,0 +1,146 @@
+/**
+ * The planning half of a pass, shared by the reconciler and `--dry-run`:
+ * moves confirmed by hashing, `plan()`, and `verify`s resolved by hashing.
+ * Reads the source and destination, writes nothing.
+ *
+ * @module
+ */
+
+import type { FileSystem, Kind } from "../base/fs.ts";
+import type { Hasher } from "../base/hash.ts";
+import type { ScanResult } from "./scan.ts";
+import type { StateEntry } from "../journal/state.ts";
+import { hashFile } from "../base/hash.ts";
+import { isAtOrBelow, join } from "../base/paths.ts";
+import { plan, type PlanOp, type PlanOptions, resolveVerify } from "./plan.ts";
+import { detectMoves, hashMoveCandidates } from "./moves.ts";
+
+/** A planned operation once hashing has decided every `verify`. */
+export type FileOp = Exclude<PlanOp, { op: "verify" }>;
+
+/** Where a pass reads from. */
+export interface PassContext {
+  /** File system port. */
+  fs: FileSystem;
+  /** Hasher (reused buffer). */
+  hasher: Hasher;
+  /** Absolute source root. */
+  source: string;
+  /** Absolute destination root. */
+  dest: string;
+}
+
+/** What a pass plans from. */
+export interface PassInput {
+  /** Source scan. */
+  src: ScanResult;
+  /** Destination scan. */
+  dst: ScanResult;
+  /** The state map. */
+  state: ReadonlyMap<string, StateEntry>;
+  /** Paths in scope (partial pass); default all. */
+  within?: (rel: string) => boolean;
+  /** Destination paths kept although the source lacks them (excluded ones); default none. */
+  keeps?: (rel: string, kind?: Kind) => boolean;
+  /** False refuses a move (one that failed before); default allows all. */
+  allowMove?: (from: string, to: string) => boolean;
+  /** A `verify`'s file vanished before it could be hashed (the next pass sees why). */
+  onVanished?: (op: PlanOp) => void;
+  /** A `verify`'s file could not be read. */
+  onUnreadable?: (op: PlanOp, err: unknown) => void;
+}
+
+/**
+ * Plans a pass: protects what the source could not read and what `keeps`
+ * says, pairs moves by hashing, diffs, and resolves `verify`s by hashing.
+ */
+export async function planPass(ctx: PassContext, input: PassInput): Promise<FileOp[]> {
+  const unreadable = [...input.src.unreadable.keys()];
+  const keeps = input.keeps;
+  const options: PlanOptions = { allowMove: input.allowMove ?? (() => true) };
+  if (unreadable.length > 0 || keeps) {
+    options.protect = (rel: string, kind: Kind) =>
+      unreadable.some((u) => isAtOrBelow(rel, u)) || (keeps?.(rel, kind) ?? false);
+  }
+  if (input.within) options.within = input.within;
+  options.moves = await hashMoves(ctx, input, options);
+  const planned = plan(input.src.entries, input.state, input.dst.entries, options);
+  return await resolveVerifies(ctx, planned, input);
+}
+
+/** Pairs new files with vanished ones of the same size and content (moves that lost their inode). */
+async function hashMoves(
+  ctx: PassContext,
+  input: PassInput,
+  options: PlanOptions,
+): Promise<[string, string][]> {
+  const within = options.within ?? (() => true);
+  const allow = options.allowMove ?? (() => true);
+  const { state } = input;
+  const source = input.src.entries;
+  const dest = input.dst.entries;
+  const inode = detectMoves(source, state, dest, { within, allow, extra: [] });
+  const pairs: [string, string][] = [];
+  const taken = new Set<string>();
+  // Candidates of one size share one list: index it by hash once (not a scan per new file).
+  const indexes = new Map<string[], Map<string, string[]>>();
+  const byHash = (from: string[]) => {
+    let index = indexes.get(from);
+    if (!index) {
+      index = new Map();
+      for (const f of from) {
+        const h = state.get(f)?.hash;
+        if (h === undefined) continue;
+        const list = index.get(h);
+        if (list) list.push(f);
+        else index.set(h, [f]);
+      }
+      indexes.set(from, index);
+    }
+    return index;
+  };
+  for (const { to, from } of hashMoveCandidates(source, state, dest, within, inode)) {
+    let hash: string;
+    try {
+      hash = (await hashFile(ctx.fs, join(ctx.source, to), ctx.hasher)).hash;
+    } catch {
+      continue; // the copy will report it
+    }
+    const same = byHash(from).get(hash);
+    while (same && same.length > 0 && taken.has(same[0]!)) same.shift();
+    const p = same?.[0];
+    if (p === undefined || !allow(p, to)) continue;
+    taken.add(p);
+    pairs.push([p, to]);
+  }
+  return pairs;
+}
+
+/** Hashes where the plan says `verify`, turning each into `copy`, `meta` or nothing. */
+async function resolveVerifies(
+  ctx: PassContext,
+  planned: PlanOp[],
+  input: PassInput,
+): Promise<FileOp[]> {
+  const out: FileOp[] = [];
+  for (const op of planned) {
+    if (op.op !== "verify") {
+      out.push(op);
+      continue;
+    }
+    try {
+      const s = await hashFile(ctx.fs, join(ctx.source, op.path), ctx.hasher);
+      const d = op.hashDest
+        ? (await hashFile(ctx.fs, join(ctx.dest, op.path), ctx.hasher)).hash
+        : null;
+      // In place: a verify sits among the files, and so does what it becomes.
+      // Against the state the plan compared with (after its moves).
+      const real = resolveVerify(op, op.state, s.hash, d);
+      if (real && real.op !== "verify") out.push(real);
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) input.onVanished?.(op);
+      else input.onUnreadable?.(op, err);
+    }
+  }
+  return out;
+}

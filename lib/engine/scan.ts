@@ -1,0 +1,143 @@
+/**
+ * Walks a tree and lists what is in it, without following symlinks.
+ *
+ * The walk is synchronous on purpose: a synchronous `readDir` + `lstat` walk was
+ * about five times faster here than a sequential async one (~3 us per entry).
+ *
+ * @module
+ */
+
+import type { FileSystem, Kind } from "../base/fs.ts";
+import { describeError } from "../base/errors.ts";
+import { isTempName, join, joinRel, MARKER_NAME, RESERVED_DIR } from "../base/paths.ts";
+
+/** One entry of a tree, keyed elsewhere by its relative path. */
+export interface Entry {
+  /** Entry kind. */
+  kind: Kind;
+  /** Size in bytes (0 for folders). */
+  size: number;
+  /** Modification time in milliseconds. */
+  mtimeMs: number;
+  /** Permission bits (`& 0o7777`). */
+  mode: number;
+  /** Inode number. */
+  ino: number;
+  /** Symlink target, for symlinks. */
+  target?: string;
+}
+
+/** Result of {@link scanTree}. */
+export interface ScanResult {
+  /** Every entry found, by relative path. The root itself is not included. */
+  entries: Map<string, Entry>;
+  /** Folders (or entries) that could not be read: what lies below them must not be deleted. */
+  unreadable: Map<string, string>;
+  /** Folders holding names Deno cannot open (not valid UTF-8), with how many. */
+  badNames: Map<string, number>;
+  /** Leftover temp files of the backup's own (destination scans only). */
+  temps: string[];
+  /** Entries left out by `skip` (excludes): the tree is not empty when they are all it holds. */
+  skipped: number;
+  /** True when the source root holds an entry named like the reserved folder (skipped). */
+  reservedSkipped: boolean;
+}
+
+/** Options for {@link scanTree}. */
+export interface ScanOptions {
+  /** Treat names as a destination does: collect temp leftovers (default false). */
+  destination?: boolean;
+  /** Walk only this relative subtree (default: the whole tree). */
+  under?: string;
+  /** List only the direct children of the start folder (default false: the whole subtree). */
+  shallow?: boolean;
+  /** Called for entries to leave out (excludes); default keeps everything. */
+  skip?: (rel: string, kind: Kind) => boolean;
+}
+
+/** A scan that found nothing (a destination that does not exist yet, the start of a partial pass). */
+export function emptyScan(): ScanResult {
+  return {
+    entries: new Map(),
+    unreadable: new Map(),
+    badNames: new Map(),
+    temps: [],
+    skipped: 0,
+    reservedSkipped: false,
+  };
+}
+
+/**
+ * Lists a tree. The root must be a readable folder.
+ *
+ * @throws Deno.errors.* when the root itself cannot be listed (the caller
+ *   must treat the whole tree as unavailable and delete nothing).
+ */
+export function scanTree(fs: FileSystem, root: string, options: ScanOptions = {}): ScanResult {
+  const result = emptyScan();
+  const start = options.under ?? "";
+  const stack: string[] = [start];
+  let first = true;
+  while (stack.length > 0) {
+    const dir = stack.pop()!;
+    let names: string[];
+    try {
+      names = fs.readDir(join(root, dir));
+    } catch (err) {
+      if (first) throw err;
+      if (!(err instanceof Deno.errors.NotFound)) result.unreadable.set(dir, describeError(err));
+      continue;
+    }
+    first = false;
+    for (const name of names) {
+      if (dir === "" && name === RESERVED_DIR) {
+        if (!options.destination) result.reservedSkipped = true;
+        continue;
+      }
+      if (dir === "" && name === MARKER_NAME) continue; // the source guard's marker
+
+      const rel = joinRel(dir, name);
+      if (isTempName(name)) {
+        if (options.destination) result.temps.push(rel);
+        continue;
+      }
+      let info;
+      try {
+        info = fs.lstat(join(root, rel));
+      } catch (err) {
+        if (err instanceof Deno.errors.NotFound) {
+          if (name.includes("\uFFFD")) {
+            result.badNames.set(dir, (result.badNames.get(dir) ?? 0) + 1);
+          }
+          continue; // vanished between readDir and lstat
+        }
+        result.unreadable.set(rel, describeError(err));
+        continue;
+      }
+      if (options.skip?.(rel, info.kind)) {
+        result.skipped++;
+        continue;
+      }
+      const entry: Entry = {
+        kind: info.kind,
+        size: info.size,
+        mtimeMs: info.mtimeMs,
+        mode: info.mode,
+        ino: info.ino,
+      };
+      if (info.kind === "symlink") {
+        try {
+          entry.target = fs.readLink(join(root, rel));
+        } catch (err) {
+          if (!(err instanceof Deno.errors.NotFound)) {
+            result.unreadable.set(rel, describeError(err));
+          }
+          continue;
+        }
+      }
+      result.entries.set(rel, entry);
+      if (info.kind === "dir" && !options.shallow) stack.push(rel);
+    }
+  }
+  return result;
+}

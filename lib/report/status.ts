@@ -1,0 +1,132 @@
+/**
+ * The status file `DEST/.backup/status.json`: what the daemon last did, for
+ * `backup status`. It is rewritten after every pass (temp file + rename, no
+ * fsync: it is informational, and the journal holds the truth), and never read
+ * by the daemon.
+ *
+ * @module
+ */
+
+import type { FileSystem } from "../base/fs.ts";
+import type { PassSummary } from "../engine/reconciler.ts";
+import { join } from "../base/paths.ts";
+import { reservedDir } from "../journal/segments.ts";
+
+/** File name of the status file inside the reserved folder. */
+export const STATUS_FILE = "status.json";
+
+/** Format version of the status file. */
+export const STATUS_VERSION = 1;
+
+/** The last pass's summary as stored: its counts (all of them), and when it ended. */
+export interface LastPass {
+  /** Pass number since the daemon started. */
+  pass: number;
+  /** What started it. */
+  trigger: string;
+  /** Files copied. */
+  copied: number;
+  /** Bytes copied. */
+  bytes: number;
+  /** Entries deleted. */
+  deleted: number;
+  /** Operations that failed. */
+  failed: number;
+  /** Why it did nothing on purpose (source or destination unavailable). */
+  skipped: string | null;
+  /** Wall time in ms. */
+  durationMs: number;
+  /** When it ended (ISO 8601 UTC). */
+  endedAt: string;
+  /** Any other count the pass summary has (folders, symlinks, metadata updates...). */
+  [count: string]: unknown;
+}
+
+/** What the status file holds. */
+export interface StatusData {
+  /** Format version ({@link STATUS_VERSION}). */
+  v: number;
+  /** Process id of the daemon that wrote it. */
+  pid: number;
+  /** Source root. */
+  source: string;
+  /** Destination root. */
+  dest: string;
+  /** When that daemon started (ISO 8601 UTC). */
+  startedAt: string;
+  /** When this file was written. */
+  updatedAt: string;
+  /** Passes since the start. */
+  passes: number;
+  /** The last pass (every count of its summary), with the time it ended. */
+  lastPass: LastPass | null;
+  /** Sums over every pass since the start. */
+  totals: { copied: number; bytes: number; deleted: number; failed: number };
+}
+
+/** Writes the status file after each pass. */
+export class StatusRecorder {
+  #fs: FileSystem;
+  #path: string;
+  #data: StatusData;
+  #now: () => number;
+
+  /** Prepares a recorder for the daemon of `source` -> `dest` (writes nothing yet). */
+  constructor(
+    fs: FileSystem,
+    dest: string,
+    options: { source: string; pid?: number; now?: () => number },
+  ) {
+    this.#fs = fs;
+    this.#path = join(reservedDir(dest), STATUS_FILE);
+    this.#now = options.now ?? Date.now;
+    const at = new Date(this.#now()).toISOString();
+    this.#data = {
+      v: STATUS_VERSION,
+      pid: options.pid ?? Deno.pid,
+      source: options.source,
+      dest,
+      startedAt: at,
+      updatedAt: at,
+      passes: 0,
+      lastPass: null,
+      totals: { copied: 0, bytes: 0, deleted: 0, failed: 0 },
+    };
+  }
+
+  /** Records one pass. Never throws: a status file that cannot be written is only stale. */
+  record(s: PassSummary): void {
+    const d = this.#data;
+    const at = new Date(this.#now()).toISOString();
+    d.passes++;
+    d.updatedAt = at;
+    const { retrySoon: _r, interrupted: _i, ...counts } = s;
+    d.lastPass = { ...counts, durationMs: Math.round(s.durationMs), endedAt: at };
+    d.totals.copied += s.copied;
+    d.totals.bytes += s.bytes;
+    d.totals.deleted += s.deleted;
+    d.totals.failed += s.failed;
+    const tmp = `${this.#path}.tmp`;
+    try {
+      const h = this.#fs.openSync(tmp, { write: true, create: true, mode: 0o600 });
+      try {
+        h.truncate(0);
+        h.writeAllSync(new TextEncoder().encode(JSON.stringify(d) + "\n"));
+      } finally {
+        h.close();
+      }
+      this.#fs.rename(tmp, this.#path);
+    } catch { /* informational only */ }
+  }
+}
+
+/** Reads the status file of `dest`, or `null` when it is missing or unreadable. */
+export function readStatus(fs: FileSystem, dest: string): StatusData | null {
+  try {
+    const text = new TextDecoder().decode(fs.readFile(join(reservedDir(dest), STATUS_FILE)));
+    const d = JSON.parse(text) as StatusData;
+    return typeof d === "object" && d !== null && d.v === STATUS_VERSION ? d : null;
+  } catch {
+    return null;
+  }
+}
