@@ -263,3 +263,68 @@ export class DenoFileSystem implements FileSystem {
     };
   }
 }
+
+/*
+ * Error predicates: the port's contract for the errors its methods throw. Code
+ * outside this module asks these instead of testing `Deno.errors` classes, so a
+ * second implementation (a native-call layer, an object store) only has to
+ * throw errors these recognise.
+ */
+
+/** True when `err` says the path (or one of its parents) does not exist. */
+export function isNotFound(err: unknown): boolean {
+  return err instanceof Deno.errors.NotFound;
+}
+
+/** True when `err` says the path is already taken. */
+export function isAlreadyExists(err: unknown): boolean {
+  return err instanceof Deno.errors.AlreadyExists;
+}
+
+/** True when `err` says a component of the path is not a folder (`ENOTDIR`). */
+export function isNotADirectory(err: unknown): boolean {
+  return err instanceof Deno.errors.NotADirectory;
+}
+
+/** True when `err` says the path is a folder where a file was expected (`EISDIR`). */
+export function isIsADirectory(err: unknown): boolean {
+  return err instanceof Deno.errors.IsADirectory;
+}
+
+/** True when `err` says the operating system refused access (`EACCES`, `EPERM`). */
+export function isPermissionDenied(err: unknown): boolean {
+  return err instanceof Deno.errors.PermissionDenied;
+}
+
+/** True when `err` says Deno's own permissions refused the call (a missing `--allow-*`). */
+export function isNotCapable(err: unknown): boolean {
+  return err instanceof Deno.errors.NotCapable;
+}
+
+/** True when `err` says the other end of a pipe closed (`EPIPE`). */
+export function isBrokenPipe(err: unknown): boolean {
+  return err instanceof Deno.errors.BrokenPipe;
+}
+
+/**
+ * True when `err` says nothing is at the path: not found, or a parent is not a
+ * folder (so nothing below it can exist).
+ */
+export function isMissing(err: unknown): boolean {
+  return isNotFound(err) || isNotADirectory(err);
+}
+
+/**
+ * True when `abs` exists, without following a final symlink. False when it is
+ * missing ({@link isMissing}); any other error (permission, I/O) is thrown,
+ * because "cannot tell" must never be taken for "not there".
+ */
+export function exists(fs: FileSystem, abs: string): boolean {
+  try {
+    fs.lstat(abs);
+    return true;
+  } catch (err) {
+    if (isMissing(err)) return false;
+    throw err;
+  }
+}
