@@ -7,7 +7,7 @@
  */
 
 import denoJson from "./deno.json" with { type: "json" };
-import { DenoFileSystem } from "./lib/base/fs.ts";
+import { DenoFileSystem, isBrokenPipe } from "./lib/base/fs.ts";
 import { EXIT, exitFor } from "./lib/base/errors.ts";
 import {
   CATEGORY,
@@ -280,7 +280,7 @@ if (import.meta.main) {
     code = await main(Deno.args);
     stdout.flush();
   } catch (err) {
-    if (err instanceof Deno.errors.BrokenPipe) {
+    if (isBrokenPipe(err)) {
       code = EXIT.OK; // the reader went away (`... | head`): stop quietly
     } else {
       try {

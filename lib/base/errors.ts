@@ -5,6 +5,14 @@
  * @module
  */
 
+import {
+  isAlreadyExists,
+  isIsADirectory,
+  isNotADirectory,
+  isNotFound,
+  isPermissionDenied,
+} from "./fs.ts";
+
 /** Documented process exit codes. */
 export const EXIT = {
   /** Finished normally, or stopped by SIGINT/SIGTERM after syncing the journal. */
@@ -93,11 +101,11 @@ export class SourceVanishedError extends SourceChangedError {
 
 /** Describes any thrown value in a few words, for one-line messages. */
 export function describeError(err: unknown): string {
-  if (err instanceof Deno.errors.NotFound) return "not found";
-  if (err instanceof Deno.errors.PermissionDenied) return "permission denied";
-  if (err instanceof Deno.errors.AlreadyExists) return "already exists";
-  if (err instanceof Deno.errors.NotADirectory) return "not a folder";
-  if (err instanceof Deno.errors.IsADirectory) return "is a folder";
+  if (isNotFound(err)) return "not found";
+  if (isPermissionDenied(err)) return "permission denied";
+  if (isAlreadyExists(err)) return "already exists";
+  if (isNotADirectory(err)) return "not a folder";
+  if (isIsADirectory(err)) return "is a folder";
   if (err instanceof Error) {
     const code = (err as { code?: string }).code;
     if (code === "ENOSPC" || /No space left/i.test(err.message)) return "no space left on device";

@@ -4,9 +4,9 @@
  * @module
  */
 
-import type { FileSystem } from "../base/fs.ts";
+import { exists, type FileSystem } from "../base/fs.ts";
 import { ConfigError } from "./config.ts";
-import { EXIT, UsageError } from "../base/errors.ts";
+import { describeError, EXIT, UsageError } from "../base/errors.ts";
 import { parseStrict } from "./args.ts";
 import { loadConfig } from "./jobs.ts";
 import { parseRunArgs } from "./run.ts";
@@ -53,12 +53,16 @@ export function parseConfigArgs(argv: string[]): string {
   return file;
 }
 
-function exists(fs: FileSystem, path: string): boolean {
+/**
+ * Whether `path` exists, or why that cannot be told (no permission on a folder
+ * above it, an I/O error). Such a path is reported as unreadable, not as
+ * missing: "cannot tell" is not "not there".
+ */
+function lookUp(fs: FileSystem, path: string): boolean | string {
   try {
-    fs.lstat(path);
-    return true;
-  } catch {
-    return false;
+    return exists(fs, path);
+  } catch (err) {
+    return describeError(err);
   }
 }
 
@@ -82,22 +86,33 @@ export function runConfigCheck(file: string, deps: ConfigCheckDeps): number {
         `every ${opts.interval} s${opts.watch ? "" : ", no watcher"}` +
         (rules > 0 ? `, ${plural(rules, "exclude rule")}` : ""),
     );
-    if (job.enabled && !exists(deps.fs, job.source)) {
+    const source = job.enabled ? lookUp(deps.fs, job.source) : true;
+    if (source === false) {
       deps.out(
         `warning: job "${job.name}": source ${job.source} does not exist (the job waits for it)`,
       );
+    } else if (source !== true) {
+      deps.out(`warning: job "${job.name}": cannot check source ${job.source}: ${source}`);
     }
-    for (const f of opts.excludeFrom.filter((f) => !exists(deps.fs, f))) {
-      deps.out(
-        `warning: job "${job.name}": excludeFrom ${f} does not exist (the job retries until it does)`,
-      );
+    for (const excludeFile of opts.excludeFrom) {
+      const found = lookUp(deps.fs, excludeFile);
+      if (found === false) {
+        deps.out(
+          `warning: job "${job.name}": excludeFrom ${excludeFile} does not exist (the job retries until it does)`,
+        );
+      } else if (found !== true) {
+        deps.out(`warning: job "${job.name}": cannot check excludeFrom ${excludeFile}: ${found}`);
+      }
     }
   }
   const logDir = config.log.file?.slice(0, config.log.file.lastIndexOf("/")) || "/";
-  if (config.log.file && !exists(deps.fs, logDir)) {
+  const logFolder = config.log.file ? lookUp(deps.fs, logDir) : true;
+  if (logFolder === false) {
     problems.push(
       `${config.path}: log: the folder of "file" ${logDir} does not exist; create it or pick another`,
     );
+  } else if (logFolder !== true) {
+    problems.push(`${config.path}: log: cannot check the folder of "file" ${logDir}: ${logFolder}`);
   }
   if (problems.length > 0) {
     for (const problem of problems) deps.out(`error: ${problem}`);

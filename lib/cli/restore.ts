@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { FileSystem } from "../base/fs.ts";
+import { exists, type FileSystem, isNotFound } from "../base/fs.ts";
 import { describeError, EXIT, UsageError } from "../base/errors.ts";
 import { realish } from "../engine/guard.ts";
 import { absolute, isAtOrBelow, join, parentOf, showPath, unsafeReason } from "../base/paths.ts";
@@ -143,7 +143,7 @@ export async function runRestore(opts: RestoreOptions, deps: RestoreDeps): Promi
   try {
     toReal = realish(fs, toAbs);
     if (exists(fs, toReal) && fs.lstat(toReal).kind !== "dir") {
-      throw new Deno.errors.NotADirectory("it is not a folder");
+      throw new Error("not a folder");
     }
   } catch (err) {
     throw new UsageError(
@@ -257,15 +257,6 @@ export async function runRestore(opts: RestoreOptions, deps: RestoreDeps): Promi
   return missing.length + uncertain.length === 0 ? EXIT.OK : EXIT.PARTIAL;
 }
 
-function exists(fs: FileSystem, abs: string): boolean {
-  try {
-    fs.lstat(abs);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Creates the folders between `root` and `abs` that are missing (a file restored without its folder entry). */
 function ensureParents(fs: FileSystem, root: string, abs: string): void {
   const missing: string[] = [];
@@ -274,7 +265,7 @@ function ensureParents(fs: FileSystem, root: string, abs: string): void {
     try {
       kind = fs.lstat(d).kind;
     } catch (err) {
-      if (!(err instanceof Deno.errors.NotFound)) throw err;
+      if (!isNotFound(err)) throw err;
       missing.push(d);
       continue;
     }

@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { FileSystem } from "../base/fs.ts";
+import { type FileSystem, isNotFound } from "../base/fs.ts";
 import type { ReconcilerLogs } from "../engine/reconciler.ts";
 import { describeError, EXIT, RootError, UsageError } from "../base/errors.ts";
 import { join, MARKER_NAME, parentOf, RESERVED_DIR } from "../base/paths.ts";
@@ -248,7 +248,7 @@ export function checkDestination(fs: FileSystem, dest: string, source: string): 
   try {
     names = fs.readDir(dest);
   } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return;
+    if (isNotFound(err)) return;
     throw err;
   }
   let recorded: string | null = null;

@@ -7,6 +7,7 @@
  */
 
 import { describeError } from "../base/errors.ts";
+import { isBrokenPipe } from "../base/fs.ts";
 import { sleep } from "../base/timing.ts";
 
 /** Milliseconds between SIGTERM and SIGKILL for a hook past its timeout. */
@@ -90,9 +91,7 @@ function feed(
       await writer.close();
       return null;
     } catch (err) {
-      return err instanceof Deno.errors.BrokenPipe
-        ? "it closed its input before reading it all"
-        : describeError(err);
+      return isBrokenPipe(err) ? "it closed its input before reading it all" : describeError(err);
     }
   })();
   return { done, abandon: () => void writer.abort().catch(() => {}) };

@@ -14,6 +14,7 @@
 
 import type { PassSummary } from "../engine/reconciler.ts";
 import { describeError, UsageError } from "../base/errors.ts";
+import { isNotCapable, isNotFound, isPermissionDenied } from "../base/fs.ts";
 import { type HookResult, type HookSpawner, KILL_GRACE_MS, spawnShell } from "./hook_shell.ts";
 import { MAX_TIMER_SECONDS } from "../base/timing.ts";
 
@@ -283,10 +284,9 @@ export class HookRunner implements Hooks {
         killGraceMs: this.#o.killGraceMs ?? KILL_GRACE_MS,
       });
     } catch (err) {
-      const reason = err instanceof Deno.errors.NotCapable ||
-          err instanceof Deno.errors.PermissionDenied
+      const reason = isNotCapable(err) || isPermissionDenied(err)
         ? "running programs is not allowed (give deno --allow-run)"
-        : err instanceof Deno.errors.NotFound
+        : isNotFound(err)
         ? "sh not found"
         : describeError(err);
       log.warn("HOOK --{flag} NOT RUN: {reason}; the backup goes on", { flag: job.flag, reason });

@@ -16,7 +16,13 @@
  */
 
 import ignore, { type Ignore } from "ignore";
-import type { FileSystem, Kind } from "../base/fs.ts";
+import {
+  type FileSystem,
+  isIsADirectory,
+  isNotADirectory,
+  isNotFound,
+  type Kind,
+} from "../base/fs.ts";
 import type { ScanOptions } from "./scan.ts";
 import { describeError, UsageError } from "../base/errors.ts";
 import { join, joinRel, parentOf, someAbove } from "../base/paths.ts";
@@ -107,8 +113,7 @@ export class Excludes {
         }
       } catch (err) {
         if (
-          !(err instanceof Deno.errors.NotFound) && !(err instanceof Deno.errors.NotADirectory) &&
-          !(err instanceof Deno.errors.IsADirectory)
+          !isNotFound(err) && !isNotADirectory(err) && !isIsADirectory(err)
         ) {
           this.problems.set(file, describeError(err));
         }

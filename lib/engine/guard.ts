@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { FileSystem } from "../base/fs.ts";
+import { type FileSystem, isNotFound } from "../base/fs.ts";
 import { describeError, RootError } from "../base/errors.ts";
 import { absolute, isAtOrBelow, parentOf, RESERVED_DIR } from "../base/paths.ts";
 
@@ -30,7 +30,7 @@ export function realish(fs: FileSystem, abs: string): string {
       const real = fs.realPath(head);
       return rest.length === 0 ? real : `${real === "/" ? "" : real}/${rest.reverse().join("/")}`;
     } catch (err) {
-      if (!(err instanceof Deno.errors.NotFound) || head === "/") throw err;
+      if (!isNotFound(err) || head === "/") throw err;
       rest.push(head.slice(head.lastIndexOf("/") + 1));
       head = parentOf(head) || "/";
     }
@@ -83,7 +83,7 @@ export function checkRoots(fs: FileSystem, src: string, dest: string, cwd: strin
     }
   } catch (err) {
     if (err instanceof RootError) throw err;
-    if (!(err instanceof Deno.errors.NotFound)) {
+    if (!isNotFound(err)) {
       throw new RootError(`Cannot back up into "${dest}": ${describeError(err)}`, { cause: err });
     }
   }

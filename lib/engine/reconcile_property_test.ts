@@ -11,7 +11,7 @@ import { assertEquals } from "../../testing/assert.ts";
 import { assertMirror, leftoverTemps, put } from "../../testing/helpers.ts";
 import { parseKeepVersions } from "./versions.ts";
 import { getLogger } from "@logtape/logtape";
-import { DenoFileSystem } from "../base/fs.ts";
+import { DenoFileSystem, isNotFound } from "../base/fs.ts";
 import { type FaultPoint, FaultyFileSystem, isSimulatedCrash } from "../../testing/fault_fs.ts";
 import { Reconciler } from "./reconciler.ts";
 import { replayJournal } from "../journal/replay.ts";
@@ -93,7 +93,7 @@ function apply(src: string, c: Change, salt: number): void {
     }
   } catch (err) {
     // A change on a path that is not there (deleted earlier) is a no-op.
-    if (!(err instanceof Deno.errors.NotFound)) throw err;
+    if (!isNotFound(err)) throw err;
   }
 }
 

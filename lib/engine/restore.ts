@@ -17,7 +17,7 @@
  */
 
 import { UsageError } from "../base/errors.ts";
-import type { FileSystem } from "../base/fs.ts";
+import { exists, type FileSystem } from "../base/fs.ts";
 import type { Hasher } from "../base/hash.ts";
 import type { StateEntry } from "../journal/state.ts";
 import { CHUNK } from "../base/hash.ts";
@@ -299,7 +299,7 @@ export async function restoreFile(
         out.close();
       }
       // Nothing is overwritten, even what appeared since the start of the restore.
-      if (present(fs, outAbs)) {
+      if (exists(fs, outAbs)) {
         throw new UsageError(`${outAbs} appeared during the restore; nothing is overwritten`);
       }
       fs.rename(tmp, outAbs);
@@ -315,15 +315,4 @@ export async function restoreFile(
     }
   }
   return { ok: false, tried: item.sources.length };
-}
-
-/** True when something (anything, a dangling symlink too) is at `abs`. */
-function present(fs: FileSystem, abs: string): boolean {
-  try {
-    fs.lstat(abs);
-    return true;
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return false;
-    throw err;
-  }
 }

@@ -10,7 +10,7 @@
  * @module
  */
 
-import type { FileSystem } from "../base/fs.ts";
+import { type FileSystem, isNotFound } from "../base/fs.ts";
 import { describeError } from "../base/errors.ts";
 import { join, MARKER_NAME } from "../base/paths.ts";
 import { reservedDir } from "../journal/segments.ts";
@@ -57,7 +57,7 @@ export function readIdentity(fs: FileSystem, dest: string): SourceIdentity | nul
     const identity = JSON.parse(text) as SourceIdentity;
     if (identity.v === 1 && typeof identity.dev === "number") return identity;
   } catch (err) {
-    if (!(err instanceof Deno.errors.NotFound) && !(err instanceof SyntaxError)) throw err;
+    if (!isNotFound(err) && !(err instanceof SyntaxError)) throw err;
   }
   return null;
 }

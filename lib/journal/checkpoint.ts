@@ -20,7 +20,7 @@
  * @module
  */
 
-import type { FileHandle, FileSystem, Kind } from "../base/fs.ts";
+import { type FileHandle, type FileSystem, isNotFound, type Kind } from "../base/fs.ts";
 import type { State, StateEntry } from "./state.ts";
 import { describeError, JournalIoError } from "../base/errors.ts";
 import { join, unsafeReason } from "../base/paths.ts";
@@ -285,7 +285,7 @@ export async function writeCheckpoint(
     try {
       fs.remove(tmp);
     } catch (err) {
-      if (!(err instanceof Deno.errors.NotFound)) throw err;
+      if (!isNotFound(err)) throw err;
     }
     handle = fs.openSync(tmp, { write: true, createNew: true, mode: 0o600 });
     fs.chmod(tmp, 0o600);

@@ -16,7 +16,7 @@
  * @module
  */
 
-import type { FileSystem } from "../base/fs.ts";
+import { type FileSystem, isNotFound } from "../base/fs.ts";
 import type { Logger } from "../report/log.ts";
 import type { State } from "./state.ts";
 import { describeError, JournalIoError } from "../base/errors.ts";
@@ -160,7 +160,7 @@ export async function compactJournal(
       fs.remove(join(dir, name));
       removed.push(name);
     } catch (err) {
-      if (!(err instanceof Deno.errors.NotFound)) kept.push({ name, reason: describeError(err) });
+      if (!isNotFound(err)) kept.push({ name, reason: describeError(err) });
     }
   }
   if (removed.length > 0) {

@@ -14,7 +14,7 @@
  * @module
  */
 
-import type { FileHandle, FileSystem } from "../base/fs.ts";
+import { type FileHandle, type FileSystem, isNotFound } from "../base/fs.ts";
 import type { StateEntry } from "./state.ts";
 import { JournalCorruptError } from "../base/errors.ts";
 import { join } from "../base/paths.ts";
@@ -118,7 +118,7 @@ export function listJournalFiles(fs: FileSystem, dir: string): JournalFiles {
   try {
     names = fs.readDir(dir);
   } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return { segments: [], checkpoints: [] };
+    if (isNotFound(err)) return { segments: [], checkpoints: [] };
     throw err;
   }
   return {
@@ -153,7 +153,7 @@ export function readJournal(fs: FileSystem, dir: string, options: ReadOptions = 
         }
       } catch (err) {
         // Deleted by a compaction between listing and opening: list again.
-        if (err instanceof Deno.errors.NotFound && attempt < OPEN_ATTEMPTS) continue;
+        if (isNotFound(err) && attempt < OPEN_ATTEMPTS) continue;
         throw err;
       }
       return readOpened(fs, dir, files, handles, options);

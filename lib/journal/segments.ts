@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { FileSystem } from "../base/fs.ts";
+import { type FileSystem, isNotFound } from "../base/fs.ts";
 import { join, RESERVED_DIR } from "../base/paths.ts";
 
 /** Name of the journal folder inside the reserved folder. */
@@ -39,7 +39,7 @@ export function listSegments(fs: FileSystem, dir: string): string[] {
   try {
     names = fs.readDir(dir);
   } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return [];
+    if (isNotFound(err)) return [];
     throw err;
   }
   return names
