@@ -1,5 +1,6 @@
 /**
- * Relative paths inside a backup root, and the names the backup reserves.
+ * Relative paths inside a backup root. The names the backup reserves are in
+ * `lib/dest/layout.ts`.
  *
  * A relative path uses `/` separators, has no empty, `.` or `..` segment, no
  * leading `/` and no NUL. Unicode is kept as the file system gave it (NFC and
@@ -8,27 +9,7 @@
  * @module
  */
 
-/** Folder at the destination root that holds the journal, log and lock. Never mirrored. */
-export const RESERVED_DIR = ".backup";
-
-/** Marker file the source guard writes into the source root; never mirrored (see lib/engine/source_guard.ts). */
-export const MARKER_NAME = ".backup-source";
-
-/** Prefix of the temporary files the backup writes next to their targets. */
-export const TEMP_PREFIX = ".backup-tmp-";
-
-const TEMP_RE = /^\.backup-tmp-[0-9a-f]{16}$/;
-
-/** True for a name the backup itself creates as a temp file. */
-export function isTempName(name: string): boolean {
-  return TEMP_RE.test(name);
-}
-
-/** A fresh temp name (16 random hex digits after {@link TEMP_PREFIX}). */
-export function tempName(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(8));
-  return TEMP_PREFIX + Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-}
+import { RESERVED_DIR } from "../dest/layout.ts";
 
 /** Joins a root (absolute) and a relative path; `""` is the root itself. */
 export function join(root: string, rel: string): string {

@@ -10,7 +10,7 @@ import type { ReconcilerLogs } from "../engine/reconciler.ts";
 import type { OpName } from "../journal/record.ts";
 import { UsageError } from "../base/errors.ts";
 import { absolute } from "../base/paths.ts";
-import { journalDir } from "../journal/segments.ts";
+import { journalDir } from "../dest/layout.ts";
 
 /** Options of `journal show`. */
 export interface ShowOptions {

@@ -7,8 +7,8 @@
 import { type FileSystem, isNotFound } from "../base/fs.ts";
 import type { ReconcilerLogs } from "../engine/reconciler.ts";
 import { describeError, EXIT, RootError, UsageError } from "../base/errors.ts";
-import { join, MARKER_NAME, parentOf, RESERVED_DIR } from "../base/paths.ts";
-import { reservedDir } from "../journal/segments.ts";
+import { join, parentOf } from "../base/paths.ts";
+import { IDENTITY_FILE, LOG_FILE, MARKER_NAME, RESERVED_DIR, reservedDir } from "../dest/layout.ts";
 import {
   checkRoots,
   DEFAULT_DELETE_LIMITS,
@@ -16,11 +16,11 @@ import {
   logFileProblem,
   type Roots,
 } from "../engine/guard.ts";
-import { establishIdentity, IDENTITY_FILE } from "../engine/source_guard.ts";
+import { establishIdentity } from "../engine/source_guard.ts";
 import { runDaemon } from "../daemon/daemon.ts";
 import { Watcher } from "../daemon/watch.ts";
 import { Reconciler } from "../engine/reconciler.ts";
-import { acquireLock, type Lock, LOG_FILE, prepareReserved } from "../dest/reserved.ts";
+import { acquireLock, type Lock, prepareReserved } from "../dest/reserved.ts";
 import { StatusRecorder } from "../report/status.ts";
 import { DEFAULT_JOURNAL_MAX_BYTES } from "../journal/compact.ts";
 import { flag, type OptionTable, parseStrict, str, strs } from "./args.ts";

@@ -12,11 +12,8 @@ import type { FileSystem } from "../base/fs.ts";
 import { DEFAULT_DELETE_LIMITS, type DeleteLimits } from "../engine/guard.ts";
 import { join } from "../base/paths.ts";
 import { replacePrivate } from "../dest/reserved.ts";
-import { reservedDir } from "../journal/segments.ts";
+import { reservedDir, SETTINGS_FILE } from "../dest/layout.ts";
 import { type KeepRule, parseKeepVersions } from "../engine/versions.ts";
-
-/** Name of the settings file in the reserved folder. */
-export const SETTINGS_FILE = "settings.json";
 
 /** What a pass depends on besides the trees and the journal. */
 export interface PassSettings {

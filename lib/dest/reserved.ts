@@ -8,13 +8,10 @@
 import type { FileHandle, FileSystem } from "../base/fs.ts";
 import { LockedError } from "../base/errors.ts";
 import { join } from "../base/paths.ts";
-import { reservedDir } from "../journal/segments.ts";
+import { LOCK_FILE, reservedDir } from "./layout.ts";
 
-/** File name of the lock inside the reserved folder. */
-export const LOCK_FILE = "lock";
-
-/** Default log file name inside the reserved folder. */
-export const LOG_FILE = "backup.log";
+// Transitional, for lib/cli/journal_replay.ts (being rewritten elsewhere); remove after the merge.
+export { LOG_FILE } from "./layout.ts";
 
 /** Creates the destination (if missing) and its reserved folder, 0700. */
 export function prepareReserved(fs: FileSystem, dest: string): void {

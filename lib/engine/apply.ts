@@ -18,7 +18,8 @@ import type { PlanOp } from "./plan.ts";
 import type { Entry } from "./scan.ts";
 import { CHUNK } from "../base/hash.ts";
 import { MODE_MASK } from "./plan.ts";
-import { join, parentOf, tempName, unsafeReason } from "../base/paths.ts";
+import { join, parentOf, unsafeReason } from "../base/paths.ts";
+import { tempName } from "../dest/layout.ts";
 import { SourceChangedError, SourceVanishedError } from "../base/errors.ts";
 import { prepareVersionFolder, versionsDir } from "./versions.ts";
 

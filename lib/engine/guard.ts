@@ -7,7 +7,8 @@
 
 import { type FileSystem, isNotFound } from "../base/fs.ts";
 import { describeError, RootError } from "../base/errors.ts";
-import { absolute, isAtOrBelow, parentOf, RESERVED_DIR } from "../base/paths.ts";
+import { absolute, isAtOrBelow, parentOf } from "../base/paths.ts";
+import { RESERVED_DIR } from "../dest/layout.ts";
 
 /** Validated roots. */
 export interface Roots {

@@ -11,6 +11,7 @@ import type { Kind } from "../base/fs.ts";
 import type { Entry } from "./scan.ts";
 import type { StateEntry } from "../journal/state.ts";
 import { depth, isAtOrBelow, parentOf } from "../base/paths.ts";
+import { parkingName } from "../dest/layout.ts";
 
 /** One rename in the destination. */
 export interface Move {
@@ -35,9 +36,6 @@ export interface DetectOptions {
   /** Pairs `[from, to]` of files already confirmed by hash. */
   extra: [string, string][];
 }
-
-/** Prefix of the names used to break a cycle of renames (a swap). Not a temp file: it holds data. */
-export const MOVE_TEMP_PREFIX = ".backup-move-";
 
 function movable(kind: Kind): boolean {
   return kind === "file" || kind === "dir";
@@ -264,15 +262,6 @@ export function hashMoveCandidates(
     if (from) out.push({ to: q, from });
   }
   return out;
-}
-
-/** A fresh name at the destination root for parking an entry during a swap. */
-function parkingName(): string {
-  const hex = Array.from(
-    crypto.getRandomValues(new Uint8Array(8)),
-    (b) => b.toString(16).padStart(2, "0"),
-  ).join("");
-  return MOVE_TEMP_PREFIX + hex;
 }
 
 /**

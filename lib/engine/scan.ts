@@ -9,7 +9,8 @@
 
 import type { FileSystem, Kind } from "../base/fs.ts";
 import { describeError } from "../base/errors.ts";
-import { isTempName, join, joinRel, MARKER_NAME, RESERVED_DIR } from "../base/paths.ts";
+import { join, joinRel } from "../base/paths.ts";
+import { isTempName, MARKER_NAME, RESERVED_DIR } from "../dest/layout.ts";
 
 /** One entry of a tree, keyed elsewhere by its relative path. */
 export interface Entry {

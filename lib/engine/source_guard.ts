@@ -12,14 +12,9 @@
 
 import { type FileSystem, isNotFound } from "../base/fs.ts";
 import { describeError } from "../base/errors.ts";
-import { join, MARKER_NAME } from "../base/paths.ts";
-import { reservedDir } from "../journal/segments.ts";
+import { join } from "../base/paths.ts";
+import { IDENTITY_FILE, MARKER_NAME, reservedDir } from "../dest/layout.ts";
 import { replacePrivate, writePrivate } from "../dest/reserved.ts";
-
-export { MARKER_NAME };
-
-/** Name of the identity file in the reserved folder. */
-export const IDENTITY_FILE = "source.json";
 
 /** What the destination remembers about its source. */
 export interface SourceIdentity {

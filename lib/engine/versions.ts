@@ -21,10 +21,7 @@ import type { FileSystem } from "../base/fs.ts";
 import type { Logger } from "../report/log.ts";
 import { UsageError } from "../base/errors.ts";
 import { join, joinRel, parentOf } from "../base/paths.ts";
-import { reservedDir } from "../journal/segments.ts";
-
-/** Name of the versions folder inside the reserved folder. */
-export const VERSIONS_DIR = "versions";
+import { reservedDir, VERSIONS_DIR } from "../dest/layout.ts";
 
 /** Absolute path of the versions folder of a destination root. */
 export function versionsDir(dest: string): string {

@@ -26,22 +26,7 @@ import { describeError, JournalIoError } from "../base/errors.ts";
 import { join, unsafeReason } from "../base/paths.ts";
 import { FORMAT_VERSION, frameLine, type IntentRecord, unframeLine } from "./record.ts";
 import { readLines } from "./lines.ts";
-
-const CHECKPOINT_RE = /^checkpoint-(\d+)\.jsonl$/;
-
-/** Suffix of a checkpoint being written (never read; removed by the next compaction). */
-export const CHECKPOINT_TMP_SUFFIX = ".tmp";
-
-/** File name of the checkpoint taken at `seq`. */
-export function checkpointName(seq: number): string {
-  return `checkpoint-${String(seq).padStart(12, "0")}.jsonl`;
-}
-
-/** The seq of a checkpoint file name, or `null` when the name is not a checkpoint. */
-export function checkpointSeq(name: string): number | null {
-  const m = CHECKPOINT_RE.exec(name);
-  return m ? Number(m[1]) : null;
-}
+import { checkpointName, TMP_SUFFIX } from "../dest/layout.ts";
 
 /** What a checkpoint's header and trailer say. */
 export interface CheckpointInfo {
@@ -275,7 +260,7 @@ export async function writeCheckpoint(
   options: WriteCheckpointOptions,
 ): Promise<CheckpointInfo> {
   const name = checkpointName(options.seq);
-  const tmp = join(dir, name + CHECKPOINT_TMP_SUFFIX);
+  const tmp = join(dir, name + TMP_SUFFIX);
   const ts = new Date((options.now ?? Date.now)()).toISOString();
   let handle: FileHandle | null = null;
   let bytes = 0;

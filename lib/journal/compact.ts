@@ -21,15 +21,9 @@ import type { Logger } from "../report/log.ts";
 import type { State } from "./state.ts";
 import { describeError, JournalIoError } from "../base/errors.ts";
 import { join } from "../base/paths.ts";
-import {
-  CHECKPOINT_TMP_SUFFIX,
-  type CheckpointInfo,
-  checkpointSeq,
-  readCheckpointHeader,
-  writeCheckpoint,
-} from "./checkpoint.ts";
+import { type CheckpointInfo, readCheckpointHeader, writeCheckpoint } from "./checkpoint.ts";
 import { listJournalFiles } from "./reader.ts";
-import { segmentNumber } from "./segments.ts";
+import { checkpointSeq, segmentNumber, TMP_SUFFIX } from "../dest/layout.ts";
 import type { JournalWriter } from "./writer.ts";
 
 /** Default size limit of the segments after the checkpoint (`--journal-max-mb 64`). */
@@ -75,7 +69,7 @@ export function journalUsage(fs: FileSystem, dir: string): JournalUsage {
   for (const n of names) {
     const seg = segmentNumber(n);
     const isJournal = seg !== null || checkpointSeq(n) !== null ||
-      n.endsWith(CHECKPOINT_TMP_SUFFIX);
+      n.endsWith(TMP_SUFFIX);
     if (!isJournal) continue;
     const bytes = size(n);
     usage.totalBytes += bytes;
@@ -154,7 +148,7 @@ export async function compactJournal(
     const n = segmentNumber(name);
     const old = (n !== null && n < next) ||
       (checkpointSeq(name) !== null && name !== checkpoint.name) ||
-      name.endsWith(CHECKPOINT_TMP_SUFFIX);
+      name.endsWith(TMP_SUFFIX);
     if (!old) continue;
     try {
       fs.remove(join(dir, name));

@@ -14,7 +14,8 @@ import { JournalWriter } from "./writer.ts";
 import { replayJournal } from "./replay.ts";
 import { listJournalFiles, readJournal } from "./reader.ts";
 import { compactIfNeeded, compactJournal, journalUsage, needsCompaction } from "./compact.ts";
-import { CheckpointDamage, checkpointName, readCheckpoint, writeCheckpoint } from "./checkpoint.ts";
+import { CheckpointDamage, readCheckpoint, writeCheckpoint } from "./checkpoint.ts";
+import { checkpointName } from "../dest/layout.ts";
 import { frameLine, type Unstamped } from "./record.ts";
 
 const fs = new DenoFileSystem();

@@ -25,11 +25,10 @@ import {
   isFailure,
   type JournalRecord,
 } from "./record.ts";
-import { segmentNumber } from "./segments.ts";
+import { checkpointSeq, segmentNumber } from "../dest/layout.ts";
 import {
   CheckpointDamage,
   type CheckpointInfo,
-  checkpointSeq,
   readCheckpoint,
   readCheckpointHeader,
 } from "./checkpoint.ts";

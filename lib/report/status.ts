@@ -10,10 +10,7 @@
 import type { FileSystem } from "../base/fs.ts";
 import type { PassSummary } from "../engine/reconciler.ts";
 import { join } from "../base/paths.ts";
-import { reservedDir } from "../journal/segments.ts";
-
-/** File name of the status file inside the reserved folder. */
-export const STATUS_FILE = "status.json";
+import { reservedDir, STATUS_FILE, TMP_SUFFIX } from "../dest/layout.ts";
 
 /** Format version of the status file. */
 export const STATUS_VERSION = 1;
@@ -106,7 +103,7 @@ export class StatusRecorder {
     d.totals.bytes += s.bytes;
     d.totals.deleted += s.deleted;
     d.totals.failed += s.failed;
-    const tmp = `${this.#path}.tmp`;
+    const tmp = this.#path + TMP_SUFFIX;
     try {
       const h = this.#fs.openSync(tmp, { write: true, create: true, mode: 0o600 });
       try {

@@ -1,0 +1,134 @@
+/**
+ * Every name the backup reserves, defined once: the destination's `.backup`
+ * folder and what lives in it, and the names it writes next to user files.
+ *
+ * ```
+ * DEST/
+ *   .backup/                      RESERVED_DIR, 0700, never mirrored
+ *     lock                        LOCK_FILE: flock and owner pid (lib/dest/reserved.ts)
+ *     backup.log                  LOG_FILE: default log (rotated as backup.log.1, .2, ...)
+ *     status.json                 STATUS_FILE: the last pass, for `backup status`
+ *     settings.json               SETTINGS_FILE: what `journal replay` must run with
+ *     source.json                 IDENTITY_FILE: the source guard's record of its source
+ *     journal/                    JOURNAL_DIR
+ *       00000001.jsonl ...        segmentName(n)
+ *       checkpoint-<seq>.jsonl    checkpointName(seq)
+ *     versions/                   VERSIONS_DIR: versioned trash (lib/engine/versions.ts)
+ *     <name>.tmp                  TMP_SUFFIX: a file above while it is being replaced
+ *   any/folder/.backup-tmp-<hex>  TEMP_PREFIX: a copy being written (tempName())
+ *   .backup-move-<hex>            PARKING_PREFIX: an entry parked during a swap (parkingName())
+ * SRC/
+ *   .backup-source                MARKER_NAME: the source guard's marker
+ * ```
+ *
+ * This module imports nothing, so that `lib/base/paths.ts` can take
+ * {@link RESERVED_DIR} from it without an import cycle; that is why it joins
+ * its paths itself.
+ *
+ * @module
+ */
+
+/** Folder at the destination root that holds the journal, log, lock and versions. Never mirrored. */
+export const RESERVED_DIR = ".backup";
+
+/** File name of the lock inside the reserved folder. */
+export const LOCK_FILE = "lock";
+
+/** Default log file name inside the reserved folder. */
+export const LOG_FILE = "backup.log";
+
+/** File name of the status file inside the reserved folder. */
+export const STATUS_FILE = "status.json";
+
+/** Name of the settings file in the reserved folder. */
+export const SETTINGS_FILE = "settings.json";
+
+/** Name of the source guard's identity file in the reserved folder. */
+export const IDENTITY_FILE = "source.json";
+
+/** Name of the journal folder inside the reserved folder. */
+export const JOURNAL_DIR = "journal";
+
+/** Name of the versions folder inside the reserved folder. */
+export const VERSIONS_DIR = "versions";
+
+/**
+ * Suffix of a file of the reserved folder while it is being written, before it
+ * is renamed over its real name (`status.json.tmp`, `checkpoint-<seq>.jsonl.tmp`).
+ */
+export const TMP_SUFFIX = ".tmp";
+
+/** Marker file the source guard writes into the source root; never mirrored (see lib/engine/source_guard.ts). */
+export const MARKER_NAME = ".backup-source";
+
+/** Prefix of the temporary files the backup writes next to their targets. */
+export const TEMP_PREFIX = ".backup-tmp-";
+
+/** Prefix of the names used to break a cycle of renames (a swap). Not a temp file: it holds data. */
+export const PARKING_PREFIX = ".backup-move-";
+
+/** Hex digits after {@link TEMP_PREFIX} and {@link PARKING_PREFIX}. */
+const RANDOM_HEX_DIGITS = 16;
+
+const HEX_RE = new RegExp(`^[0-9a-f]{${RANDOM_HEX_DIGITS}}$`);
+
+const SEGMENT_RE = /^(\d{8})\.jsonl$/;
+
+const CHECKPOINT_RE = /^checkpoint-(\d+)\.jsonl$/;
+
+/** `parent/name`, for an absolute `parent` (`/` included). */
+function under(parent: string, name: string): string {
+  return parent.endsWith("/") ? parent + name : `${parent}/${name}`;
+}
+
+function randomHex(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(RANDOM_HEX_DIGITS / 2));
+  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
+}
+
+/** Absolute path of the reserved folder of a destination root. */
+export function reservedDir(dest: string): string {
+  return under(dest, RESERVED_DIR);
+}
+
+/** Absolute path of the journal folder of a destination root. */
+export function journalDir(dest: string): string {
+  return under(reservedDir(dest), JOURNAL_DIR);
+}
+
+/** File name of journal segment number `n` (1-based). */
+export function segmentName(n: number): string {
+  return `${String(n).padStart(8, "0")}.jsonl`;
+}
+
+/** Segment number of a file name, or `null` when it is not a segment. */
+export function segmentNumber(name: string): number | null {
+  const match = SEGMENT_RE.exec(name);
+  return match ? Number(match[1]) : null;
+}
+
+/** File name of the checkpoint taken at `seq`. */
+export function checkpointName(seq: number): string {
+  return `checkpoint-${String(seq).padStart(12, "0")}.jsonl`;
+}
+
+/** The seq of a checkpoint file name, or `null` when the name is not a checkpoint. */
+export function checkpointSeq(name: string): number | null {
+  const match = CHECKPOINT_RE.exec(name);
+  return match ? Number(match[1]) : null;
+}
+
+/** A fresh temp file name ({@link TEMP_PREFIX} and 16 random hex digits). */
+export function tempName(): string {
+  return TEMP_PREFIX + randomHex();
+}
+
+/** True for a name the backup itself creates as a temp file (see {@link tempName}). */
+export function isTempName(name: string): boolean {
+  return name.startsWith(TEMP_PREFIX) && HEX_RE.test(name.slice(TEMP_PREFIX.length));
+}
+
+/** A fresh name at the destination root for parking an entry during a swap. */
+export function parkingName(): string {
+  return PARKING_PREFIX + randomHex();
+}
