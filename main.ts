@@ -18,7 +18,8 @@ import {
   setupLogging,
 } from "./lib/report/log.ts";
 import type { ReconcilerLogs } from "./lib/engine/reconciler.ts";
-import { HELP as RUN_HELP, parseRunArgs, runBackup, type RunOptions } from "./lib/cli/run.ts";
+import { HELP as RUN_HELP, runBackup } from "./lib/cli/run.ts";
+import { parseRunArgs, type RunOptions } from "./lib/cli/run_args.ts";
 import { EventStream } from "./lib/report/events.ts";
 import { TerminalBar } from "./lib/report/progress.ts";
 import { ProgressReporter } from "./lib/report/progress_report.ts";

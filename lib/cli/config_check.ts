@@ -8,8 +8,8 @@ import { exists, type FileSystem } from "../base/fs.ts";
 import { ConfigError } from "./config.ts";
 import { describeError, EXIT, UsageError } from "../base/errors.ts";
 import { parseStrict } from "./args.ts";
-import { loadConfig } from "./jobs.ts";
-import { parseRunArgs } from "./run.ts";
+import { loadConfig } from "./config_load.ts";
+import { parseRunArgs } from "./run_args.ts";
 import { plural } from "./format.ts";
 
 /** Help text of `backup config`. */

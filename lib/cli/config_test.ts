@@ -1,6 +1,6 @@
 import { assert, assertEquals, assertThrows } from "../../testing/assert.ts";
 import { ConfigError, parseConfig } from "./config.ts";
-import { parseRunArgs } from "./run.ts";
+import { parseRunArgs } from "./run_args.ts";
 
 const check = (argv: string[]) => void parseRunArgs(argv);
 

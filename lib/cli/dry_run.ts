@@ -14,7 +14,7 @@
  */
 
 import type { FileSystem } from "../base/fs.ts";
-import type { RunOptions } from "./run.ts";
+import type { RunOptions } from "./run_args.ts";
 import type { StateEntry } from "../journal/state.ts";
 import { EXIT } from "../base/errors.ts";
 import { readIdentity, sourceVeto } from "../engine/source_guard.ts";

@@ -7,6 +7,7 @@
 
 import type { OpRow } from "../journal/history.ts";
 import type { HeldRecord } from "../journal/record.ts";
+import type { CheckpointInfo } from "../journal/checkpoint.ts";
 import { UsageError } from "../base/errors.ts";
 import { localTime } from "../report/log.ts";
 import { showPath } from "../base/paths.ts";
@@ -114,6 +115,18 @@ export function heldLine(held: HeldRecord): string {
 /** A row as one JSON line (`type: "op"`). */
 export function rowJson(row: OpRow, extra: Record<string, unknown> = {}): string {
   return JSON.stringify({ type: "op", ...row, ...extra });
+}
+
+/** A checkpoint as one JSON line (`type: "checkpoint"`). */
+export function checkpointJson(cp: CheckpointInfo): string {
+  return JSON.stringify({
+    type: "checkpoint",
+    name: cp.name,
+    seq: cp.seq,
+    ts: cp.ts,
+    entries: cp.entries,
+    pending: cp.pending,
+  });
 }
 
 /**

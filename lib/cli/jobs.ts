@@ -18,22 +18,16 @@ import { EventStream } from "../report/events.ts";
 import { ProgressReporter } from "../report/progress_report.ts";
 import type { FileSystem } from "../base/fs.ts";
 import type { ReconcilerLogs } from "../engine/reconciler.ts";
-import { type BackupConfig, ConfigError, type ConfigJob, parseConfig } from "./config.ts";
-import {
-  describeError,
-  EXIT,
-  exitFor,
-  JournalCorruptError,
-  RootError,
-  UsageError,
-} from "../base/errors.ts";
-import { checkRoots, logFileProblem } from "../engine/guard.ts";
+import type { BackupConfig, ConfigJob } from "./config.ts";
+import { asConfigKeys, loadConfig, selectJobs } from "./config_load.ts";
+import { describeError, EXIT, exitFor, JournalCorruptError, UsageError } from "../base/errors.ts";
 import { CATEGORY, logger, renderMessage } from "../report/log.ts";
 import { JobLogFiles } from "../report/log_jobs.ts";
-import { absolute, isAtOrBelow } from "../base/paths.ts";
+import { absolute } from "../base/paths.ts";
 import { sleep } from "../base/timing.ts";
 import { flag, parseStrict, str, strs } from "./args.ts";
-import { OPTIONS, parseRunArgs, runBackup, type RunOptions } from "./run.ts";
+import { runBackup } from "./run.ts";
+import { OPTIONS, parseRunArgs, type RunOptions } from "./run_args.ts";
 
 /** Options of the config file mode. */
 export interface JobsOptions {
@@ -117,97 +111,6 @@ export function parseJobsArgs(argv: string[]): JobsOptions {
   };
 }
 
-/**
- * Reads and validates a config file: syntax, keys, types and every job's
- * values (through the daemon's own argument parser, with `overrides`).
- *
- * @throws ConfigError listing every problem; UsageError when it cannot be read.
- */
-export function loadConfig(
-  fs: FileSystem,
-  file: string,
-  cwd: string,
-  overrides: string[] = [],
-): BackupConfig {
-  const path = absolute(file, cwd);
-  let text: string;
-  try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(fs.readFile(path));
-  } catch (err) {
-    throw new UsageError(
-      `cannot read the config file "${path}": ${describeError(err)}; check the path`,
-      { cause: err },
-    );
-  }
-  const config = parseConfig(text, path, (argv) => parseRunArgs([...argv, ...overrides]));
-  const problems = config.jobs.flatMap((job) => {
-    const problem = rootProblem(fs, job);
-    return problem === null ? [] : [`${path}: job "${job.name}": ${problem}`];
-  });
-  const log = config.log.file;
-  for (const job of log === undefined ? [] : config.jobs) {
-    const problem = logFileProblem(fs, log!, { source: job.source, dest: job.destination });
-    if (problem) {
-      problems.push(`${path}: log: "file" ${log} is refused for job "${job.name}": ${problem}`);
-    }
-  }
-  if (problems.length > 0) throw new ConfigError(problems, path);
-  return config;
-}
-
-/**
- * What the daemon would refuse for good about a job's folders, in the file's words, or null:
- * the same checks as at start-up (after resolving symlinks) when the source exists, by the
- * paths' text when it does not exist yet (the job waits for it). Refused when the file is
- * loaded, so a destination inside its source stops `backup --config` with exit 2 instead of
- * failing and retrying forever.
- */
-function rootProblem(fs: FileSystem, job: ConfigJob): string | null {
-  let sourceExists = true;
-  try {
-    fs.lstat(job.source);
-  } catch {
-    sourceExists = false;
-  }
-  if (sourceExists) {
-    try {
-      checkRoots(fs, job.source, job.destination, "/");
-      return null;
-    } catch (err) {
-      if (err instanceof RootError) return asConfigKeys(err.message);
-      throw err;
-    }
-  }
-  const [s, d] = [job.source.slice(1), job.destination.slice(1)];
-  if (s === d) return `"source" and "destination" are the same folder; pick another "destination"`;
-  if (isAtOrBelow(d, s)) return `"destination" is inside "source"; pick one outside the source`;
-  if (isAtOrBelow(s, d)) return `"source" is inside "destination"; pick one outside it`;
-  return null;
-}
-
-/**
- * The jobs to run: those named by `--job` (an unknown name is an error), or
- * every enabled job.
- *
- * @throws UsageError naming an unknown job, or when no job is enabled.
- */
-export function selectJobs(config: BackupConfig, only: string[]): ConfigJob[] {
-  for (const name of only) {
-    if (!config.jobs.some((j) => j.name === name)) {
-      throw new UsageError(
-        `${config.path} has no job "${name}" (jobs: ${config.jobs.map((j) => j.name).join(", ")})`,
-      );
-    }
-  }
-  const jobs = only.length > 0
-    ? config.jobs.filter((j) => only.includes(j.name))
-    : config.jobs.filter((j) => j.enabled);
-  if (jobs.length === 0) {
-    throw new UsageError(`${config.path}: every job is switched off ("enabled": false)`);
-  }
-  return jobs;
-}
-
 /** What {@link runJobs} needs from its caller. */
 export interface JobsDeps {
   /** File system port. */
@@ -253,12 +156,6 @@ export function jobLoggers(job: string): ReconcilerLogs {
     pass: logger(CATEGORY.pass, job),
     daemon: logger(CATEGORY.daemon, job),
   };
-}
-
-/** A daemon message for a config file: it names the keys `source`/`destination`, not the flags. */
-export function asConfigKeys(message: string): string {
-  return message.replaceAll("--src", '"source"').replaceAll("--dest", '"destination"')
-    .replaceAll("--exclude-from", '"excludeFrom"');
 }
 
 /** Seconds between attempts to start a job that failed (its interval, within 5 s..5 min). */

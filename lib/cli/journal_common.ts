@@ -5,11 +5,11 @@
  * @module
  */
 
-import type { FileSystem } from "../base/fs.ts";
+import { type FileSystem, isMissing } from "../base/fs.ts";
 import type { ReconcilerLogs } from "../engine/reconciler.ts";
 import type { OpName } from "../journal/record.ts";
-import { UsageError } from "../base/errors.ts";
-import { absolute } from "../base/paths.ts";
+import { describeError, UsageError } from "../base/errors.ts";
+import { absolute, unsafeReason } from "../base/paths.ts";
 import { journalDir } from "../dest/layout.ts";
 
 /** Options of `journal show`. */
@@ -94,6 +94,31 @@ export function cleanRel(p: string): string {
   return p.split("/").filter((s) => s !== "" && s !== ".").join("/");
 }
 
+/**
+ * Turns the PATH argument into a relative path: relative as given, or
+ * absolute inside the destination or the source.
+ *
+ * @throws UsageError when it is outside both, or not a safe relative path.
+ */
+export function relativeTarget(arg: string, dest: string, source: string | null): string {
+  let rel = arg;
+  if (arg.startsWith("/")) {
+    const inside = [dest, source].find((root) => root !== null && arg.startsWith(root + "/"));
+    if (inside === undefined || inside === null) {
+      throw new UsageError(
+        `"${arg}" is neither inside the destination ${dest}${
+          source ? ` nor inside the source ${source}` : ""
+        }; give a path relative to the destination`,
+      );
+    }
+    rel = arg.slice(inside.length + 1);
+  }
+  rel = cleanRel(rel);
+  const why = unsafeReason(rel);
+  if (why !== null) throw new UsageError(`cannot ask about "${arg}": ${why}`);
+  return rel;
+}
+
 /** What the journal commands need. */
 export interface JournalDeps {
   /** File system port. */
@@ -129,7 +154,12 @@ export function findJournal(fs: FileSystem, destArg: string, cwd: string): Journ
   let kind: string;
   try {
     kind = fs.lstat(dir).kind;
-  } catch {
+  } catch (err) {
+    if (!isMissing(err)) {
+      throw new UsageError(`cannot look for a journal in ${dir}: ${describeError(err)}`, {
+        cause: err,
+      });
+    }
     throw new UsageError(`no journal in "${destArg}" (looked for ${dir}); is it a backup?`);
   }
   if (kind !== "dir") throw new UsageError(`${dir} is not a folder; is "${destArg}" a backup?`);

@@ -6,12 +6,11 @@
  * @module
  */
 
-import type { CheckpointInfo } from "../journal/checkpoint.ts";
 import { EXIT, JournalCorruptError } from "../base/errors.ts";
 import { isAtOrBelow } from "../base/paths.ts";
 import { OpJoiner, type OpRow } from "../journal/history.ts";
 import { readJournal } from "../journal/reader.ts";
-import { heldLine, localOf, rowHeader, rowJson, rowLine } from "./format.ts";
+import { checkpointJson, heldLine, localOf, rowHeader, rowJson, rowLine } from "./format.ts";
 import type { HeldRecord } from "../journal/record.ts";
 import { findJournal, type JournalDeps, type ShowOptions } from "./journal_common.ts";
 
@@ -44,18 +43,6 @@ export function heldMatches(held: HeldRecord, opts: ShowOptions): boolean {
   if (opts.since !== null && !(t >= opts.since)) return false;
   if (opts.until !== null && !(t <= opts.until)) return false;
   return true;
-}
-
-/** A checkpoint as one JSON line (`type: "checkpoint"`). */
-export function checkpointJson(cp: CheckpointInfo): string {
-  return JSON.stringify({
-    type: "checkpoint",
-    name: cp.name,
-    seq: cp.seq,
-    ts: cp.ts,
-    entries: cp.entries,
-    pending: cp.pending,
-  });
 }
 
 /**

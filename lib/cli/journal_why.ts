@@ -12,15 +12,19 @@
 
 import type { StateEntry } from "../journal/state.ts";
 import type { CheckpointInfo } from "../journal/checkpoint.ts";
-import { EXIT, UsageError } from "../base/errors.ts";
-import { showPath, unsafeReason } from "../base/paths.ts";
+import { EXIT } from "../base/errors.ts";
+import { showPath } from "../base/paths.ts";
 import { formatBytes } from "../engine/reconciler.ts";
 import { OpJoiner, type OpRow } from "../journal/history.ts";
 import type { HeldRecord } from "../journal/record.ts";
 import { readJournal } from "../journal/reader.ts";
-import { columns, localOf, outcomeText, pathText } from "./format.ts";
-import { cleanRel, findJournal, type JournalDeps, type WhyOptions } from "./journal_common.ts";
-import { checkpointJson } from "./journal_show.ts";
+import { checkpointJson, columns, localOf, outcomeText, pathText } from "./format.ts";
+import {
+  findJournal,
+  type JournalDeps,
+  relativeTarget,
+  type WhyOptions,
+} from "./journal_common.ts";
 
 /** A completed move. */
 export interface Move {
@@ -184,31 +188,6 @@ function whyLine(row: OpRow, note: string): string {
     (row.hash ?? "").slice(0, 12),
     `${pathText(row)}: ${note}`,
   ], WIDTHS);
-}
-
-/**
- * Turns the PATH argument into a relative path: relative as given, or
- * absolute inside the destination or the source.
- *
- * @throws UsageError when it is outside both, or not a safe relative path.
- */
-export function relativeTarget(arg: string, dest: string, source: string | null): string {
-  let rel = arg;
-  if (arg.startsWith("/")) {
-    const inside = [dest, source].find((root) => root !== null && arg.startsWith(root + "/"));
-    if (inside === undefined || inside === null) {
-      throw new UsageError(
-        `"${arg}" is neither inside the destination ${dest}${
-          source ? ` nor inside the source ${source}` : ""
-        }; give a path relative to the destination`,
-      );
-    }
-    rel = arg.slice(inside.length + 1);
-  }
-  rel = cleanRel(rel);
-  const why = unsafeReason(rel);
-  if (why !== null) throw new UsageError(`cannot ask about "${arg}": ${why}`);
-  return rel;
 }
 
 /**

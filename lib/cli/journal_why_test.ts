@@ -1,6 +1,7 @@
 import { assertEquals, assertThrows } from "../../testing/assert.ts";
 import { UsageError } from "../base/errors.ts";
-import { lineage, type Move, relativeTarget } from "./journal_why.ts";
+import { lineage, type Move } from "./journal_why.ts";
+import { relativeTarget } from "./journal_common.ts";
 
 const I = Infinity;
 

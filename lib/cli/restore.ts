@@ -17,8 +17,7 @@ import { historyAt, planRestore, restoreFile } from "../engine/restore.ts";
 import { flag, type OptionTable, parseStrict, str } from "./args.ts";
 import { localTime } from "../report/log.ts";
 import { parseTime, plural } from "./format.ts";
-import { cleanRel, findJournal } from "./journal_common.ts";
-import { relativeTarget } from "./journal_why.ts";
+import { cleanRel, findJournal, relativeTarget } from "./journal_common.ts";
 import { readIdentity } from "../engine/source_guard.ts";
 
 /** Help text of `backup restore`. */

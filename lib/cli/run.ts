@@ -9,32 +9,21 @@ import type { ReconcilerLogs } from "../engine/reconciler.ts";
 import { describeError, EXIT, RootError, UsageError } from "../base/errors.ts";
 import { join, parentOf } from "../base/paths.ts";
 import { IDENTITY_FILE, LOG_FILE, MARKER_NAME, RESERVED_DIR, reservedDir } from "../dest/layout.ts";
-import {
-  checkRoots,
-  DEFAULT_DELETE_LIMITS,
-  type DeleteLimits,
-  logFileProblem,
-  type Roots,
-} from "../engine/guard.ts";
+import { checkRoots, logFileProblem, type Roots } from "../engine/guard.ts";
 import { establishIdentity } from "../engine/source_guard.ts";
 import { runDaemon } from "../daemon/daemon.ts";
 import { Watcher } from "../daemon/watch.ts";
 import { Reconciler } from "../engine/reconciler.ts";
 import { acquireLock, type Lock, prepareReserved } from "../dest/reserved.ts";
 import { StatusRecorder } from "../report/status.ts";
-import { DEFAULT_JOURNAL_MAX_BYTES } from "../journal/compact.ts";
-import { flag, type OptionTable, parseStrict, str, strs } from "./args.ts";
+import type { RunOptions } from "./run_args.ts";
 import { readExcludeFrom } from "../engine/excludes.ts";
 import { absolute } from "../base/paths.ts";
 import { runDryRun } from "./dry_run.ts";
 import { saveSettings } from "./settings.ts";
 import { MODE_MASK } from "../engine/plan.ts";
 import type { RunProgress } from "../report/progress_report.ts";
-import { type HookCommands, hookCommands, HookRunner } from "../daemon/hooks.ts";
-import { type KeepRule, parseKeepVersions } from "../engine/versions.ts";
-import { MAX_TIMER_SECONDS } from "../base/timing.ts";
-
-export { parseKeepVersions };
+import { HookRunner } from "../daemon/hooks.ts";
 
 /** Help text of the daemon command. */
 export const HELP = `backup: keep a folder's mirror up to date, crash-safely
@@ -133,110 +122,6 @@ backup, 6 --once finished with problems (failed files, held deletions, a
 skipped pass). With --config: the code of the first job that failed.
 `;
 
-/** Options of the daemon command. */
-export interface RunOptions {
-  /** Source folder as given. */
-  src: string;
-  /** Destination folder as given (may be empty with `dryRun` only). */
-  dest: string;
-  /** Print the plan of one full pass and change nothing. */
-  dryRun: boolean;
-  /** JSON lines on stdout: the plan with `dryRun`, else events (see lib/report/events.ts). */
-  json: boolean;
-  /** `--exclude` patterns, in order. */
-  exclude: string[];
-  /** `--exclude-from` files, as given. */
-  excludeFrom: string[];
-  /** Delete excluded entries from the destination. */
-  deleteExcluded: boolean;
-  /** Seconds between passes. */
-  interval: number;
-  /** One pass, then exit. */
-  once: boolean;
-  /** Watch the source for live changes (hints between interval passes). */
-  watch: boolean;
-  /** Set the journal aside and rebuild the state from a full reconcile. */
-  rebuildJournal: boolean;
-  /** Re-record the source's identity (device, marker): a deliberate change of source disk. */
-  newSource: boolean;
-  /** Mirror into a non-empty destination that is not a backup of this source. */
-  adoptDest: boolean;
-  /** Apply a mass deletion the guard would hold. */
-  confirmDeletes: boolean;
-  /** Carry setuid and setgid bits over. */
-  keepSetuid: boolean;
-  /** Mass-delete guard limits. */
-  deleteLimits: DeleteLimits;
-  /** Journal size (bytes) past which it is compacted between passes. */
-  journalMaxBytes: number;
-  /** `--on-pass`/`--on-error` commands and their timeout. */
-  hooks: HookCommands;
-  /** Log file path, or undefined for the default. */
-  logFile: string | undefined;
-  /** JSON-lines log file. */
-  logJson: boolean;
-  /** Console verbosity. */
-  console: "normal" | "quiet" | "verbose";
-  /** `--keep-versions`: versioned trash and its pruning rule; null when off. */
-  keepVersions: KeepRule | null;
-}
-
-/** The daemon's flags, in `node:util` parseArgs form. */
-export const OPTIONS: OptionTable = {
-  src: { type: "string" },
-  dest: { type: "string" },
-  interval: { type: "string" },
-  once: { type: "boolean" },
-  "no-watch": { type: "boolean" },
-  "rebuild-journal": { type: "boolean" },
-  "new-source": { type: "boolean" },
-  "adopt-dest": { type: "boolean" },
-  "confirm-deletes": { type: "boolean" },
-  "keep-setuid": { type: "boolean" },
-  "max-delete": { type: "string" },
-  "max-delete-percent": { type: "string" },
-  "journal-max-mb": { type: "string" },
-  "log-file": { type: "string" },
-  "log-json": { type: "boolean" },
-  quiet: { type: "boolean" },
-  verbose: { type: "boolean" },
-  "dry-run": { type: "boolean" },
-  json: { type: "boolean" },
-  exclude: { type: "string", multiple: true },
-  "exclude-from": { type: "string", multiple: true },
-  "delete-excluded": { type: "boolean" },
-  "on-pass": { type: "string" },
-  "on-error": { type: "string" },
-  "hook-timeout": { type: "string" },
-  "keep-versions": { type: "string" },
-};
-
-/**
- * Parses `--journal-max-mb` (MiB, above 0; fractions allowed) into bytes.
- *
- * @throws UsageError when it is not a number above 0.
- */
-export function parseJournalMaxMb(raw: string | undefined): number {
-  if (raw === undefined) return DEFAULT_JOURNAL_MAX_BYTES;
-  const mb = Number(raw);
-  if (!/^\s*\d*\.?\d+\s*$/.test(raw) || !(mb > 0)) {
-    throw new UsageError(`--journal-max-mb must be a number of MiB above 0, not "${raw}"`);
-  }
-  return Math.max(1, Math.round(mb * 1024 * 1024));
-}
-
-/** Parses a whole number flag (at most `max`), or returns the default. */
-function whole(raw: string | undefined, name: string, fallback: number, max = Infinity): number {
-  if (raw === undefined) return fallback;
-  const n = Number(raw);
-  if (!/^\s*\d+\s*$/.test(raw) || n > max) {
-    throw new UsageError(
-      `${name} must be a whole number${max < Infinity ? ` from 0 to ${max}` : ""}, not "${raw}"`,
-    );
-  }
-  return n;
-}
-
 /**
  * Refuses a destination that holds files but was never a backup (no journal),
  * or that is the backup of another source: mirroring would delete its files.
@@ -272,77 +157,6 @@ export function checkDestination(fs: FileSystem, dest: string, source: string): 
         `pick an empty --dest, or pass --adopt-dest to make it a mirror (what is not in the source is deleted)`,
     );
   }
-}
-
-/** Default seconds between passes. */
-export const DEFAULT_INTERVAL = 60;
-
-/**
- * Parses the daemon's flags (without `--help`/`--version`, which main handles).
- *
- * @throws UsageError for a missing, unknown or bad flag.
- */
-export function parseRunArgs(argv: string[]): RunOptions {
-  const p = parseStrict(argv, OPTIONS, "backup");
-  const src = str(p, "src");
-  const dest = str(p, "dest");
-  if (p.positionals.length > 0) {
-    throw new UsageError(`unexpected argument "${p.positionals[0]}"; see \`backup --help\``);
-  }
-  if (!src) throw new UsageError("missing --src DIR: the folder to back up; see `backup --help`");
-  const dryRun = flag(p, "dry-run");
-  if (!dest && !dryRun) {
-    throw new UsageError("missing --dest DIR: where the mirror goes; see `backup --help`");
-  }
-  const raw = str(p, "interval");
-  const interval = raw === undefined ? DEFAULT_INTERVAL : Number(raw);
-  if (raw !== undefined && (!/^\s*\d*\.?\d+\s*$/.test(raw) || !(interval > 0))) {
-    throw new UsageError(`--interval must be a number of seconds above 0, not "${raw}"`);
-  }
-  if (interval > MAX_TIMER_SECONDS) {
-    throw new UsageError(
-      `--interval must be at most ${MAX_TIMER_SECONDS} seconds (24 days), not "${raw}"`,
-    );
-  }
-  if (flag(p, "quiet") && flag(p, "verbose")) {
-    throw new UsageError("--quiet and --verbose cannot be used together");
-  }
-  return {
-    src,
-    dest: dest ?? "",
-    dryRun,
-    json: flag(p, "json"),
-    exclude: strs(p, "exclude"),
-    excludeFrom: strs(p, "exclude-from"),
-    deleteExcluded: flag(p, "delete-excluded"),
-    interval,
-    once: flag(p, "once"),
-    watch: !flag(p, "no-watch"),
-    rebuildJournal: flag(p, "rebuild-journal"),
-    newSource: flag(p, "new-source"),
-    adoptDest: flag(p, "adopt-dest"),
-    confirmDeletes: flag(p, "confirm-deletes"),
-    keepSetuid: flag(p, "keep-setuid"),
-    deleteLimits: {
-      maxCount: whole(str(p, "max-delete"), "--max-delete", DEFAULT_DELETE_LIMITS.maxCount),
-      maxShare: whole(str(p, "max-delete-percent"), "--max-delete-percent", 50, 100) / 100,
-    },
-    journalMaxBytes: parseJournalMaxMb(str(p, "journal-max-mb")),
-    hooks: hookCommands({
-      onPass: str(p, "on-pass"),
-      onError: str(p, "on-error"),
-      timeout: str(p, "hook-timeout"),
-    }),
-    logFile: str(p, "log-file"),
-    logJson: flag(p, "log-json"),
-    console: flag(p, "quiet") ? "quiet" : flag(p, "verbose") ? "verbose" : "normal",
-    keepVersions: keepVersionsArg(str(p, "keep-versions")),
-  };
-}
-
-/** `--keep-versions RULE`, or null when absent. */
-function keepVersionsArg(raw: string | undefined): KeepRule | null {
-  return raw === undefined ? null : parseKeepVersions(raw);
 }
 
 /** What {@link runBackup} needs from its caller. */

@@ -7,7 +7,7 @@
 
 import { EXIT, UsageError } from "../base/errors.ts";
 import { flag, parseStrict, str, strs } from "./args.ts";
-import { loadConfig, selectJobs } from "./jobs.ts";
+import { loadConfig, selectJobs } from "./config_load.ts";
 import { runStatus, type StatusDeps } from "./status.ts";
 
 /** Parsed `status --config` arguments. */
