@@ -13,7 +13,7 @@ import { DenoFileSystem } from "../lib/base/fs.ts";
 import { plan } from "../lib/engine/plan.ts";
 import { scanTree } from "../lib/engine/scan.ts";
 import { replayJournal } from "../lib/journal/replay.ts";
-import { journalDir } from "../lib/dest/layout.ts";
+import { journalDir } from "../lib/base/layout.ts";
 
 /** Milliseconds per phase of one pass, plus what the phases worked on. */
 export interface Phases {

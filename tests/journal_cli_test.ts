@@ -21,7 +21,7 @@ import { FaultyFileSystem } from "../testing/fault_fs.ts";
 import { localTime } from "../lib/report/log.ts";
 import { Reconciler } from "../lib/engine/reconciler.ts";
 import { readJournal } from "../lib/journal/reader.ts";
-import { journalDir } from "../lib/dest/layout.ts";
+import { journalDir } from "../lib/base/layout.ts";
 import { JournalWriter } from "../lib/journal/writer.ts";
 import type { Unstamped } from "../lib/journal/record.ts";
 

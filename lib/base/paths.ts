@@ -1,6 +1,6 @@
 /**
  * Relative paths inside a backup root. The names the backup reserves are in
- * `lib/dest/layout.ts`.
+ * `lib/base/layout.ts`.
  *
  * A relative path uses `/` separators, has no empty, `.` or `..` segment, no
  * leading `/` and no NUL. Unicode is kept as the file system gave it (NFC and
@@ -9,7 +9,7 @@
  * @module
  */
 
-import { RESERVED_DIR } from "../dest/layout.ts";
+import { RESERVED_DIR } from "./layout.ts";
 
 /** Joins a root (absolute) and a relative path; `""` is the root itself. */
 export function join(root: string, rel: string): string {

@@ -10,7 +10,7 @@ import type { ReconcilerLogs } from "../engine/reconciler.ts";
 import type { OpName } from "../journal/record.ts";
 import { describeError, UsageError } from "../base/errors.ts";
 import { absolute, unsafeReason } from "../base/paths.ts";
-import { journalDir } from "../dest/layout.ts";
+import { journalDir } from "../base/layout.ts";
 
 /** Options of `journal show`. */
 export interface ShowOptions {

@@ -8,7 +8,7 @@ import { type FileSystem, isNotFound } from "../base/fs.ts";
 import type { ReconcilerLogs } from "../engine/reconciler.ts";
 import { describeError, EXIT, RootError, UsageError } from "../base/errors.ts";
 import { join, parentOf } from "../base/paths.ts";
-import { IDENTITY_FILE, LOG_FILE, MARKER_NAME, RESERVED_DIR, reservedDir } from "../dest/layout.ts";
+import { IDENTITY_FILE, LOG_FILE, MARKER_NAME, RESERVED_DIR, reservedDir } from "../base/layout.ts";
 import { checkRoots, logFileProblem, type Roots } from "../engine/guard.ts";
 import { establishIdentity } from "../engine/source_guard.ts";
 import { runDaemon } from "../daemon/daemon.ts";

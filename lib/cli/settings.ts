@@ -12,7 +12,7 @@ import type { FileSystem } from "../base/fs.ts";
 import { DEFAULT_DELETE_LIMITS, type DeleteLimits } from "../engine/guard.ts";
 import { join } from "../base/paths.ts";
 import { replacePrivate } from "../dest/reserved.ts";
-import { reservedDir, SETTINGS_FILE } from "../dest/layout.ts";
+import { reservedDir, SETTINGS_FILE } from "../base/layout.ts";
 import { type KeepRule, parseKeepVersions } from "../engine/versions.ts";
 
 /** What a pass depends on besides the trees and the journal. */

@@ -15,7 +15,7 @@ import { readStatus } from "../report/status.ts";
 import { journalUsage } from "../journal/compact.ts";
 import { OpJoiner, type OpRow } from "../journal/history.ts";
 import { readJournal, type ReadSummary } from "../journal/reader.ts";
-import { journalDir } from "../dest/layout.ts";
+import { journalDir } from "../base/layout.ts";
 import { flag, type OptionTable, parseStrict, str } from "./args.ts";
 import { columns, localOf, pathText, plural, rowJson } from "./format.ts";
 

@@ -12,7 +12,7 @@ import type { FileSystem } from "../base/fs.ts";
 import type { Logger } from "../report/log.ts";
 import { describeError } from "../base/errors.ts";
 import { parentOf } from "../base/paths.ts";
-import { isTempName } from "../dest/layout.ts";
+import { isTempName } from "../base/layout.ts";
 import { IGNORE_FILE } from "../engine/excludes.ts";
 import { sleep } from "../base/timing.ts";
 

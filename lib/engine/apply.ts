@@ -19,7 +19,7 @@ import type { Entry } from "./scan.ts";
 import { CHUNK } from "../base/hash.ts";
 import { MODE_MASK } from "./plan.ts";
 import { join, parentOf, unsafeReason } from "../base/paths.ts";
-import { tempName } from "../dest/layout.ts";
+import { tempName } from "../base/layout.ts";
 import { SourceChangedError, SourceVanishedError } from "../base/errors.ts";
 import { prepareVersionFolder, versionsDir } from "./versions.ts";
 

@@ -8,7 +8,7 @@
 import { type FileSystem, isNotFound } from "../base/fs.ts";
 import { describeError, RootError } from "../base/errors.ts";
 import { absolute, isAtOrBelow, parentOf } from "../base/paths.ts";
-import { RESERVED_DIR } from "../dest/layout.ts";
+import { RESERVED_DIR } from "../base/layout.ts";
 
 /** Validated roots. */
 export interface Roots {

@@ -16,7 +16,7 @@ import { type FaultPoint, FaultyFileSystem, isSimulatedCrash } from "../../testi
 import { Reconciler } from "./reconciler.ts";
 import { replayJournal } from "../journal/replay.ts";
 import { readJournal } from "../journal/reader.ts";
-import { journalDir } from "../dest/layout.ts";
+import { journalDir } from "../base/layout.ts";
 
 const quiet = getLogger(["test-silent"]);
 const logs = { op: quiet, pass: quiet, daemon: quiet };

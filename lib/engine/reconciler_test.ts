@@ -7,7 +7,7 @@ import { FaultyFileSystem, isSimulatedCrash } from "../../testing/fault_fs.ts";
 import { JournalIoError } from "../base/errors.ts";
 import { Reconciler, type ReconcilerOptions } from "./reconciler.ts";
 import { readJournal } from "../journal/reader.ts";
-import { journalDir } from "../dest/layout.ts";
+import { journalDir } from "../base/layout.ts";
 
 const quiet = getLogger(["test-silent"]);
 const logs = { op: quiet, pass: quiet, daemon: quiet };

@@ -23,7 +23,7 @@ import type { StateEntry } from "../journal/state.ts";
 import { CHUNK } from "../base/hash.ts";
 import { MODE_MASK } from "./plan.ts";
 import { isAtOrBelow, join, parentOf, unsafeReason } from "../base/paths.ts";
-import { tempName } from "../dest/layout.ts";
+import { tempName } from "../base/layout.ts";
 import { emptyState, foldRecord, type State } from "../journal/state.ts";
 import { listVersions, versionsDir } from "./versions.ts";
 import { beforeRenames } from "./moves.ts";

@@ -10,7 +10,7 @@
 import type { FileSystem, Kind } from "../base/fs.ts";
 import { describeError } from "../base/errors.ts";
 import { join, joinRel } from "../base/paths.ts";
-import { isTempName, MARKER_NAME, RESERVED_DIR } from "../dest/layout.ts";
+import { isTempName, MARKER_NAME, RESERVED_DIR } from "../base/layout.ts";
 
 /** One entry of a tree, keyed elsewhere by its relative path. */
 export interface Entry {

@@ -13,7 +13,7 @@
 import { type FileSystem, isNotFound } from "../base/fs.ts";
 import { describeError } from "../base/errors.ts";
 import { join } from "../base/paths.ts";
-import { IDENTITY_FILE, MARKER_NAME, reservedDir } from "../dest/layout.ts";
+import { IDENTITY_FILE, MARKER_NAME, reservedDir } from "../base/layout.ts";
 import { replacePrivate, writePrivate } from "../dest/reserved.ts";
 
 /** What the destination remembers about its source. */

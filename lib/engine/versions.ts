@@ -21,7 +21,7 @@ import type { FileSystem } from "../base/fs.ts";
 import type { Logger } from "../report/log.ts";
 import { UsageError } from "../base/errors.ts";
 import { join, joinRel, parentOf } from "../base/paths.ts";
-import { reservedDir, VERSIONS_DIR } from "../dest/layout.ts";
+import { reservedDir, VERSIONS_DIR } from "../base/layout.ts";
 
 /** Absolute path of the versions folder of a destination root. */
 export function versionsDir(dest: string): string {

@@ -17,7 +17,7 @@ import {
   versionsDir,
 } from "./versions.ts";
 import { readJournal } from "../journal/reader.ts";
-import { journalDir } from "../dest/layout.ts";
+import { journalDir } from "../base/layout.ts";
 
 const quiet = getLogger(["test-silent"]);
 const logs = { op: quiet, pass: quiet, daemon: quiet };

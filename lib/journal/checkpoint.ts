@@ -26,7 +26,7 @@ import { describeError, JournalIoError } from "../base/errors.ts";
 import { join, unsafeReason } from "../base/paths.ts";
 import { FORMAT_VERSION, frameLine, type IntentRecord, unframeLine } from "./record.ts";
 import { readLines } from "./lines.ts";
-import { checkpointName, TMP_SUFFIX } from "../dest/layout.ts";
+import { checkpointName, TMP_SUFFIX } from "../base/layout.ts";
 
 /** What a checkpoint's header and trailer say. */
 export interface CheckpointInfo {

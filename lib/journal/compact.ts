@@ -23,7 +23,7 @@ import { describeError, JournalIoError } from "../base/errors.ts";
 import { join } from "../base/paths.ts";
 import { type CheckpointInfo, readCheckpointHeader, writeCheckpoint } from "./checkpoint.ts";
 import { listJournalFiles } from "./reader.ts";
-import { checkpointSeq, segmentNumber, TMP_SUFFIX } from "../dest/layout.ts";
+import { checkpointSeq, segmentNumber, TMP_SUFFIX } from "../base/layout.ts";
 import type { JournalWriter } from "./writer.ts";
 
 /** Default size limit of the segments after the checkpoint (`--journal-max-mb 64`). */

@@ -15,7 +15,7 @@ import { replayJournal } from "./replay.ts";
 import { listJournalFiles, readJournal } from "./reader.ts";
 import { compactIfNeeded, compactJournal, journalUsage, needsCompaction } from "./compact.ts";
 import { CheckpointDamage, readCheckpoint, writeCheckpoint } from "./checkpoint.ts";
-import { checkpointName } from "../dest/layout.ts";
+import { checkpointName } from "../base/layout.ts";
 import { frameLine, type Unstamped } from "./record.ts";
 
 const fs = new DenoFileSystem();

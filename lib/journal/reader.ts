@@ -25,7 +25,7 @@ import {
   isFailure,
   type JournalRecord,
 } from "./record.ts";
-import { checkpointSeq, segmentNumber } from "../dest/layout.ts";
+import { checkpointSeq, segmentNumber } from "../base/layout.ts";
 import {
   CheckpointDamage,
   type CheckpointInfo,

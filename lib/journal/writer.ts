@@ -20,7 +20,7 @@ import {
   type JournalRecord,
   type Unstamped,
 } from "./record.ts";
-import { segmentName, segmentNumber } from "../dest/layout.ts";
+import { segmentName, segmentNumber } from "../base/layout.ts";
 import { listJournalFiles } from "./reader.ts";
 import { readCheckpointHeader } from "./checkpoint.ts";
 

@@ -10,7 +10,7 @@
 import type { FileSystem } from "../base/fs.ts";
 import type { PassSummary } from "../engine/reconciler.ts";
 import { join } from "../base/paths.ts";
-import { reservedDir, STATUS_FILE, TMP_SUFFIX } from "../dest/layout.ts";
+import { reservedDir, STATUS_FILE, TMP_SUFFIX } from "../base/layout.ts";
 
 /** Format version of the status file. */
 export const STATUS_VERSION = 1;
