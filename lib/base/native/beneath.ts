@@ -146,6 +146,25 @@ export class Beneath {
     );
   }
 
+  /**
+   * Opens the folder `parsed` for reading. `O_DIRECTORY | O_NOFOLLOW` on a
+   * final symlink says ENOTDIR; that is turned into the symlink refusal.
+   */
+  #openDir(parsed: RelPath, label: string): number {
+    const { result: fd, errno } = this.#attemptOpen(parsed.path, DIR_FLAGS);
+    if (errno === 0) return fd;
+    if (errno === ERRNO.ENOTDIR && this.#isSymlink(parsed)) throw symlinkRefused("openat2", label);
+    throw errnoError(errno, "openat2", label);
+  }
+
+  #isSymlink(parsed: RelPath): boolean {
+    try {
+      return this.lstat(parsed.path).kind === "symlink";
+    } catch {
+      return false;
+    }
+  }
+
   #attemptOpen(path: Uint8Array, flags: number): { result: number; errno: number } {
     const rootFd = this.#root();
     const cPath = cString(path);
@@ -331,7 +350,7 @@ export class Beneath {
 
   #onRootItself(parsed: RelPath, action: (fd: number, label: string) => void): void {
     const label = this.#labelOf(parsed);
-    const fd = this.#open(parsed.path, DIR_FLAGS, 0, label);
+    const fd = this.#openDir(parsed, label);
     try {
       action(fd, label);
     } finally {
@@ -343,7 +362,7 @@ export class Beneath {
   readdir(rel: string | Uint8Array): DirEntry[] {
     const parsed = this.#parse(rel);
     const label = this.#labelOf(parsed);
-    const fd = this.#open(parsed.path, DIR_FLAGS, 0, label);
+    const fd = this.#openDir(parsed, label);
     try {
       return readDirFd(fd, label);
     } finally {
@@ -355,7 +374,7 @@ export class Beneath {
   async syncDir(rel: string | Uint8Array): Promise<void> {
     const parsed = this.#parse(rel);
     const label = this.#labelOf(parsed);
-    const folder = new NativeFile(this.#open(parsed.path, DIR_FLAGS, 0, label), label);
+    const folder = new NativeFile(this.#openDir(parsed, label), label);
     try {
       await folder.sync();
     } finally {
