@@ -1,9 +1,10 @@
 /**
  * Test helper, run as a subprocess by `source_test.ts` (so that a call that
  * blocks can be killed by a deadline): for each name under the root given
- * first, tries `openSourceFile`, `readSmallRegularFile` (cap 16 bytes) and
- * `Beneath.openRead`, and prints one JSON object: `{ available, reason,
- * results: { name: { source, small, beneath } } }`.
+ * first (or each absolute name), tries `openSourceFile`,
+ * `readSmallRegularFile` (cap 16 bytes) and `Beneath.openRead`, and prints
+ * one JSON object: `{ available, reason, results: { name: { source, small,
+ * beneath } } }`.
  *
  * @module
  */
@@ -34,7 +35,7 @@ const results: Record<string, { source: string; small: string; beneath: string }
 if (available) {
   const pinned = Beneath.open(root);
   for (const name of names) {
-    const abs = `${root}/${name}`;
+    const abs = name.startsWith("/") ? name : `${root}/${name}`;
     results[name] = {
       source: outcome(() => describeOpen(openSourceFile(abs))),
       small: outcome(() => {
