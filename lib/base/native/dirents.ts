@@ -8,6 +8,10 @@
  * on file systems that do not fill it, and stale if the entry is replaced
  * after the listing, so callers `lstat` before acting on it.
  *
+ * Fallback (no native layer): `Deno.readDir` replaces invalid UTF-8 with
+ * U+FFFD (measured: a file `f\xff` is listed as `f\uFFFD`, and `lstat` of that
+ * name says NotFound), so such a file can be neither told apart nor reached.
+ *
  * @module
  */
 

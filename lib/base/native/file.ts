@@ -22,6 +22,10 @@
  * reported as EIO whatever the real errno was; {@link NativeFile.syncNow}
  * blocks but reports the exact errno.
  *
+ * Fallback (no native layer): files are `Deno.FsFile`s opened by path through
+ * `lib/base/fs.ts`; the I/O is the same, but the open is not pinned beneath a
+ * root and follows symlinks (see `beneath.ts`).
+ *
  * @module
  */
 

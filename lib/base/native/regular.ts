@@ -8,6 +8,9 @@
  * or a terminal swapped in at the last moment opens at once and is closed
  * unread, never waited on.
  *
+ * Fallback (no native layer): Deno cannot open without blocking; see
+ * `source.ts` for what callers must do instead.
+ *
  * @module
  */
 

@@ -10,6 +10,9 @@
  * while mapped can change its holes: callers compare the size and mtime before
  * and after the copy as they do for any read.
  *
+ * Fallback (no native layer): Deno has no SEEK_DATA; a copier reads every
+ * byte and writes the holes out as zeros (correct content, more space used).
+ *
  * @module
  */
 

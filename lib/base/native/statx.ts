@@ -9,6 +9,10 @@
  * `dev` composed from major/minor as glibc's `makedev` does, `size` 0 for a
  * folder, `mode` the permission bits only.
  *
+ * Fallback (no native layer): `DenoFileSystem.lstat` gives the same
+ * {@link FileInfo}, by path only (never of an open descriptor beneath a
+ * root), and without `type`, `nlink` or `blocks`.
+ *
  * @module
  */
 
