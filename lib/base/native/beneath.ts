@@ -134,16 +134,19 @@ export class Beneath {
     return this.#rootFd;
   }
 
-  /** `openat2(root, path, flags, mode, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS)`. */
-  #open(path: Uint8Array, flags: number, mode: number, label: string): number {
+  /** `openat2(root, path, flags, mode, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS)`; errno on failure. */
+  #attemptOpen(path: Uint8Array, flags: number, mode = 0): { result: number; errno: number } {
     const rootFd = this.#root();
     const cPath = cString(path);
     const how = openHow(flags, mode, RESOLVE_FLAGS);
-    return check(
-      () => libc().openat2(OPENAT2, rootFd, cPath, how, HOW_SIZE),
-      "openat2",
-      label,
-    );
+    return attempt(() => libc().openat2(OPENAT2, rootFd, cPath, how, HOW_SIZE));
+  }
+
+  /** Like `#attemptOpen`, but throws the errno's error naming `label`. */
+  #open(path: Uint8Array, flags: number, mode: number, label: string): number {
+    const { result: fd, errno } = this.#attemptOpen(path, flags, mode);
+    if (errno !== 0) throw errnoError(errno, "openat2", label);
+    return fd;
   }
 
   /**
@@ -163,13 +166,6 @@ export class Beneath {
     } catch {
       return false;
     }
-  }
-
-  #attemptOpen(path: Uint8Array, flags: number): { result: number; errno: number } {
-    const rootFd = this.#root();
-    const cPath = cString(path);
-    const how = openHow(flags, 0, RESOLVE_FLAGS);
-    return attempt(() => libc().openat2(OPENAT2, rootFd, cPath, how, HOW_SIZE));
   }
 
   /**
