@@ -307,6 +307,26 @@ export function isBrokenPipe(err: unknown): boolean {
 }
 
 /**
+ * True when `err` says a symlink was refused where none may be: the final
+ * component under `O_NOFOLLOW`, or any component under `openat2`'s
+ * `RESOLVE_NO_SYMLINKS` (`ELOOP`; see `lib/base/native/beneath.ts`).
+ */
+export function isSymlinkRefused(err: unknown): boolean {
+  return err instanceof Deno.errors.FilesystemLoop;
+}
+
+/**
+ * True when `err` says a path would leave its pinned root: `EXDEV` from
+ * `openat2` with `RESOLVE_BENEATH`, or a `..` or absolute path refused before
+ * the call (see `lib/base/native/rel_path.ts`). A cross-device rename is not one.
+ */
+export function isEscapeRefused(err: unknown): boolean {
+  if (typeof err !== "object" || err === null) return false;
+  const { code, syscall } = err as { code?: unknown; syscall?: unknown };
+  return code === "EXDEV" && syscall === "openat2";
+}
+
+/**
  * True when `err` says nothing is at the path: not found, or a parent is not a
  * folder (so nothing below it can exist).
  */
