@@ -1,8 +1,14 @@
-import { assertEquals } from "../../testing/assert.ts";
+import { assertEquals, assertIncludes, assertThrows } from "../../testing/assert.ts";
+import { tempDir } from "../../testing/helpers.ts";
+import { EXIT, JournalCorruptError } from "../base/errors.ts";
+import { DenoFileSystem } from "../base/fs.ts";
 import type { OpRow } from "../journal/history.ts";
-import type { HeldRecord } from "../journal/record.ts";
-import { checkpointJson, heldMatches, rowMatches } from "./journal_show.ts";
-import type { ShowOptions } from "./journal_common.ts";
+import type { HeldRecord, Unstamped } from "../journal/record.ts";
+import { journalDir, segmentName } from "../journal/segments.ts";
+import { JournalWriter } from "../journal/writer.ts";
+import { jobLoggers } from "./jobs.ts";
+import { checkpointJson, heldMatches, rowMatches, runShow } from "./journal_show.ts";
+import type { JournalDeps, ShowOptions } from "./journal_common.ts";
 
 const NOON = Date.UTC(2024, 5, 1, 12);
 const at = (ms: number) => new Date(ms).toISOString();
@@ -99,4 +105,104 @@ Deno.test("checkpointJson is one JSON line naming the checkpoint and its counts"
       at(NOON)
     }","entries":10,"pending":1}`,
   );
+});
+
+// ---- runShow on a real journal -------------------------------------------------------------
+
+const real = new DenoFileSystem();
+const copy = (path: string): Unstamped => ({
+  type: "intent",
+  op: "copy",
+  path,
+  kind: "file",
+  size: 1,
+  mtime: 1,
+  mode: 0o644,
+  ino: 1,
+  reason: "scan",
+});
+
+/** A journal in `dest` of five copies: c0 to c4, c1 failed, c4 unfinished, the rest done. */
+async function fiveCopies(dest: string): Promise<void> {
+  const w = await JournalWriter.open(real, journalDir(dest), { source: "/s" });
+  const intents = await w.append([0, 1, 2, 3, 4].map((i) => copy(`c${i}`)));
+  await w.append([
+    { type: "done", ref: intents[0]!.seq },
+    { type: "failed", ref: intents[1]!.seq, error: "permission denied" },
+    { type: "done", ref: intents[2]!.seq },
+    { type: "done", ref: intents[3]!.seq },
+  ]);
+  await w.close();
+}
+
+function runShowOn(dest: string, over: Partial<ShowOptions>): { code: number; lines: string[] } {
+  const lines: string[] = [];
+  const deps: JournalDeps = {
+    fs: real,
+    cwd: "/",
+    out: (line) => lines.push(line),
+    logs: jobLoggers("test"),
+    signal: new AbortController().signal,
+    startLogging: () => Promise.resolve(),
+  };
+  return { code: runShow(show({ dest, ...over }), deps), lines };
+}
+
+Deno.test("runShow --json prints every operation oldest first, with its outcome", async () => {
+  await using tmp = await tempDir();
+  await fiveCopies(tmp.path);
+  const { code, lines } = runShowOn(tmp.path, { json: true });
+  assertEquals(code, EXIT.OK);
+  const rows = lines.map((l) => JSON.parse(l));
+  assertEquals(rows.map((r) => `${r.path}:${r.outcome}`), [
+    "c0:done",
+    "c1:failed",
+    "c2:done",
+    "c3:done",
+    "c4:pending",
+  ]);
+  assertEquals(rows[1].error, "permission denied");
+});
+
+Deno.test("runShow --limit keeps the newest rows, in order, under one header", async () => {
+  await using tmp = await tempDir();
+  await fiveCopies(tmp.path);
+  const { lines } = runShowOn(tmp.path, { limit: 2 });
+  assertEquals(lines.length, 3);
+  assertIncludes(lines[0]!, "TIME");
+  assertIncludes(lines[1]!, "c3");
+  assertIncludes(lines[2]!, "c4");
+  const failed = runShowOn(tmp.path, { failed: true, json: true }).lines.map((l) => JSON.parse(l));
+  assertEquals(failed.map((r) => r.path), ["c1"]);
+});
+
+Deno.test("runShow says when nothing matches", async () => {
+  await using tmp = await tempDir();
+  await fiveCopies(tmp.path);
+  assertEquals(runShowOn(tmp.path, { ops: ["delete"] }).lines, ["no operations match"]);
+  assertEquals(runShowOn(tmp.path, { ops: ["delete"], json: true }).lines, []);
+});
+
+Deno.test("runShow prints what comes before a corruption, then throws", async () => {
+  await using tmp = await tempDir();
+  await fiveCopies(tmp.path);
+  const segment = `${journalDir(tmp.path)}/${segmentName(1)}`;
+  Deno.writeTextFileSync(
+    segment,
+    Deno.readTextFileSync(segment).replace('"path":"c3"', '"path":"cX"'),
+  );
+  const lines: string[] = [];
+  assertThrows(
+    () =>
+      runShow(show({ dest: tmp.path, json: true }), {
+        fs: real,
+        cwd: "/",
+        out: (line) => lines.push(line),
+        logs: jobLoggers("test"),
+        signal: new AbortController().signal,
+        startLogging: () => Promise.resolve(),
+      }),
+    JournalCorruptError,
+  );
+  assertEquals(lines.map((l) => JSON.parse(l).path), ["c0", "c1", "c2"]);
 });
