@@ -79,8 +79,13 @@ export function absolute(p: string, cwd: string): string {
   return "/" + out.join("/");
 }
 
-/** Renders a path for a human log line: quoted with escapes when it holds control characters. */
+/**
+ * Renders a path for a human log line: quoted with escapes when it holds
+ * control characters. JSON escapes C0 controls but leaves DEL (0x7f) raw, so
+ * DEL is escaped by hand: the line must hold no raw control character.
+ */
 export function showPath(rel: string): string {
   // deno-lint-ignore no-control-regex
-  return /[\x00-\x1f\x7f]/.test(rel) ? JSON.stringify(rel) : rel;
+  if (!/[\x00-\x1f\x7f]/.test(rel)) return rel;
+  return JSON.stringify(rel).replaceAll("\x7f", "\\u007f");
 }

@@ -97,7 +97,8 @@ export class StatusRecorder {
     const at = new Date(this.#now()).toISOString();
     d.passes++;
     d.updatedAt = at;
-    const { retrySoon: _r, interrupted: _i, ...counts } = s;
+    // In-memory scheduling hints, not counts: a Set would be written as {}.
+    const { retrySoon: _r, interrupted: _i, retryDirs: _d, ...counts } = s;
     d.lastPass = { ...counts, durationMs: Math.round(s.durationMs), endedAt: at };
     d.totals.copied += s.copied;
     d.totals.bytes += s.bytes;
