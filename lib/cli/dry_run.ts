@@ -24,7 +24,7 @@ import { showPath } from "../base/paths.ts";
 import { emptyScan, type ScanResult, scanTree } from "../engine/scan.ts";
 import { destScan, passExcludes } from "../engine/excludes.ts";
 import { type FileOp, planPass } from "../engine/pass_plan.ts";
-import { formatBytes } from "../engine/reconciler.ts";
+import { formatBytes } from "../base/units.ts";
 import { replayJournal } from "../journal/replay.ts";
 import { journalDir } from "../journal/segments.ts";
 import { columns, plural } from "./format.ts";

@@ -15,7 +15,8 @@
 import type { PlanOp } from "../engine/plan.ts";
 import type { Kind } from "../base/fs.ts";
 import { EXIT, RootError } from "../base/errors.ts";
-import { formatBytes, Reconciler } from "../engine/reconciler.ts";
+import { Reconciler } from "../engine/reconciler.ts";
+import { formatBytes } from "../base/units.ts";
 import { checkRoots, heldDeletes } from "../engine/guard.ts";
 import { describeError } from "../base/errors.ts";
 import { isAtOrBelow, join, showPath } from "../base/paths.ts";

@@ -5,7 +5,8 @@
  * @module
  */
 
-import type { PassOptions, PassSummary } from "../engine/reconciler.ts";
+import type { PassOptions } from "../engine/reconciler.ts";
+import type { PassSummary } from "../report/summary.ts";
 import type { Trigger } from "../journal/record.ts";
 import type { Hints } from "./watch.ts";
 import type { Logger } from "../report/log.ts";

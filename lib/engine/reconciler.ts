@@ -40,6 +40,8 @@ import { journalDir } from "../journal/segments.ts";
 import { compactIfNeeded, type CompactResult } from "../journal/compact.ts";
 import { acquireLock, type Lock, prepareReserved } from "../dest/reserved.ts";
 import type { OpOutcome, ProgressListener } from "../report/progress.ts";
+import { emptySummary, type PassSummary } from "../report/summary.ts";
+import { formatBytes } from "../base/units.ts";
 import { allocateVersion, type KeepRule, type PruneResult, pruneVersions } from "./versions.ts";
 
 /** Loggers the reconciler writes to. */
@@ -98,50 +100,6 @@ export interface ReconcilerOptions {
   progress?: ProgressListener;
   /** Versioned trash: replaced and deleted files go to `.backup/versions/`, kept by this rule (default off). */
   keepVersions?: KeepRule;
-}
-
-/** What one pass did. */
-export interface PassSummary {
-  /** Pass number since start. */
-  pass: number;
-  /** What started it. */
-  trigger: Trigger;
-  /** Files copied (created + updated). */
-  copied: number;
-  /** Bytes copied. */
-  bytes: number;
-  /** Entries deleted from the destination. */
-  deleted: number;
-  /** Folders created. */
-  dirs: number;
-  /** Symlinks created or replaced. */
-  links: number;
-  /** Files and folders renamed in the destination (nothing copied). */
-  moved: number;
-  /** Metadata-only updates (mode, mtime) of files and symlinks. */
-  meta: number;
-  /** Operations that failed (logged; retried next pass). */
-  failed: number;
-  /** Source entries that could not be read (their backups are kept). */
-  unreadable: number;
-  /** Names Deno cannot open (not valid UTF-8). */
-  badNames: number;
-  /** Leftover temp files removed. */
-  tempsRemoved: number;
-  /** Changes a full pass found in folders the watcher had not reported (0 without a watcher). */
-  missed: number;
-  /** Deletions held by the mass-delete guard (not applied). */
-  held: number;
-  /** A source changed during its copy: the caller should pass again soon. */
-  retrySoon: boolean;
-  /** Folders to look at again soon (where sources changed or vanished under a copy). */
-  retryDirs: Set<string>;
-  /** Why the pass did nothing, when it did nothing on purpose. */
-  skipped: string | null;
-  /** Stopped early by the abort signal. */
-  interrupted: boolean;
-  /** Wall time in ms. */
-  durationMs: number;
 }
 
 /** Folder metadata runs after every change inside the folder: it starts a new batch. */
@@ -216,45 +174,6 @@ function outcomeOf(err: unknown): OpOutcome {
   return err instanceof PlanInvalidError || err instanceof SourceVanishedError
     ? "skipped"
     : "failed";
-}
-
-/** A summary with every count at zero, for pass number `pass`. */
-export function emptySummary(pass: number, trigger: Trigger): PassSummary {
-  return {
-    pass,
-    trigger,
-    copied: 0,
-    bytes: 0,
-    deleted: 0,
-    dirs: 0,
-    links: 0,
-    moved: 0,
-    meta: 0,
-    failed: 0,
-    unreadable: 0,
-    badNames: 0,
-    tempsRemoved: 0,
-    missed: 0,
-    held: 0,
-    retrySoon: false,
-    retryDirs: new Set(),
-    skipped: null,
-    interrupted: false,
-    durationMs: 0,
-  };
-}
-
-/** Formats a byte count for people (`1.2 MB`). */
-export function formatBytes(n: number): string {
-  if (n < 1000) return `${n} B`;
-  const units = ["kB", "MB", "GB", "TB"];
-  let v = n;
-  let i = -1;
-  while (v >= 1000 && i < units.length - 1) {
-    v /= 1000;
-    i++;
-  }
-  return `${v.toFixed(1)} ${units[i]}`;
 }
 
 /** With versioning: versions are pruned at least this often (the age rule), and after passes that made some. */
