@@ -235,7 +235,7 @@ export async function runReplay(opts: ReplayOptions, deps: JournalDeps): Promise
     const status = new StatusRecorder(deps.fs, roots.dest, { source: roots.source });
     const s = await rec.pass("replay");
     status.record(s);
-    await rec.compactIfNeeded();
+    await rec.maintain();
     if (s.failed > 0 || s.held > 0 || s.skipped !== null) code = EXIT.PARTIAL;
     const unfinished = look.state.pending.size;
     if (opts.json) {

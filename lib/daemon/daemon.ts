@@ -62,8 +62,8 @@ export interface HintSource {
 export interface Passes {
   /** One pass: full, or over some folders. */
   pass(trigger: Trigger, options?: PassOptions): Promise<PassSummary>;
-  /** Checkpoints the journal when it is large (between passes). */
-  compactIfNeeded?(): Promise<unknown>;
+  /** Upkeep between passes: prunes versions when due, compacts the journal when large. */
+  maintain?(): Promise<unknown>;
 }
 
 /** How long hints gather after the first one before a pass runs. */
@@ -110,7 +110,7 @@ export async function runDaemon(rec: Passes, options: DaemonOptions): Promise<Ru
       totals.lastSkipped = summary.skipped;
       options.onPass?.(summary);
       // Between passes, nothing else appends: the journal can be checkpointed and trimmed.
-      await rec.compactIfNeeded?.();
+      await rec.maintain?.();
       retry = summary.retrySoon;
       retryDirs = summary.retryDirs;
       wait = retry ? RETRY_SOON_MS : 0;
