@@ -132,15 +132,14 @@ export class Pass {
       },
     );
     switch (prepared.status) {
-      case "source unavailable":
-        summary.skipped = `source unavailable: ${prepared.reason}`; // logged by #noteSource
-        return;
-      case "destination unavailable":
-        settings.logs.daemon.error("DESTINATION UNAVAILABLE: {dest} - {reason}; pass skipped", {
-          dest: settings.dest,
-          reason: prepared.reason,
-        });
-        summary.skipped = `destination unavailable: ${prepared.reason}`;
+      case "unavailable":
+        if (prepared.side === "destination") {
+          settings.logs.daemon.error("DESTINATION UNAVAILABLE: {dest} - {reason}; pass skipped", {
+            dest: settings.dest,
+            reason: prepared.reason,
+          });
+        } // the source's is logged by #noteSource
+        summary.skipped = `${prepared.side} unavailable: ${prepared.reason}`;
         return;
       case "vetoed":
         this.#scope = prepared.scope;

@@ -39,7 +39,9 @@ export interface ScanRoots {
 export type ScopeOutcome =
   | { status: "scanned"; scope: PassScope }
   | {
-    status: "source unavailable" | "destination unavailable";
+    status: "unavailable";
+    /** Which tree could not be scanned. */
+    side: "source" | "destination";
     /** Why, for people (`not a folder`, `permission denied`). */
     reason: string;
     /** What the scan threw (null when the root was there but not a folder). */
@@ -60,12 +62,12 @@ export function scanWhole(
   try {
     if (fs.lstat(source).kind !== "dir") {
       sourceScanned?.("not a folder");
-      return { status: "source unavailable", reason: "not a folder", error: null };
+      return { status: "unavailable", side: "source", reason: "not a folder", error: null };
     }
     src = scanTree(fs, source, { skip: excludes.sourceSkip });
   } catch (err) {
     sourceScanned?.(describeError(err));
-    return { status: "source unavailable", reason: describeError(err), error: err };
+    return { status: "unavailable", side: "source", reason: describeError(err), error: err };
   }
   sourceScanned?.(null);
   if (dest === null) {
@@ -75,7 +77,7 @@ export function scanWhole(
     const dst = scanTree(fs, dest, destScan(excludes));
     return { status: "scanned", scope: { src, dst, within: undefined, excludes } };
   } catch (err) {
-    return { status: "destination unavailable", reason: describeError(err), error: err };
+    return { status: "unavailable", side: "destination", reason: describeError(err), error: err };
   }
 }
 

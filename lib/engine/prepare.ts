@@ -76,7 +76,9 @@ export type PreparedPass =
     ops: FileOp[] | null;
   }
   | {
-    status: "source unavailable" | "destination unavailable";
+    status: "unavailable";
+    /** Which tree could not be scanned. */
+    side: "source" | "destination";
     /** Why, for people. */
     reason: string;
     /** What the scan threw (null when the root was there but not a folder). */
