@@ -49,8 +49,10 @@ function jsonLines(stdout: string): Record<string, unknown>[] {
 
 /** `op from -> path` (or `op path`) of each planned or journaled operation, in order. */
 function opsOf(objects: Record<string, unknown>[]): string[] {
-  return objects.map((o) =>
-    typeof o.from === "string" ? `${o.op} ${o.from} -> ${o.path}` : `${o.op} ${o.path}`
+  return objects.map((object) =>
+    typeof object.from === "string"
+      ? `${object.op} ${object.from} -> ${object.path}`
+      : `${object.op} ${object.path}`
   );
 }
 
@@ -92,20 +94,20 @@ Deno.test("--dry-run, journal replay --dry-run and the replay's real pass plan t
 
   const dry = await runCli(["--src", src, "--dest", dest, "--dry-run", "--json"]);
   assertEquals(dry.code, 0, dry.stderr);
-  const dryOps = opsOf(jsonLines(dry.stdout).filter((o) => o.type === "plan"));
+  const dryOps = opsOf(jsonLines(dry.stdout).filter((line) => line.type === "plan"));
 
   const replayDry = await runCli(["journal", "replay", "--dest", dest, "--dry-run", "--json"]);
   assertEquals(replayDry.code, 0, replayDry.stderr);
   const replayDryLines = jsonLines(replayDry.stdout);
   assertEquals(replayDryLines.at(-1)!.skipped, null);
-  const replayDryOps = opsOf(replayDryLines.filter((o) => o.type === "plan"));
+  const replayDryOps = opsOf(replayDryLines.filter((line) => line.type === "plan"));
 
   const replay = await runCli(["journal", "replay", "--dest", dest]);
   assertEquals(replay.code, 0, replay.stderr + replay.stdout);
   assertMirror(src, dest);
   const shown = await runCli(["journal", "show", "--dest", dest, "--json"]);
   const realOps = opsOf(
-    jsonLines(shown.stdout).filter((o) => o.type === "op" && (o.seq as number) > crashSeq),
+    jsonLines(shown.stdout).filter((line) => line.type === "op" && (line.seq as number) > crashSeq),
   );
 
   assertEquals(
@@ -157,9 +159,9 @@ Deno.test("--dry-run and journal replay --dry-run agree with the real pass on an
   assertMirror(src, dest);
   const shown = await runCli(["journal", "show", "--dest", dest, "--json"]);
   const realOps = opsOf(
-    jsonLines(shown.stdout).filter((o) => o.type === "op" && (o.seq as number) > crashSeq),
+    jsonLines(shown.stdout).filter((line) => line.type === "op" && (line.seq as number) > crashSeq),
   );
   assert(realOps.length > 0, "the replay had work to do");
-  assertEquals(opsOf(jsonLines(dry.stdout).filter((o) => o.type === "plan")), realOps);
-  assertEquals(opsOf(jsonLines(replayDry.stdout).filter((o) => o.type === "plan")), realOps);
+  assertEquals(opsOf(jsonLines(dry.stdout).filter((line) => line.type === "plan")), realOps);
+  assertEquals(opsOf(jsonLines(replayDry.stdout).filter((line) => line.type === "plan")), realOps);
 });

@@ -403,9 +403,9 @@ export class Pass {
         if (op.op === "move") this.#renameFailed = true;
       }
     }
-    const committed = await commitCopies(ctx, written.map((w) => w.copy));
-    written.forEach(({ index, copy }, k) => {
-      outcomes[index] = committed[k];
+    const committed = await commitCopies(ctx, written.map((pending) => pending.copy));
+    written.forEach(({ index, copy }, position) => {
+      outcomes[index] = committed[position];
       copies[index] = { hash: copy.hash, bytes: copy.bytes, racy: copy.racy };
     });
     return { outcomes, copies, versionFolders };

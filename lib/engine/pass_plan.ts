@@ -60,7 +60,7 @@ export async function planPass(ctx: PassContext, input: PassInput): Promise<File
   const options: PlanOptions = { allowMove: input.allowMove ?? (() => true) };
   if (unreadable.length > 0 || keeps) {
     options.protect = (rel: string, kind: Kind) =>
-      unreadable.some((u) => isAtOrBelow(rel, u)) || (keeps?.(rel, kind) ?? false);
+      unreadable.some((root) => isAtOrBelow(rel, root)) || (keeps?.(rel, kind) ?? false);
   }
   if (input.within) options.within = input.within;
   options.moves = await hashMoves(ctx, input, options);
