@@ -4,27 +4,28 @@
  *
  * Built from the read-only pieces, not from `Reconciler.start` (which takes
  * the lock, repairs a torn tail and writes the journal): the journal is
- * replayed without repair, both trees are scanned with the same excludes, and
- * the plan is made by the reconciler's own planning ({@link planPass}), with
- * `verify`s resolved by hashing (reads only). Nothing is created: not the
- * destination, its `.backup/` folder, the journal, the lock, the log, nor the
- * source's marker file.
+ * replayed without repair, and the pass is prepared as the daemon's is
+ * ({@link preparePass}: the same scans and excludes, source guard, moves,
+ * `verify`s resolved by hashing, interrupted paths checked by hash; reads
+ * only). Nothing is created: not the destination, its `.backup/` folder, the
+ * journal, the lock, the log, nor the source's marker file.
  *
  * @module
  */
 
-import type { FileSystem } from "../base/fs.ts";
 import type { RunOptions } from "./run_args.ts";
 import type { StateEntry } from "../journal/state.ts";
+import { type FileSystem, isNotFound } from "../base/fs.ts";
 import { EXIT } from "../base/errors.ts";
-import { readIdentity, sourceVeto } from "../engine/source_guard.ts";
+import { readIdentity } from "../engine/source_guard.ts";
 import { checkRoots, checkSource, heldDeletes } from "../engine/guard.ts";
 import { createHasher } from "../base/hash.ts";
 import { showPath } from "../base/paths.ts";
-import { emptyScan, type ScanResult, scanTree } from "../engine/scan.ts";
-import { destScan, passExcludes } from "../engine/excludes.ts";
-import { type FileOp, planPass } from "../engine/pass_plan.ts";
-import { formatBytes } from "../engine/reconciler.ts";
+import type { ScanResult } from "../engine/scan.ts";
+import { passExcludes } from "../engine/excludes.ts";
+import type { FileOp } from "../engine/pass_plan.ts";
+import { interruptedPaths, preparePass } from "../engine/prepare.ts";
+import { formatBytes } from "../base/units.ts";
 import { replayJournal } from "../journal/replay.ts";
 import { journalDir } from "../journal/segments.ts";
 import { columns, plural } from "./format.ts";
@@ -46,7 +47,7 @@ function isDir(fs: FileSystem, abs: string): boolean {
   try {
     return fs.lstat(abs).kind === "dir";
   } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return false;
+    if (isNotFound(err)) return false;
     throw err;
   }
 }
@@ -72,11 +73,16 @@ function opLine(op: FileOp, size: number): string {
 
 /** The JSON object of one operation. */
 function opJson(op: FileOp, size: number): Record<string, unknown> {
-  const o: Record<string, unknown> = { type: "plan", op: op.op, path: op.path, kind: kindOf(op) };
-  if (op.op === "move") o.from = op.from;
-  if (op.op === "symlink") o.target = op.src.target;
-  o.size = size;
-  return o;
+  const planned: Record<string, unknown> = {
+    type: "plan",
+    op: op.op,
+    path: op.path,
+    kind: kindOf(op),
+  };
+  if (op.op === "move") planned.from = op.from;
+  if (op.op === "symlink") planned.target = op.src.target;
+  planned.size = size;
+  return planned;
 }
 
 /**
@@ -99,32 +105,31 @@ export async function runDryRun(opts: RunOptions, deps: DryRunDeps): Promise<num
   }
   const present = dest !== null && isDir(fs, dest);
   let state: ReadonlyMap<string, StateEntry> = new Map();
+  let suspects: ReadonlySet<string> = new Set();
   if (present && isDir(fs, journalDir(dest!))) {
-    state = replayJournal(fs, journalDir(dest!), { repair: false }).state.entries;
+    const replayed = replayJournal(fs, journalDir(dest!), { repair: false }).state;
+    state = replayed.entries;
+    // A start closes these and has the pass check their paths by hash: so does this plan.
+    suspects = interruptedPaths(replayed.pending.values());
   }
   const excludes = passExcludes(fs, source, {
     patterns: deps.excludes,
     deleteExcluded: opts.deleteExcluded,
   });
-  const src = scanTree(fs, source, { skip: excludes.sourceSkip });
-  const dst = present ? scanTree(fs, dest!, destScan(excludes)) : emptyScan();
-  const problems: string[] = [];
-  const ops = await planPass(
-    { fs, hasher: await createHasher(), source, dest: dest ?? source },
-    {
-      src,
-      dst,
-      state,
-      keeps: excludes.keeps,
-      onUnreadable: (op) => problems.push(op.path),
-    },
-  );
-
   // The source guard, as the daemon would judge this source (unless the flags reset it).
   const identity = present && !opts.newSource && !opts.adoptDest ? readIdentity(fs, dest!) : null;
-  const veto = identity === null
-    ? null
-    : sourceVeto(fs, source, identity, src.entries.size + src.skipped, state.size);
+  const problems: string[] = [];
+  const prepared = await preparePass(
+    { fs, hasher: await createHasher(), source, dest: present ? dest : null },
+    { state, suspects, excludes, identity, planWhenVetoed: true },
+    { onUnreadable: (op) => problems.push(op.path) },
+  );
+  if (prepared.status === "unavailable") {
+    throw prepared.error ?? new Error(`${prepared.side} unavailable: ${prepared.reason}`);
+  }
+  const { src, dst } = prepared.scope;
+  const ops = prepared.ops ?? [];
+  const veto = prepared.status === "vetoed" ? prepared.veto : null;
   if (!opts.json) {
     out(`dry run: one full pass from ${source} to ${dest ?? "(no --dest)"}; nothing is changed`);
   }
@@ -155,12 +160,12 @@ export async function runDryRun(opts: RunOptions, deps: DryRunDeps): Promise<num
     }));
     return EXIT.OK;
   }
-  const n = (op: string) => counts[op] ?? 0;
+  const count = (op: string) => counts[op] ?? 0;
   out(
-    `dry run: ${n("copy")} to copy (${formatBytes(bytes)}), ${n("delete")} to delete, ` +
-      `${n("move")} to move, ${plural(n("mkdir"), "folder")} to create, ` +
-      `${plural(n("symlink"), "symlink")} to create, ${
-        n("meta")
+    `dry run: ${count("copy")} to copy (${formatBytes(bytes)}), ${count("delete")} to delete, ` +
+      `${count("move")} to move, ${plural(count("mkdir"), "folder")} to create, ` +
+      `${plural(count("symlink"), "symlink")} to create, ${
+        count("meta")
       } metadata updates; nothing was changed`,
   );
   if (veto !== null) {

@@ -11,7 +11,7 @@ import type { CheckpointInfo } from "../journal/checkpoint.ts";
 import { UsageError } from "../base/errors.ts";
 import { localTime } from "../report/log.ts";
 import { showPath } from "../base/paths.ts";
-import { formatBytes } from "../engine/reconciler.ts";
+import { formatBytes } from "../base/units.ts";
 
 const UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 

@@ -15,7 +15,7 @@ import { acquireLock } from "../dest/reserved.ts";
 import { compactJournal } from "../journal/compact.ts";
 import { replayJournal } from "../journal/replay.ts";
 import { JournalWriter } from "../journal/writer.ts";
-import { formatBytes } from "../engine/reconciler.ts";
+import { formatBytes } from "../base/units.ts";
 import { type CompactOptions, findJournal, type JournalDeps } from "./journal_common.ts";
 
 /**

@@ -12,18 +12,18 @@
  * @module
  */
 
-import type { PlanOp } from "../engine/plan.ts";
-import type { Kind } from "../base/fs.ts";
+import type { FileOp } from "../engine/pass_plan.ts";
 import { EXIT, RootError } from "../base/errors.ts";
-import { formatBytes, Reconciler } from "../engine/reconciler.ts";
+import { Reconciler } from "../engine/reconciler.ts";
+import { formatBytes } from "../base/units.ts";
 import { checkRoots, heldDeletes } from "../engine/guard.ts";
 import { describeError } from "../base/errors.ts";
-import { isAtOrBelow, join, showPath } from "../base/paths.ts";
-import { plan } from "../engine/plan.ts";
-import { scanTree } from "../engine/scan.ts";
-import { destScan, passExcludes } from "../engine/excludes.ts";
+import { createHasher } from "../base/hash.ts";
+import { join, showPath } from "../base/paths.ts";
+import { passExcludes } from "../engine/excludes.ts";
+import { interruptedPaths, preparePass } from "../engine/prepare.ts";
 import { loadSettings } from "./settings.ts";
-import { establishIdentity, readIdentity, sourceVeto } from "../engine/source_guard.ts";
+import { establishIdentity, readIdentity } from "../engine/source_guard.ts";
 import { acquireLock, LOG_FILE, prepareReserved, probeLock } from "../dest/reserved.ts";
 import { StatusRecorder } from "../report/status.ts";
 import { rowOf } from "../journal/history.ts";
@@ -33,27 +33,26 @@ import { columns, rowHeader, rowJson, rowLine } from "./format.ts";
 import { findJournal, type JournalDeps, type ReplayOptions } from "./journal_common.ts";
 
 /** Words for a planned operation, for people. */
-function planWords(op: PlanOp): string {
-  switch (op.op) {
-    case "verify":
-      return "hash both sides, then copy, update metadata or leave it";
-    case "copy":
-      return formatBytes(op.src.size);
-    default:
-      return "";
-  }
+function planWords(op: FileOp): string {
+  return op.op === "copy" ? formatBytes(op.src.size) : "";
 }
 
-function planPath(op: PlanOp): string {
-  const from = (op as { from?: unknown }).from;
-  return typeof from === "string" ? `${showPath(from)} -> ${showPath(op.path)}` : showPath(op.path);
+/** The path of a planned operation, for people (`from -> to` for a move). */
+function planPath(op: FileOp): string {
+  return op.op === "move" ? `${showPath(op.from)} -> ${showPath(op.path)}` : showPath(op.path);
 }
 
 /**
- * Prints what a replay would do. Reads the journal, the source and the
- * destination; writes nothing.
+ * Prints what a replay would do: its pass is prepared as the real one is
+ * ({@link preparePass}, with the unfinished operations' paths checked by
+ * hash). Reads the journal, the source and the destination; writes nothing.
  */
-function dryRun(opts: ReplayOptions, deps: JournalDeps, dest: string, dir: string): number {
+async function dryRun(
+  opts: ReplayOptions,
+  deps: JournalDeps,
+  dest: string,
+  dir: string,
+): Promise<number> {
   const out = deps.out;
   const { state, summary, refused } = replayJournal(deps.fs, dir, { repair: false });
   const lock = probeLock(deps.fs, dest);
@@ -61,13 +60,19 @@ function dryRun(opts: ReplayOptions, deps: JournalDeps, dest: string, dir: strin
   if (!json) out(`dry run: nothing is changed. A replay of ${dest} would:`);
 
   if (summary.tornTail) {
-    const t = summary.tornTail;
-    if (json) out(JSON.stringify({ type: "tornTail", ...t }));
-    else out(`- truncate the torn tail of ${t.segment} at byte ${t.offset} (${t.bytes} bytes)`);
+    const torn = summary.tornTail;
+    if (json) out(JSON.stringify({ type: "tornTail", ...torn }));
+    else {
+      out(
+        `- truncate the torn tail of ${torn.segment} at byte ${torn.offset} (${torn.bytes} bytes)`,
+      );
+    }
   }
-  for (const r of refused) {
-    if (json) out(JSON.stringify({ type: "refused", ...r }));
-    else out(`- refuse record seq ${r.seq}: ${JSON.stringify(r.path)} (${r.reason})`);
+  for (const record of refused) {
+    if (json) out(JSON.stringify({ type: "refused", ...record }));
+    else {out(
+        `- refuse record seq ${record.seq}: ${JSON.stringify(record.path)} (${record.reason})`,
+      );}
   }
   const pending = [...state.pending.values()];
   if (!json) {
@@ -80,7 +85,7 @@ function dryRun(opts: ReplayOptions, deps: JournalDeps, dest: string, dir: strin
   }
 
   const source = summary.source;
-  let ops: PlanOp[] = [];
+  let ops: FileOp[] = [];
   let skipped: string | null = null;
   let temps: string[] = [];
   let held = 0;
@@ -88,32 +93,43 @@ function dryRun(opts: ReplayOptions, deps: JournalDeps, dest: string, dir: strin
     skipped = "the journal names no source yet";
   } else {
     try {
-      if (deps.fs.lstat(source).kind !== "dir") throw new Error("not a folder");
       const settings = loadSettings(deps.fs, dest);
       const excludes = passExcludes(deps.fs, source, {
         patterns: settings.excludes,
         deleteExcluded: settings.deleteExcluded,
       });
-      const src = scanTree(deps.fs, source, { skip: excludes.sourceSkip });
-      const dst = scanTree(deps.fs, dest, destScan(excludes));
-      temps = dst.temps;
-      const identity = readIdentity(deps.fs, dest);
-      const veto = identity
-        ? sourceVeto(deps.fs, source, identity, src.entries.size + src.skipped, state.entries.size)
-        : null;
-      if (veto !== null) throw new Error(`the source guard would stop it: ${veto}`);
-      const unreadable = [...src.unreadable.keys()];
-      const protect = (rel: string, kind: Kind) =>
-        unreadable.some((u) => isAtOrBelow(rel, u)) || excludes.keeps(rel, kind);
-      ops = plan(src.entries, state.entries, dst.entries, { protect });
-      // The mass-delete guard, as the pass would apply it with the recorded limits.
-      held = heldDeletes(ops, dst.entries, state.entries.size, settings.deleteLimits).length;
+      const prepared = await preparePass(
+        { fs: deps.fs, hasher: await createHasher(), source, dest },
+        {
+          state: state.entries,
+          suspects: interruptedPaths(pending),
+          excludes,
+          identity: readIdentity(deps.fs, dest),
+        },
+      );
+      if (prepared.status === "unavailable") {
+        skipped = `source ${source}: ${prepared.reason}`;
+      } else {
+        temps = prepared.scope.dst.temps;
+        if (prepared.status === "vetoed") {
+          skipped = `source ${source}: the source guard would stop it: ${prepared.veto}`;
+        } else {
+          ops = prepared.ops;
+          // The mass-delete guard, as the pass would apply it with the recorded limits.
+          held = heldDeletes(
+            ops,
+            prepared.scope.dst.entries,
+            state.entries.size,
+            settings.deleteLimits,
+          ).length;
+        }
+      }
     } catch (err) {
       skipped = `source ${source}: ${describeError(err)}`;
     }
   }
-  for (const t of temps) {
-    if (json) out(JSON.stringify({ type: "temp", path: t }));
+  for (const temp of temps) {
+    if (json) out(JSON.stringify({ type: "temp", path: temp }));
   }
   if (!json && temps.length > 0) {
     out(
@@ -128,11 +144,10 @@ function dryRun(opts: ReplayOptions, deps: JournalDeps, dest: string, dir: strin
     if (!json) out(`- run one reconcile pass from ${source}: ${ops.length} operations`);
     for (const op of ops) {
       if (json) {
-        const o: Record<string, unknown> = { type: "plan", op: op.op, path: op.path };
-        const from = (op as { from?: unknown }).from;
-        if (typeof from === "string") o.from = from;
-        if ("src" in op) o.size = op.src.size;
-        out(JSON.stringify(o));
+        const planned: Record<string, unknown> = { type: "plan", op: op.op, path: op.path };
+        if (op.op === "move") planned.from = op.from;
+        if (op.op !== "delete") planned.size = op.src.size;
+        out(JSON.stringify(planned));
       } else {
         out("  " + columns([op.op, planPath(op), planWords(op)], [7, 0]));
       }
@@ -181,7 +196,7 @@ function dryRun(opts: ReplayOptions, deps: JournalDeps, dest: string, dir: strin
  */
 export async function runReplay(opts: ReplayOptions, deps: JournalDeps): Promise<number> {
   const { dest, dir } = findJournal(deps.fs, opts.dest, deps.cwd);
-  if (opts.dryRun) return dryRun(opts, deps, dest, dir);
+  if (opts.dryRun) return await dryRun(opts, deps, dest, dir);
   const look = replayJournal(deps.fs, dir, { repair: false });
   const source = look.summary.source;
   if (source === null) {
@@ -202,7 +217,7 @@ export async function runReplay(opts: ReplayOptions, deps: JournalDeps): Promise
   prepareReserved(deps.fs, roots.dest);
   // Locked before anything is written: a running daemon's log and identity are not touched.
   const lock = acquireLock(deps.fs, roots.dest);
-  let rec: Reconciler;
+  let reconciler: Reconciler;
   try {
     await deps.startLogging(join(reservedDir(roots.dest), LOG_FILE));
     logs.daemon.info("JOURNAL REPLAY: {source} -> {dest}", {
@@ -212,7 +227,7 @@ export async function runReplay(opts: ReplayOptions, deps: JournalDeps): Promise
     // The pass the daemon would make: its excludes, limits and versions, and the source guard.
     const settings = loadSettings(deps.fs, roots.dest);
     const guard = establishIdentity(deps.fs, roots.source, roots.dest);
-    rec = await Reconciler.start(deps.fs, {
+    reconciler = await Reconciler.start(deps.fs, {
       source: roots.source,
       dest: roots.dest,
       logs,
@@ -232,29 +247,29 @@ export async function runReplay(opts: ReplayOptions, deps: JournalDeps): Promise
   let code: number = EXIT.OK;
   try {
     const status = new StatusRecorder(deps.fs, roots.dest, { source: roots.source });
-    const s = await rec.pass("replay");
-    status.record(s);
-    await rec.compactIfNeeded();
-    if (s.failed > 0 || s.held > 0 || s.skipped !== null) code = EXIT.PARTIAL;
+    const pass = await reconciler.pass("replay");
+    status.record(pass);
+    await reconciler.maintain();
+    if (pass.failed > 0 || pass.held > 0 || pass.skipped !== null) code = EXIT.PARTIAL;
     const unfinished = look.state.pending.size;
     if (opts.json) {
       deps.out(JSON.stringify({
         type: "replay",
         unfinished,
         refused: look.refused.length,
-        pass: s,
+        pass,
       }));
     } else {
       deps.out(
-        `replayed: ${unfinished} unfinished operations closed and re-checked, ${look.refused.length} unsafe records refused; pass: ${s.copied} copied (${
-          formatBytes(s.bytes)
-        }), ${s.deleted} deleted, ${s.dirs} folders created, ${s.meta} updated, ${s.failed} errors${
-          s.held > 0 ? `, ${s.held} deletions held (--confirm-deletes on the daemon)` : ""
-        }${s.skipped !== null ? ` (skipped: ${s.skipped})` : ""}`,
+        `replayed: ${unfinished} unfinished operations closed and re-checked, ${look.refused.length} unsafe records refused; pass: ${pass.copied} copied (${
+          formatBytes(pass.bytes)
+        }), ${pass.deleted} deleted, ${pass.dirs} folders created, ${pass.meta} updated, ${pass.failed} errors${
+          pass.held > 0 ? `, ${pass.held} deletions held (--confirm-deletes on the daemon)` : ""
+        }${pass.skipped !== null ? ` (skipped: ${pass.skipped})` : ""}`,
       );
     }
   } finally {
-    await rec.close();
+    await reconciler.close();
   }
   return code;
 }

@@ -14,7 +14,7 @@ import type { StateEntry } from "../journal/state.ts";
 import type { CheckpointInfo } from "../journal/checkpoint.ts";
 import { EXIT } from "../base/errors.ts";
 import { showPath } from "../base/paths.ts";
-import { formatBytes } from "../engine/reconciler.ts";
+import { formatBytes } from "../base/units.ts";
 import { OpJoiner, type OpRow } from "../journal/history.ts";
 import type { HeldRecord } from "../journal/record.ts";
 import { readJournal } from "../journal/reader.ts";

@@ -10,7 +10,7 @@ import type { FileSystem } from "../base/fs.ts";
 import { EXIT, JournalCorruptError, UsageError } from "../base/errors.ts";
 import { absolute } from "../base/paths.ts";
 import { probeLock } from "../dest/reserved.ts";
-import { formatBytes } from "../engine/reconciler.ts";
+import { formatBytes } from "../base/units.ts";
 import { readStatus } from "../report/status.ts";
 import { journalUsage } from "../journal/compact.ts";
 import { OpJoiner, type OpRow } from "../journal/history.ts";

@@ -5,7 +5,8 @@
  * @module
  */
 
-import type { PassOptions, PassSummary } from "../engine/reconciler.ts";
+import type { PassOptions } from "../engine/reconciler.ts";
+import type { PassSummary } from "../report/summary.ts";
 import type { Trigger } from "../journal/record.ts";
 import type { Hints } from "./watch.ts";
 import type { Logger } from "../report/log.ts";
@@ -61,8 +62,8 @@ export interface HintSource {
 export interface Passes {
   /** One pass: full, or over some folders. */
   pass(trigger: Trigger, options?: PassOptions): Promise<PassSummary>;
-  /** Checkpoints the journal when it is large (between passes). */
-  compactIfNeeded?(): Promise<unknown>;
+  /** Upkeep between passes: prunes versions when due, compacts the journal when large. */
+  maintain?(): Promise<unknown>;
 }
 
 /** How long hints gather after the first one before a pass runs. */
@@ -109,7 +110,7 @@ export async function runDaemon(rec: Passes, options: DaemonOptions): Promise<Ru
       totals.lastSkipped = summary.skipped;
       options.onPass?.(summary);
       // Between passes, nothing else appends: the journal can be checkpointed and trimmed.
-      await rec.compactIfNeeded?.();
+      await rec.maintain?.();
       retry = summary.retrySoon;
       retryDirs = summary.retryDirs;
       wait = retry ? RETRY_SOON_MS : 0;

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { FileSystem, Kind } from "../base/fs.ts";
+import { type FileSystem, isNotFound, type Kind } from "../base/fs.ts";
 import type { Hasher } from "../base/hash.ts";
 import type { ScanResult } from "./scan.ts";
 import type { StateEntry } from "../journal/state.ts";
@@ -60,7 +60,7 @@ export async function planPass(ctx: PassContext, input: PassInput): Promise<File
   const options: PlanOptions = { allowMove: input.allowMove ?? (() => true) };
   if (unreadable.length > 0 || keeps) {
     options.protect = (rel: string, kind: Kind) =>
-      unreadable.some((u) => isAtOrBelow(rel, u)) || (keeps?.(rel, kind) ?? false);
+      unreadable.some((root) => isAtOrBelow(rel, root)) || (keeps?.(rel, kind) ?? false);
   }
   if (input.within) options.within = input.within;
   options.moves = await hashMoves(ctx, input, options);
@@ -84,34 +84,34 @@ async function hashMoves(
   const taken = new Set<string>();
   // Candidates of one size share one list: index it by hash once (not a scan per new file).
   const indexes = new Map<string[], Map<string, string[]>>();
-  const byHash = (from: string[]) => {
-    let index = indexes.get(from);
+  const byHash = (candidates: string[]) => {
+    let index = indexes.get(candidates);
     if (!index) {
       index = new Map();
-      for (const f of from) {
-        const h = state.get(f)?.hash;
-        if (h === undefined) continue;
-        const list = index.get(h);
-        if (list) list.push(f);
-        else index.set(h, [f]);
+      for (const vanished of candidates) {
+        const hash = state.get(vanished)?.hash;
+        if (hash === undefined) continue;
+        const list = index.get(hash);
+        if (list) list.push(vanished);
+        else index.set(hash, [vanished]);
       }
-      indexes.set(from, index);
+      indexes.set(candidates, index);
     }
     return index;
   };
-  for (const { to, from } of hashMoveCandidates(source, state, dest, within, inode)) {
+  for (const { to, from: candidates } of hashMoveCandidates(source, state, dest, within, inode)) {
     let hash: string;
     try {
       hash = (await hashFile(ctx.fs, join(ctx.source, to), ctx.hasher)).hash;
     } catch {
       continue; // the copy will report it
     }
-    const same = byHash(from).get(hash);
+    const same = byHash(candidates).get(hash);
     while (same && same.length > 0 && taken.has(same[0]!)) same.shift();
-    const p = same?.[0];
-    if (p === undefined || !allow(p, to)) continue;
-    taken.add(p);
-    pairs.push([p, to]);
+    const from = same?.[0];
+    if (from === undefined || !allow(from, to)) continue;
+    taken.add(from);
+    pairs.push([from, to]);
   }
   return pairs;
 }
@@ -129,16 +129,16 @@ async function resolveVerifies(
       continue;
     }
     try {
-      const s = await hashFile(ctx.fs, join(ctx.source, op.path), ctx.hasher);
-      const d = op.hashDest
+      const sourceHash = (await hashFile(ctx.fs, join(ctx.source, op.path), ctx.hasher)).hash;
+      const destHash = op.hashDest
         ? (await hashFile(ctx.fs, join(ctx.dest, op.path), ctx.hasher)).hash
         : null;
       // In place: a verify sits among the files, and so does what it becomes.
       // Against the state the plan compared with (after its moves).
-      const real = resolveVerify(op, op.state, s.hash, d);
-      if (real && real.op !== "verify") out.push(real);
+      const resolved = resolveVerify(op, op.state, sourceHash, destHash);
+      if (resolved && resolved.op !== "verify") out.push(resolved);
     } catch (err) {
-      if (err instanceof Deno.errors.NotFound) input.onVanished?.(op);
+      if (isNotFound(err)) input.onVanished?.(op);
       else input.onUnreadable?.(op, err);
     }
   }

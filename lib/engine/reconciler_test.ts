@@ -1,3 +1,10 @@
+/**
+ * Tests of the reconciler through its public face (start, pass, close) on
+ * real folders: mirroring, crashes, moves, watch passes, safety guards.
+ * Above 500 lines on purpose: one test per behaviour, all sharing the
+ * `withRoots` and `onePass` helpers below; split by topic if it grows.
+ */
+
 import { assert, assertEquals, assertIncludes, assertRejects } from "../../testing/assert.ts";
 import { establishIdentity, sourceVeto } from "./source_guard.ts";
 import { assertMirror, leftoverTemps, put, snapshot, tempDir } from "../../testing/helpers.ts";

@@ -10,9 +10,9 @@
  */
 
 import type { FileOp } from "../engine/pass_plan.ts";
-import type { PassSummary } from "../engine/reconciler.ts";
+import type { PassSummary } from "./summary.ts";
 import type { Trigger } from "../journal/record.ts";
-import { formatBytes } from "../engine/reconciler.ts";
+import { formatBytes } from "../base/units.ts";
 
 /** What an operation came to, for {@link ProgressListener.applied}. */
 export type OpOutcome = "ok" | "failed" | "skipped";

@@ -7,7 +7,7 @@
  */
 
 import type { FileOp } from "../engine/pass_plan.ts";
-import type { PassSummary } from "../engine/reconciler.ts";
+import type { PassSummary } from "./summary.ts";
 import type { Trigger } from "../journal/record.ts";
 import type { Logger } from "./log.ts";
 import type { EventStream } from "./events.ts";

@@ -4,7 +4,8 @@ import { getLogger } from "@logtape/logtape";
 import type { Logger } from "./log.ts";
 import type { FileOp } from "../engine/pass_plan.ts";
 import { DenoFileSystem } from "../base/fs.ts";
-import { emptySummary, Reconciler } from "../engine/reconciler.ts";
+import { Reconciler } from "../engine/reconciler.ts";
+import { emptySummary } from "./summary.ts";
 import { EventStream, summaryJson } from "./events.ts";
 import { ProgressReporter } from "./progress_report.ts";
 

@@ -1,0 +1,118 @@
+/**
+ * What one applied operation came to, told to people and counted in the
+ * pass summary: one log line (`FILE CREATED: a.txt - SUCCESS (scan)`) and
+ * one count, or why it failed or was skipped.
+ *
+ * @module
+ */
+
+import type { Logger } from "../report/log.ts";
+import type { OpOutcome } from "../report/progress.ts";
+import type { PassSummary } from "../report/summary.ts";
+import type { Trigger } from "../journal/record.ts";
+import type { Entry } from "./scan.ts";
+import type { FileOp } from "./pass_plan.ts";
+import { describeError, SourceChangedError, SourceVanishedError } from "../base/errors.ts";
+import { parentOf, showPath } from "../base/paths.ts";
+
+/** An operation not attempted because an earlier one in its pass invalidated the plan. */
+export class PlanInvalidError extends Error {
+  override name = "PlanInvalidError";
+}
+
+/** An operation's outcome for the progress display: skipped ones are retried, not failed. */
+export function outcomeOf(err: unknown): OpOutcome {
+  if (err === null) return "ok";
+  return err instanceof PlanInvalidError || err instanceof SourceVanishedError
+    ? "skipped"
+    : "failed";
+}
+
+/**
+ * Logs one operation and counts it in `summary`.
+ *
+ * @param err null when it was done, else why not
+ * @param bytes bytes a copy wrote
+ * @param before what the destination held at the path when the pass scanned it
+ */
+export function reportOp(
+  log: Logger,
+  summary: PassSummary,
+  op: FileOp,
+  err: unknown,
+  bytes: number | undefined,
+  before: Entry | undefined,
+  trigger: Trigger,
+): void {
+  const kind = op.op === "delete" ? op.kind : op.src.kind;
+  const noun = kind === "dir" ? "FOLDER" : kind === "symlink" ? "SYMLINK" : "FILE";
+  const verb = op.op === "delete"
+    ? "DELETED"
+    : op.op === "move"
+    ? "MOVED"
+    : op.op === "meta"
+    ? "METADATA UPDATED"
+    : before !== undefined && before.kind === kind
+    ? "UPDATED"
+    : "CREATED";
+  const path = op.op === "move"
+    ? `${showPath(op.from)} -> ${showPath(op.path)}`
+    : showPath(op.path);
+  const props = { path, trigger, noun, verb };
+  if (err instanceof SourceChangedError) {
+    summary.retrySoon = true;
+    summary.retryDirs.add(parentOf(op.path));
+  }
+  if (err instanceof PlanInvalidError) {
+    summary.retrySoon = true;
+    log.debug("{noun} {verb}: {path} - SKIPPED: {reason} ({trigger})", {
+      ...props,
+      reason: err.message,
+    });
+    return;
+  }
+  if (err instanceof SourceVanishedError) {
+    // Gone from the source between scan and copy (a rename or delete in flight).
+    log.debug("{noun} {verb}: {path} - SKIPPED: {reason} ({trigger})", {
+      ...props,
+      reason: describeError(err),
+    });
+    return;
+  }
+  if (err !== null) {
+    summary.failed++;
+    if (err instanceof SourceChangedError) summary.retrySoon = true;
+    const level = err instanceof SourceChangedError ? "warn" : "error";
+    log[level]("{noun} {verb}: {path} - FAILED: {reason} ({trigger})", {
+      ...props,
+      reason: describeError(err),
+    });
+    return;
+  }
+  switch (op.op) {
+    case "copy":
+      summary.copied++;
+      summary.bytes += bytes ?? 0;
+      break;
+    case "delete":
+      summary.deleted++;
+      break;
+    case "mkdir":
+      summary.dirs++;
+      break;
+    case "symlink":
+      summary.links++;
+      break;
+    case "move":
+      summary.moved++;
+      break;
+    case "meta":
+      if (kind === "dir") {
+        log.debug("{noun} {verb}: {path} - SUCCESS ({trigger})", props);
+        return;
+      }
+      summary.meta++;
+      break;
+  }
+  log.info("{noun} {verb}: {path} - SUCCESS ({trigger})", props);
+}

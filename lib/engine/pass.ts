@@ -1,0 +1,484 @@
+/**
+ * One reconcile pass: its scope, its guards, its batches and its report.
+ *
+ * The lead-up is {@link preparePass} (scans, source guard, plan). Then the
+ * mass-delete guard, and for each batch: append the intents and fsync the
+ * journal, apply, fsync the touched folders, append the completions and fold
+ * them into the state with the same fold that replay uses. A `Pass` lives for
+ * one pass; what outlives it (state, journal writer, suspects, failed moves,
+ * what was last logged) it borrows from its {@link PassOwner}, the reconciler.
+ *
+ * @module
+ */
+
+import type { PassSummary } from "../report/summary.ts";
+import type { JournalRecord, Trigger, Unstamped } from "../journal/record.ts";
+import type { Entry, ScanResult } from "./scan.ts";
+import type { PassScope } from "./pass_scope.ts";
+import type { FileOp } from "./pass_plan.ts";
+import type { PassOwner } from "./pass_owner.ts";
+import {
+  type ApplyContext,
+  applySimple,
+  assertInside,
+  commitCopies,
+  ensureWritableParent,
+  prepareCopy,
+  type PreparedCopy,
+} from "./apply.ts";
+import { exists, isMissing } from "../base/fs.ts";
+import { describeError } from "../base/errors.ts";
+import { join, parentOf, showPath } from "../base/paths.ts";
+import { type PassExcludes, passExcludes } from "./excludes.ts";
+import { preparePass } from "./prepare.ts";
+import { beforeRenames } from "./moves.ts";
+import { foldRecord } from "../journal/state.ts";
+import { DEFAULT_DELETE_LIMITS, heldDeletes } from "./guard.ts";
+import { allocateVersion } from "./versions.ts";
+import { moveKey } from "./pass_owner.ts";
+import { outcomeOf, PlanInvalidError, reportOp } from "./op_report.ts";
+import { completionFor, type CopyFacts, intentFor } from "./batch_records.ts";
+
+/** Folder metadata runs after every change inside the folder: it starts a new batch. */
+const isDirMeta = (op: FileOp): boolean => op.op === "meta" && op.src.kind === "dir";
+
+/** What applying a batch came to, by operation index. */
+interface Applied {
+  /** null: done; otherwise why it failed or was skipped. */
+  outcomes: unknown[];
+  /** What each copy wrote (empty for the other operations). */
+  copies: CopyFacts[];
+  /** Folders a replaced or deleted file was moved into (versioning), to be synced. */
+  versionFolders: [number, string[]][];
+}
+
+/** One reconcile pass. Make one per pass, {@link Pass.run} it once. */
+export class Pass {
+  readonly #owner: PassOwner;
+  readonly #summary: PassSummary;
+  /** Folders the watcher reported since the last pass (a full pass counts changes elsewhere as missed). */
+  readonly #hinted: ReadonlySet<string> | null;
+  readonly #apply: ApplyContext;
+  /** What the pass looks at, once both trees are scanned. */
+  #scope: PassScope | null = null;
+  /** A rename failed in this pass: what was planned after it no longer holds. */
+  #renameFailed = false;
+
+  /** A pass for `owner`, counting into `summary` (its number and trigger are set). */
+  constructor(owner: PassOwner, summary: PassSummary, hinted: ReadonlySet<string> | null) {
+    this.#owner = owner;
+    this.#summary = summary;
+    this.#hinted = hinted;
+    const { settings } = owner;
+    this.#apply = {
+      fs: owner.fs,
+      source: settings.source,
+      dest: settings.dest,
+      hasher: owner.hasher,
+      ...(settings.modeMask !== undefined ? { modeMask: settings.modeMask } : {}),
+      ...(settings.now ? { now: settings.now } : {}),
+      ...(settings.progress ? { onCopied: settings.progress.copying.bind(settings.progress) } : {}),
+    };
+  }
+
+  /**
+   * True for a full pass that scanned both trees and did all it planned (nothing failed,
+   * held or interrupted): it has checked what a crash left in doubt.
+   */
+  get checkedEverything(): boolean {
+    const summary = this.#summary;
+    const complete = !summary.interrupted && summary.failed === 0 && summary.held === 0;
+    return this.#scope !== null && this.#scope.within === undefined && complete;
+  }
+
+  /**
+   * Runs the pass: over everything, or (with `folders`) over the folders a
+   * watcher named. Counts into the summary; per-file errors are logged and
+   * counted.
+   *
+   * @throws JournalIoError when the journal cannot be made durable.
+   */
+  async run(folders?: ReadonlySet<string>): Promise<void> {
+    const { fs, settings, state, hasher, suspects, badMoves } = this.#owner;
+    const summary = this.#summary;
+    const prepared = await preparePass(
+      { fs, hasher, source: settings.source, dest: settings.dest },
+      {
+        state: state.entries,
+        suspects,
+        excludes: this.#excludes(),
+        identity: settings.identity ?? null,
+        allowMove: (from, to) => !badMoves.has(moveKey(from, to)),
+        ...(folders ? { folders } : {}),
+      },
+      {
+        sourceScanned: (failure) => this.#noteSource(failure),
+        beforePlan: (scope) => {
+          this.#noteVeto(null);
+          this.#removeTemps(scope.dst);
+          this.#reportScanProblems(scope);
+        },
+        onVanished: (op) => {
+          summary.retrySoon = true; // vanished since the scan: the next pass sees why
+          summary.retryDirs.add(parentOf(op.path));
+        },
+        onUnreadable: (op, err) => {
+          summary.failed++;
+          settings.logs.op.error("CANNOT READ: {path} - {reason}", {
+            path: showPath(op.path),
+            reason: describeError(err),
+          });
+        },
+      },
+    );
+    switch (prepared.status) {
+      case "unavailable":
+        if (prepared.side === "destination") {
+          settings.logs.daemon.error("DESTINATION UNAVAILABLE: {dest} - {reason}; pass skipped", {
+            dest: settings.dest,
+            reason: prepared.reason,
+          });
+        } // the source's is logged by #noteSource
+        summary.skipped = `${prepared.side} unavailable: ${prepared.reason}`;
+        return;
+      case "vetoed":
+        this.#scope = prepared.scope;
+        this.#noteVeto(prepared.veto);
+        summary.skipped = `source guard: ${prepared.veto}`;
+        return;
+    }
+    this.#scope = prepared.scope;
+    const ops = await this.#holdMassDelete(prepared.ops);
+    settings.progress?.planned(summary.pass, summary.trigger, ops);
+    await this.#execute(ops);
+    await this.#owner.writer.sync();
+  }
+
+  /** The pass's exclude rules, read afresh: a changed rule applies from the next pass on. */
+  #excludes(): PassExcludes {
+    const { fs, settings } = this.#owner;
+    return passExcludes(fs, settings.source, {
+      patterns: typeof settings.excludes === "function"
+        ? settings.excludes()
+        : settings.excludes ?? [],
+      deleteExcluded: settings.deleteExcluded ?? false,
+    });
+  }
+
+  /** Logs the source going away (once per outage) and coming back. */
+  #noteSource(failure: string | null): void {
+    const { settings, memory } = this.#owner;
+    const { source, logs } = settings;
+    if (failure !== null) {
+      if (memory.sourceDown === null) {
+        logs.daemon.error(
+          "SOURCE UNAVAILABLE: {source} - {reason}; nothing is deleted, retrying every pass",
+          { source, reason: failure },
+        );
+      }
+      memory.sourceDown = failure;
+      return;
+    }
+    if (memory.sourceDown !== null) {
+      logs.daemon.info("SOURCE AVAILABLE AGAIN: {source}", { source });
+      memory.sourceDown = null;
+    }
+  }
+
+  /** Logs a source-guard veto (once per distinct reason) and the guard letting passes go again. */
+  #noteVeto(veto: string | null): void {
+    const { settings, memory } = this.#owner;
+    if (veto !== null && memory.veto !== veto) {
+      settings.logs.daemon.error(
+        "SOURCE GUARD: {reason}; nothing is deleted or copied until it is back (or run once with --new-source)",
+        { reason: veto },
+      );
+    }
+    if (veto === null && memory.veto !== null) {
+      settings.logs.daemon.info("SOURCE GUARD: the source is back");
+    }
+    memory.veto = veto;
+  }
+
+  /** Removes the temp files a crash left in the destination; updates their folders' scanned mtime. */
+  #removeTemps(dst: ScanResult): void {
+    const { fs, settings } = this.#owner;
+    const { dest, logs } = settings;
+    const summary = this.#summary;
+    for (const tmp of dst.temps) {
+      try {
+        fs.remove(join(dest, tmp));
+        summary.tempsRemoved++;
+        // Removing it changed its folder's mtime after the scan saw it: look again.
+        const parent = parentOf(tmp);
+        const seen = dst.entries.get(parent);
+        if (seen) seen.mtimeMs = fs.lstat(join(dest, parent)).mtimeMs;
+      } catch (err) {
+        logs.op.warn("TEMP FILE NOT REMOVED: {path} - {reason}", {
+          path: tmp,
+          reason: describeError(err),
+        });
+      }
+    }
+    if (summary.tempsRemoved > 0) {
+      logs.daemon.info("REMOVED {n} leftover temp files", { n: summary.tempsRemoved });
+    }
+  }
+
+  /** Logs and counts what the source scan could not read or skipped, and unreadable rule files. */
+  #reportScanProblems(scope: PassScope): void {
+    const { logs } = this.#owner.settings;
+    const { src } = scope;
+    const summary = this.#summary;
+    if (src.reservedSkipped) {
+      logs.daemon.warn("SKIPPED: the source's own .backup folder is not backed up (reserved name)");
+    }
+    for (const [path, reason] of src.unreadable) {
+      logs.op.error("CANNOT READ: {path} - {reason}; its backup is kept", {
+        path: showPath(path),
+        reason,
+      });
+    }
+    for (const [dir, count] of src.badNames) {
+      logs.op.warn(
+        "SKIPPED {count} names that are not valid UTF-8 in folder {dir}; their backups are kept",
+        { count, dir: dir === "" ? "." : showPath(dir) },
+      );
+    }
+    summary.unreadable = src.unreadable.size;
+    summary.badNames = [...src.badNames.values()].reduce((sum, count) => sum + count, 0);
+    for (const [path, reason] of scope.excludes.rules.problems) {
+      logs.op.warn("CANNOT READ EXCLUDE RULES: {path} - {reason}; its rules are not applied", {
+        path: showPath(path),
+        reason,
+      });
+    }
+  }
+
+  /** What the destination held when the pass scanned it. */
+  get #destEntries(): ReadonlyMap<string, Entry> {
+    return this.#scope!.dst.entries;
+  }
+
+  /**
+   * The mass-delete guard: a pass that would delete more entries than the
+   * limits allow keeps everything else but deletes nothing, records a `held`
+   * record and says how to confirm.
+   */
+  async #holdMassDelete(ops: FileOp[]): Promise<FileOp[]> {
+    const { settings, state, writer, memory } = this.#owner;
+    const tracked = state.entries.size;
+    const limits = settings.deleteLimits ?? DEFAULT_DELETE_LIMITS;
+    const deletes = heldDeletes(ops, this.#destEntries, tracked, limits);
+    if (settings.confirmDeletes || deletes.length === 0) return ops;
+    this.#summary.held = deletes.length;
+    const sample = deletes.slice(0, 10).map((op) => op.path);
+    const held = await writer.append([{ type: "held", count: deletes.length, tracked, sample }]);
+    for (const record of held) foldRecord(state, record);
+    if (memory.heldCount !== deletes.length) {
+      settings.logs.daemon.error(
+        "MASS DELETE HELD: this pass would delete {count} of {tracked} entries (e.g. {sample}); nothing was deleted. " +
+          "If that is what you want, run once with --confirm-deletes (or raise --max-delete / --max-delete-percent)",
+        { count: deletes.length, tracked, sample: sample.slice(0, 3).join(", ") },
+      );
+    }
+    memory.heldCount = deletes.length;
+    return ops.filter((op) => op.op !== "delete");
+  }
+
+  /** Runs `ops` in batches; stops after a failed rename (the rest is re-planned) or an abort. */
+  async #execute(ops: FileOp[]): Promise<void> {
+    const { settings } = this.#owner;
+    const batchSize = settings.batchSize ?? 256;
+    const batchBytes = settings.batchBytes ?? 64 * 1024 * 1024;
+    let batch: FileOp[] = [];
+    let bytes = 0;
+    for (const op of ops) {
+      const first = batch[0];
+      if (
+        first &&
+        (batch.length >= batchSize || bytes >= batchBytes || (isDirMeta(op) && !isDirMeta(first)))
+      ) {
+        await this.#runBatch(batch);
+        batch = [];
+        bytes = 0;
+        if (this.#renameFailed) return;
+        if (settings.signal?.aborted) {
+          this.#summary.interrupted = true;
+          return;
+        }
+      }
+      batch.push(op);
+      if (op.op === "copy") bytes += op.src.size;
+    }
+    if (batch.length > 0) await this.#runBatch(batch);
+  }
+
+  /** The reason journaled for an operation on `path`: `replay` for what a crash interrupted. */
+  #reasonOf(path: string): Trigger {
+    return this.#owner.replayPaths.has(path) ? "replay" : this.#summary.trigger;
+  }
+
+  /** One batch: intents made durable, applied, folders synced, outcomes journaled and reported. */
+  async #runBatch(batch: FileOp[]): Promise<void> {
+    const { state, writer } = this.#owner;
+    const versions = this.#versionsFor(batch);
+    const intents = await writer.append(
+      batch.map((op, i) => intentFor(op, this.#reasonOf(op.path), versions[i])),
+    );
+    for (const record of intents) foldRecord(state, record);
+    await writer.sync();
+
+    const applied = await this.#applyBatch(batch, versions);
+    await this.#syncTouchedFolders(batch, applied);
+
+    const completions = this.#completions(batch, intents, applied);
+    for (const record of await writer.append(completions)) foldRecord(state, record);
+    this.#reportBatch(batch, applied);
+  }
+
+  /**
+   * Versioning: picks a version name for each operation that would delete or
+   * replace a file (`undefined` for the others).
+   */
+  #versionsFor(batch: FileOp[]): (string | undefined)[] {
+    const { fs, settings, state } = this.#owner;
+    if (!settings.keepVersions) return [];
+    const ms = (settings.now ?? Date.now)();
+    const taken = new Set<string>();
+    const moved: { from: string; path: string }[] = [];
+    const dest = this.#destEntries;
+    return batch.map((op) => {
+      // Whether a file sits at op.path when op runs. The scan predates the pass's moves, so the
+      // place is followed back through the moves before it in this batch; the state knows what
+      // moves of earlier batches brought there. (The scan alone missed `e/f.txt` after a move of
+      // `d` to `e`: its old content went unversioned.)
+      const at = beforeRenames(op.path, moved);
+      if (op.op === "move") moved.push(op);
+      const holdsFile = dest.get(at)?.kind === "file" || state.entries.get(at)?.kind === "file";
+      if (op.op === "mkdir" || op.op === "meta" || !holdsFile) return undefined;
+      this.#owner.versionAllocated();
+      return allocateVersion(fs, settings.dest, op.path, { ms, taken });
+    });
+  }
+
+  /** Applies a batch whose intents are durable: simple operations at once, copies written then committed together. */
+  async #applyBatch(batch: FileOp[], versions: (string | undefined)[]): Promise<Applied> {
+    const ctx = this.#apply;
+    const outcomes: unknown[] = new Array(batch.length).fill(null);
+    const copies: CopyFacts[] = batch.map(() => ({}));
+    const versionFolders: [number, string[]][] = [];
+    const written: { index: number; copy: PreparedCopy }[] = [];
+    const checked = new Set<string>();
+    const writable = new Set<string>();
+    for (let i = 0; i < batch.length; i++) {
+      const op = batch[i]!;
+      if (this.#renameFailed) {
+        // The rest of the plan assumed that rename: re-plan from disk instead.
+        outcomes[i] = new PlanInvalidError(
+          "a rename before it failed; re-planned by the next pass",
+        );
+        continue;
+      }
+      try {
+        // Already gone (its folder too, perhaps, after a crash): a delete is done.
+        if (op.op === "delete" && !exists(ctx.fs, join(ctx.dest, op.path))) continue;
+        assertInside(ctx, op.path, checked);
+        if (op.op === "move") {
+          assertInside(ctx, op.from, checked);
+          ensureWritableParent(ctx, op.from, writable);
+        }
+        if (op.op !== "meta") ensureWritableParent(ctx, op.path, writable);
+        const version = versions[i];
+        if (op.op === "copy") {
+          const copy = await prepareCopy(ctx, op);
+          if (version !== undefined) copy.version = version;
+          written.push({ index: i, copy });
+        } else {
+          const folders = await applySimple(ctx, op, version !== undefined ? { version } : {});
+          versionFolders.push([i, folders]);
+        }
+      } catch (err) {
+        outcomes[i] = err;
+        if (op.op === "move") this.#renameFailed = true;
+      }
+    }
+    const committed = await commitCopies(ctx, written.map((pending) => pending.copy));
+    written.forEach(({ index, copy }, position) => {
+      outcomes[index] = committed[position];
+      copies[index] = { hash: copy.hash, bytes: copy.bytes, racy: copy.racy };
+    });
+    return { outcomes, copies, versionFolders };
+  }
+
+  /** One fsync per touched folder makes the renames, creates and unlinks durable. */
+  async #syncTouchedFolders(batch: FileOp[], applied: Applied): Promise<void> {
+    const { fs, settings } = this.#owner;
+    const { outcomes } = applied;
+    const folders = new Map<string, number[]>();
+    batch.forEach((op, i) => {
+      if (outcomes[i] !== null || op.op === "meta") return;
+      for (const rel of op.op === "move" ? [op.path, op.from] : [op.path]) {
+        const folder = join(settings.dest, parentOf(rel));
+        const indexes = folders.get(folder) ?? [];
+        indexes.push(i);
+        folders.set(folder, indexes);
+      }
+    });
+    for (const [i, versionFolders] of applied.versionFolders) {
+      if (outcomes[i] !== null) continue;
+      for (const folder of versionFolders) folders.set(folder, [...(folders.get(folder) ?? []), i]);
+    }
+    await Promise.all([...folders].map(async ([folder, indexes]) => {
+      try {
+        await fs.syncDir(folder);
+      } catch (err) {
+        // A folder deleted later in the same batch, or below one a file replaced in it: the
+        // sync of the folder that held it covers its removal, and what was in it is gone.
+        if (isMissing(err)) return;
+        for (const i of indexes) outcomes[i] = err;
+      }
+    }));
+  }
+
+  /** The `done` or `failed` record of each operation of a batch. */
+  #completions(batch: FileOp[], intents: JournalRecord[], applied: Applied): Unstamped[] {
+    const now = (this.#owner.settings.now ?? Date.now)();
+    return batch.map((op, i) =>
+      completionFor(op, intents[i]!.seq, applied.outcomes[i], applied.copies[i]!, now)
+    );
+  }
+
+  /** Logs, counts and tells the progress display each operation of a batch; remembers failed renames. */
+  #reportBatch(batch: FileOp[], applied: Applied): void {
+    const { settings, badMoves } = this.#owner;
+    const summary = this.#summary;
+    const hinted = this.#hinted;
+    const dest = this.#destEntries;
+    batch.forEach((op, i) => {
+      const err = applied.outcomes[i];
+      const bytes = applied.copies[i]!.bytes;
+      reportOp(
+        settings.logs.op,
+        summary,
+        op,
+        err,
+        bytes,
+        dest.get(op.path),
+        this.#reasonOf(op.path),
+      );
+      settings.progress?.applied(
+        op.op,
+        op.path,
+        bytes ?? 0,
+        outcomeOf(err),
+        err === null ? null : describeError(err),
+      );
+      if (err !== null && op.op === "move") badMoves.add(moveKey(op.from, op.path));
+      // A full pass that finds a change in a folder the watcher never named: a missed event.
+      if (err === null && hinted && op.op !== "meta" && !hinted.has(parentOf(op.path))) {
+        summary.missed++;
+      }
+    });
+  }
+}
