@@ -9,7 +9,7 @@ import { assert, assertEquals } from "../testing/assert.ts";
 import { assertMirror, put, runCli, snapshot, tempDir } from "../testing/helpers.ts";
 import { DenoFileSystem } from "../lib/base/fs.ts";
 import { readJournal } from "../lib/journal/reader.ts";
-import { journalDir } from "../lib/journal/segments.ts";
+import { journalDir } from "../lib/base/layout.ts";
 import { JournalWriter } from "../lib/journal/writer.ts";
 import type { Unstamped } from "../lib/journal/record.ts";
 

@@ -27,7 +27,7 @@ import type { FileOp } from "../engine/pass_plan.ts";
 import { interruptedPaths, preparePass } from "../engine/prepare.ts";
 import { formatBytes } from "../base/units.ts";
 import { replayJournal } from "../journal/replay.ts";
-import { journalDir } from "../journal/segments.ts";
+import { journalDir } from "../base/layout.ts";
 import { columns, plural } from "./format.ts";
 
 /** What {@link runDryRun} needs. */

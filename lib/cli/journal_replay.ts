@@ -13,22 +13,21 @@
  */
 
 import type { FileOp } from "../engine/pass_plan.ts";
-import { EXIT, RootError } from "../base/errors.ts";
+import { describeError, EXIT, RootError } from "../base/errors.ts";
 import { Reconciler } from "../engine/reconciler.ts";
 import { formatBytes } from "../base/units.ts";
 import { checkRoots, heldDeletes } from "../engine/guard.ts";
-import { describeError } from "../base/errors.ts";
 import { createHasher } from "../base/hash.ts";
 import { join, showPath } from "../base/paths.ts";
 import { passExcludes } from "../engine/excludes.ts";
 import { interruptedPaths, preparePass } from "../engine/prepare.ts";
 import { loadSettings } from "./settings.ts";
 import { establishIdentity, readIdentity } from "../engine/source_guard.ts";
-import { acquireLock, LOG_FILE, prepareReserved, probeLock } from "../dest/reserved.ts";
+import { acquireLock, prepareReserved, probeLock } from "../dest/reserved.ts";
+import { LOG_FILE, reservedDir } from "../base/layout.ts";
 import { StatusRecorder } from "../report/status.ts";
 import { rowOf } from "../journal/history.ts";
 import { replayJournal } from "../journal/replay.ts";
-import { reservedDir } from "../journal/segments.ts";
 import { columns, rowHeader, rowJson, rowLine } from "./format.ts";
 import { findJournal, type JournalDeps, type ReplayOptions } from "./journal_common.ts";
 

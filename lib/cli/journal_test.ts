@@ -2,7 +2,7 @@ import { assertEquals, assertThrows } from "../../testing/assert.ts";
 import { tempDir } from "../../testing/helpers.ts";
 import { EXIT, UsageError } from "../base/errors.ts";
 import { DenoFileSystem } from "../base/fs.ts";
-import { journalDir } from "../journal/segments.ts";
+import { journalDir } from "../base/layout.ts";
 import { JournalWriter } from "../journal/writer.ts";
 import { jobLoggers } from "./jobs.ts";
 import { OP_NAMES, parseJournalArgs, runJournal } from "./journal.ts";

@@ -10,7 +10,7 @@ import { EXIT, UsageError } from "../base/errors.ts";
 import { DenoFileSystem } from "../base/fs.ts";
 import { createHasher, hashFile } from "../base/hash.ts";
 import type { Unstamped } from "../journal/record.ts";
-import { journalDir } from "../journal/segments.ts";
+import { journalDir } from "../base/layout.ts";
 import { JournalWriter } from "../journal/writer.ts";
 import { parseRestoreArgs, type RestoreOptions, runRestore } from "./restore.ts";
 

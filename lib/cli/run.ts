@@ -7,7 +7,7 @@
 import { type FileSystem, isNotFound } from "../base/fs.ts";
 import type { ReconcilerLogs } from "../engine/reconciler.ts";
 import { describeError, EXIT, RootError, UsageError } from "../base/errors.ts";
-import { join, parentOf } from "../base/paths.ts";
+import { absolute, join, parentOf } from "../base/paths.ts";
 import { IDENTITY_FILE, LOG_FILE, MARKER_NAME, RESERVED_DIR, reservedDir } from "../base/layout.ts";
 import { checkRoots, logFileProblem, type Roots } from "../engine/guard.ts";
 import { establishIdentity } from "../engine/source_guard.ts";
@@ -18,7 +18,6 @@ import { acquireLock, type Lock, prepareReserved } from "../dest/reserved.ts";
 import { StatusRecorder } from "../report/status.ts";
 import type { RunOptions } from "./run_args.ts";
 import { readExcludeFrom } from "../engine/excludes.ts";
-import { absolute } from "../base/paths.ts";
 import { runDryRun } from "./dry_run.ts";
 import { saveSettings } from "./settings.ts";
 import { MODE_MASK } from "../engine/plan.ts";

@@ -1,10 +1,9 @@
 import { assertEquals } from "../../testing/assert.ts";
 import { tempDir } from "../../testing/helpers.ts";
 import { DenoFileSystem } from "../base/fs.ts";
-import { RESERVED_DIR } from "../base/layout.ts";
+import { RESERVED_DIR, SETTINGS_FILE } from "../base/layout.ts";
 import { parseKeepVersions } from "../engine/versions.ts";
 import { DEFAULT_SETTINGS, loadSettings, type PassSettings, saveSettings } from "./settings.ts";
-import { SETTINGS_FILE } from "../base/layout.ts";
 
 const real = new DenoFileSystem();
 

@@ -2,7 +2,7 @@ import { assertEquals, assertIncludes, assertThrows } from "../../testing/assert
 import { tempDir } from "../../testing/helpers.ts";
 import { EXIT, UsageError } from "../base/errors.ts";
 import { DenoFileSystem } from "../base/fs.ts";
-import { journalDir } from "../journal/segments.ts";
+import { journalDir } from "../base/layout.ts";
 import { JournalWriter } from "../journal/writer.ts";
 import { parseJobsStatusArgs, runJobsStatus } from "./status_jobs.ts";
 

@@ -11,7 +11,6 @@ import { join } from "../base/paths.ts";
 import { LOCK_FILE, reservedDir } from "../base/layout.ts";
 
 // Transitional, for lib/cli/journal_replay.ts (being rewritten elsewhere); remove after the merge.
-export { LOG_FILE } from "../base/layout.ts";
 
 /** Creates the destination (if missing) and its reserved folder, 0700. */
 export function prepareReserved(fs: FileSystem, dest: string): void {

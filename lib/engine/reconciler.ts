@@ -22,7 +22,7 @@ import { formatBytes } from "../base/units.ts";
 import { foldRecord, type State } from "../journal/state.ts";
 import { JournalWriter } from "../journal/writer.ts";
 import { replayJournal } from "../journal/replay.ts";
-import { journalDir } from "../journal/segments.ts";
+import { journalDir } from "../base/layout.ts";
 import { compactIfNeeded, type CompactResult } from "../journal/compact.ts";
 import { acquireLock, type Lock, prepareReserved } from "../dest/reserved.ts";
 import { changedCount, emptySummary, type PassSummary } from "../report/summary.ts";

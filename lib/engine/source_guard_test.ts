@@ -2,14 +2,13 @@ import { assert, assertEquals, assertIncludes, assertThrows } from "../../testin
 import { put, tempDir } from "../../testing/helpers.ts";
 import { FaultyFileSystem } from "../../testing/fault_fs.ts";
 import { DenoFileSystem } from "../base/fs.ts";
-import { RESERVED_DIR } from "../base/layout.ts";
+import { IDENTITY_FILE, MARKER_NAME, RESERVED_DIR } from "../base/layout.ts";
 import {
   establishIdentity,
   readIdentity,
   type SourceIdentity,
   sourceVeto,
 } from "./source_guard.ts";
-import { IDENTITY_FILE, MARKER_NAME } from "../base/layout.ts";
 
 const real = new DenoFileSystem();
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

@@ -1,4 +1,4 @@
-import { TMP_SUFFIX } from "../base/layout.ts";
+import { checkpointName, checkpointSeq, TMP_SUFFIX } from "../base/layout.ts";
 import {
   assert,
   assertEquals,
@@ -17,7 +17,6 @@ import {
   readCheckpointHeader,
   writeCheckpoint,
 } from "./checkpoint.ts";
-import { checkpointName, checkpointSeq } from "../base/layout.ts";
 import { frameLine, type IntentRecord } from "./record.ts";
 import { emptyState, type State, type StateEntry } from "./state.ts";
 

@@ -3,10 +3,9 @@ import { tempDir } from "../../testing/helpers.ts";
 import { JournalCorruptError } from "../base/errors.ts";
 import { DenoFileSystem } from "../base/fs.ts";
 import { writeCheckpoint } from "./checkpoint.ts";
-import { checkpointName } from "../base/layout.ts";
+import { checkpointName, segmentName } from "../base/layout.ts";
 import { frameLine, type Unstamped } from "./record.ts";
 import { replayJournal } from "./replay.ts";
-import { segmentName } from "../base/layout.ts";
 import { emptyState } from "./state.ts";
 import { JournalWriter } from "./writer.ts";
 

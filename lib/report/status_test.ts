@@ -2,10 +2,9 @@ import { assert, assertEquals } from "../../testing/assert.ts";
 import { tempDir } from "../../testing/helpers.ts";
 import { FaultyFileSystem } from "../../testing/fault_fs.ts";
 import { DenoFileSystem } from "../base/fs.ts";
-import { RESERVED_DIR } from "../base/layout.ts";
+import { RESERVED_DIR, STATUS_FILE } from "../base/layout.ts";
 import { emptySummary, type PassSummary } from "./summary.ts";
 import { readStatus, STATUS_VERSION, StatusRecorder } from "./status.ts";
-import { STATUS_FILE } from "../base/layout.ts";
 
 const real = new DenoFileSystem();
 const summary = (over: Partial<PassSummary> = {}): PassSummary => ({
