@@ -140,6 +140,46 @@ export function showCycle(graph: Graph, cycle: string[], prefix: string): string
   return text;
 }
 
+/**
+ * The layers of lib/, lowest first. A production module may import its own
+ * layer and the layers below it, never one above (DESIGN.md: "arrows point
+ * down"): the journal knows nothing of passes, the engine nothing of how its
+ * reports are shown, no library code knows the commands. Tests may import
+ * anything.
+ */
+export const LAYERS = ["base", "journal", "dest", "engine", "report", "daemon", "ui", "cli"];
+
+/** The layer of a project-relative path (`lib/engine/pass.ts` -> `engine`), or null outside lib/. */
+function layerOf(rel: string): string | null {
+  const m = /^lib\/([a-z]+)\//.exec(rel);
+  return m ? m[1]! : null;
+}
+
+/**
+ * Every import of a production module of lib/ that points up a layer, as
+ * `from -> to` with project-relative paths. Test files (`*_test.ts`) are exempt.
+ */
+export function layerViolations(graph: Graph, prefix: string): string[] {
+  const out: string[] = [];
+  for (const [from, deps] of graph) {
+    if (!from.startsWith(prefix)) continue;
+    const fromRel = from.slice(prefix.length);
+    const fromLayer = layerOf(fromRel);
+    if (fromLayer === null || fromRel.endsWith("_test.ts")) continue;
+    for (const to of deps.keys()) {
+      if (!to.startsWith(prefix)) continue;
+      const toRel = to.slice(prefix.length);
+      const toLayer = layerOf(toRel);
+      if (toLayer === null) {
+        out.push(`${fromRel} -> ${toRel} (lib/ imports outside lib/)`);
+      } else if (LAYERS.indexOf(toLayer) > LAYERS.indexOf(fromLayer)) {
+        out.push(`${fromRel} -> ${toRel} (${fromLayer} imports ${toLayer}, a layer above it)`);
+      }
+    }
+  }
+  return out.sort();
+}
+
 /** The entry points: main.ts and every .ts file of tests/, bench/, tools/, and *_test.ts of lib/. */
 function entryPoints(root: string): string[] {
   const found = [`${root}/main.ts`];
@@ -181,10 +221,18 @@ if (import.meta.main) {
   }
   const cycles = findCycles(graph);
   for (const cycle of cycles) console.log(`import cycle: ${showCycle(graph, cycle, prefix)}`);
+  const upward = layerViolations(graph, prefix);
+  for (const line of upward) console.log(`import up a layer: ${line}`);
   if (cycles.length > 0) {
     console.log(`${cycles.length} import cycle(s) among ${graph.size} modules`);
     Deno.exitCode = 1;
   } else {
     console.log(`no import cycle among ${graph.size} modules`);
+  }
+  if (upward.length > 0) {
+    console.log(`${upward.length} import(s) up a layer (${LAYERS.join(" < ")})`);
+    Deno.exitCode = 1;
+  } else {
+    console.log(`every import points down the layers ${LAYERS.join(" < ")}`);
   }
 }

@@ -5,6 +5,7 @@ import {
   type DenoInfo,
   findCycles,
   type Graph,
+  layerViolations,
   showCycle,
 } from "./check_cycles.ts";
 
@@ -83,4 +84,19 @@ Deno.test("addInfo: keeps the project's modules, code over type edges; a broken 
     modules: [{ specifier: P + "gone.ts", error: "not found" }],
   };
   assertThrows(() => addInfo(new Map(), broken, P), Error, "gone.ts: not found");
+});
+
+Deno.test("layerViolations: an import up a layer is named, down or within a layer is not, tests are exempt", () => {
+  const graph = graphOf({
+    "lib/engine/pass.ts": ["lib/base/fs.ts", "lib/engine/plan.ts", "type:lib/report/progress.ts"],
+    "lib/report/progress.ts": ["lib/engine/summary.ts"],
+    "lib/journal/compact.ts": ["lib/cli/run.ts", "testing/helpers.ts"],
+    "lib/engine/pass_test.ts": ["lib/cli/run.ts"],
+    "main.ts": ["lib/cli/run.ts"],
+  });
+  assertEquals(layerViolations(graph, P), [
+    "lib/engine/pass.ts -> lib/report/progress.ts (engine imports report, a layer above it)",
+    "lib/journal/compact.ts -> lib/cli/run.ts (journal imports cli, a layer above it)",
+    "lib/journal/compact.ts -> testing/helpers.ts (lib/ imports outside lib/)",
+  ]);
 });

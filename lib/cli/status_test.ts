@@ -2,7 +2,7 @@ import { assert, assertEquals, assertIncludes, assertThrows } from "../../testin
 import { tempDir } from "../../testing/helpers.ts";
 import { EXIT, UsageError } from "../base/errors.ts";
 import { DenoFileSystem } from "../base/fs.ts";
-import { emptySummary } from "../report/summary.ts";
+import { emptySummary } from "../engine/summary.ts";
 import { journalDir, segmentName } from "../base/layout.ts";
 import { JournalWriter } from "../journal/writer.ts";
 import { StatusRecorder } from "../report/status.ts";

@@ -6,10 +6,10 @@
  */
 
 import type { PassOptions } from "../engine/reconciler.ts";
-import type { PassSummary } from "../report/summary.ts";
+import type { PassSummary } from "../engine/summary.ts";
 import type { Trigger } from "../journal/record.ts";
 import type { Hints } from "./watch.ts";
-import type { Logger } from "../report/log.ts";
+import type { Logger } from "../base/logger.ts";
 import { describeError, JournalIoError } from "../base/errors.ts";
 import { sleep } from "../base/timing.ts";
 

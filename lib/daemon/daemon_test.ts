@@ -2,7 +2,7 @@ import { assert, assertEquals, assertRejects } from "../../testing/assert.ts";
 import { getLogger } from "@logtape/logtape";
 import { runDaemon, sleep } from "./daemon.ts";
 import { JournalIoError } from "../base/errors.ts";
-import { emptySummary, type PassSummary } from "../report/summary.ts";
+import { emptySummary, type PassSummary } from "../engine/summary.ts";
 
 const summary = (over: Partial<PassSummary> = {}): PassSummary => ({
   ...emptySummary(1, "scan"),

@@ -12,7 +12,7 @@
  * @module
  */
 
-import type { PassSummary } from "../report/summary.ts";
+import type { PassSummary } from "../engine/summary.ts";
 import { describeError, UsageError } from "../base/errors.ts";
 import { isNotCapable, isNotFound, isPermissionDenied } from "../base/fs.ts";
 import { type HookResult, type HookSpawner, KILL_GRACE_MS, spawnShell } from "./hook_shell.ts";

@@ -10,7 +10,7 @@ import {
   parseHookTimeout,
   passProblem,
 } from "./hooks.ts";
-import { emptySummary, type PassSummary } from "../report/summary.ts";
+import { emptySummary, type PassSummary } from "../engine/summary.ts";
 import { UsageError } from "../base/errors.ts";
 
 const summary = (over: Partial<PassSummary> = {}): PassSummary => ({

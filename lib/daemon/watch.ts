@@ -9,7 +9,7 @@
  */
 
 import type { FileSystem } from "../base/fs.ts";
-import type { Logger } from "../report/log.ts";
+import type { Logger } from "../base/logger.ts";
 import { describeError } from "../base/errors.ts";
 import { parentOf } from "../base/paths.ts";
 import { isTempName } from "../base/layout.ts";

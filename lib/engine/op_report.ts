@@ -6,9 +6,9 @@
  * @module
  */
 
-import type { Logger } from "../report/log.ts";
-import type { OpOutcome } from "../report/progress.ts";
-import type { PassSummary } from "../report/summary.ts";
+import type { Logger } from "../base/logger.ts";
+import type { OpOutcome } from "./listener.ts";
+import type { PassSummary } from "./summary.ts";
 import type { Trigger } from "../journal/record.ts";
 import type { Entry } from "./scan.ts";
 import type { FileOp } from "./pass_plan.ts";

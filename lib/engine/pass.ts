@@ -11,7 +11,7 @@
  * @module
  */
 
-import type { PassSummary } from "../report/summary.ts";
+import type { PassSummary } from "./summary.ts";
 import type { JournalRecord, Trigger, Unstamped } from "../journal/record.ts";
 import type { Entry, ScanResult } from "./scan.ts";
 import type { PassScope } from "./pass_scope.ts";

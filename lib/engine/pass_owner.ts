@@ -8,8 +8,8 @@
 
 import type { FileSystem } from "../base/fs.ts";
 import type { Hasher } from "../base/hash.ts";
-import type { Logger } from "../report/log.ts";
-import type { ProgressListener } from "../report/progress.ts";
+import type { Logger } from "../base/logger.ts";
+import type { ProgressListener } from "./listener.ts";
 import type { JournalWriter } from "../journal/writer.ts";
 import type { State } from "../journal/state.ts";
 import type { SourceIdentity } from "./source_guard.ts";

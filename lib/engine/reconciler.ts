@@ -12,7 +12,7 @@
  */
 
 import type { FileSystem } from "../base/fs.ts";
-import type { Logger } from "../report/log.ts";
+import type { Logger } from "../base/logger.ts";
 import type { Trigger, Unstamped } from "../journal/record.ts";
 import type { PassMemory, PassOwner, PassSettings } from "./pass_owner.ts";
 import { isNotFound } from "../base/fs.ts";
@@ -25,7 +25,7 @@ import { replayJournal } from "../journal/replay.ts";
 import { journalDir } from "../base/layout.ts";
 import { compactIfNeeded, type CompactResult } from "../journal/compact.ts";
 import { acquireLock, type Lock, prepareReserved } from "../dest/reserved.ts";
-import { changedCount, emptySummary, type PassSummary } from "../report/summary.ts";
+import { changedCount, emptySummary, type PassSummary } from "./summary.ts";
 import { interruptedPaths } from "./prepare.ts";
 import { Pass } from "./pass.ts";
 import { type PruneResult, pruneVersions } from "./versions.ts";

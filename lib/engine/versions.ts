@@ -18,7 +18,7 @@
 
 import { createHash } from "node:crypto";
 import type { FileSystem } from "../base/fs.ts";
-import type { Logger } from "../report/log.ts";
+import type { Logger } from "../base/logger.ts";
 import { UsageError } from "../base/errors.ts";
 import { join, joinRel, parentOf } from "../base/paths.ts";
 import { reservedDir, VERSIONS_DIR } from "../base/layout.ts";

@@ -17,7 +17,7 @@
  */
 
 import { type FileSystem, isNotFound } from "../base/fs.ts";
-import type { Logger } from "../report/log.ts";
+import type { Logger } from "../base/logger.ts";
 import type { State } from "./state.ts";
 import { describeError, JournalIoError } from "../base/errors.ts";
 import { join } from "../base/paths.ts";

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { PassSummary } from "./summary.ts";
+import type { PassSummary } from "../engine/summary.ts";
 
 /** The event names. */
 export type EventName =

@@ -1,5 +1,5 @@
 import { assertEquals } from "../../testing/assert.ts";
-import { emptySummary } from "./summary.ts";
+import { emptySummary } from "../engine/summary.ts";
 import { EventStream, summaryJson } from "./events.ts";
 
 /** An event stream writing into a list, at a fixed time. */

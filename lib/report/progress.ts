@@ -1,6 +1,5 @@
 /**
- * Progress of a pass: what the reconciler reports ({@link ProgressListener}),
- * the arithmetic (done, rate, ETA) and the text forms: the terminal bar
+ * Progress of a pass: the arithmetic (done, rate, ETA) and the text forms: the terminal bar
  * (`[=====>    ]  31%  1,234/5,000 files  1.2/4.0 GB  85.0 MB/s  ETA 0:42`)
  * and the periodic log line (`PROGRESS: pass 1: 1,234/5,000 files, ...`).
  * Pure: no clock, no console; {@link TerminalBar} writes through an injected
@@ -10,38 +9,10 @@
  */
 
 import type { FileOp } from "../engine/pass_plan.ts";
-import type { PassSummary } from "./summary.ts";
+import type { PassSummary } from "../engine/summary.ts";
+import type { OpOutcome, ProgressListener } from "../engine/listener.ts";
 import type { Trigger } from "../journal/record.ts";
 import { formatBytes } from "../base/units.ts";
-
-/** What an operation came to, for {@link ProgressListener.applied}. */
-export type OpOutcome = "ok" | "failed" | "skipped";
-
-/**
- * What the reconciler tells a progress display. It is called from the
- * reconciler's own loop, once per operation and once per copied chunk: an
- * implementation must be cheap (no per-call allocation, throttle any output
- * on its side) and must never throw.
- */
-export interface ProgressListener {
-  /** The pass has its plan (after the guards): `ops` is what it will do. Not called for a skipped pass. */
-  planned(pass: number, trigger: Trigger, ops: readonly FileOp[]): void;
-  /** `bytes` more file content was copied (per chunk for large files, per file for small ones). */
-  copying(bytes: number): void;
-  /**
-   * One operation finished: `bytes` copied (copies), and why it failed or was
-   * skipped (`reason`, null when ok). Positional arguments: no object per call.
-   */
-  applied(
-    op: FileOp["op"],
-    path: string,
-    bytes: number,
-    outcome: OpOutcome,
-    reason: string | null,
-  ): void;
-  /** The pass is over (also a skipped or interrupted one). */
-  ended(summary: PassSummary): void;
-}
 
 /** What a plan holds. */
 export interface PassTotals {

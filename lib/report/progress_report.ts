@@ -7,7 +7,7 @@
  */
 
 import type { FileOp } from "../engine/pass_plan.ts";
-import type { PassSummary } from "./summary.ts";
+import type { PassSummary } from "../engine/summary.ts";
 import type { Trigger } from "../journal/record.ts";
 import type { Logger } from "./log.ts";
 import type { EventStream } from "./events.ts";
@@ -17,12 +17,11 @@ import {
   etaMs,
   formatBar,
   formatLine,
-  type OpOutcome,
   planTotals,
-  type ProgressListener,
   type ProgressView,
   Throttle,
 } from "./progress.ts";
+import { type OpOutcome, type ProgressListener } from "../engine/listener.ts";
 
 /** How often the bar is redrawn, and how long a pass runs before it shows. */
 export const BAR_EVERY_MS = 200;

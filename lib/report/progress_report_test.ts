@@ -5,7 +5,7 @@ import type { Logger } from "./log.ts";
 import type { FileOp } from "../engine/pass_plan.ts";
 import { DenoFileSystem } from "../base/fs.ts";
 import { Reconciler } from "../engine/reconciler.ts";
-import { emptySummary } from "./summary.ts";
+import { emptySummary } from "../engine/summary.ts";
 import { EventStream, summaryJson } from "./events.ts";
 import { ProgressReporter } from "./progress_report.ts";
 

@@ -8,7 +8,7 @@
  */
 
 import type { FileSystem } from "../base/fs.ts";
-import type { PassSummary } from "./summary.ts";
+import type { PassSummary } from "../engine/summary.ts";
 import { join } from "../base/paths.ts";
 import { reservedDir, STATUS_FILE, TMP_SUFFIX } from "../base/layout.ts";
 

@@ -3,7 +3,7 @@ import { tempDir } from "../../testing/helpers.ts";
 import { FaultyFileSystem } from "../../testing/fault_fs.ts";
 import { DenoFileSystem } from "../base/fs.ts";
 import { RESERVED_DIR, STATUS_FILE } from "../base/layout.ts";
-import { emptySummary, type PassSummary } from "./summary.ts";
+import { emptySummary, type PassSummary } from "../engine/summary.ts";
 import { readStatus, STATUS_VERSION, StatusRecorder } from "./status.ts";
 
 const real = new DenoFileSystem();
