@@ -4,6 +4,10 @@
  * side by side in one run, on fixtures in one temp folder that is removed at
  * the end.
  *
+ * Long on purpose (about 800 lines): one file is one run, so every fixture,
+ * anchor and ratio in docs/benchmarks.md comes from the same process and
+ * the same moment on a noisy machine.
+ *
  * 1. Initial backup of 10,000 files of 4 KiB: `backup --once` vs `rsync -a`
  *    (and `rsync -a` + `sync`, `rsync -a --fsync`, which pay for durability).
  * 2. A pass with no change over 100,000 files: `backup --once` vs

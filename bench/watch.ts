@@ -6,6 +6,10 @@
  * --src A --dest B --interval 600 --quiet`), and this script changes A and
  * watches B from outside.
  *
+ * Long on purpose (about 1,100 lines): the daemon's latency, missed-event and
+ * idle measurements share one subprocess harness and one report, so they
+ * stay in one run.
+ *
  * 1. Change-to-destination latency: N changes (default 200), one at a time,
  *    creates and modifications of 100 B to 64 KiB. The clock starts right
  *    after the file is closed in A and stops when B holds the file with the

@@ -4,6 +4,9 @@
  * `--once`, and the destination must then mirror the source byte for byte,
  * hold no temp files, and carry a journal that `backup journal verify` accepts.
  *
+ * Long on purpose (about 600 lines): the kill -9 harness (random moments,
+ * restart, byte-for-byte comparison) is shared by every case here.
+ *
  * Every random choice (tree shape, churn, kill delays) comes from one seeded
  * PRNG. The seed is in every assertion message; run again with
  * `CRASH_SEED=<seed>` to replay the same inputs (kill timing stays real time).

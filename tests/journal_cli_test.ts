@@ -2,6 +2,9 @@
  * Black-box tests of `backup journal show|why|verify|replay|compact` and
  * `backup status`, on journals made by real runs (creates, an update, a
  * delete, an injected failure, moves appended with the real writer, a crash).
+ *
+ * Long on purpose (about 900 lines): the journal commands read the same
+ * journals made by real runs, built once here for all of them.
  */
 
 import { getLogger } from "@logtape/logtape";

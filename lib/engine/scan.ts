@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { FileSystem, Kind } from "../base/fs.ts";
+import { type FileSystem, isNotFound, type Kind } from "../base/fs.ts";
 import { describeError } from "../base/errors.ts";
 import { join, joinRel } from "../base/paths.ts";
 import { isTempName, MARKER_NAME, RESERVED_DIR } from "../base/layout.ts";
@@ -86,7 +86,7 @@ export function scanTree(fs: FileSystem, root: string, options: ScanOptions = {}
       names = fs.readDir(join(root, dir));
     } catch (err) {
       if (first) throw err;
-      if (!(err instanceof Deno.errors.NotFound)) result.unreadable.set(dir, describeError(err));
+      if (!(isNotFound(err))) result.unreadable.set(dir, describeError(err));
       continue;
     }
     first = false;
@@ -106,7 +106,7 @@ export function scanTree(fs: FileSystem, root: string, options: ScanOptions = {}
       try {
         info = fs.lstat(join(root, rel));
       } catch (err) {
-        if (err instanceof Deno.errors.NotFound) {
+        if (isNotFound(err)) {
           if (name.includes("\uFFFD")) {
             result.badNames.set(dir, (result.badNames.get(dir) ?? 0) + 1);
           }
@@ -130,7 +130,7 @@ export function scanTree(fs: FileSystem, root: string, options: ScanOptions = {}
         try {
           entry.target = fs.readLink(join(root, rel));
         } catch (err) {
-          if (!(err instanceof Deno.errors.NotFound)) {
+          if (!(isNotFound(err))) {
             result.unreadable.set(rel, describeError(err));
           }
           continue;
