@@ -1,10 +1,10 @@
+import { copyIntent } from "../../testing/records.ts";
 import { assertEquals, assertIncludes, assertRejects } from "../../testing/assert.ts";
 import { tempDir } from "../../testing/helpers.ts";
 import { EXIT, LockedError, UsageError } from "../base/errors.ts";
 import { DenoFileSystem } from "../base/fs.ts";
 import { acquireLock } from "../dest/reserved.ts";
 import { checkpointName, journalDir, segmentName } from "../base/layout.ts";
-import type { Unstamped } from "../journal/record.ts";
 import { replayJournal } from "../journal/replay.ts";
 import { JournalWriter } from "../journal/writer.ts";
 import { jobLoggers } from "./jobs.ts";
@@ -13,17 +13,7 @@ import { runCompact } from "./journal_compact.ts";
 
 const real = new DenoFileSystem();
 
-const copy = (path: string): Unstamped => ({
-  type: "intent",
-  op: "copy",
-  path,
-  kind: "file",
-  size: 1,
-  mtime: 1,
-  mode: 0o644,
-  ino: 1,
-  reason: "scan",
-});
+const copy = copyIntent;
 
 /** A journal of two segments: `a` copied, `b` still unfinished. */
 async function journal(dest: string): Promise<void> {

@@ -1,9 +1,10 @@
+import { copyIntent } from "../../testing/records.ts";
 import { assertEquals, assertIncludes, assertThrows } from "../../testing/assert.ts";
 import { tempDir } from "../../testing/helpers.ts";
 import { EXIT, JournalCorruptError } from "../base/errors.ts";
 import { DenoFileSystem } from "../base/fs.ts";
 import type { OpRow } from "../journal/history.ts";
-import type { HeldRecord, Unstamped } from "../journal/record.ts";
+import type { HeldRecord } from "../journal/record.ts";
 import { journalDir, segmentName } from "../base/layout.ts";
 import { JournalWriter } from "../journal/writer.ts";
 import { jobLoggers } from "./jobs.ts";
@@ -111,17 +112,7 @@ Deno.test("checkpointJson is one JSON line naming the checkpoint and its counts"
 // ---- runShow on a real journal -------------------------------------------------------------
 
 const real = new DenoFileSystem();
-const copy = (path: string): Unstamped => ({
-  type: "intent",
-  op: "copy",
-  path,
-  kind: "file",
-  size: 1,
-  mtime: 1,
-  mode: 0o644,
-  ino: 1,
-  reason: "scan",
-});
+const copy = copyIntent;
 
 /** A journal in `dest` of five copies: c0 to c4, c1 failed, c4 unfinished, the rest done. */
 async function fiveCopies(dest: string): Promise<void> {

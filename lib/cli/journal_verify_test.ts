@@ -1,3 +1,4 @@
+import { copyIntent } from "../../testing/records.ts";
 import { assert, assertEquals, assertIncludes, assertThrows } from "../../testing/assert.ts";
 import { tempDir } from "../../testing/helpers.ts";
 import { EXIT, UsageError } from "../base/errors.ts";
@@ -12,17 +13,7 @@ import { runVerify } from "./journal_verify.ts";
 
 const real = new DenoFileSystem();
 
-const copy = (path: string): Unstamped => ({
-  type: "intent",
-  op: "copy",
-  path,
-  kind: "file",
-  size: 1,
-  mtime: 1,
-  mode: 0o644,
-  ino: 1,
-  reason: "scan",
-});
+const copy = copyIntent;
 
 /** Writes a journal into `dest` holding `records` after its header. */
 async function journal(dest: string, records: Unstamped[]): Promise<string> {

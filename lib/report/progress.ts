@@ -9,9 +9,6 @@
  */
 
 import type { FileOp } from "../engine/pass_plan.ts";
-import type { PassSummary } from "../engine/summary.ts";
-import type { OpOutcome, ProgressListener } from "../engine/listener.ts";
-import type { Trigger } from "../journal/record.ts";
 import { formatBytes } from "../base/units.ts";
 
 /** What a plan holds. */
