@@ -62,13 +62,15 @@ export function rowHeader(): string {
   return columns(["TIME", "SEQ", "OP", "OUTCOME", "WHY", "SIZE", "PATH"], ROW_WIDTHS);
 }
 
-/** The outcome column: `done`, `FAILED`, `interrupted`, `unfinished`. */
+/** The outcome column: `done`, `FAILED`, `REFUSED`, `interrupted`, `unfinished`. */
 export function outcomeText(row: OpRow): string {
   switch (row.outcome) {
     case "done":
       return "done";
     case "failed":
       return "FAILED";
+    case "refused":
+      return "REFUSED";
     case "interrupted":
       return "interrupted";
     case "pending":
