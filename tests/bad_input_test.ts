@@ -116,3 +116,73 @@ Deno.test("bad input: an intent whose version holds '..' is flagged by verify, r
   const escaped = [...Deno.readDirSync(t.path)].map((e) => e.name);
   assertEquals(escaped.includes("escaped~20261122T143015.123Z"), false);
 });
+
+Deno.test("bad input: a config file nested 100,000 levels deep is exit 2 with a message, not a stack overflow", async () => {
+  await using t = await tempDir();
+  const file = `${t.path}/deep.json`;
+  Deno.writeTextFileSync(file, `{ "jobs": ${"[".repeat(100_000)}${"]".repeat(100_000)} }`);
+  const check = await runCli(["config", "check", file]);
+  assertEquals(check.code, 2, check.stdout + check.stderr);
+  assertIncludes(check.stdout, "nested more than 64 levels deep");
+  const run = await runCli(["--config", file, "--once"]);
+  assertEquals(run.code, 2, run.stderr);
+  assertOneLineError(run.stderr, "nested more than 64 levels deep");
+});
+
+Deno.test("bad input: config check of 2,000 jobs is linear (a hang guard: well under 15 s)", async () => {
+  await using t = await tempDir();
+  const jobs = Array.from({ length: 2000 }, (_, i) => ({
+    name: `job${i}`,
+    source: `${t.path}/sources/s${i}`,
+    destination: `${t.path}/backups/d${i}`,
+  }));
+  const file = `${t.path}/many.json`;
+  Deno.writeTextFileSync(file, JSON.stringify({ jobs }, null, 2));
+  const started = performance.now();
+  const check = await runCli(["config", "check", file]);
+  const ms = performance.now() - started;
+  assertEquals(check.code, 0, check.stdout.slice(-500));
+  assertIncludes(check.stdout, "is valid: 2000 jobs, 2000 enabled");
+  assert(ms < 15_000, `took ${ms.toFixed(0)} ms`);
+});
+
+Deno.test("bad input: a destination or restore output that cannot take files (/proc/self) is exit 2, one line", async () => {
+  await using t = await tempDir();
+  const { src, dest } = await backedUp(t.path);
+  // Deno itself refuses /proc/self without --allow-all; with it, the program must say what is wrong.
+  const all = { perms: ["--allow-all"] };
+  const backup = await runCli(["--src", src, "--dest", "/proc/self/x", "--once"], all);
+  assertEquals(backup.code, 2, backup.stderr);
+  assertOneLineError(backup.stderr, `cannot create the destination "/proc/self/x"`);
+  const restore = await runCli(["restore", "--dest", dest, "a.txt", "--to", "/proc/self"], all);
+  assertEquals(restore.code, 2, restore.stderr);
+  assertOneLineError(restore.stderr, `cannot write into --to "/proc/self"`);
+});
+
+Deno.test("bad input: a time out of range (--at 1000000000000d) is exit 2, never NaN-NaN-NaN", async () => {
+  await using t = await tempDir();
+  const { dest } = await backedUp(t.path);
+  for (
+    const args of [
+      ["restore", "--dest", dest, "a.txt", "--at", "1000000000000d", "--to", `${t.path}/out`],
+      ["journal", "show", "--dest", dest, "--since", "1000000000000d"],
+      ["journal", "show", "--dest", dest, "--until", "99999-01-01"],
+    ]
+  ) {
+    const run = await runCli(args);
+    assertEquals(run.code, 2, `${args.join(" ")}: ${run.stderr}`);
+    assert(!run.stderr.includes("NaN"), run.stderr);
+    assertOneLineError(run.stderr, "");
+  }
+  const restore = await runCli([
+    "restore",
+    "--dest",
+    dest,
+    "a.txt",
+    "--at",
+    "1000000000000d",
+    "--to",
+    `${t.path}/out`,
+  ]);
+  assertIncludes(restore.stderr, `--at "1000000000000d" is out of range`);
+});
