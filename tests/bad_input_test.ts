@@ -113,7 +113,7 @@ Deno.test("bad input: an intent whose version holds '..' is flagged by verify, r
   const show = await runCli(["journal", "show", "--dest", dest, "--failed"]);
   assertEquals(show.code, 0, show.stderr);
   assertIncludes(show.stdout, "REFUSED");
-  const escaped = [...Deno.readDirSync(t.path)].map((e) => e.name);
+  const escaped = [...Deno.readDirSync(t.path)].map((entry) => entry.name);
   assertEquals(escaped.includes("escaped~20261122T143015.123Z"), false);
 });
 

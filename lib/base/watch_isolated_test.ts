@@ -15,7 +15,7 @@ Deno.test("watchIsolated: events from the worker; close() ends the iteration", a
   const events: IsolatedEvent[] = [];
   const done = collect(watch, events);
   Deno.writeTextFileSync(`${dir.path}/a.txt`, "a"); // set up before watchIsolated returned: seen
-  await waitFor(() => events.some((e) => e.paths.includes(`${dir.path}/a.txt`)), {
+  await waitFor(() => events.some((event) => event.paths.includes(`${dir.path}/a.txt`)), {
     what: "the create event",
   });
   watch.close();

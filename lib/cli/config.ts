@@ -579,19 +579,19 @@ function checkOverlaps(jobs: ConfigJob[], raw: unknown[], problems: Problems): v
     for (const folder of selfAndAbove(job.destination)) addTo(destAtOrBelow, folder, later);
     addTo(sourceAt, job.source, later);
   });
-  found.sort((x, y) => x.earlier - y.earlier || x.later - y.later);
+  found.sort((one, other) => one.earlier - other.earlier || one.later - other.later);
   for (const { earlier, later, kind } of found) {
-    const [a, b] = [jobs[earlier]!, jobs[later]!];
+    const [first, second] = [jobs[earlier]!, jobs[later]!];
     if (kind === "dest") {
       problems.add(
-        ["jobs", index(b), "destination"],
-        `job "${b.name}": "destination" ${
-          a.destination === b.destination ? "is the same as" : "overlaps"
-        } job "${a.name}"'s destination ${a.destination}; each job needs its own folder`,
+        ["jobs", index(second), "destination"],
+        `job "${second.name}": "destination" ${
+          first.destination === second.destination ? "is the same as" : "overlaps"
+        } job "${first.name}"'s destination ${first.destination}; each job needs its own folder`,
       );
       continue;
     }
-    const [inner, outer] = kind === "laterDestInSource" ? [b, a] : [a, b];
+    const [inner, outer] = kind === "laterDestInSource" ? [second, first] : [first, second];
     problems.add(
       ["jobs", index(inner), "destination"],
       `job "${inner.name}": "destination" ${inner.destination} is inside job "${outer.name}"'s source; ` +

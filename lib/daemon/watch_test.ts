@@ -141,5 +141,8 @@ Deno.test("Watcher.close gives up on a watch that does not end when closed, with
   const started = performance.now();
   assertEquals(await w.close(), false);
   assert(performance.now() - started < 2000, "close returned at the deadline");
-  assert(warnings.some((m) => m.startsWith("WATCHER DID NOT STOP")), warnings.join("\n"));
+  assert(
+    warnings.some((message) => message.startsWith("WATCHER DID NOT STOP")),
+    warnings.join("\n"),
+  );
 });

@@ -51,32 +51,32 @@ interface FieldRule {
 const oneOf = (values: readonly string[]) => (value: unknown) =>
   typeof value === "string" && values.includes(value);
 
-const STRING: FieldRule = { test: (v) => typeof v === "string", want: "a string" };
+const STRING: FieldRule = { test: (value) => typeof value === "string", want: "a string" };
 const TEXT_REQUIRED: FieldRule = { ...STRING, required: true };
 const COUNT: FieldRule = {
-  test: (v) => Number.isSafeInteger(v) && (v as number) >= 0,
+  test: (value) => Number.isSafeInteger(value) && (value as number) >= 0,
   want: "a whole number of at least 0",
 };
 const SEQ_REF: FieldRule = {
-  test: (v) => Number.isSafeInteger(v) && (v as number) >= 1,
+  test: (value) => Number.isSafeInteger(value) && (value as number) >= 1,
   want: "a record's seq (a whole number of at least 1)",
   required: true,
 };
 const TIME_MS: FieldRule = {
-  test: (v) => typeof v === "number" && Number.isFinite(v),
+  test: (value) => typeof value === "number" && Number.isFinite(value),
   want: "a time in milliseconds",
 };
 const MODE: FieldRule = {
-  test: (v) => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 0o7777,
+  test: (value) => Number.isInteger(value) && (value as number) >= 0 && (value as number) <= 0o7777,
   want: "permission bits (0 to 0o7777)",
 };
 const INODE: FieldRule = {
-  test: (v) => Number.isInteger(v) && (v as number) >= 0,
+  test: (value) => Number.isInteger(value) && (value as number) >= 0,
   want: "an inode number",
 };
-const FLAG: FieldRule = { test: (v) => typeof v === "boolean", want: "true or false" };
+const FLAG: FieldRule = { test: (value) => typeof value === "boolean", want: "true or false" };
 const PATHS: FieldRule = {
-  test: (v) => Array.isArray(v) && v.every((p) => typeof p === "string"),
+  test: (value) => Array.isArray(value) && value.every((path) => typeof path === "string"),
   want: "a list of paths",
   required: true,
 };
@@ -85,7 +85,7 @@ const PATHS: FieldRule = {
 const RULES: Record<string, Record<string, FieldRule>> = {
   header: {
     v: {
-      test: (v) => Number.isSafeInteger(v) && (v as number) >= 1,
+      test: (value) => Number.isSafeInteger(value) && (value as number) >= 1,
       want: "a format version",
       required: true,
     },

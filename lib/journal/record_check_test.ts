@@ -113,14 +113,14 @@ Deno.test("replayJournal: a refused intent is reported until the record refusalC
   const dir = `${root.path}/journal`;
   await journalWith(dir, [[UNSAFE], [{ type: "done", ref: 2 }]]);
   const first = replayJournal(fs, dir);
-  assertEquals(first.refused.map((r) => [r.seq, r.reason]), [[
+  assertEquals(first.refused.map((refusal) => [refusal.seq, refusal.reason]), [[
     2,
     `version "../escape~1": bad segment ".."`,
   ]]);
   assertEquals(first.state.pending.size, 0, "never pending: never applied");
   // A `done` written for it (by hand: the daemon never applies it) does not close it.
   const closes = refusalCloses(first.refused);
-  assertEquals(closes.map((c) => c.ref), [2]);
+  assertEquals(closes.map((close) => close.ref), [2]);
   const writer = await JournalWriter.open(fs, dir, {
     source: "/src",
     lastSeq: first.summary.lastSeq,
@@ -134,7 +134,7 @@ Deno.test("replayJournal: a refused intent is reported until the record refusalC
   const joiner = new OpJoiner((row) => rows.push(row));
   readJournal(fs, dir, { onRecord: (rec) => joiner.record(rec) });
   joiner.finish();
-  assertEquals(rows.map((r) => [r.seq, r.outcome]), [[2, "refused"]]);
+  assertEquals(rows.map((row) => [row.seq, row.outcome]), [[2, "refused"]]);
 });
 
 Deno.test("readJournal: a last record with a sound checksum and a wrong field is corruption, not a torn tail", async () => {
