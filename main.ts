@@ -205,6 +205,7 @@ async function main(args: string[]): Promise<number> {
   const onSignal = () => {
     if (++signals > 1) Deno.exit(130); // second Ctrl+C: the journal makes this safe
     controller.abort();
+    armStopDeadline();
   };
   Deno.addSignalListener("SIGINT", onSignal);
   Deno.addSignalListener("SIGTERM", onSignal);
@@ -268,6 +269,29 @@ async function main(args: string[]): Promise<number> {
     Deno.removeSignalListener("SIGTERM", onSignal);
     // onHangup stays until the exit: without a listener, SIGHUP would kill the process.
   }
+}
+
+/**
+ * How long a stop signal may take: the current batch, the journal's sync and a running hook
+ * normally end well within it. Past it (a hung disk, a thread stuck in the kernel, a hook that
+ * takes longer), the process exits as a second Ctrl+C would: the write-ahead journal makes that
+ * as safe as a crash, and the next start replays it.
+ */
+const STOP_DEADLINE_MS = 10_000;
+
+/** Exits with 130 if the process is still running {@link STOP_DEADLINE_MS} after a stop signal. */
+function armStopDeadline(): void {
+  const timer = setTimeout(() => {
+    try {
+      writeStderr(
+        `backup: still stopping ${
+          STOP_DEADLINE_MS / 1000
+        } s after the signal (a disk, a thread or a hook is stuck); exiting now: the journal is replayed at the next start\n`,
+      );
+    } catch { /* stderr gone */ }
+    Deno.exit(130);
+  }, STOP_DEADLINE_MS);
+  Deno.unrefTimer(timer); // the deadline alone never keeps the process alive
 }
 
 /** A warning or error log record as a `--json` event. */

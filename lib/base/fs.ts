@@ -5,12 +5,14 @@
  * inject faults (see `testing/fault_fs.ts`). Metadata calls are synchronous because
  * a synchronous `lstat` costs a few microseconds where an async one costs ~40 us
  * (measured); calls that block on the disk (`sync`, large reads and writes) are
- * asynchronous so that many of them can be in flight at once.
+ * asynchronous so that many of them can be in flight at once. The one exception:
+ * `Deno.watchFs` runs in a worker (`watch_worker.ts`, see `watch_isolated.ts`).
  *
  * @module
  */
 
 import { lutimesSync } from "node:fs";
+import { watchIsolated } from "./watch_isolated.ts";
 
 /** The kinds of entries the backup knows. `other` covers sockets, FIFOs and devices. */
 export type Kind = "file" | "dir" | "symlink" | "other";
@@ -249,18 +251,9 @@ export class DenoFileSystem implements FileSystem {
   readFile(path: string): Uint8Array {
     return Deno.readFileSync(path);
   }
+  /** Watches from a worker of its own, so a watch stuck in the kernel cannot stop this thread (see `watch_isolated.ts`). */
   watch(path: string): Watch {
-    const w = Deno.watchFs(path, { recursive: true });
-    return {
-      close: () => w.close(),
-      async *[Symbol.asyncIterator]() {
-        for await (const ev of w) {
-          const out: WatchEvent = { kind: ev.kind, paths: ev.paths };
-          if (ev.flag) out.flag = ev.flag;
-          yield out;
-        }
-      },
-    };
+    return watchIsolated(path);
   }
 }
 

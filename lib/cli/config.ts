@@ -12,6 +12,7 @@
  */
 
 import {
+  createScanner,
   findNodeAtLocation,
   type Node,
   type ParseError,
@@ -19,7 +20,7 @@ import {
   printParseErrorCode,
 } from "jsonc-parser";
 import { UsageError } from "../base/errors.ts";
-import { absolute, isAtOrBelow } from "../base/paths.ts";
+import { absolute } from "../base/paths.ts";
 
 /** One job of the config file, ready for the daemon's argument parser. */
 export interface ConfigJob {
@@ -117,12 +118,28 @@ type Location = (string | number)[];
 /** Collects problems with their line numbers. */
 class Problems {
   readonly list: string[] = [];
+  /** The problems already listed, for the check that lists each once. */
+  readonly #seen = new Set<string>();
+  /** Offsets where lines start, made on first use (finding a line is then a binary search). */
+  #lineStarts: number[] | null = null;
   constructor(readonly file: string, readonly text: string, readonly tree: Node | undefined) {}
 
   lineOf(offset: number): number {
-    let line = 1;
-    for (let i = 0; i < offset && i < this.text.length; i++) if (this.text[i] === "\n") line++;
-    return line;
+    if (this.#lineStarts === null) {
+      this.#lineStarts = [0];
+      for (let i = 0; i < this.text.length; i++) {
+        if (this.text.charCodeAt(i) === 10) this.#lineStarts.push(i + 1);
+      }
+    }
+    const starts = this.#lineStarts;
+    let low = 0;
+    let high = starts.length - 1;
+    while (low < high) {
+      const middle = (low + high + 1) >> 1;
+      if (starts[middle]! <= offset) low = middle;
+      else high = middle - 1;
+    }
+    return low + 1;
   }
 
   add(where: Location, message: string): void {
@@ -136,7 +153,9 @@ class Problems {
       : "";
     const text = `${this.file}${line}: ${message}`;
     // A problem in "defaults" is met once per job: report it once.
-    if (!this.list.includes(text)) this.list.push(text);
+    if (this.#seen.has(text)) return;
+    this.#seen.add(text);
+    this.list.push(text);
   }
 }
 
@@ -295,6 +314,14 @@ function flagKey(message: string): string | undefined {
  * @throws ConfigError with every problem found.
  */
 export function parseConfig(text: string, path: string, check: ArgsCheck): BackupConfig {
+  const deep = tooDeep(text);
+  if (deep !== null) {
+    const line = new Problems(path, text, undefined).lineOf(deep);
+    throw new ConfigError([
+      `${path}:${line}: nested more than ${MAX_DEPTH} levels deep; a config file needs 4 ` +
+      `(the file's object, its "jobs" list, a job, an "exclude" list)`,
+    ], path);
+  }
   const errors: ParseError[] = [];
   const tree = parseTree(text, errors, {
     allowTrailingComma: true,
@@ -355,6 +382,29 @@ export function parseConfig(text: string, path: string, check: ArgsCheck): Backu
   }
   if (problems.list.length > 0) throw new ConfigError(problems.list, path);
   return { path, log, jobs };
+}
+
+/** How deep objects and lists may nest in a config file; the parser recurses once per level. */
+const MAX_DEPTH = 64;
+
+/** jsonc-parser's `SyntaxKind` values used here (a `const enum`, not importable at run time). */
+const TOKEN = { openBrace: 1, closeBrace: 2, openBracket: 3, closeBracket: 4, eof: 17 } as const;
+
+/**
+ * The offset where `text` nests objects or lists past {@link MAX_DEPTH}, or null. A token scan,
+ * not recursive: it runs before the (recursive) parser, which a file of 100,000 `[` overflowed.
+ */
+function tooDeep(text: string): number | null {
+  const scanner = createScanner(text, true);
+  let depth = 0;
+  for (let token = scanner.scan(); token !== TOKEN.eof; token = scanner.scan()) {
+    if (token === TOKEN.openBrace || token === TOKEN.openBracket) {
+      if (++depth > MAX_DEPTH) return scanner.getTokenOffset();
+    } else if (token === TOKEN.closeBrace || token === TOKEN.closeBracket) {
+      depth = Math.max(0, depth - 1);
+    }
+  }
+  return null;
 }
 
 function readable(code: string): string {
@@ -470,28 +520,82 @@ function parseJob(
   };
 }
 
-/** Two jobs must not share a destination, nor mirror into each other's. */
+/** What one overlap between two jobs is, from the later job's side. */
+type OverlapKind = "dest" | "laterDestInSource" | "earlierDestInSource";
+
+/** The folders at and above an absolute path: `/a/b` gives `/a/b`, `/a`, `/`. */
+function selfAndAbove(path: string): string[] {
+  const out: string[] = [];
+  for (let at = path; at.length > 1; at = at.slice(0, Math.max(1, at.lastIndexOf("/")))) {
+    out.push(at);
+  }
+  out.push("/");
+  return out;
+}
+
+/** Adds `value` to the list of `key` in `map`. */
+function addTo<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
+/**
+ * Two jobs must not share a destination, nor mirror into each other's. Linear in the number of
+ * jobs (times the depth of their paths): each job looks up the earlier jobs whose folders are at,
+ * above or below its own in maps, instead of being compared with every other job (which made
+ * `config check` of 2,000 jobs take 38 s). Each pair is reported on the later job, in the order
+ * of the earlier one, as before.
+ */
 function checkOverlaps(jobs: ConfigJob[], raw: unknown[], problems: Problems): void {
-  const index = (job: ConfigJob) => raw.findIndex((r) => isObject(r) && r.name === job.name);
-  for (const a of jobs) {
-    for (const b of jobs) {
-      if (a === b || index(a) > index(b)) continue;
-      const rel = (x: string, y: string) => x === y || isAtOrBelow(x.slice(1), y.slice(1));
-      if (rel(a.destination, b.destination) || rel(b.destination, a.destination)) {
-        problems.add(
-          ["jobs", index(b), "destination"],
-          `job "${b.name}": "destination" ${
-            a.destination === b.destination ? "is the same as" : "overlaps"
-          } job "${a.name}"'s destination ${a.destination}; each job needs its own folder`,
-        );
-      } else if (rel(b.destination, a.source) || rel(a.destination, b.source)) {
-        const [inner, outer] = rel(b.destination, a.source) ? [b, a] : [a, b];
-        problems.add(
-          ["jobs", index(inner), "destination"],
-          `job "${inner.name}": "destination" ${inner.destination} is inside job "${outer.name}"'s source; ` +
-            `that job would back up this backup`,
-        );
-      }
+  const firstIndex = new Map<string, number>();
+  raw.forEach((job, i) => {
+    if (isObject(job) && typeof job.name === "string" && !firstIndex.has(job.name)) {
+      firstIndex.set(job.name, i);
     }
+  });
+  const index = (job: ConfigJob) => firstIndex.get(job.name) ?? -1;
+  /** Earlier jobs by destination; by each folder at or above a destination; by source. */
+  const destAt = new Map<string, number[]>();
+  const destAtOrBelow = new Map<string, number[]>();
+  const sourceAt = new Map<string, number[]>();
+  const found: { earlier: number; later: number; kind: OverlapKind }[] = [];
+  jobs.forEach((job, later) => {
+    const pairs = new Map<number, OverlapKind>();
+    const note = (earlier: number, kind: OverlapKind) => {
+      if (!pairs.has(earlier)) pairs.set(earlier, kind);
+    };
+    // Destinations first: a pair that shares or nests destinations is reported as that only.
+    for (const folder of selfAndAbove(job.destination)) {
+      for (const earlier of destAt.get(folder) ?? []) note(earlier, "dest");
+    }
+    for (const earlier of destAtOrBelow.get(job.destination) ?? []) note(earlier, "dest");
+    for (const folder of selfAndAbove(job.destination)) {
+      for (const earlier of sourceAt.get(folder) ?? []) note(earlier, "laterDestInSource");
+    }
+    for (const earlier of destAtOrBelow.get(job.source) ?? []) note(earlier, "earlierDestInSource");
+    for (const [earlier, kind] of pairs) found.push({ earlier, later, kind });
+    addTo(destAt, job.destination, later);
+    for (const folder of selfAndAbove(job.destination)) addTo(destAtOrBelow, folder, later);
+    addTo(sourceAt, job.source, later);
+  });
+  found.sort((one, other) => one.earlier - other.earlier || one.later - other.later);
+  for (const { earlier, later, kind } of found) {
+    const [first, second] = [jobs[earlier]!, jobs[later]!];
+    if (kind === "dest") {
+      problems.add(
+        ["jobs", index(second), "destination"],
+        `job "${second.name}": "destination" ${
+          first.destination === second.destination ? "is the same as" : "overlaps"
+        } job "${first.name}"'s destination ${first.destination}; each job needs its own folder`,
+      );
+      continue;
+    }
+    const [inner, outer] = kind === "laterDestInSource" ? [second, first] : [first, second];
+    problems.add(
+      ["jobs", index(inner), "destination"],
+      `job "${inner.name}": "destination" ${inner.destination} is inside job "${outer.name}"'s source; ` +
+        `that job would back up this backup`,
+    );
   }
 }

@@ -8,7 +8,8 @@ import { exists, type FileSystem } from "../base/fs.ts";
 import { ConfigError } from "./config.ts";
 import { describeError, EXIT, UsageError } from "../base/errors.ts";
 import { parseStrict } from "./args.ts";
-import { loadConfig } from "./config_load.ts";
+import { asConfigKeys, loadConfig } from "./config_load.ts";
+import { readExcludeFrom } from "../engine/excludes.ts";
 import { parseRunArgs } from "./run_args.ts";
 import { plural } from "./format.ts";
 
@@ -66,6 +67,17 @@ function lookUp(fs: FileSystem, path: string): boolean | string {
   }
 }
 
+/** Why the daemon would refuse the `--exclude-from` file at `path` (a FIFO, a device, too big), or null. */
+function excludeFromProblem(fs: FileSystem, path: string): string | null {
+  try {
+    readExcludeFrom(fs, path);
+    return null;
+  } catch (err) {
+    if (err instanceof UsageError) return err.message;
+    throw err;
+  }
+}
+
 /** Validates the file; prints each job, or each problem. Returns the exit code. */
 export function runConfigCheck(file: string, deps: ConfigCheckDeps): number {
   let config;
@@ -102,6 +114,9 @@ export function runConfigCheck(file: string, deps: ConfigCheckDeps): number {
         );
       } else if (found !== true) {
         deps.out(`warning: job "${job.name}": cannot check excludeFrom ${excludeFile}: ${found}`);
+      } else {
+        const problem = excludeFromProblem(deps.fs, excludeFile);
+        if (problem !== null) deps.out(`warning: job "${job.name}": ${asConfigKeys(problem)}`);
       }
     }
   }

@@ -180,3 +180,34 @@ Deno.test("parseConfig: a negative number gets the key's own message; a value ma
   assertEquals([config.jobs[0]!.source, config.jobs[0]!.destination], ["/-s", "/-d"]);
   assertEquals([a.exclude, a.hooks.onPass], [["-draft.txt", "--old"], "-x"]);
 });
+
+Deno.test("parseConfig refuses a file nested past 64 levels, by a scan that cannot overflow the stack", () => {
+  const deep = `{\n "jobs": ${"[".repeat(100_000)}${"]".repeat(100_000)} }`;
+  assertEquals(problems(deep), [
+    `/etc/backup.jsonc:2: nested more than 64 levels deep; a config file needs 4 (the file's object, its "jobs" list, a job, an "exclude" list)`,
+  ]);
+  const inString = `{ "jobs": [ { "name": "a", "source": "/s", "destination": "/d", "exclude": ["${
+    "[".repeat(200)
+  }"] } ] }`;
+  assertEquals(parseConfig(inString, "/etc/backup.jsonc", check).jobs.length, 1, "[ in a string");
+});
+
+Deno.test("parseConfig checks overlaps among 2,000 jobs in linear time, and still finds them", () => {
+  const jobs = Array.from({ length: 2000 }, (_, i) => ({
+    name: `j${i}`,
+    source: `/home/u${i}`,
+    destination: `/mnt/backups/d${i}`,
+  }));
+  const started = performance.now();
+  assertEquals(parseConfig(JSON.stringify({ jobs }), "/c.json", check).jobs.length, 2000);
+  assert(performance.now() - started < 5000, `${(performance.now() - started).toFixed(0)} ms`);
+  jobs.push({ name: "late", source: "/home/late", destination: "/mnt/backups/d7/inner" });
+  jobs.push({ name: "inside", source: "/srv", destination: "/home/u3/backup" });
+  const found = problems(JSON.stringify({ jobs }, null, 1));
+  assertEquals(found.length, 2);
+  // In the order of the earlier job of each pair, as before.
+  assert(
+    found[0]!.includes(`job "inside": "destination" /home/u3/backup is inside job "j3"'s source`),
+  );
+  assert(found[1]!.includes(`job "late": "destination" overlaps job "j7"'s destination`));
+});

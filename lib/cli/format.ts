@@ -27,7 +27,7 @@ export function parseTime(text: string, flagName: string, now: number = Date.now
   const t = text.trim();
   if (t === "now") return now;
   const age = /^(\d+(?:\.\d+)?)([smhd])$/.exec(t);
-  if (age) return now - Number(age[1]) * UNITS[age[2]!]!;
+  if (age) return inRange(now - Number(age[1]) * UNITS[age[2]!]!, text, flagName);
   let iso = t.replace(" ", "T");
   if (/^\d{4}-\d\d-\d\d$/.test(iso)) iso += "T00:00"; // date only: local midnight, not UTC
   const ms = /^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)?$/.test(iso)
@@ -38,8 +38,27 @@ export function parseTime(text: string, flagName: string, now: number = Date.now
       `${flagName} takes a time like 2026-11-22T10:00, "2026-11-22 10:00", 2026-11-22 or an age like 2h, not "${text}"`,
     );
   }
-  return ms;
+  return inRange(ms, text, flagName);
 }
+
+/**
+ * `ms` when it is a time with a four-digit year: outside, a date cannot be printed back
+ * (`--at 1000000000000d` printed `NaN-NaN-NaN`).
+ *
+ * @throws UsageError naming the flag.
+ */
+function inRange(ms: number, text: string, flagName: string): number {
+  if (Number.isFinite(ms) && ms >= TIME_RANGE_MS.first && ms <= TIME_RANGE_MS.last) return ms;
+  throw new UsageError(
+    `${flagName} "${text}" is out of range: give a time between the years 1000 and 9999`,
+  );
+}
+
+/** The times {@link parseTime} accepts: the years 1000 to 9999 (UTC), the ones printed with four digits. */
+const TIME_RANGE_MS = {
+  first: Date.parse("1000-01-01T00:00:00Z"),
+  last: Date.parse("9999-12-31T23:59:59.999Z"),
+} as const;
 
 /** Local time of an ISO timestamp (`2026-11-22 14:32:15`), or the text itself when it does not parse. */
 export function localOf(iso: string | undefined): string {
@@ -62,13 +81,15 @@ export function rowHeader(): string {
   return columns(["TIME", "SEQ", "OP", "OUTCOME", "WHY", "SIZE", "PATH"], ROW_WIDTHS);
 }
 
-/** The outcome column: `done`, `FAILED`, `interrupted`, `unfinished`. */
+/** The outcome column: `done`, `FAILED`, `REFUSED`, `interrupted`, `unfinished`. */
 export function outcomeText(row: OpRow): string {
   switch (row.outcome) {
     case "done":
       return "done";
     case "failed":
       return "FAILED";
+    case "refused":
+      return "REFUSED";
     case "interrupted":
       return "interrupted";
     case "pending":

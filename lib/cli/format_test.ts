@@ -24,6 +24,20 @@ Deno.test("parseTime() reads local times, zoned ISO times and ages", () => {
   }
 });
 
+Deno.test("parseTime() refuses times whose year is not four digits (an age of 1000000000000d)", () => {
+  const now = Date.UTC(2026, 10, 22, 12, 0, 0);
+  for (const far of ["1000000000000d", "1e400d", "400000d", "99999-01-01", "0999-12-31"]) {
+    const err = assertThrows(() => parseTime(far, "--at", now), UsageError);
+    assertEquals(err.message.includes("NaN"), false, err.message);
+  }
+  assertEquals(
+    parseTime("200000d", "--at", now),
+    now - 200_000 * 86400_000,
+    "the year 1479 is fine",
+  );
+  assertEquals(parseTime("9999-12-31T23:00Z", "--at", now), Date.UTC(9999, 11, 31, 23));
+});
+
 Deno.test("parseCount() takes whole numbers above 0 only", () => {
   assertEquals(parseCount("12", "--limit"), 12);
   for (const bad of ["0", "-1", "1.5", "ten", ""]) {

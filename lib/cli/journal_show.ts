@@ -17,7 +17,12 @@ import { findJournal, type JournalDeps, type ShowOptions } from "./journal_commo
 /** True when `row` passes the filters of `opts`. */
 export function rowMatches(row: OpRow, opts: ShowOptions): boolean {
   if (opts.ops.length > 0 && !opts.ops.includes(row.op)) return false;
-  if (opts.failed && row.outcome !== "failed" && row.outcome !== "interrupted") return false;
+  if (
+    opts.failed && row.outcome !== "failed" && row.outcome !== "interrupted" &&
+    row.outcome !== "refused"
+  ) {
+    return false;
+  }
   if (
     opts.path !== null && !isAtOrBelow(row.path, opts.path) &&
     !(row.from !== undefined && isAtOrBelow(row.from, opts.path))

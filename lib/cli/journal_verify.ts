@@ -5,7 +5,8 @@
  */
 
 import { EXIT, JournalCorruptError } from "../base/errors.ts";
-import { showPath, unsafeReason } from "../base/paths.ts";
+import { showPath } from "../base/paths.ts";
+import { intentUnsafeReason } from "../journal/record_check.ts";
 import { probeLock } from "../dest/reserved.ts";
 import { readJournal } from "../journal/reader.ts";
 import { plural } from "./format.ts";
@@ -41,8 +42,7 @@ export function runVerify(opts: VerifyOptions, deps: JournalDeps): number {
       },
       onRecord: (rec) => {
         if (rec.type === "intent") {
-          const why = unsafeReason(rec.path) ??
-            (rec.from !== undefined ? unsafeReason(rec.from) : null);
+          const why = intentUnsafeReason(rec);
           if (why !== null) noteUnsafe(rec.seq, String(rec.path), why);
           else unfinished.add(rec.seq);
         } else if (rec.type === "done" || rec.type === "failed") {

@@ -132,6 +132,10 @@ function noteFor(row: OpRow, existed: boolean, spans: Span[]): string {
       return `not applied: ${row.error ?? "failed"}; retried by the next pass`;
     case "interrupted":
       return "interrupted by a crash or kill; the next pass re-checked it";
+    case "refused":
+      return `refused, never applied: ${
+        row.error ?? "unsafe path"
+      } (the journal was written by hand?)`;
     case "pending":
       return "unfinished: a running daemon is applying it, or the next start re-checks it";
     case "done":

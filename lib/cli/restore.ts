@@ -19,6 +19,7 @@ import { localTime } from "../report/log.ts";
 import { parseTime, plural } from "./format.ts";
 import { cleanRel, findJournal, relativeTarget } from "./journal_common.ts";
 import { readIdentity } from "../engine/source_guard.ts";
+import { tempName } from "../base/layout.ts";
 
 /** Help text of `backup restore`. */
 export const HELP = `backup restore: bring back a file or folder as it was at a time
@@ -182,7 +183,7 @@ export async function runRestore(opts: RestoreOptions, deps: RestoreDeps): Promi
   const hasher = await createHasher();
   const outPath = (p: string) =>
     path === "" ? join(outRoot, p) : join(toAbs, name + p.slice(path.length));
-  fs.mkdir(toAbs, { recursive: true, mode: 0o755 });
+  prepareOutput(fs, toAbs, opts.to);
   if (path === "" || items[0]!.path !== path) fs.mkdir(outRoot, { mode: 0o755 });
   let files = 0;
   let dirs = 0;
@@ -254,6 +255,27 @@ export async function runRestore(opts: RestoreOptions, deps: RestoreDeps): Promi
     );
   }
   return missing.length + uncertain.length === 0 ? EXIT.OK : EXIT.PARTIAL;
+}
+
+/**
+ * Creates the output folder and checks that files can be created in it, with a probe file
+ * removed at once: a folder that exists but takes no files (`/proc/self`, a read-only mount) is a
+ * bad `--to`, said in one line before anything is restored.
+ *
+ * @throws UsageError naming `--to`.
+ */
+function prepareOutput(fs: FileSystem, toAbs: string, given: string): void {
+  try {
+    fs.mkdir(toAbs, { recursive: true, mode: 0o755 });
+    const probe = join(toAbs, tempName());
+    fs.openSync(probe, { write: true, createNew: true, mode: 0o600 }).close();
+    fs.remove(probe);
+  } catch (err) {
+    throw new UsageError(
+      `cannot write into --to "${given}": ${describeError(err)}; pick another folder`,
+      { cause: err },
+    );
+  }
 }
 
 /** Creates the folders between `root` and `abs` that are missing (a file restored without its folder entry). */

@@ -246,6 +246,27 @@ function checkLogFolder(fs: FileSystem, file: string): void {
 }
 
 /**
+ * Creates the destination and its reserved folder. A folder that cannot be created there (a
+ * path in `/proc`, a parent without write permission) is a bad `--dest`, said in one line; a
+ * full or read-only disk stays a disk condition (exit 4).
+ *
+ * @throws RootError naming the destination; the disk errors as they are.
+ */
+function createDestination(fs: FileSystem, dest: string, given: string): void {
+  try {
+    prepareReserved(fs, dest);
+  } catch (err) {
+    const reason = describeError(err);
+    if (reason === "no space left on device" || reason === "read-only file system") throw err;
+    throw new RootError(
+      `cannot create the destination "${given}"${given === dest ? "" : ` (${dest})`} or its ` +
+        `${RESERVED_DIR}/ folder: ${reason}; pick another --dest`,
+      { cause: err },
+    );
+  }
+}
+
+/**
  * Runs the daemon (or one pass). Returns the exit code.
  *
  * @throws RootError, LockedError, JournalCorruptError, JournalIoError: main maps them.
@@ -264,7 +285,7 @@ export async function runBackup(opts: RunOptions, deps: RunDeps): Promise<number
   }
   // Creating the destination comes after every check passed. The lock comes before anything
   // is written in it: a second start must not touch a running backup's log, identity or settings.
-  prepareReserved(deps.fs, roots.dest);
+  createDestination(deps.fs, roots.dest, opts.dest);
   const lock = acquireLock(deps.fs, roots.dest);
   let rec: Reconciler;
   try {

@@ -14,6 +14,7 @@ import { formatBytes } from "../base/units.ts";
 import { readStatus } from "../report/status.ts";
 import { journalUsage } from "../journal/compact.ts";
 import { OpJoiner, type OpRow } from "../journal/history.ts";
+import { intentUnsafeReason, isRefusalClose } from "../journal/record_check.ts";
 import { readJournal, type ReadSummary } from "../journal/reader.ts";
 import { journalDir } from "../base/layout.ts";
 import { flag, type OptionTable, parseStrict, str } from "./args.ts";
@@ -92,6 +93,8 @@ export function runStatus(opts: StatusOptions, deps: StatusDeps): number {
   let summary: ReadSummary | null = null;
   let corrupt: string | null = null;
   const unfinished = new Set<number>();
+  /** Intents replay refuses (a path that could lead outside the destination), not closed yet. */
+  const refused = new Set<number>();
   const recent: OpRow[] = [];
   const keep = (row: OpRow) => {
     if (row.outcome !== "failed") return;
@@ -108,11 +111,16 @@ export function runStatus(opts: StatusOptions, deps: StatusDeps): number {
       },
       onReset: () => {
         unfinished.clear();
+        refused.clear();
         joiner = new OpJoiner(keep);
       },
       onRecord: (rec) => {
-        if (rec.type === "intent") unfinished.add(rec.seq);
-        else if (rec.type === "done" || rec.type === "failed") unfinished.delete(rec.ref);
+        // A refused intent is never applied: it is not waiting to be, whatever the journal says.
+        if (rec.type === "intent") (intentUnsafeReason(rec) ? refused : unfinished).add(rec.seq);
+        else if (rec.type === "done" || rec.type === "failed") {
+          unfinished.delete(rec.ref);
+          if (isRefusalClose(rec)) refused.delete(rec.ref);
+        }
         joiner.record(rec);
       },
     });
@@ -149,6 +157,7 @@ export function runStatus(opts: StatusOptions, deps: StatusDeps): number {
         corrupt,
       },
       unfinished: unfinished.size,
+      refused: refused.size,
       recentFailures: recent.map((r) => JSON.parse(rowJson(r))),
     }));
     return corrupt ? EXIT.JOURNAL_CORRUPT : EXIT.OK;
@@ -242,6 +251,13 @@ export function runStatus(opts: StatusOptions, deps: StatusDeps): number {
         : " (the next start, or `backup journal replay`, re-checks them)"
     }`,
   );
+  if (refused.size > 0) {
+    line(
+      "refused:",
+      `${plural(refused.size, "unsafe record")} (paths that could lead outside the destination), ` +
+        "never applied; `backup journal verify` lists them",
+    );
+  }
   if (recent.length === 0) {
     line("failures:", "none in the journal");
   } else {

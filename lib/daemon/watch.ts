@@ -32,7 +32,16 @@ export interface WatcherOptions {
   maxDirs?: number;
   /** First restart delay after a failure, doubled up to 30 s (default 100 ms). */
   backoffMs?: number;
+  /** How long {@link Watcher.close} waits for the watch to end (default {@link CLOSE_WAIT_MS}). */
+  closeWaitMs?: number;
 }
+
+/**
+ * How long closing waits for Deno's watcher to end. Its thread can be stuck in the kernel for
+ * good (measured: a FIFO created in a watched source leaves it waiting in `open` for a writer),
+ * and then closing it never ends the iteration; shutdown must not wait on it.
+ */
+export const CLOSE_WAIT_MS = 2000;
 
 /** True for errors that mean the kernel's watch limit is reached. */
 function isWatchLimit(err: unknown): boolean {
@@ -101,12 +110,30 @@ export class Watcher {
     });
   }
 
-  /** Stops watching. */
-  async close(): Promise<void> {
+  /**
+   * Stops watching. Waits for the watch to end, at most `closeWaitMs`: a watch stuck in the
+   * kernel is left behind with a warning (the process is about to exit, which ends it).
+   * Resolves to false when it was left behind.
+   */
+  async close(): Promise<boolean> {
     this.#closed = true;
     this.#current?.close();
     this.#wake?.();
-    await this.#running;
+    if (this.#running === null) return true;
+    const waitMs = this.#o.closeWaitMs ?? CLOSE_WAIT_MS;
+    const timer = new AbortController();
+    const ended = await Promise.race([
+      this.#running.then(() => true),
+      sleep(waitMs, timer.signal).then(() => false),
+    ]);
+    timer.abort();
+    if (!ended) {
+      this.#o.log.warn(
+        "WATCHER DID NOT STOP within {seconds} s: its thread is stuck (a FIFO in {root}?); going on without it",
+        { seconds: waitMs / 1000, root: this.#root },
+      );
+    }
+    return ended;
   }
 
   #notify(): void {

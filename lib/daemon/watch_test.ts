@@ -3,6 +3,7 @@ import { getLogger } from "@logtape/logtape";
 import type { FileSystem, Watch, WatchEvent } from "../base/fs.ts";
 import { DenoFileSystem } from "../base/fs.ts";
 import { Watcher } from "./watch.ts";
+import type { Logger } from "../report/log.ts";
 import { waitFor } from "../../testing/helpers.ts";
 
 const log = getLogger(["test-silent"]);
@@ -124,4 +125,24 @@ Deno.test("Watcher on the real file system sees a file written in a new folder",
     await w.close();
     await Deno.remove(root, { recursive: true });
   }
+});
+
+Deno.test("Watcher.close gives up on a watch that does not end when closed, with a warning", async () => {
+  const stuck = (): Watch => ({
+    close: () => {}, // a watch whose thread is stuck: closing it ends nothing
+    [Symbol.asyncIterator]: () => ({
+      next: () => new Promise<IteratorResult<WatchEvent>>(() => {}),
+    }),
+  });
+  const warnings: string[] = [];
+  const logged = { warn: (message: string) => warnings.push(message) } as unknown as Logger;
+  const w = new Watcher(new ScriptedWatches([stuck]), "/r", { log: logged, closeWaitMs: 100 });
+  w.start();
+  const started = performance.now();
+  assertEquals(await w.close(), false);
+  assert(performance.now() - started < 2000, "close returned at the deadline");
+  assert(
+    warnings.some((message) => message.startsWith("WATCHER DID NOT STOP")),
+    warnings.join("\n"),
+  );
 });

@@ -25,6 +25,7 @@ import {
 } from "../base/fs.ts";
 import type { ScanOptions } from "./scan.ts";
 import { describeError, UsageError } from "../base/errors.ts";
+import { readSmallFile, refusalText, RULES_CAP_BYTES, type SmallFile } from "../base/small_file.ts";
 import { join, joinRel, parentOf, someAbove } from "../base/paths.ts";
 
 /**
@@ -41,14 +42,31 @@ export function parsePatterns(text: string): string[] {
   return text.split(/\r?\n/).filter((l) => l.trim() !== "" && !l.startsWith("#"));
 }
 
+/** The patterns a rule file's read gave, or why it gives none (in words for a log line or an error). */
+function patternsOf(read: SmallFile): { patterns: string[] } | { problem: string } {
+  if (!read.ok) return { problem: `it is ${refusalText(read.refused)}, not a regular file` };
+  if (read.truncated) {
+    return {
+      problem: `it is larger than ${RULES_CAP_BYTES / (1024 * 1024)} MiB, the cap for rule files`,
+    };
+  }
+  return { patterns: parsePatterns(new TextDecoder().decode(read.bytes)) };
+}
+
 /**
  * Reads an `--exclude-from` file: one pattern per line, `#` comments, blank lines.
+ * Symlinks on the way are followed (the user named the file), but what they lead
+ * to must be a regular file of at most 1 MiB ({@link RULES_CAP_BYTES}): a FIFO,
+ * a device such as `/dev/zero` or a bigger file is refused whole, never read
+ * in part (a later `!` rule left unread could re-include what the read part
+ * excludes).
  *
- * @throws UsageError naming the file when it cannot be read.
+ * @throws UsageError naming the file when it cannot be read or is refused.
  */
 export function readExcludeFrom(fs: FileSystem, path: string): string[] {
+  let read: SmallFile;
   try {
-    return parsePatterns(new TextDecoder().decode(fs.readFile(path)));
+    read = readSmallFile(fs, fs.realPath(path), RULES_CAP_BYTES);
   } catch (err) {
     throw new UsageError(
       `cannot read --exclude-from "${path}": ${describeError(err)}; check the path`,
@@ -57,6 +75,13 @@ export function readExcludeFrom(fs: FileSystem, path: string): string[] {
       },
     );
   }
+  const parsed = patternsOf(read);
+  if ("problem" in parsed) {
+    throw new UsageError(
+      `cannot use --exclude-from "${path}": ${parsed.problem}; give a file of patterns`,
+    );
+  }
+  return parsed.patterns;
 }
 
 interface Rules {
@@ -106,10 +131,15 @@ export class Excludes {
     if (this.#files) {
       const file = joinRel(dir, IGNORE_FILE);
       try {
-        const text = new TextDecoder().decode(this.#fs.readFile(join(this.#source, file)));
-        const patterns = parsePatterns(text);
-        if (patterns.length > 0) {
-          chain = [...up, { base: dir, ig: ignore(CASE_SENSITIVE).add(patterns) }];
+        // Anyone who can write into the source can plant this file: a regular file only (no
+        // symlink, FIFO or device), capped, or none of its rules apply (see readExcludeFrom).
+        const read = readSmallFile(this.#fs, join(this.#source, file), RULES_CAP_BYTES);
+        const parsed = patternsOf(read);
+        if ("problem" in parsed) {
+          // A folder of that name simply holds no rules; anything else planted there is a warning.
+          if (read.ok || read.refused !== "directory") this.problems.set(file, parsed.problem);
+        } else if (parsed.patterns.length > 0) {
+          chain = [...up, { base: dir, ig: ignore(CASE_SENSITIVE).add(parsed.patterns) }];
         }
       } catch (err) {
         if (

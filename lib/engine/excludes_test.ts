@@ -3,6 +3,7 @@ import { DenoFileSystem } from "../base/fs.ts";
 import { Excludes, parsePatterns, passExcludes, readExcludeFrom } from "./excludes.ts";
 import { scanTree } from "./scan.ts";
 import { UsageError } from "../base/errors.ts";
+import { RULES_CAP_BYTES } from "../base/small_file.ts";
 
 const fs = new DenoFileSystem();
 
@@ -133,4 +134,44 @@ Deno.test("passExcludes(): kept destination entries protect their folders; delet
 Deno.test("readExcludeFrom() names a missing file in a usage error", () => {
   const err = assertThrows(() => readExcludeFrom(fs, "/nonexistent/rules.txt"), UsageError);
   assertEquals(err.message.includes("/nonexistent/rules.txt"), true);
+});
+
+Deno.test("Excludes: a .backupignore that is a symlink, a folder or above 1 MiB gives no rules; all but the folder are problems", () => {
+  const root = tree({
+    "a/x.log": "",
+    "b/.backupignore/inside": "",
+    "b/x.log": "",
+    "c/.backupignore": "*.log\n" + "#".repeat(RULES_CAP_BYTES),
+    "c/x.log": "",
+    "d/.backupignore": "*.log\n",
+    "d/x.log": "",
+  });
+  try {
+    Deno.symlinkSync("/dev/zero", `${root}/a/.backupignore`);
+    const ex = new Excludes(fs, root);
+    for (const dir of ["a", "b", "c"]) {
+      assertEquals(ex.excluded(`${dir}/x.log`, "file"), false, dir);
+    }
+    assertEquals(ex.excluded("d/x.log", "file"), true, "a regular file still gives its rules");
+    assertEquals(Object.fromEntries(ex.problems), {
+      "a/.backupignore": "it is a symlink, not a regular file",
+      "c/.backupignore": "it is larger than 1 MiB, the cap for rule files",
+    });
+  } finally {
+    Deno.removeSync(root, { recursive: true });
+  }
+});
+
+Deno.test("readExcludeFrom() follows the user's symlink to a regular file, refuses a device or a file above 1 MiB whole", () => {
+  const root = tree({ "rules.txt": "*.log\n", "big.txt": "*.log\n" + "x".repeat(RULES_CAP_BYTES) });
+  try {
+    Deno.symlinkSync(`${root}/rules.txt`, `${root}/link.txt`);
+    assertEquals(readExcludeFrom(fs, `${root}/link.txt`), ["*.log"]);
+    const device = assertThrows(() => readExcludeFrom(fs, "/dev/zero"), UsageError);
+    assertEquals(device.message.includes('"/dev/zero": it is a'), true, device.message);
+    const big = assertThrows(() => readExcludeFrom(fs, `${root}/big.txt`), UsageError);
+    assertEquals(big.message.includes("larger than 1 MiB"), true, big.message);
+  } finally {
+    Deno.removeSync(root, { recursive: true });
+  }
 });

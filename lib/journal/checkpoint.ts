@@ -26,6 +26,7 @@ import { describeError, JournalIoError } from "../base/errors.ts";
 import { join, unsafeReason } from "../base/paths.ts";
 import { FORMAT_VERSION, frameLine, type IntentRecord, unframeLine } from "./record.ts";
 import { readLines } from "./lines.ts";
+import { intentUnsafeReason, recordFieldProblem } from "./record_check.ts";
 import { checkpointName, TMP_SUFFIX } from "../base/layout.ts";
 
 /** What a checkpoint's header and trailer say. */
@@ -158,13 +159,15 @@ export function readCheckpoint(
       case "pending": {
         const i = o.intent as IntentRecord | undefined;
         if (
-          typeof i !== "object" || i === null || i.type !== "intent" || !num(i.seq) ||
-          typeof i.path !== "string"
+          typeof i !== "object" || i === null || Array.isArray(i) || i.type !== "intent" ||
+          !Number.isSafeInteger(i.seq) || i.seq < 1
         ) {
           throw new CheckpointDamage(at, "bad pending intent");
         }
+        const problem = recordFieldProblem(i as unknown as Record<string, unknown>);
+        if (problem !== null) throw new CheckpointDamage(at, `bad pending intent: ${problem}`);
         pending++;
-        const why = unsafeReason(i.path) ?? (i.from !== undefined ? unsafeReason(i.from) : null);
+        const why = intentUnsafeReason(i);
         if (why !== null) visitor.onRefused?.(String(i.path), why);
         else visitor.onPending?.(i);
         break;

@@ -7,13 +7,23 @@
  * @module
  */
 
-import type { HeldRecord, IntentRecord, JournalRecord } from "./record.ts";
+import type {
+  DoneRecord,
+  FailedRecord,
+  HeldRecord,
+  IntentRecord,
+  JournalRecord,
+} from "./record.ts";
+import { intentUnsafeReason } from "./record_check.ts";
 
 /** Error text start-up writes when it closes an intent a crash left open. */
 export const INTERRUPTED_PREFIX = "interrupted before completion";
 
-/** How an operation ended. */
-export type Outcome = "done" | "failed" | "interrupted" | "pending";
+/**
+ * How an operation ended: `refused` when a path of the intent could lead outside the
+ * destination (replay never applies it, see `record_check.ts`).
+ */
+export type Outcome = "done" | "failed" | "interrupted" | "pending" | "refused";
 
 /** The intent fields a row carries (the intent's own types, so the two cannot drift). */
 const ROW_FIELDS = ["from", "kind", "size", "mtime", "mode", "hash", "target", "version"] as const;
@@ -37,20 +47,35 @@ export interface OpRow
   racy?: boolean;
 }
 
-/** Builds the row of an intent (outcome `pending`). */
+/** Builds the row of an intent (outcome `pending`, or `refused` with why for an unsafe one). */
 export function rowOf(intent: IntentRecord): OpRow {
+  const unsafe = intentUnsafeReason(intent);
   const row: OpRow = {
     seq: intent.seq,
     ts: intent.ts,
     op: intent.op,
     path: String(intent.path),
     reason: intent.reason,
-    outcome: "pending",
+    outcome: unsafe === null ? "pending" : "refused",
   };
   for (const key of ROW_FIELDS) {
     if (intent[key] !== undefined) Object.assign(row, { [key]: intent[key] });
   }
+  if (unsafe !== null) row.error = unsafe;
   return row;
+}
+
+/** Gives a row the outcome its `done` or `failed` record says. */
+function settle(row: OpRow, rec: DoneRecord | FailedRecord): void {
+  if (rec.type === "done") {
+    row.outcome = "done";
+    if (rec.hash !== undefined) row.hash = rec.hash;
+    if (rec.bytes !== undefined) row.bytes = rec.bytes;
+    if (rec.racy) row.racy = true;
+  } else {
+    row.outcome = String(rec.error).startsWith(INTERRUPTED_PREFIX) ? "interrupted" : "failed";
+    row.error = String(rec.error);
+  }
 }
 
 /** Options for {@link OpJoiner}. */
@@ -117,15 +142,8 @@ export class OpJoiner {
         if (!row) return;
         row.outcomeSeq = rec.seq;
         row.outcomeTs = rec.ts;
-        if (rec.type === "done") {
-          row.outcome = "done";
-          if (rec.hash !== undefined) row.hash = rec.hash;
-          if (rec.bytes !== undefined) row.bytes = rec.bytes;
-          if (rec.racy) row.racy = true;
-        } else {
-          row.outcome = String(rec.error).startsWith(INTERRUPTED_PREFIX) ? "interrupted" : "failed";
-          row.error = String(rec.error);
-        }
+        // A refused intent stays refused when the record that closes it comes.
+        if (row.outcome !== "refused") settle(row, rec);
         while (this.#head < this.#queue.length && this.#queue[this.#head]!.outcome !== "pending") {
           this.#shift();
         }

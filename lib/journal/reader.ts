@@ -253,6 +253,15 @@ function readOpened(
         ? decodeRecord(decoder.decode(line.bytes))
         : { error: "incomplete last line" };
       if (isFailure(rec)) {
+        // A record with a sound checksum and wrong fields was written so: corrupt, even last.
+        if (rec.checksummed) {
+          throw new JournalCorruptError(
+            segment,
+            bad?.offset ?? offset,
+            summary.lastSeq,
+            bad?.reason ?? rec.error,
+          );
+        }
         bad ??= { offset, reason: rec.error };
         continue;
       }

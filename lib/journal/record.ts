@@ -10,6 +10,7 @@
 
 import { crc32 } from "node:zlib";
 import type { Kind } from "../base/fs.ts";
+import { recordFieldProblem } from "./record_check.ts";
 
 /** Version of the record format this program writes and reads. */
 export const FORMAT_VERSION = 1;
@@ -139,7 +140,14 @@ export function encodeRecord(record: JournalRecord): string {
 }
 
 /** Why a line failed to decode. */
-export type DecodeFailure = { error: string };
+export type DecodeFailure = {
+  error: string;
+  /**
+   * The checksum held, but the record is not one this program writes (a bad seq, type or
+   * field): not a write torn by a crash, so never to be truncated as one.
+   */
+  checksummed?: boolean;
+};
 
 const TYPES = new Set(["header", "intent", "done", "failed", "held"]);
 
@@ -170,15 +178,22 @@ export function unframeLine(line: string): Unframed {
 
 /**
  * Decodes one line (without its newline). Returns the record, or a failure
- * saying what is wrong. Never throws.
+ * saying what is wrong: framing and checksum, then the seq, the type and the
+ * type of every field (see `record_check.ts`). Never throws.
  */
 export function decodeRecord(line: string): JournalRecord | DecodeFailure {
   const u = unframeLine(line);
   if (!u.ok) return { error: u.error };
   const value = u.value;
   const r = value as Partial<JournalRecord>;
-  if (!Number.isSafeInteger(r.seq) || (r.seq as number) < 1) return { error: "bad seq" };
-  if (typeof r.type !== "string" || !TYPES.has(r.type)) return { error: `unknown type` };
+  if (!Number.isSafeInteger(r.seq) || (r.seq as number) < 1) {
+    return { error: "bad seq", checksummed: true };
+  }
+  if (typeof r.type !== "string" || !TYPES.has(r.type)) {
+    return { error: `unknown type`, checksummed: true };
+  }
+  const problem = recordFieldProblem(value);
+  if (problem !== null) return { error: `record seq ${r.seq}: ${problem}`, checksummed: true };
   return value as unknown as JournalRecord;
 }
 

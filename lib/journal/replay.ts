@@ -7,9 +7,10 @@
  */
 
 import type { FileSystem } from "../base/fs.ts";
-import { unsafeReason } from "../base/paths.ts";
+import { intentUnsafeReason, isRefusalClose, REFUSED_PREFIX } from "./record_check.ts";
 import { emptyState, foldRecord, type State } from "./state.ts";
 import { readJournal, type ReadSummary } from "./reader.ts";
+import type { FailedRecord, Unstamped } from "./record.ts";
 
 /** Result of {@link replayJournal}. */
 export interface Replayed {
@@ -17,8 +18,37 @@ export interface Replayed {
   state: State;
   /** What the reader found (segments, torn tail, source root). */
   summary: ReadSummary;
-  /** Intents refused because their path could lead outside the destination. */
-  refused: { seq: number; path: string; reason: string }[];
+  /**
+   * Intents refused because a path of theirs could lead outside the destination, and not closed
+   * yet (no `failed` record names them; see {@link refusalCloses}); seq 0 for a checkpoint's.
+   */
+  refused: Refusal[];
+  /** Refused intents already closed by a record: reported once, when they were closed. */
+  refusedClosed: number;
+}
+
+/** An intent replay refused, and why (a type, not an interface: loggers take it as properties). */
+export type Refusal = {
+  /** Its seq (0 for an entry or intent of the checkpoint). */
+  seq: number;
+  /** Its path, as text. */
+  path: string;
+  /** Why it is unsafe. */
+  reason: string;
+};
+
+/**
+ * The `failed` records that close refused intents, so that they are neither unfinished in
+ * `status` nor refused again at every start: the caller that opened the journal for writing
+ * appends them with the closes of interrupted intents. Checkpoint refusals (seq 0) need none:
+ * the next compaction leaves them out.
+ */
+export function refusalCloses(refused: readonly Refusal[]): Unstamped<FailedRecord>[] {
+  return refused.filter((refusal) => refusal.seq > 0).map((refusal) => ({
+    type: "failed",
+    ref: refusal.seq,
+    error: `${REFUSED_PREFIX}: ${refusal.reason}`,
+  }));
 }
 
 /** Options for {@link replayJournal}. */
@@ -38,7 +68,10 @@ export function replayJournal(
   options: ReplayOptions = {},
 ): Replayed {
   let state = emptyState();
-  let refused: Replayed["refused"] = [];
+  let refused: Refusal[] = [];
+  /** Refused intents of the segments, by seq, until a record closes them. */
+  let open = new Map<number, Refusal>();
+  let closed = 0;
   const summary = readJournal(fs, dir, {
     repair: options.repair ?? true,
     onEntry: (path, entry) => {
@@ -53,23 +86,32 @@ export function replayJournal(
     onReset: () => {
       state = emptyState();
       refused = [];
+      open = new Map();
+      closed = 0;
     },
     onRecord: (rec) => {
       if (rec.type === "intent") {
-        const why = unsafeReason(rec.path) ??
-          (rec.from !== undefined ? unsafeReason(rec.from) : null);
+        const why = intentUnsafeReason(rec);
         if (why !== null) {
-          refused.push({ seq: rec.seq, path: String(rec.path), reason: why });
+          open.set(rec.seq, { seq: rec.seq, path: String(rec.path), reason: why });
           state.lastSeq = rec.seq;
           return;
         }
       }
+      // Only the record start-up writes closes a refusal: a `done` for an unsafe intent is one
+      // more sign that the journal was tampered with, and the refusal is reported again.
+      if (rec.type === "failed" && isRefusalClose(rec) && open.delete(rec.ref)) {
+        closed++;
+        state.lastSeq = rec.seq;
+        return;
+      }
       foldRecord(state, rec);
     },
   });
+  refused.push(...open.values());
   // With no record after the checkpoint, the state is the checkpoint's.
   if (summary.checkpoint && state.lastSeq < summary.checkpoint.seq) {
     state.lastSeq = summary.checkpoint.seq;
   }
-  return { state, summary, refused };
+  return { state, summary, refused, refusedClosed: closed };
 }
