@@ -39,6 +39,7 @@ import { replayJournal } from "../journal/replay.ts";
 import { journalDir } from "../journal/segments.ts";
 import { compactIfNeeded, type CompactResult } from "../journal/compact.ts";
 import { acquireLock, type Lock, prepareReserved } from "../dest/reserved.ts";
+import { LocalDestination } from "../dest/local.ts";
 import type { OpOutcome, ProgressListener } from "../report/progress.ts";
 import { allocateVersion, type KeepRule, type PruneResult, pruneVersions } from "./versions.ts";
 
@@ -446,8 +447,8 @@ export class Reconciler {
    *
    * @throws JournalIoError (fatal) when an fsync failed.
    */
-  compactIfNeeded(): Promise<CompactResult | null> {
-    this.pruneVersionsIfDue();
+  async compactIfNeeded(): Promise<CompactResult | null> {
+    await this.pruneVersionsIfDue();
     return compactIfNeeded(this.#fs, journalDir(this.#o.dest), this.#writer, this.#state, {
       source: this.#o.source,
       log: this.#o.logs.daemon,
@@ -462,7 +463,7 @@ export class Reconciler {
    * Called between passes (by {@link compactIfNeeded}). A failure is logged;
    * pruning is only unlinks, so an interrupted one is finished next time.
    */
-  pruneVersionsIfDue(): PruneResult | null {
+  async pruneVersionsIfDue(): Promise<PruneResult | null> {
     const rule = this.#o.keepVersions;
     if (!rule) return null;
     const now = (this.#o.now ?? Date.now)();
@@ -470,7 +471,10 @@ export class Reconciler {
     this.#pruneDue = false;
     this.#lastPrune = now;
     try {
-      return pruneVersions(this.#fs, this.#o.dest, rule, { now, log: this.#o.logs.daemon });
+      return await pruneVersions(new LocalDestination(this.#fs, this.#o.dest), rule, {
+        now,
+        log: this.#o.logs.daemon,
+      });
     } catch (err) {
       this.#o.logs.daemon.error("VERSIONS NOT PRUNED: {reason}; tried again later", {
         reason: describeError(err),
@@ -483,12 +487,14 @@ export class Reconciler {
    * Versioning: picks a version name for each operation that would delete or
    * replace a file (`undefined` for the others).
    */
-  #versionsFor(batch: FileOp[], dest: Map<string, Entry>): (string | undefined)[] {
+  async #versionsFor(batch: FileOp[], dest: Map<string, Entry>): Promise<(string | undefined)[]> {
     if (!this.#o.keepVersions) return [];
     const ms = (this.#o.now ?? Date.now)();
     const taken = new Set<string>();
     const moved: { from: string; path: string }[] = [];
-    return batch.map((op) => {
+    const destination = new LocalDestination(this.#fs, this.#o.dest);
+    const versions: (string | undefined)[] = [];
+    for (const op of batch) {
       // Whether a file sits at op.path when op runs. The scan predates the pass's moves, so the
       // place is followed back through the moves before it in this batch; the state knows what
       // moves of earlier batches brought there. (The scan alone missed `e/f.txt` after a move of
@@ -497,10 +503,14 @@ export class Reconciler {
       if (op.op === "move") moved.push(op);
       const holdsFile = dest.get(at)?.kind === "file" ||
         this.#state.entries.get(at)?.kind === "file";
-      if (op.op === "mkdir" || op.op === "meta" || !holdsFile) return undefined;
+      if (op.op === "mkdir" || op.op === "meta" || !holdsFile) {
+        versions.push(undefined);
+        continue;
+      }
       this.#pruneDue = true;
-      return allocateVersion(this.#fs, this.#o.dest, op.path, { ms, taken });
-    });
+      versions.push(await allocateVersion(destination, op.path, { ms, taken }));
+    }
+    return versions;
   }
 
   /** Syncs the journal and releases the lock. */
@@ -855,14 +865,14 @@ export class Reconciler {
     const ctx: ApplyContext = {
       fs: this.#fs,
       source: this.#o.source,
-      dest: this.#o.dest,
+      destination: new LocalDestination(this.#fs, this.#o.dest),
       hasher: this.#hasher,
       ...(this.#o.modeMask !== undefined ? { modeMask: this.#o.modeMask } : {}),
       ...(this.#o.now ? { now: this.#o.now } : {}),
       ...(this.#o.progress ? { onCopied: this.#o.progress.copying.bind(this.#o.progress) } : {}),
     };
     const reasonOf = (path: string): Trigger => this.#replayPaths.has(path) ? "replay" : trigger;
-    const versions = this.#versionsFor(batch, dest);
+    const versions = await this.#versionsFor(batch, dest);
     const intents = await this.#writer.append(
       batch.map((op, i) => intentFor(op, reasonOf(op.path), versions[i])),
     );
@@ -887,12 +897,12 @@ export class Reconciler {
       try {
         // Already gone (its folder too, perhaps, after a crash): a delete is done.
         if (op.op === "delete" && !exists(this.#fs, join(this.#o.dest, op.path))) continue;
-        assertInside(ctx, op.path, checked);
+        await assertInside(ctx, op.path, checked);
         if (op.op === "move") {
-          assertInside(ctx, op.from, checked);
-          ensureWritableParent(ctx, op.from, writable);
+          await assertInside(ctx, op.from, checked);
+          await ensureWritableParent(ctx, op.from, writable);
         }
-        if (op.op !== "meta") ensureWritableParent(ctx, op.path, writable);
+        if (op.op !== "meta") await ensureWritableParent(ctx, op.path, writable);
         const version = versions[i];
         if (op.op === "copy") {
           const p = await prepareCopy(ctx, op);
@@ -926,7 +936,10 @@ export class Reconciler {
     });
     for (const [i, vdirs] of versionDirs) {
       if (outcomes[i] !== null) continue;
-      for (const d of vdirs) dirs.set(d, [...(dirs.get(d) ?? []), i]);
+      for (const v of vdirs) {
+        const d = join(this.#o.dest, v);
+        dirs.set(d, [...(dirs.get(d) ?? []), i]);
+      }
     }
     await Promise.all([...dirs].map(async ([d, idx]) => {
       try {
