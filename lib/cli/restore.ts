@@ -164,7 +164,7 @@ export async function runRestore(opts: RestoreOptions, deps: RestoreDeps): Promi
   }
 
   const history = historyAt(fs, dir, at);
-  const items = planRestore(fs, dest, history, { path, at });
+  const items = await planRestore(fs, dest, history, { path, at });
   const when = localTime(at);
   if (items.length === 0) {
     const hint = [...history.now.keys()].some((p) => isAtOrBelow(p, path))

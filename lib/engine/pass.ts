@@ -73,7 +73,7 @@ export class Pass {
     this.#apply = {
       fs: owner.fs,
       source: settings.source,
-      dest: settings.dest,
+      destination: owner.destination,
       hasher: owner.hasher,
       ...(settings.modeMask !== undefined ? { modeMask: settings.modeMask } : {}),
       ...(settings.now ? { now: settings.now } : {}),
@@ -322,7 +322,7 @@ export class Pass {
   /** One batch: intents made durable, applied, folders synced, outcomes journaled and reported. */
   async #runBatch(batch: FileOp[]): Promise<void> {
     const { state, writer } = this.#owner;
-    const versions = this.#versionsFor(batch);
+    const versions = await this.#versionsFor(batch);
     const intents = await writer.append(
       batch.map((op, i) => intentFor(op, this.#reasonOf(op.path), versions[i])),
     );
@@ -341,14 +341,15 @@ export class Pass {
    * Versioning: picks a version name for each operation that would delete or
    * replace a file (`undefined` for the others).
    */
-  #versionsFor(batch: FileOp[]): (string | undefined)[] {
-    const { fs, settings, state } = this.#owner;
+  async #versionsFor(batch: FileOp[]): Promise<(string | undefined)[]> {
+    const { destination, settings, state } = this.#owner;
     if (!settings.keepVersions) return [];
     const ms = (settings.now ?? Date.now)();
     const taken = new Set<string>();
     const moved: { from: string; path: string }[] = [];
     const dest = this.#destEntries;
-    return batch.map((op) => {
+    const versions: (string | undefined)[] = [];
+    for (const op of batch) {
       // Whether a file sits at op.path when op runs. The scan predates the pass's moves, so the
       // place is followed back through the moves before it in this batch; the state knows what
       // moves of earlier batches brought there. (The scan alone missed `e/f.txt` after a move of
@@ -356,15 +357,20 @@ export class Pass {
       const at = beforeRenames(op.path, moved);
       if (op.op === "move") moved.push(op);
       const holdsFile = dest.get(at)?.kind === "file" || state.entries.get(at)?.kind === "file";
-      if (op.op === "mkdir" || op.op === "meta" || !holdsFile) return undefined;
+      if (op.op === "mkdir" || op.op === "meta" || !holdsFile) {
+        versions.push(undefined);
+        continue;
+      }
       this.#owner.versionAllocated();
-      return allocateVersion(fs, settings.dest, op.path, { ms, taken });
-    });
+      versions.push(await allocateVersion(destination, op.path, { ms, taken }));
+    }
+    return versions;
   }
 
   /** Applies a batch whose intents are durable: simple operations at once, copies written then committed together. */
   async #applyBatch(batch: FileOp[], versions: (string | undefined)[]): Promise<Applied> {
     const ctx = this.#apply;
+    const { settings } = this.#owner;
     const outcomes: unknown[] = new Array(batch.length).fill(null);
     const copies: CopyFacts[] = batch.map(() => ({}));
     const versionFolders: [number, string[]][] = [];
@@ -382,13 +388,13 @@ export class Pass {
       }
       try {
         // Already gone (its folder too, perhaps, after a crash): a delete is done.
-        if (op.op === "delete" && !exists(ctx.fs, join(ctx.dest, op.path))) continue;
-        assertInside(ctx, op.path, checked);
+        if (op.op === "delete" && !exists(this.#owner.fs, join(settings.dest, op.path))) continue;
+        await assertInside(ctx, op.path, checked);
         if (op.op === "move") {
-          assertInside(ctx, op.from, checked);
-          ensureWritableParent(ctx, op.from, writable);
+          await assertInside(ctx, op.from, checked);
+          await ensureWritableParent(ctx, op.from, writable);
         }
-        if (op.op !== "meta") ensureWritableParent(ctx, op.path, writable);
+        if (op.op !== "meta") await ensureWritableParent(ctx, op.path, writable);
         const version = versions[i];
         if (op.op === "copy") {
           const copy = await prepareCopy(ctx, op);
@@ -427,7 +433,10 @@ export class Pass {
     });
     for (const [i, versionFolders] of applied.versionFolders) {
       if (outcomes[i] !== null) continue;
-      for (const folder of versionFolders) folders.set(folder, [...(folders.get(folder) ?? []), i]);
+      for (const versionFolder of versionFolders) {
+        const folder = join(settings.dest, versionFolder);
+        folders.set(folder, [...(folders.get(folder) ?? []), i]);
+      }
     }
     await Promise.all([...folders].map(async ([folder, indexes]) => {
       try {

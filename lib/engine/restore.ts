@@ -26,6 +26,7 @@ import { isAtOrBelow, join, parentOf, unsafeReason } from "../base/paths.ts";
 import { tempName } from "../base/layout.ts";
 import { emptyState, foldRecord, type State } from "../journal/state.ts";
 import { listVersions, versionsDir } from "./versions.ts";
+import { LocalDestination } from "../dest/local.ts";
 import { beforeRenames } from "./moves.ts";
 import { readJournal } from "../journal/reader.ts";
 
@@ -143,15 +144,15 @@ export interface RestoreItem {
  * from, in the order to try them. Returns an empty list when the path did
  * not exist then.
  */
-export function planRestore(
+export async function planRestore(
   fs: FileSystem,
   dest: string,
   history: History,
   options: { path: string; at: number },
-): RestoreItem[] {
+): Promise<RestoreItem[]> {
   const { path, at } = options;
   const vroot = versionsDir(dest);
-  const onDisk = listVersions(fs, dest, path);
+  const onDisk = await listVersions(new LocalDestination(fs, dest), path);
   if (history.compactedAt !== null) return fromVersionTimes(dest, history, onDisk, options);
   const byHash = new Map<string, RecordedVersion[]>();
   for (const v of history.versions) {
@@ -211,7 +212,7 @@ function indexByHash(entries: Map<string, StateEntry>): Map<string, string[]> {
 function fromVersionTimes(
   dest: string,
   history: History,
-  onDisk: ReturnType<typeof listVersions>,
+  onDisk: Awaited<ReturnType<typeof listVersions>>,
   options: { path: string; at: number },
 ): RestoreItem[] {
   const { path, at } = options;
