@@ -29,9 +29,10 @@ import { tempName } from "../base/layout.ts";
 import { scanTree } from "../engine/scan.ts";
 
 /**
- * Staged files up to this many bytes are written with synchronous calls, larger
- * ones with asynchronous calls (so that the next read of the source overlaps a
- * write). Same bound as the copy's in lib/engine/apply.ts.
+ * Staged files up to this many bytes are written, and files up to this many
+ * bytes read, with synchronous calls; larger ones with asynchronous calls (so
+ * that the next read of the source overlaps a write). Same bound as the copy's
+ * in lib/engine/apply.ts.
  */
 const SMALL_WRITE = 256 * 1024;
 
@@ -196,9 +197,22 @@ export class LocalDestination implements Destination {
     });
   }
 
-  /** Opens `rel` read-only. */
-  async openFile(rel: string): Promise<DestinationReader> {
-    return await this.#fs.open(this.#abs(rel));
+  /** Opens `rel` read-only; a small file is then read with synchronous calls. */
+  openFile(rel: string): Promise<DestinationReader> {
+    return settled(() => {
+      const handle = this.#fs.openSync(this.#abs(rel));
+      let small: boolean;
+      try {
+        small = handle.stat().size <= SMALL_WRITE;
+      } catch (err) {
+        handle.close();
+        throw err;
+      }
+      return {
+        read: small ? (buf) => settled(() => handle.readSync(buf)) : (buf) => handle.read(buf),
+        close: () => handle.close(),
+      };
+    });
   }
 
   /** Creates a temp file (0600, exclusive) in the folder of `rel`. */
