@@ -26,9 +26,10 @@ import {
   prepareCopy,
   type PreparedCopy,
 } from "./apply.ts";
-import { exists, isMissing } from "../base/fs.ts";
+import { isMissing } from "../base/fs.ts";
 import { describeError } from "../base/errors.ts";
-import { join, parentOf, showPath } from "../base/paths.ts";
+import { parentOf, showPath } from "../base/paths.ts";
+import { destinationHas } from "../dest/destination.ts";
 import { type PassExcludes, passExcludes } from "./excludes.ts";
 import { preparePass } from "./prepare.ts";
 import { beforeRenames } from "./moves.ts";
@@ -99,10 +100,10 @@ export class Pass {
    * @throws JournalIoError when the journal cannot be made durable.
    */
   async run(folders?: ReadonlySet<string>): Promise<void> {
-    const { fs, settings, state, hasher, suspects, badMoves } = this.#owner;
+    const { fs, settings, destination, state, hasher, suspects, badMoves } = this.#owner;
     const summary = this.#summary;
     const prepared = await preparePass(
-      { fs, hasher, source: settings.source, dest: settings.dest },
+      { fs, hasher, source: settings.source, destination },
       {
         state: state.entries,
         suspects,
@@ -113,9 +114,9 @@ export class Pass {
       },
       {
         sourceScanned: (failure) => this.#noteSource(failure),
-        beforePlan: (scope) => {
+        beforePlan: async (scope) => {
           this.#noteVeto(null);
-          this.#removeTemps(scope.dst);
+          await this.#removeTemps(scope.dst);
           this.#reportScanProblems(scope);
         },
         onVanished: (op) => {
@@ -201,18 +202,18 @@ export class Pass {
   }
 
   /** Removes the temp files a crash left in the destination; updates their folders' scanned mtime. */
-  #removeTemps(dst: ScanResult): void {
-    const { fs, settings } = this.#owner;
-    const { dest, logs } = settings;
+  async #removeTemps(dst: ScanResult): Promise<void> {
+    const { destination, settings } = this.#owner;
+    const { logs } = settings;
     const summary = this.#summary;
     for (const tmp of dst.temps) {
       try {
-        fs.remove(join(dest, tmp));
+        await destination.remove(tmp);
         summary.tempsRemoved++;
         // Removing it changed its folder's mtime after the scan saw it: look again.
         const parent = parentOf(tmp);
         const seen = dst.entries.get(parent);
-        if (seen) seen.mtimeMs = fs.lstat(join(dest, parent)).mtimeMs;
+        if (seen) seen.mtimeMs = (await destination.stat(parent)).mtimeMs;
       } catch (err) {
         logs.op.warn("TEMP FILE NOT REMOVED: {path} - {reason}", {
           path: tmp,
@@ -370,7 +371,6 @@ export class Pass {
   /** Applies a batch whose intents are durable: simple operations at once, copies written then committed together. */
   async #applyBatch(batch: FileOp[], versions: (string | undefined)[]): Promise<Applied> {
     const ctx = this.#apply;
-    const { settings } = this.#owner;
     const outcomes: unknown[] = new Array(batch.length).fill(null);
     const copies: CopyFacts[] = batch.map(() => ({}));
     const versionFolders: [number, string[]][] = [];
@@ -388,7 +388,7 @@ export class Pass {
       }
       try {
         // Already gone (its folder too, perhaps, after a crash): a delete is done.
-        if (op.op === "delete" && !exists(this.#owner.fs, join(settings.dest, op.path))) continue;
+        if (op.op === "delete" && !(await destinationHas(ctx.destination, op.path))) continue;
         await assertInside(ctx, op.path, checked);
         if (op.op === "move") {
           await assertInside(ctx, op.from, checked);
@@ -419,28 +419,25 @@ export class Pass {
 
   /** One fsync per touched folder makes the renames, creates and unlinks durable. */
   async #syncTouchedFolders(batch: FileOp[], applied: Applied): Promise<void> {
-    const { fs, settings } = this.#owner;
+    const { destination } = this.#owner;
     const { outcomes } = applied;
     const folders = new Map<string, number[]>();
+    const touch = (folder: string, i: number) => {
+      const indexes = folders.get(folder) ?? [];
+      indexes.push(i);
+      folders.set(folder, indexes);
+    };
     batch.forEach((op, i) => {
       if (outcomes[i] !== null || op.op === "meta") return;
-      for (const rel of op.op === "move" ? [op.path, op.from] : [op.path]) {
-        const folder = join(settings.dest, parentOf(rel));
-        const indexes = folders.get(folder) ?? [];
-        indexes.push(i);
-        folders.set(folder, indexes);
-      }
+      for (const rel of op.op === "move" ? [op.path, op.from] : [op.path]) touch(parentOf(rel), i);
     });
     for (const [i, versionFolders] of applied.versionFolders) {
       if (outcomes[i] !== null) continue;
-      for (const versionFolder of versionFolders) {
-        const folder = join(settings.dest, versionFolder);
-        folders.set(folder, [...(folders.get(folder) ?? []), i]);
-      }
+      for (const folder of versionFolders) touch(folder, i);
     }
     await Promise.all([...folders].map(async ([folder, indexes]) => {
       try {
-        await fs.syncDir(folder);
+        await destination.sync(folder);
       } catch (err) {
         // A folder deleted later in the same batch, or below one a file replaced in it: the
         // sync of the folder that held it covers its removal, and what was in it is gone.
