@@ -6,9 +6,20 @@
  * planner or the journal knowing which one they write to.
  *
  * Paths are relative to the destination's root, `/`-separated, as everywhere
- * in the engine (see lib/base/paths.ts); `""` is the root itself. The reserved
- * folder (`.backup/`) is reached through the same paths (the versions folder
- * is `.backup/versions`).
+ * in the engine (see lib/base/paths.ts); `""` is the root itself. The mirror,
+ * its leftover temp files, and the versions folder (`.backup/versions`, a
+ * versioned trash of mirror files) are reached only through a Destination.
+ *
+ * The rest of the reserved folder stays on the local file system for now,
+ * reached through the FileSystem port by absolute paths under the
+ * destination root (see lib/base/layout.ts): the journal (appended and
+ * fsynced record by record, its torn tail truncated), the lock (an `flock`
+ * the kernel drops when the process dies), the source's identity, the
+ * settings, the status file and the log. Those need local-file semantics an
+ * object store lacks (append, truncate, advisory locks); a remote destination
+ * will need a local home for them (a state folder of its own) and a lease for
+ * the lock. Creating the destination root and the preflight look at what a
+ * new destination holds (lib/dest/reserved.ts, lib/cli/run.ts) are local too.
  *
  * Every method is asynchronous, because a remote store can be nothing else. A
  * local implementation may do its work synchronously inside them: an awaited

@@ -190,6 +190,24 @@ Deno.test("LocalDestination: openFile reads a file of the destination", async ()
   assert(isNotFound(await rejection(destination.openFile("missing"))));
 });
 
+Deno.test("LocalDestination: openFile reads a large file whole, in chunks", async () => {
+  await using t = await tempDir();
+  const destination = local(t.path);
+  const bytes = new Uint8Array(600 * 1024).map((_, i) => (i * 7) & 0xff);
+  Deno.writeFileSync(`${t.path}/big`, bytes);
+  const reader = await destination.openFile("big");
+  const read: Uint8Array[] = [];
+  const buf = new Uint8Array(256 * 1024);
+  for (let n = await reader.read(buf); n !== null; n = await reader.read(buf)) {
+    read.push(buf.slice(0, n));
+  }
+  reader.close();
+  reader.close(); // safe twice
+  const whole = new Uint8Array(read.reduce((sum, chunk) => sum + chunk.length, 0));
+  read.reduce((at, chunk) => (whole.set(chunk, at), at + chunk.length), 0);
+  assertEquals(whole, bytes);
+});
+
 Deno.test("LocalDestination: a path that could leave the root is refused, as a rejection", async () => {
   await using t = await tempDir();
   const destination = local(`${t.path}/dest`);

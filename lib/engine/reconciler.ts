@@ -47,6 +47,12 @@ export interface ReconcilerOptions extends PassSettings {
   rebuildJournal?: boolean;
   /** Compact the journal between passes once its segments pass this many bytes (default 64 MiB). */
   journalMaxBytes?: number;
+  /**
+   * The destination the passes write the mirror and its versions to, rooted at `dest` (default:
+   * the local folder `dest`). The journal, lock and the rest of the reserved folder stay in the
+   * local folder `dest` (see lib/dest/destination.ts).
+   */
+  destination?: Destination;
 }
 
 /** Options for {@link Reconciler.pass}. */
@@ -121,7 +127,7 @@ export class Reconciler {
     this.#writer = parts.writer;
     this.#lock = parts.lock;
     this.#suspects = parts.suspects;
-    this.#destination = new LocalDestination(fs, options.dest);
+    this.#destination = options.destination ?? new LocalDestination(fs, options.dest);
     const memory: PassMemory = { sourceDown: null, veto: null, heldCount: 0 };
     this.#passOwner = {
       fs,
