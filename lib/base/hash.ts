@@ -66,3 +66,32 @@ export async function hashFile(
     file.close();
   }
 }
+
+/** Something read from its start in chunks: an open file, a destination's reader. */
+export interface ChunkReader {
+  /** Reads into `buf`; resolves to the byte count, or `null` at the end. */
+  read(buf: Uint8Array): Promise<number | null>;
+}
+
+/**
+ * Hashes what `reader` yields up to its end (the caller opens and closes it):
+ * a file read through a port other than the {@link FileSystem}, such as a
+ * destination's `openFile` (lib/dest/destination.ts).
+ *
+ * @throws what the reader throws.
+ */
+export async function hashReader(
+  reader: ChunkReader,
+  hasher: Hasher,
+): Promise<{ hash: string; size: number }> {
+  const buf = shared ??= new Uint8Array(CHUNK);
+  hasher.init();
+  let size = 0;
+  for (;;) {
+    const n = await reader.read(buf);
+    if (n === null) break;
+    hasher.update(buf.subarray(0, n));
+    size += n;
+  }
+  return { hash: hasher.digest(), size };
+}

@@ -2,7 +2,7 @@ import { assertEquals, assertNotEquals, assertRejects } from "../../testing/asse
 import { tempDir } from "../../testing/helpers.ts";
 import { FaultyFileSystem } from "../../testing/fault_fs.ts";
 import { DenoFileSystem } from "./fs.ts";
-import { CHUNK, createHasher, hashFile } from "./hash.ts";
+import { CHUNK, createHasher, hashFile, hashReader } from "./hash.ts";
 
 const real = new DenoFileSystem();
 
@@ -89,4 +89,27 @@ Deno.test("hashFile throws when the file cannot be opened or read", async () => 
   }]);
   await assertRejects(() => hashFile(failing, `${tmp.path}/f`, hasher), Error, "Input/output");
   assertEquals((await hashFile(real, `${tmp.path}/f`, hasher)).hash, RAMP, "usable again after");
+});
+
+Deno.test("hashReader hashes what a reader yields, in whatever pieces, to its end", async () => {
+  const hasher = await createHasher();
+  /** A reader that hands out `data` at most `piece` bytes a call. */
+  const readerOf = (data: Uint8Array, piece: number) => {
+    let at = 0;
+    return {
+      read: (buf: Uint8Array) => {
+        if (at >= data.length) return Promise.resolve(null);
+        const count = Math.min(piece, buf.length, data.length - at);
+        buf.set(data.subarray(at, at + count));
+        at += count;
+        return Promise.resolve(count);
+      },
+    };
+  };
+  assertEquals(await hashReader(readerOf(new Uint8Array(), 10), hasher), { hash: EMPTY, size: 0 });
+  assertEquals(await hashReader(readerOf(new TextEncoder().encode("abc"), 1), hasher), {
+    hash: ABC,
+    size: 3,
+  });
+  assertEquals(await hashReader(readerOf(ramp(), 7919), hasher), { hash: RAMP, size: 281_600 });
 });

@@ -15,6 +15,7 @@
 
 import type { RunOptions } from "./run_args.ts";
 import type { StateEntry } from "../journal/state.ts";
+import type { Destination } from "../dest/destination.ts";
 import { type FileSystem, isNotFound } from "../base/fs.ts";
 import { EXIT } from "../base/errors.ts";
 import { readIdentity } from "../engine/source_guard.ts";
@@ -28,6 +29,7 @@ import { interruptedPaths, preparePass } from "../engine/prepare.ts";
 import { formatBytes } from "../base/units.ts";
 import { replayJournal } from "../journal/replay.ts";
 import { journalDir } from "../base/layout.ts";
+import { LocalDestination } from "../dest/local.ts";
 import { columns, plural } from "./format.ts";
 
 /** What {@link runDryRun} needs. */
@@ -46,6 +48,16 @@ export interface DryRunDeps {
 function isDir(fs: FileSystem, abs: string): boolean {
   try {
     return fs.lstat(abs).kind === "dir";
+  } catch (err) {
+    if (isNotFound(err)) return false;
+    throw err;
+  }
+}
+
+/** True when the destination's root is a folder (false when missing). */
+async function isPresent(destination: Destination): Promise<boolean> {
+  try {
+    return (await destination.stat("")).kind === "dir";
   } catch (err) {
     if (isNotFound(err)) return false;
     throw err;
@@ -103,7 +115,8 @@ export async function runDryRun(opts: RunOptions, deps: DryRunDeps): Promise<num
   } else {
     source = checkSource(fs, opts.src, deps.cwd);
   }
-  const present = dest !== null && isDir(fs, dest);
+  const destination = dest === null ? null : new LocalDestination(fs, dest);
+  const present = destination !== null && await isPresent(destination);
   let state: ReadonlyMap<string, StateEntry> = new Map();
   let suspects: ReadonlySet<string> = new Set();
   if (present && isDir(fs, journalDir(dest!))) {
@@ -120,7 +133,7 @@ export async function runDryRun(opts: RunOptions, deps: DryRunDeps): Promise<num
   const identity = present && !opts.newSource && !opts.adoptDest ? readIdentity(fs, dest!) : null;
   const problems: string[] = [];
   const prepared = await preparePass(
-    { fs, hasher: await createHasher(), source, dest: present ? dest : null },
+    { fs, hasher: await createHasher(), source, destination: present ? destination : null },
     { state, suspects, excludes, identity, planWhenVetoed: true },
     { onUnreadable: (op) => problems.push(op.path) },
   );

@@ -24,6 +24,7 @@ import { interruptedPaths, preparePass } from "../engine/prepare.ts";
 import { loadSettings } from "./settings.ts";
 import { establishIdentity, readIdentity } from "../engine/source_guard.ts";
 import { acquireLock, prepareReserved, probeLock } from "../dest/reserved.ts";
+import { LocalDestination } from "../dest/local.ts";
 import { LOG_FILE, reservedDir } from "../base/layout.ts";
 import { StatusRecorder } from "../report/status.ts";
 import { rowOf } from "../journal/history.ts";
@@ -98,7 +99,12 @@ async function dryRun(
         deleteExcluded: settings.deleteExcluded,
       });
       const prepared = await preparePass(
-        { fs: deps.fs, hasher: await createHasher(), source, dest },
+        {
+          fs: deps.fs,
+          hasher: await createHasher(),
+          source,
+          destination: new LocalDestination(deps.fs, dest),
+        },
         {
           state: state.entries,
           suspects: interruptedPaths(pending),

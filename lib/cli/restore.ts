@@ -14,6 +14,7 @@ import { absolute, isAtOrBelow, join, parentOf, showPath, unsafeReason } from ".
 import { createHasher } from "../base/hash.ts";
 import { MODE_MASK } from "../engine/plan.ts";
 import { historyAt, planRestore, restoreFile } from "../engine/restore.ts";
+import { LocalDestination } from "../dest/local.ts";
 import { flag, type OptionTable, parseStrict, str } from "./args.ts";
 import { localTime } from "../report/log.ts";
 import { parseTime, plural } from "./format.ts";
@@ -165,7 +166,8 @@ export async function runRestore(opts: RestoreOptions, deps: RestoreDeps): Promi
   }
 
   const history = historyAt(fs, dir, at);
-  const items = planRestore(fs, dest, history, { path, at });
+  const destination = new LocalDestination(fs, dest);
+  const items = await planRestore(destination, history, { path, at });
   const when = localTime(at);
   if (items.length === 0) {
     const hint = [...history.now.keys()].some((p) => isAtOrBelow(p, path))
@@ -217,7 +219,7 @@ export async function runRestore(opts: RestoreOptions, deps: RestoreDeps): Promi
       linked.push(item.path);
       links++;
     } else if (e.kind === "file") {
-      const r = await restoreFile(fs, hasher, item, target);
+      const r = await restoreFile(destination, fs, hasher, item, target);
       written.add(parentOf(target));
       if (!r.ok) {
         missing.push(item.path);

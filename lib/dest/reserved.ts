@@ -6,6 +6,7 @@
  */
 
 import type { FileHandle, FileSystem } from "../base/fs.ts";
+import { isNotFound } from "../base/fs.ts";
 import { LockedError } from "../base/errors.ts";
 import { join } from "../base/paths.ts";
 import { LOCK_FILE, reservedDir } from "../base/layout.ts";
@@ -86,7 +87,7 @@ export function probeLock(fs: FileSystem, dest: string): LockProbe {
   try {
     handle = fs.openSync(path);
   } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return { held: false, pid: null };
+    if (isNotFound(err)) return { held: false, pid: null };
     throw err;
   }
   let held: boolean;

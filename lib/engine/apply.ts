@@ -1,27 +1,31 @@
 /**
- * Carries out planned operations on the destination, atomically.
+ * Carries out planned operations on the destination, atomically, through its
+ * {@link Destination} (lib/dest/destination.ts): nothing here knows whether it
+ * is a local folder.
  *
- * Files are written to a temp file in the target's folder (exclusive create,
- * 0600), hashed while copied, given their mode and mtime, fsynced, then renamed
- * over the target. The source is checked before and after the copy: if it
- * changed, the temp file is discarded and {@link SourceChangedError} thrown, so
- * a torn copy never reaches a real name. fsyncs are paid per batch: all temp
- * files of a batch are synced concurrently, renamed, and each touched folder is
- * synced once.
+ * Files are staged (locally: a temp file in the target's folder, exclusive
+ * create, 0600), hashed while copied, given their mode and mtime, made durable,
+ * then committed over the target. The source is checked before and after the
+ * copy: if it changed, the staged file is discarded and
+ * {@link SourceChangedError} thrown, so a torn copy never reaches a real name.
+ * Durability is paid per batch: all staged files of a batch are synced
+ * concurrently, committed, and the caller syncs each touched folder once.
  *
  * @module
  */
 
 import type { FileHandle, FileSystem } from "../base/fs.ts";
 import type { Hasher } from "../base/hash.ts";
+import type { Destination, StagedEntry, StagedFile } from "../dest/destination.ts";
 import type { PlanOp } from "./plan.ts";
 import type { Entry } from "./scan.ts";
+import { isAlreadyExists, isMissing, isNotFound } from "../base/fs.ts";
 import { CHUNK } from "../base/hash.ts";
 import { MODE_MASK } from "./plan.ts";
 import { join, parentOf, unsafeReason } from "../base/paths.ts";
-import { tempName } from "../base/layout.ts";
 import { SourceChangedError, SourceVanishedError } from "../base/errors.ts";
-import { prepareVersionFolder, versionsDir } from "./versions.ts";
+import { destinationHas } from "../dest/destination.ts";
+import { prepareVersionFolder, versionPath } from "./versions.ts";
 
 /** Files up to this size are copied with synchronous calls (cheaper per call). */
 const SMALL_FILE = 256 * 1024;
@@ -42,12 +46,12 @@ export function isRacy(mtimeMs: number, now: number): boolean {
 
 /** What the apply functions need. */
 export interface ApplyContext {
-  /** The file system port. */
+  /** The file system port the source is read through. */
   fs: FileSystem;
   /** Absolute source root. */
   source: string;
-  /** Absolute destination root. */
-  dest: string;
+  /** The destination: every change is made through it. */
+  destination: Destination;
   /** Hasher used for copies (one copy at a time). */
   hasher: Hasher;
   /** Mask applied to permission bits (default {@link MODE_MASK}: no setuid/setgid). */
@@ -62,10 +66,8 @@ export interface ApplyContext {
 export interface PreparedCopy {
   /** The operation. */
   op: Extract<PlanOp, { op: "copy" }>;
-  /** Absolute temp path. */
-  tmp: string;
-  /** Open handle on the temp file. */
-  handle: FileHandle;
+  /** The staged file, sealed: synced and committed by {@link commitCopies}. */
+  staged: StagedFile;
   /** xxh128 of the bytes written. */
   hash: string;
   /** Bytes written. */
@@ -83,7 +85,11 @@ export interface PreparedCopy {
  *
  * @throws Error naming the path.
  */
-export function assertInside(ctx: ApplyContext, rel: string, checked: Set<string>): void {
+export async function assertInside(
+  ctx: ApplyContext,
+  rel: string,
+  checked: Set<string>,
+): Promise<void> {
   const why = unsafeReason(rel);
   if (why !== null) throw new Error(`refused unsafe path (${why})`);
   let parent = parentOf(rel);
@@ -96,9 +102,9 @@ export function assertInside(ctx: ApplyContext, rel: string, checked: Set<string
     const p = chain[i]!;
     let kind;
     try {
-      kind = ctx.fs.lstat(join(ctx.dest, p)).kind;
+      kind = (await ctx.destination.stat(p)).kind;
     } catch (err) {
-      if (err instanceof Deno.errors.NotFound) throw new Error(`parent folder "${p}" is missing`);
+      if (isNotFound(err)) throw new Error(`parent folder "${p}" is missing`);
       throw err;
     }
     if (kind !== "dir") {
@@ -114,18 +120,23 @@ export function assertInside(ctx: ApplyContext, rel: string, checked: Set<string
  * can be created, renamed or removed in it. The pass's folder-metadata phase
  * puts the mirrored mode back. `done` caches folders already seen.
  */
-export function ensureWritableParent(ctx: ApplyContext, rel: string, done: Set<string>): void {
+export async function ensureWritableParent(
+  ctx: ApplyContext,
+  rel: string,
+  done: Set<string>,
+): Promise<void> {
   const parent = parentOf(rel);
   if (done.has(parent)) return;
   done.add(parent);
-  const abs = join(ctx.dest, parent);
   let mode;
   try {
-    mode = ctx.fs.lstat(abs).mode;
+    mode = (await ctx.destination.stat(parent)).mode;
   } catch {
     return; // missing: the operation itself reports it
   }
-  if ((mode & 0o300) !== 0o300) ctx.fs.chmod(abs, mode | 0o700);
+  if ((mode & 0o300) !== 0o300) {
+    await ctx.destination.setMeta(parent, "dir", { mode: mode | 0o700 });
+  }
 }
 
 function sameAsScanned(info: { size: number; mtimeMs: number; ino: number }, e: Entry): boolean {
@@ -134,7 +145,7 @@ function sameAsScanned(info: { size: number; mtimeMs: number; ino: number }, e: 
 
 async function copyLarge(
   src: FileHandle,
-  out: FileHandle,
+  out: StagedFile,
   hasher: Hasher,
   onCopied: ((bytes: number) => void) | undefined,
 ): Promise<number> {
@@ -150,7 +161,7 @@ async function copyLarge(
       const chunk = a.subarray(0, n);
       hasher.update(chunk);
       pending = src.read(b);
-      await out.writeAll(chunk);
+      await out.write(chunk);
       bytes += n;
       onCopied?.(n);
       [a, b] = [b, a];
@@ -163,7 +174,12 @@ async function copyLarge(
   return bytes;
 }
 
-function copySmall(src: FileHandle, out: FileHandle, hasher: Hasher, size: number): number {
+async function copySmall(
+  src: FileHandle,
+  out: StagedFile,
+  hasher: Hasher,
+  size: number,
+): Promise<number> {
   // One byte more than expected: a file that grew is noticed and discarded by the caller.
   const buf = new Uint8Array(size + 1);
   let bytes = 0;
@@ -175,52 +191,45 @@ function copySmall(src: FileHandle, out: FileHandle, hasher: Hasher, size: numbe
   if (bytes !== size) return bytes;
   const data = buf.subarray(0, bytes);
   hasher.update(data);
-  out.writeAllSync(data);
+  await out.write(data);
   return bytes;
 }
 
-/** A fresh temp path in the folder of the absolute path `abs`. */
-function tempPathFor(abs: string): string {
-  return join(parentOf(abs) || "/", tempName());
-}
-
 /**
- * Copies the source file of `op` into a fresh temp file next to its target.
- * On any failure the temp file is removed.
+ * Copies the source file of `op` into a file staged at its target (locally a
+ * fresh temp file next to it). On any failure the staged file is discarded.
  *
  * @throws SourceChangedError when the source is not what the scan saw, or
- *   changed during the copy; Deno.errors.* on I/O failure.
+ *   changed during the copy; SourceVanishedError when it is gone; the I/O
+ *   error otherwise (see lib/base/fs.ts for the predicates that tell them).
  */
 export async function prepareCopy(
   ctx: ApplyContext,
   op: Extract<PlanOp, { op: "copy" }>,
 ): Promise<PreparedCopy> {
   const { fs, hasher } = ctx;
-  const dstAbs = join(ctx.dest, op.path);
   let src: FileHandle;
   try {
     src = op.src.size <= SMALL_FILE
       ? fs.openSync(join(ctx.source, op.path))
       : await fs.open(join(ctx.source, op.path));
   } catch (err) {
-    if (err instanceof Deno.errors.NotFound) {
+    if (isNotFound(err)) {
       throw new SourceVanishedError("vanished since it was scanned", { cause: err });
     }
     throw err;
   }
-  let out: FileHandle | null = null;
-  let tmp = "";
+  let out: StagedFile | null = null;
   try {
     const before = src.stat();
     if (before.kind !== "file" || !sameAsScanned(before, op.src)) {
       throw new SourceChangedError("changed since it was scanned");
     }
-    tmp = tempPathFor(dstAbs);
-    out = fs.openSync(tmp, { write: true, createNew: true, mode: 0o600 });
+    out = await ctx.destination.stageFile(op.path, { size: op.src.size });
     hasher.init();
     const small = op.src.size <= SMALL_FILE;
     const bytes = small
-      ? copySmall(src, out, hasher, op.src.size)
+      ? await copySmall(src, out, hasher, op.src.size)
       : await copyLarge(src, out, hasher, ctx.onCopied);
     if (small) ctx.onCopied?.(bytes);
     const after = src.stat();
@@ -228,13 +237,11 @@ export async function prepareCopy(
       throw new SourceChangedError("changed while it was being copied");
     }
     const hash = hasher.digest();
-    fs.chmod(tmp, op.src.mode & (ctx.modeMask ?? MODE_MASK));
-    out.utime(op.src.mtimeMs);
+    await out.seal({ mode: op.src.mode & (ctx.modeMask ?? MODE_MASK), mtimeMs: op.src.mtimeMs });
     const now = (ctx.now ?? Date.now)();
     const prepared: PreparedCopy = {
       op,
-      tmp,
-      handle: out,
+      staged: out,
       hash,
       bytes,
       racy: isRacy(op.src.mtimeMs, now),
@@ -242,12 +249,7 @@ export async function prepareCopy(
     out = null;
     return prepared;
   } catch (err) {
-    if (out) {
-      out.close();
-      try {
-        fs.remove(tmp);
-      } catch { /* best effort: startup removes leftovers */ }
-    }
+    await out?.discard();
     throw err;
   } finally {
     src.close();
@@ -257,108 +259,97 @@ export async function prepareCopy(
 /** Outcome of one operation: `null` for success, else the error. */
 export type Outcome = unknown | null;
 
-/** True when `abs` exists (without following a final symlink). */
-function present(fs: FileSystem, abs: string): boolean {
-  try {
-    fs.lstat(abs);
-    return true;
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotADirectory) {
-      return false;
-    }
-    throw err;
-  }
-}
-
 /**
  * Versioning: moves the file at `rel` into the versions folder as `vrel` (a
- * rename on the same file system: nothing is copied). Folders, symlinks and
- * a missing path are left alone (`null`). Returns the absolute folders to
- * fsync for the move to be durable.
+ * rename within the destination: nothing is copied where renames are atomic).
+ * Folders, symlinks and a missing path are left alone (`null`). Returns the
+ * folders (relative to the destination root) to sync for the move to be
+ * durable.
  *
  * @throws Error when `vrel` is unsafe or already taken (never overwritten);
- *   Deno.errors.* on I/O failure (the file then stays where it was).
+ *   the I/O error on failure (the file then stays where it was).
  */
-export function moveToVersions(ctx: ApplyContext, rel: string, vrel: string): string[] | null {
+export async function moveToVersions(
+  ctx: ApplyContext,
+  rel: string,
+  vrel: string,
+): Promise<string[] | null> {
   const why = unsafeReason(vrel);
   if (why !== null) throw new Error(`refused unsafe version path (${why})`);
-  const abs = join(ctx.dest, rel);
+  const { destination } = ctx;
   let kind;
   try {
-    kind = ctx.fs.lstat(abs).kind;
+    kind = (await destination.stat(rel)).kind;
   } catch (err) {
-    if (err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotADirectory) {
-      return null;
-    }
+    if (isMissing(err)) return null;
     throw err;
   }
   if (kind !== "file") return null;
-  const dirs = prepareVersionFolder(ctx.fs, ctx.dest, vrel);
-  const target = join(versionsDir(ctx.dest), vrel);
+  const dirs = await prepareVersionFolder(destination, vrel);
+  const target = versionPath(vrel);
   // rename() would replace an existing file silently: a name is never reused.
-  if (present(ctx.fs, target)) throw new Error(`version "${vrel}" already exists`);
-  ctx.fs.rename(abs, target);
+  if (await destinationHas(destination, target)) {
+    throw new Error(`version "${vrel}" already exists`);
+  }
+  await destination.rename(rel, target);
   return dirs;
 }
 
 /** Undoes {@link moveToVersions} after the operation failed (best effort: the next pass re-plans). */
-function putBack(ctx: ApplyContext, rel: string, vrel: string): void {
+async function putBack(ctx: ApplyContext, rel: string, vrel: string): Promise<void> {
   try {
-    const abs = join(ctx.dest, rel);
-    if (!present(ctx.fs, abs)) ctx.fs.rename(join(versionsDir(ctx.dest), vrel), abs);
+    if (!(await destinationHas(ctx.destination, rel))) {
+      await ctx.destination.rename(versionPath(vrel), rel);
+    }
   } catch { /* the version stays: nothing is lost, the next pass copies again */ }
 }
 
 /**
- * Makes prepared copies durable and visible: fsyncs all temp files at once,
- * then renames each over its target. Returns one outcome per copy, in order.
- * A temp file whose sync or rename failed is removed.
+ * Makes prepared copies durable and visible: syncs all staged files at once,
+ * then commits each over its target. Returns one outcome per copy, in order.
+ * A staged file whose sync or commit failed is discarded.
  *
  * With versioning (`version` set), the file a copy replaces is first moved
- * into the versions folder, and those folders are fsynced before any temp
+ * into the versions folder, and those folders are synced before any staged
  * file takes a name: the old content is durable somewhere at every instant.
  * A copy that then fails puts the old file back.
  */
 export async function commitCopies(ctx: ApplyContext, copies: PreparedCopy[]): Promise<Outcome[]> {
-  const synced = await Promise.allSettled(copies.map((c) => c.handle.sync()));
-  const outcomes: Outcome[] = copies.map((c, i) => {
-    c.handle.close();
-    const s = synced[i]!;
-    return s.status === "rejected" ? s.reason : null;
-  });
+  const synced = await Promise.allSettled(copies.map((c) => c.staged.sync()));
+  const outcomes: Outcome[] = synced.map((s) => s.status === "rejected" ? s.reason : null);
   const moved: boolean[] = copies.map(() => false);
   const vdirs = new Map<string, number[]>();
-  copies.forEach((c, i) => {
-    if (outcomes[i] !== null || c.version === undefined) return;
+  for (const [i, c] of copies.entries()) {
+    if (outcomes[i] !== null || c.version === undefined) continue;
     try {
-      const dirs = moveToVersions(ctx, c.op.path, c.version);
-      if (dirs === null) return;
+      const dirs = await moveToVersions(ctx, c.op.path, c.version);
+      if (dirs === null) continue;
       moved[i] = true;
       for (const d of dirs) vdirs.set(d, [...(vdirs.get(d) ?? []), i]);
     } catch (err) {
       outcomes[i] = err;
     }
-  });
+  }
   await Promise.all([...vdirs].map(async ([d, idx]) => {
     try {
-      await ctx.fs.syncDir(d);
+      await ctx.destination.sync(d);
     } catch (err) {
       for (const i of idx) outcomes[i] ??= err;
     }
   }));
-  return copies.map((c, i) => {
+  const committed: Outcome[] = [];
+  for (const [i, c] of copies.entries()) {
     try {
       if (outcomes[i] !== null) throw outcomes[i];
-      ctx.fs.rename(c.tmp, join(ctx.dest, c.op.path));
-      return null;
+      await c.staged.commit();
+      committed.push(null);
     } catch (err) {
-      if (moved[i]) putBack(ctx, c.op.path, c.version!);
-      try {
-        ctx.fs.remove(c.tmp);
-      } catch { /* best effort */ }
-      return err;
+      if (moved[i]) await putBack(ctx, c.op.path, c.version!);
+      await c.staged.discard();
+      committed.push(err);
     }
-  });
+  }
+  return committed;
 }
 
 /** Options for {@link applySimple}. */
@@ -371,12 +362,13 @@ export interface SimpleOptions {
  * Applies one non-copy operation (delete, mkdir, symlink, meta, move). With
  * `version`, a file that a delete removes, or that a symlink or a move
  * replaces, is moved into the versions folder instead of being lost.
- * Returns the versions folders to fsync (empty when nothing was versioned).
- * When a symlink or a move replaces a versioned file, the versions folder is
- * fsynced before the replacing rename, as {@link commitCopies} does for
- * copies: the old content is durable under some name at every instant.
+ * Returns the versions folders to sync, relative to the destination root
+ * (empty when nothing was versioned). When a symlink or a move replaces a
+ * versioned file, the versions folder is synced before the replacing rename,
+ * as {@link commitCopies} does for copies: the old content is durable under
+ * some name at every instant.
  *
- * @throws Deno.errors.* on failure; a delete of a missing path and a mkdir of
+ * @throws the I/O error on failure; a delete of a missing path and a mkdir of
  *   an existing folder succeed (operations are idempotent).
  */
 export async function applySimple(
@@ -384,67 +376,68 @@ export async function applySimple(
   op: Exclude<PlanOp, { op: "copy" | "verify" }>,
   options: SimpleOptions = {},
 ): Promise<string[]> {
-  const { fs } = ctx;
-  const abs = join(ctx.dest, op.path);
+  const { destination } = ctx;
   const { version } = options;
   switch (op.op) {
     case "delete": {
-      const dirs = version === undefined ? null : moveToVersions(ctx, op.path, version);
+      const dirs = version === undefined ? null : await moveToVersions(ctx, op.path, version);
       if (dirs !== null) return dirs;
       try {
-        fs.remove(abs);
+        await destination.remove(op.path);
       } catch (err) {
         // Gone already, or a parent is no longer a folder (so it cannot exist): done either way.
-        if (!(err instanceof Deno.errors.NotFound) && !(err instanceof Deno.errors.NotADirectory)) {
-          throw err;
-        }
+        if (!isMissing(err)) throw err;
       }
       return [];
     }
     case "mkdir":
       try {
-        fs.mkdir(abs, { mode: 0o700 });
+        await destination.mkdir(op.path, 0o700);
       } catch (err) {
-        if (!(err instanceof Deno.errors.AlreadyExists) || fs.lstat(abs).kind !== "dir") throw err;
+        if (!isAlreadyExists(err) || (await destination.stat(op.path)).kind !== "dir") throw err;
       }
       return [];
     case "symlink": {
-      const tmp = tempPathFor(abs);
-      fs.symlink(op.src.target ?? "", tmp);
+      const staged: StagedEntry = await destination.stageSymlink(
+        op.path,
+        op.src.target ?? "",
+        op.src.mtimeMs,
+      );
       let dirs: string[] | null = null;
       try {
-        fs.lutime(tmp, op.src.mtimeMs);
-        if (version !== undefined) dirs = moveToVersions(ctx, op.path, version);
-        for (const d of dirs ?? []) await fs.syncDir(d);
-        fs.rename(tmp, abs);
+        if (version !== undefined) dirs = await moveToVersions(ctx, op.path, version);
+        for (const d of dirs ?? []) await destination.sync(d);
+        await staged.commit();
       } catch (err) {
-        if (dirs !== null) putBack(ctx, op.path, version!);
-        try {
-          fs.remove(tmp);
-        } catch { /* best effort */ }
+        if (dirs !== null) await putBack(ctx, op.path, version!);
+        await staged.discard();
         throw err;
       }
       return dirs ?? [];
     }
     case "move": {
-      const dirs = version === undefined ? null : moveToVersions(ctx, op.path, version);
+      const dirs = version === undefined ? null : await moveToVersions(ctx, op.path, version);
       try {
-        for (const d of dirs ?? []) await fs.syncDir(d);
-        fs.rename(join(ctx.dest, op.from), abs);
+        for (const d of dirs ?? []) await destination.sync(d);
+        await destination.rename(op.from, op.path);
       } catch (err) {
-        if (dirs !== null) putBack(ctx, op.path, version!);
+        if (dirs !== null) await putBack(ctx, op.path, version!);
         throw err;
       }
       return dirs ?? [];
     }
     case "meta":
       if (op.src.kind === "symlink") {
-        fs.lutime(abs, op.src.mtimeMs);
+        await destination.setMeta(op.path, "symlink", { mtimeMs: op.src.mtimeMs });
         return [];
       }
-      if (fs.lstat(abs).kind !== op.src.kind) throw new Error("changed kind in the destination");
-      fs.chmod(abs, op.src.mode & (ctx.modeMask ?? MODE_MASK));
-      fs.utime(abs, op.src.mtimeMs);
+      if ((await destination.stat(op.path)).kind !== op.src.kind) {
+        throw new Error("changed kind in the destination");
+      }
+      await destination.setMeta(op.path, op.src.kind, {
+        mode: op.src.mode & (ctx.modeMask ?? MODE_MASK),
+        mtimeMs: op.src.mtimeMs,
+      });
       return [];
   }
 }

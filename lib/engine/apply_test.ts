@@ -1,12 +1,18 @@
 import { assertEquals, assertRejects } from "../../testing/assert.ts";
 import { tempDir } from "../../testing/helpers.ts";
 import { type ApplyContext, applySimple, isRacy, RACY_WINDOW_MS } from "./apply.ts";
-import { DenoFileSystem } from "../base/fs.ts";
+import { DenoFileSystem, type FileSystem } from "../base/fs.ts";
+import { LocalDestination } from "../dest/local.ts";
 import { FaultyFileSystem } from "../../testing/fault_fs.ts";
 import { createHasher } from "../base/hash.ts";
 
-async function context(dest: string): Promise<ApplyContext> {
-  return { fs: new DenoFileSystem(), source: "/nonexistent", dest, hasher: await createHasher() };
+async function context(dest: string, fs: FileSystem = new DenoFileSystem()): Promise<ApplyContext> {
+  return {
+    fs,
+    source: "/nonexistent",
+    destination: new LocalDestination(fs, dest),
+    hasher: await createHasher(),
+  };
 }
 
 Deno.test("applySimple: deleting what is gone succeeds, also when a parent became a file", async () => {
@@ -37,7 +43,7 @@ Deno.test("applySimple: a symlink replacing a versioned file waits for the versi
   ]);
   Deno.mkdirSync(`${t.path}/.backup`, { recursive: true });
   Deno.writeTextFileSync(`${t.path}/a.txt`, "old content");
-  const ctx: ApplyContext = { ...(await context(t.path)), fs };
+  const ctx: ApplyContext = await context(t.path, fs);
   const src = {
     kind: "symlink" as const,
     size: 1,

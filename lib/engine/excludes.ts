@@ -23,7 +23,7 @@ import {
   isNotFound,
   type Kind,
 } from "../base/fs.ts";
-import type { ScanOptions } from "./scan.ts";
+import type { ListOptions } from "../dest/destination.ts";
 import { describeError, UsageError } from "../base/errors.ts";
 import { readSmallFile, refusalText, RULES_CAP_BYTES, type SmallFile } from "../base/small_file.ts";
 import { join, joinRel, parentOf, someAbove } from "../base/paths.ts";
@@ -264,7 +264,7 @@ export function passExcludes(
   };
 }
 
-/** Options of a destination scan: excluded entries skipped (and kept) unless they are deleted. */
-export function destScan(excludes: PassExcludes): ScanOptions {
-  return excludes.destSkip ? { destination: true, skip: excludes.destSkip } : { destination: true };
+/** Options of a destination's listing: excluded entries skipped (and kept) unless they are deleted. */
+export function destScan(excludes: PassExcludes): ListOptions {
+  return excludes.destSkip ? { skip: excludes.destSkip } : {};
 }

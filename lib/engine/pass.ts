@@ -26,9 +26,10 @@ import {
   prepareCopy,
   type PreparedCopy,
 } from "./apply.ts";
-import { exists, isMissing } from "../base/fs.ts";
+import { isMissing } from "../base/fs.ts";
 import { describeError } from "../base/errors.ts";
-import { join, parentOf, showPath } from "../base/paths.ts";
+import { parentOf, showPath } from "../base/paths.ts";
+import { destinationHas } from "../dest/destination.ts";
 import { type PassExcludes, passExcludes } from "./excludes.ts";
 import { preparePass } from "./prepare.ts";
 import { beforeRenames } from "./moves.ts";
@@ -73,7 +74,7 @@ export class Pass {
     this.#apply = {
       fs: owner.fs,
       source: settings.source,
-      dest: settings.dest,
+      destination: owner.destination,
       hasher: owner.hasher,
       ...(settings.modeMask !== undefined ? { modeMask: settings.modeMask } : {}),
       ...(settings.now ? { now: settings.now } : {}),
@@ -99,10 +100,10 @@ export class Pass {
    * @throws JournalIoError when the journal cannot be made durable.
    */
   async run(folders?: ReadonlySet<string>): Promise<void> {
-    const { fs, settings, state, hasher, suspects, badMoves } = this.#owner;
+    const { fs, settings, destination, state, hasher, suspects, badMoves } = this.#owner;
     const summary = this.#summary;
     const prepared = await preparePass(
-      { fs, hasher, source: settings.source, dest: settings.dest },
+      { fs, hasher, source: settings.source, destination },
       {
         state: state.entries,
         suspects,
@@ -113,9 +114,9 @@ export class Pass {
       },
       {
         sourceScanned: (failure) => this.#noteSource(failure),
-        beforePlan: (scope) => {
+        beforePlan: async (scope) => {
           this.#noteVeto(null);
-          this.#removeTemps(scope.dst);
+          await this.#removeTemps(scope.dst);
           this.#reportScanProblems(scope);
         },
         onVanished: (op) => {
@@ -201,18 +202,18 @@ export class Pass {
   }
 
   /** Removes the temp files a crash left in the destination; updates their folders' scanned mtime. */
-  #removeTemps(dst: ScanResult): void {
-    const { fs, settings } = this.#owner;
-    const { dest, logs } = settings;
+  async #removeTemps(dst: ScanResult): Promise<void> {
+    const { destination, settings } = this.#owner;
+    const { logs } = settings;
     const summary = this.#summary;
     for (const tmp of dst.temps) {
       try {
-        fs.remove(join(dest, tmp));
+        await destination.remove(tmp);
         summary.tempsRemoved++;
         // Removing it changed its folder's mtime after the scan saw it: look again.
         const parent = parentOf(tmp);
         const seen = dst.entries.get(parent);
-        if (seen) seen.mtimeMs = fs.lstat(join(dest, parent)).mtimeMs;
+        if (seen) seen.mtimeMs = (await destination.stat(parent)).mtimeMs;
       } catch (err) {
         logs.op.warn("TEMP FILE NOT REMOVED: {path} - {reason}", {
           path: tmp,
@@ -322,7 +323,7 @@ export class Pass {
   /** One batch: intents made durable, applied, folders synced, outcomes journaled and reported. */
   async #runBatch(batch: FileOp[]): Promise<void> {
     const { state, writer } = this.#owner;
-    const versions = this.#versionsFor(batch);
+    const versions = await this.#versionsFor(batch);
     const intents = await writer.append(
       batch.map((op, i) => intentFor(op, this.#reasonOf(op.path), versions[i])),
     );
@@ -341,14 +342,15 @@ export class Pass {
    * Versioning: picks a version name for each operation that would delete or
    * replace a file (`undefined` for the others).
    */
-  #versionsFor(batch: FileOp[]): (string | undefined)[] {
-    const { fs, settings, state } = this.#owner;
+  async #versionsFor(batch: FileOp[]): Promise<(string | undefined)[]> {
+    const { destination, settings, state } = this.#owner;
     if (!settings.keepVersions) return [];
     const ms = (settings.now ?? Date.now)();
     const taken = new Set<string>();
     const moved: { from: string; path: string }[] = [];
     const dest = this.#destEntries;
-    return batch.map((op) => {
+    const versions: (string | undefined)[] = [];
+    for (const op of batch) {
       // Whether a file sits at op.path when op runs. The scan predates the pass's moves, so the
       // place is followed back through the moves before it in this batch; the state knows what
       // moves of earlier batches brought there. (The scan alone missed `e/f.txt` after a move of
@@ -356,10 +358,14 @@ export class Pass {
       const at = beforeRenames(op.path, moved);
       if (op.op === "move") moved.push(op);
       const holdsFile = dest.get(at)?.kind === "file" || state.entries.get(at)?.kind === "file";
-      if (op.op === "mkdir" || op.op === "meta" || !holdsFile) return undefined;
+      if (op.op === "mkdir" || op.op === "meta" || !holdsFile) {
+        versions.push(undefined);
+        continue;
+      }
       this.#owner.versionAllocated();
-      return allocateVersion(fs, settings.dest, op.path, { ms, taken });
-    });
+      versions.push(await allocateVersion(destination, op.path, { ms, taken }));
+    }
+    return versions;
   }
 
   /** Applies a batch whose intents are durable: simple operations at once, copies written then committed together. */
@@ -382,13 +388,13 @@ export class Pass {
       }
       try {
         // Already gone (its folder too, perhaps, after a crash): a delete is done.
-        if (op.op === "delete" && !exists(ctx.fs, join(ctx.dest, op.path))) continue;
-        assertInside(ctx, op.path, checked);
+        if (op.op === "delete" && !(await destinationHas(ctx.destination, op.path))) continue;
+        await assertInside(ctx, op.path, checked);
         if (op.op === "move") {
-          assertInside(ctx, op.from, checked);
-          ensureWritableParent(ctx, op.from, writable);
+          await assertInside(ctx, op.from, checked);
+          await ensureWritableParent(ctx, op.from, writable);
         }
-        if (op.op !== "meta") ensureWritableParent(ctx, op.path, writable);
+        if (op.op !== "meta") await ensureWritableParent(ctx, op.path, writable);
         const version = versions[i];
         if (op.op === "copy") {
           const copy = await prepareCopy(ctx, op);
@@ -413,25 +419,25 @@ export class Pass {
 
   /** One fsync per touched folder makes the renames, creates and unlinks durable. */
   async #syncTouchedFolders(batch: FileOp[], applied: Applied): Promise<void> {
-    const { fs, settings } = this.#owner;
+    const { destination } = this.#owner;
     const { outcomes } = applied;
     const folders = new Map<string, number[]>();
+    const touch = (folder: string, i: number) => {
+      const indexes = folders.get(folder) ?? [];
+      indexes.push(i);
+      folders.set(folder, indexes);
+    };
     batch.forEach((op, i) => {
       if (outcomes[i] !== null || op.op === "meta") return;
-      for (const rel of op.op === "move" ? [op.path, op.from] : [op.path]) {
-        const folder = join(settings.dest, parentOf(rel));
-        const indexes = folders.get(folder) ?? [];
-        indexes.push(i);
-        folders.set(folder, indexes);
-      }
+      for (const rel of op.op === "move" ? [op.path, op.from] : [op.path]) touch(parentOf(rel), i);
     });
     for (const [i, versionFolders] of applied.versionFolders) {
       if (outcomes[i] !== null) continue;
-      for (const folder of versionFolders) folders.set(folder, [...(folders.get(folder) ?? []), i]);
+      for (const folder of versionFolders) touch(folder, i);
     }
     await Promise.all([...folders].map(async ([folder, indexes]) => {
       try {
-        await fs.syncDir(folder);
+        await destination.sync(folder);
       } catch (err) {
         // A folder deleted later in the same batch, or below one a file replaced in it: the
         // sync of the folder that held it covers its removal, and what was in it is gone.

@@ -7,6 +7,7 @@
  */
 
 import type { FileSystem } from "../base/fs.ts";
+import type { Destination } from "../dest/destination.ts";
 import type { Hasher } from "../base/hash.ts";
 import type { Logger } from "../base/logger.ts";
 import type { ProgressListener } from "./listener.ts";
@@ -79,6 +80,8 @@ export interface PassOwner {
   readonly fs: FileSystem;
   /** How passes run. */
   readonly settings: PassSettings;
+  /** The destination (its root is `settings.dest`): every change a pass makes goes through it. */
+  readonly destination: Destination;
   /** The state map, folded as the pass journals. */
   readonly state: State;
   /** The journal writer. */

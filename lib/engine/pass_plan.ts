@@ -8,9 +8,10 @@
 
 import { type FileSystem, isNotFound, type Kind } from "../base/fs.ts";
 import type { Hasher } from "../base/hash.ts";
+import type { Destination } from "../dest/destination.ts";
 import type { ScanResult } from "./scan.ts";
 import type { StateEntry } from "../journal/state.ts";
-import { hashFile } from "../base/hash.ts";
+import { hashFile, hashReader } from "../base/hash.ts";
 import { isAtOrBelow, join } from "../base/paths.ts";
 import { plan, type PlanOp, type PlanOptions, resolveVerify } from "./plan.ts";
 import { detectMoves, hashMoveCandidates } from "./moves.ts";
@@ -26,8 +27,8 @@ export interface PassContext {
   hasher: Hasher;
   /** Absolute source root. */
   source: string;
-  /** Absolute destination root. */
-  dest: string;
+  /** The destination; null when there is none yet (its scan is then empty: nothing to hash there). */
+  destination: Destination | null;
 }
 
 /** What a pass plans from. */
@@ -116,6 +117,24 @@ async function hashMoves(
   return pairs;
 }
 
+/**
+ * Hashes the destination's file at `rel`, read through the destination.
+ *
+ * @throws isNotFound when it is gone; the read error otherwise.
+ */
+async function hashInDestination(
+  ctx: PassContext,
+  rel: string,
+): Promise<{ hash: string; size: number }> {
+  if (ctx.destination === null) throw new Error("no destination to hash a file of");
+  const reader = await ctx.destination.openFile(rel);
+  try {
+    return await hashReader(reader, ctx.hasher);
+  } finally {
+    reader.close();
+  }
+}
+
 /** Hashes where the plan says `verify`, turning each into `copy`, `meta` or nothing. */
 async function resolveVerifies(
   ctx: PassContext,
@@ -130,9 +149,7 @@ async function resolveVerifies(
     }
     try {
       const sourceHash = (await hashFile(ctx.fs, join(ctx.source, op.path), ctx.hasher)).hash;
-      const destHash = op.hashDest
-        ? (await hashFile(ctx.fs, join(ctx.dest, op.path), ctx.hasher)).hash
-        : null;
+      const destHash = op.hashDest ? (await hashInDestination(ctx, op.path)).hash : null;
       // In place: a verify sits among the files, and so does what it becomes.
       // Against the state the plan compared with (after its moves).
       const resolved = resolveVerify(op, op.state, sourceHash, destHash);

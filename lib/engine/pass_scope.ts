@@ -7,10 +7,11 @@
  */
 
 import type { FileSystem } from "../base/fs.ts";
+import type { Destination, ListOptions } from "../dest/destination.ts";
 import type { StateEntry } from "../journal/state.ts";
 import { describeError } from "../base/errors.ts";
 import { depth, isAtOrBelow, join, parentOf } from "../base/paths.ts";
-import { emptyScan, type Entry, type ScanOptions, type ScanResult, scanTree } from "./scan.ts";
+import { emptyScan, type Entry, type ScanResult, scanTree } from "./scan.ts";
 import { destScan, type PassExcludes } from "./excludes.ts";
 
 /** What a pass looks at. */
@@ -27,12 +28,12 @@ export interface PassScope {
 
 /** The trees a pass scans. */
 export interface ScanRoots {
-  /** File system port. */
+  /** File system port (the source is read through it). */
   fs: FileSystem;
   /** Absolute source root. */
   source: string;
-  /** Absolute destination root; null when there is none yet (scanned as empty). */
-  dest: string | null;
+  /** The destination, listed through its own interface; null when there is none yet (scanned as empty). */
+  destination: Destination | null;
 }
 
 /** Both trees scanned, or why one of them could not be. */
@@ -52,12 +53,12 @@ export type ScopeOutcome =
  * Scans both whole trees. `sourceScanned` hears whether the source could be
  * scanned (null) or why not, before the destination is looked at.
  */
-export function scanWhole(
+export async function scanWhole(
   roots: ScanRoots,
   excludes: PassExcludes,
   sourceScanned?: (failure: string | null) => void,
-): ScopeOutcome {
-  const { fs, source, dest } = roots;
+): Promise<ScopeOutcome> {
+  const { fs, source, destination } = roots;
   let src: ScanResult;
   try {
     if (fs.lstat(source).kind !== "dir") {
@@ -70,11 +71,11 @@ export function scanWhole(
     return { status: "unavailable", side: "source", reason: describeError(err), error: err };
   }
   sourceScanned?.(null);
-  if (dest === null) {
+  if (destination === null) {
     return { status: "scanned", scope: { src, dst: emptyScan(), within: undefined, excludes } };
   }
   try {
-    const dst = scanTree(fs, dest, destScan(excludes));
+    const dst = await destination.list(destScan(excludes));
     return { status: "scanned", scope: { src, dst, within: undefined, excludes } };
   } catch (err) {
     return { status: "unavailable", side: "destination", reason: describeError(err), error: err };
@@ -90,66 +91,82 @@ function mergeScan(into: ScanResult, from: ScanResult): void {
   into.reservedSkipped ||= from.reservedSkipped;
 }
 
+/** What the source holds at `rel` (without following a symlink), or null when it cannot tell. */
+function sourceEntryAt(fs: FileSystem, source: string, rel: string): Entry | null {
+  try {
+    const info = fs.lstat(join(source, rel));
+    return {
+      kind: info.kind,
+      size: info.size,
+      mtimeMs: info.mtimeMs,
+      mode: info.mode,
+      ino: info.ino,
+    };
+  } catch {
+    return null;
+  }
+}
+
+/** What the destination holds at `rel`, or null when it cannot tell. */
+async function destEntryAt(destination: Destination, rel: string): Promise<Entry | null> {
+  try {
+    return await destination.stat(rel);
+  } catch {
+    return null;
+  }
+}
+
 /**
  * Scans the named folders (each with its direct children) and, whole, the
  * subtree of any child folder that is new (its inode is not the state's) or
  * that the source no longer has as a folder. When either root is not a
  * folder, falls back to {@link scanWhole}, which reports it.
  */
-export function scanFolders(
+export async function scanFolders(
   roots: ScanRoots,
   folders: ReadonlySet<string>,
   excludes: PassExcludes,
   state: ReadonlyMap<string, StateEntry>,
   sourceScanned?: (failure: string | null) => void,
-): ScopeOutcome {
-  const { fs, source, dest } = roots;
+): Promise<ScopeOutcome> {
+  const { fs, source, destination } = roots;
   try {
     if (fs.lstat(source).kind !== "dir") throw new Error("the source is not a folder");
-    if (dest === null || fs.lstat(dest).kind !== "dir") throw new Error("destination is gone");
+    if (destination === null || (await destination.stat("")).kind !== "dir") {
+      throw new Error("destination is gone");
+    }
   } catch {
-    return scanWhole(roots, excludes, sourceScanned); // reports and skips with the usual messages
+    return await scanWhole(roots, excludes, sourceScanned); // reports and skips with the usual messages
   }
   const src = emptyScan();
   const dst = emptyScan();
   const shallow = new Set<string>();
   const deep: string[] = [];
-  const scanInto = (root: string, into: ScanResult, options: ScanOptions): boolean => {
-    const skip = root === source ? { skip: excludes.sourceSkip } : destScan(excludes);
+  // A folder gone or unreadable since: its parent's listing shows it.
+  const scanSource = (options: { under: string; shallow?: boolean }): boolean => {
     try {
-      mergeScan(into, scanTree(fs, root, { ...options, ...skip }));
+      mergeScan(src, scanTree(fs, source, { ...options, skip: excludes.sourceSkip }));
       return true;
     } catch {
-      return false; // gone or unreadable: its parent's listing shows it
+      return false;
     }
   };
-  const entryAt = (root: string, rel: string): Entry | null => {
+  const listDest = async (options: ListOptions): Promise<void> => {
     try {
-      const info = fs.lstat(join(root, rel));
-      return {
-        kind: info.kind,
-        size: info.size,
-        mtimeMs: info.mtimeMs,
-        mode: info.mode,
-        ino: info.ino,
-      };
-    } catch {
-      return null;
-    }
+      mergeScan(dst, await destination.list({ ...options, ...destScan(excludes) }));
+    } catch { /* see scanSource */ }
   };
   for (const folder of [...folders].sort((a, b) => depth(a) - depth(b))) {
     if (folder !== "" && deep.some((subtree) => isAtOrBelow(folder, subtree))) continue;
-    const inSource = folder === "" ? null : entryAt(source, folder);
+    const inSource = folder === "" ? null : sourceEntryAt(fs, source, folder);
     if (folder !== "" && inSource?.kind !== "dir") continue;
     if (excludes.rules.excluded(folder, "dir")) continue; // hints for excluded folders are ignored
-    if (!scanInto(source, src, { under: folder, shallow: true })) continue;
+    if (!scanSource({ under: folder, shallow: true })) continue;
     shallow.add(folder);
     if (inSource) src.entries.set(folder, inSource);
-    const inDest = folder === "" ? null : entryAt(dest, folder);
+    const inDest = folder === "" ? null : await destEntryAt(destination, folder);
     if (inDest) dst.entries.set(folder, inDest);
-    if (folder === "" || inDest?.kind === "dir") {
-      scanInto(dest, dst, { under: folder, shallow: true, destination: true });
-    }
+    if (folder === "" || inDest?.kind === "dir") await listDest({ under: folder, shallow: true });
     for (const [rel, entry] of src.entries) {
       if (parentOf(rel) !== folder || rel === folder || entry.kind !== "dir") continue;
       const known = state.get(rel);
@@ -161,10 +178,8 @@ export function scanFolders(
     }
   }
   for (const subtree of deep) {
-    if (src.entries.get(subtree)?.kind === "dir") scanInto(source, src, { under: subtree });
-    if (dst.entries.get(subtree)?.kind === "dir") {
-      scanInto(dest, dst, { under: subtree, destination: true });
-    }
+    if (src.entries.get(subtree)?.kind === "dir") scanSource({ under: subtree });
+    if (dst.entries.get(subtree)?.kind === "dir") await listDest({ under: subtree });
   }
   const within = (rel: string) =>
     shallow.has(parentOf(rel)) || shallow.has(rel) ||

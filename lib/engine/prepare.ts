@@ -12,6 +12,7 @@
 
 import type { FileSystem } from "../base/fs.ts";
 import type { Hasher } from "../base/hash.ts";
+import type { Destination } from "../dest/destination.ts";
 import type { IntentRecord } from "../journal/record.ts";
 import type { StateEntry } from "../journal/state.ts";
 import type { Entry } from "./scan.ts";
@@ -24,14 +25,14 @@ import { type PassScope, scanFolders, type ScanRoots, scanWhole } from "./pass_s
 
 /** Where a pass reads from. */
 export interface PrepareContext {
-  /** File system port (only read). */
+  /** File system port (the source is read through it; only read). */
   fs: FileSystem;
   /** Hasher (reused buffer). */
   hasher: Hasher;
   /** Absolute source root. */
   source: string;
-  /** Absolute destination root; null when there is none yet (planned against an empty one). */
-  dest: string | null;
+  /** The destination (only read); null when there is none yet (planned against an empty one). */
+  destination: Destination | null;
 }
 
 /** What a pass is prepared from. */
@@ -56,8 +57,11 @@ export interface PrepareRequest {
 export interface PrepareEvents {
   /** The source was scanned (null) or could not be (why); not called by a partial pass's scans. */
   sourceScanned?: (failure: string | null) => void;
-  /** The guard lets the pass go ahead; planning comes next and sees changes made to `scope.dst`. */
-  beforePlan?: (scope: PassScope) => void;
+  /**
+   * The guard lets the pass go ahead; planning comes next (once a returned promise settled) and
+   * sees changes made to `scope.dst`.
+   */
+  beforePlan?: (scope: PassScope) => void | Promise<void>;
   /** A `verify`'s file vanished before it could be hashed (the next pass sees why). */
   onVanished?: (op: PlanOp) => void;
   /** A `verify`'s file could not be read. */
@@ -129,10 +133,16 @@ export async function preparePass(
   events: PrepareEvents = {},
 ): Promise<PreparedPass> {
   const { fs, source } = ctx;
-  const roots: ScanRoots = { fs, source, dest: ctx.dest };
+  const roots: ScanRoots = { fs, source, destination: ctx.destination };
   const scanned = request.folders
-    ? scanFolders(roots, request.folders, request.excludes, request.state, events.sourceScanned)
-    : scanWhole(roots, request.excludes, events.sourceScanned);
+    ? await scanFolders(
+      roots,
+      request.folders,
+      request.excludes,
+      request.state,
+      events.sourceScanned,
+    )
+    : await scanWhole(roots, request.excludes, events.sourceScanned);
   if (scanned.status !== "scanned") return scanned;
   const { scope } = scanned;
   const { src, dst } = scope;
@@ -144,10 +154,9 @@ export async function preparePass(
     veto = sourceVeto(fs, source, request.identity, seen, request.state.size);
   }
   if (veto !== null && !request.planWhenVetoed) return { status: "vetoed", scope, veto, ops: null };
-  if (veto === null) events.beforePlan?.(scope);
+  if (veto === null) await events.beforePlan?.(scope);
   const ops = await planPass(
-    // Without a destination its scan is empty, so nothing is hashed there.
-    { fs, hasher: ctx.hasher, source, dest: ctx.dest ?? source },
+    { fs, hasher: ctx.hasher, source, destination: ctx.destination },
     {
       src,
       dst,

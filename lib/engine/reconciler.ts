@@ -12,6 +12,7 @@
  */
 
 import type { FileSystem } from "../base/fs.ts";
+import type { Destination } from "../dest/destination.ts";
 import type { Logger } from "../base/logger.ts";
 import type { Trigger, Unstamped } from "../journal/record.ts";
 import type { PassMemory, PassOwner, PassSettings } from "./pass_owner.ts";
@@ -25,6 +26,7 @@ import { replayJournal } from "../journal/replay.ts";
 import { journalDir } from "../base/layout.ts";
 import { compactIfNeeded, type CompactResult } from "../journal/compact.ts";
 import { acquireLock, type Lock, prepareReserved } from "../dest/reserved.ts";
+import { LocalDestination } from "../dest/local.ts";
 import { changedCount, emptySummary, type PassSummary } from "./summary.ts";
 import { interruptedPaths } from "./prepare.ts";
 import { Pass } from "./pass.ts";
@@ -45,6 +47,12 @@ export interface ReconcilerOptions extends PassSettings {
   rebuildJournal?: boolean;
   /** Compact the journal between passes once its segments pass this many bytes (default 64 MiB). */
   journalMaxBytes?: number;
+  /**
+   * The destination the passes write the mirror and its versions to, rooted at `dest` (default:
+   * the local folder `dest`). The journal, lock and the rest of the reserved folder stay in the
+   * local folder `dest` (see lib/dest/destination.ts).
+   */
+  destination?: Destination;
 }
 
 /** Options for {@link Reconciler.pass}. */
@@ -85,6 +93,8 @@ export class Reconciler {
   readonly #state: State;
   readonly #writer: JournalWriter;
   readonly #lock: Lock;
+  /** The destination every pass writes to, and versions are pruned in. */
+  readonly #destination: Destination;
   /**
    * Paths (and what is below them) of operations a crash interrupted, their `from` included:
    * the state's word on them is not trusted until a full pass has checked them by hash.
@@ -117,10 +127,12 @@ export class Reconciler {
     this.#writer = parts.writer;
     this.#lock = parts.lock;
     this.#suspects = parts.suspects;
+    this.#destination = options.destination ?? new LocalDestination(fs, options.dest);
     const memory: PassMemory = { sourceDown: null, veto: null, heldCount: 0 };
     this.#passOwner = {
       fs,
       settings: options,
+      destination: this.#destination,
       state: parts.state,
       writer: parts.writer,
       hasher: parts.hasher,
@@ -256,7 +268,7 @@ export class Reconciler {
    * @throws JournalIoError (fatal) when an fsync of the compaction failed.
    */
   async maintain(): Promise<Maintenance> {
-    const pruned = this.pruneVersionsIfDue();
+    const pruned = await this.pruneVersionsIfDue();
     const compacted = await this.compactJournalIfNeeded();
     return { pruned, compacted };
   }
@@ -284,7 +296,7 @@ export class Reconciler {
    * Call between passes (as {@link maintain} does). A failure is logged;
    * pruning is only unlinks, so an interrupted one is finished next time.
    */
-  pruneVersionsIfDue(): PruneResult | null {
+  async pruneVersionsIfDue(): Promise<PruneResult | null> {
     const options = this.#options;
     const rule = options.keepVersions;
     if (!rule) return null;
@@ -293,7 +305,7 @@ export class Reconciler {
     this.#pruneDue = false;
     this.#lastPrune = now;
     try {
-      return pruneVersions(this.#fs, options.dest, rule, { now, log: options.logs.daemon });
+      return await pruneVersions(this.#destination, rule, { now, log: options.logs.daemon });
     } catch (err) {
       options.logs.daemon.error("VERSIONS NOT PRUNED: {reason}; tried again later", {
         reason: describeError(err),

@@ -19,13 +19,14 @@
 import { UsageError } from "../base/errors.ts";
 import { exists, type FileSystem } from "../base/fs.ts";
 import type { Hasher } from "../base/hash.ts";
+import type { Destination, DestinationReader } from "../dest/destination.ts";
 import type { StateEntry } from "../journal/state.ts";
 import { CHUNK } from "../base/hash.ts";
 import { MODE_MASK } from "./plan.ts";
 import { isAtOrBelow, join, parentOf, unsafeReason } from "../base/paths.ts";
 import { tempName } from "../base/layout.ts";
 import { emptyState, foldRecord, type State } from "../journal/state.ts";
-import { listVersions, versionsDir } from "./versions.ts";
+import { listVersions, versionPath } from "./versions.ts";
 import { beforeRenames } from "./moves.ts";
 import { readJournal } from "../journal/reader.ts";
 
@@ -116,8 +117,8 @@ function movedFrom(path: string, state: State): string {
 
 /** Where the bytes of one file can be read from. */
 export interface Source {
-  /** Absolute path. */
-  abs: string;
+  /** Path relative to the destination root: a mirror file, or a version below `.backup/versions/`. */
+  rel: string;
   /** For people: `mirror` or the version's path below `.backup/versions/`. */
   label: string;
 }
@@ -143,16 +144,14 @@ export interface RestoreItem {
  * from, in the order to try them. Returns an empty list when the path did
  * not exist then.
  */
-export function planRestore(
-  fs: FileSystem,
-  dest: string,
+export async function planRestore(
+  destination: Destination,
   history: History,
   options: { path: string; at: number },
-): RestoreItem[] {
+): Promise<RestoreItem[]> {
   const { path, at } = options;
-  const vroot = versionsDir(dest);
-  const onDisk = listVersions(fs, dest, path);
-  if (history.compactedAt !== null) return fromVersionTimes(dest, history, onDisk, options);
+  const onDisk = await listVersions(destination, path);
+  if (history.compactedAt !== null) return fromVersionTimes(history, onDisk, options);
   const byHash = new Map<string, RecordedVersion[]>();
   for (const v of history.versions) {
     if (v.hash === undefined) continue;
@@ -166,27 +165,25 @@ export function planRestore(
     items.push(item);
     if (e.kind !== "file") continue;
     const seen = new Set<string>();
-    const add = (abs: string, label: string) => {
-      if (seen.has(abs)) return;
-      seen.add(abs);
-      item.sources.push({ abs, label });
+    const add = (rel: string, label: string) => {
+      if (seen.has(rel)) return;
+      seen.add(rel);
+      item.sources.push({ rel, label });
     };
     const cur = history.now.get(p);
-    if (cur?.kind === "file" && (e.hash === undefined || cur.hash === e.hash)) {
-      add(join(dest, p), "mirror");
-    }
+    if (cur?.kind === "file" && (e.hash === undefined || cur.hash === e.hash)) add(p, "mirror");
     if (e.hash === undefined) continue; // no hash to check another copy against
     // Versions of this path, the one displaced soonest after the time first.
     const rank = (ms: number) => ms > at ? ms - at : Number.MAX_SAFE_INTEGER - (at - ms);
     const same = (byHash.get(e.hash) ?? []).filter((v) => v.path === p)
       .sort((a, b) => rank(a.ms) - rank(b.ms));
-    for (const v of same) add(join(vroot, v.vrel), `version ${v.vrel}`);
+    for (const v of same) add(versionPath(v.vrel), `version ${v.vrel}`);
     for (const v of onDisk.filter((v) => v.path === p).sort((a, b) => rank(a.ms) - rank(b.ms))) {
-      add(join(vroot, v.vrel), `version ${v.vrel}`);
+      add(versionPath(v.vrel), `version ${v.vrel}`);
     }
-    for (const v of byHash.get(e.hash) ?? []) add(join(vroot, v.vrel), `version ${v.vrel}`);
+    for (const v of byHash.get(e.hash) ?? []) add(versionPath(v.vrel), `version ${v.vrel}`);
     nowByHash ??= indexByHash(history.now);
-    for (const q of nowByHash.get(e.hash) ?? []) add(join(dest, q), `mirror ${q}`);
+    for (const q of nowByHash.get(e.hash) ?? []) add(q, `mirror ${q}`);
   }
   return items.sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
 }
@@ -209,13 +206,11 @@ function indexByHash(entries: Map<string, StateEntry>): Map<string, string[]> {
  * restore says so instead of leaving it out without a word.
  */
 function fromVersionTimes(
-  dest: string,
   history: History,
-  onDisk: ReturnType<typeof listVersions>,
+  onDisk: Awaited<ReturnType<typeof listVersions>>,
   options: { path: string; at: number },
 ): RestoreItem[] {
   const { path, at } = options;
-  const vroot = versionsDir(dest);
   const items = new Map<string, RestoreItem>();
   const later = new Map<string, (typeof onDisk)[number]>();
   for (const v of onDisk) {
@@ -227,7 +222,7 @@ function fromVersionTimes(
     items.set(p, {
       path: p,
       entry: { kind: "file", size: v.size, mtimeMs: v.ms, mode: 0o600, ino: 0 },
-      sources: [{ abs: join(vroot, v.vrel), label: `version ${v.vrel}` }],
+      sources: [{ rel: versionPath(v.vrel), label: `version ${v.vrel}` }],
     });
   }
   for (const [p, e] of history.now) {
@@ -237,7 +232,7 @@ function fromVersionTimes(
       if (e.kind === "file") items.set(p, { path: p, entry: rest, sources: [], uncertain: true });
       continue;
     }
-    const sources = e.kind === "file" ? [{ abs: join(dest, p), label: "mirror" }] : [];
+    const sources = e.kind === "file" ? [{ rel: p, label: "mirror" }] : [];
     items.set(p, { path: p, entry: rest, sources });
   }
   // Versions' entries take their mode and mtime from the mirror's file when it is there.
@@ -257,13 +252,15 @@ export type FileOutcome = { ok: true; from: Source; verified: boolean } | {
 /**
  * Writes one file to `outAbs` (which must not exist) from the first of
  * `item.sources` whose bytes hash to the entry's hash (any, when it has
- * none): copied to a temp file beside it, hashed while copied, given the
- * entry's mode and mtime, fsynced, then renamed into place (the caller fsyncs
- * the folders at the end).
+ * none): read from `destination`, copied to a temp file beside `outAbs` on
+ * the local file system `fs`, hashed while copied, given the entry's mode and
+ * mtime, fsynced, then renamed into place (the caller fsyncs the folders at
+ * the end).
  *
  * @throws Deno.errors.* when the output cannot be written.
  */
 export async function restoreFile(
+  destination: Destination,
   fs: FileSystem,
   hasher: Hasher,
   item: RestoreItem,
@@ -271,9 +268,9 @@ export async function restoreFile(
 ): Promise<FileOutcome> {
   const want = item.entry.hash;
   for (const from of item.sources) {
-    let src;
+    let src: DestinationReader;
     try {
-      src = fs.openSync(from.abs);
+      src = await destination.openFile(from.rel);
     } catch {
       continue; // pruned, moved or replaced since the journal was read
     }
@@ -285,7 +282,7 @@ export async function restoreFile(
         hasher.init();
         const buf = new Uint8Array(CHUNK);
         for (;;) {
-          const n = src.readSync(buf);
+          const n = await src.read(buf);
           if (n === null) break;
           const chunk = buf.subarray(0, n);
           hasher.update(chunk);

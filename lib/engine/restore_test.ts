@@ -5,6 +5,7 @@ import { DenoFileSystem } from "../base/fs.ts";
 import { FaultyFileSystem } from "../../testing/fault_fs.ts";
 import { createHasher, hashFile } from "../base/hash.ts";
 import { restoreFile } from "./restore.ts";
+import { LocalDestination } from "../dest/local.ts";
 
 Deno.test("restoreFile writes the checked bytes, fsynced, and never over something that appeared meanwhile", async () => {
   await using t = await tempDir();
@@ -22,16 +23,17 @@ Deno.test("restoreFile writes the checked bytes, fsynced, and never over somethi
       ino: 1,
       hash,
     },
-    sources: [{ abs: `${t.path}/kept`, label: "mirror" }],
+    sources: [{ rel: "kept", label: "mirror" }],
   };
-  const r = await restoreFile(fs, hasher, item, `${t.path}/out.txt`);
+  const destination = new LocalDestination(fs, t.path);
+  const r = await restoreFile(destination, fs, hasher, item, `${t.path}/out.txt`);
   assertEquals([r.ok, Deno.readTextFileSync(`${t.path}/out.txt`)], [true, "old content"]);
   assertEquals(Deno.statSync(`${t.path}/out.txt`).mode! & 0o777, 0o640);
   assertEquals(fs.calls.get("sync"), 1, "the file is on disk before its rename");
 
   Deno.writeTextFileSync(`${t.path}/taken.txt`, "someone else's");
   await assertRejects(
-    () => restoreFile(fs, hasher, item, `${t.path}/taken.txt`),
+    () => restoreFile(destination, fs, hasher, item, `${t.path}/taken.txt`),
     UsageError,
     "nothing is overwritten",
   );

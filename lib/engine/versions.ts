@@ -13,19 +13,37 @@
  * at one time and a folder at another keeps both histories). See
  * docs/safety.md "Versions".
  *
+ * Versions are read and written through the {@link Destination}
+ * (lib/dest/destination.ts), at paths relative to its root below
+ * {@link VERSIONS_PATH}.
+ *
  * @module
  */
 
 import { createHash } from "node:crypto";
-import type { FileSystem } from "../base/fs.ts";
+import type { Destination } from "../dest/destination.ts";
 import type { Logger } from "../base/logger.ts";
+import type { ScanResult } from "./scan.ts";
+import { isNotFound } from "../base/fs.ts";
 import { UsageError } from "../base/errors.ts";
-import { join, joinRel, parentOf } from "../base/paths.ts";
-import { reservedDir, VERSIONS_DIR } from "../base/layout.ts";
+import { isAtOrBelow, join, joinRel, parentOf } from "../base/paths.ts";
+import { RESERVED_DIR, reservedDir, VERSIONS_DIR } from "../base/layout.ts";
+import { destinationHas } from "../dest/destination.ts";
+
+/** The versions folder, relative to the destination root: `.backup/versions`. */
+export const VERSIONS_PATH = joinRel(RESERVED_DIR, VERSIONS_DIR);
 
 /** Absolute path of the versions folder of a destination root. */
 export function versionsDir(dest: string): string {
   return join(reservedDir(dest), VERSIONS_DIR);
+}
+
+/**
+ * The path, relative to the destination root, of `vrel` (relative to the
+ * versions folder; `""` is the versions folder itself).
+ */
+export function versionPath(vrel: string): string {
+  return vrel === "" ? VERSIONS_PATH : `${VERSIONS_PATH}/${vrel}`;
 }
 
 /** How long versions are kept: younger than `ms`, or the newest `count` of each path. */
@@ -145,70 +163,59 @@ export function parseVersionRel(vrel: string): VersionName | null {
 
 /**
  * Picks a free version path for the file at `rel` displaced at `ms`: one that
- * exists neither on disk nor in `taken` (names handed out but not yet used),
- * which it is added to.
+ * exists neither in the destination nor in `taken` (names handed out but not
+ * yet used), which it is added to.
  */
-export function allocateVersion(
-  fs: FileSystem,
-  dest: string,
+export async function allocateVersion(
+  destination: Destination,
   rel: string,
   options: { ms: number; taken: Set<string> },
-): string {
-  const root = versionsDir(dest);
+): Promise<string> {
   for (let n = 0;; n++) {
     const vrel = versionRel(rel, options.ms, n);
-    if (options.taken.has(vrel) || present(fs, join(root, vrel))) continue;
+    if (options.taken.has(vrel) || await destinationHas(destination, versionPath(vrel))) continue;
     options.taken.add(vrel);
     return vrel;
   }
 }
 
-function present(fs: FileSystem, abs: string): boolean {
-  try {
-    fs.lstat(abs);
-    return true;
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotADirectory) {
-      return false;
-    }
-    throw err;
-  }
-}
-
 /**
  * Creates the folders that will hold version `vrel` (0700) and checks that
- * each is a real folder. Returns the absolute folders whose entries changed
- * and must be fsynced for the version's rename to be durable: the version's
- * own folder and the parent of every folder created.
+ * each is a real folder. Returns the folders (relative to the destination
+ * root) whose entries changed and must be synced for the version's rename to
+ * be durable: the version's own folder and the parent of every folder created.
  *
- * @throws Error when a folder on the way is not a folder; Deno.errors.* on I/O failure.
+ * @throws Error when a folder on the way is not a folder; the I/O error on failure.
  */
-export function prepareVersionFolder(fs: FileSystem, dest: string, vrel: string): string[] {
-  const root = versionsDir(dest);
+export async function prepareVersionFolder(
+  destination: Destination,
+  vrel: string,
+): Promise<string[]> {
   const toSync = new Set<string>();
-  const reserved = reservedDir(dest);
-  let abs = root;
-  let parent = reserved;
+  let folder = VERSIONS_PATH;
+  let parent = RESERVED_DIR;
   const chain = parentOf(vrel) === "" ? [] : parentOf(vrel).split("/");
   for (let i = -1; i < chain.length; i++) {
     if (i >= 0) {
-      parent = abs;
-      abs = join(abs, chain[i]!);
+      parent = folder;
+      folder = joinRel(folder, chain[i]!);
     }
     let kind: string | null = null;
     try {
-      kind = fs.lstat(abs).kind;
+      kind = (await destination.stat(folder)).kind;
     } catch (err) {
-      if (!(err instanceof Deno.errors.NotFound)) throw err;
+      if (!isNotFound(err)) throw err;
     }
     if (kind === null) {
-      fs.mkdir(abs, { mode: 0o700 });
+      await destination.mkdir(folder, 0o700);
       toSync.add(parent);
     } else if (kind !== "dir") {
-      throw new Error(`"${abs}" in the versions folder is a ${kind}, not a folder`);
+      throw new Error(
+        `"${join(destination.location, folder)}" in the versions folder is a ${kind}, not a folder`,
+      );
     }
   }
-  toSync.add(abs);
+  toSync.add(folder);
   return [...toSync];
 }
 
@@ -224,41 +231,32 @@ export interface VersionFile extends VersionName {
  * Lists the version files below the versions folder (or below the version
  * folder of `under`, a relative path of the backup: its versions and those of
  * everything below it). Names that are not versions are skipped; symlinks are
- * never followed.
+ * never followed; a folder that cannot be listed holds no versions.
  */
-export function listVersions(fs: FileSystem, dest: string, under = ""): VersionFile[] {
-  const root = versionsDir(dest);
+export async function listVersions(destination: Destination, under = ""): Promise<VersionFile[]> {
   const out: VersionFile[] = [];
-  const walk = (vdir: string, only: string | null) => {
-    let names: string[];
+  const collect = async (vdir: string, shallow: boolean) => {
+    let listing: ScanResult;
     try {
-      names = fs.readDir(join(root, vdir));
+      listing = await destination.list({ under: versionPath(vdir), shallow });
     } catch {
-      return;
+      return; // no versions folder (yet), or not readable: no versions there
     }
-    for (const name of names) {
-      const vrel = joinRel(vdir, name);
-      let info;
-      try {
-        info = fs.lstat(join(root, vrel));
-      } catch {
-        continue;
-      }
-      if (info.kind === "dir") {
-        if (only === null || vrel === only) walk(vrel, null);
-      } else if (info.kind === "file") {
-        const v = parseVersionRel(vrel);
-        if (v && (under === "" || v.path === under || v.path.startsWith(under + "/"))) {
-          out.push({ ...v, vrel, size: info.size });
-        }
+    for (const [rel, entry] of listing.entries) {
+      if (entry.kind !== "file") continue;
+      const vrel = rel.slice(VERSIONS_PATH.length + 1);
+      const version = parseVersionRel(vrel);
+      if (version && isAtOrBelow(version.path, under)) {
+        out.push({ ...version, vrel, size: entry.size });
       }
     }
   };
-  if (under === "") walk("", null);
+  if (under === "") await collect("", false);
   else {
     // The versions of `under` itself sit beside its folder; those below it, inside it.
     const folder = versionRel(under + "/x", 0).split("/").slice(0, -1).join("/");
-    walk(parentOf(folder), folder);
+    await collect(parentOf(folder), true);
+    await collect(folder, false);
   }
   return out;
 }
@@ -299,27 +297,25 @@ export function prunable(versions: VersionFile[], rule: KeepRule, now: number): 
  * harmless: the next prune finishes the job. Logged: a summary at info level,
  * each file at debug level.
  */
-export function pruneVersions(
-  fs: FileSystem,
-  dest: string,
+export async function pruneVersions(
+  destination: Destination,
   rule: KeepRule,
   options: { now: number; log: Logger },
-): PruneResult {
-  const root = versionsDir(dest);
-  const all = listVersions(fs, dest);
+): Promise<PruneResult> {
+  const all = await listVersions(destination);
   const doomed = prunable(all, rule, options.now);
   const result: PruneResult = { removed: 0, bytes: 0, kept: all.length, failed: 0 };
   const touched = new Set<string>();
   for (const v of doomed) {
     try {
-      fs.remove(join(root, v.vrel));
+      await destination.remove(versionPath(v.vrel));
       result.removed++;
       result.kept--;
       result.bytes += v.size;
       touched.add(parentOf(v.vrel));
       options.log.debug("VERSION PRUNED: {vrel}", { vrel: v.vrel });
     } catch (err) {
-      if (err instanceof Deno.errors.NotFound) continue;
+      if (isNotFound(err)) continue;
       result.failed++;
       options.log.warn("VERSION NOT PRUNED: {vrel} - {reason}", {
         vrel: v.vrel,
@@ -337,8 +333,9 @@ export function pruneVersions(
   }
   for (const d of [...dirs].sort((a, b) => b.length - a.length)) {
     try {
-      if (fs.readDir(join(root, d)).length === 0) fs.remove(join(root, d));
-    } catch { /* in use or gone: the next prune looks again */ }
+      // Removing a folder that still holds something fails: only empty ones go.
+      await destination.remove(versionPath(d));
+    } catch { /* not empty, or gone: the next prune looks again */ }
   }
   if (result.removed > 0 || result.failed > 0) {
     options.log.info(

@@ -17,6 +17,7 @@ import {
   versionsDir,
 } from "./versions.ts";
 import { readJournal } from "../journal/reader.ts";
+import { LocalDestination } from "../dest/local.ts";
 import { journalDir } from "../base/layout.ts";
 
 const quiet = getLogger(["test-silent"]);
@@ -56,9 +57,8 @@ async function onePass(
 }
 
 /** Every version file below dest, as `original path -> contents`, sorted. */
-function versionContents(dest: string): [string, string][] {
-  const fs = new DenoFileSystem();
-  return listVersions(fs, dest)
+async function versionContents(dest: string): Promise<[string, string][]> {
+  return (await listVersions(new LocalDestination(new DenoFileSystem(), dest)))
     .map((v): [string, string] => [
       v.path,
       Deno.readTextFileSync(`${versionsDir(dest)}/${v.vrel}`),
@@ -110,14 +110,14 @@ Deno.test("versions: the count rule keeps N versions of each long-named file, no
 Deno.test("versions: two versions of one path in the same millisecond get distinct names", async () => {
   const t = await tempDir();
   try {
-    const fs = new DenoFileSystem();
+    const destination = new LocalDestination(new DenoFileSystem(), t.path);
     const taken = new Set<string>();
-    const a = allocateVersion(fs, t.path, "a.txt", { ms: T0, taken });
-    const b = allocateVersion(fs, t.path, "a.txt", { ms: T0, taken });
+    const a = await allocateVersion(destination, "a.txt", { ms: T0, taken });
+    const b = await allocateVersion(destination, "a.txt", { ms: T0, taken });
     assert(a !== b);
     put(`${versionsDir(t.path)}/${a}`, "x");
     put(`${versionsDir(t.path)}/${b}`, "y");
-    const c = allocateVersion(fs, t.path, "a.txt", { ms: T0, taken: new Set() });
+    const c = await allocateVersion(destination, "a.txt", { ms: T0, taken: new Set() });
     assertEquals(parseVersionRel(c), { path: "a.txt", ms: T0, n: 2 });
   } finally {
     await t.cleanup();
@@ -160,12 +160,12 @@ Deno.test("versions: the age rule drops old versions, the count rule keeps the n
 Deno.test("versions: pruning removes the files and the folders it empties, and can be run again", async () => {
   const t = await tempDir();
   try {
-    const fs = new DenoFileSystem();
+    const destination = new LocalDestination(new DenoFileSystem(), t.path);
     const root = versionsDir(t.path);
     put(`${root}/${versionRel("deep/er/old.txt", T0 - 40 * DAY)}`, "old");
     put(`${root}/${versionRel("deep/new.txt", T0 - DAY)}`, "new");
     put(`${root}/deep/not-a-version.txt`, "left alone");
-    const r = pruneVersions(fs, t.path, parseKeepVersions("30d"), { now: T0, log: quiet });
+    const r = await pruneVersions(destination, parseKeepVersions("30d"), { now: T0, log: quiet });
     assertEquals({ removed: r.removed, kept: r.kept, bytes: r.bytes }, {
       removed: 1,
       kept: 1,
@@ -175,12 +175,15 @@ Deno.test("versions: pruning removes the files and the folders it empties, and c
       versionRel("new.txt", T0 - DAY),
       "not-a-version.txt",
     ]);
-    assertEquals(pruneVersions(fs, t.path, parseKeepVersions("30d"), { now: T0, log: quiet }), {
-      removed: 0,
-      bytes: 0,
-      kept: 1,
-      failed: 0,
-    });
+    assertEquals(
+      await pruneVersions(destination, parseKeepVersions("30d"), { now: T0, log: quiet }),
+      {
+        removed: 0,
+        bytes: 0,
+        kept: 1,
+        failed: 0,
+      },
+    );
   } finally {
     await t.cleanup();
   }
@@ -194,7 +197,7 @@ Deno.test("versions: an overwritten, a deleted, and a file replaced by a symlink
     put(`${src}/dir`, "old dir");
     put(`${src}/same.txt`, "same");
     await onePass(src, dest);
-    assertEquals(versionContents(dest), []);
+    assertEquals(await versionContents(dest), []);
     put(`${src}/edit.txt`, "new edit!");
     Deno.removeSync(`${src}/gone`, { recursive: true });
     Deno.removeSync(`${src}/link`);
@@ -205,7 +208,7 @@ Deno.test("versions: an overwritten, a deleted, and a file replaced by a symlink
     const s = await onePass(src, dest);
     assertEquals(s.failed, 0);
     assertMirror(src, dest);
-    assertEquals(versionContents(dest), [
+    assertEquals(await versionContents(dest), [
       ["dir", "old dir"],
       ["edit.txt", "old edit"],
       ["gone/del.txt", "old del"],
@@ -213,7 +216,7 @@ Deno.test("versions: an overwritten, a deleted, and a file replaced by a symlink
     ]);
     // Versions are never mirrored away, and the journal says where each went.
     await onePass(src, dest);
-    assertEquals(versionContents(dest).length, 4);
+    assertEquals((await versionContents(dest)).length, 4);
     const recorded: string[] = [];
     readJournal(new DenoFileSystem(), journalDir(dest), {
       onRecord: (r) => {
@@ -230,7 +233,7 @@ Deno.test("versions: without --keep-versions nothing is kept (the mirror as befo
     await onePass(src, dest, undefined, { off: true });
     put(`${src}/a.txt`, "two!");
     await onePass(src, dest, undefined, { off: true });
-    assertEquals(versionContents(dest), []);
+    assertEquals(await versionContents(dest), []);
     assertMirror(src, dest);
   });
 });
@@ -251,11 +254,11 @@ Deno.test("versions: a copy whose rename fails puts the old file back; the next 
     const s = await onePass(src, dest, fs);
     assertEquals(s.failed, 1);
     assertEquals(Deno.readTextFileSync(`${dest}/a.txt`), "old");
-    assertEquals(versionContents(dest), []);
+    assertEquals(await versionContents(dest), []);
     assertEquals(leftoverTemps(dest), []);
     assertEquals((await onePass(src, dest)).failed, 0);
     assertMirror(src, dest);
-    assertEquals(versionContents(dest), [["a.txt", "old"]]);
+    assertEquals(await versionContents(dest), [["a.txt", "old"]]);
   });
 });
 
@@ -274,12 +277,12 @@ Deno.test("versions: pruning runs between passes by the rule, on the reconciler'
       await rec.pass();
       put(`${src}/a.txt`, "v2.");
       await rec.pass();
-      assertEquals(rec.pruneVersionsIfDue()?.removed, 0); // made just now: kept
-      assertEquals(versionContents(dest), [["a.txt", "v1"]]);
+      assertEquals((await rec.pruneVersionsIfDue())?.removed, 0); // made just now: kept
+      assertEquals(await versionContents(dest), [["a.txt", "v1"]]);
       now += 2 * DAY;
-      assertEquals(rec.pruneVersionsIfDue()?.removed, 1);
-      assertEquals(versionContents(dest), []);
-      assertEquals(rec.pruneVersionsIfDue(), null); // nothing new, and not due yet
+      assertEquals((await rec.pruneVersionsIfDue())?.removed, 1);
+      assertEquals(await versionContents(dest), []);
+      assertEquals(await rec.pruneVersionsIfDue(), null); // nothing new, and not due yet
     } finally {
       await rec.close();
     }
@@ -336,7 +339,7 @@ Deno.test("versions: a simulated crash after every possible number of writes los
       assertEquals(leftoverTemps(dest), [], `temps after crash at write ${n}`);
       readJournal(new DenoFileSystem(), journalDir(dest));
       // Every old content is in a version, exactly once.
-      const kept = versionContents(dest);
+      const kept = await versionContents(dest);
       assertEquals(
         kept,
         displaced.map((p): [string, string] => [p, BEFORE[p]!]).sort(),

@@ -1,0 +1,232 @@
+import { assert, assertEquals, assertRejects } from "../../testing/assert.ts";
+import { leftoverTemps, put, tempDir } from "../../testing/helpers.ts";
+import { DenoFileSystem, isAlreadyExists, isMissing, isNotFound } from "../base/fs.ts";
+import { destinationHas } from "./destination.ts";
+import { LocalDestination } from "./local.ts";
+
+const MTIME = 1_700_000_000_000;
+const encoder = new TextEncoder();
+
+/** The error a promise rejects with (fails when it resolves). */
+async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (err) {
+    return err;
+  }
+  throw new Error("expected a rejection");
+}
+
+function local(root: string): LocalDestination {
+  return new LocalDestination(new DenoFileSystem(), root);
+}
+
+Deno.test("LocalDestination: a staged file is invisible until committed, then whole, with its mode and mtime", async () => {
+  await using t = await tempDir();
+  const destination = local(t.path);
+  put(`${t.path}/d/a.txt`, "old");
+  const staged = await destination.stageFile("d/a.txt", { size: 6 });
+  await staged.write(encoder.encode("new"));
+  await staged.write(encoder.encode("er!"));
+  await staged.seal({ mode: 0o640, mtimeMs: MTIME });
+  assertEquals(Deno.readTextFileSync(`${t.path}/d/a.txt`), "old");
+  assertEquals(leftoverTemps(t.path).length, 1);
+  await staged.sync();
+  await staged.commit();
+  await destination.sync("d");
+  assertEquals(Deno.readTextFileSync(`${t.path}/d/a.txt`), "newer!");
+  const info = Deno.lstatSync(`${t.path}/d/a.txt`);
+  assertEquals(info.mode! & 0o7777, 0o640);
+  assertEquals(info.mtime?.getTime(), MTIME);
+  assertEquals(leftoverTemps(t.path), []);
+  await staged.discard(); // after a commit: harmless
+  assertEquals(Deno.readTextFileSync(`${t.path}/d/a.txt`), "newer!");
+});
+
+Deno.test("LocalDestination: a large staged file is written whole too", async () => {
+  await using t = await tempDir();
+  const destination = local(t.path);
+  const chunk = new Uint8Array(300 * 1024).fill(7);
+  const staged = await destination.stageFile("big", { size: 2 * chunk.length });
+  await staged.write(chunk);
+  await staged.write(chunk);
+  await staged.seal({ mode: 0o600, mtimeMs: MTIME });
+  await staged.sync();
+  await staged.commit();
+  assertEquals(Deno.statSync(`${t.path}/big`).size, 2 * chunk.length);
+});
+
+Deno.test("LocalDestination: a discarded file leaves nothing; one never committed is a temp to the scan", async () => {
+  await using t = await tempDir();
+  const destination = local(t.path);
+  const dropped = await destination.stageFile("a.txt", { size: 1 });
+  await dropped.write(encoder.encode("x"));
+  await dropped.discard();
+  await dropped.discard();
+  assertEquals(leftoverTemps(t.path), []);
+  assertEquals(await destinationHas(destination, "a.txt"), false);
+  // A crash between staging and committing: the next scan lists the temp, not an entry.
+  const left = await destination.stageFile("b.txt", { size: 1 });
+  await left.write(encoder.encode("y"));
+  const listing = await destination.list();
+  assertEquals([...listing.entries.keys()], []);
+  assertEquals(listing.temps.length, 1);
+  await left.discard();
+});
+
+Deno.test("LocalDestination: a staged symlink replaces a file in one rename, with its own mtime", async () => {
+  await using t = await tempDir();
+  const destination = local(t.path);
+  put(`${t.path}/link`, "a file for now");
+  const staged = await destination.stageSymlink("link", "elsewhere", MTIME);
+  assertEquals(Deno.readTextFileSync(`${t.path}/link`), "a file for now");
+  await staged.commit();
+  assertEquals(Deno.readLinkSync(`${t.path}/link`), "elsewhere");
+  assertEquals(Deno.lstatSync(`${t.path}/link`).mtime?.getTime(), MTIME);
+  const other = await destination.stageSymlink("other", "x", MTIME);
+  await other.discard();
+  assertEquals(leftoverTemps(t.path), []);
+});
+
+Deno.test("LocalDestination: list is the destination scan (reserved folder left out, temps apart, under, shallow)", async () => {
+  await using t = await tempDir();
+  const destination = local(t.path);
+  put(`${t.path}/a/b/c.txt`, "c");
+  put(`${t.path}/a/d.txt`, "d");
+  put(`${t.path}/.backup/journal/00000001.jsonl`, "");
+  put(`${t.path}/a/.backup-tmp-0123456789abcdef`, "leftover");
+  Deno.symlinkSync("a/d.txt", `${t.path}/s`);
+  const all = await destination.list();
+  assertEquals([...all.entries.keys()].sort(), ["a", "a/b", "a/b/c.txt", "a/d.txt", "s"]);
+  assertEquals(all.entries.get("s")?.target, "a/d.txt");
+  assertEquals(all.temps, ["a/.backup-tmp-0123456789abcdef"]);
+  const shallow = await destination.list({ under: "a", shallow: true });
+  assertEquals([...shallow.entries.keys()].sort(), ["a/b", "a/d.txt"]);
+  const skipped = await destination.list({ skip: (rel) => rel === "a/b" });
+  assertEquals([...skipped.entries.keys()].sort(), ["a", "a/d.txt", "s"]);
+  assert(isMissing(await rejection(destination.list({ under: "nowhere" }))));
+  assert(isMissing(await rejection(local(`${t.path}/gone`).list())));
+});
+
+Deno.test("LocalDestination: stat never follows a symlink, and tells a missing path by isMissing", async () => {
+  await using t = await tempDir();
+  const destination = local(t.path);
+  put(`${t.path}/f`, "12345");
+  Deno.chmodSync(`${t.path}/f`, 0o604);
+  Deno.symlinkSync("f", `${t.path}/s`);
+  const file = await destination.stat("f");
+  assertEquals({ kind: file.kind, size: file.size, mode: file.mode }, {
+    kind: "file",
+    size: 5,
+    mode: 0o604,
+  });
+  assertEquals(file.ino, Deno.lstatSync(`${t.path}/f`).ino);
+  assertEquals((await destination.stat("s")).kind, "symlink");
+  assertEquals((await destination.stat("")).kind, "dir");
+  assert(isNotFound(await rejection(destination.stat("missing"))));
+  assert(isMissing(await rejection(destination.stat("f/below-a-file"))));
+  Deno.symlinkSync("nowhere", `${t.path}/dangling`);
+  assertEquals(await destinationHas(destination, "dangling"), true);
+  assertEquals(await destinationHas(destination, "f/below-a-file"), false);
+});
+
+Deno.test("LocalDestination: rename replaces a file, remove takes a file or an empty folder only", async () => {
+  await using t = await tempDir();
+  const destination = local(t.path);
+  put(`${t.path}/a`, "A");
+  put(`${t.path}/b`, "B");
+  put(`${t.path}/full/x`, "x");
+  await destination.rename("a", "b");
+  assertEquals(Deno.readTextFileSync(`${t.path}/b`), "A");
+  assert(isMissing(await rejection(destination.rename("a", "c"))));
+  await destination.remove("b");
+  assert(isNotFound(await rejection(destination.remove("b"))));
+  const notEmpty = await rejection(destination.remove("full"));
+  assert(!isMissing(notEmpty), String(notEmpty));
+  assertEquals(Deno.readTextFileSync(`${t.path}/full/x`), "x");
+  await destination.remove("full/x");
+  await destination.remove("full");
+  assertEquals(await destinationHas(destination, "full"), false);
+});
+
+Deno.test("LocalDestination: mkdir makes one folder with its mode; a taken name is isAlreadyExists", async () => {
+  await using t = await tempDir();
+  const destination = local(t.path);
+  await destination.mkdir("d", 0o700);
+  assertEquals(Deno.lstatSync(`${t.path}/d`).mode! & 0o7777, 0o700);
+  assert(isAlreadyExists(await rejection(destination.mkdir("d", 0o700))));
+  assert(isMissing(await rejection(destination.mkdir("no/parent", 0o700))));
+  await destination.sync("d");
+  await destination.sync("");
+  assert(isMissing(await rejection(destination.sync("gone"))));
+});
+
+Deno.test("LocalDestination: setMeta sets a symlink's own mtime, a file's mode then mtime", async () => {
+  await using t = await tempDir();
+  const destination = local(t.path);
+  put(`${t.path}/f`, "f");
+  Deno.symlinkSync("f", `${t.path}/s`);
+  const before = Deno.lstatSync(`${t.path}/f`).mtime?.getTime();
+  await destination.setMeta("s", "symlink", { mtimeMs: MTIME });
+  assertEquals(Deno.lstatSync(`${t.path}/s`).mtime?.getTime(), MTIME);
+  assertEquals(Deno.lstatSync(`${t.path}/f`).mtime?.getTime(), before);
+  await destination.setMeta("f", "file", { mode: 0o640, mtimeMs: MTIME + 1000 });
+  const info = Deno.lstatSync(`${t.path}/f`);
+  assertEquals([info.mode! & 0o7777, info.mtime?.getTime()], [0o640, MTIME + 1000]);
+  await destination.setMeta("f", "file", { mode: 0o600 }); // the mtime is left as it is
+  assertEquals(Deno.lstatSync(`${t.path}/f`).mtime?.getTime(), MTIME + 1000);
+  assert(isNotFound(await rejection(destination.setMeta("missing", "file", { mode: 0o600 }))));
+});
+
+Deno.test("LocalDestination: openFile reads a file of the destination", async () => {
+  await using t = await tempDir();
+  const destination = local(t.path);
+  put(`${t.path}/.backup/versions/v~20260101T000000.000Z`, "kept");
+  const reader = await destination.openFile(".backup/versions/v~20260101T000000.000Z");
+  const buf = new Uint8Array(16);
+  const n = await reader.read(buf);
+  reader.close();
+  assertEquals(new TextDecoder().decode(buf.subarray(0, n ?? 0)), "kept");
+  assert(isNotFound(await rejection(destination.openFile("missing"))));
+});
+
+Deno.test("LocalDestination: openFile reads a large file whole, in chunks", async () => {
+  await using t = await tempDir();
+  const destination = local(t.path);
+  const bytes = new Uint8Array(600 * 1024).map((_, i) => (i * 7) & 0xff);
+  Deno.writeFileSync(`${t.path}/big`, bytes);
+  const reader = await destination.openFile("big");
+  const read: Uint8Array[] = [];
+  const buf = new Uint8Array(256 * 1024);
+  for (let n = await reader.read(buf); n !== null; n = await reader.read(buf)) {
+    read.push(buf.slice(0, n));
+  }
+  reader.close();
+  reader.close(); // safe twice
+  const whole = new Uint8Array(read.reduce((sum, chunk) => sum + chunk.length, 0));
+  read.reduce((at, chunk) => (whole.set(chunk, at), at + chunk.length), 0);
+  assertEquals(whole, bytes);
+});
+
+Deno.test("LocalDestination: a path that could leave the root is refused, as a rejection", async () => {
+  await using t = await tempDir();
+  const destination = local(`${t.path}/dest`);
+  Deno.mkdirSync(`${t.path}/dest`);
+  put(`${t.path}/outside`, "keep");
+  for (const bad of ["../outside", "/etc/passwd", "a//b", "a/./b", "a/", "x\0y"]) {
+    const pending = destination.remove(bad);
+    assert(pending instanceof Promise); // never thrown synchronously
+    await assertRejects(() => pending, Error, "outside the destination");
+  }
+  await assertRejects(() => destination.list({ under: ".." }), Error, "outside the destination");
+  assertEquals(Deno.readTextFileSync(`${t.path}/outside`), "keep");
+  // Names that merely look odd are fine.
+  put(`${t.path}/dest/...`, "dots");
+  assertEquals((await destination.stat("...")).kind, "file");
+});
+
+Deno.test("LocalDestination: says what it can do and where it is", () => {
+  const destination = local("/somewhere/dest");
+  assertEquals(destination.capabilities, { renames: "atomic", folders: "real" });
+  assertEquals(destination.location, "/somewhere/dest");
+});
