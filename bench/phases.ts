@@ -11,7 +11,7 @@
 
 import { DenoFileSystem } from "../lib/base/fs.ts";
 import { plan } from "../lib/engine/plan.ts";
-import { scanTree } from "../lib/engine/scan.ts";
+import { scanTree } from "../lib/base/scan.ts";
 import { replayJournal } from "../lib/journal/replay.ts";
 import { journalDir } from "../lib/base/layout.ts";
 

@@ -19,7 +19,7 @@ import type {
   StagedEntry,
   StagedFile,
 } from "../lib/dest/destination.ts";
-import type { Entry, ScanResult } from "../lib/engine/scan.ts";
+import type { Entry, ScanResult } from "../lib/base/scan.ts";
 import { LocalDestination } from "../lib/dest/local.ts";
 import { Reconciler } from "../lib/engine/reconciler.ts";
 import { parseKeepVersions } from "../lib/engine/versions.ts";

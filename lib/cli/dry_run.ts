@@ -22,7 +22,7 @@ import { readIdentity } from "../engine/source_guard.ts";
 import { checkRoots, checkSource, heldDeletes } from "../engine/guard.ts";
 import { createHasher } from "../base/hash.ts";
 import { showPath } from "../base/paths.ts";
-import type { ScanResult } from "../engine/scan.ts";
+import type { ScanResult } from "../base/scan.ts";
 import { passExcludes } from "../engine/excludes.ts";
 import type { FileOp } from "../engine/pass_plan.ts";
 import { interruptedPaths, preparePass } from "../engine/prepare.ts";

@@ -44,7 +44,7 @@
  */
 
 import type { Kind } from "../base/fs.ts";
-import type { Entry, ScanOptions, ScanResult } from "../engine/scan.ts";
+import type { Entry, ScanOptions, ScanResult } from "../base/scan.ts";
 import { isMissing } from "../base/fs.ts";
 
 /** What a destination can do natively, so that callers need not pretend. */

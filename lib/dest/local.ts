@@ -13,7 +13,7 @@
  */
 
 import type { FileHandle, FileSystem, Kind } from "../base/fs.ts";
-import type { Entry, ScanResult } from "../engine/scan.ts";
+import type { Entry, ScanResult } from "../base/scan.ts";
 import type {
   Destination,
   DestinationCapabilities,
@@ -26,7 +26,7 @@ import type {
 } from "./destination.ts";
 import { join, joinRel, parentOf } from "../base/paths.ts";
 import { tempName } from "../base/layout.ts";
-import { scanTree } from "../engine/scan.ts";
+import { scanTree } from "../base/scan.ts";
 
 /**
  * Staged files up to this many bytes are written, and files up to this many
@@ -175,7 +175,7 @@ export class LocalDestination implements Destination {
     return { tmp: join(this.#root, joinRel(parentOf(rel), tempName())), target };
   }
 
-  /** Lists the tree: the destination scan of lib/engine/scan.ts. */
+  /** Lists the tree: the destination scan of lib/base/scan.ts. */
   list(options: ListOptions = {}): Promise<ScanResult> {
     return settled(() => {
       if (options.under !== undefined) refuseOutside(options.under);

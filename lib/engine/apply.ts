@@ -18,7 +18,7 @@ import type { FileHandle, FileSystem } from "../base/fs.ts";
 import type { Hasher } from "../base/hash.ts";
 import type { Destination, StagedEntry, StagedFile } from "../dest/destination.ts";
 import type { PlanOp } from "./plan.ts";
-import type { Entry } from "./scan.ts";
+import type { Entry } from "../base/scan.ts";
 import { isAlreadyExists, isMissing, isNotFound } from "../base/fs.ts";
 import { CHUNK } from "../base/hash.ts";
 import { MODE_MASK } from "./plan.ts";

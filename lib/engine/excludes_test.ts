@@ -1,7 +1,7 @@
 import { assertEquals, assertThrows } from "../../testing/assert.ts";
 import { DenoFileSystem } from "../base/fs.ts";
 import { Excludes, parsePatterns, passExcludes, readExcludeFrom } from "./excludes.ts";
-import { scanTree } from "./scan.ts";
+import { scanTree } from "../base/scan.ts";
 import { UsageError } from "../base/errors.ts";
 import { RULES_CAP_BYTES } from "../base/small_file.ts";
 

@@ -8,7 +8,7 @@
  */
 
 import type { Kind } from "../base/fs.ts";
-import type { Entry } from "./scan.ts";
+import type { Entry } from "../base/scan.ts";
 import type { StateEntry } from "../journal/state.ts";
 import { depth, isAtOrBelow, parentOf } from "../base/paths.ts";
 import { parkingName } from "../base/layout.ts";

@@ -13,7 +13,7 @@ import {
   originOf,
   position,
 } from "./moves.ts";
-import { type Entry, scanTree } from "./scan.ts";
+import { type Entry, scanTree } from "../base/scan.ts";
 
 const file = (ino: number, size = 3, mtimeMs = 1000): Entry => ({
   kind: "file",

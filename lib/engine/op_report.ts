@@ -10,7 +10,7 @@ import type { Logger } from "../base/logger.ts";
 import type { OpOutcome } from "./listener.ts";
 import type { PassSummary } from "./summary.ts";
 import type { Trigger } from "../journal/record.ts";
-import type { Entry } from "./scan.ts";
+import type { Entry } from "../base/scan.ts";
 import type { FileOp } from "./pass_plan.ts";
 import { describeError, SourceChangedError, SourceVanishedError } from "../base/errors.ts";
 import { parentOf, showPath } from "../base/paths.ts";

@@ -13,7 +13,7 @@
 
 import type { PassSummary } from "./summary.ts";
 import type { JournalRecord, Trigger, Unstamped } from "../journal/record.ts";
-import type { Entry, ScanResult } from "./scan.ts";
+import type { Entry, ScanResult } from "../base/scan.ts";
 import type { PassScope } from "./pass_scope.ts";
 import type { FileOp } from "./pass_plan.ts";
 import type { PassOwner } from "./pass_owner.ts";

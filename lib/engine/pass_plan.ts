@@ -9,7 +9,7 @@
 import { type FileSystem, isNotFound, type Kind } from "../base/fs.ts";
 import type { Hasher } from "../base/hash.ts";
 import type { Destination } from "../dest/destination.ts";
-import type { ScanResult } from "./scan.ts";
+import type { ScanResult } from "../base/scan.ts";
 import type { StateEntry } from "../journal/state.ts";
 import { hashFile, hashReader } from "../base/hash.ts";
 import { isAtOrBelow, join } from "../base/paths.ts";

@@ -11,7 +11,7 @@ import type { Destination, ListOptions } from "../dest/destination.ts";
 import type { StateEntry } from "../journal/state.ts";
 import { describeError } from "../base/errors.ts";
 import { depth, isAtOrBelow, join, parentOf } from "../base/paths.ts";
-import { emptyScan, type Entry, type ScanResult, scanTree } from "./scan.ts";
+import { emptyScan, type Entry, type ScanResult, scanTree } from "../base/scan.ts";
 import { destScan, type PassExcludes } from "./excludes.ts";
 
 /** What a pass looks at. */

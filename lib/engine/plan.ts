@@ -13,7 +13,7 @@
  * @module
  */
 
-import type { Entry } from "./scan.ts";
+import type { Entry } from "../base/scan.ts";
 import type { StateEntry } from "../journal/state.ts";
 import { depth, isAtOrBelow, parentOf, someAbove } from "../base/paths.ts";
 import { detectMoves, type Move, orderMoves, originOf, position } from "./moves.ts";

@@ -7,7 +7,7 @@
 
 import fc from "fast-check";
 import { plan, type PlanOp, resolveVerify } from "./plan.ts";
-import type { Entry } from "./scan.ts";
+import type { Entry } from "../base/scan.ts";
 import type { StateEntry } from "../journal/state.ts";
 import { isAtOrBelow, parentOf } from "../base/paths.ts";
 

@@ -1,6 +1,6 @@
 import { assert, assertEquals } from "../../testing/assert.ts";
 import { plan, type PlanOp, resolveVerify } from "./plan.ts";
-import type { Entry } from "./scan.ts";
+import type { Entry } from "../base/scan.ts";
 import type { StateEntry } from "../journal/state.ts";
 
 const file = (size: number, mtimeMs = 1000, extra: Partial<Entry> = {}): Entry => ({

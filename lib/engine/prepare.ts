@@ -15,7 +15,7 @@ import type { Hasher } from "../base/hash.ts";
 import type { Destination } from "../dest/destination.ts";
 import type { IntentRecord } from "../journal/record.ts";
 import type { StateEntry } from "../journal/state.ts";
-import type { Entry } from "./scan.ts";
+import type { Entry } from "../base/scan.ts";
 import type { PassExcludes } from "./excludes.ts";
 import type { PlanOp } from "./plan.ts";
 import { someAbove } from "../base/paths.ts";

@@ -23,7 +23,7 @@
 import { createHash } from "node:crypto";
 import type { Destination } from "../dest/destination.ts";
 import type { Logger } from "../base/logger.ts";
-import type { ScanResult } from "./scan.ts";
+import type { ScanResult } from "../base/scan.ts";
 import { isNotFound } from "../base/fs.ts";
 import { UsageError } from "../base/errors.ts";
 import { isAtOrBelow, join, joinRel, parentOf } from "../base/paths.ts";

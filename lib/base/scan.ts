@@ -7,10 +7,10 @@
  * @module
  */
 
-import { type FileSystem, isNotFound, type Kind } from "../base/fs.ts";
-import { describeError } from "../base/errors.ts";
-import { join, joinRel } from "../base/paths.ts";
-import { isTempName, MARKER_NAME, RESERVED_DIR } from "../base/layout.ts";
+import { type FileSystem, isNotFound, type Kind } from "./fs.ts";
+import { describeError } from "./errors.ts";
+import { join, joinRel } from "./paths.ts";
+import { isTempName, MARKER_NAME, RESERVED_DIR } from "./layout.ts";
 
 /** One entry of a tree, keyed elsewhere by its relative path. */
 export interface Entry {

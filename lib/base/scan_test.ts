@@ -1,8 +1,8 @@
 import { assert, assertEquals, assertThrows } from "../../testing/assert.ts";
 import { put, tempDir } from "../../testing/helpers.ts";
 import { FaultyFileSystem } from "../../testing/fault_fs.ts";
-import { DenoFileSystem, type Kind } from "../base/fs.ts";
-import { MARKER_NAME, RESERVED_DIR, tempName } from "../base/layout.ts";
+import { DenoFileSystem, type Kind } from "./fs.ts";
+import { MARKER_NAME, RESERVED_DIR, tempName } from "./layout.ts";
 import { emptyScan, scanTree } from "./scan.ts";
 
 const real = new DenoFileSystem();
