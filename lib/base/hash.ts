@@ -35,8 +35,23 @@ export async function createHasher(): Promise<Hasher> {
  */
 export const CHUNK = 256 * 1024;
 
-/** One read buffer, reused by every hash (one hash runs at a time in the one loop). */
-let shared: Uint8Array | null = null;
+/**
+ * One read buffer per hasher, reused by each of its hashes. A hasher serves
+ * one loop, where one hash runs at a time; several jobs in one process
+ * (`--config`) each have their own, so an async read of one job's large file
+ * can never land in the buffer another job is hashing from (one buffer for the
+ * whole process could mix two files into one hash).
+ */
+const buffers = new WeakMap<Hasher, Uint8Array>();
+
+function bufferOf(hasher: Hasher): Uint8Array {
+  let buf = buffers.get(hasher);
+  if (buf === undefined) {
+    buf = new Uint8Array(CHUNK);
+    buffers.set(hasher, buf);
+  }
+  return buf;
+}
 
 /**
  * Hashes the file at an absolute path.
@@ -51,7 +66,7 @@ export async function hashFile(
   // Small files are read with synchronous calls (microseconds, where an async call costs ~40 us).
   const file = fs.openSync(path);
   try {
-    const buf = shared ??= new Uint8Array(CHUNK);
+    const buf = bufferOf(hasher);
     hasher.init();
     let size = 0;
     const small = file.stat().size <= CHUNK;
@@ -84,7 +99,7 @@ export async function hashReader(
   reader: ChunkReader,
   hasher: Hasher,
 ): Promise<{ hash: string; size: number }> {
-  const buf = shared ??= new Uint8Array(CHUNK);
+  const buf = bufferOf(hasher);
   hasher.init();
   let size = 0;
   for (;;) {

@@ -113,3 +113,24 @@ Deno.test("hashReader hashes what a reader yields, in whatever pieces, to its en
   });
   assertEquals(await hashReader(readerOf(ramp(), 7919), hasher), { hash: RAMP, size: 281_600 });
 });
+
+Deno.test("hashFile: two hashers hashing large files at once each get their own file's hash", async () => {
+  await using tmp = await tempDir();
+  const size = 3 * CHUNK + 17;
+  const a = new Uint8Array(size).fill(0x61);
+  const b = new Uint8Array(size).fill(0x62);
+  Deno.writeFileSync(`${tmp.path}/a`, a);
+  Deno.writeFileSync(`${tmp.path}/b`, b);
+  const fs = new DenoFileSystem();
+  const alone = [
+    (await hashFile(fs, `${tmp.path}/a`, await createHasher())).hash,
+    (await hashFile(fs, `${tmp.path}/b`, await createHasher())).hash,
+  ];
+  for (let round = 0; round < 5; round++) {
+    const both = await Promise.all([
+      hashFile(fs, `${tmp.path}/a`, await createHasher()),
+      hashFile(fs, `${tmp.path}/b`, await createHasher()),
+    ]);
+    assertEquals(both.map((r) => r.hash), alone, `round ${round}`);
+  }
+});
