@@ -186,3 +186,18 @@ Deno.test("bad input: a time out of range (--at 1000000000000d) is exit 2, never
   ]);
   assertIncludes(restore.stderr, `--at "1000000000000d" is out of range`);
 });
+
+Deno.test("bad input: a refused record is reported at one start and closed in the journal, not at every start", async () => {
+  await using t = await tempDir();
+  const { src, dest } = await backedUp(t.path);
+  appendByHand(dest, [{ ...COPY, path: "../outside.txt" }]);
+  const first = await runCli(["--src", src, "--dest", dest, "--once"]);
+  assertIncludes(first.stderr, "JOURNAL RECORD REFUSED");
+  const second = await runCli(["--src", src, "--dest", dest, "--once"]);
+  assertEquals(second.code, 0, second.stderr);
+  assertEquals(second.stderr.includes("JOURNAL RECORD REFUSED"), false, second.stderr);
+  const json = JSON.parse((await runCli(["status", "--dest", dest, "--json"])).stdout);
+  assertEquals(json.unfinished, 0);
+  const verify = await runCli(["journal", "verify", "--dest", dest]);
+  assertEquals(verify.code, 0, verify.stdout + verify.stderr);
+});

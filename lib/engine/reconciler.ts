@@ -22,7 +22,7 @@ import { createHasher } from "../base/hash.ts";
 import { formatBytes } from "../base/units.ts";
 import { foldRecord, type State } from "../journal/state.ts";
 import { JournalWriter } from "../journal/writer.ts";
-import { replayJournal } from "../journal/replay.ts";
+import { refusalCloses, replayJournal } from "../journal/replay.ts";
 import { journalDir } from "../base/layout.ts";
 import { compactIfNeeded, type CompactResult } from "../journal/compact.ts";
 import { acquireLock, type Lock, prepareReserved } from "../dest/reserved.ts";
@@ -198,7 +198,9 @@ export class Reconciler {
         ref: intent.seq,
         error: "interrupted before completion; re-checked by the next pass",
       }));
-      for (const record of await writer.append(closes)) foldRecord(state, record);
+      // Refused records are closed too, so they are reported once, not at every start.
+      const records = [...closes, ...refusalCloses(refused)];
+      for (const record of await writer.append(records)) foldRecord(state, record);
       await writer.sync();
       logs.daemon.info(
         "JOURNAL REPLAYED: {records} records, {entries} entries, {pending} interrupted operations",
