@@ -296,7 +296,7 @@ Deno.test("readCheckpoint refuses entries and intents whose paths could leave th
     '../up: bad segment ".."',
     ".backup/lock: inside the reserved folder",
     "/abs: absolute",
-    'to: bad segment ".."',
+    'to: from "../from": bad segment ".."',
   ]);
 });
 

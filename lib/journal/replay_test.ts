@@ -103,7 +103,7 @@ Deno.test("replayJournal refuses intents whose path or origin could leave the de
   assertEquals([...state.entries.keys()], ["fine"], "a refused intent is never applied");
   assertEquals(refused, [
     { seq: bad[0]!, path: "../outside", reason: 'bad segment ".."' },
-    { seq: bad[1]!, path: "inside", reason: "absolute" },
+    { seq: bad[1]!, path: "inside", reason: 'from "/etc": absolute' },
     { seq: bad[2]!, path: ".backup/journal/x", reason: "inside the reserved folder" },
   ]);
   assertEquals(state.pending.size, 0);
