@@ -199,9 +199,7 @@ export async function prepareCopy(
   const dstAbs = join(ctx.dest, op.path);
   let src: FileHandle;
   try {
-    src = op.src.size <= SMALL_FILE
-      ? fs.openSync(join(ctx.source, op.path))
-      : await fs.open(join(ctx.source, op.path));
+    src = fs.openSource(join(ctx.source, op.path));
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) {
       throw new SourceVanishedError("vanished since it was scanned", { cause: err });

@@ -10,7 +10,7 @@ import { type FileSystem, isNotFound, type Kind } from "../base/fs.ts";
 import type { Hasher } from "../base/hash.ts";
 import type { ScanResult } from "./scan.ts";
 import type { StateEntry } from "../journal/state.ts";
-import { hashFile } from "../base/hash.ts";
+import { hashFile, hashSourceFile } from "../base/hash.ts";
 import { isAtOrBelow, join } from "../base/paths.ts";
 import { plan, type PlanOp, type PlanOptions, resolveVerify } from "./plan.ts";
 import { detectMoves, hashMoveCandidates } from "./moves.ts";
@@ -102,7 +102,7 @@ async function hashMoves(
   for (const { to, from: candidates } of hashMoveCandidates(source, state, dest, within, inode)) {
     let hash: string;
     try {
-      hash = (await hashFile(ctx.fs, join(ctx.source, to), ctx.hasher)).hash;
+      hash = (await hashSourceFile(ctx.fs, join(ctx.source, to), ctx.hasher)).hash;
     } catch {
       continue; // the copy will report it
     }
@@ -129,7 +129,7 @@ async function resolveVerifies(
       continue;
     }
     try {
-      const sourceHash = (await hashFile(ctx.fs, join(ctx.source, op.path), ctx.hasher)).hash;
+      const sourceHash = (await hashSourceFile(ctx.fs, join(ctx.source, op.path), ctx.hasher)).hash;
       const destHash = op.hashDest
         ? (await hashFile(ctx.fs, join(ctx.dest, op.path), ctx.hasher)).hash
         : null;
