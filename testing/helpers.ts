@@ -15,6 +15,7 @@ export const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 
 /** The permissions the program itself needs (the same as the `backup` task). */
 export const RUN_PERMS = [
+  "--allow-ffi",
   "--allow-read",
   "--allow-write",
   "--allow-env=BACKUP_DEBUG",
@@ -177,10 +178,10 @@ export interface Daemon {
   stop(signal?: Deno.Signal): Promise<number>;
 }
 
-/** Starts `backup ARGS` in the background. */
-export function startDaemon(args: string[]): Daemon {
+/** Starts `backup ARGS` in the background (with `perms`, default {@link RUN_PERMS}). */
+export function startDaemon(args: string[], options: { perms?: string[] } = {}): Daemon {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--quiet", ...RUN_PERMS, MAIN, ...args],
+    args: ["run", "--quiet", ...(options.perms ?? RUN_PERMS), MAIN, ...args],
     cwd: ROOT,
     stdin: "null",
     stdout: "piped",
@@ -205,6 +206,41 @@ export function startDaemon(args: string[]): Daemon {
       return status.code;
     },
   };
+}
+
+/** How a {@link stopWithin} ended. */
+export interface TimedStop {
+  /** Exit code (137 or so when it had to be killed). */
+  code: number;
+  /** Milliseconds from the signal to the exit. */
+  ms: number;
+  /** True when it did not exit by the deadline and was killed (SIGKILL). */
+  killed: boolean;
+}
+
+/**
+ * Sends `signal` to a daemon and waits at most `deadlineMs` for it to exit; past that it is
+ * killed with SIGKILL, so a daemon deaf to the signal fails a test instead of hanging it.
+ */
+export async function stopWithin(
+  daemon: Daemon,
+  deadlineMs: number,
+  signal: Deno.Signal = "SIGTERM",
+): Promise<TimedStop> {
+  const started = performance.now();
+  let killed = false;
+  const timer = setTimeout(() => {
+    killed = true;
+    try {
+      daemon.child.kill("SIGKILL");
+    } catch { /* gone meanwhile */ }
+  }, deadlineMs);
+  try {
+    const code = await daemon.stop(signal);
+    return { code, ms: performance.now() - started, killed };
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Writes a file, creating its parent folders. */

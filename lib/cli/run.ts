@@ -23,6 +23,7 @@ import { saveSettings } from "./settings.ts";
 import { MODE_MASK } from "../engine/plan.ts";
 import type { RunProgress } from "../report/progress_report.ts";
 import { HookRunner } from "../daemon/hooks.ts";
+import { sourceOpenFallbackReason } from "../base/source_open.ts";
 
 /** Help text of the daemon command. */
 export const HELP = `backup: keep a folder's mirror up to date, crash-safely
@@ -291,6 +292,13 @@ async function startLocked(
     interval: opts.interval,
     once: opts.once ? " (one pass)" : "",
   });
+  const fallback = sourceOpenFallbackReason();
+  if (fallback !== null) {
+    logs.daemon.warn(
+      "NATIVE CALLS OFF ({reason}): source files are checked with lstat, then opened without blocking; a symlink swapped in between is followed (the copy then refuses it by its inode)",
+      { reason: fallback },
+    );
+  }
   deps.progress?.started({
     source: roots.source,
     dest: roots.dest,

@@ -80,9 +80,12 @@ export function reportOp(
   }
   if (isNotRegularFile(err)) {
     // Replaced since the scan by what is never waited on or read (a FIFO swapped in to hang the
-    // copy): not a failure, the next pass sees what it is now.
-    summary.retrySoon = true;
-    summary.retryDirs.add(parentOf(op.path));
+    // copy): not a failure. A symlink or folder is backed up as such by the next pass (soon); a
+    // FIFO, socket or device is not carried over, so there is nothing to retry.
+    if (err.found === "symlink" || err.found === "directory") {
+      summary.retrySoon = true;
+      summary.retryDirs.add(parentOf(op.path));
+    }
     log.warn('Cannot back up "{path}": it became {found} after the scan; skipped ({trigger})', {
       ...props,
       found: notRegularWords(err.found),
