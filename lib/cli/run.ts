@@ -119,7 +119,8 @@ Exit codes: 0 done (or stopped by Ctrl+C/SIGTERM), 1 internal error, 2 bad
 usage, config file or roots, 3 journal corrupt, 4 a disk failed (journal
 fsync, full, read-only; restart to replay), 5 destination locked by another
 backup, 6 --once finished with problems (failed files, held deletions, a
-skipped pass). With --config: the code of the first job that failed.
+skipped pass, names that are not valid UTF-8). With --config: the code of
+the first job that failed.
 `;
 
 /**
@@ -382,19 +383,23 @@ async function runStarted(
         },
       );
     }
+    // Names the scan had to skip (not valid UTF-8) in the last pass: files not backed up.
+    let skippedNames = 0;
     const totals = await runDaemon(rec, {
       intervalMs: opts.interval * 1000,
       once: opts.once,
       signal: deps.signal,
       log: logs.daemon,
       onPass: (s) => {
+        skippedNames = s.badNames;
         status.record(s);
         hooks?.afterPass(s);
       },
       onPassError: (err) => hooks?.afterError(err),
       ...(watcher ? { watcher } : {}),
     });
-    if (opts.once && (totals.lastFailed > 0 || totals.lastSkipped !== null)) code = EXIT.PARTIAL;
+    const partial = totals.lastFailed > 0 || totals.lastSkipped !== null || skippedNames > 0;
+    if (opts.once && partial) code = EXIT.PARTIAL;
   } finally {
     try {
       await watcher?.close();
