@@ -3,6 +3,11 @@
  * a chosen error on the Nth matching call or for a chosen path, or "crashes"
  * (every later call throws {@link SimulatedCrash}) after N mutating calls.
  *
+ * `openSource` (a source file opened for copying or hashing) is the `open`
+ * point too, as it was before it had a method of its own: a rule on `open`
+ * with a source path fires there; an `effect` on it runs before the real
+ * open, so a test can swap the file for a FIFO between a scan and a copy.
+ *
  * @module
  */
 
@@ -226,6 +231,10 @@ export class FaultyFileSystem implements FileSystem {
   openSync(path: string, options?: OpenOptions): FileHandle {
     this.check("open", path);
     return this.#wrap(this.#inner.openSync(path, options), path);
+  }
+  openSource(path: string): FileHandle {
+    this.check("open", path);
+    return this.#wrap(this.#inner.openSource(path), path);
   }
   async syncDir(path: string): Promise<void> {
     this.check("syncDir", path);

@@ -164,7 +164,7 @@ Deno.test("safety: setuid and setgid bits are dropped unless --keep-setuid", asy
   }
 });
 
-Deno.test("safety: names that are not valid UTF-8 are reported with their folder and count, and their backups kept", async () => {
+Deno.test("safety: names that are not valid UTF-8 are reported with their folder and count, their backups kept, and --once exits 6", async () => {
   const t = await tempDir();
   try {
     const src = `${t.path}/src`;
@@ -175,14 +175,20 @@ Deno.test("safety: names that are not valid UTF-8 are reported with their folder
       new Deno.Command("bash", { args: ["-c", script] }).outputSync().success;
     assert(sh(`touch ${bad(src)} ${src}/dir/also-$'\\xfe'`), "create non-UTF-8 names");
     const first = await runCli(["--src", src, "--dest", dest, "--once"]);
-    assertEquals(first.code, 0, first.stderr);
+    // Files were left out of the backup: a script must be told (issue 12).
+    assertEquals(first.code, 6, first.stderr);
     assertIncludes(first.stderr, "SKIPPED 2 names that are not valid UTF-8 in folder dir");
     assertEquals(Deno.readTextFileSync(`${dest}/dir/good.txt`), "good");
     // A copy made by another tool, with the same raw name, is never deleted because of it.
     assert(sh(`touch ${bad(dest)}`));
-    const again = await runCli(["--src", src, "--dest", dest, "--once"]);
-    assertEquals(again.code, 0, again.stderr);
+    const again = await runCli(["--src", src, "--dest", dest, "--once", "--json"]);
+    assertEquals(again.code, 6, again.stderr);
+    const pass = again.stdout.split("\n").filter((line) => line.startsWith("{"))
+      .map((line) => JSON.parse(line)).find((event) => event.event === "pass");
+    assertEquals(pass?.summary?.badNames, 2, again.stdout);
     assert(sh(`test -e ${bad(dest)}`), "the destination copy is still there");
+    const replay = await runCli(["journal", "replay", "--dest", dest]);
+    assertEquals(replay.code, 6, replay.stdout + replay.stderr);
   } finally {
     await t.cleanup();
   }

@@ -5,59 +5,21 @@
  * inject faults (see `testing/fault_fs.ts`). Metadata calls are synchronous because
  * a synchronous `lstat` costs a few microseconds where an async one costs ~40 us
  * (measured); calls that block on the disk (`sync`, large reads and writes) are
- * asynchronous so that many of them can be in flight at once. The one exception:
- * `Deno.watchFs` runs in a worker (`watch_worker.ts`, see `watch_isolated.ts`).
+ * asynchronous so that many of them can be in flight at once. Source files are
+ * opened for reading by `source_open.ts` (the native layer's non-blocking,
+ * no-follow open, or its fallback), never by a plain open. `Deno.watchFs`
+ * runs in a worker (`watch_worker.ts`, see `watch_isolated.ts`).
  *
  * @module
  */
 
 import { lutimesSync } from "node:fs";
 import { watchIsolated } from "./watch_isolated.ts";
+import type { FileHandle, FileInfo, Kind } from "./fs_types.ts";
+import { NotRegularFileError } from "./special_file.ts";
+import { openSourceHandle } from "./source_open.ts";
 
-/** The kinds of entries the backup knows. `other` covers sockets, FIFOs and devices. */
-export type Kind = "file" | "dir" | "symlink" | "other";
-
-/** What `lstat` tells about one path. Times are milliseconds since the epoch. */
-export interface FileInfo {
-  /** Entry kind; symlinks are never followed. */
-  kind: Kind;
-  /** Size in bytes (0 for folders). */
-  size: number;
-  /** Modification time, milliseconds (Deno reports millisecond precision). */
-  mtimeMs: number;
-  /** Status-change time, milliseconds (whole seconds on Linux through Deno). */
-  ctimeMs: number;
-  /** Permission bits including setuid, setgid and sticky (`mode & 0o7777`). */
-  mode: number;
-  /** Inode number. */
-  ino: number;
-  /** Device number. */
-  dev: number;
-}
-
-/** An open file. Mirrors the subset of `Deno.FsFile` the backup uses. */
-export interface FileHandle {
-  /** Reads into `buf`; resolves to the byte count or `null` at end of file. */
-  read(buf: Uint8Array): Promise<number | null>;
-  /** Synchronous read, for small files. */
-  readSync(buf: Uint8Array): number | null;
-  /** Writes all of `data` (loops over short writes). */
-  writeAll(data: Uint8Array): Promise<void>;
-  /** Synchronous {@link FileHandle.writeAll}. */
-  writeAllSync(data: Uint8Array): void;
-  /** `fstat` of the open file. */
-  stat(): FileInfo;
-  /** Sets access and modification time to `mtimeMs`. */
-  utime(mtimeMs: number): void;
-  /** Truncates the file to `len` bytes. */
-  truncate(len: number): void;
-  /** `fsync`: data and metadata are on disk when it resolves. */
-  sync(): Promise<void>;
-  /** Takes an exclusive advisory lock (flock) without waiting; false when another process holds it. */
-  tryLock(): boolean;
-  /** Closes the handle; safe to call twice. */
-  close(): void;
-}
+export type { FileHandle, FileInfo, Kind } from "./fs_types.ts";
 
 /** Options for {@link FileSystem.open}. */
 export interface OpenOptions {
@@ -117,6 +79,17 @@ export interface FileSystem {
   open(path: string, options?: OpenOptions): Promise<FileHandle>;
   /** Synchronous {@link FileSystem.open}. */
   openSync(path: string, options?: OpenOptions): FileHandle;
+  /**
+   * Opens a file of the source for reading without ever waiting on it or
+   * following a final symlink: a FIFO, socket, device, folder or symlink at
+   * `path` is refused ({@link isNotRegularFile}) before a byte is read. Every
+   * read of a source file for copying or hashing goes through it (see
+   * `source_open.ts` for what the fallback without `--allow-ffi` does not
+   * guarantee).
+   *
+   * @throws NotRegularFileError; Deno.errors.NotFound, PermissionDenied, ... when it cannot be opened
+   */
+  openSource(path: string): FileHandle;
   /** `fsync` of a folder, so that renames and creates in it are durable. */
   syncDir(path: string): Promise<void>;
   /** Reads a whole file. */
@@ -240,6 +213,9 @@ export class DenoFileSystem implements FileSystem {
   openSync(path: string, options: OpenOptions = {}): FileHandle {
     return new DenoHandle(Deno.openSync(path, denoOpenOptions(options)));
   }
+  openSource(path: string): FileHandle {
+    return openSourceHandle(path);
+  }
   async syncDir(path: string): Promise<void> {
     const dir = await Deno.open(path, { read: true });
     try {
@@ -297,6 +273,15 @@ export function isNotCapable(err: unknown): boolean {
 /** True when `err` says the other end of a pipe closed (`EPIPE`). */
 export function isBrokenPipe(err: unknown): boolean {
   return err instanceof Deno.errors.BrokenPipe;
+}
+
+/**
+ * True when `err` says the path is not a regular file (a FIFO, socket, device,
+ * folder or symlink) where {@link FileSystem.openSource} wanted one; its
+ * `found` says which.
+ */
+export function isNotRegularFile(err: unknown): err is NotRegularFileError {
+  return err instanceof NotRegularFileError;
 }
 
 /**

@@ -7,7 +7,7 @@
  */
 
 import { createXXHash128, type IHasher } from "hash-wasm";
-import type { FileSystem } from "./fs.ts";
+import type { FileHandle, FileSystem } from "./fs.ts";
 
 /** An incremental hasher. */
 export interface Hasher {
@@ -54,7 +54,7 @@ function bufferOf(hasher: Hasher): Uint8Array {
 }
 
 /**
- * Hashes the file at an absolute path.
+ * Hashes the file at an absolute path (opened with {@link FileSystem.openSync}).
  *
  * @throws Deno.errors.* when it cannot be read.
  */
@@ -63,12 +63,31 @@ export async function hashFile(
   path: string,
   hasher: Hasher,
 ): Promise<{ hash: string; size: number }> {
-  // Small files are read with synchronous calls (microseconds, where an async call costs ~40 us).
-  const file = fs.openSync(path);
+  return await hashOpen(fs.openSync(path), hasher);
+}
+
+/**
+ * Hashes a file of the source, opened with {@link FileSystem.openSource}: a
+ * FIFO, socket, device, folder or symlink swapped in at `path` is refused at
+ * once, never waited on or followed.
+ *
+ * @throws NotRegularFileError (`isNotRegularFile`); Deno.errors.* when it cannot be read.
+ */
+export async function hashSourceFile(
+  fs: FileSystem,
+  path: string,
+  hasher: Hasher,
+): Promise<{ hash: string; size: number }> {
+  return await hashOpen(fs.openSource(path), hasher);
+}
+
+/** Hashes what `file` holds from its current offset, then closes it. */
+async function hashOpen(file: FileHandle, hasher: Hasher): Promise<{ hash: string; size: number }> {
   try {
     const buf = bufferOf(hasher);
     hasher.init();
     let size = 0;
+    // Small files are read with synchronous calls (microseconds, where an async call costs ~40 us).
     const small = file.stat().size <= CHUNK;
     for (;;) {
       const n = small ? file.readSync(buf) : await file.read(buf);

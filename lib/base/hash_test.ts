@@ -1,8 +1,9 @@
-import { assertEquals, assertNotEquals, assertRejects } from "../../testing/assert.ts";
+import { assert, assertEquals, assertNotEquals, assertRejects } from "../../testing/assert.ts";
 import { tempDir } from "../../testing/helpers.ts";
 import { FaultyFileSystem } from "../../testing/fault_fs.ts";
-import { DenoFileSystem } from "./fs.ts";
-import { CHUNK, createHasher, hashFile, hashReader } from "./hash.ts";
+import { DenoFileSystem, isNotRegularFile } from "./fs.ts";
+import { CHUNK, createHasher, hashFile, hashReader, hashSourceFile } from "./hash.ts";
+import { NotRegularFileError } from "./special_file.ts";
 
 const real = new DenoFileSystem();
 
@@ -133,4 +134,32 @@ Deno.test("hashFile: two hashers hashing large files at once each get their own 
     ]);
     assertEquals(both.map((r) => r.hash), alone, `round ${round}`);
   }
+});
+
+Deno.test("hashSourceFile hashes as hashFile does, and refuses a FIFO or a symlink without waiting on it", async () => {
+  await using tmp = await tempDir();
+  const hasher = await createHasher();
+  Deno.writeFileSync(`${tmp.path}/ramp`, ramp());
+  Deno.writeTextFileSync(`${tmp.path}/abc`, "abc");
+  assertEquals(await hashSourceFile(real, `${tmp.path}/ramp`, hasher), {
+    hash: RAMP,
+    size: 281_600,
+  });
+  assertEquals(await hashSourceFile(real, `${tmp.path}/abc`, hasher), { hash: ABC, size: 3 });
+  assert(new Deno.Command("mkfifo", { args: [`${tmp.path}/fifo`] }).outputSync().success);
+  Deno.symlinkSync("abc", `${tmp.path}/link`);
+  // No writer ever comes: a blocking open would hang here (the native layer opens O_NONBLOCK, the
+  // fallback lstats first; source_open_test.ts runs both with a deadline).
+  for (const [name, found] of [["fifo", "fifo"], ["link", "symlink"]] as const) {
+    const err = await assertRejects(
+      () => hashSourceFile(real, `${tmp.path}/${name}`, hasher),
+      NotRegularFileError,
+    );
+    assert(isNotRegularFile(err), "the port's predicate knows it");
+    assertEquals(err.found, found);
+  }
+  await assertRejects(
+    () => hashSourceFile(real, `${tmp.path}/missing`, hasher),
+    Deno.errors.NotFound,
+  );
 });

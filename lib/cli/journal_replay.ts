@@ -194,7 +194,7 @@ async function dryRun(
 
 /**
  * Runs `journal replay`. Returns the exit code: 0, or 6 when the pass had
- * errors or was skipped.
+ * errors, was skipped or skipped names that are not valid UTF-8.
  *
  * @throws UsageError (no journal, no source), RootError (the source is
  *   gone), LockedError (a daemon runs), JournalCorruptError, JournalIoError.
@@ -255,7 +255,8 @@ export async function runReplay(opts: ReplayOptions, deps: JournalDeps): Promise
     const pass = await reconciler.pass("replay");
     status.record(pass);
     await reconciler.maintain();
-    if (pass.failed > 0 || pass.held > 0 || pass.skipped !== null) code = EXIT.PARTIAL;
+    const partial = pass.failed > 0 || pass.held > 0 || pass.skipped !== null || pass.badNames > 0;
+    if (partial) code = EXIT.PARTIAL;
     const unfinished = look.state.pending.size;
     if (opts.json) {
       deps.out(JSON.stringify({

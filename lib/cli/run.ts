@@ -23,6 +23,7 @@ import { saveSettings } from "./settings.ts";
 import { MODE_MASK } from "../engine/plan.ts";
 import type { RunProgress } from "../report/progress_report.ts";
 import { HookRunner } from "../daemon/hooks.ts";
+import { sourceOpenFallbackReason } from "../base/source_open.ts";
 
 /** Help text of the daemon command. */
 export const HELP = `backup: keep a folder's mirror up to date, crash-safely
@@ -118,7 +119,8 @@ Exit codes: 0 done (or stopped by Ctrl+C/SIGTERM), 1 internal error, 2 bad
 usage, config file or roots, 3 journal corrupt, 4 a disk failed (journal
 fsync, full, read-only; restart to replay), 5 destination locked by another
 backup, 6 --once finished with problems (failed files, held deletions, a
-skipped pass). With --config: the code of the first job that failed.
+skipped pass, names that are not valid UTF-8). With --config: the code of
+the first job that failed.
 `;
 
 /**
@@ -312,6 +314,13 @@ async function startLocked(
     interval: opts.interval,
     once: opts.once ? " (one pass)" : "",
   });
+  const fallback = sourceOpenFallbackReason();
+  if (fallback !== null) {
+    logs.daemon.warn(
+      "NATIVE CALLS OFF ({reason}): source files are checked with lstat, then opened without blocking; a symlink swapped in between is followed (the copy then refuses it by its inode)",
+      { reason: fallback },
+    );
+  }
   deps.progress?.started({
     source: roots.source,
     dest: roots.dest,
@@ -395,19 +404,23 @@ async function runStarted(
         },
       );
     }
+    // Names the scan had to skip (not valid UTF-8) in the last pass: files not backed up.
+    let skippedNames = 0;
     const totals = await runDaemon(rec, {
       intervalMs: opts.interval * 1000,
       once: opts.once,
       signal: deps.signal,
       log: logs.daemon,
       onPass: (s) => {
+        skippedNames = s.badNames;
         status.record(s);
         hooks?.afterPass(s);
       },
       onPassError: (err) => hooks?.afterError(err),
       ...(watcher ? { watcher } : {}),
     });
-    if (opts.once && (totals.lastFailed > 0 || totals.lastSkipped !== null)) code = EXIT.PARTIAL;
+    const partial = totals.lastFailed > 0 || totals.lastSkipped !== null || skippedNames > 0;
+    if (opts.once && partial) code = EXIT.PARTIAL;
   } finally {
     try {
       await watcher?.close();

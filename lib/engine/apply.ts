@@ -210,9 +210,7 @@ export async function prepareCopy(
   const { fs, hasher } = ctx;
   let src: FileHandle;
   try {
-    src = op.src.size <= SMALL_FILE
-      ? fs.openSync(join(ctx.source, op.path))
-      : await fs.open(join(ctx.source, op.path));
+    src = fs.openSource(join(ctx.source, op.path));
   } catch (err) {
     if (isNotFound(err)) {
       throw new SourceVanishedError("vanished since it was scanned", { cause: err });

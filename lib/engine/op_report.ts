@@ -13,6 +13,8 @@ import type { Trigger } from "../journal/record.ts";
 import type { Entry } from "../base/scan.ts";
 import type { FileOp } from "./pass_plan.ts";
 import { describeError, SourceChangedError, SourceVanishedError } from "../base/errors.ts";
+import { isNotRegularFile } from "../base/fs.ts";
+import { notRegularWords } from "../base/special_file.ts";
 import { parentOf, showPath } from "../base/paths.ts";
 
 /** An operation not attempted because an earlier one in its pass invalidated the plan. */
@@ -20,10 +22,15 @@ export class PlanInvalidError extends Error {
   override name = "PlanInvalidError";
 }
 
-/** An operation's outcome for the progress display: skipped ones are retried, not failed. */
+/**
+ * An operation's outcome for the progress display: skipped ones are retried, not failed. A
+ * source file that became a FIFO, socket, device, folder or symlink is skipped too: the scan
+ * that sees it as such carries it over as what it is now (or, for the first three, not at all).
+ */
 export function outcomeOf(err: unknown): OpOutcome {
   if (err === null) return "ok";
-  return err instanceof PlanInvalidError || err instanceof SourceVanishedError
+  return err instanceof PlanInvalidError || err instanceof SourceVanishedError ||
+      isNotRegularFile(err)
     ? "skipped"
     : "failed";
 }
@@ -68,6 +75,20 @@ export function reportOp(
     log.debug("{noun} {verb}: {path} - SKIPPED: {reason} ({trigger})", {
       ...props,
       reason: err.message,
+    });
+    return;
+  }
+  if (isNotRegularFile(err)) {
+    // Replaced since the scan by what is never waited on or read (a FIFO swapped in to hang the
+    // copy): not a failure. A symlink or folder is backed up as such by the next pass (soon); a
+    // FIFO, socket or device is not carried over, so there is nothing to retry.
+    if (err.found === "symlink" || err.found === "directory") {
+      summary.retrySoon = true;
+      summary.retryDirs.add(parentOf(op.path));
+    }
+    log.warn('Cannot back up "{path}": it became {found} after the scan; skipped ({trigger})', {
+      ...props,
+      found: notRegularWords(err.found),
     });
     return;
   }

@@ -11,7 +11,7 @@ import type { Hasher } from "../base/hash.ts";
 import type { Destination } from "../dest/destination.ts";
 import type { ScanResult } from "../base/scan.ts";
 import type { StateEntry } from "../journal/state.ts";
-import { hashFile, hashReader } from "../base/hash.ts";
+import { hashReader, hashSourceFile } from "../base/hash.ts";
 import { isAtOrBelow, join } from "../base/paths.ts";
 import { plan, type PlanOp, type PlanOptions, resolveVerify } from "./plan.ts";
 import { detectMoves, hashMoveCandidates } from "./moves.ts";
@@ -103,7 +103,7 @@ async function hashMoves(
   for (const { to, from: candidates } of hashMoveCandidates(source, state, dest, within, inode)) {
     let hash: string;
     try {
-      hash = (await hashFile(ctx.fs, join(ctx.source, to), ctx.hasher)).hash;
+      hash = (await hashSourceFile(ctx.fs, join(ctx.source, to), ctx.hasher)).hash;
     } catch {
       continue; // the copy will report it
     }
@@ -148,7 +148,7 @@ async function resolveVerifies(
       continue;
     }
     try {
-      const sourceHash = (await hashFile(ctx.fs, join(ctx.source, op.path), ctx.hasher)).hash;
+      const sourceHash = (await hashSourceFile(ctx.fs, join(ctx.source, op.path), ctx.hasher)).hash;
       const destHash = op.hashDest ? (await hashInDestination(ctx, op.path)).hash : null;
       // In place: a verify sits among the files, and so does what it becomes.
       // Against the state the plan compared with (after its moves).

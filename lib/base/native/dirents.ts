@@ -15,7 +15,7 @@
  * @module
  */
 
-import type { Kind } from "../fs.ts";
+import type { Kind } from "../fs_types.ts";
 import { check, libc } from "./libc.ts";
 
 /** One folder entry. */

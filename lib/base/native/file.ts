@@ -29,7 +29,7 @@
  * @module
  */
 
-import type { FileHandle } from "../fs.ts";
+import type { FileHandle } from "../fs_types.ts";
 import { LOCK } from "./constants.ts";
 import { ERRNO, errnoError } from "./errno.ts";
 import { attempt, check, libc, timespecPair } from "./libc.ts";

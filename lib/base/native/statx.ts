@@ -16,7 +16,7 @@
  * @module
  */
 
-import type { FileInfo, Kind } from "../fs.ts";
+import type { FileInfo, Kind } from "../fs_types.ts";
 import { AT, S_IF, STATX_BASIC_STATS } from "./constants.ts";
 import { check, cString, libc } from "./libc.ts";
 
