@@ -96,6 +96,9 @@ export function passProblem(summary: PassSummary): string | null {
   if (summary.held > 0) {
     problems.push(`${summary.held} deletions held by the mass-delete guard`);
   }
+  if (summary.badNames > 0) {
+    problems.push(`${summary.badNames} names skipped (not valid UTF-8)`);
+  }
   return problems.length > 0 ? problems.join("; ") : null;
 }
 

@@ -243,6 +243,8 @@ Deno.test("passProblem() names every problem of a pass, or null", () => {
     passProblem(summary({ failed: 2, held: 3, skipped: "source missing" })),
     "skipped: source missing; 2 operations failed; 3 deletions held by the mass-delete guard",
   );
+  // Skipped names make --once exit 6, so --on-error fires for them too.
+  assertEquals(passProblem(summary({ badNames: 2 })), "2 names skipped (not valid UTF-8)");
 });
 
 Deno.test("parseHookTimeout() and hookCommands() accept seconds above 0 and refuse the rest", () => {

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { type FileSystem, isNotFound, type Kind } from "../base/fs.ts";
+import { type FileSystem, isNotFound, isNotRegularFile, type Kind } from "../base/fs.ts";
 import type { Hasher } from "../base/hash.ts";
 import type { Destination } from "../dest/destination.ts";
 import type { ScanResult } from "../base/scan.ts";
@@ -155,7 +155,9 @@ async function resolveVerifies(
       const resolved = resolveVerify(op, op.state, sourceHash, destHash);
       if (resolved && resolved.op !== "verify") out.push(resolved);
     } catch (err) {
-      if (isNotFound(err)) input.onVanished?.(op);
+      // A file that vanished, or became a FIFO, socket or device, since the scan: the next
+      // pass sees what it is now (a special file is not carried over), so it is no failure.
+      if (isNotFound(err) || isNotRegularFile(err)) input.onVanished?.(op);
       else input.onUnreadable?.(op, err);
     }
   }
