@@ -248,7 +248,11 @@ Deno.test("hooks: the daemon runs --on-pass after live (watcher) passes too, and
         return [];
       }
     };
-    await waitFor(() => d.output().includes("WATCHING"), { what: "the watcher" });
+    // The watcher may be up before the first pass has scanned: a file put then is the first
+    // pass's, not a live change. Wait for both.
+    await waitFor(() => d.output().includes("WATCHING") && d.output().includes("PASS 1 "), {
+      what: "the watcher and the first pass",
+    });
     put(`${t.path}/src/live.txt`, "live");
     await waitFor(
       () => lines().some((l) => l.startsWith("{") && JSON.parse(l).trigger === "watch"),
