@@ -1,0 +1,102 @@
+/**
+ * parseRunArgs and OPTIONS beyond what run_test.ts covers (defaults, every
+ * flag, the main refusals, parseJournalMaxMb): boundaries of the numeric
+ * flags, --verbose, and the flag table itself.
+ */
+
+import { assertEquals, assertThrows } from "../../testing/assert.ts";
+import { UsageError } from "../base/errors.ts";
+import { MAX_TIMER_SECONDS } from "../base/timing.ts";
+import { OPTIONS, parseRunArgs } from "./run_args.ts";
+
+const ROOTS = ["--src", "s", "--dest", "d"];
+
+Deno.test("parseRunArgs: --verbose sets the console to verbose", () => {
+  assertEquals(parseRunArgs([...ROOTS, "--verbose"]).console, "verbose");
+  assertEquals(parseRunArgs([...ROOTS, "--quiet"]).console, "quiet");
+});
+
+Deno.test("parseRunArgs takes the interval's bounds: just above 0 and exactly the timer's limit", () => {
+  assertEquals(parseRunArgs([...ROOTS, "--interval", "0.001"]).interval, 0.001);
+  assertEquals(parseRunArgs([...ROOTS, "--interval", " 5 "]).interval, 5);
+  assertEquals(
+    parseRunArgs([...ROOTS, "--interval", String(MAX_TIMER_SECONDS)]).interval,
+    MAX_TIMER_SECONDS,
+  );
+  for (const raw of ["-1", "abc", "", "0x10", "Infinity"]) {
+    assertThrows(() => parseRunArgs([...ROOTS, "--interval", raw]), UsageError, "--interval");
+  }
+});
+
+Deno.test("parseRunArgs: delete limits take 0 and 100 percent, refuse fractions", () => {
+  assertEquals(
+    parseRunArgs([...ROOTS, "--max-delete", "0", "--max-delete-percent", "0"]).deleteLimits,
+    { maxCount: 0, maxShare: 0 },
+  );
+  assertEquals(parseRunArgs([...ROOTS, "--max-delete-percent", "100"]).deleteLimits.maxShare, 1);
+  assertThrows(
+    () => parseRunArgs([...ROOTS, "--max-delete", "1.5"]),
+    UsageError,
+    '--max-delete must be a whole number, not "1.5"',
+  );
+  assertThrows(
+    () => parseRunArgs([...ROOTS, "--max-delete-percent", "2.5"]),
+    UsageError,
+    "--max-delete-percent must be a whole number from 0 to 100",
+  );
+});
+
+Deno.test("parseRunArgs refuses a bad --journal-max-mb and a dry run without --src", () => {
+  assertThrows(
+    () => parseRunArgs([...ROOTS, "--journal-max-mb", "0"]),
+    UsageError,
+    "--journal-max-mb must be",
+  );
+  assertThrows(() => parseRunArgs(["--dry-run"]), UsageError, "missing --src DIR");
+});
+
+Deno.test("parseRunArgs: a dry run keeps a --dest given, --exclude repeats in order", () => {
+  const opts = parseRunArgs([
+    ...ROOTS,
+    "--dry-run",
+    "--exclude",
+    "b",
+    "--exclude",
+    "a",
+    "--exclude-from",
+    "x",
+    "--exclude-from",
+    "y",
+  ]);
+  assertEquals([opts.dryRun, opts.dest], [true, "d"]);
+  assertEquals([opts.exclude, opts.excludeFrom], [["b", "a"], ["x", "y"]]);
+});
+
+Deno.test("OPTIONS: the value flags are strings, the exclude flags repeat, the rest are switches", () => {
+  const values = Object.entries(OPTIONS).filter(([, spec]) => spec.type === "string").map((
+    [name],
+  ) => name).sort();
+  assertEquals(values, [
+    "dest",
+    "exclude",
+    "exclude-from",
+    "hook-timeout",
+    "interval",
+    "journal-max-mb",
+    "keep-versions",
+    "log-file",
+    "max-delete",
+    "max-delete-percent",
+    "on-error",
+    "on-pass",
+    "src",
+  ]);
+  const repeated = Object.entries(OPTIONS).filter(([, spec]) => spec.multiple).map(([name]) =>
+    name
+  );
+  assertEquals(repeated.sort(), ["exclude", "exclude-from"]);
+  for (const [name, spec] of Object.entries(OPTIONS)) {
+    // Each switch is accepted alone (quiet and verbose together are refused: run_test.ts).
+    if (spec.type === "boolean") parseRunArgs([...ROOTS, `--${name}`]);
+  }
+});
