@@ -14,7 +14,9 @@ import { establishIdentity } from "../engine/source_guard.ts";
 import { runDaemon } from "../daemon/daemon.ts";
 import { Watcher } from "../daemon/watch.ts";
 import { Reconciler } from "../engine/reconciler.ts";
-import { acquireLock, type Lock, prepareReserved } from "../dest/reserved.ts";
+import { acquireLock, type Lock } from "../dest/reserved.ts";
+import { ReservedFolder } from "../dest/reserved_folder.ts";
+import { DestinationPin } from "../dest/root_pin.ts";
 import { StatusRecorder } from "../report/status.ts";
 import type { RunOptions } from "./run_args.ts";
 import { readExcludeFrom } from "../engine/excludes.ts";
@@ -248,16 +250,18 @@ function checkLogFolder(fs: FileSystem, file: string): void {
 }
 
 /**
- * Creates the destination and its reserved folder. A folder that cannot be created there (a
- * path in `/proc`, a parent without write permission) is a bad `--dest`, said in one line; a
- * full or read-only disk stays a disk condition (exit 4).
+ * Creates the destination and its reserved folder, checks and pins the folder (a real folder
+ * owned by the running user, see lib/dest/reserved_folder.ts). A folder that cannot be created
+ * there (a path in `/proc`, a parent without write permission) is a bad `--dest`, said in one
+ * line; a full or read-only disk stays a disk condition (exit 4).
  *
- * @throws RootError naming the destination; the disk errors as they are.
+ * @throws RootError naming the destination or its reserved folder; the disk errors as they are.
  */
-function createDestination(fs: FileSystem, dest: string, given: string): void {
+function createDestination(fs: FileSystem, dest: string, given: string): ReservedFolder {
   try {
-    prepareReserved(fs, dest);
+    return ReservedFolder.open(fs, dest);
   } catch (err) {
+    if (err instanceof RootError) throw err;
     const reason = describeError(err);
     if (reason === "no space left on device" || reason === "read-only file system") throw err;
     throw new RootError(
@@ -287,25 +291,33 @@ export async function runBackup(opts: RunOptions, deps: RunDeps): Promise<number
   }
   // Creating the destination comes after every check passed. The lock comes before anything
   // is written in it: a second start must not touch a running backup's log, identity or settings.
-  createDestination(deps.fs, roots.dest, opts.dest);
-  const lock = acquireLock(deps.fs, roots.dest);
-  let rec: Reconciler;
+  // From here on, files in DEST/.backup are reached through the pinned folder, never through
+  // a symlink planted in it (reserved.fs; every other path passes through to deps.fs).
+  const reserved = createDestination(deps.fs, roots.dest, opts.dest);
   try {
-    rec = await startLocked(opts, deps, { roots, lock, excludes });
-  } catch (err) {
-    lock.release(); // idempotent: a failed Reconciler.start has released it already
-    throw err;
+    const pin = DestinationPin.take(deps.fs, roots.dest);
+    const pinned = { ...deps, fs: reserved.fs };
+    const lock = acquireLock(reserved.fs, roots.dest);
+    let rec: Reconciler;
+    try {
+      rec = await startLocked(opts, pinned, { roots, lock, excludes, pin });
+    } catch (err) {
+      lock.release(); // idempotent: a failed Reconciler.start has released it already
+      throw err;
+    }
+    return await runStarted(opts, pinned, roots, rec);
+  } finally {
+    reserved.close();
   }
-  return await runStarted(opts, deps, roots, rec);
 }
 
 /** Logging, identity, settings and the reconciler, with the destination's lock held. */
 async function startLocked(
   opts: RunOptions,
   deps: RunDeps,
-  held: { roots: Roots; lock: Lock; excludes: string[] },
+  held: { roots: Roots; lock: Lock; excludes: string[]; pin: DestinationPin },
 ): Promise<Reconciler> {
-  const { roots, lock, excludes } = held;
+  const { roots, lock, excludes, pin } = held;
   const { logs } = deps;
   await deps.startLogging(opts.logFile ?? join(reservedDir(roots.dest), LOG_FILE));
   logs.daemon.info("BACKUP STARTED: {source} -> {dest}, every {interval} s{once}", {
@@ -369,6 +381,7 @@ async function startLocked(
     ...(deps.progress ? { progress: deps.progress } : {}),
     ...(opts.keepVersions ? { keepVersions: opts.keepVersions } : {}),
     lock,
+    pin,
   });
 }
 

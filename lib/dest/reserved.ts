@@ -6,19 +6,40 @@
  */
 
 import type { FileHandle, FileSystem } from "../base/fs.ts";
-import { isNotFound } from "../base/fs.ts";
-import { LockedError } from "../base/errors.ts";
+import { isAlreadyExists, isNotFound, isSymlinkRefused } from "../base/fs.ts";
+import { LockedError, RootError } from "../base/errors.ts";
 import { join } from "../base/paths.ts";
 import { LOCK_FILE, reservedDir } from "../base/layout.ts";
 
 // Transitional, for lib/cli/journal_replay.ts (being rewritten elsewhere); remove after the merge.
 
-/** Creates the destination (if missing) and its reserved folder, 0700. */
+/**
+ * Creates the destination (if missing) and its reserved folder, 0700. A
+ * symlink (or anything but a folder) at `.backup` is refused, never followed
+ * nor chmodded (a daemon pins the folder first: lib/dest/reserved_folder.ts).
+ *
+ * @throws RootError naming the folder when it is not a real folder.
+ */
 export function prepareReserved(fs: FileSystem, dest: string): void {
   fs.mkdir(dest, { recursive: true, mode: 0o700 });
   const dir = reservedDir(dest);
-  fs.mkdir(dir, { recursive: true, mode: 0o700 });
+  try {
+    fs.mkdir(dir, { mode: 0o700 });
+  } catch (err) {
+    if (!isAlreadyExists(err)) throw err;
+  }
+  if (fs.lstat(dir).kind !== "dir") {
+    throw new RootError(
+      `"${dir}" is not a folder (a symlink?): the backup keeps its journal there and never ` +
+        `follows a link in it; remove it (a backup makes a new one) or pick another --dest`,
+    );
+  }
   fs.chmod(dir, 0o700);
+}
+
+/** True for the refusal of a FIFO, device or folder where a regular file was expected (EINVAL). */
+function isInvalid(err: unknown): boolean {
+  return typeof err === "object" && err !== null && (err as { code?: unknown }).code === "EINVAL";
 }
 
 /** A held lock. */
@@ -36,7 +57,17 @@ export interface Lock {
  */
 export function acquireLock(fs: FileSystem, dest: string): Lock {
   const path = join(reservedDir(dest), LOCK_FILE);
-  const handle: FileHandle = fs.openSync(path, { write: true, create: true, mode: 0o600 });
+  let handle: FileHandle;
+  try {
+    handle = fs.openSync(path, { write: true, create: true, mode: 0o600 });
+  } catch (err) {
+    if (!isSymlinkRefused(err) && !isInvalid(err)) throw err;
+    throw new RootError(
+      `"${path}" is a symlink or not a regular file: the backup never writes through one; ` +
+        `remove it (a backup makes a new one) and start again`,
+      { cause: err },
+    );
+  }
   let ok = false;
   try {
     if (!handle.tryLock()) {

@@ -64,10 +64,21 @@ export class Pass {
   #scope: PassScope | null = null;
   /** A rename failed in this pass: what was planned after it no longer holds. */
   #renameFailed = false;
+  /** Why the destination is not the pinned one any more (checked before each batch), or null. */
+  readonly #destinationChanged: () => string | null;
 
-  /** A pass for `owner`, counting into `summary` (its number and trigger are set). */
-  constructor(owner: PassOwner, summary: PassSummary, hinted: ReadonlySet<string> | null) {
+  /**
+   * A pass for `owner`, counting into `summary` (its number and trigger are set);
+   * `destinationChanged` is asked before each batch (see lib/dest/root_pin.ts).
+   */
+  constructor(
+    owner: PassOwner,
+    summary: PassSummary,
+    hinted: ReadonlySet<string> | null,
+    destinationChanged: () => string | null = () => null,
+  ) {
     this.#owner = owner;
+    this.#destinationChanged = destinationChanged;
     this.#summary = summary;
     this.#hinted = hinted;
     const { settings } = owner;
@@ -303,7 +314,7 @@ export class Pass {
         await this.#runBatch(batch);
         batch = [];
         bytes = 0;
-        if (this.#renameFailed) return;
+        if (this.#renameFailed || this.#summary.skipped !== null) return;
         if (settings.signal?.aborted) {
           this.#summary.interrupted = true;
           return;
@@ -320,8 +331,19 @@ export class Pass {
     return this.#owner.replayPaths.has(path) ? "replay" : this.#summary.trigger;
   }
 
-  /** One batch: intents made durable, applied, folders synced, outcomes journaled and reported. */
+  /**
+   * One batch: intents made durable, applied, folders synced, outcomes journaled and reported.
+   * None of it when the destination is not the pinned one any more: the pass stops there,
+   * skipped (the rest is planned again once the destination is back).
+   */
   async #runBatch(batch: FileOp[]): Promise<void> {
+    if (this.#summary.skipped !== null) return;
+    const changed = this.#destinationChanged();
+    if (changed !== null) {
+      this.#summary.skipped = `destination changed: ${changed}`;
+      this.#summary.interrupted = true;
+      return;
+    }
     const { state, writer } = this.#owner;
     const versions = await this.#versionsFor(batch);
     const intents = await writer.append(

@@ -53,6 +53,12 @@ export interface ReconcilerOptions extends PassSettings {
    * local folder `dest` (see lib/dest/destination.ts).
    */
   destination?: Destination;
+  /**
+   * The destination as pinned at start (lib/dest/root_pin.ts): checked at the start of each pass
+   * and before each batch; a root that became a symlink, another file system or another folder
+   * pauses the job (passes skipped, nothing written) until the original is back.
+   */
+  pin?: { check(): string | null };
 }
 
 /** Options for {@link Reconciler.pass}. */
@@ -108,6 +114,8 @@ export class Reconciler {
   #pruneDue = true;
   /** Versioning: clock time of the last prune. */
   #lastPrune = 0;
+  /** Why the destination is paused (not the pinned one), as last logged; null when it is not. */
+  #destinationChanged: string | null = null;
 
   private constructor(
     fs: FileSystem,
@@ -238,9 +246,16 @@ export class Reconciler {
   async pass(trigger: Trigger = "scan", options: PassOptions = {}): Promise<PassSummary> {
     const started = performance.now();
     const summary = emptySummary(++this.#passCount, trigger);
-    const pass = new Pass(this.#passOwner, summary, options.hinted ?? null);
+    const pass = new Pass(
+      this.#passOwner,
+      summary,
+      options.hinted ?? null,
+      () => this.#checkDestination(),
+    );
     try {
-      await pass.run(options.dirs);
+      const changed = this.#checkDestination();
+      if (changed !== null) summary.skipped = `destination changed: ${changed}`;
+      else await pass.run(options.dirs);
       if (pass.checkedEverything) this.#suspects.clear();
     } finally {
       // Also for a pass that throws: the bar is cleared and the `pass` event still written.
@@ -263,6 +278,27 @@ export class Reconciler {
   }
 
   /**
+   * Checks the pinned destination; logs once when it changed (and once when it is back).
+   * Returns why it is paused, or null.
+   */
+  #checkDestination(): string | null {
+    const { pin, logs, dest } = this.#options;
+    const reason = pin?.check() ?? null;
+    if (reason !== null && reason !== this.#destinationChanged) {
+      logs.daemon.error(
+        "DESTINATION CHANGED: {reason}; the job is paused (nothing is written, nothing deleted) until {dest} is the original folder again",
+        { reason, dest },
+      );
+    } else if (reason === null && this.#destinationChanged !== null) {
+      logs.daemon.info("DESTINATION BACK: {dest} is the original folder again; resuming", {
+        dest,
+      });
+    }
+    this.#destinationChanged = reason;
+    return reason;
+  }
+
+  /**
    * The upkeep between passes: prunes versions when due
    * ({@link pruneVersionsIfDue}), then compacts the journal when it has grown
    * ({@link compactJournalIfNeeded}). Call between passes only.
@@ -270,6 +306,8 @@ export class Reconciler {
    * @throws JournalIoError (fatal) when an fsync of the compaction failed.
    */
   async maintain(): Promise<Maintenance> {
+    // A paused destination gets no upkeep: its versions folder may be someone else's now.
+    if (this.#destinationChanged !== null) return { pruned: null, compacted: null };
     const pruned = await this.pruneVersionsIfDue();
     const compacted = await this.compactJournalIfNeeded();
     return { pruned, compacted };

@@ -9,8 +9,9 @@
  */
 
 import type { LogRecord, Sink } from "@logtape/logtape";
-import type { FileHandle, FileSystem } from "../base/fs.ts";
+import { type FileHandle, type FileSystem, isSymlinkRefused } from "../base/fs.ts";
 import { describeError, UsageError } from "../base/errors.ts";
+import { reservedFsFor } from "../dest/reserved_folder.ts";
 
 /** Options for {@link privateFileSink}. */
 export interface PrivateFileOptions {
@@ -28,7 +29,10 @@ const encoder = new TextEncoder();
 
 /**
  * Opens (creating 0600) the log file at `path` and returns a sink for it,
- * disposable to flush and close.
+ * disposable to flush and close. A log file in a destination's reserved folder
+ * open in this process (the default `DEST/.backup/backup.log`) is opened, and
+ * rotated, through that pinned folder: never through a planted symlink (see
+ * lib/dest/reserved_folder.ts).
  *
  * @throws UsageError naming the file when it cannot be opened (a missing folder, say).
  */
@@ -40,21 +44,22 @@ export function privateFileSink(
   const maxSize = options.maxSize ?? 10 * 1024 * 1024;
   const maxFiles = options.maxFiles ?? 5;
   const bufferSize = options.bufferSize ?? 64 * 1024;
+  /** The reserved folder's file system when the log lives in one, asked at each open. */
+  const files = (): FileSystem => reservedFsFor(path) ?? fs;
   const open = (): FileHandle => {
-    const h = fs.openSync(path, { write: true, append: true, create: true, mode: 0o600 });
-    fs.chmod(path, 0o600);
+    const through = files();
+    const h = through.openSync(path, { write: true, append: true, create: true, mode: 0o600 });
+    through.chmod(path, 0o600);
     return h;
   };
   let handle: FileHandle | null;
   try {
     handle = open();
   } catch (err) {
-    throw new UsageError(
-      `cannot open the log file "${path}": ${
-        describeError(err)
-      }; create its folder or pick another log file`,
-      { cause: err },
-    );
+    const todo = isSymlinkRefused(err)
+      ? "it is a symlink, never written through; remove it or pick another log file"
+      : `${describeError(err)}; create its folder or pick another log file`;
+    throw new UsageError(`cannot open the log file "${path}": ${todo}`, { cause: err });
   }
   let size = handle.stat().size;
   let pending: string[] = [];
@@ -75,13 +80,14 @@ export function privateFileSink(
     const old = handle;
     handle = null;
     old?.close();
+    const through = files();
     for (let i = maxFiles - 1; i >= 1; i--) {
       try {
-        fs.rename(`${path}.${i}`, `${path}.${i + 1}`);
+        through.rename(`${path}.${i}`, `${path}.${i + 1}`);
       } catch { /* that generation does not exist yet */ }
     }
     try {
-      fs.rename(path, `${path}.1`);
+      through.rename(path, `${path}.1`);
     } catch { /* moved away already (by an admin, or logrotate) */ }
     handle = reopen();
   };

@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { FileSystem } from "../base/fs.ts";
+import { type FileHandle, type FileSystem, isSymlinkRefused } from "../base/fs.ts";
 import type { PassSummary } from "../engine/summary.ts";
 import { join } from "../base/paths.ts";
 import { reservedDir, STATUS_FILE, TMP_SUFFIX } from "../base/layout.ts";
@@ -91,6 +91,22 @@ export class StatusRecorder {
     };
   }
 
+  /**
+   * Opens the temp file for writing. Something planted under its name (a symlink, a FIFO: the
+   * file system of a daemon refuses to open through it, see lib/dest/reserved_folder.ts) is
+   * removed, never followed, and the open tried once more.
+   */
+  #openTemp(tmp: string): FileHandle {
+    const options = { write: true, create: true, mode: 0o600 };
+    try {
+      return this.#fs.openSync(tmp, options);
+    } catch (err) {
+      if (!isPlanted(err)) throw err;
+      this.#fs.remove(tmp);
+      return this.#fs.openSync(tmp, options);
+    }
+  }
+
   /** Records one pass. Never throws: a status file that cannot be written is only stale. */
   record(s: PassSummary): void {
     const d = this.#data;
@@ -106,7 +122,7 @@ export class StatusRecorder {
     d.totals.failed += s.failed;
     const tmp = this.#path + TMP_SUFFIX;
     try {
-      const h = this.#fs.openSync(tmp, { write: true, create: true, mode: 0o600 });
+      const h = this.#openTemp(tmp);
       try {
         h.truncate(0);
         h.writeAllSync(new TextEncoder().encode(JSON.stringify(d) + "\n"));
@@ -116,6 +132,12 @@ export class StatusRecorder {
       this.#fs.rename(tmp, this.#path);
     } catch { /* informational only */ }
   }
+}
+
+/** True for a symlink (ELOOP) or a FIFO, device or folder (EINVAL) refused where a file was expected. */
+function isPlanted(err: unknown): boolean {
+  if (isSymlinkRefused(err)) return true;
+  return typeof err === "object" && err !== null && (err as { code?: unknown }).code === "EINVAL";
 }
 
 /** Reads the status file of `dest`, or `null` when it is missing or unreadable. */
