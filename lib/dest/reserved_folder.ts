@@ -20,6 +20,7 @@
  * @module
  */
 
+import { ownerOf, uidByTempFile } from "../base/owner.ts";
 import type { FileSystem } from "../base/fs.ts";
 import { isAlreadyExists } from "../base/fs.ts";
 import { describeError, RootError } from "../base/errors.ts";
@@ -49,12 +50,7 @@ export function runningUid(): number {
     } catch { /* no /proc: a temp file below */ }
   }
   if (uid === null) {
-    const probe = Deno.makeTempFileSync({ prefix: "backup-uid-" });
-    try {
-      uid = Deno.lstatSync(probe).uid;
-    } finally {
-      Deno.removeSync(probe);
-    }
+    uid = uidByTempFile();
   }
   cachedUid = uid ?? 0;
   return cachedUid;
@@ -121,7 +117,7 @@ export class ReservedFolder {
       if (pinned && (pinned.dev !== info.dev || pinned.ino !== info.ino)) {
         throw new RootError(`"${path}" was replaced while the backup started; start it again`);
       }
-      const owner = pinned ? pinned.uid : Deno.lstatSync(path).uid ?? runningUid();
+      const owner = pinned ? pinned.uid : ownerOf(path) ?? runningUid();
       const me = runningUid();
       if (owner !== me) {
         throw new RootError(
