@@ -221,6 +221,14 @@ export interface Destination {
    *   the sync of the folder that held it).
    */
   sync(folder: string): Promise<void>;
+
+  /**
+   * Releases what the destination holds open (locally the descriptor of the
+   * pinned root; see lib/dest/local.ts); safe to call twice. Its owner calls
+   * it when done (the reconciler at close). Optional: a destination that
+   * holds nothing need not have it.
+   */
+  close?(): void;
 }
 
 /**

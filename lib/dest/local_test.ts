@@ -3,6 +3,7 @@ import { leftoverTemps, put, tempDir } from "../../testing/helpers.ts";
 import { DenoFileSystem, isAlreadyExists, isMissing, isNotFound } from "../base/fs.ts";
 import { destinationHas } from "./destination.ts";
 import { LocalDestination } from "./local.ts";
+import { nativeAvailable } from "../base/native/libc.ts";
 
 const MTIME = 1_700_000_000_000;
 const encoder = new TextEncoder();
@@ -17,33 +18,48 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
   throw new Error("expected a rejection");
 }
 
-function local(root: string): LocalDestination {
-  return new LocalDestination(new DenoFileSystem(), root);
+/** Makes a destination at a root, pinned or by path. */
+type Make = (root: string) => LocalDestination;
+
+/** The ways a LocalDestination works here: pinned beneath its root (native layer), and by path. */
+const WAYS: [string, boolean][] = nativeAvailable()
+  ? [["pinned", true], ["by path", false]]
+  : [["by path", false]];
+
+/** Registers the test once for each way the destination can work. */
+function eachWay(name: string, body: (local: Make) => Promise<void> | void): void {
+  for (const [way, pin] of WAYS) {
+    Deno.test(`LocalDestination (${way}): ${name}`, () =>
+      body((root) => new LocalDestination(new DenoFileSystem(), root, { pin })));
+  }
 }
 
-Deno.test("LocalDestination: a staged file is invisible until committed, then whole, with its mode and mtime", async () => {
-  await using t = await tempDir();
-  const destination = local(t.path);
-  put(`${t.path}/d/a.txt`, "old");
-  const staged = await destination.stageFile("d/a.txt", { size: 6 });
-  await staged.write(encoder.encode("new"));
-  await staged.write(encoder.encode("er!"));
-  await staged.seal({ mode: 0o640, mtimeMs: MTIME });
-  assertEquals(Deno.readTextFileSync(`${t.path}/d/a.txt`), "old");
-  assertEquals(leftoverTemps(t.path).length, 1);
-  await staged.sync();
-  await staged.commit();
-  await destination.sync("d");
-  assertEquals(Deno.readTextFileSync(`${t.path}/d/a.txt`), "newer!");
-  const info = Deno.lstatSync(`${t.path}/d/a.txt`);
-  assertEquals(info.mode! & 0o7777, 0o640);
-  assertEquals(info.mtime?.getTime(), MTIME);
-  assertEquals(leftoverTemps(t.path), []);
-  await staged.discard(); // after a commit: harmless
-  assertEquals(Deno.readTextFileSync(`${t.path}/d/a.txt`), "newer!");
-});
+eachWay(
+  "a staged file is invisible until committed, then whole, with its mode and mtime",
+  async (local) => {
+    await using t = await tempDir();
+    const destination = local(t.path);
+    put(`${t.path}/d/a.txt`, "old");
+    const staged = await destination.stageFile("d/a.txt", { size: 6 });
+    await staged.write(encoder.encode("new"));
+    await staged.write(encoder.encode("er!"));
+    await staged.seal({ mode: 0o640, mtimeMs: MTIME });
+    assertEquals(Deno.readTextFileSync(`${t.path}/d/a.txt`), "old");
+    assertEquals(leftoverTemps(t.path).length, 1);
+    await staged.sync();
+    await staged.commit();
+    await destination.sync("d");
+    assertEquals(Deno.readTextFileSync(`${t.path}/d/a.txt`), "newer!");
+    const info = Deno.lstatSync(`${t.path}/d/a.txt`);
+    assertEquals(info.mode! & 0o7777, 0o640);
+    assertEquals(info.mtime?.getTime(), MTIME);
+    assertEquals(leftoverTemps(t.path), []);
+    await staged.discard(); // after a commit: harmless
+    assertEquals(Deno.readTextFileSync(`${t.path}/d/a.txt`), "newer!");
+  },
+);
 
-Deno.test("LocalDestination: a large staged file is written whole too", async () => {
+eachWay("a large staged file is written whole too", async (local) => {
   await using t = await tempDir();
   const destination = local(t.path);
   const chunk = new Uint8Array(300 * 1024).fill(7);
@@ -56,25 +72,28 @@ Deno.test("LocalDestination: a large staged file is written whole too", async ()
   assertEquals(Deno.statSync(`${t.path}/big`).size, 2 * chunk.length);
 });
 
-Deno.test("LocalDestination: a discarded file leaves nothing; one never committed is a temp to the scan", async () => {
-  await using t = await tempDir();
-  const destination = local(t.path);
-  const dropped = await destination.stageFile("a.txt", { size: 1 });
-  await dropped.write(encoder.encode("x"));
-  await dropped.discard();
-  await dropped.discard();
-  assertEquals(leftoverTemps(t.path), []);
-  assertEquals(await destinationHas(destination, "a.txt"), false);
-  // A crash between staging and committing: the next scan lists the temp, not an entry.
-  const left = await destination.stageFile("b.txt", { size: 1 });
-  await left.write(encoder.encode("y"));
-  const listing = await destination.list();
-  assertEquals([...listing.entries.keys()], []);
-  assertEquals(listing.temps.length, 1);
-  await left.discard();
-});
+eachWay(
+  "a discarded file leaves nothing; one never committed is a temp to the scan",
+  async (local) => {
+    await using t = await tempDir();
+    const destination = local(t.path);
+    const dropped = await destination.stageFile("a.txt", { size: 1 });
+    await dropped.write(encoder.encode("x"));
+    await dropped.discard();
+    await dropped.discard();
+    assertEquals(leftoverTemps(t.path), []);
+    assertEquals(await destinationHas(destination, "a.txt"), false);
+    // A crash between staging and committing: the next scan lists the temp, not an entry.
+    const left = await destination.stageFile("b.txt", { size: 1 });
+    await left.write(encoder.encode("y"));
+    const listing = await destination.list();
+    assertEquals([...listing.entries.keys()], []);
+    assertEquals(listing.temps.length, 1);
+    await left.discard();
+  },
+);
 
-Deno.test("LocalDestination: a staged symlink replaces a file in one rename, with its own mtime", async () => {
+eachWay("a staged symlink replaces a file in one rename, with its own mtime", async (local) => {
   await using t = await tempDir();
   const destination = local(t.path);
   put(`${t.path}/link`, "a file for now");
@@ -88,27 +107,30 @@ Deno.test("LocalDestination: a staged symlink replaces a file in one rename, wit
   assertEquals(leftoverTemps(t.path), []);
 });
 
-Deno.test("LocalDestination: list is the destination scan (reserved folder left out, temps apart, under, shallow)", async () => {
-  await using t = await tempDir();
-  const destination = local(t.path);
-  put(`${t.path}/a/b/c.txt`, "c");
-  put(`${t.path}/a/d.txt`, "d");
-  put(`${t.path}/.backup/journal/00000001.jsonl`, "");
-  put(`${t.path}/a/.backup-tmp-0123456789abcdef`, "leftover");
-  Deno.symlinkSync("a/d.txt", `${t.path}/s`);
-  const all = await destination.list();
-  assertEquals([...all.entries.keys()].sort(), ["a", "a/b", "a/b/c.txt", "a/d.txt", "s"]);
-  assertEquals(all.entries.get("s")?.target, "a/d.txt");
-  assertEquals(all.temps, ["a/.backup-tmp-0123456789abcdef"]);
-  const shallow = await destination.list({ under: "a", shallow: true });
-  assertEquals([...shallow.entries.keys()].sort(), ["a/b", "a/d.txt"]);
-  const skipped = await destination.list({ skip: (rel) => rel === "a/b" });
-  assertEquals([...skipped.entries.keys()].sort(), ["a", "a/d.txt", "s"]);
-  assert(isMissing(await rejection(destination.list({ under: "nowhere" }))));
-  assert(isMissing(await rejection(local(`${t.path}/gone`).list())));
-});
+eachWay(
+  "list is the destination scan (reserved folder left out, temps apart, under, shallow)",
+  async (local) => {
+    await using t = await tempDir();
+    const destination = local(t.path);
+    put(`${t.path}/a/b/c.txt`, "c");
+    put(`${t.path}/a/d.txt`, "d");
+    put(`${t.path}/.backup/journal/00000001.jsonl`, "");
+    put(`${t.path}/a/.backup-tmp-0123456789abcdef`, "leftover");
+    Deno.symlinkSync("a/d.txt", `${t.path}/s`);
+    const all = await destination.list();
+    assertEquals([...all.entries.keys()].sort(), ["a", "a/b", "a/b/c.txt", "a/d.txt", "s"]);
+    assertEquals(all.entries.get("s")?.target, "a/d.txt");
+    assertEquals(all.temps, ["a/.backup-tmp-0123456789abcdef"]);
+    const shallow = await destination.list({ under: "a", shallow: true });
+    assertEquals([...shallow.entries.keys()].sort(), ["a/b", "a/d.txt"]);
+    const skipped = await destination.list({ skip: (rel) => rel === "a/b" });
+    assertEquals([...skipped.entries.keys()].sort(), ["a", "a/d.txt", "s"]);
+    assert(isMissing(await rejection(destination.list({ under: "nowhere" }))));
+    assert(isMissing(await rejection(local(`${t.path}/gone`).list())));
+  },
+);
 
-Deno.test("LocalDestination: stat never follows a symlink, and tells a missing path by isMissing", async () => {
+eachWay("stat never follows a symlink, and tells a missing path by isMissing", async (local) => {
   await using t = await tempDir();
   const destination = local(t.path);
   put(`${t.path}/f`, "12345");
@@ -130,7 +152,7 @@ Deno.test("LocalDestination: stat never follows a symlink, and tells a missing p
   assertEquals(await destinationHas(destination, "f/below-a-file"), false);
 });
 
-Deno.test("LocalDestination: rename replaces a file, remove takes a file or an empty folder only", async () => {
+eachWay("rename replaces a file, remove takes a file or an empty folder only", async (local) => {
   await using t = await tempDir();
   const destination = local(t.path);
   put(`${t.path}/a`, "A");
@@ -149,7 +171,7 @@ Deno.test("LocalDestination: rename replaces a file, remove takes a file or an e
   assertEquals(await destinationHas(destination, "full"), false);
 });
 
-Deno.test("LocalDestination: mkdir makes one folder with its mode; a taken name is isAlreadyExists", async () => {
+eachWay("mkdir makes one folder with its mode; a taken name is isAlreadyExists", async (local) => {
   await using t = await tempDir();
   const destination = local(t.path);
   await destination.mkdir("d", 0o700);
@@ -161,7 +183,7 @@ Deno.test("LocalDestination: mkdir makes one folder with its mode; a taken name 
   assert(isMissing(await rejection(destination.sync("gone"))));
 });
 
-Deno.test("LocalDestination: setMeta sets a symlink's own mtime, a file's mode then mtime", async () => {
+eachWay("setMeta sets a symlink's own mtime, a file's mode then mtime", async (local) => {
   await using t = await tempDir();
   const destination = local(t.path);
   put(`${t.path}/f`, "f");
@@ -178,7 +200,7 @@ Deno.test("LocalDestination: setMeta sets a symlink's own mtime, a file's mode t
   assert(isNotFound(await rejection(destination.setMeta("missing", "file", { mode: 0o600 }))));
 });
 
-Deno.test("LocalDestination: openFile reads a file of the destination", async () => {
+eachWay("openFile reads a file of the destination", async (local) => {
   await using t = await tempDir();
   const destination = local(t.path);
   put(`${t.path}/.backup/versions/v~20260101T000000.000Z`, "kept");
@@ -190,7 +212,7 @@ Deno.test("LocalDestination: openFile reads a file of the destination", async ()
   assert(isNotFound(await rejection(destination.openFile("missing"))));
 });
 
-Deno.test("LocalDestination: openFile reads a large file whole, in chunks", async () => {
+eachWay("openFile reads a large file whole, in chunks", async (local) => {
   await using t = await tempDir();
   const destination = local(t.path);
   const bytes = new Uint8Array(600 * 1024).map((_, i) => (i * 7) & 0xff);
@@ -208,7 +230,7 @@ Deno.test("LocalDestination: openFile reads a large file whole, in chunks", asyn
   assertEquals(whole, bytes);
 });
 
-Deno.test("LocalDestination: a path that could leave the root is refused, as a rejection", async () => {
+eachWay("a path that could leave the root is refused, as a rejection", async (local) => {
   await using t = await tempDir();
   const destination = local(`${t.path}/dest`);
   Deno.mkdirSync(`${t.path}/dest`);
@@ -225,7 +247,7 @@ Deno.test("LocalDestination: a path that could leave the root is refused, as a r
   assertEquals((await destination.stat("...")).kind, "file");
 });
 
-Deno.test("LocalDestination: says what it can do and where it is", () => {
+eachWay("says what it can do and where it is", (local) => {
   const destination = local("/somewhere/dest");
   assertEquals(destination.capabilities, { renames: "atomic", folders: "real" });
   assertEquals(destination.location, "/somewhere/dest");
