@@ -1,6 +1,13 @@
 import { assert, assertEquals, assertRejects } from "../../testing/assert.ts";
-import { leftoverTemps, put, tempDir } from "../../testing/helpers.ts";
-import { DenoFileSystem, isAlreadyExists, isMissing, isNotFound } from "../base/fs.ts";
+import { leftoverTemps, put, snapshot, tempDir, treeDiff } from "../../testing/helpers.ts";
+import {
+  DenoFileSystem,
+  isAlreadyExists,
+  isMissing,
+  isNotADirectory,
+  isNotFound,
+  isSymlinkRefused,
+} from "../base/fs.ts";
 import { destinationHas } from "./destination.ts";
 import { LocalDestination } from "./local.ts";
 import { nativeAvailable } from "../base/native/libc.ts";
@@ -251,4 +258,106 @@ eachWay("says what it can do and where it is", (local) => {
   const destination = local("/somewhere/dest");
   assertEquals(destination.capabilities, { renames: "atomic", folders: "real" });
   assertEquals(destination.location, "/somewhere/dest");
+});
+
+/** A pinned destination beside a victim folder; `sub` is a symlink to the victim, `f` to its file. */
+async function pinnedArena() {
+  const t = await tempDir();
+  const [root, victim] = [`${t.path}/dest`, `${t.path}/victim`];
+  put(`${victim}/x`, "victim's x");
+  put(`${victim}/inner/y`, "victim's y");
+  Deno.utimeSync(`${victim}/x`, new Date(MTIME), new Date(MTIME));
+  put(`${root}/real/z`, "z");
+  Deno.symlinkSync(victim, `${root}/sub`);
+  Deno.symlinkSync(`${victim}/x`, `${root}/f`);
+  const before = snapshot(victim, []);
+  const destination = new LocalDestination(new DenoFileSystem(), root);
+  return {
+    t,
+    root,
+    destination,
+    assertVictimUntouched: () => assertEquals(treeDiff(before, snapshot(victim, [])), []),
+  };
+}
+
+Deno.test({
+  name:
+    "LocalDestination (pinned): no operation goes through a symlinked folder, and none follows a final symlink",
+  ignore: !nativeAvailable(),
+  async fn() {
+    const arena = await pinnedArena();
+    await using _t = arena.t;
+    const { destination } = arena;
+    assert(destination.pinned);
+    const refused = [
+      destination.stat("sub/x"),
+      destination.openFile("sub/x"),
+      destination.openFile("f"),
+      destination.stageFile("sub/new", { size: 1 }),
+      destination.stageSymlink("sub/link", "x", MTIME),
+      destination.rename("sub/x", "real/x"),
+      destination.rename("real/z", "sub/z"),
+      destination.remove("sub/x"),
+      destination.remove("sub/inner/y"),
+      destination.mkdir("sub/made", 0o700),
+      destination.setMeta("sub/x", "file", { mode: 0o777, mtimeMs: 0 }),
+      destination.setMeta("f", "file", { mode: 0o777 }),
+      destination.sync("sub"),
+      destination.list({ under: "sub" }),
+    ];
+    for (const [index, pending] of refused.entries()) {
+      const err = await rejection(pending);
+      assert(isSymlinkRefused(err) || isNotADirectory(err), `call ${index}: ${String(err)}`);
+    }
+    // Acting on the links themselves stays inside the destination.
+    await destination.setMeta("f", "file", { mtimeMs: MTIME + 5000 }); // the link's own time
+    const listed = await destination.list();
+    assertEquals(listed.entries.get("sub")?.kind, "symlink");
+    assert(!listed.entries.has("sub/x"), "the listing never enters a symlinked folder");
+    await destination.remove("sub");
+    assertEquals(Deno.readTextFileSync(`${arena.root}/real/z`), "z");
+    arena.assertVictimUntouched();
+    destination.close();
+    destination.close(); // safe twice
+  },
+});
+
+Deno.test({
+  name:
+    "LocalDestination (pinned): a folder swapped for a symlink between stage and commit fails the commit, not the victim",
+  ignore: !nativeAvailable(),
+  async fn() {
+    const arena = await pinnedArena();
+    await using _t = arena.t;
+    const { destination, root } = arena;
+    const staged = await destination.stageFile("real/x", { size: 3 });
+    await staged.write(encoder.encode("new"));
+    Deno.renameSync(`${root}/real`, `${root}/away`);
+    Deno.symlinkSync(`${arena.t.path}/victim`, `${root}/real`);
+    await staged.seal({ mode: 0o666, mtimeMs: 0 }); // through the open file: its own inode
+    await staged.sync();
+    assert(isSymlinkRefused(await rejection(staged.commit())));
+    await staged.discard();
+    assert(isSymlinkRefused(await rejection(destination.setMeta("real", "dir", { mode: 0o777 }))));
+    arena.assertVictimUntouched();
+    destination.close();
+  },
+});
+
+Deno.test({
+  name:
+    "LocalDestination (pinned): a symlinked versions folder is neither listed nor pruned through",
+  ignore: !nativeAvailable(),
+  async fn() {
+    const arena = await pinnedArena();
+    await using _t = arena.t;
+    const { destination, root } = arena;
+    Deno.mkdirSync(`${root}/.backup`);
+    Deno.symlinkSync(`${arena.t.path}/victim`, `${root}/.backup/versions`);
+    assert(isSymlinkRefused(await rejection(destination.list({ under: ".backup/versions" }))));
+    const removal = await rejection(destination.remove(".backup/versions/x"));
+    assert(isSymlinkRefused(removal), String(removal));
+    arena.assertVictimUntouched();
+    destination.close();
+  },
 });
