@@ -1,8 +1,9 @@
 /**
  * The destination scan beneath a pinned root: what `scanTree`
- * (lib/base/scan.ts) lists for a destination, but every folder read with
- * `getdents64` and every entry described with `statx`, each path resolved by
- * `Beneath` (lib/base/native/beneath.ts) without following any symlink.
+ * (lib/base/scan.ts) lists for a destination, but every folder opened by
+ * `Beneath` (lib/base/native/beneath.ts) without following any symlink, read
+ * with `getdents64`, and each of its entries described with `statx` relative
+ * to that open folder (`Beneath.readdirInfo`).
  *
  * Guarantees: the walk never leaves the root. A folder that became a symlink
  * after its parent was listed cannot be opened (ELOOP) and is recorded in
@@ -14,7 +15,7 @@
  * @module
  */
 
-import type { Beneath } from "../base/native/beneath.ts";
+import type { Beneath, DirEntryInfo } from "../base/native/beneath.ts";
 import type { Entry, ScanResult } from "../base/scan.ts";
 import type { ListOptions } from "./destination.ts";
 import { isNotFound } from "../base/fs.ts";
@@ -35,16 +36,17 @@ export function listPinned(beneath: Beneath, options: ListOptions = {}): ScanRes
   let first = true;
   while (stack.length > 0) {
     const dir = stack.pop()!;
-    let names;
+    let listed: DirEntryInfo[];
     try {
-      names = beneath.readdir(dir);
+      listed = beneath.readdirInfo(dir);
     } catch (err) {
       if (first) throw err;
       if (!isNotFound(err)) result.unreadable.set(dir, describeError(err));
       continue;
     }
     first = false;
-    for (const { name } of names) {
+    for (const listedEntry of listed) {
+      const { name, info } = listedEntry;
       if (name === null) {
         result.badNames.set(dir, (result.badNames.get(dir) ?? 0) + 1);
         continue;
@@ -55,44 +57,36 @@ export function listPinned(beneath: Beneath, options: ListOptions = {}): ScanRes
         result.temps.push(rel);
         continue;
       }
-      const entry = describe(beneath, rel, result);
-      if (entry === null) continue;
-      if (options.skip?.(rel, entry.kind)) {
+      if (info === undefined) {
+        unreadable(result, rel, listedEntry.error);
+        continue;
+      }
+      if (options.skip?.(rel, info.kind)) {
         result.skipped++;
         continue;
       }
-      if (entry.kind === "symlink" && !readTarget(beneath, rel, entry, result)) continue;
+      const entry: Entry = {
+        kind: info.kind,
+        size: info.size,
+        mtimeMs: info.mtimeMs,
+        mode: info.mode,
+        ino: info.ino,
+      };
+      if (info.kind === "symlink") {
+        if (listedEntry.target === undefined) {
+          unreadable(result, rel, listedEntry.error);
+          continue;
+        }
+        entry.target = listedEntry.target;
+      }
       result.entries.set(rel, entry);
-      if (entry.kind === "dir" && !options.shallow) stack.push(rel);
+      if (info.kind === "dir" && !options.shallow) stack.push(rel);
     }
   }
   return result;
 }
 
-/** The entry at `rel`, or `null` when it vanished or could not be read (then in `unreadable`). */
-function describe(beneath: Beneath, rel: string, result: ScanResult): Entry | null {
-  try {
-    const info = beneath.lstat(rel);
-    return {
-      kind: info.kind,
-      size: info.size,
-      mtimeMs: info.mtimeMs,
-      mode: info.mode,
-      ino: info.ino,
-    };
-  } catch (err) {
-    if (!isNotFound(err)) result.unreadable.set(rel, describeError(err));
-    return null;
-  }
-}
-
-/** Sets the symlink's target; false when it vanished or could not be read (then in `unreadable`). */
-function readTarget(beneath: Beneath, rel: string, entry: Entry, result: ScanResult): boolean {
-  try {
-    entry.target = beneath.readLink(rel);
-    return true;
-  } catch (err) {
-    if (!isNotFound(err)) result.unreadable.set(rel, describeError(err));
-    return false;
-  }
+/** Records `rel` as unreadable, unless it merely vanished since the listing. */
+function unreadable(result: ScanResult, rel: string, err: unknown): void {
+  if (!isNotFound(err)) result.unreadable.set(rel, describeError(err));
 }
