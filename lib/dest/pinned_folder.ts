@@ -27,7 +27,7 @@ import type { FileHandle, FileInfo } from "../base/fs.ts";
 import type { ScanResult } from "../base/scan.ts";
 import type { ListOptions } from "./destination.ts";
 import type { CreatedFile, FolderAccess } from "./folder_access.ts";
-import { isIsADirectory } from "../base/fs.ts";
+import { isIsADirectory, isSymlinkRefused } from "../base/fs.ts";
 import { Beneath } from "../base/native/beneath.ts";
 import { ERRNO, errnoError } from "../base/native/errno.ts";
 import { check, libc } from "../base/native/libc.ts";
@@ -142,9 +142,20 @@ export class PinnedFolder implements FolderAccess {
     this.#beneath.mkdir(rel, mode);
   }
 
-  /** `fsync` of the folder opened beneath the root (a symlink is refused). */
-  syncDir(rel: string): Promise<void> {
-    return this.#beneath.syncDir(rel);
+  /**
+   * `fsync` of the folder opened beneath the root. A symlink where the folder
+   * (or a folder above it) was is not followed: the folder is gone from the
+   * tree, so this fails as for a missing one (ENOTDIR, `isMissing`), as when a
+   * batch replaced the folder by a symlink before syncing it.
+   */
+  async syncDir(rel: string): Promise<void> {
+    try {
+      await this.#beneath.syncDir(rel);
+    } catch (err) {
+      if (!isSymlinkRefused(err)) throw err;
+      const label = `${this.#beneath.path}/${rel}`;
+      throw errnoError(ERRNO.ENOTDIR, "openat2", label, "no folder there: a symlink is in its way");
+    }
   }
 
   /** Releases the pinned descriptor; safe to call twice. */
