@@ -28,10 +28,13 @@
  * Errors: a method throws errors that the predicates of lib/base/fs.ts
  * recognise, so callers never test error classes themselves: `isMissing`
  * (nothing at the path, or a parent is not a folder; `isNotFound` for the
- * first alone), `isAlreadyExists`, `isIsADirectory`, `isPermissionDenied`.
- * Anything else (an I/O error, a full disk, a refused request) passes
- * through as it came. A second implementation must map its own failures onto
- * these (a remote 404 is a not-found error).
+ * first alone), `isAlreadyExists`, `isIsADirectory`, `isPermissionDenied`,
+ * `isSymlinkRefused` (a symlink where the path needs a folder, or a final
+ * symlink where a file or folder is acted on: the local destination pinned
+ * beneath its root refuses it rather than follow it). Anything else (an I/O
+ * error, a full disk, a refused request) passes through as it came. A second
+ * implementation must map its own failures onto these (a remote 404 is a
+ * not-found error).
  *
  * Durability, in two steps: a staged file's bytes are durable once
  * {@link StagedFile.sync} resolved; a change of name (a file committed, an
@@ -217,10 +220,18 @@ export interface Destination {
    * root): entries committed, created, renamed into or out of it, removed.
    * Locally an fsync of the folder; remotely nothing.
    *
-   * @throws isMissing when the folder is gone (its removal is made durable by
-   *   the sync of the folder that held it).
+   * @throws isMissing when the folder is gone, a symlink in its place too
+   *   (its removal is made durable by the sync of the folder that held it).
    */
   sync(folder: string): Promise<void>;
+
+  /**
+   * Releases what the destination holds open (locally the descriptor of the
+   * pinned root; see lib/dest/local.ts); safe to call twice. Its owner calls
+   * it when done (the reconciler at close). Optional: a destination that
+   * holds nothing need not have it.
+   */
+  close?(): void;
 }
 
 /**

@@ -1,5 +1,5 @@
 /**
- * The local folder as a {@link Destination}, over the FileSystem port.
+ * The local folder as a {@link Destination}.
  *
  * Files and symlinks are staged under a fresh temp name in their target's
  * folder (exclusive create, 0600) and renamed over the target: a rename in
@@ -8,6 +8,24 @@
  * ({@link StagedFile.sync}), and of the folder whose names changed
  * ({@link Destination.sync}). Every method works synchronously inside (a
  * synchronous call costs microseconds; see lib/base/fs.ts).
+ *
+ * Every operation goes through a {@link FolderAccess}:
+ * - With the native layer (`nativeAvailable()`, lib/base/native/libc.ts) and
+ *   the real file system: `PinnedFolder` (lib/dest/pinned_folder.ts). The
+ *   root is pinned by descriptor when the destination is made (or at first
+ *   use, if it did not exist yet), and every path below it is resolved by the
+ *   kernel beneath that descriptor without following any symlink: a folder or
+ *   file of the mirror swapped for a symlink (to a victim outside the
+ *   destination) between a check and a write fails that write, rename,
+ *   removal, mode or time change; it never redirects it. {@link close}
+ *   releases the descriptor.
+ * - Otherwise (no `--allow-ffi`, no glibc, Linux before 5.6, or a wrapped
+ *   port such as the fault injection of the tests): `PathFolder`
+ *   (lib/dest/path_folder.ts), Deno's path API with the paths joined under
+ *   the root. It does NOT guarantee the above: each path is resolved afresh
+ *   and symlinks in its parent components are followed, so a symlink swapped
+ *   in after the engine's `lstat` check redirects the call outside the
+ *   destination (docs/security.md, point 1).
  *
  * @module
  */
@@ -24,9 +42,13 @@ import type {
   StagedEntry,
   StagedFile,
 } from "./destination.ts";
-import { join, joinRel, parentOf } from "../base/paths.ts";
+import type { CreatedFile, FolderAccess } from "./folder_access.ts";
+import { DenoFileSystem } from "../base/fs.ts";
+import { joinRel, parentOf } from "../base/paths.ts";
 import { tempName } from "../base/layout.ts";
-import { scanTree } from "../base/scan.ts";
+import { nativeAvailable } from "../base/native/libc.ts";
+import { PathFolder } from "./path_folder.ts";
+import { PinnedFolder } from "./pinned_folder.ts";
 
 /**
  * Staged files up to this many bytes are written, and files up to this many
@@ -48,9 +70,9 @@ function refuseOutside(rel: string): void {
 }
 
 /** Removes a staged temp entry, best effort: the next scan lists a leftover in `temps`. */
-function removeQuietly(fs: FileSystem, tmp: string): void {
+function removeQuietly(folder: FolderAccess, tmp: string): void {
   try {
-    fs.remove(tmp);
+    folder.remove(tmp);
   } catch { /* best effort */ }
 }
 
@@ -63,25 +85,26 @@ function settled<T>(work: () => T): Promise<T> {
   }
 }
 
+/** Relative temp path and target for staging `rel`. */
+interface Staging {
+  tmp: string;
+  target: string;
+}
+
 /** A file being written under a temp name beside its target. */
 class LocalStagedFile implements StagedFile {
-  readonly #fs: FileSystem;
-  readonly #tmp: string;
-  readonly #target: string;
+  readonly #folder: FolderAccess;
+  readonly #paths: Staging;
+  readonly #file: CreatedFile;
   readonly #handle: FileHandle;
   readonly #small: boolean;
   #committed = false;
 
-  constructor(
-    fs: FileSystem,
-    paths: { tmp: string; target: string },
-    handle: FileHandle,
-    small: boolean,
-  ) {
-    this.#fs = fs;
-    this.#tmp = paths.tmp;
-    this.#target = paths.target;
-    this.#handle = handle;
+  constructor(folder: FolderAccess, paths: Staging, file: CreatedFile, small: boolean) {
+    this.#folder = folder;
+    this.#paths = paths;
+    this.#file = file;
+    this.#handle = file.handle;
     this.#small = small;
   }
 
@@ -92,7 +115,7 @@ class LocalStagedFile implements StagedFile {
 
   seal(meta: FileMeta): Promise<void> {
     return settled(() => {
-      this.#fs.chmod(this.#tmp, meta.mode);
+      this.#file.setMode(meta.mode);
       this.#handle.utime(meta.mtimeMs);
     });
   }
@@ -108,42 +131,49 @@ class LocalStagedFile implements StagedFile {
   commit(): Promise<void> {
     return settled(() => {
       this.#handle.close();
-      this.#fs.rename(this.#tmp, this.#target);
+      this.#folder.rename(this.#paths.tmp, this.#paths.target);
       this.#committed = true;
     });
   }
 
   discard(): Promise<void> {
     this.#handle.close();
-    if (!this.#committed) removeQuietly(this.#fs, this.#tmp);
+    if (!this.#committed) removeQuietly(this.#folder, this.#paths.tmp);
     return Promise.resolve();
   }
 }
 
 /** A symlink made under a temp name beside its target. */
 class LocalStagedSymlink implements StagedEntry {
-  readonly #fs: FileSystem;
-  readonly #tmp: string;
-  readonly #target: string;
+  readonly #folder: FolderAccess;
+  readonly #paths: Staging;
   #committed = false;
 
-  constructor(fs: FileSystem, paths: { tmp: string; target: string }) {
-    this.#fs = fs;
-    this.#tmp = paths.tmp;
-    this.#target = paths.target;
+  constructor(folder: FolderAccess, paths: Staging) {
+    this.#folder = folder;
+    this.#paths = paths;
   }
 
   commit(): Promise<void> {
     return settled(() => {
-      this.#fs.rename(this.#tmp, this.#target);
+      this.#folder.rename(this.#paths.tmp, this.#paths.target);
       this.#committed = true;
     });
   }
 
   discard(): Promise<void> {
-    if (!this.#committed) removeQuietly(this.#fs, this.#tmp);
+    if (!this.#committed) removeQuietly(this.#folder, this.#paths.tmp);
     return Promise.resolve();
   }
+}
+
+/** Options of {@link LocalDestination}. */
+export interface LocalDestinationOptions {
+  /**
+   * Pin the root and resolve every path beneath it when the native layer is
+   * available (default true). `false` forces the path-based fallback (tests).
+   */
+  pin?: boolean;
 }
 
 /** A destination that is a folder of the local file system. */
@@ -152,11 +182,21 @@ export class LocalDestination implements Destination {
   readonly capabilities: DestinationCapabilities = { renames: "atomic", folders: "real" };
   readonly #fs: FileSystem;
   readonly #root: string;
+  readonly #pin: boolean;
+  #folder: FolderAccess | null = null;
 
-  /** The destination whose root is the absolute folder `root`, reached through `fs`. */
-  constructor(fs: FileSystem, root: string) {
+  /**
+   * The destination whose root is the absolute folder `root`, reached through
+   * `fs`. With the native layer and the real file system the root is pinned
+   * now if it exists (else at first use).
+   */
+  constructor(fs: FileSystem, root: string, options: LocalDestinationOptions = {}) {
     this.#fs = fs;
     this.#root = root;
+    this.#pin = (options.pin ?? true) && fs instanceof DenoFileSystem && nativeAvailable();
+    try {
+      this.#access();
+    } catch { /* no folder at root yet: pinned at first use */ }
   }
 
   /** The absolute root folder. */
@@ -164,29 +204,42 @@ export class LocalDestination implements Destination {
     return this.#root;
   }
 
-  #abs(rel: string): string {
+  /** True when operations are resolved beneath the pinned root (the native layer is in use). */
+  get pinned(): boolean {
+    return this.#pin;
+  }
+
+  /** The folder access, pinning the root at first use. */
+  #access(): FolderAccess {
+    if (this.#folder === null) {
+      this.#folder = this.#pin
+        ? PinnedFolder.open(this.#root)
+        : new PathFolder(this.#fs, this.#root);
+    }
+    return this.#folder;
+  }
+
+  /** The checked relative path, and the access to use it with. */
+  #at(rel: string): FolderAccess {
     refuseOutside(rel);
-    return join(this.#root, rel);
+    return this.#access();
   }
 
-  /** Absolute temp path and target for staging `rel`. */
-  #staging(rel: string): { tmp: string; target: string } {
-    const target = this.#abs(rel);
-    return { tmp: join(this.#root, joinRel(parentOf(rel), tempName())), target };
+  /** Relative temp path and target for staging `rel`. */
+  #staging(rel: string): Staging {
+    refuseOutside(rel);
+    return { tmp: joinRel(parentOf(rel), tempName()), target: rel };
   }
 
-  /** Lists the tree: the destination scan of lib/base/scan.ts. */
+  /** Lists the tree: the destination scan (beneath the pinned root, or lib/base/scan.ts). */
   list(options: ListOptions = {}): Promise<ScanResult> {
-    return settled(() => {
-      if (options.under !== undefined) refuseOutside(options.under);
-      return scanTree(this.#fs, this.#root, { ...options, destination: true });
-    });
+    return settled(() => this.#at(options.under ?? "").list(options));
   }
 
   /** `lstat` of `rel`. */
   stat(rel: string): Promise<Entry> {
     return settled(() => {
-      const info = this.#fs.lstat(this.#abs(rel));
+      const info = this.#at(rel).lstat(rel);
       return {
         kind: info.kind,
         size: info.size,
@@ -200,7 +253,7 @@ export class LocalDestination implements Destination {
   /** Opens `rel` read-only; a small file is then read with synchronous calls. */
   openFile(rel: string): Promise<DestinationReader> {
     return settled(() => {
-      const handle = this.#fs.openSync(this.#abs(rel));
+      const handle = this.#at(rel).openRead(rel);
       let small: boolean;
       try {
         small = handle.stat().size <= SMALL_WRITE;
@@ -219,8 +272,9 @@ export class LocalDestination implements Destination {
   stageFile(rel: string, options: { size: number }): Promise<StagedFile> {
     return settled(() => {
       const paths = this.#staging(rel);
-      const handle = this.#fs.openSync(paths.tmp, { write: true, createNew: true, mode: 0o600 });
-      return new LocalStagedFile(this.#fs, paths, handle, options.size <= SMALL_WRITE);
+      const folder = this.#access();
+      const file = folder.createExclusive(paths.tmp, 0o600);
+      return new LocalStagedFile(folder, paths, file, options.size <= SMALL_WRITE);
     });
   }
 
@@ -228,47 +282,60 @@ export class LocalDestination implements Destination {
   stageSymlink(rel: string, target: string, mtimeMs: number): Promise<StagedEntry> {
     return settled(() => {
       const paths = this.#staging(rel);
-      this.#fs.symlink(target, paths.tmp);
+      const folder = this.#access();
+      folder.symlink(target, paths.tmp);
       try {
-        this.#fs.lutime(paths.tmp, mtimeMs);
+        folder.lutime(paths.tmp, mtimeMs);
       } catch (err) {
-        removeQuietly(this.#fs, paths.tmp);
+        removeQuietly(folder, paths.tmp);
         throw err;
       }
-      return new LocalStagedSymlink(this.#fs, paths);
+      return new LocalStagedSymlink(folder, paths);
     });
   }
 
   /** `rename(2)`: atomic, replaces a file or symlink at `to`. */
   rename(from: string, to: string): Promise<void> {
-    return settled(() => this.#fs.rename(this.#abs(from), this.#abs(to)));
+    return settled(() => {
+      refuseOutside(to);
+      this.#at(from).rename(from, to);
+    });
   }
 
   /** Removes a file, a symlink or an empty folder (never a tree). */
   remove(rel: string): Promise<void> {
-    return settled(() => this.#fs.remove(this.#abs(rel)));
+    return settled(() => this.#at(rel).remove(rel));
   }
 
   /** Creates one folder. */
   mkdir(rel: string, mode: number): Promise<void> {
-    return settled(() => this.#fs.mkdir(this.#abs(rel), { mode }));
+    return settled(() => this.#at(rel).mkdir(rel, mode));
   }
 
   /** `lutime` for a symlink; `chmod` then `utime` for a file or folder. */
   setMeta(rel: string, kind: Kind, change: MetaChange): Promise<void> {
     return settled(() => {
-      const abs = this.#abs(rel);
+      const folder = this.#at(rel);
       if (kind === "symlink") {
-        if (change.mtimeMs !== undefined) this.#fs.lutime(abs, change.mtimeMs);
+        if (change.mtimeMs !== undefined) folder.lutime(rel, change.mtimeMs);
         return;
       }
-      if (change.mode !== undefined) this.#fs.chmod(abs, change.mode);
-      if (change.mtimeMs !== undefined) this.#fs.utime(abs, change.mtimeMs);
+      if (change.mode !== undefined) folder.chmod(rel, change.mode);
+      if (change.mtimeMs !== undefined) folder.utime(rel, change.mtimeMs);
     });
   }
 
   /** fsync of the folder. */
   async sync(folder: string): Promise<void> {
-    await this.#fs.syncDir(this.#abs(folder));
+    await this.#at(folder).syncDir(folder);
+  }
+
+  /**
+   * Releases the pinned root (nothing for the fallback); safe to call twice.
+   * A later call pins the root again.
+   */
+  close(): void {
+    this.#folder?.close();
+    this.#folder = null;
   }
 }

@@ -1,8 +1,16 @@
 import { assert, assertEquals, assertRejects } from "../../testing/assert.ts";
-import { leftoverTemps, put, tempDir } from "../../testing/helpers.ts";
-import { DenoFileSystem, isAlreadyExists, isMissing, isNotFound } from "../base/fs.ts";
+import { leftoverTemps, put, snapshot, tempDir, treeDiff } from "../../testing/helpers.ts";
+import {
+  DenoFileSystem,
+  isAlreadyExists,
+  isMissing,
+  isNotADirectory,
+  isNotFound,
+  isSymlinkRefused,
+} from "../base/fs.ts";
 import { destinationHas } from "./destination.ts";
 import { LocalDestination } from "./local.ts";
+import { nativeAvailable } from "../base/native/libc.ts";
 
 const MTIME = 1_700_000_000_000;
 const encoder = new TextEncoder();
@@ -17,33 +25,48 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
   throw new Error("expected a rejection");
 }
 
-function local(root: string): LocalDestination {
-  return new LocalDestination(new DenoFileSystem(), root);
+/** Makes a destination at a root, pinned or by path. */
+type Make = (root: string) => LocalDestination;
+
+/** The ways a LocalDestination works here: pinned beneath its root (native layer), and by path. */
+const WAYS: [string, boolean][] = nativeAvailable()
+  ? [["pinned", true], ["by path", false]]
+  : [["by path", false]];
+
+/** Registers the test once for each way the destination can work. */
+function eachWay(name: string, body: (local: Make) => Promise<void> | void): void {
+  for (const [way, pin] of WAYS) {
+    Deno.test(`LocalDestination (${way}): ${name}`, () =>
+      body((root) => new LocalDestination(new DenoFileSystem(), root, { pin })));
+  }
 }
 
-Deno.test("LocalDestination: a staged file is invisible until committed, then whole, with its mode and mtime", async () => {
-  await using t = await tempDir();
-  const destination = local(t.path);
-  put(`${t.path}/d/a.txt`, "old");
-  const staged = await destination.stageFile("d/a.txt", { size: 6 });
-  await staged.write(encoder.encode("new"));
-  await staged.write(encoder.encode("er!"));
-  await staged.seal({ mode: 0o640, mtimeMs: MTIME });
-  assertEquals(Deno.readTextFileSync(`${t.path}/d/a.txt`), "old");
-  assertEquals(leftoverTemps(t.path).length, 1);
-  await staged.sync();
-  await staged.commit();
-  await destination.sync("d");
-  assertEquals(Deno.readTextFileSync(`${t.path}/d/a.txt`), "newer!");
-  const info = Deno.lstatSync(`${t.path}/d/a.txt`);
-  assertEquals(info.mode! & 0o7777, 0o640);
-  assertEquals(info.mtime?.getTime(), MTIME);
-  assertEquals(leftoverTemps(t.path), []);
-  await staged.discard(); // after a commit: harmless
-  assertEquals(Deno.readTextFileSync(`${t.path}/d/a.txt`), "newer!");
-});
+eachWay(
+  "a staged file is invisible until committed, then whole, with its mode and mtime",
+  async (local) => {
+    await using t = await tempDir();
+    const destination = local(t.path);
+    put(`${t.path}/d/a.txt`, "old");
+    const staged = await destination.stageFile("d/a.txt", { size: 6 });
+    await staged.write(encoder.encode("new"));
+    await staged.write(encoder.encode("er!"));
+    await staged.seal({ mode: 0o640, mtimeMs: MTIME });
+    assertEquals(Deno.readTextFileSync(`${t.path}/d/a.txt`), "old");
+    assertEquals(leftoverTemps(t.path).length, 1);
+    await staged.sync();
+    await staged.commit();
+    await destination.sync("d");
+    assertEquals(Deno.readTextFileSync(`${t.path}/d/a.txt`), "newer!");
+    const info = Deno.lstatSync(`${t.path}/d/a.txt`);
+    assertEquals(info.mode! & 0o7777, 0o640);
+    assertEquals(info.mtime?.getTime(), MTIME);
+    assertEquals(leftoverTemps(t.path), []);
+    await staged.discard(); // after a commit: harmless
+    assertEquals(Deno.readTextFileSync(`${t.path}/d/a.txt`), "newer!");
+  },
+);
 
-Deno.test("LocalDestination: a large staged file is written whole too", async () => {
+eachWay("a large staged file is written whole too", async (local) => {
   await using t = await tempDir();
   const destination = local(t.path);
   const chunk = new Uint8Array(300 * 1024).fill(7);
@@ -56,25 +79,28 @@ Deno.test("LocalDestination: a large staged file is written whole too", async ()
   assertEquals(Deno.statSync(`${t.path}/big`).size, 2 * chunk.length);
 });
 
-Deno.test("LocalDestination: a discarded file leaves nothing; one never committed is a temp to the scan", async () => {
-  await using t = await tempDir();
-  const destination = local(t.path);
-  const dropped = await destination.stageFile("a.txt", { size: 1 });
-  await dropped.write(encoder.encode("x"));
-  await dropped.discard();
-  await dropped.discard();
-  assertEquals(leftoverTemps(t.path), []);
-  assertEquals(await destinationHas(destination, "a.txt"), false);
-  // A crash between staging and committing: the next scan lists the temp, not an entry.
-  const left = await destination.stageFile("b.txt", { size: 1 });
-  await left.write(encoder.encode("y"));
-  const listing = await destination.list();
-  assertEquals([...listing.entries.keys()], []);
-  assertEquals(listing.temps.length, 1);
-  await left.discard();
-});
+eachWay(
+  "a discarded file leaves nothing; one never committed is a temp to the scan",
+  async (local) => {
+    await using t = await tempDir();
+    const destination = local(t.path);
+    const dropped = await destination.stageFile("a.txt", { size: 1 });
+    await dropped.write(encoder.encode("x"));
+    await dropped.discard();
+    await dropped.discard();
+    assertEquals(leftoverTemps(t.path), []);
+    assertEquals(await destinationHas(destination, "a.txt"), false);
+    // A crash between staging and committing: the next scan lists the temp, not an entry.
+    const left = await destination.stageFile("b.txt", { size: 1 });
+    await left.write(encoder.encode("y"));
+    const listing = await destination.list();
+    assertEquals([...listing.entries.keys()], []);
+    assertEquals(listing.temps.length, 1);
+    await left.discard();
+  },
+);
 
-Deno.test("LocalDestination: a staged symlink replaces a file in one rename, with its own mtime", async () => {
+eachWay("a staged symlink replaces a file in one rename, with its own mtime", async (local) => {
   await using t = await tempDir();
   const destination = local(t.path);
   put(`${t.path}/link`, "a file for now");
@@ -88,27 +114,30 @@ Deno.test("LocalDestination: a staged symlink replaces a file in one rename, wit
   assertEquals(leftoverTemps(t.path), []);
 });
 
-Deno.test("LocalDestination: list is the destination scan (reserved folder left out, temps apart, under, shallow)", async () => {
-  await using t = await tempDir();
-  const destination = local(t.path);
-  put(`${t.path}/a/b/c.txt`, "c");
-  put(`${t.path}/a/d.txt`, "d");
-  put(`${t.path}/.backup/journal/00000001.jsonl`, "");
-  put(`${t.path}/a/.backup-tmp-0123456789abcdef`, "leftover");
-  Deno.symlinkSync("a/d.txt", `${t.path}/s`);
-  const all = await destination.list();
-  assertEquals([...all.entries.keys()].sort(), ["a", "a/b", "a/b/c.txt", "a/d.txt", "s"]);
-  assertEquals(all.entries.get("s")?.target, "a/d.txt");
-  assertEquals(all.temps, ["a/.backup-tmp-0123456789abcdef"]);
-  const shallow = await destination.list({ under: "a", shallow: true });
-  assertEquals([...shallow.entries.keys()].sort(), ["a/b", "a/d.txt"]);
-  const skipped = await destination.list({ skip: (rel) => rel === "a/b" });
-  assertEquals([...skipped.entries.keys()].sort(), ["a", "a/d.txt", "s"]);
-  assert(isMissing(await rejection(destination.list({ under: "nowhere" }))));
-  assert(isMissing(await rejection(local(`${t.path}/gone`).list())));
-});
+eachWay(
+  "list is the destination scan (reserved folder left out, temps apart, under, shallow)",
+  async (local) => {
+    await using t = await tempDir();
+    const destination = local(t.path);
+    put(`${t.path}/a/b/c.txt`, "c");
+    put(`${t.path}/a/d.txt`, "d");
+    put(`${t.path}/.backup/journal/00000001.jsonl`, "");
+    put(`${t.path}/a/.backup-tmp-0123456789abcdef`, "leftover");
+    Deno.symlinkSync("a/d.txt", `${t.path}/s`);
+    const all = await destination.list();
+    assertEquals([...all.entries.keys()].sort(), ["a", "a/b", "a/b/c.txt", "a/d.txt", "s"]);
+    assertEquals(all.entries.get("s")?.target, "a/d.txt");
+    assertEquals(all.temps, ["a/.backup-tmp-0123456789abcdef"]);
+    const shallow = await destination.list({ under: "a", shallow: true });
+    assertEquals([...shallow.entries.keys()].sort(), ["a/b", "a/d.txt"]);
+    const skipped = await destination.list({ skip: (rel) => rel === "a/b" });
+    assertEquals([...skipped.entries.keys()].sort(), ["a", "a/d.txt", "s"]);
+    assert(isMissing(await rejection(destination.list({ under: "nowhere" }))));
+    assert(isMissing(await rejection(local(`${t.path}/gone`).list())));
+  },
+);
 
-Deno.test("LocalDestination: stat never follows a symlink, and tells a missing path by isMissing", async () => {
+eachWay("stat never follows a symlink, and tells a missing path by isMissing", async (local) => {
   await using t = await tempDir();
   const destination = local(t.path);
   put(`${t.path}/f`, "12345");
@@ -130,7 +159,7 @@ Deno.test("LocalDestination: stat never follows a symlink, and tells a missing p
   assertEquals(await destinationHas(destination, "f/below-a-file"), false);
 });
 
-Deno.test("LocalDestination: rename replaces a file, remove takes a file or an empty folder only", async () => {
+eachWay("rename replaces a file, remove takes a file or an empty folder only", async (local) => {
   await using t = await tempDir();
   const destination = local(t.path);
   put(`${t.path}/a`, "A");
@@ -149,7 +178,7 @@ Deno.test("LocalDestination: rename replaces a file, remove takes a file or an e
   assertEquals(await destinationHas(destination, "full"), false);
 });
 
-Deno.test("LocalDestination: mkdir makes one folder with its mode; a taken name is isAlreadyExists", async () => {
+eachWay("mkdir makes one folder with its mode; a taken name is isAlreadyExists", async (local) => {
   await using t = await tempDir();
   const destination = local(t.path);
   await destination.mkdir("d", 0o700);
@@ -161,7 +190,7 @@ Deno.test("LocalDestination: mkdir makes one folder with its mode; a taken name 
   assert(isMissing(await rejection(destination.sync("gone"))));
 });
 
-Deno.test("LocalDestination: setMeta sets a symlink's own mtime, a file's mode then mtime", async () => {
+eachWay("setMeta sets a symlink's own mtime, a file's mode then mtime", async (local) => {
   await using t = await tempDir();
   const destination = local(t.path);
   put(`${t.path}/f`, "f");
@@ -178,7 +207,7 @@ Deno.test("LocalDestination: setMeta sets a symlink's own mtime, a file's mode t
   assert(isNotFound(await rejection(destination.setMeta("missing", "file", { mode: 0o600 }))));
 });
 
-Deno.test("LocalDestination: openFile reads a file of the destination", async () => {
+eachWay("openFile reads a file of the destination", async (local) => {
   await using t = await tempDir();
   const destination = local(t.path);
   put(`${t.path}/.backup/versions/v~20260101T000000.000Z`, "kept");
@@ -190,7 +219,7 @@ Deno.test("LocalDestination: openFile reads a file of the destination", async ()
   assert(isNotFound(await rejection(destination.openFile("missing"))));
 });
 
-Deno.test("LocalDestination: openFile reads a large file whole, in chunks", async () => {
+eachWay("openFile reads a large file whole, in chunks", async (local) => {
   await using t = await tempDir();
   const destination = local(t.path);
   const bytes = new Uint8Array(600 * 1024).map((_, i) => (i * 7) & 0xff);
@@ -208,7 +237,7 @@ Deno.test("LocalDestination: openFile reads a large file whole, in chunks", asyn
   assertEquals(whole, bytes);
 });
 
-Deno.test("LocalDestination: a path that could leave the root is refused, as a rejection", async () => {
+eachWay("a path that could leave the root is refused, as a rejection", async (local) => {
   await using t = await tempDir();
   const destination = local(`${t.path}/dest`);
   Deno.mkdirSync(`${t.path}/dest`);
@@ -225,8 +254,112 @@ Deno.test("LocalDestination: a path that could leave the root is refused, as a r
   assertEquals((await destination.stat("...")).kind, "file");
 });
 
-Deno.test("LocalDestination: says what it can do and where it is", () => {
+eachWay("says what it can do and where it is", (local) => {
   const destination = local("/somewhere/dest");
   assertEquals(destination.capabilities, { renames: "atomic", folders: "real" });
   assertEquals(destination.location, "/somewhere/dest");
+});
+
+/** A pinned destination beside a victim folder; `sub` is a symlink to the victim, `f` to its file. */
+async function pinnedArena() {
+  const t = await tempDir();
+  const [root, victim] = [`${t.path}/dest`, `${t.path}/victim`];
+  put(`${victim}/x`, "victim's x");
+  put(`${victim}/inner/y`, "victim's y");
+  Deno.utimeSync(`${victim}/x`, new Date(MTIME), new Date(MTIME));
+  put(`${root}/real/z`, "z");
+  Deno.symlinkSync(victim, `${root}/sub`);
+  Deno.symlinkSync(`${victim}/x`, `${root}/f`);
+  const before = snapshot(victim, []);
+  const destination = new LocalDestination(new DenoFileSystem(), root);
+  return {
+    t,
+    root,
+    destination,
+    assertVictimUntouched: () => assertEquals(treeDiff(before, snapshot(victim, [])), []),
+  };
+}
+
+Deno.test({
+  name:
+    "LocalDestination (pinned): no operation goes through a symlinked folder, and none follows a final symlink",
+  ignore: !nativeAvailable(),
+  async fn() {
+    const arena = await pinnedArena();
+    await using _t = arena.t;
+    const { destination } = arena;
+    assert(destination.pinned);
+    const refused = [
+      destination.stat("sub/x"),
+      destination.openFile("sub/x"),
+      destination.openFile("f"),
+      destination.stageFile("sub/new", { size: 1 }),
+      destination.stageSymlink("sub/link", "x", MTIME),
+      destination.rename("sub/x", "real/x"),
+      destination.rename("real/z", "sub/z"),
+      destination.remove("sub/x"),
+      destination.remove("sub/inner/y"),
+      destination.mkdir("sub/made", 0o700),
+      destination.setMeta("sub/x", "file", { mode: 0o777, mtimeMs: 0 }),
+      destination.setMeta("f", "file", { mode: 0o777 }),
+      destination.list({ under: "sub" }),
+    ];
+    for (const [index, pending] of refused.entries()) {
+      const err = await rejection(pending);
+      assert(isSymlinkRefused(err) || isNotADirectory(err), `call ${index}: ${String(err)}`);
+    }
+    // Acting on the links themselves stays inside the destination.
+    await destination.setMeta("f", "file", { mtimeMs: MTIME + 5000 }); // the link's own time
+    const listed = await destination.list();
+    assertEquals(listed.entries.get("sub")?.kind, "symlink");
+    assert(!listed.entries.has("sub/x"), "the listing never enters a symlinked folder");
+    await destination.remove("sub");
+    assertEquals(Deno.readTextFileSync(`${arena.root}/real/z`), "z");
+    arena.assertVictimUntouched();
+    destination.close();
+    destination.close(); // safe twice
+  },
+});
+
+Deno.test({
+  name:
+    "LocalDestination (pinned): a folder swapped for a symlink between stage and commit fails the commit, not the victim",
+  ignore: !nativeAvailable(),
+  async fn() {
+    const arena = await pinnedArena();
+    await using _t = arena.t;
+    const { destination, root } = arena;
+    const staged = await destination.stageFile("real/x", { size: 3 });
+    await staged.write(encoder.encode("new"));
+    Deno.renameSync(`${root}/real`, `${root}/away`);
+    Deno.symlinkSync(`${arena.t.path}/victim`, `${root}/real`);
+    await staged.seal({ mode: 0o666, mtimeMs: 0 }); // through the open file: its own inode
+    await staged.sync();
+    assert(isSymlinkRefused(await rejection(staged.commit())));
+    await staged.discard();
+    assert(isSymlinkRefused(await rejection(destination.setMeta("real", "dir", { mode: 0o777 }))));
+    // A folder replaced by a symlink is gone for a sync, as a removed one is (never followed).
+    assert(isMissing(await rejection(destination.sync("real"))));
+    assert(isMissing(await rejection(destination.sync("real/deeper"))));
+    arena.assertVictimUntouched();
+    destination.close();
+  },
+});
+
+Deno.test({
+  name:
+    "LocalDestination (pinned): a symlinked versions folder is neither listed nor pruned through",
+  ignore: !nativeAvailable(),
+  async fn() {
+    const arena = await pinnedArena();
+    await using _t = arena.t;
+    const { destination, root } = arena;
+    Deno.mkdirSync(`${root}/.backup`);
+    Deno.symlinkSync(`${arena.t.path}/victim`, `${root}/.backup/versions`);
+    assert(isSymlinkRefused(await rejection(destination.list({ under: ".backup/versions" }))));
+    const removal = await rejection(destination.remove(".backup/versions/x"));
+    assert(isSymlinkRefused(removal), String(removal));
+    arena.assertVictimUntouched();
+    destination.close();
+  },
 });

@@ -360,6 +360,7 @@ export class Reconciler {
       await this.#writer.close();
     } finally {
       this.#lock.release();
+      this.#destination.close?.();
     }
   }
 }

@@ -71,6 +71,39 @@ export interface RenameOptions {
   noReplace?: boolean;
 }
 
+/** One entry of {@link Beneath.readdirInfo}: the listing's entry, and what it is. */
+export interface DirEntryInfo extends DirEntry {
+  /** Its `lstat`, when it could be taken. */
+  info?: NativeInfo;
+  /** A symlink's target, when it could be read. */
+  target?: string;
+  /** Why `info`, or a symlink's `target`, is missing (NotFound: it vanished since the listing). */
+  error?: unknown;
+}
+
+/** Describes `entry` of the folder open as `dirFd`, never following it. */
+function describeAt(dirFd: number, entry: DirEntry, label: string): DirEntryInfo {
+  let info: NativeInfo;
+  try {
+    info = statxAt(dirFd, entry.bytes, AT.SYMLINK_NOFOLLOW, label);
+  } catch (error) {
+    return { ...entry, error };
+  }
+  if (info.kind !== "symlink") return { ...entry, info };
+  try {
+    const buffer = new Uint8Array(LINK_MAX + 1);
+    const name = cString(entry.bytes);
+    const length = check(
+      () => libc().readlinkat(dirFd, name, buffer, BigInt(buffer.length)),
+      "readlinkat",
+      label,
+    );
+    return { ...entry, info, target: lossy(buffer.subarray(0, length)) };
+  } catch (error) {
+    return { ...entry, info, error };
+  }
+}
+
 /** A folder pinned by descriptor; every path given to it is relative to it. */
 export class Beneath {
   readonly #rootFd: number;
@@ -361,6 +394,27 @@ export class Beneath {
     const fd = this.#openDir(parsed, label);
     try {
       return readDirFd(fd, label);
+    } finally {
+      closeQuietly(fd);
+    }
+  }
+
+  /**
+   * Lists the folder `rel` (`""` for the root) and describes each entry with
+   * `statx(folder, name, AT_SYMLINK_NOFOLLOW)` and, for a symlink,
+   * `readlinkat(folder, name)`, relative to the one open folder: a name from
+   * the listing has no `/`, so nothing is resolved but the entry itself, and a
+   * final symlink is described, never followed. One call per entry instead
+   * of an `openat2` + `statx` + `close` ({@link lstat}): about three times
+   * faster for a walk. An entry that vanished or cannot be described carries
+   * the `error` instead of `info`.
+   */
+  readdirInfo(rel: string | Uint8Array): DirEntryInfo[] {
+    const parsed = this.#parse(rel);
+    const label = this.#labelOf(parsed);
+    const fd = this.#openDir(parsed, label);
+    try {
+      return readDirFd(fd, label).map((entry) => describeAt(fd, entry, `${label}/${entry.name}`));
     } finally {
       closeQuietly(fd);
     }
