@@ -28,6 +28,8 @@ import { DenoFileSystem, type FileSystem, type Kind } from "./fs.ts";
 import { nativeAvailable } from "./native/libc.ts";
 import type { Refusal } from "./native/regular.ts";
 import { readSmallRegularFile } from "./native/source.ts";
+import { readCapped } from "./capped_read.ts";
+import { notRegularWords } from "./special_file.ts";
 
 /** The cap on exclude-rule files (`.backupignore`, `--exclude-from`): 1 MiB. */
 export const RULES_CAP_BYTES = 1024 * 1024;
@@ -56,23 +58,8 @@ function refusalOfKind(kind: Kind): SmallRefusal | null {
 
 /** Words for a refusal: "a FIFO", "a symlink", ... */
 export function refusalText(refused: SmallRefusal): string {
-  switch (refused) {
-    case "fifo":
-      return "a FIFO";
-    case "socket":
-      return "a socket";
-    case "device":
-      return "a device";
-    case "symlink":
-      return "a symlink";
-    case "directory":
-      return "a folder";
-    default:
-      return "a special file";
-  }
+  return refused === "other" ? "a special file" : notRegularWords(refused);
 }
-
-const CHUNK = 64 * 1024;
 
 /** The fallback: lstat, refuse, open, fstat, capped read (see the module notes). */
 function readThroughPort(fs: FileSystem, path: string, capBytes: number): SmallFile {
@@ -84,20 +71,7 @@ function readThroughPort(fs: FileSystem, path: string, capBytes: number): SmallF
     const opened = handle.stat();
     const refusedAfter = refusalOfKind(opened.kind);
     if (refusedAfter !== null) return { ok: false, refused: refusedAfter };
-    let bytes = new Uint8Array(Math.min(capBytes, Math.max(opened.size, CHUNK)));
-    let filled = 0;
-    while (filled < capBytes) {
-      if (filled === bytes.length) {
-        const grown = new Uint8Array(Math.min(capBytes, bytes.length * 2));
-        grown.set(bytes);
-        bytes = grown;
-      }
-      const count = handle.readSync(bytes.subarray(filled));
-      if (count === null) return { ok: true, bytes: bytes.slice(0, filled), truncated: false };
-      filled += count;
-    }
-    const probe = handle.readSync(new Uint8Array(1));
-    return { ok: true, bytes, truncated: probe !== null };
+    return { ok: true, ...readCapped(handle, opened.size, capBytes) };
   } finally {
     handle.close();
   }

@@ -21,6 +21,7 @@
  * @module
  */
 
+import { readCapped } from "../capped_read.ts";
 import { AT, O } from "./constants.ts";
 import { errnoError } from "./errno.ts";
 import { NativeFile } from "./file.ts";
@@ -78,8 +79,6 @@ export type SmallRead =
   | { ok: true; bytes: Uint8Array; truncated: boolean }
   | { ok: false; refused: Refusal };
 
-const CHUNK = 64 * 1024;
-
 /**
  * Reads a regular file of at most `capBytes`; `truncated` is true when it held
  * more (the first `capBytes` are returned). Anything but a regular file is
@@ -91,20 +90,7 @@ export function readSmallRegularFile(absPath: string, capBytes: number): SmallRe
   const file = opened.file;
   try {
     // Sized by what the file holds now (it may grow while read), never above the cap.
-    let bytes = new Uint8Array(Math.min(capBytes, Math.max(opened.info.size, CHUNK)));
-    let filled = 0;
-    while (filled < capBytes) {
-      if (filled === bytes.length) {
-        const grown = new Uint8Array(Math.min(capBytes, bytes.length * 2));
-        grown.set(bytes);
-        bytes = grown;
-      }
-      const count = file.readSync(bytes.subarray(filled));
-      if (count === null) return { ok: true, bytes: bytes.slice(0, filled), truncated: false };
-      filled += count;
-    }
-    const probe = file.readSync(new Uint8Array(1));
-    return { ok: true, bytes, truncated: probe !== null };
+    return { ok: true, ...readCapped(file, opened.info.size, capBytes) };
   } finally {
     file.close();
   }
