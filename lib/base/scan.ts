@@ -7,7 +7,7 @@
  * @module
  */
 
-import { type FileSystem, isNotFound, type Kind } from "./fs.ts";
+import { type FileInfo, type FileSystem, isNotFound, type Kind } from "./fs.ts";
 import { describeError } from "./errors.ts";
 import { join, joinRel } from "./paths.ts";
 import { isTempName, MARKER_NAME, RESERVED_DIR } from "./layout.ts";
@@ -74,6 +74,17 @@ export function emptyScan(): ScanResult {
  * @throws Deno.errors.* when the root itself cannot be listed (the caller
  *   must treat the whole tree as unavailable and delete nothing).
  */
+/** The scan's entry for what `lstat` said (a symlink's target is added by the walker). */
+export function entryOf(info: FileInfo): Entry {
+  return {
+    kind: info.kind,
+    size: info.size,
+    mtimeMs: info.mtimeMs,
+    mode: info.mode,
+    ino: info.ino,
+  };
+}
+
 export function scanTree(fs: FileSystem, root: string, options: ScanOptions = {}): ScanResult {
   const result = emptyScan();
   const start = options.under ?? "";
@@ -119,13 +130,7 @@ export function scanTree(fs: FileSystem, root: string, options: ScanOptions = {}
         result.skipped++;
         continue;
       }
-      const entry: Entry = {
-        kind: info.kind,
-        size: info.size,
-        mtimeMs: info.mtimeMs,
-        mode: info.mode,
-        ino: info.ino,
-      };
+      const entry = entryOf(info);
       if (info.kind === "symlink") {
         try {
           entry.target = fs.readLink(join(root, rel));

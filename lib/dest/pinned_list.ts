@@ -16,13 +16,13 @@
  */
 
 import type { Beneath, DirEntryInfo } from "../base/native/beneath.ts";
-import type { Entry, ScanResult } from "../base/scan.ts";
+import type { ScanResult } from "../base/scan.ts";
 import type { ListOptions } from "./destination.ts";
 import { isNotFound } from "../base/fs.ts";
 import { describeError } from "../base/errors.ts";
 import { joinRel } from "../base/paths.ts";
 import { isTempName, MARKER_NAME, RESERVED_DIR } from "../base/layout.ts";
-import { emptyScan } from "../base/scan.ts";
+import { emptyScan, entryOf } from "../base/scan.ts";
 
 /**
  * Lists the tree below `options.under` (default the root) beneath `beneath`.
@@ -65,13 +65,7 @@ export function listPinned(beneath: Beneath, options: ListOptions = {}): ScanRes
         result.skipped++;
         continue;
       }
-      const entry: Entry = {
-        kind: info.kind,
-        size: info.size,
-        mtimeMs: info.mtimeMs,
-        mode: info.mode,
-        ino: info.ino,
-      };
+      const entry = entryOf(info);
       if (info.kind === "symlink") {
         if (listedEntry.target === undefined) {
           unreadable(result, rel, listedEntry.error);
