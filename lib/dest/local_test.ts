@@ -10,6 +10,7 @@ import {
 } from "../base/fs.ts";
 import { destinationHas } from "./destination.ts";
 import { LocalDestination } from "./local.ts";
+import { ReservedFolder } from "./reserved_folder.ts";
 import { nativeAvailable } from "../base/native/libc.ts";
 
 const MTIME = 1_700_000_000_000;
@@ -361,5 +362,23 @@ Deno.test({
     assert(isSymlinkRefused(removal), String(removal));
     arena.assertVictimUntouched();
     destination.close();
+  },
+});
+
+Deno.test({
+  name:
+    "LocalDestination over the daemon's reserved-folder port is still pinned (the wrapper passes mirror paths to the disk)",
+  ignore: !nativeAvailable(),
+  fn: async () => {
+    await using tmp = await tempDir();
+    const real = new DenoFileSystem();
+    const folder = ReservedFolder.open(real, tmp.path);
+    try {
+      const destination = new LocalDestination(folder.fs, tmp.path);
+      assertEquals(destination.pinned, true);
+      destination.close();
+    } finally {
+      folder.close();
+    }
   },
 });

@@ -58,6 +58,10 @@ export class ReservedFs implements FileSystem {
     this.#pinned = pinned;
     this.#identity = identity;
   }
+  /** The port this wraps: what every path outside the reserved folder goes to. */
+  get base(): FileSystem {
+    return this.#base;
+  }
 
   /** The reserved folder's absolute path. */
   get root(): string {
