@@ -53,6 +53,13 @@ export interface Watch extends AsyncIterable<WatchEvent> {
 
 /** The port through which all file access goes. */
 export interface FileSystem {
+  /**
+   * True when every call goes straight to the operating system by path (the
+   * real port, or a wrapper that passes paths through to it), so the native
+   * layer may act on the same paths instead; absent or false for test doubles,
+   * whose injected faults must keep applying.
+   */
+  readonly direct?: boolean;
   /** `lstat`: never follows a symlink. @throws Deno.errors.NotFound and friends */
   lstat(path: string): FileInfo;
   /** Names in a folder, in no particular order. */
@@ -171,6 +178,9 @@ function denoOpenOptions(o: OpenOptions): Deno.OpenOptions {
 
 /** The real file system, through Deno's APIs. */
 export class DenoFileSystem implements FileSystem {
+  /** Calls go straight to the operating system. */
+  readonly direct = true;
+
   lstat(path: string): FileInfo {
     return toFileInfo(Deno.lstatSync(path));
   }

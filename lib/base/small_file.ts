@@ -24,7 +24,7 @@
  * @module
  */
 
-import { DenoFileSystem, type FileSystem, type Kind } from "./fs.ts";
+import type { FileSystem, Kind } from "./fs.ts";
 import { nativeAvailable } from "./native/libc.ts";
 import type { Refusal } from "./native/regular.ts";
 import { readSmallRegularFile } from "./native/source.ts";
@@ -86,7 +86,7 @@ function readThroughPort(fs: FileSystem, path: string, capBytes: number): SmallF
  */
 export function readSmallFile(fs: FileSystem, path: string, capBytes: number): SmallFile {
   // Only the real file system is the kernel's: a wrapped one (fault injection) goes through the port.
-  if (fs instanceof DenoFileSystem && nativeAvailable()) {
+  if (fs.direct === true && nativeAvailable()) {
     return readSmallRegularFile(path, capBytes);
   }
   return readThroughPort(fs, path, capBytes);

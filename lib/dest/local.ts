@@ -43,25 +43,11 @@ import type {
   StagedFile,
 } from "./destination.ts";
 import type { CreatedFile, FolderAccess } from "./folder_access.ts";
-import { DenoFileSystem } from "../base/fs.ts";
 import { joinRel, parentOf } from "../base/paths.ts";
 import { tempName } from "../base/layout.ts";
 import { nativeAvailable } from "../base/native/libc.ts";
 import { PathFolder } from "./path_folder.ts";
 import { PinnedFolder } from "./pinned_folder.ts";
-import { ReservedFs } from "./reserved_fs.ts";
-
-/**
- * True when mirror paths given to `fs` go straight to the operating system:
- * the real port, or the daemon's reserved-folder wrapper around it (which
- * passes every path outside `.backup` through). Anything else (the
- * fault-injecting port of the tests) keeps the path-based fallback, so that
- * its faults still apply.
- */
-function reachesDisk(fs: FileSystem): boolean {
-  if (fs instanceof DenoFileSystem) return true;
-  return fs instanceof ReservedFs && reachesDisk(fs.base);
-}
 
 /**
  * Staged files up to this many bytes are written, and files up to this many
@@ -206,7 +192,7 @@ export class LocalDestination implements Destination {
   constructor(fs: FileSystem, root: string, options: LocalDestinationOptions = {}) {
     this.#fs = fs;
     this.#root = root;
-    this.#pin = (options.pin ?? true) && reachesDisk(fs) && nativeAvailable();
+    this.#pin = (options.pin ?? true) && fs.direct === true && nativeAvailable();
     try {
       this.#access();
     } catch { /* no folder at root yet: pinned at first use */ }

@@ -2,6 +2,7 @@ import { assert, assertEquals, assertRejects } from "../../testing/assert.ts";
 import { leftoverTemps, put, snapshot, tempDir, treeDiff } from "../../testing/helpers.ts";
 import {
   DenoFileSystem,
+  type FileSystem,
   isAlreadyExists,
   isMissing,
   isNotADirectory,
@@ -11,6 +12,7 @@ import {
 import { destinationHas } from "./destination.ts";
 import { LocalDestination } from "./local.ts";
 import { ReservedFolder } from "./reserved_folder.ts";
+import { FaultyFileSystem } from "../../testing/fault_fs.ts";
 import { nativeAvailable } from "../base/native/libc.ts";
 
 const MTIME = 1_700_000_000_000;
@@ -381,4 +383,18 @@ Deno.test({
       folder.close();
     }
   },
+});
+
+Deno.test("direct: the real port and the reserved-folder wrapper around it reach the disk; the fault-injecting port does not", async () => {
+  await using tmp = await tempDir();
+  const real = new DenoFileSystem();
+  assertEquals(real.direct, true);
+  const folder = ReservedFolder.open(real, tmp.path);
+  try {
+    assertEquals(folder.fs.direct, true);
+  } finally {
+    folder.close();
+  }
+  const faulty: FileSystem = new FaultyFileSystem(real, []);
+  assertEquals(faulty.direct === true, false);
 });

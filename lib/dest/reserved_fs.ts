@@ -58,9 +58,9 @@ export class ReservedFs implements FileSystem {
     this.#pinned = pinned;
     this.#identity = identity;
   }
-  /** The port this wraps: what every path outside the reserved folder goes to. */
-  get base(): FileSystem {
-    return this.#base;
+  /** Paths outside the reserved folder pass through: as direct as the port it wraps. */
+  get direct(): boolean {
+    return this.#base.direct === true;
   }
 
   /** The reserved folder's absolute path. */
