@@ -68,12 +68,6 @@ export function emptyScan(): ScanResult {
   };
 }
 
-/**
- * Lists a tree. The root must be a readable folder.
- *
- * @throws Deno.errors.* when the root itself cannot be listed (the caller
- *   must treat the whole tree as unavailable and delete nothing).
- */
 /** The scan's entry for what `lstat` said (a symlink's target is added by the walker). */
 export function entryOf(info: FileInfo): Entry {
   return {
@@ -85,6 +79,12 @@ export function entryOf(info: FileInfo): Entry {
   };
 }
 
+/**
+ * Lists a tree. The root must be a readable folder.
+ *
+ * @throws Deno.errors.* when the root itself cannot be listed (the caller
+ *   must treat the whole tree as unavailable and delete nothing).
+ */
 export function scanTree(fs: FileSystem, root: string, options: ScanOptions = {}): ScanResult {
   const result = emptyScan();
   const start = options.under ?? "";

@@ -31,7 +31,7 @@
  */
 
 import type { FileHandle, FileSystem, Kind } from "../base/fs.ts";
-import type { Entry, ScanResult } from "../base/scan.ts";
+import { type Entry, entryOf, type ScanResult } from "../base/scan.ts";
 import type {
   Destination,
   DestinationCapabilities,
@@ -238,14 +238,7 @@ export class LocalDestination implements Destination {
   /** `lstat` of `rel`. */
   stat(rel: string): Promise<Entry> {
     return settled(() => {
-      const info = this.#at(rel).lstat(rel);
-      return {
-        kind: info.kind,
-        size: info.size,
-        mtimeMs: info.mtimeMs,
-        mode: info.mode,
-        ino: info.ino,
-      };
+      return entryOf(this.#at(rel).lstat(rel));
     });
   }
 

@@ -11,7 +11,7 @@ import type { Destination, ListOptions } from "../dest/destination.ts";
 import type { StateEntry } from "../journal/state.ts";
 import { describeError } from "../base/errors.ts";
 import { depth, isAtOrBelow, join, parentOf } from "../base/paths.ts";
-import { emptyScan, type Entry, type ScanResult, scanTree } from "../base/scan.ts";
+import { emptyScan, type Entry, entryOf, type ScanResult, scanTree } from "../base/scan.ts";
 import { destScan, type PassExcludes } from "./excludes.ts";
 
 /** What a pass looks at. */
@@ -94,14 +94,7 @@ function mergeScan(into: ScanResult, from: ScanResult): void {
 /** What the source holds at `rel` (without following a symlink), or null when it cannot tell. */
 function sourceEntryAt(fs: FileSystem, source: string, rel: string): Entry | null {
   try {
-    const info = fs.lstat(join(source, rel));
-    return {
-      kind: info.kind,
-      size: info.size,
-      mtimeMs: info.mtimeMs,
-      mode: info.mode,
-      ino: info.ino,
-    };
+    return entryOf(fs.lstat(join(source, rel)));
   } catch {
     return null;
   }
