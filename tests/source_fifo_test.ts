@@ -71,6 +71,17 @@ async function fifoSwapRun(perms: string[]): Promise<void> {
       await pause(Math.random() * 8);
       Deno.renameSync(victim, `${stage}/fifo`);
     }
+    // A regular file once more, backed up; then the FIFO takes its place for good. (During the
+    // swaps the path was also briefly empty, and a pass then may have deleted its backup.)
+    put(`${stage}/file`, "last");
+    Deno.renameSync(`${stage}/file`, victim);
+    await waitFor(() => {
+      try {
+        return Deno.readTextFileSync(`${dest}/victim.txt`) === "last";
+      } catch {
+        return false;
+      }
+    }, { timeoutMs: 20_000, what: `the victim's last version backed up:\n${daemon.output()}` });
     // It stays a FIFO; a file added now shows that passes still run.
     Deno.renameSync(`${stage}/fifo`, victim);
     put(`${src}/docs/late.txt`, "late");
@@ -93,7 +104,11 @@ async function fifoSwapRun(perms: string[]): Promise<void> {
   // Vacuous unless the copy met the FIFO at least once (and went on).
   assert(output.includes(`${HIT} "victim.txt": it became a FIFO`), output.slice(-3000));
   assertEquals(Deno.readTextFileSync(`${dest}/docs/late.txt`), "late");
-  assert(Deno.lstatSync(`${dest}/victim.txt`).isFile, "the victim's last backup is kept as a file");
+  assertEquals(
+    Deno.readTextFileSync(`${dest}/victim.txt`),
+    "last",
+    "the victim's last backup is kept as a file",
+  );
 }
 
 Deno.test("fifo: a source file swapped with a FIFO under a daemon passing every 50 ms never hangs it; SIGTERM stops it in time and the rest is backed up", async () => {
