@@ -1,3 +1,4 @@
+import { capturingDeps } from "../../testing/journal_deps.ts";
 import { copyIntent } from "../../testing/records.ts";
 import { assertEquals, assertIncludes, assertRejects } from "../../testing/assert.ts";
 import { tempDir } from "../../testing/helpers.ts";
@@ -7,8 +8,6 @@ import { acquireLock } from "../dest/reserved.ts";
 import { checkpointName, journalDir, segmentName } from "../base/layout.ts";
 import { replayJournal } from "../journal/replay.ts";
 import { JournalWriter } from "../journal/writer.ts";
-import { jobLoggers } from "./jobs.ts";
-import type { JournalDeps } from "./journal_common.ts";
 import { runCompact } from "./journal_compact.ts";
 
 const real = new DenoFileSystem();
@@ -27,14 +26,7 @@ async function journal(dest: string): Promise<void> {
 
 function compact(dest: string, json = false): Promise<{ code: number; lines: string[] }> {
   const lines: string[] = [];
-  const deps: JournalDeps = {
-    fs: real,
-    cwd: "/",
-    out: (line) => lines.push(line),
-    logs: jobLoggers("test"),
-    signal: new AbortController().signal,
-    startLogging: () => Promise.resolve(),
-  };
+  const deps = capturingDeps(lines);
   return runCompact({ action: "compact", dest, json }, deps).then((code) => ({ code, lines }));
 }
 

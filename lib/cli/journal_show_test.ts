@@ -1,3 +1,4 @@
+import { capturingDeps } from "../../testing/journal_deps.ts";
 import { copyIntent } from "../../testing/records.ts";
 import { assertEquals, assertIncludes, assertThrows } from "../../testing/assert.ts";
 import { tempDir } from "../../testing/helpers.ts";
@@ -7,10 +8,9 @@ import type { OpRow } from "../journal/history.ts";
 import type { HeldRecord } from "../journal/record.ts";
 import { journalDir, segmentName } from "../base/layout.ts";
 import { JournalWriter } from "../journal/writer.ts";
-import { jobLoggers } from "./jobs.ts";
 import { heldMatches, rowMatches, runShow } from "./journal_show.ts";
 import { checkpointJson } from "./format.ts";
-import type { JournalDeps, ShowOptions } from "./journal_common.ts";
+import type { ShowOptions } from "./journal_common.ts";
 
 const NOON = Date.UTC(2024, 5, 1, 12);
 const at = (ms: number) => new Date(ms).toISOString();
@@ -129,14 +129,7 @@ async function fiveCopies(dest: string): Promise<void> {
 
 function runShowOn(dest: string, over: Partial<ShowOptions>): { code: number; lines: string[] } {
   const lines: string[] = [];
-  const deps: JournalDeps = {
-    fs: real,
-    cwd: "/",
-    out: (line) => lines.push(line),
-    logs: jobLoggers("test"),
-    signal: new AbortController().signal,
-    startLogging: () => Promise.resolve(),
-  };
+  const deps = capturingDeps(lines);
   return { code: runShow(show({ dest, ...over }), deps), lines };
 }
 
@@ -185,15 +178,7 @@ Deno.test("runShow prints what comes before a corruption, then throws", async ()
   );
   const lines: string[] = [];
   assertThrows(
-    () =>
-      runShow(show({ dest: tmp.path, json: true }), {
-        fs: real,
-        cwd: "/",
-        out: (line) => lines.push(line),
-        logs: jobLoggers("test"),
-        signal: new AbortController().signal,
-        startLogging: () => Promise.resolve(),
-      }),
+    () => runShow(show({ dest: tmp.path, json: true }), capturingDeps(lines)),
     JournalCorruptError,
   );
   assertEquals(lines.map((l) => JSON.parse(l).path), ["c0", "c1", "c2"]);

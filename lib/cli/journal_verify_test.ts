@@ -1,3 +1,4 @@
+import { capturingDeps } from "../../testing/journal_deps.ts";
 import { copyIntent } from "../../testing/records.ts";
 import { assert, assertEquals, assertIncludes, assertThrows } from "../../testing/assert.ts";
 import { tempDir } from "../../testing/helpers.ts";
@@ -7,8 +8,6 @@ import { acquireLock } from "../dest/reserved.ts";
 import type { Unstamped } from "../journal/record.ts";
 import { journalDir, segmentName } from "../base/layout.ts";
 import { JournalWriter } from "../journal/writer.ts";
-import { jobLoggers } from "./jobs.ts";
-import type { JournalDeps } from "./journal_common.ts";
 import { runVerify } from "./journal_verify.ts";
 
 const real = new DenoFileSystem();
@@ -25,14 +24,7 @@ async function journal(dest: string, records: Unstamped[]): Promise<string> {
 
 function verify(dest: string, json = false): { code: number; lines: string[] } {
   const lines: string[] = [];
-  const deps: JournalDeps = {
-    fs: real,
-    cwd: "/",
-    out: (line) => lines.push(line),
-    logs: jobLoggers("test"),
-    signal: new AbortController().signal,
-    startLogging: () => Promise.resolve(),
-  };
+  const deps = capturingDeps(lines);
   return { code: runVerify({ action: "verify", dest, json }, deps), lines };
 }
 
