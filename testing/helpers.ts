@@ -39,6 +39,17 @@ export async function tempDir(prefix = "backup-test-"): Promise<TempDir> {
   return { path, cleanup, [Symbol.asyncDispose]: cleanup };
 }
 
+/** Runs `fn` with a fresh source folder (created) and destination path (not created), then cleans up. */
+export async function withRoots(fn: (src: string, dest: string) => Promise<void>): Promise<void> {
+  const t = await tempDir();
+  try {
+    Deno.mkdirSync(`${t.path}/src`);
+    await fn(`${t.path}/src`, `${t.path}/dest`);
+  } finally {
+    await t.cleanup();
+  }
+}
+
 /** What the tree comparison looks at for one path. */
 export interface NodeInfo {
   /** Entry kind. */

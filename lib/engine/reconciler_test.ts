@@ -7,7 +7,14 @@
 
 import { assert, assertEquals, assertIncludes, assertRejects } from "../../testing/assert.ts";
 import { establishIdentity, sourceVeto } from "./source_guard.ts";
-import { assertMirror, leftoverTemps, put, snapshot, tempDir } from "../../testing/helpers.ts";
+import {
+  assertMirror,
+  leftoverTemps,
+  put,
+  snapshot,
+  tempDir,
+  withRoots,
+} from "../../testing/helpers.ts";
 import { getLogger } from "@logtape/logtape";
 import { DenoFileSystem, type FileSystem } from "../base/fs.ts";
 import { FaultyFileSystem, isSimulatedCrash } from "../../testing/fault_fs.ts";
@@ -18,17 +25,6 @@ import { journalDir } from "../base/layout.ts";
 
 const quiet = getLogger(["test-silent"]);
 const logs = { op: quiet, pass: quiet, daemon: quiet };
-
-/** Runs `fn` with fresh source and destination folders. */
-async function withRoots(fn: (src: string, dest: string) => Promise<void>): Promise<void> {
-  const t = await tempDir();
-  try {
-    Deno.mkdirSync(`${t.path}/src`);
-    await fn(`${t.path}/src`, `${t.path}/dest`);
-  } finally {
-    await t.cleanup();
-  }
-}
 
 /** Starts a reconciler, runs one pass, closes it; returns the pass summary. */
 async function onePass(

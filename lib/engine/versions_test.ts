@@ -1,5 +1,5 @@
 import { assert, assertEquals, assertThrows } from "../../testing/assert.ts";
-import { assertMirror, leftoverTemps, put, tempDir } from "../../testing/helpers.ts";
+import { assertMirror, leftoverTemps, put, tempDir, withRoots } from "../../testing/helpers.ts";
 import { getLogger } from "@logtape/logtape";
 import { DenoFileSystem, type FileSystem } from "../base/fs.ts";
 import { FaultyFileSystem, isSimulatedCrash } from "../../testing/fault_fs.ts";
@@ -24,16 +24,6 @@ const quiet = getLogger(["test-silent"]);
 const logs = { op: quiet, pass: quiet, daemon: quiet };
 const T0 = Date.UTC(2026, 10, 22, 14, 30, 15, 123);
 const DAY = 86_400_000;
-
-async function withRoots(fn: (src: string, dest: string) => Promise<void>): Promise<void> {
-  const t = await tempDir();
-  try {
-    Deno.mkdirSync(`${t.path}/src`);
-    await fn(`${t.path}/src`, `${t.path}/dest`);
-  } finally {
-    await t.cleanup();
-  }
-}
 
 async function onePass(
   src: string,
