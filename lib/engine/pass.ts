@@ -95,11 +95,13 @@ export class Pass {
 
   /**
    * True for a full pass that scanned both trees and did all it planned (nothing failed,
-   * held or interrupted): it has checked what a crash left in doubt.
+   * held, skipped or interrupted): it has checked what a crash left in doubt.
    */
   get checkedEverything(): boolean {
     const summary = this.#summary;
-    const complete = !summary.interrupted && summary.failed === 0 && summary.held === 0;
+    // A skipped pass (source guard veto, destination changed) planned nothing: it checked nothing.
+    const complete = !summary.interrupted && summary.failed === 0 && summary.held === 0 &&
+      summary.skipped === null;
     return this.#scope !== null && this.#scope.within === undefined && complete;
   }
 
