@@ -19,7 +19,7 @@ import type { FileHandle, FileInfo, Kind } from "./fs_types.ts";
 import { NotRegularFileError } from "./special_file.ts";
 import { openSourceHandle } from "./source_open.ts";
 
-export type { FileHandle, FileInfo, Kind } from "./fs_types.ts";
+export type { DataSegment, FileHandle, FileInfo, Kind } from "./fs_types.ts";
 
 /** Options for {@link FileSystem.open}. */
 export interface OpenOptions {

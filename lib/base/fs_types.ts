@@ -51,4 +51,21 @@ export interface FileHandle {
   tryLock(): boolean;
   /** Closes the handle; safe to call twice. */
   close(): void;
+  /**
+   * Where the file holds data (`SEEK_DATA`/`SEEK_HOLE`), ordered, covering every
+   * byte that is not a hole. Absent where holes cannot be found (the fallback).
+   */
+  dataSegments?(): DataSegment[];
+  /** Reads at `offset` without moving the file offset; `null` at the end. Present with {@link dataSegments}. */
+  readAt?(buf: Uint8Array, offset: number): Promise<number | null>;
+  /** Writes all of `data` at `offset` without moving the file offset; bytes skipped stay holes. */
+  writeAllAt?(data: Uint8Array, offset: number): Promise<void>;
+}
+
+/** A run of bytes of a file that may hold data ({@link FileHandle.dataSegments}). */
+export interface DataSegment {
+  /** First byte. */
+  offset: number;
+  /** Length in bytes (> 0). */
+  length: number;
 }

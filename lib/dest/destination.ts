@@ -115,10 +115,26 @@ export interface StagedEntry {
   discard(): Promise<void>;
 }
 
+/**
+ * Writing a file with holes ({@link StagedFile.sparse}): bytes land where they
+ * are put, and what is never written reads as zeros without taking space.
+ */
+export interface SparseWriter {
+  /** Writes all of `data` at `offset` (not after the last write: the gap stays a hole). */
+  writeAt(data: Uint8Array, offset: number): Promise<void>;
+  /** Sets the file's length (a trailing hole); call after the last {@link writeAt}. */
+  setLength(length: number): Promise<void>;
+}
+
 /** A file being written ({@link Destination.stageFile}). */
 export interface StagedFile extends StagedEntry {
   /** Appends `data` (all of it, or throws). */
   write(data: Uint8Array): Promise<void>;
+  /**
+   * Present where holes can be kept (locally with the native layer): used
+   * instead of {@link write} for a source file with holes. Do not mix the two.
+   */
+  readonly sparse?: SparseWriter | undefined;
   /** Ends the content: no more writes; the file takes `meta` (kept by {@link commit}). */
   seal(meta: FileMeta): Promise<void>;
   /**

@@ -39,6 +39,7 @@ import type {
   FileMeta,
   ListOptions,
   MetaChange,
+  SparseWriter,
   StagedEntry,
   StagedFile,
 } from "./destination.ts";
@@ -105,6 +106,17 @@ class LocalStagedFile implements StagedFile {
     this.#file = file;
     this.#handle = file.handle;
     this.#small = small;
+  }
+
+  /** Holes kept: the handle writes at offsets (the native layer's descriptors). */
+  get sparse(): SparseWriter | undefined {
+    const handle = this.#handle;
+    const writeAllAt = handle.writeAllAt?.bind(handle);
+    if (writeAllAt === undefined) return undefined;
+    return {
+      writeAt: writeAllAt,
+      setLength: (length) => settled(() => handle.truncate(length)),
+    };
   }
 
   write(data: Uint8Array): Promise<void> {

@@ -14,9 +14,9 @@
  * @module
  */
 
-import type { FileHandle, FileSystem } from "../base/fs.ts";
+import type { DataSegment, FileHandle, FileSystem } from "../base/fs.ts";
 import type { Hasher } from "../base/hash.ts";
-import type { Destination, StagedEntry, StagedFile } from "../dest/destination.ts";
+import type { Destination, SparseWriter, StagedEntry, StagedFile } from "../dest/destination.ts";
 import type { PlanOp } from "./plan.ts";
 import type { Entry } from "../base/scan.ts";
 import { isAlreadyExists, isMissing, isNotFound } from "../base/fs.ts";
@@ -174,6 +174,59 @@ async function copyLarge(
   return bytes;
 }
 
+/** Zeros fed to the hasher for a hole (a hole reads as zeros, and the hash is of the content). */
+const ZEROS = new Uint8Array(CHUNK);
+
+/**
+ * The source's data segments when it has holes and both ends can keep them;
+ * `null` for a file without holes (or where holes cannot be found or kept).
+ */
+function holesToKeep(src: FileHandle, out: StagedFile, size: number): DataSegment[] | null {
+  if (!src.dataSegments || !src.readAt || !out.sparse) return null;
+  const segments = src.dataSegments();
+  const data = segments.reduce((sum, segment) => sum + segment.length, 0);
+  return data < size ? segments : null;
+}
+
+/**
+ * Copies a file with holes: each data segment is read and written at its
+ * offset, the holes are skipped in the copy (they stay holes) and hashed as
+ * zeros, and the copy's length is set to `size` (a trailing hole).
+ */
+async function copySparse(
+  src: FileHandle,
+  readAt: NonNullable<FileHandle["readAt"]>,
+  out: SparseWriter,
+  segments: DataSegment[],
+  size: number,
+  hasher: Hasher,
+  onCopied: ((bytes: number) => void) | undefined,
+): Promise<number> {
+  const buf = new Uint8Array(CHUNK);
+  let at = 0;
+  const hashZeros = (until: number) => {
+    for (; at < until; at += Math.min(CHUNK, until - at)) {
+      hasher.update(ZEROS.subarray(0, Math.min(CHUNK, until - at)));
+    }
+  };
+  for (const segment of segments) {
+    hashZeros(Math.min(segment.offset, size));
+    const end = Math.min(segment.offset + segment.length, size);
+    while (at < end) {
+      const n = await readAt.call(src, buf.subarray(0, Math.min(CHUNK, end - at)), at);
+      if (n === null) return at; // shrank since the scan: the caller discards the copy
+      const chunk = buf.subarray(0, n);
+      hasher.update(chunk);
+      await out.writeAt(chunk, at);
+      at += n;
+      onCopied?.(n);
+    }
+  }
+  hashZeros(size);
+  await out.setLength(size);
+  return at;
+}
+
 async function copySmall(
   src: FileHandle,
   out: StagedFile,
@@ -226,8 +279,11 @@ export async function prepareCopy(
     out = await ctx.destination.stageFile(op.path, { size: op.src.size });
     hasher.init();
     const small = op.src.size <= SMALL_FILE;
+    const holes = small ? null : holesToKeep(src, out, op.src.size);
     const bytes = small
       ? await copySmall(src, out, hasher, op.src.size)
+      : holes !== null && src.readAt && out.sparse
+      ? await copySparse(src, src.readAt, out.sparse, holes, op.src.size, hasher, ctx.onCopied)
       : await copyLarge(src, out, hasher, ctx.onCopied);
     if (small) ctx.onCopied?.(bytes);
     const after = src.stat();

@@ -29,10 +29,11 @@
  * @module
  */
 
-import type { FileHandle } from "../fs_types.ts";
+import type { DataSegment, FileHandle } from "../fs_types.ts";
 import { LOCK } from "./constants.ts";
 import { ERRNO, errnoError } from "./errno.ts";
 import { attempt, check, libc, timespecPair } from "./libc.ts";
+import { dataSegments } from "./sparse.ts";
 import { fstatInfo, type NativeInfo } from "./statx.ts";
 
 /** An open file descriptor from the native layer. Close it when done. */
@@ -192,6 +193,12 @@ export class NativeFile implements FileHandle {
     if (errno === 0) return true;
     if (errno === ERRNO.EAGAIN) return false;
     throw errnoError(errno, "flock", this.#label);
+  }
+
+  /** The file's data segments (`SEEK_DATA`/`SEEK_HOLE`, see `sparse.ts`); the offset is kept. */
+  dataSegments(): DataSegment[] {
+    this.#open();
+    return dataSegments(this.#fd, this.#label);
   }
 
   /** Closes the descriptor; safe to call twice. */
