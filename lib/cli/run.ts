@@ -376,6 +376,7 @@ async function startLocked(
     confirmDeletes: opts.confirmDeletes,
     ...(opts.keepSetuid ? { modeMask: 0o7777 } : {}),
     journalMaxBytes: opts.journalMaxBytes,
+    busyMaxDelayMs: opts.interval * 1000,
     excludes: opts.excludeFrom.length === 0 ? excludes : rereadExcludes(opts, deps, excludes, save),
     deleteExcluded: opts.deleteExcluded,
     ...(deps.progress ? { progress: deps.progress } : {}),

@@ -27,7 +27,7 @@ import {
   type PreparedCopy,
 } from "./apply.ts";
 import { isMissing } from "../base/fs.ts";
-import { describeError } from "../base/errors.ts";
+import { describeError, SourceChangedError, SourceVanishedError } from "../base/errors.ts";
 import { parentOf, showPath } from "../base/paths.ts";
 import { destinationHas } from "../dest/destination.ts";
 import { type PassExcludes, passExcludes } from "./excludes.ts";
@@ -160,10 +160,63 @@ export class Pass {
         return;
     }
     this.#scope = prepared.scope;
-    const ops = await this.#holdMassDelete(prepared.ops);
+    const ops = this.#leaveBusy(await this.#holdMassDelete(prepared.ops));
     settings.progress?.planned(summary.pass, summary.trigger, ops);
     await this.#execute(ops);
     await this.#owner.writer.sync();
+    this.#scheduleBusy();
+  }
+
+  /** The clock. */
+  #now(): number {
+    return (this.#owner.settings.now ?? Date.now)();
+  }
+
+  /**
+   * Leaves out the copies of busy files whose next try is not due (counted as busy), so that a
+   * watcher firing on every write of a growing file does not copy it again and again. A full
+   * pass forgets the busy files it no longer plans to copy.
+   */
+  #leaveBusy(ops: FileOp[]): FileOp[] {
+    const { busy } = this.#owner.memory;
+    if (this.#scope!.within === undefined) {
+      busy.keepOnly(new Set(ops.filter((op) => op.op === "copy").map((op) => op.path)));
+    }
+    if (busy.size === 0) return ops;
+    const now = this.#now();
+    return ops.filter((op) => {
+      if (op.op !== "copy" || !busy.waiting(op.path, now)) return true;
+      this.#summary.busy++;
+      this.#summary.retryDirs.add(parentOf(op.path));
+      return false;
+    });
+  }
+
+  /** With busy files: the next pass comes when the first of them is due (other retries come sooner). */
+  #scheduleBusy(): void {
+    const summary = this.#summary;
+    const { busy } = this.#owner.memory;
+    if (summary.busy === 0 || busy.size === 0) return;
+    if (summary.retrySoon) return; // something else wants a pass soon (after RETRY_SOON_MS)
+    summary.retrySoon = true;
+    summary.retryInMs = Math.max(1, busy.nextIn(this.#now()));
+  }
+
+  /**
+   * A copy whose source changed under it is busy, not failed ({@link BusyFiles}); a copy
+   * that worked ends its file's busy spell.
+   */
+  #noteBusy(batch: FileOp[], applied: Applied): void {
+    const { busy } = this.#owner.memory;
+    const now = this.#now();
+    batch.forEach((op, i) => {
+      if (op.op !== "copy") return;
+      const err = applied.outcomes[i];
+      if (err === null) busy.forget(op.path);
+      else if (err instanceof SourceChangedError && !(err instanceof SourceVanishedError)) {
+        applied.outcomes[i] = busy.found(op.path, now);
+      }
+    });
   }
 
   /** The pass's exclude rules, read afresh: a changed rule applies from the next pass on. */
@@ -354,6 +407,7 @@ export class Pass {
 
     const applied = await this.#applyBatch(batch, versions);
     await this.#syncTouchedFolders(batch, applied);
+    this.#noteBusy(batch, applied);
 
     const completions = this.#completions(batch, intents, applied);
     for (const record of await writer.append(completions)) foldRecord(state, record);

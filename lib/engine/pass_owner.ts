@@ -16,6 +16,7 @@ import type { State } from "../journal/state.ts";
 import type { SourceIdentity } from "./source_guard.ts";
 import type { DeleteLimits } from "./guard.ts";
 import type { KeepRule } from "./versions.ts";
+import type { BusyFiles } from "./busy.ts";
 
 /** Loggers the reconciler writes to. */
 export interface ReconcilerLogs {
@@ -62,6 +63,10 @@ export interface PassSettings {
   progress?: ProgressListener;
   /** Versioned trash: replaced and deleted files go to `.backup/versions/`, kept by this rule (default off). */
   keepVersions?: KeepRule;
+  /** Longest delay before a busy file is tried again (the daemon's interval; default 60 s). */
+  busyMaxDelayMs?: number;
+  /** How long a file may stay busy before it counts as failed (default `BUSY_LIMIT_MS`, lib/engine/busy.ts). */
+  busyLimitMs?: number;
 }
 
 /** What passes tell each other: conditions that last, logged when they change rather than every pass. */
@@ -72,6 +77,8 @@ export interface PassMemory {
   veto: string | null;
   /** Deletions the mass-delete guard held the last time it held any. */
   heldCount: number;
+  /** Files that changed under their copy, and when each is tried again. */
+  busy: BusyFiles;
 }
 
 /** What a pass borrows from the reconciler that owns it. */
