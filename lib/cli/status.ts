@@ -207,7 +207,7 @@ export function runStatus(opts: StatusOptions, deps: StatusDeps): number {
             (n("held") > 0
               ? `; ${
                 n("held")
-              } deletions HELD by the mass-delete guard (run once with --confirm-deletes)`
+              } deletions HELD by the mass-delete guard (to apply them: \`backup confirm --dest ${dest}\` while the daemon runs, or run once with --confirm-deletes)`
               : "")),
     );
     const t = status!.totals;

@@ -17,6 +17,7 @@ import type { SourceIdentity } from "./source_guard.ts";
 import type { DeleteLimits } from "./guard.ts";
 import type { KeepRule } from "./versions.ts";
 import type { BusyFiles } from "./busy.ts";
+import type { DeleteWindow } from "./delete_window.ts";
 
 /** Loggers the reconciler writes to. */
 export interface ReconcilerLogs {
@@ -52,6 +53,8 @@ export interface PassSettings {
   deleteLimits?: DeleteLimits;
   /** Apply mass deletions without holding them (the operator confirmed). */
   confirmDeletes?: boolean;
+  /** How long deletions count against the mass-delete guard (default `DELETE_WINDOW_MS`, lib/engine/delete_window.ts). */
+  deleteWindowMs?: number;
   /**
    * Exclude patterns (gitignore syntax, relative to the source root); `.backupignore` files add
    * more. A function is called at the start of every pass (rules read from files afresh).
@@ -77,8 +80,22 @@ export interface PassMemory {
   veto: string | null;
   /** Deletions the mass-delete guard held the last time it held any. */
   heldCount: number;
+  /** The deletions of the last hour or so, that the mass-delete guard counts with each pass's. */
+  window: DeleteWindow;
+  /** The hold in force (deletions waiting for `backup confirm`), or null. */
+  hold: Hold | null;
   /** Files that changed under their copy, and when each is tried again. */
   busy: BusyFiles;
+}
+
+/** Deletions the mass-delete guard holds until they are confirmed (or no longer planned). */
+export interface Hold {
+  /** Seq of the first `held` record of this hold. */
+  first: number;
+  /** Seq of its latest `held` record. */
+  last: number;
+  /** The paths held (what a confirmation lets through). */
+  paths: Set<string>;
 }
 
 /** What a pass borrows from the reconciler that owns it. */

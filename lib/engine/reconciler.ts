@@ -31,6 +31,7 @@ import { changedCount, emptySummary, type PassSummary } from "./summary.ts";
 import { interruptedPaths } from "./prepare.ts";
 import { Pass } from "./pass.ts";
 import { BusyFiles } from "./busy.ts";
+import { DeleteWindow } from "./delete_window.ts";
 import { type PruneResult, pruneVersions } from "./versions.ts";
 
 export type { ReconcilerLogs } from "./pass_owner.ts";
@@ -141,6 +142,8 @@ export class Reconciler {
       sourceDown: null,
       veto: null,
       heldCount: 0,
+      window: new DeleteWindow(options.deleteWindowMs),
+      hold: null,
       busy: new BusyFiles({
         ...(options.busyMaxDelayMs !== undefined ? { maxDelayMs: options.busyMaxDelayMs } : {}),
         ...(options.busyLimitMs !== undefined ? { limitMs: options.busyLimitMs } : {}),
