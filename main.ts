@@ -29,6 +29,7 @@ import { parseJobsArgs, runJobs } from "./lib/cli/jobs.ts";
 import { parseJobsStatusArgs, runJobsStatus } from "./lib/cli/status_jobs.ts";
 import { HELP as CONFIG_HELP, parseConfigArgs, runConfigCheck } from "./lib/cli/config_check.ts";
 import { HELP as RESTORE_HELP, parseRestoreArgs, runRestore } from "./lib/cli/restore.ts";
+import { HELP as CONFIRM_HELP, parseConfirmArgs, runConfirm } from "./lib/cli/confirm.ts";
 
 /** The program's version, from deno.json. */
 export const VERSION: string = denoJson.version;
@@ -153,6 +154,14 @@ async function main(args: string[]): Promise<number> {
       return EXIT.OK;
     }
     return await runRestore(parseRestoreArgs(rest), { fs, cwd, out });
+  }
+  if (args[0] === "confirm") {
+    const rest = args.slice(1);
+    if (wantsHelp(rest)) {
+      console.log(CONFIRM_HELP);
+      return EXIT.OK;
+    }
+    return runConfirm(parseConfirmArgs(rest, { fs, cwd }), { fs, cwd, out });
   }
   if (args[0] === "journal" || args[0] === "status") {
     const rest = args.slice(1);

@@ -37,6 +37,7 @@ Usage:
   backup config check FILE
   backup journal show|why|verify|replay|compact --dest DIR ...
   backup status --dest DIR [--json]
+  backup confirm --dest DIR          (apply the deletions a running daemon holds)
   backup restore --dest DIR PATH [--at TIME] --to DIR
   backup --help | --version
 
@@ -86,7 +87,9 @@ Options:
   --max-delete N     hold a pass deleting more than N entries (default 100)...
   --max-delete-percent P
                      ...and more than P% of the backup (default 50)
-  --confirm-deletes  apply a deletion the guard holds (run once with it)
+  --confirm-deletes  apply a deletion the guard holds (run once with it; while
+                     a daemon runs: backup confirm --dest DIR). The guard
+                     counts the deletions of the last hour with each pass's
   --keep-setuid      carry setuid and setgid bits over (off by default)
   --keep-versions RULE
                      versioned trash: a file overwritten or deleted in --dest
@@ -376,6 +379,7 @@ async function startLocked(
     confirmDeletes: opts.confirmDeletes,
     ...(opts.keepSetuid ? { modeMask: 0o7777 } : {}),
     journalMaxBytes: opts.journalMaxBytes,
+    busyMaxDelayMs: opts.interval * 1000,
     excludes: opts.excludeFrom.length === 0 ? excludes : rereadExcludes(opts, deps, excludes, save),
     deleteExcluded: opts.deleteExcluded,
     ...(deps.progress ? { progress: deps.progress } : {}),

@@ -19,6 +19,7 @@ import { readJournal, type ReadSummary } from "../journal/reader.ts";
 import { journalDir } from "../base/layout.ts";
 import { flag, type OptionTable, parseStrict, str } from "./args.ts";
 import { columns, localOf, pathText, plural, rowJson } from "./format.ts";
+import { BUSY_PREFIX } from "../engine/busy.ts";
 
 /** Help text of `backup status`. */
 export const HELP = `backup status: what the backup of a destination is doing
@@ -97,7 +98,8 @@ export function runStatus(opts: StatusOptions, deps: StatusDeps): number {
   const refused = new Set<number>();
   const recent: OpRow[] = [];
   const keep = (row: OpRow) => {
-    if (row.outcome !== "failed") return;
+    // A busy file's try (still being written, tried again) is not a failure.
+    if (row.outcome !== "failed" || row.error?.startsWith(BUSY_PREFIX)) return;
     recent.push(row);
     if (recent.length > RECENT) recent.shift();
   };
@@ -201,10 +203,11 @@ export function runStatus(opts: StatusOptions, deps: StatusDeps): number {
           } moved, ${lp.deleted} deleted, ${n("dirs")} folders created, ${
             n("meta")
           } updated, ${lp.failed} errors` +
+            (n("busy") > 0 ? `, ${n("busy")} busy (still being written, tried again)` : "") +
             (n("held") > 0
               ? `; ${
                 n("held")
-              } deletions HELD by the mass-delete guard (run once with --confirm-deletes)`
+              } deletions HELD by the mass-delete guard (to apply them: \`backup confirm --dest ${dest}\` while the daemon runs, or run once with --confirm-deletes)`
               : "")),
     );
     const t = status!.totals;

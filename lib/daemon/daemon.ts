@@ -113,7 +113,8 @@ export async function runDaemon(rec: Passes, options: DaemonOptions): Promise<Ru
       await rec.maintain?.();
       retry = summary.retrySoon;
       retryDirs = summary.retryDirs;
-      wait = retry ? RETRY_SOON_MS : 0;
+      // A busy file (still being written) asks for its own, growing delay; capped at the interval.
+      wait = retry ? Math.min(summary.retryInMs || RETRY_SOON_MS, options.intervalMs) : 0;
     } catch (err) {
       options.onPassError?.(err);
       // Only a lost journal (fsync failed) stops the daemon; anything else is retried.

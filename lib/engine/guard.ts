@@ -7,7 +7,8 @@
 
 import { type FileSystem, isNotFound } from "../base/fs.ts";
 import { describeError, RootError } from "../base/errors.ts";
-import { absolute, isAtOrBelow, parentOf } from "../base/paths.ts";
+import { absolute, isAtOrBelow, parentOf, someAbove } from "../base/paths.ts";
+import { beforeRenames } from "./moves.ts";
 import { RESERVED_DIR } from "../base/layout.ts";
 
 /** Validated roots. */
@@ -149,17 +150,78 @@ export function isMassDelete(count: number, tracked: number, limits: DeleteLimit
   return count > limits.maxCount && count > tracked * limits.maxShare;
 }
 
+/** What the guard reads of a planned operation. */
+export interface GuardedOp {
+  /** The operation's name. */
+  op: string;
+  /** Its path (after the renames planned before it). */
+  path: string;
+  /** A move's old path. */
+  from?: string;
+}
+
 /**
- * The deletes of a plan that the mass-delete guard holds: those of entries the destination
- * holds, when they are too many for `limits` out of `tracked`; else none. Shared by the pass
- * and by both dry runs, so that they can never judge differently.
+ * The deletes of a plan that the mass-delete guard judges: those of entries the destination
+ * holds, found where they were before the renames planned ahead of them (so that
+ * `mv p p2 && rm -rf p2/big` counts `p2/big`'s entries, which the scan saw under `p/big`), and
+ * not replaced by the pass (a file that became a folder, or the other way round, is a change,
+ * not a loss).
  */
-export function heldDeletes<T extends { op: string; path: string }>(
+export function guardedDeletes<T extends GuardedOp>(
+  ops: readonly T[],
+  dest: ReadonlyMap<string, unknown>,
+): T[] {
+  const made = new Set<string>();
+  for (const op of ops) {
+    if (op.op === "mkdir" || op.op === "copy" || op.op === "symlink" || op.op === "move") {
+      made.add(op.path);
+    }
+  }
+  const moved: { from: string; path: string }[] = [];
+  const out: T[] = [];
+  for (const op of ops) {
+    if (op.op === "move" && op.from !== undefined) moved.push({ from: op.from, path: op.path });
+    if (op.op !== "delete" || made.has(op.path)) continue;
+    if (dest.has(beforeRenames(op.path, moved))) out.push(op);
+  }
+  return out;
+}
+
+/**
+ * The deletes of a plan that the mass-delete guard holds: all of {@link guardedDeletes} when
+ * they are too many for `limits` out of `tracked`; else none. Shared by the pass (which also
+ * counts the deletions of its window, see lib/engine/delete_window.ts) and by both dry runs.
+ */
+export function heldDeletes<T extends GuardedOp>(
   ops: readonly T[],
   dest: ReadonlyMap<string, unknown>,
   tracked: number,
   limits: DeleteLimits,
 ): T[] {
-  const deletes = ops.filter((op) => op.op === "delete" && dest.has(op.path));
+  const deletes = guardedDeletes(ops, dest);
   return isMassDelete(deletes.length, tracked, limits) ? deletes : [];
+}
+
+/**
+ * The plan without the `held` deletes, and without what needs them: a folder that becomes a
+ * file cannot be removed while deletes below it are held, so its removal and what would take
+ * its place wait too. Everything else (new content, a file that became a folder) goes ahead.
+ */
+export function withoutHeld<T extends GuardedOp>(ops: readonly T[], held: readonly T[]): T[] {
+  if (held.length === 0) return [...ops];
+  const heldPaths = new Set(held.map((op) => op.path));
+  const otherDeletes = new Set<string>();
+  for (const op of ops) {
+    if (op.op === "delete" && !heldPaths.has(op.path)) otherDeletes.add(op.path);
+  }
+  const blocked = new Set<string>();
+  for (const op of held) {
+    for (let p = parentOf(op.path); p !== ""; p = parentOf(p)) {
+      if (otherDeletes.has(p)) blocked.add(p);
+    }
+  }
+  return ops.filter((op) => {
+    if (op.op === "delete" && heldPaths.has(op.path)) return false;
+    return blocked.size === 0 || !someAbove(op.path, (p) => blocked.has(p), true);
+  });
 }

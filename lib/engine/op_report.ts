@@ -16,6 +16,7 @@ import { describeError, SourceChangedError, SourceVanishedError } from "../base/
 import { isNotRegularFile } from "../base/fs.ts";
 import { notRegularWords } from "../base/special_file.ts";
 import { parentOf, showPath } from "../base/paths.ts";
+import { BUSY_PREFIX, FileBusyError } from "./busy.ts";
 
 /** An operation not attempted because an earlier one in its pass invalidated the plan. */
 export class PlanInvalidError extends Error {
@@ -29,6 +30,7 @@ export class PlanInvalidError extends Error {
  */
 export function outcomeOf(err: unknown): OpOutcome {
   if (err === null) return "ok";
+  if (err instanceof FileBusyError) return err.overLimit ? "failed" : "skipped";
   return err instanceof PlanInvalidError || err instanceof SourceVanishedError ||
       isNotRegularFile(err)
     ? "skipped"
@@ -69,6 +71,19 @@ export function reportOp(
   if (err instanceof SourceChangedError) {
     summary.retrySoon = true;
     summary.retryDirs.add(parentOf(op.path));
+  }
+  if (err instanceof FileBusyError && !err.overLimit) {
+    // Still being written: pending, not failed; said once per file, at debug level. The pass
+    // that found it schedules the next try (lib/engine/busy.ts).
+    summary.busy++;
+    summary.retryDirs.add(parentOf(op.path));
+    if (err.first) {
+      log.debug("{noun} {verb}: {path} - BUSY: {reason} ({trigger})", {
+        ...props,
+        reason: err.message.slice(BUSY_PREFIX.length),
+      });
+    }
+    return;
   }
   if (err instanceof PlanInvalidError) {
     summary.retrySoon = true;

@@ -4,7 +4,7 @@
  * file), and outcomeOf.
  */
 
-import { assertEquals } from "../../testing/assert.ts";
+import { assert, assertEquals } from "../../testing/assert.ts";
 import type { Logger } from "../base/logger.ts";
 import type { Entry } from "../base/scan.ts";
 import { SourceChangedError, SourceVanishedError } from "../base/errors.ts";
@@ -12,6 +12,7 @@ import { NotRegularFileError } from "../base/special_file.ts";
 import type { FileOp } from "./pass_plan.ts";
 import { changedCount, emptySummary, type PassSummary } from "./summary.ts";
 import { outcomeOf, PlanInvalidError, reportOp } from "./op_report.ts";
+import { BusyFiles } from "./busy.ts";
 
 /** A logger that keeps `LEVEL message` lines, the `{name}` placeholders filled in. */
 function capture(): { logger: Logger; lines: string[] } {
@@ -159,4 +160,24 @@ Deno.test("outcomeOf: ok, skipped for what is retried or never read, failed othe
   assertEquals(outcomeOf(new NotRegularFileError("/p", "socket")), "skipped");
   assertEquals(outcomeOf(new SourceChangedError("x")), "failed");
   assertEquals(outcomeOf(new Error("x")), "failed");
+});
+
+const copyOp: FileOp = { op: "copy", path: "a.txt", src: file };
+
+Deno.test("reportOp: a busy file counts as busy (not failed), logged once at debug; past the limit it fails", () => {
+  const busy = new BusyFiles();
+  const first = report(copyOp, busy.found("a.txt", 0));
+  assertEquals([first.summary.busy, first.summary.failed], [1, 0]);
+  assertEquals(first.lines.length, 1);
+  assert(first.lines[0]!.startsWith("DEBUG FILE CREATED: a.txt - BUSY: changed"), first.lines[0]);
+  assert(first.summary.retryDirs.has(""));
+  const again = report(copyOp, busy.found("a.txt", 1000));
+  assertEquals([again.summary.busy, again.lines.length], [1, 0]);
+  assertEquals(outcomeOf(busy.found("a.txt", 2000)), "skipped");
+  const late = new BusyFiles({ limitMs: 1 });
+  late.found("a.txt", 0);
+  const over = late.found("a.txt", 5);
+  const failed = report(copyOp, over);
+  assertEquals([failed.summary.busy, failed.summary.failed], [0, 1]);
+  assertEquals(outcomeOf(over), "failed");
 });

@@ -27,14 +27,16 @@ import {
   type PreparedCopy,
 } from "./apply.ts";
 import { isMissing } from "../base/fs.ts";
-import { describeError } from "../base/errors.ts";
+import { describeError, SourceChangedError, SourceVanishedError } from "../base/errors.ts";
 import { parentOf, showPath } from "../base/paths.ts";
 import { destinationHas } from "../dest/destination.ts";
 import { type PassExcludes, passExcludes } from "./excludes.ts";
 import { preparePass } from "./prepare.ts";
 import { beforeRenames } from "./moves.ts";
 import { foldRecord } from "../journal/state.ts";
-import { DEFAULT_DELETE_LIMITS, heldDeletes } from "./guard.ts";
+import { DEFAULT_DELETE_LIMITS, guardedDeletes, isMassDelete, withoutHeld } from "./guard.ts";
+import { DELETE_WINDOW_MS } from "./delete_window.ts";
+import { confirmPath, takeConfirmRequest } from "./confirm_request.ts";
 import { allocateVersion } from "./versions.ts";
 import { moveKey } from "./pass_owner.ts";
 import { outcomeOf, PlanInvalidError, reportOp } from "./op_report.ts";
@@ -64,6 +66,14 @@ export class Pass {
   #scope: PassScope | null = null;
   /** A rename failed in this pass: what was planned after it no longer holds. */
   #renameFailed = false;
+  /** The deletes the mass-delete guard judged (see `guardedDeletes`), by path. */
+  #guarded = new Set<string>();
+  /** Deletes an operator confirmed in this pass: not counted in the guard's window. */
+  #confirmed = new Set<string>();
+  /** Entries the backup held when the pass was planned. */
+  #trackedBefore = 0;
+  /** The guarded deletes this pass did, for the guard's window. */
+  readonly #deleted: string[] = [];
   /** Why the destination is not the pinned one any more (checked before each batch), or null. */
   readonly #destinationChanged: () => string | null;
 
@@ -162,10 +172,68 @@ export class Pass {
         return;
     }
     this.#scope = prepared.scope;
-    const ops = await this.#holdMassDelete(prepared.ops);
+    const ops = this.#leaveBusy(await this.#holdMassDelete(prepared.ops));
     settings.progress?.planned(summary.pass, summary.trigger, ops);
-    await this.#execute(ops);
+    const started = this.#now();
+    try {
+      await this.#execute(ops);
+    } finally {
+      this.#owner.memory.window.record(started, this.#trackedBefore, this.#deleted);
+    }
     await this.#owner.writer.sync();
+    this.#scheduleBusy();
+  }
+
+  /** The clock. */
+  #now(): number {
+    return (this.#owner.settings.now ?? Date.now)();
+  }
+
+  /**
+   * Leaves out the copies of busy files whose next try is not due (counted as busy), so that a
+   * watcher firing on every write of a growing file does not copy it again and again. A full
+   * pass forgets the busy files it no longer plans to copy.
+   */
+  #leaveBusy(ops: FileOp[]): FileOp[] {
+    const { busy } = this.#owner.memory;
+    if (this.#scope!.within === undefined) {
+      busy.keepOnly(new Set(ops.filter((op) => op.op === "copy").map((op) => op.path)));
+    }
+    if (busy.size === 0) return ops;
+    const now = this.#now();
+    return ops.filter((op) => {
+      if (op.op !== "copy" || !busy.waiting(op.path, now)) return true;
+      this.#summary.busy++;
+      this.#summary.retryDirs.add(parentOf(op.path));
+      return false;
+    });
+  }
+
+  /** With busy files: the next pass comes when the first of them is due (other retries come sooner). */
+  #scheduleBusy(): void {
+    const summary = this.#summary;
+    const { busy } = this.#owner.memory;
+    if (summary.busy === 0 || busy.size === 0) return;
+    if (summary.retrySoon) return; // something else wants a pass soon (after RETRY_SOON_MS)
+    summary.retrySoon = true;
+    summary.retryInMs = Math.max(1, busy.nextIn(this.#now()));
+  }
+
+  /**
+   * A copy whose source changed under it is busy, not failed ({@link BusyFiles}); a copy
+   * that worked ends its file's busy spell.
+   */
+  #noteBusy(batch: FileOp[], applied: Applied): void {
+    const { busy } = this.#owner.memory;
+    const now = this.#now();
+    batch.forEach((op, i) => {
+      if (op.op !== "copy") return;
+      const err = applied.outcomes[i];
+      if (err === null) busy.forget(op.path);
+      else if (err instanceof SourceChangedError && !(err instanceof SourceVanishedError)) {
+        applied.outcomes[i] = busy.found(op.path, now);
+      }
+    });
   }
 
   /** The pass's exclude rules, read afresh: a changed rule applies from the next pass on. */
@@ -275,29 +343,101 @@ export class Pass {
   }
 
   /**
-   * The mass-delete guard: a pass that would delete more entries than the
-   * limits allow keeps everything else but deletes nothing, records a `held`
-   * record and says how to confirm.
+   * The mass-delete guard: a pass whose deletions, with those of the guard's window (the last
+   * hour's, lib/engine/delete_window.ts), are more than the limits allow keeps everything else
+   * but deletes none of them, records a `held` record and says how to confirm. A full pass takes
+   * a confirmation left by `backup confirm` first, and lets the deletions it confirms through.
    */
   async #holdMassDelete(ops: FileOp[]): Promise<FileOp[]> {
     const { settings, state, writer, memory } = this.#owner;
-    const tracked = state.entries.size;
+    const guarded = guardedDeletes(ops, this.#destEntries);
+    this.#guarded = new Set(guarded.map((op) => op.path));
+    this.#trackedBefore = state.entries.size;
+    if (settings.confirmDeletes) return ops;
+    const full = this.#scope!.within === undefined;
+    if (full && guarded.length === 0 && memory.hold !== null) {
+      settings.logs.daemon.info("MASS DELETE NO LONGER HELD: the source holds what was held back");
+      memory.hold = null;
+      memory.heldCount = 0;
+    }
+    if (full) this.#confirmed = await this.#takeConfirmation();
+    const judged = guarded.filter((op) => !this.#confirmed.has(op.path));
+    if (judged.length === 0) return ops;
     const limits = settings.deleteLimits ?? DEFAULT_DELETE_LIMITS;
-    const deletes = heldDeletes(ops, this.#destEntries, tracked, limits);
-    if (settings.confirmDeletes || deletes.length === 0) return ops;
-    this.#summary.held = deletes.length;
-    const sample = deletes.slice(0, 10).map((op) => op.path);
-    const held = await writer.append([{ type: "held", count: deletes.length, tracked, sample }]);
-    for (const record of held) foldRecord(state, record);
-    if (memory.heldCount !== deletes.length) {
+    const now = this.#now();
+    const window = memory.window.view(now, state.entries.size, (p) => state.entries.has(p));
+    if (!isMassDelete(window.deleted + judged.length, window.baseline, limits)) return ops;
+
+    this.#summary.held = judged.length;
+    const sample = judged.slice(0, 10).map((op) => op.path);
+    const tracked = window.baseline;
+    const records = await writer.append([{ type: "held", count: judged.length, tracked, sample }]);
+    for (const record of records) foldRecord(state, record);
+    const seq = records[0]!.seq;
+    const paths = new Set(judged.map((op) => op.path));
+    if (!full && memory.hold) { for (const path of memory.hold.paths) paths.add(path); }
+    // Said when a hold begins, and when a full pass finds another number held (a watcher's
+    // pass sees only its folders' share).
+    const say = memory.hold === null || (full && memory.heldCount !== judged.length);
+    memory.hold = { first: memory.hold?.first ?? seq, last: seq, paths };
+    if (say) {
       settings.logs.daemon.error(
-        "MASS DELETE HELD: this pass would delete {count} of {tracked} entries (e.g. {sample}); nothing was deleted. " +
-          "If that is what you want, run once with --confirm-deletes (or raise --max-delete / --max-delete-percent)",
-        { count: deletes.length, tracked, sample: sample.slice(0, 3).join(", ") },
+        "MASS DELETE HELD: this pass would delete {count} of {tracked} entries (e.g. {sample}){before}: more than --max-delete {max} and --max-delete-percent {share}; none of them was deleted, everything else is backed up. If that is what you want, run: {confirm}",
+        {
+          count: judged.length,
+          sample: sample.slice(0, 3).join(", "),
+          before: window.deleted > 0
+            ? `, after ${window.deleted} deleted in the last ${
+              Math.round((settings.deleteWindowMs ?? DELETE_WINDOW_MS) / 60_000)
+            } min`
+            : "",
+          max: limits.maxCount,
+          share: Math.round(limits.maxShare * 100),
+          tracked,
+          confirm: `backup confirm --dest ${shellWord(settings.dest)}`,
+        },
       );
     }
-    memory.heldCount = deletes.length;
-    return ops.filter((op) => op.op !== "delete");
+    if (say) memory.heldCount = judged.length;
+    return withoutHeld(ops, judged);
+  }
+
+  /**
+   * Takes the request `backup confirm` left, if any: when it names the hold in force, journals
+   * a `confirmed` record, empties the guard's window and returns the paths it lets through.
+   * Any other request is removed with a warning (see lib/engine/confirm_request.ts).
+   */
+  async #takeConfirmation(): Promise<Set<string>> {
+    const { fs, settings, state, writer, memory } = this.#owner;
+    const request = takeConfirmRequest(fs, settings.dest);
+    if (request === null) return new Set();
+    const hold = memory.hold;
+    const problem = "problem" in request
+      ? request.problem
+      : hold === null
+      ? "no deletions are held now"
+      : request.held < hold.first || request.held > hold.last
+      ? `it names the hold of seq ${request.held}, but the deletions held now were held at seq ${hold.first}`
+      : null;
+    if (problem !== null || hold === null || "problem" in request) {
+      settings.logs.daemon.warn("CONFIRMATION IGNORED: {file}: {problem}; nothing deleted", {
+        file: confirmPath(settings.dest),
+        problem: problem ?? "no deletions are held now",
+      });
+      return new Set();
+    }
+    const records = await writer.append([
+      { type: "confirmed", ref: request.held, count: hold.paths.size },
+    ]);
+    for (const record of records) foldRecord(state, record);
+    settings.logs.daemon.warn(
+      "MASS DELETE CONFIRMED: the {count} held deletions (held at seq {seq}) are applied now",
+      { count: hold.paths.size, seq: request.held },
+    );
+    memory.window.clear();
+    memory.hold = null;
+    memory.heldCount = 0;
+    return hold.paths;
   }
 
   /** Runs `ops` in batches; stops after a failed rename (the rest is re-planned) or an abort. */
@@ -356,6 +496,7 @@ export class Pass {
 
     const applied = await this.#applyBatch(batch, versions);
     await this.#syncTouchedFolders(batch, applied);
+    this.#noteBusy(batch, applied);
 
     const completions = this.#completions(batch, intents, applied);
     for (const record of await writer.append(completions)) foldRecord(state, record);
@@ -505,10 +646,18 @@ export class Pass {
         err === null ? null : describeError(err),
       );
       if (err !== null && op.op === "move") badMoves.add(moveKey(op.from, op.path));
+      if (err === null && op.op === "delete" && this.#guarded.has(op.path)) {
+        if (!this.#confirmed.has(op.path)) this.#deleted.push(op.path);
+      }
       // A full pass that finds a change in a folder the watcher never named: a missed event.
       if (err === null && hinted && op.op !== "meta" && !hinted.has(parentOf(op.path))) {
         summary.missed++;
       }
     });
   }
+}
+
+/** `text` as one shell word: as it is when it is plain, else in single quotes. */
+function shellWord(text: string): string {
+  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replaceAll("'", `'\\''`)}'`;
 }

@@ -16,6 +16,8 @@ import type { State } from "../journal/state.ts";
 import type { SourceIdentity } from "./source_guard.ts";
 import type { DeleteLimits } from "./guard.ts";
 import type { KeepRule } from "./versions.ts";
+import type { BusyFiles } from "./busy.ts";
+import type { DeleteWindow } from "./delete_window.ts";
 
 /** Loggers the reconciler writes to. */
 export interface ReconcilerLogs {
@@ -51,6 +53,8 @@ export interface PassSettings {
   deleteLimits?: DeleteLimits;
   /** Apply mass deletions without holding them (the operator confirmed). */
   confirmDeletes?: boolean;
+  /** How long deletions count against the mass-delete guard (default `DELETE_WINDOW_MS`, lib/engine/delete_window.ts). */
+  deleteWindowMs?: number;
   /**
    * Exclude patterns (gitignore syntax, relative to the source root); `.backupignore` files add
    * more. A function is called at the start of every pass (rules read from files afresh).
@@ -62,6 +66,10 @@ export interface PassSettings {
   progress?: ProgressListener;
   /** Versioned trash: replaced and deleted files go to `.backup/versions/`, kept by this rule (default off). */
   keepVersions?: KeepRule;
+  /** Longest delay before a busy file is tried again (the daemon's interval; default 60 s). */
+  busyMaxDelayMs?: number;
+  /** How long a file may stay busy before it counts as failed (default `BUSY_LIMIT_MS`, lib/engine/busy.ts). */
+  busyLimitMs?: number;
 }
 
 /** What passes tell each other: conditions that last, logged when they change rather than every pass. */
@@ -72,6 +80,22 @@ export interface PassMemory {
   veto: string | null;
   /** Deletions the mass-delete guard held the last time it held any. */
   heldCount: number;
+  /** The deletions of the last hour or so, that the mass-delete guard counts with each pass's. */
+  window: DeleteWindow;
+  /** The hold in force (deletions waiting for `backup confirm`), or null. */
+  hold: Hold | null;
+  /** Files that changed under their copy, and when each is tried again. */
+  busy: BusyFiles;
+}
+
+/** Deletions the mass-delete guard holds until they are confirmed (or no longer planned). */
+export interface Hold {
+  /** Seq of the first `held` record of this hold. */
+  first: number;
+  /** Seq of its latest `held` record. */
+  last: number;
+  /** The paths held (what a confirmation lets through). */
+  paths: Set<string>;
 }
 
 /** What a pass borrows from the reconciler that owns it. */

@@ -30,6 +30,8 @@ import { LocalDestination } from "../dest/local.ts";
 import { changedCount, emptySummary, type PassSummary } from "./summary.ts";
 import { interruptedPaths } from "./prepare.ts";
 import { Pass } from "./pass.ts";
+import { BusyFiles } from "./busy.ts";
+import { DeleteWindow } from "./delete_window.ts";
 import { type PruneResult, pruneVersions } from "./versions.ts";
 
 export type { ReconcilerLogs } from "./pass_owner.ts";
@@ -136,7 +138,17 @@ export class Reconciler {
     this.#lock = parts.lock;
     this.#suspects = parts.suspects;
     this.#destination = options.destination ?? new LocalDestination(fs, options.dest);
-    const memory: PassMemory = { sourceDown: null, veto: null, heldCount: 0 };
+    const memory: PassMemory = {
+      sourceDown: null,
+      veto: null,
+      heldCount: 0,
+      window: new DeleteWindow(options.deleteWindowMs),
+      hold: null,
+      busy: new BusyFiles({
+        ...(options.busyMaxDelayMs !== undefined ? { maxDelayMs: options.busyMaxDelayMs } : {}),
+        ...(options.busyLimitMs !== undefined ? { limitMs: options.busyLimitMs } : {}),
+      }),
+    };
     this.#passOwner = {
       fs,
       settings: options,
@@ -266,12 +278,13 @@ export class Reconciler {
       ? "info"
       : "debug";
     this.#options.logs.pass[level](
-      "PASS {pass} ({trigger}): {copied} copied ({size}), {moved} moved, {deleted} deleted, {dirs} folders created, {meta} updated, {failed} errors, {unreadable} unreadable{missedText} in {seconds} s",
+      "PASS {pass} ({trigger}): {copied} copied ({size}), {moved} moved, {deleted} deleted, {dirs} folders created, {meta} updated, {failed} errors, {unreadable} unreadable{busyText}{missedText} in {seconds} s",
       {
         ...summary,
         size: formatBytes(summary.bytes),
         seconds: (summary.durationMs / 1000).toFixed(2),
         missedText: summary.missed > 0 ? `, ${summary.missed} missed by the watcher` : "",
+        busyText: summary.busy > 0 ? `, ${summary.busy} busy (still being written)` : "",
       },
     );
     return summary;

@@ -41,10 +41,18 @@ export interface PassSummary {
   missed: number;
   /** Deletions held by the mass-delete guard (not applied). */
   held: number;
+  /**
+   * Files still being written: changed during their copy (or waiting for their next try), so
+   * not copied yet. Not errors: each is tried again with a growing delay (see `BUSY_LIMIT_MS`
+   * in lib/engine/busy.ts), and counts in `failed` only once it has stayed busy past the limit.
+   */
+  busy: number;
   /** A source changed during its copy: the caller should pass again soon. */
   retrySoon: boolean;
   /** Folders to look at again soon (where sources changed or vanished under a copy). */
   retryDirs: Set<string>;
+  /** With `retrySoon`: how soon, in ms (0: the daemon's default, `RETRY_SOON_MS`). */
+  retryInMs: number;
   /** Why the pass did nothing, when it did nothing on purpose. */
   skipped: string | null;
   /** Stopped early by the abort signal. */
@@ -71,8 +79,10 @@ export function emptySummary(pass: number, trigger: Trigger): PassSummary {
     tempsRemoved: 0,
     missed: 0,
     held: 0,
+    busy: 0,
     retrySoon: false,
     retryDirs: new Set(),
+    retryInMs: 0,
     skipped: null,
     interrupted: false,
     durationMs: 0,

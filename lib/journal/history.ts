@@ -157,6 +157,7 @@ export class OpJoiner {
         return;
       }
       case "header":
+      case "confirmed":
         return;
     }
   }

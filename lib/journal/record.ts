@@ -110,8 +110,27 @@ export interface HeldRecord extends Base {
   sample: string[];
 }
 
+/**
+ * The operator confirmed the deletions a `held` record held (`backup confirm`): the pass that
+ * writes it applies them.
+ */
+export interface ConfirmedRecord extends Base {
+  /** Record type. */
+  type: "confirmed";
+  /** `seq` of the `held` record the confirmation named. */
+  ref: number;
+  /** How many held deletions it lets through. */
+  count: number;
+}
+
 /** Any record. */
-export type JournalRecord = HeaderRecord | IntentRecord | DoneRecord | FailedRecord | HeldRecord;
+export type JournalRecord =
+  | HeaderRecord
+  | IntentRecord
+  | DoneRecord
+  | FailedRecord
+  | HeldRecord
+  | ConfirmedRecord;
 
 /** A record before the writer stamps it with `seq` and `ts`. */
 export type Unstamped<R extends JournalRecord = JournalRecord> = R extends JournalRecord
@@ -149,7 +168,7 @@ export type DecodeFailure = {
   checksummed?: boolean;
 };
 
-const TYPES = new Set(["header", "intent", "done", "failed", "held"]);
+const TYPES = new Set(["header", "intent", "done", "failed", "held", "confirmed"]);
 
 /** Result of {@link unframeLine}. */
 export type Unframed = { ok: true; value: Record<string, unknown> } | { ok: false; error: string };

@@ -121,6 +121,7 @@ const RULES: Record<string, Record<string, FieldRule>> = {
     tracked: { ...COUNT, required: true },
     sample: PATHS,
   },
+  confirmed: { ref: SEQ_REF, count: { ...COUNT, required: true } },
 };
 
 /** A value for a message: short, on one line. */

@@ -137,6 +137,7 @@ export function foldRecord(state: State, record: JournalRecord): void {
       return;
     case "header":
     case "held":
+    case "confirmed":
       return;
   }
 }

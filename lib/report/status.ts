@@ -114,7 +114,7 @@ export class StatusRecorder {
     d.passes++;
     d.updatedAt = at;
     // In-memory scheduling hints, not counts: a Set would be written as {}.
-    const { retrySoon: _r, interrupted: _i, retryDirs: _d, ...counts } = s;
+    const { retrySoon: _r, interrupted: _i, retryDirs: _d, retryInMs: _w, ...counts } = s;
     d.lastPass = { ...counts, durationMs: Math.round(s.durationMs), endedAt: at };
     d.totals.copied += s.copied;
     d.totals.bytes += s.bytes;
