@@ -35,7 +35,16 @@ export interface DetectOptions {
   allow: (from: string, to: string) => boolean;
   /** Pairs `[from, to]` of files already confirmed by hash. */
   extra: [string, string][];
+  /**
+   * What the source holds at `rel`, looked up on disk (an entry the scan left out, such as an
+   * excluded file), or null. Asked only when a folder shares an inode with a vanished one and
+   * its scanned entries give no second evidence; default: no lookups.
+   */
+  probe?: (rel: string) => Entry | null;
 }
+
+/** How many of a vanished folder's entries are looked up on disk for evidence, at most. */
+const PROBES_PER_FOLDER = 64;
 
 function movable(kind: Kind): boolean {
   return kind === "file" || kind === "dir";
@@ -146,7 +155,7 @@ export function detectMoves(
     else byIno.set(t.ino, [p]);
   }
   const blocked = new Set<string>();
-  const sameFolder = folderEvidence(source, state, fresh, byIno);
+  const sameFolder = folderEvidence(source, state, fresh, byIno, options.probe);
   for (;;) {
     const moves = pair(fresh, byIno, state, options, blocked, sameFolder);
     const bad = moves.filter((m) => {
@@ -203,6 +212,7 @@ function folderEvidence(
   state: ReadonlyMap<string, StateEntry>,
   fresh: [string, Entry][],
   byIno: Map<number, string[]>,
+  probe?: (rel: string) => Entry | null,
 ): (p: string, q: string) => boolean {
   type Index = {
     was: Map<string, Map<number, [string, StateEntry]>>;
@@ -233,12 +243,26 @@ function folderEvidence(
     known.set(key, false); // no cycles through a pair being decided
     index ??= build();
     const before = index.was.get(p);
-    const v = before !== undefined && before.size > 0 &&
+    let v = before !== undefined && before.size > 0 &&
       (index.now.get(q) ?? []).some(([qc, sc]) => {
         const prior = before.get(sc.ino);
         if (!prior || prior[1].kind !== sc.kind) return false;
         return sc.kind === "dir" ? same(prior[0], qc) : sameEntry(prior[1], sc);
       });
+    if (!v && before && probe) {
+      // Entries the scan left out (excluded) still count: one of the old entries, same name.
+      let left = PROBES_PER_FOLDER;
+      for (const [path, t] of before.values()) {
+        if (left-- === 0) break;
+        const at = q + path.slice(p.length);
+        if (source.has(at)) continue; // scanned, and already no evidence
+        const e = probe(at);
+        if (e && sameEntry(t, e)) {
+          v = true;
+          break;
+        }
+      }
+    }
     known.set(key, v);
     return v;
   };

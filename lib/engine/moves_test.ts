@@ -247,6 +247,19 @@ Deno.test("detectMoves refuses a move whose target folder is a file in the desti
   assertEquals(detect(before, source), []);
 });
 
+Deno.test("detectMoves looks up on disk the entries a scan left out (excluded) for a folder's evidence", () => {
+  const before = tree({ "b": dir(7), "b/y.txt": file(8) });
+  const changed = { ...dir(7), mtimeMs: 9000 }; // b/.backupignore added: y.txt excluded now
+  const source = tree({ "a": changed, "a/.backupignore": file(9) });
+  assertEquals(detect(before, source), [], "without lookups there is no evidence");
+  const asked: string[] = [];
+  const probe = (rel: string) => (asked.push(rel), rel === "a/y.txt" ? file(8) : null);
+  assertEquals(brief(detect(before, source, { probe })), ["b -> a (dir)"]);
+  assertEquals(asked, ["a/y.txt"]);
+  const other = (rel: string) => rel === "a/y.txt" ? { ...file(8), size: 99 } : null;
+  assertEquals(detect(before, source, { probe: other }), [], "a different file is no evidence");
+});
+
 Deno.test("detectMoves finds real renames by the inodes a scan reports", async () => {
   await using tmp = await tempDir();
   const fs = new DenoFileSystem();
