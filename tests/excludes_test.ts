@@ -292,3 +292,46 @@ Deno.test("excludes: a source whose every entry is excluded is not taken for an 
   assertIncludes(empty.stderr, "SOURCE GUARD: the source is empty");
   assertEquals(paths(dest), ["a.txt", "sub", "sub/b.txt"]);
 });
+
+Deno.test("excludes: a deeper .backupignore or --exclude that re-includes a folder re-includes what it holds, as git does", async () => {
+  await using t = await tempDir();
+  const src = `${t.path}/src`;
+  put(`${src}/.backupignore`, "build/\nout/\n");
+  put(`${src}/sub/.backupignore`, "!build/\n");
+  put(`${src}/sub/build/f`, "kept: sub re-includes its build/");
+  put(`${src}/sub/build/deep/g`, "kept too");
+  put(`${src}/build/x`, "excluded");
+  put(`${src}/out/o`, "kept only with --exclude '!out/'");
+  const first = await runCli(["--src", src, "--dest", `${t.path}/d1`, "--once"]);
+  assertEquals(first.code, 0, first.stderr);
+  assertEquals(paths(`${t.path}/d1`), [
+    ".backupignore",
+    "sub",
+    "sub/.backupignore",
+    "sub/build",
+    "sub/build/deep",
+    "sub/build/deep/g",
+    "sub/build/f",
+  ]);
+  const cli = await runCli([
+    "--src",
+    src,
+    "--dest",
+    `${t.path}/d2`,
+    "--once",
+    "--exclude",
+    "!out/",
+  ]);
+  assertEquals(cli.code, 0, cli.stderr);
+  assertEquals(paths(`${t.path}/d2`), [
+    ".backupignore",
+    "out",
+    "out/o",
+    "sub",
+    "sub/.backupignore",
+    "sub/build",
+    "sub/build/deep",
+    "sub/build/deep/g",
+    "sub/build/f",
+  ]);
+});

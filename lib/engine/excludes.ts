@@ -7,7 +7,9 @@
  * applying below it), as `.gitignore` works: the last matching rule wins,
  * a deeper file overrides a shallower one, `!` re-includes, a trailing `/`
  * matches folders only, and nothing below an excluded folder can be
- * re-included. As in git, command-line rules take precedence over the files.
+ * re-included; a folder re-included by a deeper file or the command line has
+ * what it holds judged afresh. As in git (`-x`), command-line rules, from
+ * `--exclude` and `--exclude-from` alike, take precedence over the files.
  *
  * The rules are always read from the source, also when judging destination
  * paths, so that a destination copy of an excluded path is recognised as such.
@@ -84,6 +86,28 @@ export function readExcludeFrom(fs: FileSystem, path: string): string[] {
   return parsed.patterns;
 }
 
+/** The part of an `Ignore` that tests one path against its rules, without its parent folders. */
+interface OwnRules {
+  test(path: string, mode: "regex"): { ignored: boolean; unignored: boolean };
+}
+
+/**
+ * The last rule of `ig` matching `path` itself (a folder ends in `/`), as git's
+ * `last_matching_pattern`. The package's public `test()` also reports a path as ignored when
+ * one of its parent folders is, with that set's rules alone: git instead decides each folder
+ * once, over every rule file, and then matches what is inside against the rules again. So
+ * this reaches the package's own single-path test (`RuleManager.test`, the one its `test()`
+ * calls for each folder on the way). The version is pinned in deno.json, and
+ * `excludes_test.ts` fails at once if the method is gone.
+ */
+export function ownVerdict(ig: Ignore, path: string): { ignored: boolean; unignored: boolean } {
+  const rules = (ig as unknown as { _rules?: Partial<OwnRules> })._rules;
+  if (typeof rules?.test !== "function") {
+    throw new Error("the `ignore` package no longer has RuleManager.test: check its version");
+  }
+  return (rules as OwnRules).test(path, "regex");
+}
+
 interface Rules {
   /** Folder (relative to the source root) the rules are relative to. */
   base: string;
@@ -153,17 +177,22 @@ export class Excludes {
     return chain;
   }
 
-  /** The rules' verdict for `rel` itself, its folders assumed included. */
+  /**
+   * The rules' verdict for `rel` itself, its folders known to be included (the walk asks for
+   * nothing below an excluded folder). As in git, only rules matching `rel` itself count: a
+   * rule of a shallower file that excludes a folder above `rel`, which a deeper file or the
+   * command line re-included, says nothing about what that folder holds.
+   */
   #matches(rel: string, isDir: boolean): boolean {
     const suffix = isDir ? "/" : "";
     let verdict = false;
     for (const { base, ig } of this.#chain(parentOf(rel))) {
-      const r = ig.test((base === "" ? rel : rel.slice(base.length + 1)) + suffix);
+      const r = ownVerdict(ig, (base === "" ? rel : rel.slice(base.length + 1)) + suffix);
       if (r.ignored) verdict = true;
       else if (r.unignored) verdict = false;
     }
     if (this.#cli) {
-      const r = this.#cli.test(rel + suffix);
+      const r = ownVerdict(this.#cli, rel + suffix);
       if (r.ignored) verdict = true;
       else if (r.unignored) verdict = false;
     }

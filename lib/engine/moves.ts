@@ -35,7 +35,16 @@ export interface DetectOptions {
   allow: (from: string, to: string) => boolean;
   /** Pairs `[from, to]` of files already confirmed by hash. */
   extra: [string, string][];
+  /**
+   * What the source holds at `rel`, looked up on disk (an entry the scan left out, such as an
+   * excluded file), or null. Asked only when a folder shares an inode with a vanished one and
+   * its scanned entries give no second evidence; default: no lookups.
+   */
+  probe?: (rel: string) => Entry | null;
 }
+
+/** How many of a vanished folder's entries are looked up on disk for evidence, at most. */
+const PROBES_PER_FOLDER = 64;
 
 function movable(kind: Kind): boolean {
   return kind === "file" || kind === "dir";
@@ -146,21 +155,22 @@ export function detectMoves(
     else byIno.set(t.ino, [p]);
   }
   const blocked = new Set<string>();
+  const sameFolder = folderEvidence(source, state, fresh, byIno, options.probe);
   for (;;) {
-    const moves = pair(fresh, byIno, state, options, blocked);
+    const moves = pair(fresh, byIno, state, options, blocked, sameFolder);
     const bad = moves.filter((m) => {
-      // Kept simple on purpose: no move into or out of itself, none into a folder
-      // that moves away or arrives, none out of a folder that arrives. Swaps are
-      // fine. What is refused here is copied instead: slower, never wrong.
+      // No move into or out of itself, none out of a folder that arrives (its old
+      // entry must leave first, which the checks below cannot see). A move into a
+      // folder that arrives by a move is fine: orderMoves runs the folder's first.
+      // What is refused here is copied instead: slower, never wrong.
       if (isAtOrBelow(m.to, m.origin) || isAtOrBelow(m.origin, m.to)) return true;
       for (const o of moves) {
         if (o === m || o.kind !== "dir") continue;
-        if (m.to !== o.origin && isAtOrBelow(m.to, o.origin)) return true;
-        if (isAtOrBelow(m.to, o.to)) return true;
         if (isAtOrBelow(m.origin, o.to) && m.origin !== o.to) return true;
       }
       // The target's folder must exist when the rename runs: already there (and
-      // staying), or created before the renames (so not inside a moved entry).
+      // staying, or arriving by a folder move), or created before the renames (so
+      // not inside a moved entry, nor where one moves away from).
       const parent = parentOf(m.to);
       if (parent !== "") {
         const was = arriving(parent, moves, m);
@@ -183,12 +193,89 @@ export function detectMoves(
   }
 }
 
+/** Two entries that are one: same kind and inode, same mtime, and for files the same size. */
+function sameEntry(a: { kind: Kind; ino: number; mtimeMs: number; size: number }, b: Entry) {
+  return a.kind === b.kind && a.ino === b.ino && a.mtimeMs === b.mtimeMs &&
+    (a.kind !== "file" || a.size === b.size);
+}
+
+/**
+ * Whether the folder at `q` in the source is the one the state has at `p`, beyond the inode
+ * they share: a file system reuses a freed inode at once (`rm -r old; mkdir photos`). A
+ * rename keeps a folder's mtime, a new folder has the time it was made; a folder whose mtime
+ * moved (something was added, removed or renamed in it) must still hold one of its entries: a
+ * file of the same inode, size and mtime, or a folder of the same inode that passes this test
+ * itself (renames nested in renames). Children are indexed once, for the folders that can pair.
+ */
+function folderEvidence(
+  source: ReadonlyMap<string, Entry>,
+  state: ReadonlyMap<string, StateEntry>,
+  fresh: [string, Entry][],
+  byIno: Map<number, string[]>,
+  probe?: (rel: string) => Entry | null,
+): (p: string, q: string) => boolean {
+  type Index = {
+    was: Map<string, Map<number, [string, StateEntry]>>;
+    now: Map<string, [string, Entry][]>;
+  };
+  let index: Index | null = null;
+  const build = (): Index => {
+    const was: Index["was"] = new Map();
+    const now: Index["now"] = new Map();
+    for (const [q, s] of fresh) {
+      if (s.kind !== "dir") continue;
+      now.set(q, []);
+      for (const p of byIno.get(s.ino) ?? []) was.set(p, new Map());
+    }
+    for (const [path, s] of source) now.get(parentOf(path))?.push([path, s]);
+    for (const [path, t] of state) was.get(parentOf(path))?.set(t.ino, [path, t]);
+    return { was, now };
+  };
+  const known = new Map<string, boolean>();
+  const same = (p: string, q: string): boolean => {
+    const s = source.get(q);
+    const t = state.get(p);
+    if (!s || !t || s.kind !== "dir" || t.kind !== "dir" || s.ino !== t.ino) return false;
+    if (s.mtimeMs === t.mtimeMs) return true;
+    const key = `${p}\0${q}`;
+    const cached = known.get(key);
+    if (cached !== undefined) return cached;
+    known.set(key, false); // no cycles through a pair being decided
+    index ??= build();
+    const before = index.was.get(p);
+    let v = before !== undefined && before.size > 0 &&
+      (index.now.get(q) ?? []).some(([qc, sc]) => {
+        const prior = before.get(sc.ino);
+        if (!prior || prior[1].kind !== sc.kind) return false;
+        return sc.kind === "dir" ? same(prior[0], qc) : sameEntry(prior[1], sc);
+      });
+    if (!v && before && probe) {
+      // Entries the scan left out (excluded) still count: one of the old entries, same name.
+      let left = PROBES_PER_FOLDER;
+      for (const [path, t] of before.values()) {
+        if (left-- === 0) break;
+        const at = q + path.slice(p.length);
+        if (source.has(at)) continue; // scanned, and already no evidence
+        const e = probe(at);
+        if (e && sameEntry(t, e)) {
+          v = true;
+          break;
+        }
+      }
+    }
+    known.set(key, v);
+    return v;
+  };
+  return same;
+}
+
 function pair(
   fresh: [string, Entry][],
   byIno: Map<number, string[]>,
   state: ReadonlyMap<string, StateEntry>,
   options: DetectOptions,
   blocked: Set<string>,
+  sameFolder: (p: string, q: string) => boolean,
 ): Move[] {
   const moves: Move[] = [];
   const used = new Set<string>();
@@ -201,6 +288,7 @@ function pair(
       if (used.has(p) || p === q || t.kind !== s.kind) continue;
       if (s.kind === "file" && (t.size !== s.size || t.mtimeMs !== s.mtimeMs)) continue;
       if (position(p, moves) === q) break; // carried along by its folder's move
+      if (s.kind === "dir" && !sameFolder(p, q)) continue; // an inode reused by a new folder
       if (!options.allow(p, q)) continue;
       moves.push({ from: p, origin: p, to: q, kind: s.kind, src: s });
       used.add(p);
@@ -242,8 +330,23 @@ export function hashMoveCandidates(
       files.origin.add(m.origin);
     }
   }
-  const carried = (p: string, side: "to" | "origin") =>
-    files[side].has(p) || dirs.some((m) => isAtOrBelow(p, m[side]));
+  // Below a moved folder, only what the rename really carries: a path whose origin the state
+  // holds, or a state path the source still holds where the rename takes it. A new file in a
+  // renamed folder, or one moved out before the rename, is still a candidate.
+  const deepest = (p: string, side: "to" | "origin"): Move | null => {
+    let best: Move | null = null;
+    for (const m of dirs) {
+      if (isAtOrBelow(p, m[side]) && (!best || m[side].length > best[side].length)) best = m;
+    }
+    return best;
+  };
+  const carried = (p: string, side: "to" | "origin") => {
+    if (files[side].has(p)) return true;
+    const m = deepest(p, side);
+    if (!m) return false;
+    if (side === "to") return state.has(m.origin + p.slice(m.to.length));
+    return source.has(m.to + p.slice(m.origin.length));
+  };
   const fresh = newcomers(source, state, within).filter(([q, s]) =>
     s.kind === "file" && s.size > 0 && !carried(q, "to")
   );
@@ -265,10 +368,12 @@ export function hashMoveCandidates(
 }
 
 /**
- * Orders renames so that none lands on an entry that has yet to move away;
- * a cycle (a swap) is broken by parking one entry under a temporary name.
- * Each emitted move's `from` is where its entry is at that point, after the
- * folder moves emitted before it.
+ * Orders renames so that none lands on an entry that has yet to move away,
+ * none runs before the folder its target sits in has arrived (moves nest:
+ * `mv bulk p/bulk2 && mv p p2` renames `p` first, then `bulk`), and none lands
+ * below an entry that has yet to move away; a cycle (a swap) is broken by
+ * parking one entry under a temporary name. Each emitted move's `from` is where
+ * its entry is at that point, after the moves emitted before it.
  */
 export function orderMoves(moves: Move[]): Move[] {
   type Pending = Move & { parkedAt?: string };
@@ -288,10 +393,22 @@ export function orderMoves(moves: Move[]): Move[] {
   const out: Move[] = [];
   while (pending.length > 0) {
     const here = pending.map(current);
-    const i = pending.findIndex((m, k) =>
-      !here.some((h, j) => j !== k && isAtOrBelow(h, m.to)) && !isAtOrBelow(m.to, here[k]!)
-    );
-    const m = i >= 0 ? pending[i]! : pending.find((p) => p.parkedAt === undefined);
+    // Free: nothing pending sits at or below the target. Placed: every pending folder
+    // move that lands above the target has landed (the target's folder is in place),
+    // and no pending entry above the target has yet to leave (it would carry it off).
+    const free = (m: Pending, k: number) =>
+      !here.some((h, j) => j !== k && isAtOrBelow(h, m.to)) && !isAtOrBelow(m.to, here[k]!);
+    const placed = (m: Pending, k: number) =>
+      !pending.some((o, j) =>
+        j !== k && ((o.to !== m.to && isAtOrBelow(m.to, o.to)) ||
+          (here[j] !== m.to && isAtOrBelow(m.to, here[j]!)))
+      );
+    const i = pending.findIndex((m, k) => free(m, k) && placed(m, k));
+    // None can run: a cycle (a swap). Park one that waits only for its target to be free.
+    const m = i >= 0
+      ? pending[i]!
+      : pending.find((p, k) => p.parkedAt === undefined && placed(p, k)) ??
+        pending.find((p) => p.parkedAt === undefined);
     if (!m) throw new Error(`cannot order the renames (${pending[0]!.origin})`);
     const from = current(m);
     if (i >= 0) {

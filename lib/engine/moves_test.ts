@@ -176,10 +176,68 @@ Deno.test("detectMoves refuses a move into a folder that moves away in the same 
   assertEquals(brief(detect(before, source)), ["d -> e (dir)"]);
 });
 
-Deno.test("detectMoves refuses a move into a folder that arrives by a move in the same pass", () => {
+Deno.test("detectMoves moves a file into a folder that arrives by a move in the same pass", () => {
+  // mv top d/top && mv d e
   const before = tree({ "d": dir(5), "top": file(6) });
   const source = tree({ "e": dir(5), "e/top": file(6) });
-  assertEquals(brief(detect(before, source)), ["d -> e (dir)"]);
+  assertEquals(brief(detect(before, source)), ["d -> e (dir)", "top -> e/top (file)"]);
+});
+
+Deno.test("detectMoves keeps a folder moved into a renamed folder one rename (mv bulk p/bulk2 && mv p p2)", () => {
+  const before = tree({
+    "p": dir(1),
+    "p/x": file(2),
+    "bulk": dir(3),
+    "bulk/f": file(4),
+    "bulk/g": file(5),
+  });
+  const source = tree({
+    "p2": dir(1),
+    "p2/x": file(2),
+    "p2/bulk2": dir(3),
+    "p2/bulk2/f": file(4),
+    "p2/bulk2/g": file(5),
+  });
+  assertEquals(brief(detect(before, source)), ["p -> p2 (dir)", "bulk -> p2/bulk2 (dir)"]);
+});
+
+Deno.test("detectMoves keeps each of three nested renames one rename", () => {
+  // mv a/b/c a/b/c2 && mv a/b a/b2 && mv a a2
+  const before = tree({ "a": dir(1), "a/b": dir(2), "a/b/c": dir(3), "a/b/c/f": file(4) });
+  const source = tree({ "a2": dir(1), "a2/b2": dir(2), "a2/b2/c2": dir(3), "a2/b2/c2/f": file(4) });
+  assertEquals(brief(detect(before, source)), [
+    "a -> a2 (dir)",
+    "a/b -> a2/b2 (dir)",
+    "a/b/c -> a2/b2/c2 (dir)",
+  ]);
+  // mv c b/c && mv b a/b && mv a z: three folders moved into one another, then the outermost.
+  const flat = tree({ "a": dir(1), "b": dir(2), "c": dir(3), "c/f": file(4) });
+  const nested = tree({ "z": dir(1), "z/b": dir(2), "z/b/c": dir(3), "z/b/c/f": file(4) });
+  assertEquals(brief(detect(flat, nested)), [
+    "a -> z (dir)",
+    "b -> z/b (dir)",
+    "c -> z/b/c (dir)",
+  ]);
+});
+
+Deno.test("detectMoves does not take a new folder that reuses a deleted folder's inode for a move", () => {
+  // rm -r old; mkdir photos: the inode is reused, the mtime is the new folder's, no child in common.
+  const before = tree({ "old": dir(7), "old/a.jpg": file(8) });
+  const reused = { ...dir(7), mtimeMs: 9000 };
+  assertEquals(detect(before, tree({ "photos": reused })), []);
+  assertEquals(detect(before, tree({ "photos": reused, "photos/b.jpg": file(9) })), []);
+  // A child that reuses an inode too is no evidence unless it is the same file (size, mtime).
+  const lookalike = { ...file(8), mtimeMs: 9000 };
+  assertEquals(detect(before, tree({ "photos": reused, "photos/a.jpg": lookalike })), []);
+});
+
+Deno.test("detectMoves pairs a renamed folder whose mtime moved when it still holds one of its entries", () => {
+  const before = tree({ "old": dir(7), "old/a.jpg": file(8), "old/b.jpg": file(9) });
+  const changed = { ...dir(7), mtimeMs: 9000 }; // b.jpg deleted, c.jpg added, then renamed
+  const source = tree({ "new": changed, "new/a.jpg": file(8), "new/c.jpg": file(10) });
+  assertEquals(brief(detect(before, source)), ["old -> new (dir)"]);
+  // An untouched folder keeps its mtime through a rename: that is evidence enough, even empty.
+  assertEquals(brief(detect(tree({ "e": dir(3) }), tree({ "f": dir(3) }))), ["e -> f (dir)"]);
 });
 
 Deno.test("detectMoves refuses a move whose target folder is a file in the destination", () => {
@@ -187,6 +245,19 @@ Deno.test("detectMoves refuses a move whose target folder is a file in the desti
   const before = tree({ "a": file(1), "p": file(2) });
   const source = tree({ "p": dir(3), "p/a": file(1) });
   assertEquals(detect(before, source), []);
+});
+
+Deno.test("detectMoves looks up on disk the entries a scan left out (excluded) for a folder's evidence", () => {
+  const before = tree({ "b": dir(7), "b/y.txt": file(8) });
+  const changed = { ...dir(7), mtimeMs: 9000 }; // b/.backupignore added: y.txt excluded now
+  const source = tree({ "a": changed, "a/.backupignore": file(9) });
+  assertEquals(detect(before, source), [], "without lookups there is no evidence");
+  const asked: string[] = [];
+  const probe = (rel: string) => (asked.push(rel), rel === "a/y.txt" ? file(8) : null);
+  assertEquals(brief(detect(before, source, { probe })), ["b -> a (dir)"]);
+  assertEquals(asked, ["a/y.txt"]);
+  const other = (rel: string) => rel === "a/y.txt" ? { ...file(8), size: 99 } : null;
+  assertEquals(detect(before, source, { probe: other }), [], "a different file is no evidence");
 });
 
 Deno.test("detectMoves finds real renames by the inodes a scan reports", async () => {
@@ -286,6 +357,26 @@ Deno.test("hashMoveCandidates leaves out what an inode move already carries, at 
   );
 });
 
+Deno.test("hashMoveCandidates keeps a new file in a renamed folder, and a file that left it before", () => {
+  // cp top e/top && rm top && mv d e: e/top is new in the renamed folder, not carried by it.
+  const before = tree({
+    "d": dir(5),
+    "d/k": file(6, 4),
+    "d/gone": file(8, 12),
+    "top": file(7, 10),
+  });
+  const source = tree({
+    "e": dir(5),
+    "e/k": file(6, 4),
+    "e/top": file(17, 10),
+    "out": file(18, 12),
+  });
+  const inode: Move[] = [move("d", "e", "dir")];
+  const found = hashMoveCandidates(source, stateOf(before), before, () => true, inode);
+  // d/gone left d (copied out as "out") before the rename: the rename does not carry it.
+  assertEquals(found, [{ to: "out", from: ["d/gone"] }, { to: "e/top", from: ["top"] }]);
+});
+
 Deno.test("hashMoveCandidates looks only `within` the pass", () => {
   const before = tree({ "a/old": file(1, 10) });
   const source = tree({ "b/new": file(9, 10) });
@@ -377,6 +468,46 @@ Deno.test("orderMoves renames a folder away before a file takes its name, and fi
   const moves = [move("x", "d"), move("d", "e", "dir"), move("d/f", "f")];
   const ordered = orderMoves(moves);
   assertEquals(runRenames(tmp.path, ["x", "d/f"], ordered), { d: "x", f: "d/f" });
+});
+
+Deno.test("orderMoves lands a folder moved into a renamed folder after that rename", async () => {
+  await using tmp = await tempDir();
+  // mv bulk p/bulk2 && mv p p2, given in the order that would fail (p2 missing).
+  const ordered = orderMoves([move("bulk", "p2/bulk2", "dir"), move("p", "p2", "dir")]);
+  assertEquals(ordered.map((m) => `${m.from}->${m.to}`), ["p->p2", "bulk->p2/bulk2"]);
+  assertEquals(runRenames(tmp.path, ["p/x", "bulk/f"], ordered), {
+    "p2/x": "p/x",
+    "p2/bulk2/f": "bulk/f",
+  });
+});
+
+Deno.test("orderMoves runs a chain of three nested renames outermost first", async () => {
+  await using tmp = await tempDir();
+  const moves = [
+    move("a/b/c", "a2/b2/c2", "dir"),
+    move("a/b", "a2/b2", "dir"),
+    move("a", "a2", "dir"),
+    move("top", "a2/b2/c2/top"),
+  ];
+  const ordered = orderMoves(moves);
+  assertEquals(ordered.length, 4, "no parking");
+  assertEquals(runRenames(tmp.path, ["a/b/c/f", "a/b/g", "top"], ordered), {
+    "a2/b2/c2/f": "a/b/c/f",
+    "a2/b2/g": "a/b/g",
+    "a2/b2/c2/top": "top",
+  });
+});
+
+Deno.test("orderMoves lets a folder leave before another lands below its old name", async () => {
+  await using tmp = await tempDir();
+  // d is renamed to e, x takes the name d, and y moves into the new d.
+  const moves = [move("y", "d/y"), move("x", "d", "dir"), move("d", "e", "dir")];
+  const ordered = orderMoves(moves);
+  assertEquals(runRenames(tmp.path, ["x/k", "d/f", "y"], ordered), {
+    "d/k": "x/k",
+    "d/y": "y",
+    "e/f": "d/f",
+  });
 });
 
 Deno.test("orderMoves keeps an empty list empty and a single move as it is", () => {

@@ -9,7 +9,7 @@
 import { type FileSystem, isNotFound, isNotRegularFile, type Kind } from "../base/fs.ts";
 import type { Hasher } from "../base/hash.ts";
 import type { Destination } from "../dest/destination.ts";
-import type { ScanResult } from "../base/scan.ts";
+import { entryOf, type ScanResult } from "../base/scan.ts";
 import type { StateEntry } from "../journal/state.ts";
 import { hashReader, hashSourceFile } from "../base/hash.ts";
 import { isAtOrBelow, join } from "../base/paths.ts";
@@ -64,6 +64,13 @@ export async function planPass(ctx: PassContext, input: PassInput): Promise<File
       unreadable.some((root) => isAtOrBelow(rel, root)) || (keeps?.(rel, kind) ?? false);
   }
   if (input.within) options.within = input.within;
+  options.probe = (rel) => {
+    try {
+      return entryOf(ctx.fs.lstat(join(ctx.source, rel)));
+    } catch {
+      return null; // gone, or unreadable: no evidence
+    }
+  };
   options.moves = await hashMoves(ctx, input, options);
   const planned = plan(input.src.entries, input.state, input.dst.entries, options);
   return await resolveVerifies(ctx, planned, input);
@@ -80,7 +87,12 @@ async function hashMoves(
   const { state } = input;
   const source = input.src.entries;
   const dest = input.dst.entries;
-  const inode = detectMoves(source, state, dest, { within, allow, extra: [] });
+  const inode = detectMoves(source, state, dest, {
+    within,
+    allow,
+    extra: [],
+    ...(options.probe ? { probe: options.probe } : {}),
+  });
   const pairs: [string, string][] = [];
   const taken = new Set<string>();
   // Candidates of one size share one list: index it by hash once (not a scan per new file).

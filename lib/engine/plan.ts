@@ -51,6 +51,8 @@ export interface PlanOptions {
   moves?: [string, string][];
   /** False refuses a move (one that failed before); default allows all. */
   allowMove?: (from: string, to: string) => boolean;
+  /** What the source holds at a path the scan left out (see `DetectOptions.probe`). */
+  probe?: (rel: string) => Entry | null;
 }
 
 /** Copy only the permission bits the backup carries over (no setuid/setgid unless asked). */
@@ -147,6 +149,7 @@ export function plan(
     within,
     allow: options.allowMove ?? (() => true),
     extra: options.moves ?? [],
+    ...(options.probe ? { probe: options.probe } : {}),
   });
   const original = { state, dest };
   if (moves.length > 0) {
