@@ -11,6 +11,7 @@ import { absolute, join, parentOf } from "../base/paths.ts";
 import { IDENTITY_FILE, LOG_FILE, MARKER_NAME, RESERVED_DIR, reservedDir } from "../base/layout.ts";
 import { checkRoots, logFileProblem, type Roots } from "../engine/guard.ts";
 import { establishIdentity } from "../engine/source_guard.ts";
+import { destinationVeto, establishDestination, missingBackupVeto } from "../engine/dest_guard.ts";
 import { runDaemon } from "../daemon/daemon.ts";
 import { Watcher } from "../daemon/watch.ts";
 import { Reconciler } from "../engine/reconciler.ts";
@@ -137,9 +138,11 @@ export function checkDestination(fs: FileSystem, dest: string, source: string): 
   try {
     names = fs.readDir(dest);
   } catch (err) {
-    if (isNotFound(err)) return;
-    throw err;
+    if (!isNotFound(err)) throw err;
+    names = [];
   }
+  const unmounted = missingBackupVeto(fs, source, dest, names.includes(RESERVED_DIR));
+  if (unmounted !== null) throw new RootError(unmounted);
   let recorded: string | null = null;
   try {
     const id = JSON.parse(
@@ -379,6 +382,18 @@ async function startLocked(
       marker: guard.identity.marker ? ` and its marker ${MARKER_NAME}` : "",
     });
   }
+  const destGuard = establishDestination(deps.fs, roots.dest, { reset: opts.adoptDest });
+  if (destGuard.fresh) {
+    logs.daemon.info("DESTINATION GUARD: recorded {dest} (device {dev})", {
+      dest: roots.dest,
+      dev: destGuard.identity.dev,
+    });
+  }
+  // A destination on another disk than its backup was made on pauses every pass, as the
+  // root pin pauses one that changes while the daemon runs.
+  const guardedPin = {
+    check: () => pin.check() ?? destinationVeto(deps.fs, roots.dest, destGuard.identity),
+  };
   // What `journal replay` needs to make the pass this daemon would make.
   const save = (patterns: readonly string[]) =>
     saveSettings(deps.fs, roots.dest, {
@@ -411,7 +426,7 @@ async function startLocked(
     ...(deps.progress ? { progress: deps.progress } : {}),
     ...(opts.keepVersions ? { keepVersions: opts.keepVersions } : {}),
     lock,
-    pin,
+    pin: guardedPin,
   });
 }
 
