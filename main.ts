@@ -210,9 +210,17 @@ async function main(args: string[]): Promise<number> {
     return EXIT.OK;
   }
   const controller = new AbortController();
-  let signals = 0;
+  let firstSignalAt: number | null = null;
   const onSignal = () => {
-    if (++signals > 1) Deno.exit(130); // second Ctrl+C: the journal makes this safe
+    // `deno task` forwards the terminal's SIGINT while the terminal sends it too: two signals
+    // within SIGNAL_ECHO_MS are one Ctrl+C. A later one is a second Ctrl+C: the journal makes
+    // exiting at once safe.
+    const now = performance.now();
+    if (firstSignalAt !== null) {
+      if (now - firstSignalAt < SIGNAL_ECHO_MS) return;
+      Deno.exit(130);
+    }
+    firstSignalAt = now;
     controller.abort();
     armStopDeadline();
   };
@@ -279,6 +287,9 @@ async function main(args: string[]): Promise<number> {
     // onHangup stays until the exit: without a listener, SIGHUP would kill the process.
   }
 }
+
+/** Stop signals this close to the first one are the same stop (a terminal's and `deno task`'s). */
+const SIGNAL_ECHO_MS = 1_000;
 
 /**
  * How long a stop signal may take: the current batch, the journal's sync and a running hook

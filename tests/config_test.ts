@@ -7,6 +7,8 @@ import { assert, assertEquals, assertMatch } from "../testing/assert.ts";
 import { assertMirror, put, runCli, startDaemon, tempDir, waitFor } from "../testing/helpers.ts";
 
 function writeConfig(path: string, config: unknown): void {
+  // The jobs' destinations are out/NAME: only the last folder of a destination is created.
+  Deno.mkdirSync(`${path.slice(0, path.lastIndexOf("/"))}/out`, { recursive: true });
   Deno.writeTextFileSync(path, `// written by the test\n${JSON.stringify(config, null, 2)}\n`);
 }
 
@@ -106,7 +108,7 @@ Deno.test("--config: command-line flags override the file; --job picks jobs", as
   const lines = plan.stdout.trim().split("\n").map((l) => JSON.parse(l));
   const copies = lines.filter((l) => l.op === "copy").map((l) => `${l.job}:${l.path}`).sort();
   assertEquals(copies, ["a:keep.txt", "b:b.txt"], "--exclude from the command line applies");
-  assert(!exists(`${t.path}/out`), "--dry-run changes nothing");
+  assert(Deno.readDirSync(`${t.path}/out`).next().done, "--dry-run changes nothing");
 
   const unknown = await runCli(["--config", `${t.path}/backup.jsonc`, "--job", "zz", "--once"]);
   assertEquals(unknown.code, 2);
@@ -133,7 +135,7 @@ Deno.test("backup config check: a valid file lists its jobs, a bad one every pro
   assertMatch(good.stdout, /^ok {3}docs: .*\/docs -> .*\/out\/docs, every 60 s, 1 exclude rule$/m);
   assertMatch(good.stdout, /warning: job "usb": source .*\/gone does not exist/);
   assertMatch(good.stdout, /is valid: 2 jobs, 2 enabled/);
-  assert(!exists(`${t.path}/out`), "check runs nothing");
+  assert(Deno.readDirSync(`${t.path}/out`).next().done, "check runs nothing");
 
   Deno.writeTextFileSync(
     `${t.path}/bad.jsonc`,
@@ -172,7 +174,7 @@ Deno.test("backup config check: a valid file lists its jobs, a bad one every pro
     negative.stderr,
     /negative\.jsonc:3: job "docs": "hookTimeout" must be a number of seconds above 0, not "-1"$/m,
   );
-  assert(!exists(`${t.path}/out`), "a bad file runs nothing");
+  assert(Deno.readDirSync(`${t.path}/out`).next().done, "a bad file runs nothing");
 });
 
 Deno.test("--config: SIGHUP reloads the file, starting new jobs and keeping a bad edit out", async () => {

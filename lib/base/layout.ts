@@ -10,6 +10,7 @@
  *     status.json                 STATUS_FILE: the last pass, for `backup status`
  *     settings.json               SETTINGS_FILE: what `journal replay` must run with
  *     source.json                 IDENTITY_FILE: the source guard's record of its source
+ *     destination.json            DEST_IDENTITY_FILE: the device the backup was made on
  *     journal/                    JOURNAL_DIR
  *       00000001.jsonl ...        segmentName(n)
  *       checkpoint-<seq>.jsonl    checkpointName(seq)
@@ -45,6 +46,9 @@ export const SETTINGS_FILE = "settings.json";
 
 /** Name of the source guard's identity file in the reserved folder. */
 export const IDENTITY_FILE = "source.json";
+
+/** Name of the destination guard's record (lib/engine/dest_guard.ts) in the reserved folder. */
+export const DEST_IDENTITY_FILE = "destination.json";
 
 /** Name of the journal folder inside the reserved folder. */
 export const JOURNAL_DIR = "journal";

@@ -186,6 +186,7 @@ Deno.test("runJobs --once runs every enabled job into its own mirror and exits 0
   put(`${tmp.path}/a/one.txt`, "1");
   put(`${tmp.path}/b/sub/two.txt`, "2");
   put(`${tmp.path}/c/three.txt`, "3");
+  Deno.mkdirSync(`${tmp.path}/out`); // only the last folder of a destination is created
   const file = config(tmp.path, [
     { name: "a", source: "a", destination: "out/a", watch: false },
     { name: "b", source: "b", destination: "out/b", watch: false },

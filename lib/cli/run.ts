@@ -11,6 +11,7 @@ import { absolute, join, parentOf } from "../base/paths.ts";
 import { IDENTITY_FILE, LOG_FILE, MARKER_NAME, RESERVED_DIR, reservedDir } from "../base/layout.ts";
 import { checkRoots, logFileProblem, type Roots } from "../engine/guard.ts";
 import { establishIdentity } from "../engine/source_guard.ts";
+import { destinationVeto, establishDestination, missingBackupVeto } from "../engine/dest_guard.ts";
 import { runDaemon } from "../daemon/daemon.ts";
 import { Watcher } from "../daemon/watch.ts";
 import { Reconciler } from "../engine/reconciler.ts";
@@ -56,7 +57,8 @@ Options:
                      See README "Several folders: the config file"
   --job NAME         with --config: run only this job (repeatable)
   --src DIR          folder to back up (must exist)
-  --dest DIR         mirror to keep (created if missing; must not be inside --src)
+  --dest DIR         mirror to keep (created if missing, but not its parent:
+                     an unmounted disk is refused; must not be inside --src)
   --interval SECS    seconds between full reconcile passes (default 60; > 0,
                      at most 2147483)
   --once             do one full pass and exit (for cron and scripts)
@@ -139,9 +141,11 @@ export function checkDestination(fs: FileSystem, dest: string, source: string): 
   try {
     names = fs.readDir(dest);
   } catch (err) {
-    if (isNotFound(err)) return;
-    throw err;
+    if (!isNotFound(err)) throw err;
+    names = [];
   }
+  const unmounted = missingBackupVeto(fs, source, dest, names.includes(RESERVED_DIR));
+  if (unmounted !== null) throw new RootError(unmounted);
   let recorded: string | null = null;
   try {
     const id = JSON.parse(
@@ -253,6 +257,33 @@ function checkLogFolder(fs: FileSystem, file: string): void {
 }
 
 /**
+ * The parent of a destination that does not exist yet, when that parent is missing too (or
+ * not a folder); null when the destination exists or can be created as one folder. Only the
+ * last component is ever created, as rsync does: `mkdir -p` under an unmounted disk's mount
+ * point would fill the disk the system runs on.
+ */
+export function missingParent(fs: FileSystem, dest: string): string | null {
+  try {
+    fs.lstat(dest);
+    return null; // exists: checked as a folder by checkRoots
+  } catch (err) {
+    if (!isNotFound(err)) return null; // the creation says what is wrong
+  }
+  const parent = parentOf(dest) || "/";
+  try {
+    if (fs.lstat(fs.realPath(parent)).kind === "dir") return null;
+  } catch { /* missing: said below */ }
+  return parent;
+}
+
+/** The one-line refusal of a destination whose parent folder is missing. */
+export function missingParentMessage(given: string, parent: string): string {
+  return `cannot create the destination "${given}": its parent folder ${parent} does not exist ` +
+    `(is the disk mounted?); only the last folder of --dest is created: create the parent ` +
+    `first (mkdir -p ${parent}) or pick another --dest`;
+}
+
+/**
  * Creates the destination and its reserved folder, checks and pins the folder (a real folder
  * owned by the running user, see lib/dest/reserved_folder.ts). A folder that cannot be created
  * there (a path in `/proc`, a parent without write permission) is a bad `--dest`, said in one
@@ -261,6 +292,8 @@ function checkLogFolder(fs: FileSystem, file: string): void {
  * @throws RootError naming the destination or its reserved folder; the disk errors as they are.
  */
 function createDestination(fs: FileSystem, dest: string, given: string): ReservedFolder {
+  const missing = missingParent(fs, dest);
+  if (missing !== null) throw new RootError(missingParentMessage(given, missing));
   try {
     return ReservedFolder.open(fs, dest);
   } catch (err) {
@@ -352,6 +385,18 @@ async function startLocked(
       marker: guard.identity.marker ? ` and its marker ${MARKER_NAME}` : "",
     });
   }
+  const destGuard = establishDestination(deps.fs, roots.dest, { reset: opts.adoptDest });
+  if (destGuard.fresh) {
+    logs.daemon.info("DESTINATION GUARD: recorded {dest} (device {dev})", {
+      dest: roots.dest,
+      dev: destGuard.identity.dev,
+    });
+  }
+  // A destination on another disk than its backup was made on pauses every pass, as the
+  // root pin pauses one that changes while the daemon runs.
+  const guardedPin = {
+    check: () => pin.check() ?? destinationVeto(deps.fs, roots.dest, destGuard.identity),
+  };
   // What `journal replay` needs to make the pass this daemon would make.
   const save = (patterns: readonly string[]) =>
     saveSettings(deps.fs, roots.dest, {
@@ -385,7 +430,7 @@ async function startLocked(
     ...(deps.progress ? { progress: deps.progress } : {}),
     ...(opts.keepVersions ? { keepVersions: opts.keepVersions } : {}),
     lock,
-    pin,
+    pin: guardedPin,
   });
 }
 

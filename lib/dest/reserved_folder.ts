@@ -80,13 +80,17 @@ export class ReservedFolder {
   }
 
   /**
-   * Creates `dest` and `dest/.backup` when missing, checks the folder (a real
+   * Creates `dest` (its parent must exist) and `dest/.backup` when missing, checks the folder (a real
    * folder owned by the running user), pins it and makes it 0700.
    *
    * @throws RootError naming the folder and what to do; file-system errors as they are.
    */
   static open(fs: FileSystem, dest: string): ReservedFolder {
-    fs.mkdir(dest, { recursive: true, mode: 0o700 });
+    try {
+      fs.mkdir(dest, { mode: 0o700 }); // the last component only: a missing parent is refused
+    } catch (err) {
+      if (!isAlreadyExists(err)) throw err;
+    }
     const path = reservedDir(dest);
     try {
       fs.mkdir(path, { mode: 0o700 });
