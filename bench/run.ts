@@ -651,7 +651,7 @@ async function snapshot(dir: string, rev: string | undefined): Promise<string> {
   if (rev !== undefined) {
     await exec(["sh", "-c", 'git -C "$0" archive "$1" | tar -x -C "$2"', ROOT, rev, dir]);
   } else {
-    for (const part of ["main.ts", "deno.json", "deno.lock", "lib", "journal"]) {
+    for (const part of ["main.ts", "deno.json", "deno.lock", "lib"]) {
       await exec(["cp", "-r", `${ROOT}/${part}`, `${dir}/${part}`]);
     }
   }
@@ -661,7 +661,7 @@ async function snapshot(dir: string, rev: string | undefined): Promise<string> {
     return `commit ${full}`;
   }
   const dirty = (await exec(
-    ["git", "-C", ROOT, "status", "--porcelain", "--", "main.ts", "lib", "journal"],
+    ["git", "-C", ROOT, "status", "--porcelain", "--", "main.ts", "lib"],
     true,
   ))
     .stdout.trim() !== "";

@@ -24,12 +24,12 @@ export interface TreeShape {
 }
 
 /** Folder name `i` (zero-padded so that listings sort). */
-function dirName(i: number): string {
+export function dirName(i: number): string {
   return `d${String(i).padStart(4, "0")}`;
 }
 
 /** File name `j` (zero-padded). */
-function fileName(j: number): string {
+export function fileName(j: number): string {
   return `f${String(j).padStart(3, "0")}.bin`;
 }
 

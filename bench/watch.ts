@@ -46,7 +46,7 @@ import { parseArgs } from "node:util";
 
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 /** What the daemon needs of the project (copied into the temp folder). */
-const PROGRAM_FILES = ["main.ts", "lib", "journal", "deno.json", "deno.lock"];
+const PROGRAM_FILES = ["main.ts", "lib", "deno.json", "deno.lock"];
 const DENO = Deno.execPath();
 /** The permissions the README gives the daemon. */
 const DAEMON_PERMS = ["--allow-read", "--allow-write", "--allow-env=BACKUP_DEBUG"];

@@ -60,7 +60,10 @@ Options:
   --dest DIR         mirror to keep (created if missing, but not its parent:
                      an unmounted disk is refused; must not be inside --src)
   --interval SECS    seconds between full reconcile passes (default 60; > 0,
-                     at most 2147483)
+                     at most 2147483): the next starts SECS after the last
+                     ended, or 10x the last pass's duration if longer, so a
+                     change the watcher missed is in --dest at most
+                     max(SECS, 10 x T) + 2 x T later (T: one full pass)
   --once             do one full pass and exit (for cron and scripts)
   --no-watch         no live updates: only the interval passes (Deno.watchFs off)
   --dry-run          print the plan of one full pass (copy, delete, move, mkdir,

@@ -1,5 +1,6 @@
 /**
- * The daemon loop: one pass at start, then one every interval, until aborted.
+ * The daemon loop: one pass at start, then one every interval (paced by the
+ * last full pass's duration, see {@link fullPassGap}), until aborted.
  * Timers only wake the loop; the reconciler alone changes state.
  *
  * @module
@@ -70,9 +71,29 @@ export interface Passes {
 export const DEBOUNCE_MS = 40;
 
 /**
+ * Full passes are paced: the next one starts `interval` after the last one
+ * ended, and never sooner than this many times the last full pass's duration
+ * after it ended. A full pass then takes at most 1/(1 + PACE) of the time
+ * (about 9 % of one core), however large the tree and short the interval.
+ */
+export const FULL_PASS_PACE = 10;
+
+/**
+ * The wait after a full pass that took `passMs`, for an interval of
+ * `intervalMs` (see {@link FULL_PASS_PACE}). A change the watcher missed is
+ * found by the next full pass: at most this wait plus two passes' durations
+ * after it was made.
+ */
+export function fullPassGap(intervalMs: number, passMs: number): number {
+  return Math.max(intervalMs, FULL_PASS_PACE * passMs);
+}
+
+/**
  * Runs passes until `once` is done or the signal aborts: a full pass at
- * start and every interval, and in between a partial pass over the folders
- * the watcher named (after a short debounce).
+ * start, and again {@link fullPassGap} after each one ended (the interval, or
+ * {@link FULL_PASS_PACE} times the pass's duration if that is longer); in
+ * between, a partial pass over the folders the watcher named (after a short
+ * debounce).
  *
  * @throws JournalIoError (fatal) from a pass; the caller must stop.
  */
@@ -102,7 +123,7 @@ export async function runDaemon(rec: Passes, options: DaemonOptions): Promise<Ru
         trigger = "watch";
       }
     }
-    if (full) nextFull = Date.now() + options.intervalMs;
+    const started = Date.now();
     totals.passes++;
     try {
       const summary = await rec.pass(trigger, passOptions);
@@ -130,6 +151,7 @@ export async function runDaemon(rec: Passes, options: DaemonOptions): Promise<Ru
       });
     }
     if (options.once) break;
+    if (full) nextFull = Date.now() + fullPassGap(options.intervalMs, Date.now() - started);
     await nextWake(watcher, retry ? wait : Math.max(0, nextFull - Date.now()), options.signal);
   }
   return totals;

@@ -1,6 +1,6 @@
 import { assert, assertEquals, assertRejects } from "../../testing/assert.ts";
 import { getLogger } from "@logtape/logtape";
-import { runDaemon, sleep } from "./daemon.ts";
+import { FULL_PASS_PACE, fullPassGap, runDaemon, sleep } from "./daemon.ts";
 import { JournalIoError } from "../base/errors.ts";
 import { emptySummary, type PassSummary } from "../engine/summary.ts";
 
@@ -64,6 +64,36 @@ Deno.test("runDaemon() with once runs exactly one pass and reports its failures"
   }, { intervalMs: 60_000, once: true });
   assertEquals(calls, 1);
   assertEquals(totals.lastFailed, 2);
+});
+
+Deno.test("fullPassGap() is the interval, or PACE times the pass's duration when that is longer", () => {
+  assertEquals(fullPassGap(5_000, 100), 5_000);
+  assertEquals(fullPassGap(5_000, 24_000), FULL_PASS_PACE * 24_000);
+  assertEquals(fullPassGap(60_000, 6_000), 60_000);
+});
+
+Deno.test("runDaemon() paces full passes: the next starts no sooner than PACE x the last one's duration after it ended", async () => {
+  const ac = new AbortController();
+  const spans: { start: number; end: number }[] = [];
+  await runDaemon({
+    pass: async () => {
+      const start = Date.now();
+      await sleep(20);
+      spans.push({ start, end: Date.now() });
+      if (spans.length === 3) ac.abort();
+      return summary();
+    },
+  }, { intervalMs: 1, signal: ac.signal });
+  assertEquals(spans.length, 3);
+  for (let i = 1; i < spans.length; i++) {
+    const prev = spans[i - 1]!;
+    const gap = spans[i]!.start - prev.end;
+    // 2 ms for the millisecond clock's rounding at both ends.
+    assert(
+      gap >= FULL_PASS_PACE * (prev.end - prev.start) - 2,
+      `pass ${i + 1} came ${gap} ms after`,
+    );
+  }
 });
 
 Deno.test("sleep() ends at once when its signal aborts", async () => {

@@ -143,6 +143,15 @@ export interface StagedFile extends StagedEntry {
    * before {@link commit}; files of a batch may sync concurrently.
    */
   sync(): Promise<void>;
+  /**
+   * Optional, where one call can do it: makes durable this staged file and
+   * every file staged after it on this destination (locally `syncfs(2)` on
+   * the temp file's descriptor: one flush of the destination's file system,
+   * which fails if any writeback there failed since this file was staged).
+   * A batch of copies calls it once on its first staged file instead of
+   * {@link sync} on each. The files stay open until committed or discarded.
+   */
+  syncAll?(): Promise<void>;
 }
 
 /** The destination: where the mirror (and its versions) is written. */

@@ -27,6 +27,12 @@ export interface CreatedFile {
   handle: FileHandle;
   /** Sets the file's permission bits (through the open file where the layer can). */
   setMode(mode: number): void;
+  /**
+   * Where the layer can: makes everything written on the file system that
+   * holds the file durable at once (`syncfs` on its descriptor), failing if
+   * any writeback there failed since the file was created.
+   */
+  syncFileSystem?(): Promise<void>;
 }
 
 /** File operations on one folder tree, by relative path (`""` is the root). */

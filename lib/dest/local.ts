@@ -99,6 +99,8 @@ class LocalStagedFile implements StagedFile {
   readonly #handle: FileHandle;
   readonly #small: boolean;
   #committed = false;
+  /** `syncfs` through the temp file, where the folder access can (pinned): see {@link StagedFile.syncAll}. */
+  readonly syncAll?: () => Promise<void>;
 
   constructor(folder: FolderAccess, paths: Staging, file: CreatedFile, small: boolean) {
     this.#folder = folder;
@@ -106,6 +108,8 @@ class LocalStagedFile implements StagedFile {
     this.#file = file;
     this.#handle = file.handle;
     this.#small = small;
+    const syncFileSystem = file.syncFileSystem;
+    if (syncFileSystem) this.syncAll = () => syncFileSystem.call(file);
   }
 
   /** Holes kept: the handle writes at offsets (the native layer's descriptors). */

@@ -99,6 +99,7 @@ export class PinnedFolder implements FolderAccess {
       setMode: (bits) => {
         check(() => libc().fchmod(file.fd, bits & 0o7777), "fchmod", file.label);
       },
+      syncFileSystem: () => file.syncFileSystem(),
     };
   }
 

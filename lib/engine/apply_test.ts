@@ -1,6 +1,16 @@
 import { assertEquals, assertRejects } from "../../testing/assert.ts";
 import { tempDir } from "../../testing/helpers.ts";
-import { type ApplyContext, applySimple, isRacy, RACY_WINDOW_MS } from "./apply.ts";
+import {
+  type ApplyContext,
+  applySimple,
+  commitCopies,
+  isRacy,
+  type PreparedCopy,
+  RACY_WINDOW_MS,
+  SYNC_ALL_FROM,
+} from "./apply.ts";
+import type { StagedFile } from "../dest/destination.ts";
+import { nativeAvailable } from "../base/native/libc.ts";
 import { DenoFileSystem, type FileSystem } from "../base/fs.ts";
 import { LocalDestination } from "../dest/local.ts";
 import { FaultyFileSystem } from "../../testing/fault_fs.ts";
@@ -77,4 +87,102 @@ Deno.test("isRacy: the window covers a little clock skew either way, not a far-f
     [0, false],
   ];
   assertEquals(cases.map(([m]) => isRacy(m, now)), cases.map(([, want]) => want));
+});
+
+/** A staged file that logs what is done with it; `syncAll` only where `withSyncAll`. */
+function fakeStaged(
+  name: string,
+  log: string[],
+  options: { withSyncAll?: boolean; failSyncAll?: boolean; failSync?: boolean } = {},
+): StagedFile {
+  const staged: StagedFile = {
+    write: () => Promise.resolve(),
+    seal: () => Promise.resolve(),
+    sync: () => {
+      log.push(`sync ${name}`);
+      return options.failSync ? Promise.reject(new Error(`EIO ${name}`)) : Promise.resolve();
+    },
+    commit: () => (log.push(`commit ${name}`), Promise.resolve()),
+    discard: () => (log.push(`discard ${name}`), Promise.resolve()),
+  };
+  if (options.withSyncAll) {
+    staged.syncAll = () => {
+      log.push(`syncAll ${name}`);
+      return options.failSyncAll ? Promise.reject(new Error("EIO elsewhere")) : Promise.resolve();
+    };
+  }
+  return staged;
+}
+
+function fakeCopies(
+  n: number,
+  log: string[],
+  first: Parameters<typeof fakeStaged>[2],
+  failSync: Set<number> = new Set(),
+): PreparedCopy[] {
+  return Array.from({ length: n }, (_, i) => ({
+    op: {
+      op: "copy" as const,
+      path: `f${i}`,
+      src: { kind: "file" as const, size: 1, mtimeMs: 0, mode: 0o644, ino: i + 1 },
+    },
+    staged: fakeStaged(`f${i}`, log, i === 0 ? first : { failSync: failSync.has(i) }),
+    hash: "h",
+    bytes: 1,
+    racy: false,
+  }));
+}
+
+Deno.test("commitCopies: a batch of SYNC_ALL_FROM copies is made durable by one syncAll, before any commit", async () => {
+  await using t = await tempDir();
+  const ctx = await context(t.path);
+  const log: string[] = [];
+  const outcomes = await commitCopies(ctx, fakeCopies(SYNC_ALL_FROM, log, { withSyncAll: true }));
+  assertEquals(outcomes, new Array(SYNC_ALL_FROM).fill(null));
+  assertEquals(log[0], "syncAll f0");
+  assertEquals(log.filter((l) => l.startsWith("sync")).length, 1);
+  assertEquals(log.filter((l) => l.startsWith("commit")).length, SYNC_ALL_FROM);
+});
+
+Deno.test("commitCopies: fewer copies, or no syncAll, are fsynced one by one", async () => {
+  await using t = await tempDir();
+  const ctx = await context(t.path);
+  const few: string[] = [];
+  await commitCopies(ctx, fakeCopies(SYNC_ALL_FROM - 1, few, { withSyncAll: true }));
+  assertEquals(few.filter((l) => l.startsWith("sync ")).length, SYNC_ALL_FROM - 1);
+  assertEquals(few.filter((l) => l.startsWith("syncAll")), []);
+  const without: string[] = [];
+  await commitCopies(ctx, fakeCopies(SYNC_ALL_FROM, without, {}));
+  assertEquals(without.filter((l) => l.startsWith("sync ")).length, SYNC_ALL_FROM);
+});
+
+Deno.test("commitCopies: a failed syncAll falls back to an fsync each; only a file whose own fsync fails fails", async () => {
+  await using t = await tempDir();
+  const ctx = await context(t.path);
+  const log: string[] = [];
+  const copies = fakeCopies(
+    SYNC_ALL_FROM,
+    log,
+    { withSyncAll: true, failSyncAll: true },
+    new Set([3]),
+  );
+  const outcomes = await commitCopies(ctx, copies);
+  assertEquals(log[0], "syncAll f0");
+  assertEquals(log.filter((l) => l.startsWith("sync ")).length, SYNC_ALL_FROM);
+  assertEquals(outcomes.map((o) => o === null), copies.map((_, i) => i !== 3));
+  assertEquals(log.includes("discard f3"), true);
+  assertEquals(log.includes("commit f3"), false);
+});
+
+Deno.test("LocalDestination: a staged file can syncAll (syncfs) where the native layer is on, and is still committed", async () => {
+  await using t = await tempDir();
+  const destination = new LocalDestination(new DenoFileSystem(), t.path);
+  const staged = await destination.stageFile("a.txt", { size: 2 });
+  await staged.write(new TextEncoder().encode("hi"));
+  await staged.seal({ mode: 0o644, mtimeMs: 1_700_000_000_000 });
+  assertEquals(staged.syncAll !== undefined, nativeAvailable());
+  await (staged.syncAll ?? staged.sync).call(staged);
+  await staged.commit();
+  assertEquals(Deno.readTextFileSync(`${t.path}/a.txt`), "hi");
+  destination.close();
 });

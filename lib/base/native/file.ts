@@ -180,6 +180,21 @@ export class NativeFile implements FileHandle {
     }
   }
 
+  /**
+   * `syncfs` of the file system holding this file, off the main thread: every
+   * dirty file and name on it is written out and the journal committed. It
+   * fails when any writeback on that file system failed since this file was
+   * opened (Linux 5.8 and newer keep that error per open file), reported as
+   * EIO (see the module notes).
+   */
+  async syncFileSystem(): Promise<void> {
+    this.#open();
+    const result = await libc().syncfsAsync(this.#fd);
+    if (result < 0) {
+      throw errnoError(ERRNO.EIO, "syncfs", this.#label, "errno not readable off the main thread");
+    }
+  }
+
   /** `fsync` on the main thread (blocks), with the exact errno on failure. */
   syncNow(): void {
     this.#open();
