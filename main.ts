@@ -9,6 +9,7 @@
 import denoJson from "./deno.json" with { type: "json" };
 import { DenoFileSystem, isBrokenPipe } from "./lib/base/fs.ts";
 import { EXIT, exitFor } from "./lib/base/errors.ts";
+import { absolute } from "./lib/base/paths.ts";
 import {
   CATEGORY,
   closeLogging,
@@ -261,6 +262,7 @@ async function main(args: string[]): Promise<number> {
           fs,
           consoleWrite: consoleLine(opts.json),
           consoleProgress: !ui.bar,
+          ...(opts.errorLog ? { errorFile: absolute(opts.errorLog, cwd) } : {}),
           ...(ui.events ? { onProblem: (r) => problemEvent(r.level, renderMessage(r)) } : {}),
         }),
     });

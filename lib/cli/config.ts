@@ -42,6 +42,8 @@ export interface ConfigLog {
   file?: string;
   /** Write log files as JSON lines. */
   json: boolean;
+  /** Shared log of warnings and errors only (absolute). */
+  errorFile?: string;
 }
 
 /** A parsed, valid config file. */
@@ -100,13 +102,15 @@ const JOB_KEYS: Record<string, KeySpec> = {
   onPass: { kind: "string", flag: "--on-pass" },
   onError: { kind: "string", flag: "--on-error" },
   hookTimeout: { kind: "number", flag: "--hook-timeout" },
+  schedule: { kind: "string", flag: "--schedule" },
+  scheduleTz: { kind: "string", flag: "--schedule-tz" },
 };
 
 /** Keys of a job that are not options. */
 const JOB_ONLY = ["name", "enabled"];
 
 const TOP_KEYS = ["log", "defaults", "jobs", "$schema"];
-const LOG_KEYS = ["file", "json"];
+const LOG_KEYS = ["file", "json", "errorFile"];
 
 const NO_TILDE = `starts with "~", which is not expanded here; write the full path`;
 
@@ -446,6 +450,17 @@ function parseLog(raw: unknown, base: string, problems: Problems): ConfigLog {
       problems.add(["log", "file"], `log: "file" must be a path, not ${typeName(raw.file)}`);
     } else if (raw.file.startsWith("~")) problems.add(["log", "file"], `log: "file" ${NO_TILDE}`);
     else log.file = absolute(raw.file, base);
+  }
+  if (raw.errorFile !== undefined) {
+    const bad = typeof raw.errorFile !== "string" || raw.errorFile === "";
+    if (bad) {
+      problems.add(
+        ["log", "errorFile"],
+        `log: "errorFile" must be a path, not ${typeName(raw.errorFile)}`,
+      );
+    } else if (String(raw.errorFile).startsWith("~")) {
+      problems.add(["log", "errorFile"], `log: "errorFile" ${NO_TILDE}`);
+    } else log.errorFile = absolute(String(raw.errorFile), base);
   }
   if (raw.json !== undefined) {
     if (typeof raw.json !== "boolean") {

@@ -95,7 +95,10 @@ export function runConfigCheck(file: string, deps: ConfigCheckDeps): number {
     const rules = opts.exclude.length + opts.excludeFrom.length;
     deps.out(
       `${job.enabled ? "ok " : "off"}  ${job.name}: ${job.source} -> ${job.destination}, ` +
-        `every ${opts.interval} s${opts.watch ? "" : ", no watcher"}` +
+        (opts.schedule
+          ? `at "${opts.schedule.text}"${opts.schedule.zone ? ` (${opts.schedule.zone})` : ""}`
+          : `every ${opts.interval} s`) +
+        `${opts.watch ? "" : ", no watcher"}` +
         (rules > 0 ? `, ${plural(rules, "exclude rule")}` : ""),
     );
     const source = job.enabled ? lookUp(deps.fs, job.source) : true;
@@ -120,14 +123,20 @@ export function runConfigCheck(file: string, deps: ConfigCheckDeps): number {
       }
     }
   }
-  const logDir = config.log.file?.slice(0, config.log.file.lastIndexOf("/")) || "/";
-  const logFolder = config.log.file ? lookUp(deps.fs, logDir) : true;
-  if (logFolder === false) {
-    problems.push(
-      `${config.path}: log: the folder of "file" ${logDir} does not exist; create it or pick another`,
-    );
-  } else if (logFolder !== true) {
-    problems.push(`${config.path}: log: cannot check the folder of "file" ${logDir}: ${logFolder}`);
+  for (const key of ["file", "errorFile"] as const) {
+    const file = config.log[key];
+    if (file === undefined) continue;
+    const logDir = file.slice(0, file.lastIndexOf("/")) || "/";
+    const logFolder = lookUp(deps.fs, logDir);
+    if (logFolder === false) {
+      problems.push(
+        `${config.path}: log: the folder of "${key}" ${logDir} does not exist; create it or pick another`,
+      );
+    } else if (logFolder !== true) {
+      problems.push(
+        `${config.path}: log: cannot check the folder of "${key}" ${logDir}: ${logFolder}`,
+      );
+    }
   }
   if (problems.length > 0) {
     for (const problem of problems) deps.out(`error: ${problem}`);
@@ -137,7 +146,8 @@ export function runConfigCheck(file: string, deps: ConfigCheckDeps): number {
   const on = config.jobs.filter((j) => j.enabled).length;
   deps.out(
     `${config.path} is valid: ${plural(config.jobs.length, "job")}, ${on} enabled` +
-      (config.log.file ? `; shared log ${config.log.file}` : ""),
+      (config.log.file ? `; shared log ${config.log.file}` : "") +
+      (config.log.errorFile ? `; errors-only log ${config.log.errorFile}` : ""),
   );
   return EXIT.OK;
 }

@@ -42,11 +42,13 @@ export function loadConfig(
     const problem = rootProblem(fs, job);
     return problem === null ? [] : [`${path}: job "${job.name}": ${problem}`];
   });
-  const log = config.log.file;
-  for (const job of log === undefined ? [] : config.jobs) {
-    const problem = logFileProblem(fs, log!, { source: job.source, dest: job.destination });
-    if (problem) {
-      problems.push(`${path}: log: "file" ${log} is refused for job "${job.name}": ${problem}`);
+  for (const key of ["file", "errorFile"] as const) {
+    const log = config.log[key];
+    for (const job of log === undefined ? [] : config.jobs) {
+      const problem = logFileProblem(fs, log!, { source: job.source, dest: job.destination });
+      if (problem) {
+        problems.push(`${path}: log: "${key}" ${log} is refused for job "${job.name}": ${problem}`);
+      }
     }
   }
   if (problems.length > 0) throw new ConfigError(problems, path);
