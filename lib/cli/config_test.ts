@@ -106,7 +106,7 @@ Deno.test("parseConfig checks types of log settings and the options in defaults"
   "jobs": [ { "name": "a", "source": "/s", "destination": "/d" } ]
 }`);
   assertEquals(found, [
-    `/etc/backup.jsonc:2: log: unknown key "level"; known keys: file, json`,
+    `/etc/backup.jsonc:2: log: unknown key "level"; known keys: file, json, errorFile`,
     `/etc/backup.jsonc:2: log: "file" must be a path, not number 3`,
     `/etc/backup.jsonc:3: defaults: "name" belongs in a job, not in "defaults"`,
     `/etc/backup.jsonc:3: defaults: "watch" must be true or false, not string "no"`,
