@@ -29,6 +29,7 @@ import { HELP as STATUS_HELP, parseStatusArgs, runStatus } from "./lib/cli/statu
 import { parseJobsArgs, runJobs } from "./lib/cli/jobs.ts";
 import { parseJobsStatusArgs, runJobsStatus } from "./lib/cli/status_jobs.ts";
 import { HELP as CONFIG_HELP, parseConfigArgs, runConfigCheck } from "./lib/cli/config_check.ts";
+import { parseConvertArgs, runConfigConvert } from "./lib/cli/config_convert.ts";
 import { HELP as RESTORE_HELP, parseRestoreArgs, runRestore } from "./lib/cli/restore.ts";
 
 /** The program's version, from deno.json. */
@@ -190,6 +191,9 @@ async function main(args: string[]): Promise<number> {
     if (wantsHelp(args.slice(1))) {
       console.log(CONFIG_HELP);
       return EXIT.OK;
+    }
+    if (args[1] === "convert") {
+      return runConfigConvert(parseConvertArgs(args.slice(2)), { fs, cwd, out });
     }
     return runConfigCheck(parseConfigArgs(args.slice(1)), { fs, cwd, out });
   }

@@ -110,3 +110,102 @@ Deno.test("--schedule: a bad expression or zone is a usage error naming the flag
   assertMatch(zone.stderr, /--schedule-tz must be a time zone name/);
   assert(!exists(`${t.path}/dest`), "nothing was created");
 });
+
+/** The checksum script's file, as its users have it. */
+function oldConfig(dir: string, over: Record<string, unknown> = {}): string {
+  const path = `${dir}/backup_config.json`;
+  Deno.writeTextFileSync(
+    path,
+    JSON.stringify(
+      {
+        run_enabled: "Y",
+        source_dirs: [`${dir}/Documents`, "Pictures"],
+        dest_dirs: [`${dir}/usb/Documents`, "usb/Pictures"],
+        log_file: `${dir}/backup.log`,
+        error_log_file: `${dir}/backup_errors.log`,
+        sleep_time: 30,
+        ...over,
+      },
+      null,
+      2,
+    ),
+  );
+  return path;
+}
+
+Deno.test("the checksum script's backup_config.json runs as it is: pairs in order, .stfolder left out, two logs", async () => {
+  await using t = await tempDir();
+  put(`${t.path}/Documents/a.txt`, "a");
+  put(`${t.path}/Documents/.stfolder/marker`, "syncthing");
+  put(`${t.path}/Pictures/p/1.jpg`, "jpg");
+  Deno.symlinkSync("/etc/hostname", `${t.path}/Pictures/.backupignore`); // one warning
+  const config = oldConfig(t.path);
+  const r = await runCli(["--config", config, "--once"]);
+  assertEquals(r.code, 0, r.stderr);
+  assertEquals(Deno.readTextFileSync(`${t.path}/usb/Documents/a.txt`), "a");
+  assertEquals(Deno.readTextFileSync(`${t.path}/usb/Pictures/p/1.jpg`), "jpg");
+  assert(!exists(`${t.path}/usb/Documents/.stfolder`), ".stfolder is left out, as the script did");
+  const log = Deno.readTextFileSync(`${t.path}/backup.log`);
+  assertMatch(log, /\[Documents\] BACKUP STARTED: .*, every 30 s/);
+  assertMatch(log, /\[Pictures\] FILE CREATED: p\/1\.jpg/);
+  const errors = Deno.readTextFileSync(`${t.path}/backup_errors.log`);
+  assertMatch(errors, /\[Pictures\] WARNING: CANNOT READ EXCLUDE RULES/);
+  assert(!/FILE CREATED|PASS 1/.test(errors), errors);
+
+  // `config check` says what each old key became.
+  const check = await runCli(["config", "check", config]);
+  assertEquals(check.code, 0, check.stdout);
+  for (
+    const line of [
+      /note: .* is in the checksum script's format/,
+      /"run_enabled" "Y": every job is enabled/,
+      /"source_dirs"\[1\] and "dest_dirs"\[1\]: job "Pictures": .*\/Pictures -> .*\/usb\/Pictures/,
+      /"sleep_time" 30: a full pass every 30 s \("interval"\)/,
+      /"\.stfolder" is left out of every job/,
+      /"error_log_file" .*: the errors-only log \("log\.errorFile"\)/,
+      /^ok +Documents: .* every 30 s, 1 exclude rule$/m,
+    ]
+  ) assertMatch(check.stdout, line);
+});
+
+Deno.test("config convert prints the equivalent jobs file, which runs the same jobs", async () => {
+  await using t = await tempDir();
+  put(`${t.path}/Documents/a.txt`, "a");
+  put(`${t.path}/Pictures/b.txt`, "b");
+  const config = oldConfig(t.path, { run_enabled: "N" });
+  const r = await runCli(["config", "convert", config], { cwd: t.path });
+  assertEquals(r.code, 0, r.stderr);
+  assertMatch(r.stdout, /^\/\/ Converted by `backup config convert` from /);
+  Deno.writeTextFileSync(`${t.path}/backup.jsonc`, r.stdout);
+  const check = await runCli(["config", "check", `${t.path}/backup.jsonc`]);
+  assertEquals(check.code, 0, check.stdout);
+  assertMatch(
+    check.stdout,
+    /^off +Documents: .*\/Documents -> .*\/usb\/Documents, every 30 s, 1 exclude rule$/m,
+  );
+  assertMatch(check.stdout, /^off +Pictures: .*\/Pictures -> .*\/usb\/Pictures, every 30 s/m);
+  assertMatch(check.stdout, /errors-only log .*backup_errors\.log/);
+  // run_enabled "N": nothing runs, with the reason in the old file's words.
+  const off = await runCli(["--config", config, "--once"]);
+  assertEquals(off.code, 2);
+  assertMatch(off.stderr, /"run_enabled" is not "Y", so every folder is switched off/);
+  // A jobs file is not converted again.
+  const again = await runCli(["config", "convert", `${t.path}/backup.jsonc`]);
+  assertEquals(again.code, 2);
+  assertMatch(again.stderr, /already a jobs file/);
+});
+
+Deno.test("the old file: lists of different lengths are an error naming both, with the line", async () => {
+  await using t = await tempDir();
+  put(`${t.path}/Documents/a.txt`, "a");
+  const config = oldConfig(t.path, { dest_dirs: [`${t.path}/usb/Documents`] });
+  for (const args of [["config", "check", config], ["--config", config, "--once"]]) {
+    const r = await runCli(args);
+    assertEquals(r.code, 2, r.stdout + r.stderr);
+    assertMatch(
+      r.stdout + r.stderr,
+      /backup_config\.json:\d+: "source_dirs" has 2 folder\(s\) but "dest_dirs" has 1; they are paired in order/,
+    );
+  }
+  assert(!exists(`${t.path}/usb`), "nothing ran");
+});
