@@ -29,6 +29,7 @@ import { HELP as STATUS_HELP, parseStatusArgs, runStatus } from "./lib/cli/statu
 import { parseJobsArgs, runJobs } from "./lib/cli/jobs.ts";
 import { parseJobsStatusArgs, runJobsStatus } from "./lib/cli/status_jobs.ts";
 import { HELP as CONFIG_HELP, parseConfigArgs, runConfigCheck } from "./lib/cli/config_check.ts";
+import { promptRoots, wantsPrompt } from "./lib/cli/prompt.ts";
 import { parseConvertArgs, runConfigConvert } from "./lib/cli/config_convert.ts";
 import { HELP as RESTORE_HELP, parseRestoreArgs, runRestore } from "./lib/cli/restore.ts";
 
@@ -244,7 +245,11 @@ async function main(args: string[]): Promise<number> {
       Deno.removeSignalListener("SIGTERM", onSignal);
     }
   }
-  const opts = parseRunArgs(args);
+  // On a terminal with no folders given, the watchdog script's questions (lib/cli/prompt.ts).
+  const runArgs = wantsPrompt(args, Deno.stdin.isTerminal())
+    ? promptRoots(args, { fs, cwd, ask: (q) => prompt(q), say: (line) => console.log(line) })
+    : args;
+  const opts = parseRunArgs(runArgs);
   // Without a config file there is nothing to reload: SIGHUP (a closed terminal) must not kill the backup.
   const onHangup = () =>
     logger(CATEGORY.daemon).info("SIGHUP: nothing to reload without --config; going on");

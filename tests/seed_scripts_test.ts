@@ -4,7 +4,16 @@
  */
 
 import { assert, assertEquals, assertMatch } from "../testing/assert.ts";
-import { put, runCli, startDaemon, tempDir, waitFor } from "../testing/helpers.ts";
+import {
+  MAIN,
+  put,
+  ROOT,
+  RUN_PERMS,
+  runCli,
+  startDaemon,
+  tempDir,
+  waitFor,
+} from "../testing/helpers.ts";
 
 function exists(path: string): boolean {
   try {
@@ -208,4 +217,73 @@ Deno.test("the old file: lists of different lengths are an error naming both, wi
     );
   }
   assert(!exists(`${t.path}/usb`), "nothing ran");
+});
+
+/**
+ * Runs `backup ARGS` under a pseudo-terminal (`script -qec`), answering each question once it
+ * has been asked as often as its place in `answers` says; returns the exit code and the output.
+ */
+async function onTerminal(
+  args: string[],
+  answers: [question: string, answer: string][],
+): Promise<{ code: number; output: string }> {
+  const command = [Deno.execPath(), "run", "--quiet", ...RUN_PERMS, MAIN, ...args].map((w) =>
+    `'${w.replaceAll("'", `'\\''`)}'`
+  ).join(" ");
+  const child = new Deno.Command("script", {
+    args: ["-qec", command, "/dev/null"],
+    cwd: ROOT,
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).spawn();
+  let output = "";
+  const dec = new TextDecoder();
+  const pump = async (stream: ReadableStream<Uint8Array>) => {
+    for await (const chunk of stream) output += dec.decode(chunk, { stream: true });
+  };
+  const pumps = Promise.all([pump(child.stdout), pump(child.stderr)]);
+  const writer = child.stdin.getWriter();
+  const asked = (question: string) => output.split(question).length - 1;
+  const seen = new Map<string, number>();
+  try {
+    for (const [question, answer] of answers) {
+      const n = (seen.get(question) ?? 0) + 1;
+      seen.set(question, n);
+      await waitFor(() => asked(question) >= n, { what: `question ${n} "${question}"` });
+      await writer.write(new TextEncoder().encode(answer + "\n"));
+    }
+    const status = await child.status;
+    await pumps;
+    return { code: status.code, output };
+  } finally {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* ended */ }
+    await writer.close().catch(() => {});
+  }
+}
+
+Deno.test("on a terminal without folders, backup asks for them, checks them as the flags are, shows the command and runs it", async () => {
+  await using t = await tempDir();
+  put(`${t.path}/src/a.txt`, "a");
+  const r = await onTerminal(["--once"], [
+    ["Source folder:", `${t.path}/missing`],
+    ["Source folder:", `${t.path}/src`],
+    ["Backup folder:", `${t.path}/src/inside`],
+    ["Backup folder:", `${t.path}/usb`],
+  ]);
+  assertEquals(r.code, 0, r.output);
+  assertMatch(r.output, /backup: Cannot back up ".*\/missing": not found; check --src/);
+  assertMatch(r.output, /backup: --dest ".*\/src\/inside" is inside --src ".*\/src"/);
+  assertMatch(r.output, new RegExp(`backup --src ${t.path}/src --dest ${t.path}/usb --once`));
+  assertEquals(Deno.readTextFileSync(`${t.path}/usb/a.txt`), "a");
+});
+
+Deno.test("without a terminal, no folders is the usage error it was", async () => {
+  const r = await runCli(["--once"]);
+  assertEquals(r.code, 2);
+  assertMatch(r.stderr, /missing --src DIR/);
+  assert(!r.stdout.includes("Source folder:"));
 });
