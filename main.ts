@@ -9,6 +9,7 @@
 import denoJson from "./deno.json" with { type: "json" };
 import { DenoFileSystem, isBrokenPipe } from "./lib/base/fs.ts";
 import { EXIT, exitFor } from "./lib/base/errors.ts";
+import { absolute } from "./lib/base/paths.ts";
 import {
   CATEGORY,
   closeLogging,
@@ -28,6 +29,8 @@ import { HELP as STATUS_HELP, parseStatusArgs, runStatus } from "./lib/cli/statu
 import { parseJobsArgs, runJobs } from "./lib/cli/jobs.ts";
 import { parseJobsStatusArgs, runJobsStatus } from "./lib/cli/status_jobs.ts";
 import { HELP as CONFIG_HELP, parseConfigArgs, runConfigCheck } from "./lib/cli/config_check.ts";
+import { promptRoots, wantsPrompt } from "./lib/cli/prompt.ts";
+import { parseConvertArgs, runConfigConvert } from "./lib/cli/config_convert.ts";
 import { HELP as RESTORE_HELP, parseRestoreArgs, runRestore } from "./lib/cli/restore.ts";
 import { HELP as CONFIRM_HELP, parseConfirmArgs, runConfirm } from "./lib/cli/confirm.ts";
 
@@ -199,6 +202,9 @@ async function main(args: string[]): Promise<number> {
       console.log(CONFIG_HELP);
       return EXIT.OK;
     }
+    if (args[1] === "convert") {
+      return runConfigConvert(parseConvertArgs(args.slice(2)), { fs, cwd, out });
+    }
     return runConfigCheck(parseConfigArgs(args.slice(1)), { fs, cwd, out });
   }
   if (wantsHelp(args)) {
@@ -256,7 +262,11 @@ async function main(args: string[]): Promise<number> {
       Deno.removeSignalListener("SIGTERM", onSignal);
     }
   }
-  const opts = parseRunArgs(args);
+  // On a terminal with no folders given, the watchdog script's questions (lib/cli/prompt.ts).
+  const runArgs = wantsPrompt(args, Deno.stdin.isTerminal())
+    ? promptRoots(args, { fs, cwd, ask: (q) => prompt(q), say: (line) => console.log(line) })
+    : args;
+  const opts = parseRunArgs(runArgs);
   // Without a config file there is nothing to reload: SIGHUP (a closed terminal) must not kill the backup.
   const onHangup = () =>
     logger(CATEGORY.daemon).info("SIGHUP: nothing to reload without --config; going on");
@@ -278,6 +288,7 @@ async function main(args: string[]): Promise<number> {
           fs,
           consoleWrite: consoleLine(opts.json),
           consoleProgress: !ui.bar,
+          ...(opts.errorLog ? { errorFile: absolute(opts.errorLog, cwd) } : {}),
           ...(ui.events ? { onProblem: (r) => problemEvent(r.level, renderMessage(r)) } : {}),
         }),
     });

@@ -21,6 +21,13 @@ import {
 } from "jsonc-parser";
 import { UsageError } from "../base/errors.ts";
 import { absolute } from "../base/paths.ts";
+import {
+  convertLegacy,
+  isLegacyConfig,
+  type LegacyConversion,
+  legacyOrigin,
+  legacyWords,
+} from "./config_legacy.ts";
 
 /** One job of the config file, ready for the daemon's argument parser. */
 export interface ConfigJob {
@@ -42,6 +49,8 @@ export interface ConfigLog {
   file?: string;
   /** Write log files as JSON lines. */
   json: boolean;
+  /** Shared log of warnings and errors only (absolute). */
+  errorFile?: string;
 }
 
 /** A parsed, valid config file. */
@@ -52,6 +61,8 @@ export interface BackupConfig {
   log: ConfigLog;
   /** Jobs, in file order. */
   jobs: ConfigJob[];
+  /** Set when the file is in the checksum script's format (see config_legacy.ts). */
+  legacy?: LegacyConversion;
 }
 
 /** A config file with problems: every problem, one line each. */
@@ -100,13 +111,15 @@ const JOB_KEYS: Record<string, KeySpec> = {
   onPass: { kind: "string", flag: "--on-pass" },
   onError: { kind: "string", flag: "--on-error" },
   hookTimeout: { kind: "number", flag: "--hook-timeout" },
+  schedule: { kind: "string", flag: "--schedule" },
+  scheduleTz: { kind: "string", flag: "--schedule-tz" },
 };
 
 /** Keys of a job that are not options. */
 const JOB_ONLY = ["name", "enabled"];
 
 const TOP_KEYS = ["log", "defaults", "jobs", "$schema"];
-const LOG_KEYS = ["file", "json"];
+const LOG_KEYS = ["file", "json", "errorFile"];
 
 const NO_TILDE = `starts with "~", which is not expanded here; write the full path`;
 
@@ -122,6 +135,8 @@ class Problems {
   readonly #seen = new Set<string>();
   /** Offsets where lines start, made on first use (finding a line is then a binary search). */
   #lineStarts: number[] | null = null;
+  /** Maps a location of the object checked to one in the file (the old format's keys). */
+  relocate: (where: Location) => Location = (where) => where;
   constructor(readonly file: string, readonly text: string, readonly tree: Node | undefined) {}
 
   lineOf(offset: number): number {
@@ -142,7 +157,8 @@ class Problems {
     return low + 1;
   }
 
-  add(where: Location, message: string): void {
+  add(at: Location, message: string): void {
+    const where = this.relocate(at);
     let node = this.tree ? findNodeAtLocation(this.tree, where) : undefined;
     // A missing key: point at the object that lacks it.
     for (let up = where.length - 1; !node && up >= 0 && this.tree; up--) {
@@ -313,7 +329,8 @@ function flagKey(message: string): string | undefined {
  *
  * @throws ConfigError with every problem found.
  */
-export function parseConfig(text: string, path: string, check: ArgsCheck): BackupConfig {
+export function parseConfig(text: string, path: string, checkArgs: ArgsCheck): BackupConfig {
+  let check = checkArgs;
   const deep = tooDeep(text);
   if (deep !== null) {
     const line = new Problems(path, text, undefined).lineOf(deep);
@@ -344,9 +361,27 @@ export function parseConfig(text: string, path: string, check: ArgsCheck): Backu
   }
   // Relative paths in the file are relative to the file's own folder.
   const base = path.slice(0, path.lastIndexOf("/")) || "/";
-  const root: unknown = nodeValue(tree);
-  if (!isObject(root)) {
+  const value: unknown = nodeValue(tree);
+  if (!isObject(value)) {
     throw new ConfigError([`${path}:1: the file must hold an object with a "jobs" list`], path);
+  }
+  let root: Record<string, unknown> = value;
+  let legacy: LegacyConversion | undefined;
+  if (isLegacyConfig(root)) {
+    // The checksum script's file: read as the jobs file it stands for, checked like one, with
+    // each problem pointed back at the old key.
+    legacy = convertLegacy(root, base, (where, message) => problems.add(where, message));
+    if (problems.list.length > 0) throw new ConfigError(problems.list, path);
+    root = legacy.config as unknown as Record<string, unknown>;
+    problems.relocate = legacyOrigin;
+    check = (argv) => {
+      try {
+        checkArgs(argv);
+      } catch (err) {
+        if (err instanceof UsageError) throw new UsageError(legacyWords(err.message));
+        throw err;
+      }
+    };
   }
   for (const key of Object.keys(root)) {
     if (!TOP_KEYS.includes(key)) {
@@ -380,8 +415,10 @@ export function parseConfig(text: string, path: string, check: ArgsCheck): Backu
     });
     checkOverlaps(jobs, root.jobs as unknown[], problems);
   }
-  if (problems.list.length > 0) throw new ConfigError(problems.list, path);
-  return { path, log, jobs };
+  if (problems.list.length > 0) {
+    throw new ConfigError(legacy ? problems.list.map(legacyWords) : problems.list, path);
+  }
+  return { path, log, jobs, ...(legacy ? { legacy } : {}) };
 }
 
 /** How deep objects and lists may nest in a config file; the parser recurses once per level. */
@@ -446,6 +483,17 @@ function parseLog(raw: unknown, base: string, problems: Problems): ConfigLog {
       problems.add(["log", "file"], `log: "file" must be a path, not ${typeName(raw.file)}`);
     } else if (raw.file.startsWith("~")) problems.add(["log", "file"], `log: "file" ${NO_TILDE}`);
     else log.file = absolute(raw.file, base);
+  }
+  if (raw.errorFile !== undefined) {
+    const bad = typeof raw.errorFile !== "string" || raw.errorFile === "";
+    if (bad) {
+      problems.add(
+        ["log", "errorFile"],
+        `log: "errorFile" must be a path, not ${typeName(raw.errorFile)}`,
+      );
+    } else if (String(raw.errorFile).startsWith("~")) {
+      problems.add(["log", "errorFile"], `log: "errorFile" ${NO_TILDE}`);
+    } else log.errorFile = absolute(String(raw.errorFile), base);
   }
   if (raw.json !== undefined) {
     if (typeof raw.json !== "boolean") {

@@ -15,12 +15,19 @@ import { plural } from "./format.ts";
 
 /** Help text of `backup config`. */
 export const HELP = `backup config check FILE: validate a config file without running it
+backup config convert FILE: print the checksum script's backup_config.json as a jobs file
 
 Reads FILE (JSON with comments, see README "Several folders: the config
 file"), checks its syntax, every key and value, that no two jobs share or nest
 their destinations, that no destination is inside its source (or the other
 way round), and that the shared log's folder exists, and prints one line per
 job. Sources that do not exist (yet) are warnings: the daemon waits for them.
+
+The checksum script's file (run_enabled, source_dirs, dest_dirs, log_file,
+error_log_file, sleep_time) is read as it is: the lists are paired in order
+into jobs, sleep_time is the interval, error_log_file gets warnings and
+errors only, .stfolder is left out; \`check\` says what each key became and
+\`convert\` prints the equivalent jobs file on stdout.
 
 Exit codes: 0 valid, 2 problems (each printed on one line with the line
 number, the job and the key).
@@ -46,7 +53,9 @@ export function parseConfigArgs(argv: string[]): string {
   const [sub, file, extra] = p.positionals;
   if (sub !== "check") {
     throw new UsageError(
-      `unknown config command "${sub ?? ""}"; use \`backup config check FILE\``,
+      `unknown config command "${
+        sub ?? ""
+      }"; use \`backup config check FILE\` or \`backup config convert FILE\``,
     );
   }
   if (!file) throw new UsageError("missing FILE: backup config check FILE");
@@ -90,12 +99,21 @@ export function runConfigCheck(file: string, deps: ConfigCheckDeps): number {
     return EXIT.USAGE;
   }
   const problems: string[] = [];
+  if (config.legacy) {
+    deps.out(
+      `note: ${config.path} is in the checksum script's format; what each of its keys became:`,
+    );
+    for (const note of config.legacy.notes) deps.out(`note:   ${note}`);
+  }
   for (const job of config.jobs) {
     const opts = parseRunArgs(job.argv);
     const rules = opts.exclude.length + opts.excludeFrom.length;
     deps.out(
       `${job.enabled ? "ok " : "off"}  ${job.name}: ${job.source} -> ${job.destination}, ` +
-        `every ${opts.interval} s${opts.watch ? "" : ", no watcher"}` +
+        (opts.schedule
+          ? `at "${opts.schedule.text}"${opts.schedule.zone ? ` (${opts.schedule.zone})` : ""}`
+          : `every ${opts.interval} s`) +
+        `${opts.watch ? "" : ", no watcher"}` +
         (rules > 0 ? `, ${plural(rules, "exclude rule")}` : ""),
     );
     const source = job.enabled ? lookUp(deps.fs, job.source) : true;
@@ -120,14 +138,20 @@ export function runConfigCheck(file: string, deps: ConfigCheckDeps): number {
       }
     }
   }
-  const logDir = config.log.file?.slice(0, config.log.file.lastIndexOf("/")) || "/";
-  const logFolder = config.log.file ? lookUp(deps.fs, logDir) : true;
-  if (logFolder === false) {
-    problems.push(
-      `${config.path}: log: the folder of "file" ${logDir} does not exist; create it or pick another`,
-    );
-  } else if (logFolder !== true) {
-    problems.push(`${config.path}: log: cannot check the folder of "file" ${logDir}: ${logFolder}`);
+  for (const key of ["file", "errorFile"] as const) {
+    const file = config.log[key];
+    if (file === undefined) continue;
+    const logDir = file.slice(0, file.lastIndexOf("/")) || "/";
+    const logFolder = lookUp(deps.fs, logDir);
+    if (logFolder === false) {
+      problems.push(
+        `${config.path}: log: the folder of "${key}" ${logDir} does not exist; create it or pick another`,
+      );
+    } else if (logFolder !== true) {
+      problems.push(
+        `${config.path}: log: cannot check the folder of "${key}" ${logDir}: ${logFolder}`,
+      );
+    }
   }
   if (problems.length > 0) {
     for (const problem of problems) deps.out(`error: ${problem}`);
@@ -137,7 +161,13 @@ export function runConfigCheck(file: string, deps: ConfigCheckDeps): number {
   const on = config.jobs.filter((j) => j.enabled).length;
   deps.out(
     `${config.path} is valid: ${plural(config.jobs.length, "job")}, ${on} enabled` +
-      (config.log.file ? `; shared log ${config.log.file}` : ""),
+      (config.log.file ? `; shared log ${config.log.file}` : "") +
+      (config.log.errorFile ? `; errors-only log ${config.log.errorFile}` : ""),
   );
+  if (config.legacy) {
+    deps.out(
+      `it runs as it is; \`backup config convert ${config.path}\` prints it as a jobs file, for more options`,
+    );
+  }
   return EXIT.OK;
 }

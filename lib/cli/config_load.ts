@@ -14,6 +14,7 @@ import { absolute, isAtOrBelow } from "../base/paths.ts";
 import { checkRoots, logFileProblem } from "../engine/guard.ts";
 import { type BackupConfig, ConfigError, type ConfigJob, parseConfig } from "./config.ts";
 import { parseRunArgs } from "./run_args.ts";
+import { legacyWords } from "./config_legacy.ts";
 
 /**
  * Reads and validates a config file: syntax, keys, types and every job's
@@ -42,14 +43,18 @@ export function loadConfig(
     const problem = rootProblem(fs, job);
     return problem === null ? [] : [`${path}: job "${job.name}": ${problem}`];
   });
-  const log = config.log.file;
-  for (const job of log === undefined ? [] : config.jobs) {
-    const problem = logFileProblem(fs, log!, { source: job.source, dest: job.destination });
-    if (problem) {
-      problems.push(`${path}: log: "file" ${log} is refused for job "${job.name}": ${problem}`);
+  for (const key of ["file", "errorFile"] as const) {
+    const log = config.log[key];
+    for (const job of log === undefined ? [] : config.jobs) {
+      const problem = logFileProblem(fs, log!, { source: job.source, dest: job.destination });
+      if (problem) {
+        problems.push(`${path}: log: "${key}" ${log} is refused for job "${job.name}": ${problem}`);
+      }
     }
   }
-  if (problems.length > 0) throw new ConfigError(problems, path);
+  if (problems.length > 0) {
+    throw new ConfigError(config.legacy ? problems.map(legacyWords) : problems, path);
+  }
   return config;
 }
 
@@ -103,6 +108,12 @@ export function selectJobs(config: BackupConfig, only: string[]): ConfigJob[] {
   const jobs = only.length > 0
     ? config.jobs.filter((j) => only.includes(j.name))
     : config.jobs.filter((j) => j.enabled);
+  if (jobs.length === 0 && config.legacy) {
+    throw new UsageError(
+      `${config.path}: "run_enabled" is not "Y", so every folder is switched off, as the checksum ` +
+        `script did nothing then; set it to "Y", or run one with --job NAME`,
+    );
+  }
   if (jobs.length === 0) {
     throw new UsageError(`${config.path}: every job is switched off ("enabled": false)`);
   }

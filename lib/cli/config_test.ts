@@ -51,7 +51,8 @@ Deno.test("parseConfig names the line, the job and the key of every problem at o
   assertEquals(found, [
     `/etc/backup.jsonc:3: job "docs": unknown key "intervall"; known keys: name, enabled, source, ` +
     `destination, interval, watch, exclude, excludeFrom, deleteExcluded, maxDelete, ` +
-    `maxDeletePercent, keepSetuid, journalMaxMb, keepVersions, onPass, onError, hookTimeout`,
+    `maxDeletePercent, keepSetuid, journalMaxMb, keepVersions, onPass, onError, hookTimeout, ` +
+    `schedule, scheduleTz`,
     `/etc/backup.jsonc:4: job "pics": "interval" must be a number of seconds above 0, not "0"`,
     `/etc/backup.jsonc:5: job "music": "source" starts with "~", which is not expanded here; write the full path`,
     `/etc/backup.jsonc:6: job "x": "maxDelete" must be a number, not string "ten"`,
@@ -105,7 +106,7 @@ Deno.test("parseConfig checks types of log settings and the options in defaults"
   "jobs": [ { "name": "a", "source": "/s", "destination": "/d" } ]
 }`);
   assertEquals(found, [
-    `/etc/backup.jsonc:2: log: unknown key "level"; known keys: file, json`,
+    `/etc/backup.jsonc:2: log: unknown key "level"; known keys: file, json, errorFile`,
     `/etc/backup.jsonc:2: log: "file" must be a path, not number 3`,
     `/etc/backup.jsonc:3: defaults: "name" belongs in a job, not in "defaults"`,
     `/etc/backup.jsonc:3: defaults: "watch" must be true or false, not string "no"`,

@@ -41,6 +41,8 @@ export interface JobsOptions {
   logFile: string | undefined;
   /** `--log-json` (or the file's `log.json`). */
   logJson: boolean;
+  /** `--error-log`: the shared errors-only log (overrides the file's `log.errorFile`). */
+  errorLog?: string | undefined;
   /** Console verbosity. */
   console: "normal" | "quiet" | "verbose";
   /** `--dry-run`: print each job's plan, change nothing. */
@@ -53,7 +55,7 @@ export interface JobsOptions {
 const ONE_JOB_FLAGS = ["rebuild-journal", "new-source", "adopt-dest", "confirm-deletes"];
 
 /** Flags that are global in config mode, not per job. */
-const GLOBAL_FLAGS = ["config", "job", "log-file", "log-json"];
+const GLOBAL_FLAGS = ["config", "job", "log-file", "log-json", "error-log"];
 
 /**
  * Parses `backup --config FILE ...`.
@@ -105,6 +107,7 @@ export function parseJobsArgs(argv: string[]): JobsOptions {
     overrides,
     logFile: str(p, "log-file"),
     logJson: flag(p, "log-json"),
+    ...(str(p, "error-log") !== undefined ? { errorLog: str(p, "error-log")! } : {}),
     console: flag(p, "quiet") ? "quiet" : flag(p, "verbose") ? "verbose" : "normal",
     dryRun: flag(p, "dry-run"),
     json: flag(p, "json"),
@@ -124,6 +127,7 @@ export interface JobsDeps {
   /** (Re)configures logging: console, the shared file, and the per-job files' sink. */
   startLogging: (setup: {
     file?: string;
+    errorFile?: string;
     json: boolean;
     jobFiles: Sink;
     onProblem?: (record: LogRecord) => void;
@@ -192,8 +196,10 @@ export async function runJobs(opts: JobsOptions, deps: JobsDeps): Promise<number
   const logging = async (c: BackupConfig) => {
     const file = opts.logFile ? absolute(opts.logFile, deps.cwd) : c.log.file;
     const json = opts.logJson || c.log.json;
+    const errorFile = opts.errorLog ? absolute(opts.errorLog, deps.cwd) : c.log.errorFile;
     await deps.startLogging({
       ...(file ? { file } : {}),
+      ...(errorFile ? { errorFile } : {}),
       json,
       jobFiles: files.sink,
       ...(deps.writeEvent ? { onProblem } : {}),

@@ -12,7 +12,9 @@ import { IDENTITY_FILE, LOG_FILE, MARKER_NAME, RESERVED_DIR, reservedDir } from 
 import { checkRoots, logFileProblem, type Roots } from "../engine/guard.ts";
 import { establishIdentity } from "../engine/source_guard.ts";
 import { destinationVeto, establishDestination, missingBackupVeto } from "../engine/dest_guard.ts";
-import { runDaemon } from "../daemon/daemon.ts";
+import { type DaemonOptions, runDaemon } from "../daemon/daemon.ts";
+import type { Schedule } from "../daemon/schedule.ts";
+import { localTime } from "../report/log.ts";
 import { Watcher } from "../daemon/watch.ts";
 import { Reconciler } from "../engine/reconciler.ts";
 import { acquireLock, type Lock } from "../dest/reserved.ts";
@@ -246,7 +248,7 @@ function rereadExcludes(
  *
  * @throws UsageError naming the file when its folder is missing or not a folder.
  */
-function checkLogFolder(fs: FileSystem, file: string): void {
+function checkLogFolder(fs: FileSystem, file: string, flag = "--log-file"): void {
   const folder = parentOf(file) || "/";
   let ok = false;
   try {
@@ -254,7 +256,7 @@ function checkLogFolder(fs: FileSystem, file: string): void {
   } catch { /* missing or unreadable: refused below */ }
   if (!ok) {
     throw new UsageError(
-      `cannot open the log file "${file}": its folder ${folder} does not exist; create it or pick another --log-file`,
+      `cannot open the log file "${file}": its folder ${folder} does not exist; create it or pick another ${flag}`,
     );
   }
 }
@@ -321,12 +323,13 @@ export async function runBackup(opts: RunOptions, deps: RunDeps): Promise<number
   if (opts.dryRun) return await runDryRun(opts, { ...deps, excludes });
   const roots = checkRoots(deps.fs, opts.src, opts.dest, deps.cwd);
   if (!opts.adoptDest) checkDestination(deps.fs, roots.dest, roots.source);
-  if (opts.logFile) {
-    const file = absolute(opts.logFile, deps.cwd);
+  for (const [name, given] of [["--log-file", opts.logFile], ["--error-log", opts.errorLog]]) {
+    if (!given) continue;
+    const file = absolute(given, deps.cwd);
     const problem = logFileProblem(deps.fs, file, roots);
-    if (problem) throw new UsageError(`--log-file "${opts.logFile}": ${problem}; put it elsewhere`);
+    if (problem) throw new UsageError(`${name} "${given}": ${problem}; put it elsewhere`);
     // The reserved folder is made below; any other folder must exist.
-    if (parentOf(file) !== reservedDir(roots.dest)) checkLogFolder(deps.fs, file);
+    if (parentOf(file) !== reservedDir(roots.dest)) checkLogFolder(deps.fs, file, name!);
   }
   // Creating the destination comes after every check passed. The lock comes before anything
   // is written in it: a second start must not touch a running backup's log, identity or settings.
@@ -359,10 +362,10 @@ async function startLocked(
   const { roots, lock, excludes, pin } = held;
   const { logs } = deps;
   await deps.startLogging(opts.logFile ?? join(reservedDir(roots.dest), LOG_FILE));
-  logs.daemon.info("BACKUP STARTED: {source} -> {dest}, every {interval} s{once}", {
+  logs.daemon.info("BACKUP STARTED: {source} -> {dest}, {when}{once}", {
     source: roots.source,
     dest: roots.dest,
-    interval: opts.interval,
+    when: opts.schedule ? `at "${opts.schedule.text}"` : `every ${opts.interval} s`,
     once: opts.once ? " (one pass)" : "",
   });
   const fallback = sourceOpenFallbackReason();
@@ -437,6 +440,25 @@ async function startLocked(
   });
 }
 
+/** `--schedule`: the daemon's schedule, and the next run logged and shown in `backup status`. */
+function scheduleOptions(
+  schedule: Schedule,
+  status: StatusRecorder,
+  logs: ReconcilerLogs,
+): Pick<DaemonOptions, "schedule" | "onNextFull"> {
+  return {
+    schedule,
+    onNextFull: (at) => {
+      status.scheduled(schedule.text, schedule.zone, at);
+      logs.daemon.info("SCHEDULE {cron}{zone}: next full pass at {at}", {
+        cron: schedule.text,
+        zone: schedule.zone ? ` (${schedule.zone})` : "",
+        at: Number.isFinite(at) ? localTime(at) : "never",
+      });
+    },
+  };
+}
+
 /** Runs the passes of a started reconciler until done or stopped; closes it. Returns the exit code. */
 async function runStarted(
   opts: RunOptions,
@@ -462,10 +484,12 @@ async function runStarted(
     if (watcher) {
       watcher.start();
       logs.daemon.info(
-        "WATCHING {source} for live changes (hints; every {interval} s a full pass)",
+        "WATCHING {source} for live changes (hints; {full})",
         {
           source: roots.source,
-          interval: opts.interval,
+          full: opts.schedule
+            ? `full passes at "${opts.schedule.text}"`
+            : `every ${opts.interval} s a full pass`,
         },
       );
     }
@@ -483,6 +507,7 @@ async function runStarted(
       },
       onPassError: (err) => hooks?.afterError(err),
       ...(watcher ? { watcher } : {}),
+      ...(opts.schedule ? scheduleOptions(opts.schedule, status, logs) : {}),
     });
     const partial = totals.lastFailed > 0 || totals.lastSkipped !== null || skippedNames > 0;
     if (opts.once && partial) code = EXIT.PARTIAL;

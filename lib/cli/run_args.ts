@@ -13,7 +13,8 @@ import { type HookCommands, hookCommands } from "../daemon/hooks.ts";
 import { type KeepRule, parseKeepVersions } from "../engine/versions.ts";
 import { DEFAULT_JOURNAL_MAX_BYTES } from "../journal/compact.ts";
 import { MAX_TIMER_SECONDS } from "../base/timing.ts";
-import { flag, type OptionTable, parseStrict, str, strs } from "./args.ts";
+import { parseSchedule, type Schedule } from "../daemon/schedule.ts";
+import { flag, type OptionTable, type Parsed, parseStrict, str, strs } from "./args.ts";
 
 /** Options of the daemon command. */
 export interface RunOptions {
@@ -61,6 +62,10 @@ export interface RunOptions {
   console: "normal" | "quiet" | "verbose";
   /** `--keep-versions`: versioned trash and its pruning rule; null when off. */
   keepVersions: KeepRule | null;
+  /** `--schedule` (with `--schedule-tz`): full passes at these times instead of every interval; null when off. */
+  schedule?: Schedule | null;
+  /** `--error-log`: a second log file that gets warnings and errors only. */
+  errorLog?: string | undefined;
 }
 
 /** The daemon's flags, in `node:util` parseArgs form. */
@@ -91,6 +96,10 @@ export const OPTIONS: OptionTable = {
   "on-error": { type: "string" },
   "hook-timeout": { type: "string" },
   "keep-versions": { type: "string" },
+  // Issue 15 (the seed scripts' users): passes at set times, an errors-only log.
+  schedule: { type: "string" },
+  "schedule-tz": { type: "string" },
+  "error-log": { type: "string" },
 };
 
 /**
@@ -182,7 +191,34 @@ export function parseRunArgs(argv: string[]): RunOptions {
     logJson: flag(p, "log-json"),
     console: flag(p, "quiet") ? "quiet" : flag(p, "verbose") ? "verbose" : "normal",
     keepVersions: keepVersionsArg(str(p, "keep-versions")),
+    ...optionalArgs(p),
   };
+}
+
+/** `--schedule` and `--error-log`, present only when given (older option literals stay valid). */
+function optionalArgs(p: Parsed): Pick<RunOptions, "schedule" | "errorLog"> {
+  const schedule = scheduleArg(p);
+  const errorLog = str(p, "error-log");
+  return { ...(schedule ? { schedule } : {}), ...(errorLog !== undefined ? { errorLog } : {}) };
+}
+
+/**
+ * `--schedule CRON` with `--schedule-tz ZONE`, or null when absent.
+ *
+ * @throws UsageError for a bad expression or zone, or a zone without a schedule.
+ */
+function scheduleArg(p: Parsed): Schedule | null {
+  const text = str(p, "schedule");
+  const zone = str(p, "schedule-tz");
+  if (text === undefined) {
+    if (zone !== undefined) {
+      throw new UsageError("--schedule-tz needs --schedule 'CRON': the times it applies to");
+    }
+    return null;
+  }
+  const schedule = parseSchedule(text, zone ?? null);
+  // `--once` is one pass now, whatever the schedule: `backup --config FILE --once` runs every job.
+  return flag(p, "once") ? null : schedule;
 }
 
 /** `--keep-versions RULE`, or null when absent. */

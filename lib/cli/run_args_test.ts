@@ -78,6 +78,7 @@ Deno.test("OPTIONS: the value flags are strings, the exclude flags repeat, the r
   ) => name).sort();
   assertEquals(values, [
     "dest",
+    "error-log",
     "exclude",
     "exclude-from",
     "hook-timeout",
@@ -89,6 +90,8 @@ Deno.test("OPTIONS: the value flags are strings, the exclude flags repeat, the r
     "max-delete-percent",
     "on-error",
     "on-pass",
+    "schedule",
+    "schedule-tz",
     "src",
   ]);
   const repeated = Object.entries(OPTIONS).filter(([, spec]) => spec.multiple).map(([name]) =>
@@ -99,4 +102,21 @@ Deno.test("OPTIONS: the value flags are strings, the exclude flags repeat, the r
     // Each switch is accepted alone (quiet and verbose together are refused: run_test.ts).
     if (spec.type === "boolean") parseRunArgs([...ROOTS, `--${name}`]);
   }
+});
+
+Deno.test("parseRunArgs: --schedule with its zone; --once is one pass now whatever the schedule", () => {
+  const opts = parseRunArgs([...ROOTS, "--schedule", "0 2 * * *", "--schedule-tz", "UTC"]);
+  assertEquals([opts.schedule?.text, opts.schedule?.zone], ["0 2 * * *", "UTC"]);
+  assertEquals(parseRunArgs([...ROOTS, "--schedule", "0 2 * * *", "--once"]).schedule, undefined);
+  assertThrows(
+    () => parseRunArgs([...ROOTS, "--schedule-tz", "UTC"]),
+    UsageError,
+    "--schedule-tz needs --schedule",
+  );
+  assertThrows(
+    () => parseRunArgs([...ROOTS, "--schedule", "daily"]),
+    UsageError,
+    "--schedule must",
+  );
+  assertEquals(parseRunArgs([...ROOTS, "--error-log", "e.log"]).errorLog, "e.log");
 });

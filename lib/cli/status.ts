@@ -11,7 +11,7 @@ import { EXIT, JournalCorruptError, UsageError } from "../base/errors.ts";
 import { absolute } from "../base/paths.ts";
 import { probeLock } from "../dest/reserved.ts";
 import { formatBytes } from "../base/units.ts";
-import { readStatus } from "../report/status.ts";
+import { readStatus, type ScheduleStatus, type StatusData } from "../report/status.ts";
 import { journalUsage } from "../journal/compact.ts";
 import { OpJoiner, type OpRow } from "../journal/history.ts";
 import { intentUnsafeReason, isRefusalClose } from "../journal/record_check.ts";
@@ -68,6 +68,16 @@ export interface StatusDeps {
   cwd: string;
   /** Prints one line to stdout. */
   out: (line: string) => void;
+}
+
+/**
+ * The `--schedule` of the daemon that wrote the status file, or null: its next run only while
+ * that daemon runs (a stopped daemon runs nothing).
+ */
+function scheduleOf(status: StatusData | null, live: boolean): ScheduleStatus | null {
+  const s = status?.schedule;
+  if (!s) return null;
+  return { ...s, nextRun: live ? s.nextRun : null };
 }
 
 /** Failures kept for the report. */
@@ -146,6 +156,7 @@ export function runStatus(opts: StatusOptions, deps: StatusDeps): number {
       source: status?.source ?? summary?.source ?? null,
       ...daemon,
       lastPass: status?.lastPass ?? null,
+      schedule: scheduleOf(status, running && status?.pid === lock.pid),
       totals: status?.totals ?? null,
       statusUpdatedAt: status?.updatedAt ?? null,
       journal: {
@@ -188,6 +199,16 @@ export function runStatus(opts: StatusOptions, deps: StatusDeps): number {
   }
   const source = status?.source ?? summary?.source;
   if (source) line("source:", source);
+  const schedule = scheduleOf(status, running && status?.pid === lock.pid);
+  if (schedule) {
+    const zone = schedule.zone ? ` (${schedule.zone})` : "";
+    line(
+      "next run:",
+      schedule.nextRun === null
+        ? `none (schedule "${schedule.cron}"${zone}${running ? "" : "; the daemon is not running"})`
+        : `${localOf(schedule.nextRun)} (schedule "${schedule.cron}"${zone})`,
+    );
+  }
   const lp = status?.lastPass;
   if (lp) {
     const n = (k: string) => (typeof lp[k] === "number" ? lp[k] as number : 0);

@@ -35,6 +35,16 @@ export interface DaemonOptions {
   log?: Logger;
   /** Live hints (none: interval passes only). */
   watcher?: HintSource;
+  /**
+   * Full passes at these times instead of every `intervalMs` (`--schedule`, see schedule.ts).
+   * The first full pass waits for the first time, except with a watcher: live updates need a
+   * whole mirror to keep up to date, so then a full pass runs at start too.
+   */
+  schedule?: { next(after: number): number | null };
+  /** Called with the time (ms) of the next full pass each time it is set (with `schedule`). */
+  onNextFull?: (at: number) => void;
+  /** The clock (tests inject one); `Date.now` by default. */
+  now?: () => number;
 }
 
 /** Totals over a run. */
@@ -100,13 +110,23 @@ export function fullPassGap(intervalMs: number, passMs: number): number {
 export async function runDaemon(rec: Passes, options: DaemonOptions): Promise<RunTotals> {
   const totals: RunTotals = { passes: 0, lastFailed: 0, lastSkipped: null };
   const watcher = options.once ? undefined : options.watcher;
-  let nextFull = 0;
+  const now = options.now ?? Date.now;
+  const schedule = options.once ? undefined : options.schedule;
+  const nextTime = (t: number) => schedule ? schedule.next(t) ?? Infinity : t + options.intervalMs;
+  let nextFull = schedule && !watcher ? nextTime(now()) : 0;
+  if (schedule && nextFull > 0) options.onNextFull?.(nextFull);
   let wait = 0;
   let retry = false;
   let retryDirs = new Set<string>();
   while (!options.signal?.aborted) {
+    // With a schedule, a wait is cut in slices (a timer cannot wait past 24 days) and a hint may
+    // find nothing to do: before the time, with no retry and no hint waiting, wait again.
+    if (schedule && !retry && now() < nextFull && !(watcher?.active && watcher.pending)) {
+      await nextWake(watcher, nextFull - now(), options.signal);
+      continue;
+    }
     // Without a watcher, a retry is a full pass; with one, a pass over the folders concerned.
-    let full = Date.now() >= nextFull || (retry && retryDirs.size === 0) || !watcher?.active;
+    let full = now() >= nextFull || (retry && retryDirs.size === 0) || !watcher?.active;
     let passOptions: PassOptions = {};
     let trigger: Trigger = "scan";
     if (watcher?.active) {
@@ -123,7 +143,11 @@ export async function runDaemon(rec: Passes, options: DaemonOptions): Promise<Ru
         trigger = "watch";
       }
     }
-    const started = Date.now();
+    const started = now();
+    if (full && schedule) {
+      nextFull = nextTime(now());
+      options.onNextFull?.(nextFull);
+    }
     totals.passes++;
     try {
       const summary = await rec.pass(trigger, passOptions);
@@ -151,18 +175,23 @@ export async function runDaemon(rec: Passes, options: DaemonOptions): Promise<Ru
       });
     }
     if (options.once) break;
-    if (full) nextFull = Date.now() + fullPassGap(options.intervalMs, Date.now() - started);
-    await nextWake(watcher, retry ? wait : Math.max(0, nextFull - Date.now()), options.signal);
+    // Without a schedule, full passes are paced from the end of the last one (fullPassGap).
+    if (full && !schedule) nextFull = now() + fullPassGap(options.intervalMs, now() - started);
+    await nextWake(watcher, retry ? wait : Math.max(0, nextFull - now()), options.signal);
   }
   return totals;
 }
 
-/** Sleeps until `ms` pass, a hint arrives (then debounces), or the signal aborts. */
+/** The longest single wait (a timer's limit, about 24.8 days); longer waits are cut in slices. */
+const MAX_WAIT_MS = 2 ** 31 - 1;
+
+/** Sleeps until `ms` pass (at most {@link MAX_WAIT_MS}), a hint arrives (then debounces), or the signal aborts. */
 async function nextWake(
   watcher: HintSource | undefined,
-  ms: number,
+  wanted: number,
   signal: AbortSignal | undefined,
 ): Promise<void> {
+  const ms = Math.min(Math.max(0, wanted), MAX_WAIT_MS);
   if (!watcher?.active) return sleep(ms, signal);
   const local = new AbortController();
   const both = signal ? AbortSignal.any([signal, local.signal]) : local.signal;

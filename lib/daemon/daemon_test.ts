@@ -104,3 +104,69 @@ Deno.test("sleep() ends at once when its signal aborts", async () => {
   await p;
   assert(performance.now() - started < 5_000);
 });
+
+Deno.test("runDaemon() with a schedule passes at its times only, none at start without a watcher", async () => {
+  const ac = new AbortController();
+  const due: number[] = [];
+  const ran: number[] = [];
+  const announced: number[] = [];
+  await runDaemon({
+    pass: () => {
+      ran.push(Date.now());
+      if (ran.length === 2) ac.abort();
+      return Promise.resolve(summary());
+    },
+  }, {
+    intervalMs: 1, // ignored: the schedule decides
+    signal: ac.signal,
+    schedule: {
+      next: (after) => {
+        due.push(after + 60);
+        return after + 60;
+      },
+    },
+    onNextFull: (at) => announced.push(at),
+  });
+  assertEquals(ran.length, 2);
+  assert(ran[0]! >= due[0]!, "the first pass waited for the first time");
+  assert(ran[1]! >= due[1]!, "the second pass waited for the next time");
+  assertEquals(announced, due, "every next time was announced");
+});
+
+Deno.test("runDaemon() with a schedule 40 days ahead waits, without spinning (timers stop at 24 days)", async () => {
+  const ac = new AbortController();
+  let passes = 0;
+  let clock = 0;
+  setTimeout(() => ac.abort(), 300);
+  await runDaemon({ pass: () => (passes++, Promise.resolve(summary())) }, {
+    intervalMs: 1,
+    signal: ac.signal,
+    schedule: { next: (after) => after + 40 * 86_400_000 },
+    now: () => (clock++, Date.now()),
+  });
+  assertEquals(passes, 0);
+  assert(clock < 10, `the loop woke ${clock} times`);
+});
+
+Deno.test("runDaemon() with a schedule and a watcher makes a full pass at start", async () => {
+  const ac = new AbortController();
+  const triggers: string[] = [];
+  await runDaemon({
+    pass: (trigger) => {
+      triggers.push(trigger);
+      ac.abort();
+      return Promise.resolve(summary());
+    },
+  }, {
+    intervalMs: 1,
+    signal: ac.signal,
+    schedule: { next: (after) => after + 86_400_000 },
+    watcher: {
+      active: true,
+      pending: false,
+      waitForHint: (signal) => sleep(60_000, signal),
+      drain: () => ({ full: false, dirs: new Set<string>() }),
+    },
+  });
+  assertEquals(triggers, ["scan"]);
+});

@@ -101,6 +101,8 @@ export interface LogSetup {
   file?: string;
   /** Write the log file as JSON lines instead of human lines (default false). */
   json?: boolean;
+  /** A second log file that gets warnings and errors only (`--error-log`, `log.errorFile`). */
+  errorFile?: string;
   /** The file system the log file is written through (required with `file`). */
   fs?: FileSystem;
   /** Per-job log files (config file mode): records of a job go to its own file too. */
@@ -150,6 +152,12 @@ export async function setupLogging(setup: LogSetup): Promise<void> {
   }
   if (setup.file && setup.fs) {
     sinks.file = privateFileSink(setup.fs, setup.file, { formatter: fileFormatter(setup.json) });
+  }
+  if (setup.errorFile && setup.fs) {
+    sinks.errors = withFilter(
+      privateFileSink(setup.fs, setup.errorFile, { formatter: fileFormatter(setup.json) }),
+      (r) => r.level === "warning" || r.level === "error" || r.level === "fatal",
+    );
   }
   await configure({
     reset: true,

@@ -59,6 +59,18 @@ export interface StatusData {
   lastPass: LastPass | null;
   /** Sums over every pass since the start. */
   totals: { copied: number; bytes: number; deleted: number; failed: number };
+  /** `--schedule`: the cron expression, its time zone and the next full pass (absent in older files). */
+  schedule?: ScheduleStatus | null;
+}
+
+/** A daemon's schedule as the status file holds it. */
+export interface ScheduleStatus {
+  /** The cron expression as given. */
+  cron: string;
+  /** Its IANA time zone, or null for the machine's local time. */
+  zone: string | null;
+  /** When the next full pass is due (ISO 8601 UTC), or null when none is left. */
+  nextRun: string | null;
 }
 
 /** Writes the status file after each pass. */
@@ -107,6 +119,20 @@ export class StatusRecorder {
     }
   }
 
+  /**
+   * Records when the next scheduled full pass is due (`--schedule`), written at once so that
+   * `backup status` shows it before the first pass. Never throws.
+   */
+  scheduled(cron: string, zone: string | null, nextRun: number): void {
+    this.#data.schedule = {
+      cron,
+      zone,
+      nextRun: Number.isFinite(nextRun) ? new Date(nextRun).toISOString() : null,
+    };
+    this.#data.updatedAt = new Date(this.#now()).toISOString();
+    this.#write();
+  }
+
   /** Records one pass. Never throws: a status file that cannot be written is only stale. */
   record(s: PassSummary): void {
     const d = this.#data;
@@ -120,6 +146,12 @@ export class StatusRecorder {
     d.totals.bytes += s.bytes;
     d.totals.deleted += s.deleted;
     d.totals.failed += s.failed;
+    this.#write();
+  }
+
+  /** Writes the file (temp file + rename). Never throws. */
+  #write(): void {
+    const d = this.#data;
     const tmp = this.#path + TMP_SUFFIX;
     try {
       const h = this.#openTemp(tmp);

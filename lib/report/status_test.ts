@@ -107,3 +107,20 @@ Deno.test("readStatus is null for a missing, damaged or newer status file", asyn
     assertEquals(readStatus(real, tmp.path), null, text);
   }
 });
+
+Deno.test("StatusRecorder.scheduled writes the next run at once, and passes keep it", async () => {
+  await using tmp = await tempDir();
+  Deno.mkdirSync(`${tmp.path}/${RESERVED_DIR}`);
+  const recorder = new StatusRecorder(real, tmp.path, { source: "/src", pid: 7 });
+  const at = Date.UTC(2026, 11, 7, 2, 0, 0);
+  recorder.scheduled("0 2 * * *", "Europe/Paris", at);
+  const first = readStatus(real, tmp.path)!;
+  assertEquals(first.lastPass, null);
+  assertEquals(first.schedule, {
+    cron: "0 2 * * *",
+    zone: "Europe/Paris",
+    nextRun: "2026-12-07T02:00:00.000Z",
+  });
+  recorder.record(summary({ copied: 1 }));
+  assertEquals(readStatus(real, tmp.path)!.schedule?.nextRun, "2026-12-07T02:00:00.000Z");
+});
