@@ -29,6 +29,7 @@ import { parseJobsArgs, runJobs } from "./lib/cli/jobs.ts";
 import { parseJobsStatusArgs, runJobsStatus } from "./lib/cli/status_jobs.ts";
 import { HELP as CONFIG_HELP, parseConfigArgs, runConfigCheck } from "./lib/cli/config_check.ts";
 import { HELP as RESTORE_HELP, parseRestoreArgs, runRestore } from "./lib/cli/restore.ts";
+import { HELP as VERIFY_HELP, parseVerifyArgs, runVerifyCommand } from "./lib/cli/verify.ts";
 
 /** The program's version, from deno.json. */
 export const VERSION: string = denoJson.version;
@@ -153,6 +154,33 @@ async function main(args: string[]): Promise<number> {
       return EXIT.OK;
     }
     return await runRestore(parseRestoreArgs(rest), { fs, cwd, out });
+  }
+  if (args[0] === "verify") {
+    const rest = args.slice(1);
+    if (wantsHelp(rest)) {
+      console.log(VERIFY_HELP);
+      return EXIT.OK;
+    }
+    const opts = parseVerifyArgs(rest);
+    const controller = new AbortController();
+    const onSignal = () => controller.abort();
+    Deno.addSignalListener("SIGINT", onSignal);
+    Deno.addSignalListener("SIGTERM", onSignal);
+    try {
+      return await runVerifyCommand(opts, {
+        fs,
+        cwd,
+        out,
+        logs: loggers(),
+        signal: controller.signal,
+        // The report is the command's output; the log file gets the details, stderr the errors.
+        startLogging: (file) =>
+          setupLogging({ file, console: "quiet", fs, consoleWrite: (line) => console.error(line) }),
+      });
+    } finally {
+      Deno.removeSignalListener("SIGINT", onSignal);
+      Deno.removeSignalListener("SIGTERM", onSignal);
+    }
   }
   if (args[0] === "journal" || args[0] === "status") {
     const rest = args.slice(1);
