@@ -10,6 +10,7 @@
  *     status.json                 STATUS_FILE: the last pass, for `backup status`
  *     settings.json               SETTINGS_FILE: what `journal replay` must run with
  *     source.json                 IDENTITY_FILE: the source guard's record of its source
+ *     verify.json                 VERIFY_FILE: where the rolling verification is (--verify-every)
  *     journal/                    JOURNAL_DIR
  *       00000001.jsonl ...        segmentName(n)
  *       checkpoint-<seq>.jsonl    checkpointName(seq)
@@ -45,6 +46,9 @@ export const SETTINGS_FILE = "settings.json";
 
 /** Name of the source guard's identity file in the reserved folder. */
 export const IDENTITY_FILE = "source.json";
+
+/** Name of the rolling verification's progress file (`--verify-every`) in the reserved folder. */
+export const VERIFY_FILE = "verify.json";
 
 /** Name of the journal folder inside the reserved folder. */
 export const JOURNAL_DIR = "journal";

@@ -100,6 +100,7 @@ const JOB_KEYS: Record<string, KeySpec> = {
   onPass: { kind: "string", flag: "--on-pass" },
   onError: { kind: "string", flag: "--on-error" },
   hookTimeout: { kind: "number", flag: "--hook-timeout" },
+  verifyEvery: { kind: "text", flag: "--verify-every" },
 };
 
 /** Keys of a job that are not options. */

@@ -13,6 +13,7 @@ import { type HookCommands, hookCommands } from "../daemon/hooks.ts";
 import { type KeepRule, parseKeepVersions } from "../engine/versions.ts";
 import { DEFAULT_JOURNAL_MAX_BYTES } from "../journal/compact.ts";
 import { MAX_TIMER_SECONDS } from "../base/timing.ts";
+import { parseVerifyEvery } from "../engine/verify_rolling.ts";
 import { flag, type OptionTable, parseStrict, str, strs } from "./args.ts";
 
 /** Options of the daemon command. */
@@ -61,6 +62,8 @@ export interface RunOptions {
   console: "normal" | "quiet" | "verbose";
   /** `--keep-versions`: versioned trash and its pruning rule; null when off. */
   keepVersions: KeepRule | null;
+  /** `--verify-every`: the period of the rolling verification (ms); absent when off. */
+  verifyEveryMs?: number;
 }
 
 /** The daemon's flags, in `node:util` parseArgs form. */
@@ -91,6 +94,7 @@ export const OPTIONS: OptionTable = {
   "on-error": { type: "string" },
   "hook-timeout": { type: "string" },
   "keep-versions": { type: "string" },
+  "verify-every": { type: "string" },
 };
 
 /**
@@ -182,7 +186,13 @@ export function parseRunArgs(argv: string[]): RunOptions {
     logJson: flag(p, "log-json"),
     console: flag(p, "quiet") ? "quiet" : flag(p, "verbose") ? "verbose" : "normal",
     keepVersions: keepVersionsArg(str(p, "keep-versions")),
+    ...verifyEveryArg(str(p, "verify-every")),
   };
+}
+
+/** `--verify-every PERIOD`, as the optional field of {@link RunOptions}. */
+function verifyEveryArg(raw: string | undefined): { verifyEveryMs?: number } {
+  return raw === undefined ? {} : { verifyEveryMs: parseVerifyEvery(raw) };
 }
 
 /** `--keep-versions RULE`, or null when absent. */

@@ -90,6 +90,7 @@ Deno.test("OPTIONS: the value flags are strings, the exclude flags repeat, the r
     "on-error",
     "on-pass",
     "src",
+    "verify-every",
   ]);
   const repeated = Object.entries(OPTIONS).filter(([, spec]) => spec.multiple).map(([name]) =>
     name
@@ -98,5 +99,18 @@ Deno.test("OPTIONS: the value flags are strings, the exclude flags repeat, the r
   for (const [name, spec] of Object.entries(OPTIONS)) {
     // Each switch is accepted alone (quiet and verbose together are refused: run_test.ts).
     if (spec.type === "boolean") parseRunArgs([...ROOTS, `--${name}`]);
+  }
+});
+
+Deno.test("--verify-every takes a period with a unit (or seconds), refused otherwise", () => {
+  assertEquals(parseRunArgs([...ROOTS]).verifyEveryMs, undefined);
+  assertEquals(parseRunArgs([...ROOTS, "--verify-every", "30d"]).verifyEveryMs, 30 * 86_400_000);
+  assertEquals(parseRunArgs([...ROOTS, "--verify-every", "90"]).verifyEveryMs, 90_000);
+  for (const bad of ["0", "0.5s", "3w", "-1d", "soon", "4000d"]) {
+    assertThrows(
+      () => parseRunArgs([...ROOTS, "--verify-every", bad]),
+      UsageError,
+      "--verify-every",
+    );
   }
 });

@@ -34,6 +34,16 @@ export interface DaemonOptions {
   log?: Logger;
   /** Live hints (none: interval passes only). */
   watcher?: HintSource;
+  /** Work done between passes when it is due (the rolling verification, `--verify-every`). */
+  between?: BetweenPasses;
+}
+
+/** Work the loop does between passes, a bounded slice at a time (lib/engine/verify_rolling.ts). */
+export interface BetweenPasses {
+  /** Milliseconds until a slice is due (0: now). */
+  dueInMs(): number;
+  /** Does one slice; never throws. */
+  slice(signal?: AbortSignal): Promise<void>;
 }
 
 /** Totals over a run. */
@@ -129,9 +139,41 @@ export async function runDaemon(rec: Passes, options: DaemonOptions): Promise<Ru
       });
     }
     if (options.once) break;
-    await nextWake(watcher, retry ? wait : Math.max(0, nextFull - Date.now()), options.signal);
+    const until = Date.now() + (retry ? wait : Math.max(0, nextFull - Date.now()));
+    if (options.between) await between(options.between, watcher, until, options.signal);
+    else await nextWake(watcher, until - Date.now(), options.signal);
   }
   return totals;
+}
+
+/**
+ * Until the time `until` or a hint: the slices of `work` whenever they are due, asleep
+ * otherwise. Hints waiting come first: a slice never starts while a live change waits.
+ */
+async function between(
+  work: BetweenPasses,
+  watcher: HintSource | undefined,
+  until: number,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  while (!signal?.aborted) {
+    const untilPass = until - Date.now();
+    if (untilPass <= 0) return;
+    if (watcher?.active && watcher.pending) {
+      await nextWake(watcher, untilPass, signal);
+      return;
+    }
+    const due = work.dueInMs();
+    if (due <= 0) {
+      await work.slice(signal);
+      continue;
+    }
+    if (due >= untilPass) {
+      await nextWake(watcher, untilPass, signal);
+      return;
+    }
+    if (await nextWake(watcher, due, signal) === "hint") return;
+  }
 }
 
 /** Sleeps until `ms` pass, a hint arrives (then debounces), or the signal aborts. */
@@ -139,8 +181,11 @@ async function nextWake(
   watcher: HintSource | undefined,
   ms: number,
   signal: AbortSignal | undefined,
-): Promise<void> {
-  if (!watcher?.active) return sleep(ms, signal);
+): Promise<"time" | "hint"> {
+  if (!watcher?.active) {
+    await sleep(ms, signal);
+    return "time";
+  }
   const local = new AbortController();
   const both = signal ? AbortSignal.any([signal, local.signal]) : local.signal;
   const timer = sleep(ms, both);
@@ -149,4 +194,5 @@ async function nextWake(
   local.abort();
   await Promise.all([timer, hint]);
   if (first === "hint" && !signal?.aborted) await sleep(DEBOUNCE_MS, signal);
+  return first;
 }

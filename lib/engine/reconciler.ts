@@ -235,6 +235,11 @@ export class Reconciler {
     return this.#state;
   }
 
+  /** The destination its passes write to (the rolling verification reads it). */
+  get destination(): Destination {
+    return this.#destination;
+  }
+
   /**
    * Stops trusting the state's word on `paths` (found damaged by `backup verify`
    * or the rolling verification): until a full pass completes, a pass that sees

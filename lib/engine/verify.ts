@@ -195,8 +195,9 @@ export class Verifier {
     switch (src.source) {
       case "same":
         finding.repairable = true;
-        finding.detail = "the destination is damaged; the source still holds the copied content " +
-          "(`backup verify --repair` recopies it)";
+        finding.detail =
+          "the destination is damaged; the source still holds the copied content, to " +
+          "recopy it from (`backup verify --repair`, or a daemon's next full pass)";
         break;
       case "differs":
         if (src.sourceHash === found) {
