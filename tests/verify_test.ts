@@ -161,3 +161,49 @@ Deno.test("verify --repair refuses while a daemon runs; verify alone works besid
     assertEquals(await daemon.stop(), 0);
   }
 });
+
+Deno.test("the daemon's rolling verification (--verify-every) finds damage, fires --on-error and repairs", async () => {
+  await using t = await tempDir();
+  const { src, dest } = await backedUp(t.path);
+  const hookFile = `${t.path}/hook.json`;
+  const daemon = startDaemon([
+    "--src",
+    src,
+    "--dest",
+    dest,
+    "--interval",
+    "3",
+    "--no-watch",
+    "--verify-every",
+    "2s",
+    "--on-error",
+    `cat > '${hookFile}'`,
+  ]);
+  try {
+    await waitFor(() => daemon.output().includes("VERIFY ROUND DONE"), { what: "a first round" });
+    const original = Deno.readFileSync(`${src}/sub/c.bin`);
+    await corrupt(`${dest}/sub/c.bin`, `${src}/sub/c.bin`);
+    await corrupt(`${src}/a.txt`, `${dest}/a.txt`);
+    await waitFor(
+      () =>
+        daemon.output().includes("VERIFY MISMATCH: sub/c.bin: damaged, the destination is wrong") &&
+        daemon.output().includes("VERIFY MISMATCH: a.txt: source-differs, the source is wrong"),
+      { what: "both mismatches logged as errors" },
+    );
+    const payload = await waitFor(() => {
+      const text = Deno.readTextFileSync(hookFile);
+      return text.includes("sub/c.bin") ? JSON.parse(text) : null;
+    }, { what: "the --on-error hook" });
+    assertEquals(payload.event, "error");
+    assertIncludes(payload.reason, "verification found");
+    assert(payload.mismatches.some((m: { path: string }) => m.path === "sub/c.bin"));
+    // The damaged copy is recopied by the next full pass; the source's change is left alone.
+    await waitFor(() => String(Deno.readFileSync(`${dest}/sub/c.bin`)) === String(original), {
+      what: "the repair",
+    });
+    const progress = JSON.parse(Deno.readTextFileSync(`${dest}/.backup/verify.json`));
+    assertEquals(typeof progress.started, "number");
+  } finally {
+    assertEquals(await daemon.stop(), 0, daemon.output());
+  }
+});
