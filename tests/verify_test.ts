@@ -207,3 +207,24 @@ Deno.test("the daemon's rolling verification (--verify-every) finds damage, fire
     assertEquals(await daemon.stop(), 0, daemon.output());
   }
 });
+
+Deno.test("verify --config FILE --job NAME takes the job's backup and source", async () => {
+  await using t = await tempDir();
+  const { src, dest } = await backedUp(t.path);
+  await corrupt(`${dest}/sub/b.txt`, `${src}/sub/b.txt`);
+  const config = `${t.path}/backup.jsonc`;
+  Deno.writeTextFileSync(
+    config,
+    JSON.stringify({ jobs: [{ name: "docs", source: src, destination: dest }] }),
+  );
+  const r = await runCli(["verify", "--config", config, "--job", "docs", "--json"]);
+  assertEquals(r.code, 7, r.stdout + r.stderr);
+  const found = lines(r.stdout);
+  assertEquals(found.filter((l) => l.type === "mismatch").map((l) => [l.path, l.source]), [
+    ["sub/b.txt", "same"],
+  ]);
+  assertEquals(found.at(-1)!.source, src);
+  const unknown = await runCli(["verify", "--config", config, "--job", "pics"]);
+  assertEquals(unknown.code, 2);
+  assertIncludes(unknown.stderr, `has no job "pics"`);
+});

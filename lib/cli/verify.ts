@@ -61,7 +61,8 @@ Options:
 
 Exit codes: 0 every file matches (or every damaged file was repaired), 2 bad
 usage or no backup in DIR, 3 journal corrupt, 5 --repair while a daemon runs
-on DIR, 7 mismatches found (or left after --repair).
+on DIR, 6 stopped by Ctrl+C/SIGTERM before every file was checked, 7
+mismatches found (or left after --repair).
 `;
 
 /** Parsed `verify` arguments. */
@@ -227,7 +228,7 @@ export async function runVerifyCommand(
       outcome.findings = await recheck(outcome.findings, deps, place, destination, dir);
     }
     report(opts, deps, place, outcome, lock.held ? lock.pid ?? 0 : null);
-    return outcome.findings.length > 0 ? EXIT.MISMATCH : EXIT.OK;
+    return exitOf(outcome.findings.length, deps.signal);
   } finally {
     destination.close();
   }
@@ -291,6 +292,11 @@ async function recheck(
   return kept;
 }
 
+/** The exit code: 7 with mismatches left, else 6 when a signal stopped the run early, else 0. */
+function exitOf(left: number, signal: AbortSignal): number {
+  return left > 0 ? EXIT.MISMATCH : signal.aborted ? EXIT.PARTIAL : EXIT.OK;
+}
+
 /** Words for the source comparison of a finding. */
 function sourceWords(f: Finding): string {
   switch (f.source) {
@@ -344,7 +350,8 @@ function report(
       sourceSide: inSource,
       repaired: repaired ? repaired.repaired.length : null,
       notRepaired: repaired ? repaired.notRepaired.length : null,
-      ok: left.length === 0,
+      ok: left.length === 0 && !deps.signal.aborted,
+      stopped: deps.signal.aborted,
       running: runningPid === null ? null : { pid: runningPid || null },
     }));
     return;
@@ -377,6 +384,9 @@ function report(
         ? `; ${repaired.repaired.length} repaired, ${repaired.notRepaired.length} not repaired`
         : ""),
   );
+  if (deps.signal.aborted) {
+    out(`stopped by a signal after ${plural(outcome.files, "file")}: the rest was not checked`);
+  }
   if (runningPid !== null) {
     out(
       `a daemon is running${
@@ -486,7 +496,7 @@ async function repair(
       });
     }
     report(opts, deps, place, outcome, null, { repaired, notRepaired });
-    return notRepaired.length > 0 ? EXIT.MISMATCH : EXIT.OK;
+    return exitOf(notRepaired.length, deps.signal);
   } finally {
     destination.close();
     await rec.close();
