@@ -33,6 +33,7 @@ import { promptRoots, wantsPrompt } from "./lib/cli/prompt.ts";
 import { parseConvertArgs, runConfigConvert } from "./lib/cli/config_convert.ts";
 import { HELP as RESTORE_HELP, parseRestoreArgs, runRestore } from "./lib/cli/restore.ts";
 import { HELP as CONFIRM_HELP, parseConfirmArgs, runConfirm } from "./lib/cli/confirm.ts";
+import { HELP as VERIFY_HELP, parseVerifyArgs, runVerifyCommand } from "./lib/cli/verify.ts";
 
 /** The program's version, from deno.json. */
 export const VERSION: string = denoJson.version;
@@ -165,6 +166,33 @@ async function main(args: string[]): Promise<number> {
       return EXIT.OK;
     }
     return runConfirm(parseConfirmArgs(rest, { fs, cwd }), { fs, cwd, out });
+  }
+  if (args[0] === "verify") {
+    const rest = args.slice(1);
+    if (wantsHelp(rest)) {
+      console.log(VERIFY_HELP);
+      return EXIT.OK;
+    }
+    const opts = parseVerifyArgs(rest);
+    const controller = new AbortController();
+    const onSignal = () => controller.abort();
+    Deno.addSignalListener("SIGINT", onSignal);
+    Deno.addSignalListener("SIGTERM", onSignal);
+    try {
+      return await runVerifyCommand(opts, {
+        fs,
+        cwd,
+        out,
+        logs: loggers(),
+        signal: controller.signal,
+        // The report is the command's output; the log file gets the details, stderr the errors.
+        startLogging: (file) =>
+          setupLogging({ file, console: "quiet", fs, consoleWrite: (line) => console.error(line) }),
+      });
+    } finally {
+      Deno.removeSignalListener("SIGINT", onSignal);
+      Deno.removeSignalListener("SIGTERM", onSignal);
+    }
   }
   if (args[0] === "journal" || args[0] === "status") {
     const rest = args.slice(1);

@@ -29,6 +29,8 @@ export const EXIT = {
   LOCKED: 5,
   /** `--once` finished, but some files could not be backed up. */
   PARTIAL: 6,
+  /** `backup verify` found files whose content is not what the journal recorded (see its report). */
+  MISMATCH: 7,
 } as const;
 
 /** Bad command-line input or configuration. */

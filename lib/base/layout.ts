@@ -11,6 +11,7 @@
  *     settings.json               SETTINGS_FILE: what `journal replay` must run with
  *     source.json                 IDENTITY_FILE: the source guard's record of its source
  *     destination.json            DEST_IDENTITY_FILE: the device the backup was made on
+ *     verify.json                 VERIFY_FILE: where the rolling verification is (--verify-every)
  *     journal/                    JOURNAL_DIR
  *       00000001.jsonl ...        segmentName(n)
  *       checkpoint-<seq>.jsonl    checkpointName(seq)
@@ -49,6 +50,8 @@ export const IDENTITY_FILE = "source.json";
 
 /** Name of the destination guard's record (lib/engine/dest_guard.ts) in the reserved folder. */
 export const DEST_IDENTITY_FILE = "destination.json";
+/** Name of the rolling verification's progress file (`--verify-every`) in the reserved folder. */
+export const VERIFY_FILE = "verify.json";
 
 /** Name of the journal folder inside the reserved folder. */
 export const JOURNAL_DIR = "journal";

@@ -113,6 +113,7 @@ const JOB_KEYS: Record<string, KeySpec> = {
   hookTimeout: { kind: "number", flag: "--hook-timeout" },
   schedule: { kind: "string", flag: "--schedule" },
   scheduleTz: { kind: "string", flag: "--schedule-tz" },
+  verifyEvery: { kind: "text", flag: "--verify-every" },
 };
 
 /** Keys of a job that are not options. */

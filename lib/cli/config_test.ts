@@ -52,7 +52,7 @@ Deno.test("parseConfig names the line, the job and the key of every problem at o
     `/etc/backup.jsonc:3: job "docs": unknown key "intervall"; known keys: name, enabled, source, ` +
     `destination, interval, watch, exclude, excludeFrom, deleteExcluded, maxDelete, ` +
     `maxDeletePercent, keepSetuid, journalMaxMb, keepVersions, onPass, onError, hookTimeout, ` +
-    `schedule, scheduleTz`,
+    `schedule, scheduleTz, verifyEvery`,
     `/etc/backup.jsonc:4: job "pics": "interval" must be a number of seconds above 0, not "0"`,
     `/etc/backup.jsonc:5: job "music": "source" starts with "~", which is not expanded here; write the full path`,
     `/etc/backup.jsonc:6: job "x": "maxDelete" must be a number, not string "ten"`,

@@ -29,6 +29,7 @@ import { MODE_MASK } from "../engine/plan.ts";
 import type { RunProgress } from "../report/progress_report.ts";
 import { HookRunner } from "../daemon/hooks.ts";
 import { sourceOpenFallbackReason } from "../base/source_open.ts";
+import { RollingVerifier } from "../engine/verify_rolling.ts";
 
 /** Help text of the daemon command. */
 export const HELP = `backup: keep a folder's mirror up to date, crash-safely
@@ -42,6 +43,7 @@ Usage:
   backup status --dest DIR [--json]
   backup confirm --dest DIR          (apply the deletions a running daemon holds)
   backup restore --dest DIR PATH [--at TIME] --to DIR
+  backup verify --dest DIR [--sample PERCENT] [--json] [--repair]
   backup --help | --version
 
 Makes a full copy of --src into --dest, then keeps it a mirror: changes seen
@@ -104,6 +106,11 @@ Options:
                      of being lost; RULE keeps versions younger than an age
                      (30d, 12h, 2w, 90m) or the newest N of each file (10).
                      \`backup restore\` brings files back as they were
+  --verify-every PERIOD
+                     re-read and hash the whole backup once per PERIOD (30d,
+                     12h, 90m) in small slices between passes, comparing with
+                     the journal and the source (as \`backup verify\`);
+                     mismatches are errors and fire --on-error
   --rebuild-journal  set a corrupt journal aside and rebuild the state by a
                      full reconcile (matching files are hashed, not copied)
   --on-pass CMD      after each pass, run CMD through sh -c with the pass
@@ -459,6 +466,48 @@ function scheduleOptions(
   };
 }
 
+/**
+ * `--verify-every`: the rolling verification between passes; each mismatch is an error in the
+ * log and fires `--on-error`. Undefined when off (or with `--once`).
+ */
+function rollingVerifier(
+  opts: RunOptions,
+  deps: RunDeps,
+  roots: Roots,
+  rec: Reconciler,
+  hooks: HookRunner | undefined,
+): RollingVerifier | undefined {
+  if (opts.verifyEveryMs === undefined || opts.once) return undefined;
+  const { logs } = deps;
+  logs.daemon.info("VERIFYING the whole backup by content every {period}", {
+    period: `${opts.verifyEveryMs / 1000} s`,
+  });
+  return new RollingVerifier({
+    periodMs: opts.verifyEveryMs,
+    fs: deps.fs,
+    dest: roots.dest,
+    destination: rec.destination,
+    source: roots.source,
+    entries: () => rec.state.entries,
+    log: logs.daemon,
+    distrust: (paths) => rec.distrust(paths),
+    onMismatch: (findings) => {
+      for (const f of findings) {
+        logs.daemon.error(
+          "VERIFY MISMATCH: {path}: {problem}, the {wrong} is wrong; expected {expected}, found {found} - {detail}",
+          { ...f, found: f.found ?? "-" },
+        );
+      }
+      hooks?.afterVerify(
+        `verification found ${findings.length} mismatched files: ${
+          findings.slice(0, 5).map((f) => f.path).join(", ")
+        }${findings.length > 5 ? ", ..." : ""}`,
+        findings,
+      );
+    },
+  });
+}
+
 /** Runs the passes of a started reconciler until done or stopped; closes it. Returns the exit code. */
 async function runStarted(
   opts: RunOptions,
@@ -495,6 +544,7 @@ async function runStarted(
     }
     // Names the scan had to skip (not valid UTF-8) in the last pass: files not backed up.
     let skippedNames = 0;
+    const between = rollingVerifier(opts, deps, roots, rec, hooks);
     const totals = await runDaemon(rec, {
       intervalMs: opts.interval * 1000,
       once: opts.once,
@@ -508,6 +558,7 @@ async function runStarted(
       onPassError: (err) => hooks?.afterError(err),
       ...(watcher ? { watcher } : {}),
       ...(opts.schedule ? scheduleOptions(opts.schedule, status, logs) : {}),
+      ...(between ? { between } : {}),
     });
     const partial = totals.lastFailed > 0 || totals.lastSkipped !== null || skippedNames > 0;
     if (opts.once && partial) code = EXIT.PARTIAL;

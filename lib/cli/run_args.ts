@@ -14,6 +14,7 @@ import { type KeepRule, parseKeepVersions } from "../engine/versions.ts";
 import { DEFAULT_JOURNAL_MAX_BYTES } from "../journal/compact.ts";
 import { MAX_TIMER_SECONDS } from "../base/timing.ts";
 import { parseSchedule, type Schedule } from "../daemon/schedule.ts";
+import { parseVerifyEvery } from "../engine/verify_rolling.ts";
 import { flag, type OptionTable, type Parsed, parseStrict, str, strs } from "./args.ts";
 
 /** Options of the daemon command. */
@@ -66,6 +67,8 @@ export interface RunOptions {
   schedule?: Schedule | null;
   /** `--error-log`: a second log file that gets warnings and errors only. */
   errorLog?: string | undefined;
+  /** `--verify-every`: the period of the rolling verification (ms); absent when off. */
+  verifyEveryMs?: number;
 }
 
 /** The daemon's flags, in `node:util` parseArgs form. */
@@ -100,6 +103,7 @@ export const OPTIONS: OptionTable = {
   schedule: { type: "string" },
   "schedule-tz": { type: "string" },
   "error-log": { type: "string" },
+  "verify-every": { type: "string" },
 };
 
 /**
@@ -192,6 +196,7 @@ export function parseRunArgs(argv: string[]): RunOptions {
     console: flag(p, "quiet") ? "quiet" : flag(p, "verbose") ? "verbose" : "normal",
     keepVersions: keepVersionsArg(str(p, "keep-versions")),
     ...optionalArgs(p),
+    ...verifyEveryArg(str(p, "verify-every")),
   };
 }
 
@@ -219,6 +224,11 @@ function scheduleArg(p: Parsed): Schedule | null {
   const schedule = parseSchedule(text, zone ?? null);
   // `--once` is one pass now, whatever the schedule: `backup --config FILE --once` runs every job.
   return flag(p, "once") ? null : schedule;
+}
+
+/** `--verify-every PERIOD`, as the optional field of {@link RunOptions}. */
+function verifyEveryArg(raw: string | undefined): { verifyEveryMs?: number } {
+  return raw === undefined ? {} : { verifyEveryMs: parseVerifyEvery(raw) };
 }
 
 /** `--keep-versions RULE`, or null when absent. */

@@ -93,6 +93,7 @@ Deno.test("OPTIONS: the value flags are strings, the exclude flags repeat, the r
     "schedule",
     "schedule-tz",
     "src",
+    "verify-every",
   ]);
   const repeated = Object.entries(OPTIONS).filter(([, spec]) => spec.multiple).map(([name]) =>
     name
@@ -119,4 +120,17 @@ Deno.test("parseRunArgs: --schedule with its zone; --once is one pass now whatev
     "--schedule must",
   );
   assertEquals(parseRunArgs([...ROOTS, "--error-log", "e.log"]).errorLog, "e.log");
+});
+
+Deno.test("--verify-every takes a period with a unit (or seconds), refused otherwise", () => {
+  assertEquals(parseRunArgs([...ROOTS]).verifyEveryMs, undefined);
+  assertEquals(parseRunArgs([...ROOTS, "--verify-every", "30d"]).verifyEveryMs, 30 * 86_400_000);
+  assertEquals(parseRunArgs([...ROOTS, "--verify-every", "90"]).verifyEveryMs, 90_000);
+  for (const bad of ["0", "0.5s", "3w", "-1d", "soon", "4000d"]) {
+    assertThrows(
+      () => parseRunArgs([...ROOTS, "--verify-every", bad]),
+      UsageError,
+      "--verify-every",
+    );
+  }
 });

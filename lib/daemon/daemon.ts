@@ -45,6 +45,16 @@ export interface DaemonOptions {
   onNextFull?: (at: number) => void;
   /** The clock (tests inject one); `Date.now` by default. */
   now?: () => number;
+  /** Work done between passes when it is due (the rolling verification, `--verify-every`). */
+  between?: BetweenPasses;
+}
+
+/** Work the loop does between passes, a bounded slice at a time (lib/engine/verify_rolling.ts). */
+export interface BetweenPasses {
+  /** Milliseconds until a slice is due (0: now). */
+  dueInMs(): number;
+  /** Does one slice; never throws. */
+  slice(signal?: AbortSignal): Promise<void>;
 }
 
 /** Totals over a run. */
@@ -177,7 +187,9 @@ export async function runDaemon(rec: Passes, options: DaemonOptions): Promise<Ru
     if (options.once) break;
     // Without a schedule, full passes are paced from the end of the last one (fullPassGap).
     if (full && !schedule) nextFull = now() + fullPassGap(options.intervalMs, now() - started);
-    await nextWake(watcher, retry ? wait : Math.max(0, nextFull - now()), options.signal);
+    const until = Date.now() + (retry ? wait : Math.max(0, nextFull - now()));
+    if (options.between) await between(options.between, watcher, until, options.signal);
+    else await nextWake(watcher, until - Date.now(), options.signal);
   }
   return totals;
 }
@@ -185,14 +197,47 @@ export async function runDaemon(rec: Passes, options: DaemonOptions): Promise<Ru
 /** The longest single wait (a timer's limit, about 24.8 days); longer waits are cut in slices. */
 const MAX_WAIT_MS = 2 ** 31 - 1;
 
+/**
+ * Until the time `until` or a hint: the slices of `work` whenever they are due, asleep
+ * otherwise. Hints waiting come first: a slice never starts while a live change waits.
+ */
+async function between(
+  work: BetweenPasses,
+  watcher: HintSource | undefined,
+  until: number,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  while (!signal?.aborted) {
+    const untilPass = until - Date.now();
+    if (untilPass <= 0) return;
+    if (watcher?.active && watcher.pending) {
+      await nextWake(watcher, untilPass, signal);
+      return;
+    }
+    const due = work.dueInMs();
+    if (due <= 0) {
+      await work.slice(signal);
+      continue;
+    }
+    if (due >= untilPass) {
+      await nextWake(watcher, untilPass, signal);
+      return;
+    }
+    if (await nextWake(watcher, due, signal) === "hint") return;
+  }
+}
+
 /** Sleeps until `ms` pass (at most {@link MAX_WAIT_MS}), a hint arrives (then debounces), or the signal aborts. */
 async function nextWake(
   watcher: HintSource | undefined,
   wanted: number,
   signal: AbortSignal | undefined,
-): Promise<void> {
+): Promise<"time" | "hint"> {
   const ms = Math.min(Math.max(0, wanted), MAX_WAIT_MS);
-  if (!watcher?.active) return sleep(ms, signal);
+  if (!watcher?.active) {
+    await sleep(ms, signal);
+    return "time";
+  }
   const local = new AbortController();
   const both = signal ? AbortSignal.any([signal, local.signal]) : local.signal;
   const timer = sleep(ms, both);
@@ -201,4 +246,5 @@ async function nextWake(
   local.abort();
   await Promise.all([timer, hint]);
   if (first === "hint" && !signal?.aborted) await sleep(DEBOUNCE_MS, signal);
+  return first;
 }

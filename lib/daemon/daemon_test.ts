@@ -170,3 +170,33 @@ Deno.test("runDaemon() with a schedule and a watcher makes a full pass at start"
   });
   assertEquals(triggers, ["scan"]);
 });
+
+Deno.test("runDaemon() runs the work between passes when due, never during a pass", async () => {
+  const ac = new AbortController();
+  const events: string[] = [];
+  let inPass = false;
+  let slices = 0;
+  await runDaemon({
+    pass: async () => {
+      inPass = true;
+      events.push("pass");
+      await sleep(1);
+      inPass = false;
+      return summary();
+    },
+  }, {
+    intervalMs: 60,
+    signal: ac.signal,
+    between: {
+      dueInMs: () => (slices < 3 ? 0 : 10_000),
+      slice: () => {
+        assert(!inPass, "a slice ran during a pass");
+        events.push("slice");
+        if (++slices === 3) setTimeout(() => ac.abort(), 100);
+        return Promise.resolve();
+      },
+    },
+  });
+  assertEquals(events.slice(0, 4), ["pass", "slice", "slice", "slice"]);
+  assert(events.filter((e) => e === "pass").length >= 2, "the interval passes went on");
+});

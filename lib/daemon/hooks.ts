@@ -122,6 +122,8 @@ export interface HookPayload extends Partial<SummaryJson> {
   job: string | null;
   /** What went wrong ({@link passProblem}, or why the pass failed), or null. */
   reason: string | null;
+  /** The mismatches of the rolling verification ({@link HookRunner.afterVerify}). */
+  mismatches?: object[];
 }
 
 /** What {@link HookRunner} logs through (a LogTape `Logger` fits). */
@@ -228,6 +230,20 @@ export class HookRunner implements Hooks {
       flag: "on-error",
       command: this.#commands.onError,
       payload: this.#header("error", `pass failed: ${describeError(err)}`),
+    };
+    this.#kick();
+  }
+
+  /**
+   * Queues `--on-error` for mismatches the rolling verification found (`--verify-every`):
+   * the payload has no pass counts, `reason` says how many, `mismatches` lists them.
+   */
+  afterVerify(reason: string, mismatches: readonly object[]): void {
+    if (this.#commands.onError === undefined) return;
+    this.#waiting.error = {
+      flag: "on-error",
+      command: this.#commands.onError,
+      payload: { ...this.#header("error", reason), mismatches: [...mismatches] },
     };
     this.#kick();
   }

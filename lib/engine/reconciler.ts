@@ -247,6 +247,21 @@ export class Reconciler {
     return this.#state;
   }
 
+  /** The destination its passes write to (the rolling verification reads it). */
+  get destination(): Destination {
+    return this.#destination;
+  }
+
+  /**
+   * Stops trusting the state's word on `paths` (found damaged by `backup verify`
+   * or the rolling verification): until a full pass completes, a pass that sees
+   * them checks the destination against the source by hash, and recopies (journaled
+   * like any copy) what differs.
+   */
+  distrust(paths: Iterable<string>): void {
+    for (const path of paths) this.#suspects.add(path);
+  }
+
   /**
    * Runs one reconcile pass: over everything, or (with `dirs`) over the
    * folders a watcher named, each rescanned with its direct children, plus

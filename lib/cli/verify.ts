@@ -1,0 +1,504 @@
+/**
+ * `backup verify --dest B [--sample P] [--json] [--repair] [--src A | --config F --job N]`:
+ * re-reads the files of the mirror, hashes them and compares them with the
+ * hashes the journal recorded (and with the source where it still has the
+ * same size and mtime); `--repair` recopies the damaged ones from the source
+ * through a reconcile pass, journaled like any copy. See lib/engine/verify.ts.
+ *
+ * @module
+ */
+
+import type { State } from "../journal/state.ts";
+import { describeError, EXIT, LockedError, RootError, UsageError } from "../base/errors.ts";
+import { absolute, join, parentOf, showPath } from "../base/paths.ts";
+import { createHasher } from "../base/hash.ts";
+import { formatBytes } from "../base/units.ts";
+import { LOG_FILE, reservedDir } from "../base/layout.ts";
+import { replayJournal } from "../journal/replay.ts";
+import { acquireLock, prepareReserved, probeLock } from "../dest/reserved.ts";
+import { LocalDestination } from "../dest/local.ts";
+import { checkRoots } from "../engine/guard.ts";
+import { establishIdentity } from "../engine/source_guard.ts";
+import { Reconciler } from "../engine/reconciler.ts";
+import { filesToVerify, type Finding, isVerifiable, Verifier } from "../engine/verify.ts";
+import { StatusRecorder } from "../report/status.ts";
+import { flag, type OptionTable, parseStrict, str, strs } from "./args.ts";
+import { plural } from "./format.ts";
+import { findJournal, type JournalDeps } from "./journal_common.ts";
+import { loadSettings } from "./settings.ts";
+import { loadConfig, selectJobs } from "./config_load.ts";
+
+/** Help text of `backup verify`. */
+export const HELP = `backup verify: check the backup by content
+
+Usage:
+  backup verify --dest DIR [--sample PERCENT] [--json] [--repair]
+                [--src DIR | --config FILE --job NAME]
+
+Re-reads every file of the backup in DIR (or a random --sample of them),
+hashes it (xxh128) and compares it with the hash the journal recorded when it
+was copied. Where the source still has the file with the same size and mtime,
+the source is hashed too, which tells which side is wrong: a damaged backup
+(a flipped bit, a failed sector, an edit that kept size and mtime), or a source
+that changed keeping its size and mtime (no pass can see that). Each mismatch
+is listed with the expected and found hashes, then a summary. Only reads, and
+works while a daemon runs (without --repair).
+
+Options:
+  --dest DIR        the backup (the mirror with its .backup/ folder)
+  --src DIR         the source to compare with (default: the one the journal
+                    names; a missing source means the backup is checked alone)
+  --config FILE --job NAME
+                    take the source and the backup from a job of a config file
+  --sample PERCENT  check a random PERCENT of the files (above 0, at most 100)
+  --json            one JSON object a line: "mismatch" lines, then "summary"
+  --repair          recopy the damaged files from the source, through a
+                    reconcile pass over their folders (journaled like any
+                    copy; other changes in those folders are backed up too).
+                    Needs the destination's lock: stop a running daemon first.
+                    Files whose source changed or is damaged too are listed as
+                    not repaired.
+
+Exit codes: 0 every file matches (or every damaged file was repaired), 2 bad
+usage or no backup in DIR, 3 journal corrupt, 5 --repair while a daemon runs
+on DIR, 6 stopped by Ctrl+C/SIGTERM before every file was checked, 7
+mismatches found (or left after --repair).
+`;
+
+/** Parsed `verify` arguments. */
+export interface VerifyCommandOptions {
+  /** Destination root as given (null: from the config job). */
+  dest: string | null;
+  /** Source root as given, or null. */
+  src: string | null;
+  /** Config file and job, or null. */
+  config: { file: string; job: string } | null;
+  /** Share of the files checked, in percent (100: all). */
+  sample: number;
+  /** JSON lines. */
+  json: boolean;
+  /** Recopy damaged files. */
+  repair: boolean;
+}
+
+const OPTIONS: OptionTable = {
+  dest: { type: "string" },
+  src: { type: "string" },
+  config: { type: "string" },
+  job: { type: "string", multiple: true },
+  sample: { type: "string" },
+  json: { type: "boolean" },
+  repair: { type: "boolean" },
+};
+
+/**
+ * Parses `--sample PERCENT`: a number above 0, at most 100.
+ *
+ * @throws UsageError naming the flag.
+ */
+export function parseSample(raw: string | undefined): number {
+  if (raw === undefined) return 100;
+  const n = Number(raw.replace(/%$/, ""));
+  if (!/^\s*\d*\.?\d+%?\s*$/.test(raw) || !(n > 0) || n > 100) {
+    throw new UsageError(`--sample must be a percentage above 0 and at most 100, not "${raw}"`);
+  }
+  return n;
+}
+
+/**
+ * Parses `backup verify ...` arguments (after the word `verify`).
+ *
+ * @throws UsageError on a bad, missing or conflicting flag.
+ */
+export function parseVerifyArgs(argv: string[]): VerifyCommandOptions {
+  const p = parseStrict(argv, OPTIONS, "backup verify");
+  const config = str(p, "config");
+  const jobs = strs(p, "job");
+  if (config !== undefined && jobs.length !== 1) {
+    throw new UsageError(
+      "--config needs exactly one --job NAME: the job whose backup to verify; see `backup verify --help`",
+    );
+  }
+  if (config === undefined && jobs.length > 0) {
+    throw new UsageError("--job needs --config FILE; see `backup verify --help`");
+  }
+  const src = str(p, "src");
+  if (config !== undefined && src !== undefined) {
+    throw new UsageError("give --src or --config, not both; see `backup verify --help`");
+  }
+  const dest = str(p, "dest");
+  if (dest === undefined && config === undefined) {
+    throw new UsageError("missing --dest DIR: the backup to verify; see `backup verify --help`");
+  }
+  return {
+    dest: dest ?? null,
+    src: src ?? null,
+    config: config !== undefined ? { file: config, job: jobs[0]! } : null,
+    sample: parseSample(str(p, "sample")),
+    json: flag(p, "json"),
+    repair: flag(p, "repair"),
+  };
+}
+
+/** What a run found. */
+interface Outcome {
+  /** Files checked. */
+  files: number;
+  /** Files the state holds that could be checked. */
+  total: number;
+  /** Bytes read from the destination. */
+  bytes: number;
+  /** Mismatches. */
+  findings: Finding[];
+}
+
+/** The destination and source a run uses. */
+interface Place {
+  dest: string;
+  dir: string;
+  source: string | null;
+  /** Why the source is not compared, or null. */
+  noSource: string | null;
+}
+
+/**
+ * The source to compare with: `--src` (or the config job's), else the one the journal names.
+ * A source named by the journal that is gone leaves the backup checked alone.
+ *
+ * @throws UsageError when a source given on the command line is not a folder.
+ */
+function resolveSource(
+  opts: VerifyCommandOptions,
+  deps: JournalDeps,
+  recorded: string | null,
+): { source: string | null; noSource: string | null } {
+  const source = opts.src !== null ? absolute(opts.src, deps.cwd) : recorded;
+  if (source === null) return { source: null, noSource: "the journal names no source" };
+  let problem: string | null = null;
+  try {
+    if (deps.fs.lstat(source).kind !== "dir") problem = "not a folder";
+  } catch (err) {
+    problem = describeError(err);
+  }
+  if (problem === null) return { source, noSource: null };
+  if (opts.src !== null) {
+    throw new UsageError(`--src "${opts.src}": ${problem}; give the folder the backup is of`);
+  }
+  return { source: null, noSource: `the source ${source}: ${problem}` };
+}
+
+/** The job's destination and source, from `--config FILE --job NAME`. */
+function fromConfig(opts: VerifyCommandOptions, deps: JournalDeps): VerifyCommandOptions {
+  if (opts.config === null) return opts;
+  const config = loadConfig(deps.fs, opts.config.file, deps.cwd);
+  const [job] = selectJobs(config, [opts.config.job]);
+  if (opts.dest !== null && absolute(opts.dest, deps.cwd) !== job!.destination) {
+    throw new UsageError(
+      `--dest ${opts.dest} is not the destination of job "${job!.name}" (${
+        job!.destination
+      }); leave --dest out`,
+    );
+  }
+  return { ...opts, dest: job!.destination, src: job!.source };
+}
+
+/**
+ * Runs `verify`. Returns the exit code: 0 all match, 7 mismatches found (or
+ * left after `--repair`).
+ *
+ * @throws UsageError (no backup in DIR), LockedError (`--repair` while a
+ *   daemon runs), JournalCorruptError, JournalIoError.
+ */
+export async function runVerifyCommand(
+  given: VerifyCommandOptions,
+  deps: JournalDeps,
+): Promise<number> {
+  const opts = fromConfig(given, deps);
+  const { dest, dir } = findJournal(deps.fs, opts.dest!, deps.cwd);
+  if (opts.repair) return await repair(opts, deps, dest, dir);
+  const look = replayJournal(deps.fs, dir, { repair: false });
+  const place = { dest, dir, ...resolveSource(opts, deps, look.summary.source) };
+  const destination = new LocalDestination(deps.fs, dest);
+  try {
+    const outcome = await verifyState(opts, deps, place, destination, look.state);
+    const lock = probeLock(deps.fs, dest);
+    if (lock.held && outcome.findings.length > 0) {
+      // A running daemon may have copied a file after the journal was read: what changed since
+      // is checked again against the journal as it is now.
+      outcome.findings = await recheck(outcome.findings, deps, place, destination, dir);
+    }
+    report(opts, deps, place, outcome, lock.held ? lock.pid ?? 0 : null);
+    return exitOf(outcome.findings.length, deps.signal);
+  } finally {
+    destination.close();
+  }
+}
+
+/** Checks the files of `state` (or a sample); prints nothing. */
+async function verifyState(
+  opts: VerifyCommandOptions,
+  deps: JournalDeps,
+  place: Place,
+  destination: LocalDestination,
+  state: State,
+): Promise<Outcome> {
+  const busy = new Set([...state.pending.values()].map((intent) => intent.path));
+  const total = filesToVerify(state.entries, { busy }).length;
+  const files = filesToVerify(state.entries, { busy, percent: opts.sample });
+  const verifier = new Verifier({
+    fs: deps.fs,
+    destination,
+    source: place.source,
+    hasher: await createHasher(),
+  });
+  const outcome: Outcome = { files: 0, total, bytes: 0, findings: [] };
+  for (const [path, entry] of files) {
+    if (deps.signal.aborted) break;
+    const checked = await verifier.check(path, entry);
+    outcome.files++;
+    outcome.bytes += checked.bytes;
+    if (checked.finding) outcome.findings.push(checked.finding);
+  }
+  return outcome;
+}
+
+/** Re-checks findings whose journal entry changed since it was read (a daemon runs). */
+async function recheck(
+  findings: Finding[],
+  deps: JournalDeps,
+  place: Place,
+  destination: LocalDestination,
+  dir: string,
+): Promise<Finding[]> {
+  const now = replayJournal(deps.fs, dir, { repair: false }).state;
+  const busy = new Set([...now.pending.values()].map((intent) => intent.path));
+  const verifier = new Verifier({
+    fs: deps.fs,
+    destination,
+    source: place.source,
+    hasher: await createHasher(),
+  });
+  const kept: Finding[] = [];
+  for (const finding of findings) {
+    const entry = now.entries.get(finding.path);
+    if (busy.has(finding.path) || !entry || !isVerifiable(entry)) continue;
+    if (entry.hash === finding.expected && finding.problem !== "changed") {
+      kept.push(finding);
+      continue;
+    }
+    const checked = await verifier.check(finding.path, entry);
+    if (checked.finding) kept.push(checked.finding);
+  }
+  return kept;
+}
+
+/** The exit code: 7 with mismatches left, else 6 when a signal stopped the run early, else 0. */
+function exitOf(left: number, signal: AbortSignal): number {
+  return left > 0 ? EXIT.MISMATCH : signal.aborted ? EXIT.PARTIAL : EXIT.OK;
+}
+
+/** Words for the source comparison of a finding. */
+function sourceWords(f: Finding): string {
+  switch (f.source) {
+    case "same":
+      return "source holds the copied content";
+    case "differs":
+      return `source differs (${f.sourceHash})`;
+    case "changed":
+      return "source changed since the copy";
+    case "missing":
+      return "not in the source";
+    case "unreadable":
+      return "source unreadable";
+    case "not-compared":
+      return "source not compared";
+  }
+}
+
+/** Prints the findings (and the repair's outcome) and the summary. */
+function report(
+  opts: VerifyCommandOptions,
+  deps: JournalDeps,
+  place: Place,
+  outcome: Outcome,
+  runningPid: number | null,
+  repaired?: { repaired: string[]; notRepaired: Finding[] },
+): void {
+  const { out } = deps;
+  const left = repaired ? repaired.notRepaired : outcome.findings;
+  const inDest = outcome.findings.filter((f) => f.wrong !== "source").length;
+  const inSource = outcome.findings.length - inDest;
+  if (opts.json) {
+    for (const f of outcome.findings) out(JSON.stringify({ type: "mismatch", ...f }));
+    if (repaired) {
+      for (const path of repaired.repaired) out(JSON.stringify({ type: "repaired", path }));
+      for (const f of repaired.notRepaired) {
+        out(JSON.stringify({ type: "notRepaired", path: f.path, reason: f.detail }));
+      }
+    }
+    out(JSON.stringify({
+      type: "summary",
+      dest: place.dest,
+      source: place.source,
+      noSource: place.noSource,
+      sample: opts.sample,
+      files: outcome.files,
+      total: outcome.total,
+      bytes: outcome.bytes,
+      mismatches: outcome.findings.length,
+      destination: inDest,
+      sourceSide: inSource,
+      repaired: repaired ? repaired.repaired.length : null,
+      notRepaired: repaired ? repaired.notRepaired.length : null,
+      ok: left.length === 0 && !deps.signal.aborted,
+      stopped: deps.signal.aborted,
+      running: runningPid === null ? null : { pid: runningPid || null },
+    }));
+    return;
+  }
+  for (const f of outcome.findings) {
+    out(`MISMATCH ${showPath(f.path)}: ${f.problem}, the ${f.wrong} is wrong`);
+    out(`  expected ${f.expected}, found ${f.found ?? "-"}; ${sourceWords(f)}`);
+    out(`  ${f.detail}`);
+  }
+  if (repaired) {
+    for (const path of repaired.repaired) out(`REPAIRED ${showPath(path)}`);
+    for (const f of repaired.notRepaired) {
+      out(`NOT REPAIRED ${showPath(f.path)}: ${f.detail}`);
+    }
+  }
+  const sampled = opts.sample < 100 ? ` (a ${opts.sample}% sample of ${outcome.total})` : "";
+  const against = place.source !== null
+    ? `the journal and the source ${place.source}`
+    : `the journal (${place.noSource})`;
+  out(
+    `verified ${plural(outcome.files, "file")}${sampled}, ${
+      formatBytes(outcome.bytes)
+    } read, in ${place.dest} against ${against}: ` +
+      (outcome.findings.length === 0
+        ? "all match"
+        : `${outcome.findings.length} ${
+          outcome.findings.length === 1 ? "mismatch" : "mismatches"
+        } (${inDest} in the backup, ${inSource} in the source)`) +
+      (repaired
+        ? `; ${repaired.repaired.length} repaired, ${repaired.notRepaired.length} not repaired`
+        : ""),
+  );
+  if (deps.signal.aborted) {
+    out(`stopped by a signal after ${plural(outcome.files, "file")}: the rest was not checked`);
+  }
+  if (runningPid !== null) {
+    out(
+      `a daemon is running${
+        runningPid ? ` (pid ${runningPid})` : ""
+      }: files it copied meanwhile were checked again`,
+    );
+  }
+}
+
+/**
+ * `--repair`: takes the lock, starts a reconciler (which replays the journal),
+ * verifies against its state, distrusts the damaged files whose source still
+ * holds the copied content and runs one pass over their folders, which checks
+ * them by hash and recopies them; then checks them again.
+ */
+async function repair(
+  opts: VerifyCommandOptions,
+  deps: JournalDeps,
+  dest: string,
+  dir: string,
+): Promise<number> {
+  const look = replayJournal(deps.fs, dir, { repair: false });
+  const source = opts.src !== null ? absolute(opts.src, deps.cwd) : look.summary.source;
+  if (source === null) {
+    throw new UsageError(
+      `the journal in ${dest} names no source: give --src DIR, the folder to repair from`,
+    );
+  }
+  let roots;
+  try {
+    roots = checkRoots(deps.fs, source, dest, deps.cwd);
+  } catch (err) {
+    if (!(err instanceof RootError)) throw err;
+    throw new RootError(`cannot repair from the source ${source}: ${err.message}`, { cause: err });
+  }
+  prepareReserved(deps.fs, roots.dest);
+  let lock;
+  try {
+    lock = acquireLock(deps.fs, roots.dest);
+  } catch (err) {
+    if (!(err instanceof LockedError)) throw err;
+    throw new LockedError(
+      `${err.message.replace(/; stop it first.*$/, "")}: --repair needs the backup to itself; ` +
+        "stop the daemon and run it again (verify without --repair works while it runs)",
+      { cause: err },
+    );
+  }
+  let rec: Reconciler;
+  try {
+    await deps.startLogging(join(reservedDir(roots.dest), LOG_FILE));
+    deps.logs.daemon.info("VERIFY --repair: {source} -> {dest}", { ...roots });
+    const settings = loadSettings(deps.fs, roots.dest);
+    const guard = establishIdentity(deps.fs, roots.source, roots.dest);
+    rec = await Reconciler.start(deps.fs, {
+      source: roots.source,
+      dest: roots.dest,
+      logs: deps.logs,
+      signal: deps.signal,
+      identity: guard.identity,
+      excludes: settings.excludes,
+      deleteExcluded: settings.deleteExcluded,
+      modeMask: settings.modeMask,
+      deleteLimits: settings.deleteLimits,
+      ...(settings.keepVersions ? { keepVersions: settings.keepVersions } : {}),
+      lock,
+    });
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
+  const place: Place = { dest: roots.dest, dir, source: roots.source, noSource: null };
+  const destination = new LocalDestination(deps.fs, roots.dest);
+  try {
+    const outcome = await verifyState(opts, deps, place, destination, rec.state);
+    const fixable = outcome.findings.filter((f) => f.repairable);
+    const repaired: string[] = [];
+    const notRepaired = outcome.findings.filter((f) => !f.repairable);
+    if (fixable.length > 0 && !deps.signal.aborted) {
+      rec.distrust(fixable.map((f) => f.path));
+      const pass = await rec.pass("scan", { dirs: new Set(fixable.map((f) => parentOf(f.path))) });
+      new StatusRecorder(deps.fs, roots.dest, { source: roots.source }).record(pass);
+      const verifier = new Verifier({
+        fs: deps.fs,
+        destination,
+        source: roots.source,
+        hasher: await createHasher(),
+      });
+      for (const f of fixable) {
+        const entry = rec.state.entries.get(f.path);
+        const again = entry && isVerifiable(entry) ? await verifier.check(f.path, entry) : null;
+        if (again !== null && again.finding === null && entry!.hash === f.expected) {
+          repaired.push(f.path);
+          deps.logs.daemon.info("VERIFY REPAIRED: {path}", { path: f.path });
+        } else {
+          notRepaired.push({
+            ...f,
+            detail: again?.finding?.detail ?? "the recopy did not restore the recorded content " +
+                "(see the log)",
+          });
+        }
+      }
+    }
+    for (const f of notRepaired) {
+      deps.logs.daemon.warn("VERIFY MISMATCH NOT REPAIRED: {path}: {detail}", {
+        path: f.path,
+        detail: f.detail,
+      });
+    }
+    report(opts, deps, place, outcome, null, { repaired, notRepaired });
+    return exitOf(notRepaired.length, deps.signal);
+  } finally {
+    destination.close();
+    await rec.close();
+  }
+}

@@ -1,0 +1,288 @@
+/**
+ * The daemon's rolling verification (`--verify-every 30d`): the whole mirror
+ * is re-read and hashed once per period, in small slices spread evenly over
+ * it, between passes, so that no one has to remember to run `backup verify`.
+ *
+ * Pace: a round takes a snapshot of the files the state holds (sorted by path)
+ * and plans to finish one period after it started: a slice is due when the
+ * share of the round it has done falls behind the share of the period gone
+ * (each file counts its size plus {@link FILE_COST}). A slice reads at most
+ * {@link SLICE_BYTES} or {@link SLICE_FILES} files (a larger file is read
+ * whole), and after a slice that took t ms the next waits at least
+ * {@link REST_FACTOR} times t, so verification never takes more than a fifth
+ * of the time (of the disk, roughly) whatever the period. 1 TiB over 30 days
+ * is a read rate of about 0.4 MiB/s: a 16 MiB slice every 40 s or so.
+ *
+ * Where the round is (its start and the last path done) is saved in
+ * `DEST/.backup/verify.json` after each slice, so a daemon restarted every
+ * day still covers the whole mirror. Mismatches go to `onMismatch` (the
+ * daemon logs them as errors and fires `--on-error`); damaged files whose
+ * source still holds the copied content are handed to `distrust`, so the next
+ * full pass recopies them.
+ *
+ * @module
+ */
+
+import type { FileSystem } from "../base/fs.ts";
+import type { Destination } from "../dest/destination.ts";
+import type { Logger } from "../base/logger.ts";
+import type { StateEntry } from "../journal/state.ts";
+import { isMissing } from "../base/fs.ts";
+import { describeError, UsageError } from "../base/errors.ts";
+import { createHasher, type Hasher } from "../base/hash.ts";
+import { join } from "../base/paths.ts";
+import { formatBytes } from "../base/units.ts";
+import { reservedDir, VERIFY_FILE } from "../base/layout.ts";
+import { replacePrivate } from "../dest/reserved.ts";
+import { type Finding, isVerifiable, Verifier } from "./verify.ts";
+
+/** Most bytes one slice reads (a larger file is read whole, alone). */
+export const SLICE_BYTES = 16 * 1024 * 1024;
+/** Most files one slice reads. */
+export const SLICE_FILES = 256;
+/** What a file costs the pace besides its bytes (opening, a stat, a small read). */
+export const FILE_COST = 4096;
+/** After a slice that took t ms, the next waits at least this many times t. */
+export const REST_FACTOR = 4;
+
+const UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** The longest period: ten years. */
+const MAX_PERIOD_MS = 3650 * UNITS.d!;
+
+/**
+ * Parses `--verify-every`: a number with a unit, `s`, `m`, `h` or `d` (`30d`,
+ * `12h`, `90s`), or a bare number of seconds. Returns milliseconds.
+ *
+ * @throws UsageError naming the flag.
+ */
+export function parseVerifyEvery(raw: string): number {
+  const m = /^\s*(\d*\.?\d+)\s*([smhd]?)\s*$/.exec(raw);
+  const ms = m ? Number(m[1]) * UNITS[m[2] || "s"]! : NaN;
+  if (!(ms >= 1000) || ms > MAX_PERIOD_MS) {
+    throw new UsageError(
+      `--verify-every takes a period such as 30d, 12h or 90m (at least 1 s, at most 3650d), not "${raw}"`,
+    );
+  }
+  return ms;
+}
+
+/** Where a round is, as saved in `verify.json`. */
+interface Cursor {
+  /** When the round started (ms since the epoch). */
+  started: number;
+  /** The last path done (paths sort after it are still to do), or "" at the start. */
+  after: string;
+  /** Mismatches found so far in the round. */
+  mismatches: number;
+}
+
+/** A round: its snapshot of paths and how far it got. */
+interface Round extends Cursor {
+  paths: string[];
+  costs: number[];
+  total: number;
+  index: number;
+  done: number;
+  bytes: number;
+}
+
+/** What a {@link RollingVerifier} works with. */
+export interface RollingOptions {
+  /** The period in which the whole mirror is read once. */
+  periodMs: number;
+  /** File system port (the source, and `verify.json` in the reserved folder). */
+  fs: FileSystem;
+  /** Absolute destination root (for `verify.json`). */
+  dest: string;
+  /** The destination, read through its interface. */
+  destination: Destination;
+  /** Absolute source root. */
+  source: string;
+  /** The state's entries as they are now (read between passes). */
+  entries: () => ReadonlyMap<string, StateEntry>;
+  /** Where rounds are logged. */
+  log: Logger;
+  /** Mismatches found by a slice (called once per slice that found some). */
+  onMismatch: (findings: Finding[]) => void;
+  /** Damaged files the next full pass should check by hash and recopy. */
+  distrust?: (paths: string[]) => void;
+  /** Clock (default `Date.now`). */
+  now?: () => number;
+}
+
+/** Reads the mirror once per period, a slice at a time; never throws. */
+export class RollingVerifier {
+  readonly #o: RollingOptions;
+  readonly #now: () => number;
+  #round: Round | null = null;
+  /** When the next round may start (after a round ended). */
+  #nextStart: number;
+  /** Earliest time of the next slice (the rest after the last one). */
+  #restUntil = 0;
+  #hasher: Hasher | null = null;
+  #verifier: Verifier | null = null;
+  #saved: Cursor | null;
+
+  /** A verifier that resumes the round saved in the destination, if any. */
+  constructor(options: RollingOptions) {
+    this.#o = options;
+    this.#now = options.now ?? Date.now;
+    this.#saved = this.#load();
+    this.#nextStart = this.#saved?.started ?? this.#now();
+  }
+
+  /** Milliseconds until the next slice is due (0: now). */
+  dueInMs(): number {
+    const now = this.#now();
+    const round = this.#round;
+    let due: number;
+    if (round === null) due = this.#nextStart;
+    else if (round.total === 0) due = round.started;
+    else due = round.started + this.#o.periodMs * (round.done / round.total);
+    return Math.max(0, due - now, this.#restUntil - now);
+  }
+
+  /** Verifies one slice (starting or ending a round as due). Logs what goes wrong; never throws. */
+  async slice(signal?: AbortSignal): Promise<void> {
+    const started = performance.now();
+    try {
+      await this.#slice(signal);
+    } catch (err) {
+      this.#o.log.error("VERIFY SLICE FAILED: {reason}; tried again later", {
+        reason: describeError(err),
+      });
+    }
+    const took = performance.now() - started;
+    this.#restUntil = this.#now() + took * REST_FACTOR;
+  }
+
+  async #slice(signal?: AbortSignal): Promise<void> {
+    const round = this.#round ?? this.#begin();
+    const entries = this.#o.entries();
+    this.#verifier ??= new Verifier({
+      fs: this.#o.fs,
+      destination: this.#o.destination,
+      source: this.#o.source,
+      hasher: this.#hasher ??= await createHasher(),
+    });
+    const findings: Finding[] = [];
+    let bytes = 0;
+    let files = 0;
+    while (round.index < round.paths.length && files < SLICE_FILES && bytes < SLICE_BYTES) {
+      if (signal?.aborted) break;
+      const path = round.paths[round.index]!;
+      const cost = round.costs[round.index]!;
+      const entry = entries.get(path);
+      // What the state no longer holds as a verifiable file (deleted, replaced) is passed over.
+      if (entry && isVerifiable(entry)) {
+        const checked = await this.#verifier.check(path, entry);
+        if (checked.finding) findings.push(checked.finding);
+        bytes += checked.bytes;
+        round.bytes += checked.bytes;
+      }
+      files++;
+      round.index++;
+      round.done += cost;
+      round.after = path;
+    }
+    if (findings.length > 0) {
+      round.mismatches += findings.length;
+      const fixable = findings.filter((f) => f.repairable).map((f) => f.path);
+      if (fixable.length > 0) this.#o.distrust?.(fixable);
+      this.#o.onMismatch(findings);
+    }
+    if (round.index >= round.paths.length) this.#end(round);
+    else this.#save(round);
+  }
+
+  /** Starts a round (resuming a saved one): a snapshot of the state's files, sorted. */
+  #begin(): Round {
+    const entries = this.#o.entries();
+    const paths = [...entries.keys()].filter((p) => isVerifiable(entries.get(p)!)).sort();
+    const costs = paths.map((p) => entries.get(p)!.size + FILE_COST);
+    const total = costs.reduce((a, b) => a + b, 0);
+    const saved = this.#saved;
+    this.#saved = null;
+    const round: Round = {
+      started: saved?.started ?? this.#now(),
+      after: saved?.after ?? "",
+      mismatches: saved?.mismatches ?? 0,
+      paths,
+      costs,
+      total,
+      index: 0,
+      done: 0,
+      bytes: 0,
+    };
+    if (round.after !== "") {
+      while (round.index < paths.length && paths[round.index]! <= round.after) {
+        round.done += costs[round.index++]!;
+      }
+    }
+    this.#round = round;
+    if (saved === null) {
+      this.#o.log.info(
+        "VERIFY ROUND STARTED: {files} files ({size}) to re-read by {end}",
+        {
+          files: paths.length,
+          size: formatBytes(total - paths.length * FILE_COST),
+          end: new Date(round.started + this.#o.periodMs).toISOString(),
+        },
+      );
+    }
+    return round;
+  }
+
+  /** Ends a round: logs it, and schedules the next one a period after this one started. */
+  #end(round: Round): void {
+    const now = this.#now();
+    const late = now - (round.started + this.#o.periodMs);
+    this.#o.log[round.mismatches > 0 ? "error" : "info"](
+      "VERIFY ROUND DONE: {files} files re-read ({size}), {mismatches} mismatches{late}",
+      {
+        files: round.paths.length,
+        size: formatBytes(round.bytes),
+        mismatches: round.mismatches,
+        late: late > 60_000 ? `, ${Math.round(late / 60_000)} min later than planned` : "",
+      },
+    );
+    this.#round = null;
+    this.#nextStart = Math.max(now, round.started + this.#o.periodMs);
+    this.#save({ started: this.#nextStart, after: "", mismatches: 0 });
+  }
+
+  #file(): string {
+    return join(reservedDir(this.#o.dest), VERIFY_FILE);
+  }
+
+  #save(cursor: Cursor): void {
+    const { started, after, mismatches } = cursor;
+    try {
+      replacePrivate(this.#o.fs, this.#file(), JSON.stringify({ started, after, mismatches }));
+    } catch (err) {
+      this.#o.log.warn("VERIFY PROGRESS NOT SAVED: {reason}", { reason: describeError(err) });
+    }
+  }
+
+  #load(): Cursor | null {
+    try {
+      const text = new TextDecoder().decode(this.#o.fs.readFile(this.#file()));
+      const c = JSON.parse(text) as Partial<Cursor>;
+      if (
+        typeof c.started === "number" && Number.isFinite(c.started) &&
+        typeof c.after === "string" && typeof c.mismatches === "number" &&
+        c.started <= this.#now() + this.#o.periodMs
+      ) {
+        return { started: c.started, after: c.after, mismatches: c.mismatches };
+      }
+    } catch (err) {
+      if (!isMissing(err) && !(err instanceof SyntaxError)) {
+        this.#o.log.warn("VERIFY PROGRESS NOT READ: {reason}; a new round starts", {
+          reason: describeError(err),
+        });
+      }
+    }
+    return null;
+  }
+}
