@@ -1,0 +1,192 @@
+/**
+ * `--dest s3://BUCKET/PREFIX`: what the commands do differently for a
+ * destination in a bucket.
+ *
+ * The mirror and the journal are in the bucket (lib/dest/s3.ts,
+ * lib/dest/s3_journal.ts). What must stay local (the flock that keeps two
+ * daemons of one machine apart, the log, the status file, the settings, the
+ * local copy of the journal the journal code appends to) lives in a cache
+ * folder, `$BACKUP_CACHE_DIR` (default `$XDG_CACHE_HOME/backup` or
+ * `~/.cache/backup`) + `/s3/BUCKET/PREFIX`, which then plays the part of
+ * `--dest` for the rest of the program. It can be deleted at any time: the
+ * next start rebuilds it from the bucket.
+ *
+ * @module
+ */
+
+import { HeadBucketCommand, ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
+import type { FileSystem } from "../base/fs.ts";
+import { isNotFound } from "../base/fs.ts";
+import { RootError, UsageError } from "../base/errors.ts";
+import { join } from "../base/paths.ts";
+import { journalDir, RESERVED_DIR, reservedDir } from "../base/layout.ts";
+import type { Logger } from "../base/logger.ts";
+import { makeS3Client, parseRemoteUrl, remoteProblem, type RemoteUrl } from "../dest/s3_client.ts";
+import { S3Destination } from "../dest/s3.ts";
+import { MirroredJournalFs, pullJournal } from "../dest/s3_journal.ts";
+import { acquireLease, type Lease } from "../dest/s3_lease.ts";
+
+export { isRemoteDest } from "../dest/s3_client.ts";
+
+/** A remote destination, opened and checked. */
+export interface Remote {
+  /** The parsed URL. */
+  url: RemoteUrl;
+  /** The S3 client. */
+  client: S3Client;
+  /** The mirror in the bucket. */
+  destination: S3Destination;
+  /** The local cache folder that stands for `--dest` (absolute). */
+  cacheDir: string;
+}
+
+/** The cache root: `$BACKUP_CACHE_DIR`, else `$XDG_CACHE_HOME/backup`, else `~/.cache/backup`. */
+export function cacheRoot(): string {
+  const own = Deno.env.get("BACKUP_CACHE_DIR");
+  if (own) return own;
+  const xdg = Deno.env.get("XDG_CACHE_HOME");
+  if (xdg) return join(xdg, "backup");
+  const home = Deno.env.get("HOME");
+  if (!home) {
+    throw new UsageError(
+      "no cache folder for the s3:// destination: set BACKUP_CACHE_DIR (or HOME) to a folder the backup may write",
+    );
+  }
+  return join(join(home, ".cache"), "backup");
+}
+
+/** The cache folder of `url` under `root`. */
+export function cacheDirOf(root: string, url: RemoteUrl): string {
+  const prefix = url.prefix === "" ? "_" : encodeURIComponent(url.prefix.slice(0, -1));
+  return [root, url.scheme, url.bucket, prefix].join("/");
+}
+
+/**
+ * Checks that the bucket answers and may be used, in one line with the fix
+ * when it does not (exit 2): wrong credentials, no such bucket, no answer.
+ * With `mustBeBackup`, a prefix that holds objects but no journal is refused
+ * unless `adopt` (mirroring would delete them).
+ *
+ * @throws RootError
+ */
+export async function checkBucket(
+  url: RemoteUrl,
+  options: { adopt?: boolean; mustBeBackup?: boolean } = {},
+): Promise<void> {
+  const probe = makeS3Client({ maxAttempts: 2 });
+  try {
+    await probe.send(new HeadBucketCommand({ Bucket: url.bucket }));
+    const res = await probe.send(
+      new ListObjectsV2Command({ Bucket: url.bucket, Prefix: url.prefix, MaxKeys: 50 }),
+    );
+    const keys = (res.Contents ?? []).map((o) => o.Key ?? "");
+    const isBackup = keys.some((k) => k.startsWith(`${url.prefix}${RESERVED_DIR}/`));
+    if (options.mustBeBackup && !isBackup) {
+      throw new RootError(
+        `${url.url} holds no backup (no ${RESERVED_DIR}/ journal under the prefix); check the bucket and prefix`,
+      );
+    }
+    if (!options.adopt && !isBackup && keys.length > 0) {
+      throw new RootError(
+        `${url.url} is not empty and was never a backup (no ${RESERVED_DIR}/ under the prefix); pick an empty prefix, or pass --adopt-dest to make it a mirror (what is not in the source is deleted)`,
+      );
+    }
+  } catch (err) {
+    if (err instanceof RootError) throw err;
+    const problem = remoteProblem(err, url);
+    if (problem !== null) throw new RootError(problem, { cause: err });
+    throw err;
+  } finally {
+    probe.destroy();
+  }
+}
+
+/**
+ * Opens `--dest s3://...`: parses it, checks the bucket, makes the client and
+ * the destination, and creates the cache folder's parent.
+ *
+ * @throws UsageError (a bad URL), RootError (the bucket cannot be used)
+ */
+export async function openRemote(
+  fs: FileSystem,
+  dest: string,
+  options: { adopt?: boolean; mustBeBackup?: boolean } = {},
+): Promise<Remote> {
+  const url = parseRemoteUrl(dest);
+  await checkBucket(url, options);
+  const client = makeS3Client();
+  const cacheDir = cacheDirOf(cacheRoot(), url);
+  fs.mkdir(cacheDir, { mode: 0o700, recursive: true });
+  return { url, client, destination: new S3Destination(client, url), cacheDir };
+}
+
+/** This cache folder's machine id (made once, random). */
+export function machineId(fs: FileSystem, cacheDir: string): string {
+  const path = join(reservedDir(cacheDir), "machine-id");
+  try {
+    return new TextDecoder().decode(fs.readFile(path)).trim();
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+  }
+  const id = crypto.randomUUID();
+  const handle = fs.openSync(path, { write: true, createNew: true, mode: 0o600 });
+  try {
+    handle.writeAllSync(new TextEncoder().encode(`${id}\n`));
+  } finally {
+    handle.close();
+  }
+  return id;
+}
+
+/** A remote destination ready for the reconciler: the journal pulled, the lease taken. */
+export interface RemoteStarted {
+  /** The file-system port with the journal mirrored to the bucket. */
+  fs: MirroredJournalFs;
+  /** The lease; release it at the end. */
+  lease: Lease;
+}
+
+/**
+ * With the cache folder's flock held: takes the bucket's lease, rebuilds the
+ * local journal from the bucket, and wraps `fs` so that every journal sync is
+ * durable in the bucket.
+ *
+ * @throws LockedError when another daemon holds the lease
+ */
+export async function startRemote(
+  remote: Remote,
+  fs: FileSystem,
+  options: { signal?: AbortSignal; log?: Logger },
+): Promise<RemoteStarted> {
+  const lease = await acquireLease(remote.client, remote.url, {
+    machine: machineId(fs, remote.cacheDir),
+    pid: Deno.pid,
+    alive: (pid) => {
+      try {
+        fs.lstat(`/proc/${pid}`);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+  });
+  try {
+    const dir = journalDir(remote.cacheDir);
+    const pulled = await pullJournal(fs, remote.client, remote.url, dir);
+    options.log?.info("OFFSITE JOURNAL: {objects} objects ({bytes} bytes) read from {url}", {
+      objects: pulled.objects,
+      bytes: pulled.bytes,
+      url: remote.url.url,
+    });
+    const mirrored = new MirroredJournalFs(fs, remote.client, remote.url, {
+      dir,
+      pushed: pulled.pushed,
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.log ? { log: options.log } : {}),
+    });
+    return { fs: mirrored, lease };
+  } catch (err) {
+    await lease.release();
+    throw err;
+  }
+}
