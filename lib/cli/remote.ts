@@ -190,3 +190,41 @@ export async function startRemote(
     throw err;
   }
 }
+
+/** A remote backup's journal, read into a private folder for a command that only reads. */
+export interface RemoteReading {
+  /** The remote destination. */
+  remote: Remote;
+  /** A folder holding `.backup/journal/` as the bucket has it: pass it as the destination. */
+  place: string;
+  /** The last part of the prefix (or the bucket): the name of the backup's root. */
+  name: string;
+  /** Removes the private folder. */
+  cleanup(): void;
+}
+
+/**
+ * Reads the journal of `s3://...` into a fresh folder under the cache, so that
+ * `restore` (and the other commands that only read) work on a machine that
+ * never ran the backup, without touching a running daemon's cache.
+ *
+ * @throws UsageError, RootError (the bucket cannot be used or holds no backup)
+ */
+export async function readRemote(fs: FileSystem, dest: string): Promise<RemoteReading> {
+  const remote = await openRemote(fs, dest, { adopt: true, mustBeBackup: true });
+  const place = `${remote.cacheDir}.read-${crypto.randomUUID().slice(0, 8)}`;
+  const cleanup = () => {
+    try {
+      fs.remove(place, { recursive: true });
+    } catch { /* best effort */ }
+  };
+  try {
+    fs.mkdir(join(place, RESERVED_DIR), { mode: 0o700, recursive: true });
+    await pullJournal(fs, remote.client, remote.url, journalDir(place));
+  } catch (err) {
+    cleanup();
+    throw err;
+  }
+  const name = remote.url.prefix.slice(0, -1).split("/").at(-1) || remote.url.bucket;
+  return { remote, place, name, cleanup };
+}
