@@ -93,7 +93,12 @@ export async function keysOf(client: S3Client, bucket: string, prefix = ""): Pro
 }
 
 /** Puts one object (a stray the backup did not write). */
-export async function putKey(client: S3Client, bucket: string, key: string, body: string) {
+export async function putKey(
+  client: S3Client,
+  bucket: string,
+  key: string,
+  body: string,
+): Promise<void> {
   await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
 }
 
