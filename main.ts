@@ -29,6 +29,7 @@ import { parseJobsArgs, runJobs } from "./lib/cli/jobs.ts";
 import { parseJobsStatusArgs, runJobsStatus } from "./lib/cli/status_jobs.ts";
 import { HELP as CONFIG_HELP, parseConfigArgs, runConfigCheck } from "./lib/cli/config_check.ts";
 import { HELP as RESTORE_HELP, parseRestoreArgs, runRestore } from "./lib/cli/restore.ts";
+import { remoteDestIn, withRemoteDest } from "./lib/cli/remote.ts";
 
 /** The program's version, from deno.json. */
 export const VERSION: string = denoJson.version;
@@ -146,6 +147,10 @@ async function main(args: string[]): Promise<number> {
   const fs = new DenoFileSystem();
   const cwd = Deno.cwd();
   const out = (line: string) => stdout.line(line);
+  // A backup in a bucket (issue 16): its journal is read into a private folder, passed as --dest.
+  if ((args[0] === "journal" || args[0] === "status") && remoteDestIn(args)) {
+    return await withRemoteDest(fs, args.slice(1), (rest) => main([args[0]!, ...rest]));
+  }
   if (args[0] === "restore") {
     const rest = args.slice(1);
     if (wantsHelp(rest)) {

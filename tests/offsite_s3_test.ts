@@ -211,3 +211,54 @@ Deno.test(
     assertMatch(res.stderr, /never a backup.*--adopt-dest/);
   },
 );
+
+Deno.test(
+  "s3: dry run, status and journal show/why/verify read the bucket from a new machine",
+  opts,
+  async () => {
+    const client = testClient();
+    const bucket = await newBucket(client);
+    await using dir = await tempDir("backup-s3-");
+    const src = `${dir.path}/src`;
+    const url = `s3://${bucket}/r`;
+    put(`${src}/a.txt`, "a");
+    await once(src, url, `${dir.path}/cache`);
+    put(`${src}/b.txt`, "b");
+    const fresh = { BACKUP_CACHE_DIR: `${dir.path}/other-machine` };
+    const dry = await runRemote(["--src", src, "--dest", url, "--dry-run"], fresh);
+    assertEquals(dry.code, 0, dry.stderr);
+    assertMatch(dry.stdout, /copy\s+2 B\s+b\.txt/);
+    assertMatch(dry.stdout, /1 to copy \(2 B\), 0 to delete/);
+    const why = await runRemote(["journal", "why", "--dest", url, "a.txt"], fresh);
+    assertEquals(why.code, 0, why.stderr);
+    assertMatch(why.stdout, /a\.txt/);
+    const verify = await runRemote(["journal", "verify", "--dest", url], fresh);
+    assertEquals(verify.code, 0, verify.stderr);
+    const status = await runRemote(["status", "--dest", url], fresh);
+    assertEquals(status.code, 0, status.stderr);
+    assertMatch(status.stdout, /source:\s+\S+src/);
+    const replay = await runRemote(["journal", "replay", "--dest", url], fresh);
+    assertEquals(replay.code, 2, replay.stderr);
+    // Nothing of a read is left in the other machine's cache but its (empty) folder.
+    const left = [...Deno.readDirSync(`${dir.path}/other-machine/s3/${bucket}`)].map((e) => e.name);
+    assertEquals(left, ["r"]);
+  },
+);
+
+Deno.test("s3: a config job's destination may be a bucket", opts, async () => {
+  const client = testClient();
+  const bucket = await newBucket(client);
+  await using dir = await tempDir("backup-s3-");
+  const src = `${dir.path}/src`;
+  put(`${src}/c.txt`, "c");
+  const config = `${dir.path}/backup.jsonc`;
+  Deno.writeTextFileSync(
+    config,
+    JSON.stringify({ jobs: [{ name: "off", source: src, destination: `s3://${bucket}/cfg` }] }),
+  );
+  const res = await runRemote(["--config", config, "--once"], {
+    BACKUP_CACHE_DIR: `${dir.path}/cache`,
+  });
+  assertEquals(res.code, 0, res.stdout + res.stderr);
+  assert((await keysOf(client, bucket, "cfg/")).includes("cfg/c.txt"));
+});

@@ -14,19 +14,27 @@
  * @module
  */
 
-import { HeadBucketCommand, ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
+import type { S3Client } from "@aws-sdk/client-s3";
 import type { FileSystem } from "../base/fs.ts";
 import { isNotFound } from "../base/fs.ts";
 import { RootError, UsageError } from "../base/errors.ts";
 import { join } from "../base/paths.ts";
 import { journalDir, RESERVED_DIR, reservedDir } from "../base/layout.ts";
 import type { Logger } from "../base/logger.ts";
-import { makeS3Client, parseRemoteUrl, remoteProblem, type RemoteUrl } from "../dest/s3_client.ts";
-import { S3Destination } from "../dest/s3.ts";
-import { MirroredJournalFs, pullJournal } from "../dest/s3_journal.ts";
-import { acquireLease, type Lease } from "../dest/s3_lease.ts";
+import { parseRemoteUrl, remoteProblem, type RemoteUrl } from "../dest/s3_client.ts";
+import type { S3Destination } from "../dest/s3.ts";
+import type { MirroredJournalFs } from "../dest/s3_journal.ts";
+import type { Lease } from "../dest/s3_lease.ts";
 
-export { isRemoteDest } from "../dest/s3_client.ts";
+/**
+ * The AWS SDK side, loaded only for a bucket: the SDK reads environment variables when it is
+ * loaded, and a local backup has `--allow-env=BACKUP_DEBUG` only. A literal specifier, so that
+ * `deno compile` embeds it like a static import.
+ */
+const sdk = () => import("../dest/s3_remote.ts");
+
+import { isRemoteDest } from "../dest/s3_client.ts";
+export { isRemoteDest };
 
 /** A remote destination, opened and checked. */
 export interface Remote {
@@ -73,20 +81,15 @@ export async function checkBucket(
   url: RemoteUrl,
   options: { adopt?: boolean; mustBeBackup?: boolean } = {},
 ): Promise<void> {
-  const probe = makeS3Client({ maxAttempts: 2 });
+  const { probeBucket } = await sdk();
   try {
-    await probe.send(new HeadBucketCommand({ Bucket: url.bucket }));
-    const res = await probe.send(
-      new ListObjectsV2Command({ Bucket: url.bucket, Prefix: url.prefix, MaxKeys: 50 }),
-    );
-    const keys = (res.Contents ?? []).map((o) => o.Key ?? "");
-    const isBackup = keys.some((k) => k.startsWith(`${url.prefix}${RESERVED_DIR}/`));
+    const { objects, isBackup } = await probeBucket(url);
     if (options.mustBeBackup && !isBackup) {
       throw new RootError(
         `${url.url} holds no backup (no ${RESERVED_DIR}/ journal under the prefix); check the bucket and prefix`,
       );
     }
-    if (!options.adopt && !isBackup && keys.length > 0) {
+    if (!options.adopt && !isBackup && objects > 0) {
       throw new RootError(
         `${url.url} is not empty and was never a backup (no ${RESERVED_DIR}/ under the prefix); pick an empty prefix, or pass --adopt-dest to make it a mirror (what is not in the source is deleted)`,
       );
@@ -96,8 +99,6 @@ export async function checkBucket(
     const problem = remoteProblem(err, url);
     if (problem !== null) throw new RootError(problem, { cause: err });
     throw err;
-  } finally {
-    probe.destroy();
   }
 }
 
@@ -114,6 +115,7 @@ export async function openRemote(
 ): Promise<Remote> {
   const url = parseRemoteUrl(dest);
   await checkBucket(url, options);
+  const { makeS3Client, S3Destination } = await sdk();
   const client = makeS3Client();
   const cacheDir = cacheDirOf(cacheRoot(), url);
   fs.mkdir(cacheDir, { mode: 0o700, recursive: true });
@@ -158,6 +160,7 @@ export async function startRemote(
   fs: FileSystem,
   options: { signal?: AbortSignal; log?: Logger },
 ): Promise<RemoteStarted> {
+  const { abortAbandonedUploads, acquireLease, MirroredJournalFs, pullJournal } = await sdk();
   const lease = await acquireLease(remote.client, remote.url, {
     machine: machineId(fs, remote.cacheDir),
     pid: Deno.pid,
@@ -171,6 +174,12 @@ export async function startRemote(
     },
   });
   try {
+    const aborted = await abortAbandonedUploads(remote.client, remote.url);
+    if (aborted > 0) {
+      options.log?.info("OFFSITE: {count} abandoned multipart upload(s) aborted", {
+        count: aborted,
+      });
+    }
     const dir = journalDir(remote.cacheDir);
     const pulled = await pullJournal(fs, remote.client, remote.url, dir);
     options.log?.info("OFFSITE JOURNAL: {objects} objects ({bytes} bytes) read from {url}", {
@@ -210,8 +219,15 @@ export interface RemoteReading {
  *
  * @throws UsageError, RootError (the bucket cannot be used or holds no backup)
  */
-export async function readRemote(fs: FileSystem, dest: string): Promise<RemoteReading> {
-  const remote = await openRemote(fs, dest, { adopt: true, mustBeBackup: true });
+export async function readRemote(
+  fs: FileSystem,
+  dest: string,
+  options: { mustBeBackup?: boolean } = {},
+): Promise<RemoteReading> {
+  const remote = await openRemote(fs, dest, {
+    adopt: true,
+    mustBeBackup: options.mustBeBackup ?? true,
+  });
   const place = `${remote.cacheDir}.read-${crypto.randomUUID().slice(0, 8)}`;
   const cleanup = () => {
     try {
@@ -220,6 +236,7 @@ export async function readRemote(fs: FileSystem, dest: string): Promise<RemoteRe
   };
   try {
     fs.mkdir(join(place, RESERVED_DIR), { mode: 0o700, recursive: true });
+    const { pullJournal } = await sdk();
     await pullJournal(fs, remote.client, remote.url, journalDir(place));
   } catch (err) {
     cleanup();
@@ -227,4 +244,53 @@ export async function readRemote(fs: FileSystem, dest: string): Promise<RemoteRe
   }
   const name = remote.url.prefix.slice(0, -1).split("/").at(-1) || remote.url.bucket;
   return { remote, place, name, cleanup };
+}
+
+/** The `--dest` value in `args` (`--dest X` or `--dest=X`), or null. */
+function destArg(args: string[]): { index: number; value: string; inline: boolean } | null {
+  for (const [i, a] of args.entries()) {
+    if (a === "--dest" && i + 1 < args.length) {
+      return { index: i + 1, value: args[i + 1]!, inline: false };
+    }
+    if (a.startsWith("--dest=")) return { index: i, value: a.slice(7), inline: true };
+  }
+  return null;
+}
+
+/**
+ * Runs a command that only reads the journal (`status`, `journal show|why|verify`) on a
+ * remote backup: the journal is read from the bucket into a private folder, which the command
+ * is given as `--dest`. Other `--dest` values pass through. `journal replay|compact` write the
+ * journal and are refused for a remote destination (a daemon's start replays and compacts it).
+ *
+ * @throws UsageError, RootError
+ */
+export async function withRemoteDest<T>(
+  fs: FileSystem,
+  args: string[],
+  run: (args: string[]) => Promise<T>,
+): Promise<T> {
+  const dest = destArg(args);
+  if (dest === null || !isRemoteDest(dest.value)) return await run(args);
+  if (args[0] === "replay" || args[0] === "compact") {
+    throw new UsageError(
+      `journal ${
+        args[0]
+      } --dest ${dest.value}: not for a bucket; start the backup (its start replays the journal, and it compacts it between passes)`,
+    );
+  }
+  const reading = await readRemote(fs, dest.value);
+  try {
+    const copy = [...args];
+    copy[dest.index] = dest.inline ? `--dest=${reading.place}` : reading.place;
+    return await run(copy);
+  } finally {
+    reading.cleanup();
+  }
+}
+
+/** True when `args` has a `--dest` naming a bucket. */
+export function remoteDestIn(args: string[]): boolean {
+  const dest = destArg(args);
+  return dest !== null && isRemoteDest(dest.value);
 }

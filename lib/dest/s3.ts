@@ -34,7 +34,7 @@ import {
   HeadObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
-  type S3Client,
+  S3Client,
   UploadPartCommand,
 } from "@aws-sdk/client-s3";
 import type { Kind } from "../base/fs.ts";
@@ -53,6 +53,22 @@ import { createHasher, type Hasher } from "../base/hash.ts";
 import { parentOf } from "../base/paths.ts";
 import { RESERVED_DIR, tempName } from "../base/layout.ts";
 import { isRemoteMissing, mapRemoteError, notFound, type RemoteUrl } from "./s3_client.ts";
+
+/**
+ * The S3 client, from the environment as the AWS SDK reads it. Path-style
+ * addressing when `AWS_ENDPOINT_URL` is set (Ceph RGW, MinIO and most
+ * S3-compatible servers want it); retries with backoff (`maxAttempts`) for
+ * timeouts, 5xx, throttling and dropped connections.
+ */
+export function makeS3Client(options: { maxAttempts?: number } = {}): S3Client {
+  const endpoint = Deno.env.get("AWS_ENDPOINT_URL") ?? Deno.env.get("AWS_ENDPOINT_URL_S3");
+  return new S3Client({
+    region: Deno.env.get("AWS_REGION") ?? Deno.env.get("AWS_DEFAULT_REGION") ?? "us-east-1",
+    ...(endpoint ? { endpoint, forcePathStyle: true } : {}),
+    maxAttempts: options.maxAttempts ?? 6,
+    retryMode: "standard",
+  });
+}
 
 /** Files above this size go up in parts of this size (multipart upload). */
 export const PART_BYTES = 16 * 1024 * 1024;
@@ -224,8 +240,14 @@ export class S3Destination implements Destination {
     const reserved = `${this.#prefix}${RESERVED_DIR}/`;
     const wanted: Listed[] = [];
     const implied = new Set<string>();
+    const staging = this.#prefix + STAGING;
     for (const o of objects) {
       if (o.key === base) continue;
+      if (under === "" && o.key.startsWith(staging)) {
+        // A large file's upload a crash left before its copy to the real key: a temp.
+        result.temps.push(o.key.slice(this.#prefix.length));
+        continue;
+      }
       if (under === "" && o.key.startsWith(reserved)) continue;
       const rel = o.key.slice(this.#prefix.length).replace(/\/$/, "");
       if (rel.split("/").some((s) => s.startsWith(".backup-tmp-"))) {
@@ -265,6 +287,7 @@ export class S3Destination implements Destination {
 
   /** The entry at `rel`: its object, its folder marker, or a folder implied by objects below. */
   async stat(rel: string): Promise<Entry> {
+    if (rel === "") return { kind: "dir", size: 0, mtimeMs: 0, mode: 0o700, ino: 0 };
     const key = this.key(rel);
     try {
       const file = await this.#head(key);

@@ -1,14 +1,13 @@
 /**
- * The S3 side of an `s3://BUCKET/PREFIX` destination: parsing the URL, making
- * the client the AWS way (the SDK's default credential chain:
- * `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`, `AWS_PROFILE` and the shared
- * files; `AWS_ENDPOINT_URL` and `AWS_REGION`), and mapping its failures onto
- * the errors the rest of the program knows (a 404 is `Deno.errors.NotFound`).
+ * The S3 side of an `s3://BUCKET/PREFIX` destination that needs no SDK:
+ * parsing the URL, and mapping the SDK's failures onto the errors the rest of
+ * the program knows (a 404 is `Deno.errors.NotFound`). It imports nothing of
+ * the AWS SDK, so that a local backup never loads it (lib/cli/remote.ts loads
+ * lib/dest/s3.ts on demand).
  *
  * @module
  */
 
-import { S3Client } from "@aws-sdk/client-s3";
 import { UsageError } from "../base/errors.ts";
 
 /** Where a remote destination lives. */
@@ -48,22 +47,6 @@ export function parseRemoteUrl(dest: string): RemoteUrl {
     );
   }
   return { scheme: "s3", bucket, prefix: rest === "" ? "" : `${rest}/`, url: dest };
-}
-
-/**
- * The S3 client, from the environment as the AWS SDK reads it. Path-style
- * addressing when `AWS_ENDPOINT_URL` is set (Ceph RGW, MinIO and most
- * S3-compatible servers want it); retries with backoff (`maxAttempts`) for
- * timeouts, 5xx, throttling and dropped connections.
- */
-export function makeS3Client(options: { maxAttempts?: number } = {}): S3Client {
-  const endpoint = Deno.env.get("AWS_ENDPOINT_URL") ?? Deno.env.get("AWS_ENDPOINT_URL_S3");
-  return new S3Client({
-    region: Deno.env.get("AWS_REGION") ?? Deno.env.get("AWS_DEFAULT_REGION") ?? "us-east-1",
-    ...(endpoint ? { endpoint, forcePathStyle: true } : {}),
-    maxAttempts: options.maxAttempts ?? 6,
-    retryMode: "standard",
-  });
 }
 
 /** The HTTP status of an SDK error, or 0. */
