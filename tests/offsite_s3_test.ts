@@ -227,8 +227,8 @@ Deno.test(
     const fresh = { BACKUP_CACHE_DIR: `${dir.path}/other-machine` };
     const dry = await runRemote(["--src", src, "--dest", url, "--dry-run"], fresh);
     assertEquals(dry.code, 0, dry.stderr);
-    assertMatch(dry.stdout, /copy\s+2 B\s+b\.txt/);
-    assertMatch(dry.stdout, /1 to copy \(2 B\), 0 to delete/);
+    assertMatch(dry.stdout, /copy\s+1 B\s+b\.txt/);
+    assertMatch(dry.stdout, /1 to copy \(1 B\), 0 to delete/);
     const why = await runRemote(["journal", "why", "--dest", url, "a.txt"], fresh);
     assertEquals(why.code, 0, why.stderr);
     assertMatch(why.stdout, /a\.txt/);
