@@ -34,6 +34,7 @@ import { parseConvertArgs, runConfigConvert } from "./lib/cli/config_convert.ts"
 import { HELP as RESTORE_HELP, parseRestoreArgs, runRestore } from "./lib/cli/restore.ts";
 import { HELP as CONFIRM_HELP, parseConfirmArgs, runConfirm } from "./lib/cli/confirm.ts";
 import { HELP as VERIFY_HELP, parseVerifyArgs, runVerifyCommand } from "./lib/cli/verify.ts";
+import { remoteDestIn, withRemoteDest } from "./lib/cli/remote.ts";
 
 /** The program's version, from deno.json. */
 export const VERSION: string = denoJson.version;
@@ -151,6 +152,10 @@ async function main(args: string[]): Promise<number> {
   const fs = new DenoFileSystem();
   const cwd = Deno.cwd();
   const out = (line: string) => stdout.line(line);
+  // A backup in a bucket (issue 16): its journal is read into a private folder, passed as --dest.
+  if ((args[0] === "journal" || args[0] === "status") && remoteDestIn(args)) {
+    return await withRemoteDest(fs, args.slice(1), (rest) => main([args[0]!, ...rest]));
+  }
   if (args[0] === "restore") {
     const rest = args.slice(1);
     if (wantsHelp(rest)) {

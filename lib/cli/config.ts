@@ -28,6 +28,7 @@ import {
   legacyOrigin,
   legacyWords,
 } from "./config_legacy.ts";
+import { isRemoteDest } from "../dest/s3_client.ts";
 
 /** One job of the config file, ready for the daemon's argument parser. */
 export interface ConfigJob {
@@ -277,7 +278,13 @@ function optionArgs(options: Option[], base: string, problems: Problems): string
           break;
         }
         argv.push(
-          withValue(spec.flag!, spec.kind === "path" ? absolute(String(value), base) : value),
+          withValue(
+            spec.flag!,
+            // A bucket URL (s3://, issue 16) is not a path.
+            spec.kind === "path" && !isRemoteDest(String(value))
+              ? absolute(String(value), base)
+              : value,
+          ),
         );
         break;
       }

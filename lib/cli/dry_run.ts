@@ -30,6 +30,7 @@ import { formatBytes } from "../base/units.ts";
 import { replayJournal } from "../journal/replay.ts";
 import { journalDir } from "../base/layout.ts";
 import { LocalDestination } from "../dest/local.ts";
+import { isRemoteDest, readRemote, type RemoteReading } from "./remote.ts";
 import { columns, plural } from "./format.ts";
 
 /** What {@link runDryRun} needs. */
@@ -105,17 +106,38 @@ function opJson(op: FileOp, size: number): Record<string, unknown> {
  *   before its end), Deno.errors.* when the source cannot be listed.
  */
 export async function runDryRun(opts: RunOptions, deps: DryRunDeps): Promise<number> {
+  if (!isRemoteDest(opts.dest)) return await dryRunFrom(opts, deps, null);
+  // A bucket (issue 16): its journal is read into a private folder; the mirror is listed there.
+  const reading = await readRemote(deps.fs, opts.dest, { mustBeBackup: false });
+  try {
+    return await dryRunFrom(opts, deps, reading);
+  } finally {
+    reading.cleanup();
+  }
+}
+
+/** {@link runDryRun} into a local destination, or a bucket whose journal `reading` holds. */
+async function dryRunFrom(
+  opts: RunOptions,
+  deps: DryRunDeps,
+  reading: RemoteReading | null,
+): Promise<number> {
   const { fs, out } = deps;
   let source: string;
   let dest: string | null = null;
-  if (opts.dest) {
+  if (reading) {
+    source = checkSource(fs, opts.src, deps.cwd);
+    dest = reading.place;
+  } else if (opts.dest) {
     const roots = checkRoots(fs, opts.src, opts.dest, deps.cwd);
     source = roots.source;
     dest = roots.dest;
   } else {
     source = checkSource(fs, opts.src, deps.cwd);
   }
-  const destination = dest === null ? null : new LocalDestination(fs, dest);
+  const destination = dest === null
+    ? null
+    : reading?.remote.destination ?? new LocalDestination(fs, dest);
   const present = destination !== null && await isPresent(destination);
   let state: ReadonlyMap<string, StateEntry> = new Map();
   let suspects: ReadonlySet<string> = new Set();

@@ -15,6 +15,7 @@ import { createHasher } from "../base/hash.ts";
 import { MODE_MASK } from "../engine/plan.ts";
 import { historyAt, planRestore, restoreFile } from "../engine/restore.ts";
 import { LocalDestination } from "../dest/local.ts";
+import { isRemoteDest, readRemote, type RemoteReading } from "./remote.ts";
 import { flag, type OptionTable, parseStrict, str } from "./args.ts";
 import { localTime } from "../report/log.ts";
 import { parseTime, plural } from "./format.ts";
@@ -127,10 +128,26 @@ export interface RestoreDeps {
  *   cannot be written.
  */
 export async function runRestore(opts: RestoreOptions, deps: RestoreDeps): Promise<number> {
+  if (!isRemoteDest(opts.dest)) return await restoreFrom(opts, deps, null);
+  // Off-site (issue 16): the journal is read from the bucket into a private folder.
+  const reading = await readRemote(deps.fs, opts.dest);
+  try {
+    return await restoreFrom(opts, deps, reading);
+  } finally {
+    reading.cleanup();
+  }
+}
+
+/** {@link runRestore} from a local backup, or from a remote one's journal (`reading`). */
+async function restoreFrom(
+  opts: RestoreOptions,
+  deps: RestoreDeps,
+  reading: RemoteReading | null,
+): Promise<number> {
   const { fs, out } = deps;
   const now = (deps.now ?? Date.now)();
   const at = opts.at === null ? now : parseTime(opts.at, "--at", now);
-  const { dest, dir } = findJournal(fs, opts.dest, deps.cwd);
+  const { dest, dir } = findJournal(fs, reading?.place ?? opts.dest, deps.cwd);
   // An absolute PATH names a file of the backup or of its source, as for `journal why`;
   // anything else is refused (dropping the leading "/" would look for a path not meant).
   const path = opts.path.startsWith("/")
@@ -157,7 +174,7 @@ export async function runRestore(opts: RestoreOptions, deps: RestoreDeps): Promi
       `--to "${opts.to}" is inside the backup ${dest}; pick a folder outside it`,
     );
   }
-  const name = (path === "" ? dest : path).split("/").at(-1) || "backup";
+  const name = (path === "" ? reading?.name ?? dest : path).split("/").at(-1) || "backup";
   const outRoot = join(toAbs, name);
   if (exists(fs, outRoot)) {
     throw new UsageError(
@@ -166,7 +183,7 @@ export async function runRestore(opts: RestoreOptions, deps: RestoreDeps): Promi
   }
 
   const history = historyAt(fs, dir, at);
-  const destination = new LocalDestination(fs, dest);
+  const destination = reading?.remote.destination ?? new LocalDestination(fs, dest);
   const items = await planRestore(destination, history, { path, at });
   const when = localTime(at);
   if (items.length === 0) {

@@ -30,6 +30,8 @@ import type { RunProgress } from "../report/progress_report.ts";
 import { HookRunner } from "../daemon/hooks.ts";
 import { sourceOpenFallbackReason } from "../base/source_open.ts";
 import { RollingVerifier } from "../engine/verify_rolling.ts";
+import { isRemoteDest, openRemote, type Remote, startRemote } from "./remote.ts";
+import type { Lease } from "../dest/s3_lease.ts";
 
 /** Help text of the daemon command. */
 export const HELP = `backup: keep a folder's mirror up to date, crash-safely
@@ -328,8 +330,13 @@ function createDestination(fs: FileSystem, dest: string, given: string): Reserve
 export async function runBackup(opts: RunOptions, deps: RunDeps): Promise<number> {
   const excludes = excludePatterns(opts, deps);
   if (opts.dryRun) return await runDryRun(opts, { ...deps, excludes });
-  const roots = checkRoots(deps.fs, opts.src, opts.dest, deps.cwd);
-  if (!opts.adoptDest) checkDestination(deps.fs, roots.dest, roots.source);
+  // Off-site (issue 16): the bucket holds the mirror and the journal; a local cache folder
+  // stands for --dest (lock, log, status, the journal's local copy); see lib/cli/remote.ts.
+  const remote = isRemoteDest(opts.dest)
+    ? await openRemote(deps.fs, opts.dest, { adopt: opts.adoptDest })
+    : null;
+  const roots = checkRoots(deps.fs, opts.src, remote?.cacheDir ?? opts.dest, deps.cwd);
+  if (!opts.adoptDest && !remote) checkDestination(deps.fs, roots.dest, roots.source);
   for (const [name, given] of [["--log-file", opts.logFile], ["--error-log", opts.errorLog]]) {
     if (!given) continue;
     const file = absolute(given, deps.cwd);
@@ -343,19 +350,21 @@ export async function runBackup(opts: RunOptions, deps: RunDeps): Promise<number
   // From here on, files in DEST/.backup are reached through the pinned folder, never through
   // a symlink planted in it (reserved.fs; every other path passes through to deps.fs).
   const reserved = createDestination(deps.fs, roots.dest, opts.dest);
+  const held: { lease?: Lease } = {};
   try {
     const pin = DestinationPin.take(deps.fs, roots.dest);
     const pinned = { ...deps, fs: reserved.fs };
     const lock = acquireLock(reserved.fs, roots.dest);
     let rec: Reconciler;
     try {
-      rec = await startLocked(opts, pinned, { roots, lock, excludes, pin });
+      rec = await startLocked(opts, pinned, { roots, lock, excludes, pin, remote, held });
     } catch (err) {
       lock.release(); // idempotent: a failed Reconciler.start has released it already
       throw err;
     }
     return await runStarted(opts, pinned, roots, rec);
   } finally {
+    await held.lease?.release();
     reserved.close();
   }
 }
@@ -364,7 +373,14 @@ export async function runBackup(opts: RunOptions, deps: RunDeps): Promise<number
 async function startLocked(
   opts: RunOptions,
   deps: RunDeps,
-  held: { roots: Roots; lock: Lock; excludes: string[]; pin: DestinationPin },
+  held: {
+    roots: Roots;
+    lock: Lock;
+    excludes: string[];
+    pin: DestinationPin;
+    remote?: Remote | null;
+    held?: { lease?: Lease };
+  },
 ): Promise<Reconciler> {
   const { roots, lock, excludes, pin } = held;
   const { logs } = deps;
@@ -426,7 +442,12 @@ async function startLocked(
       { name: MARKER_NAME, reason: guard.markerProblem },
     );
   }
-  return await Reconciler.start(deps.fs, {
+  const remote = held.remote
+    ? await startRemote(held.remote, deps.fs, { signal: deps.signal, log: logs.daemon })
+    : null;
+  if (remote && held.held) held.held.lease = remote.lease;
+  return await Reconciler.start(remote?.fs ?? deps.fs, {
+    ...(held.remote ? { destination: held.remote.destination } : {}),
     source: roots.source,
     dest: roots.dest,
     logs,

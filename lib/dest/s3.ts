@@ -1,0 +1,650 @@
+/**
+ * An S3 bucket (AWS S3 or an S3-compatible store: Ceph RGW, MinIO, R2, B2,
+ * Wasabi) as a {@link Destination}.
+ *
+ * ```
+ * PREFIX/a/b.txt        a file: one object; metadata backup-kind=file, -mode (octal),
+ *                       -mtime (ms), -hash (xxh128 of the bytes)
+ * PREFIX/a/link         a symlink: an empty object, backup-kind=symlink, -target (URI-encoded)
+ * PREFIX/a/             a folder: an empty marker object, backup-kind=dir, -mode, -mtime
+ * PREFIX/.backup/...    the journal, the lease, versions and staged uploads (docs/offsite.md)
+ * ```
+ *
+ * A file is written whole in one PUT at {@link StagedEntry.commit} (nothing is
+ * visible under its key before); a file larger than {@link PART_BYTES} goes
+ * up as a multipart upload to a staging key under `PREFIX/.backup/staging/`
+ * and is copied server-side to its key at commit. A rename is a server-side
+ * copy and a delete (for a folder, of every object below it). Every
+ * acknowledged request is durable, so the syncs do nothing.
+ *
+ * Listing: ListObjectsV2 does not return user metadata, so each object's
+ * entry is read once with HEAD and kept by ETag; while an object's ETag is
+ * unchanged its entry is taken from memory.
+ *
+ * @module
+ */
+
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CopyObjectCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  UploadPartCommand,
+} from "@aws-sdk/client-s3";
+import type { Kind } from "../base/fs.ts";
+import type { Entry, ScanResult } from "../base/scan.ts";
+import type {
+  Destination,
+  DestinationCapabilities,
+  DestinationReader,
+  FileMeta,
+  ListOptions,
+  MetaChange,
+  StagedEntry,
+  StagedFile,
+} from "./destination.ts";
+import { createHasher, type Hasher } from "../base/hash.ts";
+import { parentOf } from "../base/paths.ts";
+import { RESERVED_DIR, tempName } from "../base/layout.ts";
+import { isRemoteMissing, mapRemoteError, notFound, type RemoteUrl } from "./s3_client.ts";
+
+/**
+ * The S3 client, from the environment as the AWS SDK reads it. Path-style
+ * addressing when `AWS_ENDPOINT_URL` is set (Ceph RGW, MinIO and most
+ * S3-compatible servers want it); retries with backoff (`maxAttempts`) for
+ * timeouts, 5xx, throttling and dropped connections.
+ */
+export function makeS3Client(options: { maxAttempts?: number } = {}): S3Client {
+  const endpoint = Deno.env.get("AWS_ENDPOINT_URL") ?? Deno.env.get("AWS_ENDPOINT_URL_S3");
+  return new S3Client({
+    region: Deno.env.get("AWS_REGION") ?? Deno.env.get("AWS_DEFAULT_REGION") ?? "us-east-1",
+    ...(endpoint ? { endpoint, forcePathStyle: true } : {}),
+    maxAttempts: options.maxAttempts ?? 6,
+    retryMode: "standard",
+  });
+}
+
+/** Files above this size go up in parts of this size (multipart upload). */
+export const PART_BYTES = 16 * 1024 * 1024;
+
+/** How many HEAD requests a listing runs at once. */
+const HEAD_CONCURRENCY = 32;
+
+/** Key (below the prefix) of the staging area for multipart uploads. */
+export const STAGING = `${RESERVED_DIR}/staging/`;
+
+/** The user metadata of an entry, as stored on its object. */
+export function metaOf(
+  entry: Pick<Entry, "kind" | "mode" | "mtimeMs" | "target">,
+  hash?: string,
+): Record<string, string> {
+  const meta: Record<string, string> = {
+    "backup-kind": entry.kind,
+    "backup-mode": (entry.mode & 0o7777).toString(8),
+    "backup-mtime": String(Math.round(entry.mtimeMs)),
+  };
+  if (hash !== undefined) meta["backup-hash"] = hash;
+  if (entry.target !== undefined) meta["backup-target"] = encodeURIComponent(entry.target);
+  return meta;
+}
+
+/** The entry an object's metadata describes (an object without ours: a plain 0644 file). */
+export function entryOfMeta(
+  meta: Record<string, string> | undefined,
+  size: number,
+  lastModified: Date | undefined,
+  isMarker: boolean,
+): Entry {
+  const kind = (meta?.["backup-kind"] ?? (isMarker ? "dir" : "file")) as Kind;
+  const mode = meta?.["backup-mode"] !== undefined
+    ? parseInt(meta["backup-mode"], 8)
+    : kind === "dir"
+    ? 0o755
+    : 0o644;
+  const mtimeMs = meta?.["backup-mtime"] !== undefined
+    ? Number(meta["backup-mtime"])
+    : lastModified?.getTime() ?? 0;
+  const entry: Entry = { kind, size: kind === "file" ? size : 0, mtimeMs, mode, ino: 0 };
+  if (kind === "symlink") entry.target = decodeURIComponent(meta?.["backup-target"] ?? "");
+  return entry;
+}
+
+/** Runs `work` over `items`, `limit` at a time. */
+async function eachLimited<T>(items: T[], limit: number, work: (item: T) => Promise<void>) {
+  let next = 0;
+  const runners = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await work(items[next++]!);
+  });
+  await Promise.all(runners);
+}
+
+/** A listed object. */
+interface Listed {
+  key: string;
+  etag: string;
+  size: number;
+}
+
+/** An S3 bucket prefix as the mirror. */
+export class S3Destination implements Destination {
+  /** Renames are copies plus deletes; folders are marker objects. */
+  readonly capabilities: DestinationCapabilities = { renames: "copy", folders: "markers" };
+  readonly #client: S3Client;
+  readonly #bucket: string;
+  readonly #prefix: string;
+  readonly #url: string;
+  /** Entries read by HEAD, by key, with the ETag they were read at. */
+  readonly #known = new Map<string, { etag: string; entry: Entry }>();
+
+  /** The destination at `url`, through `client`. */
+  constructor(client: S3Client, url: RemoteUrl) {
+    this.#client = client;
+    this.#bucket = url.bucket;
+    this.#prefix = url.prefix;
+    this.#url = url.url;
+  }
+
+  /** The bucket URL. */
+  get location(): string {
+    return this.#url;
+  }
+
+  /** The S3 client (for the journal and the lease, which live in the same bucket). */
+  get client(): S3Client {
+    return this.#client;
+  }
+
+  /** The object key of a relative path. */
+  key(rel: string): string {
+    if (rel.split("/").some((s) => s === "" || s === "." || s === "..")) {
+      throw new Error(`refused a path outside the destination: ${JSON.stringify(rel)}`);
+    }
+    return this.#prefix + rel;
+  }
+
+  /** Every object under `keyPrefix` (recursive), or its direct children and sub-prefixes. */
+  async #listKeys(
+    keyPrefix: string,
+    shallow: boolean,
+  ): Promise<{ objects: Listed[]; dirs: string[] }> {
+    const objects: Listed[] = [];
+    const dirs: string[] = [];
+    let token: string | undefined;
+    do {
+      const res = await this.#client.send(
+        new ListObjectsV2Command({
+          Bucket: this.#bucket,
+          Prefix: keyPrefix,
+          ...(shallow ? { Delimiter: "/" } : {}),
+          ...(token ? { ContinuationToken: token } : {}),
+        }),
+      );
+      for (const o of res.Contents ?? []) {
+        if (o.Key === undefined) continue;
+        objects.push({ key: o.Key, etag: o.ETag ?? "", size: o.Size ?? 0 });
+      }
+      for (const p of res.CommonPrefixes ?? []) if (p.Prefix) dirs.push(p.Prefix);
+      token = res.IsTruncated ? res.NextContinuationToken : undefined;
+    } while (token);
+    return { objects, dirs };
+  }
+
+  /** HEAD of a key: its entry, cached by ETag; null when it does not exist. */
+  async #head(key: string, etag?: string): Promise<Entry | null> {
+    const known = this.#known.get(key);
+    if (known && etag !== undefined && known.etag === etag) return known.entry;
+    try {
+      const res = await this.#client.send(
+        new HeadObjectCommand({ Bucket: this.#bucket, Key: key }),
+      );
+      const entry = entryOfMeta(
+        res.Metadata,
+        res.ContentLength ?? 0,
+        res.LastModified,
+        key.endsWith("/"),
+      );
+      this.#known.set(key, { etag: res.ETag ?? "", entry });
+      return entry;
+    } catch (err) {
+      if (isRemoteMissing(err)) {
+        this.#known.delete(key);
+        return null;
+      }
+      throw err;
+    }
+  }
+
+  /** Lists the tree under `under` (or its direct children with `shallow`). */
+  async list(options: ListOptions = {}): Promise<ScanResult> {
+    const under = options.under ?? "";
+    const result: ScanResult = {
+      entries: new Map(),
+      unreadable: new Map(),
+      badNames: new Map(),
+      temps: [],
+      skipped: 0,
+      reservedSkipped: false,
+    };
+    const base = under === "" ? this.#prefix : `${this.key(under)}/`;
+    if (under !== "" && (await this.#head(base)) === null) {
+      const probe = await this.#listKeys(base, true);
+      if (probe.objects.length === 0 && probe.dirs.length === 0) throw notFound(under);
+    }
+    const { objects, dirs } = await this.#listKeys(base, options.shallow === true);
+    const reserved = `${this.#prefix}${RESERVED_DIR}/`;
+    const wanted: Listed[] = [];
+    const implied = new Set<string>();
+    const staging = this.#prefix + STAGING;
+    for (const o of objects) {
+      if (o.key === base) continue;
+      if (under === "" && o.key.startsWith(staging)) {
+        // A large file's upload a crash left before its copy to the real key: a temp.
+        result.temps.push(o.key.slice(this.#prefix.length));
+        continue;
+      }
+      if (under === "" && o.key.startsWith(reserved)) continue;
+      const rel = o.key.slice(this.#prefix.length).replace(/\/$/, "");
+      if (rel.split("/").some((s) => s.startsWith(".backup-tmp-"))) {
+        result.temps.push(rel);
+        continue;
+      }
+      wanted.push(o);
+      // A folder that only objects below it imply (no marker): listed as a plain folder.
+      for (let p = parentOf(rel); p !== "" && p.length > under.length; p = parentOf(p)) {
+        implied.add(p);
+      }
+    }
+    for (const d of dirs) {
+      if (under === "" && d === reserved) continue;
+      implied.add(d.slice(this.#prefix.length).replace(/\/$/, ""));
+      wanted.push({ key: d, etag: "", size: 0 });
+    }
+    await eachLimited(wanted, HEAD_CONCURRENCY, async (o) => {
+      const rel = o.key.slice(this.#prefix.length).replace(/\/$/, "");
+      const entry = o.key.endsWith("/") && o.etag === ""
+        ? await this.#head(o.key)
+        : await this.#head(o.key, o.etag);
+      if (entry === null) return;
+      if (options.skip?.(rel, entry.kind)) {
+        result.skipped++;
+        return;
+      }
+      result.entries.set(rel, entry);
+    });
+    for (const rel of implied) {
+      if (!result.entries.has(rel) && !options.skip?.(rel, "dir")) {
+        result.entries.set(rel, { kind: "dir", size: 0, mtimeMs: 0, mode: 0o755, ino: 0 });
+      }
+    }
+    return result;
+  }
+
+  /** The entry at `rel`: its object, its folder marker, or a folder implied by objects below. */
+  async stat(rel: string): Promise<Entry> {
+    if (rel === "") return { kind: "dir", size: 0, mtimeMs: 0, mode: 0o700, ino: 0 };
+    const key = this.key(rel);
+    try {
+      const file = await this.#head(key);
+      if (file !== null) return file;
+      const marker = await this.#head(`${key}/`);
+      if (marker !== null) return marker;
+      const below = await this.#client.send(
+        new ListObjectsV2Command({ Bucket: this.#bucket, Prefix: `${key}/`, MaxKeys: 1 }),
+      );
+      if ((below.KeyCount ?? 0) > 0) {
+        return { kind: "dir", size: 0, mtimeMs: 0, mode: 0o755, ino: 0 };
+      }
+    } catch (err) {
+      throw mapRemoteError(err, rel);
+    }
+    throw notFound(rel);
+  }
+
+  /** Streams the object at `rel`. */
+  async openFile(rel: string): Promise<DestinationReader> {
+    let body: ReadableStream<Uint8Array>;
+    try {
+      const res = await this.#client.send(
+        new GetObjectCommand({ Bucket: this.#bucket, Key: this.key(rel) }),
+      );
+      if (res.Metadata?.["backup-kind"] === "dir") throw new Deno.errors.IsADirectory(rel);
+      body = res.Body!.transformToWebStream() as ReadableStream<Uint8Array>;
+    } catch (err) {
+      if (isRemoteMissing(err) && (await this.#head(`${this.key(rel)}/`)) !== null) {
+        throw new Deno.errors.IsADirectory(rel);
+      }
+      throw mapRemoteError(err, rel);
+    }
+    return streamReader(body);
+  }
+
+  /** A file buffered in memory (or, when large, uploaded in parts) until its commit. */
+  async stageFile(rel: string, options: { size: number }): Promise<StagedFile> {
+    return new S3StagedFile(this, rel, options.size, await createHasher());
+  }
+
+  /** A symlink: an empty object with the target in its metadata, PUT at commit. */
+  stageSymlink(rel: string, target: string, mtimeMs: number): Promise<StagedEntry> {
+    const meta = metaOf({ kind: "symlink", mode: 0o777, mtimeMs, target });
+    return Promise.resolve({
+      commit: () => this.putObject(rel, new Uint8Array(0), meta),
+      discard: () => Promise.resolve(),
+    });
+  }
+
+  /** PUTs `body` at `rel` with `meta`; remembers the entry. */
+  async putObject(rel: string, body: Uint8Array, meta: Record<string, string>): Promise<void> {
+    const key = this.key(rel);
+    const res = await this.#client.send(
+      new PutObjectCommand({ Bucket: this.#bucket, Key: key, Body: body, Metadata: meta }),
+    );
+    this.#known.set(key, {
+      etag: res.ETag ?? "",
+      entry: entryOfMeta(meta, body.byteLength, new Date(), false),
+    });
+  }
+
+  /** Copies `fromKey` to `toKey` server-side, with new metadata or the same. */
+  async copyKey(fromKey: string, toKey: string, meta?: Record<string, string>): Promise<void> {
+    const res = await this.#client.send(
+      new CopyObjectCommand({
+        Bucket: this.#bucket,
+        Key: toKey,
+        CopySource: `${this.#bucket}/${fromKey.split("/").map(encodeURIComponent).join("/")}`,
+        ...(meta ? { Metadata: meta, MetadataDirective: "REPLACE" } : {}),
+      }),
+    );
+    const from = this.#known.get(fromKey);
+    const etag = res.CopyObjectResult?.ETag ?? "";
+    if (meta) {
+      const size = from?.entry.size ?? 0;
+      this.#known.set(toKey, {
+        etag,
+        entry: entryOfMeta(meta, size, new Date(), toKey.endsWith("/")),
+      });
+    } else if (from) this.#known.set(toKey, { etag, entry: from.entry });
+    else this.#known.delete(toKey);
+  }
+
+  /** Deletes one key. */
+  async deleteKey(key: string): Promise<void> {
+    await this.#client.send(new DeleteObjectCommand({ Bucket: this.#bucket, Key: key }));
+    this.#known.delete(key);
+  }
+
+  /** The bucket, for staged uploads. */
+  get bucket(): string {
+    return this.#bucket;
+  }
+
+  /** The staging key for a new multipart upload. */
+  stagingKey(): string {
+    return `${this.#prefix}${STAGING}${tempName()}`;
+  }
+
+  /**
+   * Renames by server-side copies then deletes: a file or symlink, or a folder
+   * (its marker and every object below it).
+   */
+  async rename(from: string, to: string): Promise<void> {
+    const fromKey = this.key(from);
+    const toKey = this.key(to);
+    try {
+      if ((await this.#head(fromKey)) !== null) {
+        await this.copyKey(fromKey, toKey);
+        await this.deleteKey(fromKey);
+        return;
+      }
+      const { objects } = await this.#listKeys(`${fromKey}/`, false);
+      if (objects.length === 0) throw notFound(from);
+      for (const o of objects) {
+        await this.copyKey(o.key, toKey + o.key.slice(fromKey.length));
+      }
+      for (const o of objects) await this.deleteKey(o.key);
+    } catch (err) {
+      throw mapRemoteError(err, from);
+    }
+  }
+
+  /** Deletes a file's or symlink's object, or an empty folder's marker. */
+  async remove(rel: string): Promise<void> {
+    const key = this.key(rel);
+    try {
+      if ((await this.#head(key)) !== null) return await this.deleteKey(key);
+      const below = await this.#client.send(
+        new ListObjectsV2Command({ Bucket: this.#bucket, Prefix: `${key}/`, MaxKeys: 2 }),
+      );
+      const keys = (below.Contents ?? []).map((o) => o.Key);
+      if (keys.length === 0) throw notFound(rel);
+      if (keys.some((k) => k !== `${key}/`)) {
+        throw new Error(`folder not empty: ${rel}`);
+      }
+      await this.deleteKey(`${key}/`);
+    } catch (err) {
+      throw mapRemoteError(err, rel);
+    }
+  }
+
+  /** PUTs a folder marker (`rel/`) with its mode. */
+  async mkdir(rel: string, mode: number): Promise<void> {
+    const key = this.key(rel);
+    if ((await this.#head(key)) !== null || (await this.#head(`${key}/`)) !== null) {
+      throw new Deno.errors.AlreadyExists(`already in the bucket: ${rel}`);
+    }
+    const parent = parentOf(rel);
+    if (parent !== "") await this.stat(parent);
+    const meta = metaOf({ kind: "dir", mode, mtimeMs: Date.now() });
+    const res = await this.#client.send(
+      new PutObjectCommand({
+        Bucket: this.#bucket,
+        Key: `${key}/`,
+        Body: new Uint8Array(0),
+        Metadata: meta,
+      }),
+    );
+    this.#known.set(`${key}/`, {
+      etag: res.ETag ?? "",
+      entry: entryOfMeta(meta, 0, undefined, true),
+    });
+  }
+
+  /** Replaces the metadata by a server-side copy of the object onto itself. */
+  async setMeta(rel: string, kind: Kind, change: MetaChange): Promise<void> {
+    const key = kind === "dir" ? `${this.key(rel)}/` : this.key(rel);
+    try {
+      const res = await this.#client.send(
+        new HeadObjectCommand({ Bucket: this.#bucket, Key: key }),
+      );
+      const old = entryOfMeta(
+        res.Metadata,
+        res.ContentLength ?? 0,
+        res.LastModified,
+        kind === "dir",
+      );
+      const meta: Record<string, string> = {
+        ...res.Metadata,
+        ...metaOf({
+          kind: old.kind,
+          mode: kind === "symlink" ? old.mode : change.mode ?? old.mode,
+          mtimeMs: change.mtimeMs ?? old.mtimeMs,
+          ...(old.target !== undefined ? { target: old.target } : {}),
+        }),
+      };
+      this.#known.set(key, { etag: res.ETag ?? "", entry: old });
+      await this.copyKey(key, key, meta);
+    } catch (err) {
+      if (kind === "dir" && isRemoteMissing(err)) {
+        // A folder implied by the objects below it gets a marker of its own.
+        await this.stat(rel);
+        const meta = metaOf({
+          kind: "dir",
+          mode: change.mode ?? 0o755,
+          mtimeMs: change.mtimeMs ?? Date.now(),
+        });
+        await this.#client.send(
+          new PutObjectCommand({
+            Bucket: this.#bucket,
+            Key: key,
+            Body: new Uint8Array(0),
+            Metadata: meta,
+          }),
+        );
+        this.#known.delete(key);
+        return;
+      }
+      throw mapRemoteError(err, rel);
+    }
+  }
+
+  /** Nothing: an acknowledged request is durable. */
+  sync(_folder: string): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+/** A reader over a web stream. */
+function streamReader(body: ReadableStream<Uint8Array>): DestinationReader {
+  const reader = body.getReader();
+  let pending: Uint8Array | null = null;
+  let closed = false;
+  return {
+    async read(buf: Uint8Array): Promise<number | null> {
+      while (pending === null || pending.byteLength === 0) {
+        if (closed) return null;
+        const { value, done } = await reader.read();
+        if (done) {
+          closed = true;
+          return null;
+        }
+        pending = value;
+      }
+      const n = Math.min(buf.byteLength, pending.byteLength);
+      buf.set(pending.subarray(0, n));
+      pending = pending.subarray(n);
+      return n;
+    },
+    close(): void {
+      if (closed) return;
+      closed = true;
+      reader.cancel().catch(() => {});
+    },
+  };
+}
+
+/** A file being staged: bytes in memory, or parts of a multipart upload to a staging key. */
+class S3StagedFile implements StagedFile {
+  readonly #dest: S3Destination;
+  readonly #rel: string;
+  readonly #hasher: Hasher;
+  #chunks: Uint8Array[] = [];
+  #buffered = 0;
+  #size = 0;
+  #meta: FileMeta | null = null;
+  #upload: { key: string; id: string; parts: { ETag: string; PartNumber: number }[] } | null = null;
+  #done = false;
+
+  constructor(dest: S3Destination, rel: string, _size: number, hasher: Hasher) {
+    this.#dest = dest;
+    this.#rel = rel;
+    this.#hasher = hasher;
+    hasher.init();
+    dest.key(rel);
+  }
+
+  async write(data: Uint8Array): Promise<void> {
+    this.#hasher.update(data);
+    this.#chunks.push(data.slice());
+    this.#buffered += data.byteLength;
+    this.#size += data.byteLength;
+    if (this.#buffered >= PART_BYTES) await this.#flushPart();
+  }
+
+  /** The buffered bytes as one array. */
+  #take(): Uint8Array {
+    const out = new Uint8Array(this.#buffered);
+    let at = 0;
+    for (const c of this.#chunks) {
+      out.set(c, at);
+      at += c.byteLength;
+    }
+    this.#chunks = [];
+    this.#buffered = 0;
+    return out;
+  }
+
+  /** Uploads the buffered bytes as the next part (starting the upload first). */
+  async #flushPart(): Promise<void> {
+    const client = this.#dest.client;
+    const Bucket = this.#dest.bucket;
+    if (this.#upload === null) {
+      const key = this.#dest.stagingKey();
+      const res = await client.send(new CreateMultipartUploadCommand({ Bucket, Key: key }));
+      this.#upload = { key, id: res.UploadId!, parts: [] };
+    }
+    const up = this.#upload;
+    const PartNumber = up.parts.length + 1;
+    const res = await client.send(
+      new UploadPartCommand({
+        Bucket,
+        Key: up.key,
+        UploadId: up.id,
+        PartNumber,
+        Body: this.#take(),
+      }),
+    );
+    up.parts.push({ ETag: res.ETag!, PartNumber });
+  }
+
+  seal(meta: FileMeta): Promise<void> {
+    this.#meta = meta;
+    return Promise.resolve();
+  }
+
+  sync(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  async commit(): Promise<void> {
+    const meta = this.#meta;
+    if (meta === null) throw new Error(`committed before it was sealed: ${this.#rel}`);
+    const objectMeta = metaOf({ kind: "file", ...meta }, this.#hasher.digest());
+    if (this.#upload === null) {
+      await this.#dest.putObject(this.#rel, this.#take(), objectMeta);
+    } else {
+      if (this.#buffered > 0) await this.#flushPart();
+      const up = this.#upload;
+      await this.#dest.client.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: this.#dest.bucket,
+          Key: up.key,
+          UploadId: up.id,
+          MultipartUpload: { Parts: up.parts },
+        }),
+      );
+      this.#upload = null;
+      try {
+        await this.#dest.copyKey(up.key, this.#dest.key(this.#rel), objectMeta);
+      } finally {
+        await this.#dest.deleteKey(up.key).catch(() => {});
+      }
+    }
+    this.#done = true;
+    void this.#size;
+  }
+
+  async discard(): Promise<void> {
+    this.#chunks = [];
+    const up = this.#upload;
+    if (this.#done || up === null) return;
+    this.#upload = null;
+    await this.#dest.client.send(
+      new AbortMultipartUploadCommand({ Bucket: this.#dest.bucket, Key: up.key, UploadId: up.id }),
+    ).catch(() => {});
+  }
+}

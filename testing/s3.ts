@@ -1,0 +1,148 @@
+/**
+ * Helpers for the black-box tests of `--dest s3://...` against the Ceph RGW
+ * that `tools/servers/ceph.sh start` runs on 127.0.0.1:7480 (`.ci/run` starts
+ * it). Without the server the tests are ignored, except in CI
+ * (`BACKUP_CI=1`), where they fail loudly.
+ *
+ * @module
+ */
+
+import {
+  CreateBucketCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from "@aws-sdk/client-s3";
+import { type CliResult, type Daemon, MAIN, ROOT } from "./helpers.ts";
+
+/** The environment the CLI gets to reach the test server (tools/servers/ceph.sh env). */
+export const S3_ENV: Record<string, string> = {
+  AWS_ENDPOINT_URL: Deno.env.get("BACKUP_TEST_S3_ENDPOINT") ?? "http://127.0.0.1:7480",
+  AWS_ACCESS_KEY_ID: "backuptestkey",
+  AWS_SECRET_ACCESS_KEY: "backuptestsecret",
+  AWS_REGION: "us-east-1",
+};
+
+/** The permissions of the CLI with a remote destination (README "Off-site"). */
+export const REMOTE_PERMS = [
+  "--allow-ffi",
+  "--allow-read",
+  "--allow-write",
+  "--allow-env",
+  "--allow-run",
+  "--allow-net",
+  "--allow-sys=osRelease",
+];
+
+/** True when the S3 server answers. */
+async function answers(): Promise<boolean> {
+  try {
+    const res = await fetch(S3_ENV.AWS_ENDPOINT_URL!, { signal: AbortSignal.timeout(2000) });
+    await res.body?.cancel();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether the S3 tests are ignored: no server, and not in CI (where they must fail instead). */
+export const S3_IGNORE = !(await answers()) && Deno.env.get("BACKUP_CI") !== "1";
+
+/** A client of the test server, for the tests' own looks into the bucket. */
+export function testClient(): S3Client {
+  return new S3Client({
+    endpoint: S3_ENV.AWS_ENDPOINT_URL!,
+    forcePathStyle: true,
+    region: "us-east-1",
+    credentials: {
+      accessKeyId: S3_ENV.AWS_ACCESS_KEY_ID!,
+      secretAccessKey: S3_ENV.AWS_SECRET_ACCESS_KEY!,
+    },
+  });
+}
+
+/** Creates a fresh bucket with a random name; fails loudly when the server is missing. */
+export async function newBucket(client: S3Client): Promise<string> {
+  const name = `bt-${crypto.randomUUID().slice(0, 12)}`;
+  try {
+    await client.send(new CreateBucketCommand({ Bucket: name }));
+  } catch (err) {
+    throw new Error(
+      `no S3 server at ${S3_ENV.AWS_ENDPOINT_URL} (run tools/servers/ceph.sh start): ${err}`,
+    );
+  }
+  return name;
+}
+
+/** Every key of a bucket (under `prefix`). */
+export async function keysOf(client: S3Client, bucket: string, prefix = ""): Promise<string[]> {
+  const keys: string[] = [];
+  let token: string | undefined;
+  do {
+    const res = await client.send(
+      new ListObjectsV2Command({
+        Bucket: bucket,
+        Prefix: prefix,
+        ...(token ? { ContinuationToken: token } : {}),
+      }),
+    );
+    for (const o of res.Contents ?? []) if (o.Key) keys.push(o.Key);
+    token = res.IsTruncated ? res.NextContinuationToken : undefined;
+  } while (token);
+  return keys;
+}
+
+/** Puts one object (a stray the backup did not write). */
+export async function putKey(
+  client: S3Client,
+  bucket: string,
+  key: string,
+  body: string,
+): Promise<void> {
+  await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+}
+
+/** The command and environment of a CLI run against the test server. */
+function command(args: string[], env: Record<string, string>, piped: boolean): Deno.Command {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "--quiet", ...REMOTE_PERMS, MAIN, ...args],
+    cwd: ROOT,
+    stdin: "null",
+    stdout: piped ? "piped" : "null",
+    stderr: piped ? "piped" : "null",
+    env: { NO_COLOR: "1", ...S3_ENV, ...env },
+  });
+}
+
+/** Runs `backup ARGS` against the test server (`env` on top: BACKUP_CACHE_DIR, wrong keys...). */
+export async function runRemote(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<CliResult> {
+  const out = await command(args, env, true).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+/** Starts `backup ARGS` against the test server in the background. */
+export function startRemoteDaemon(args: string[], env: Record<string, string> = {}): Daemon {
+  const child = command(args, env, true).spawn();
+  let text = "";
+  const pump = async (stream: ReadableStream<Uint8Array>) => {
+    const dec = new TextDecoder();
+    for await (const chunk of stream) text += dec.decode(chunk, { stream: true });
+  };
+  const pumps = Promise.all([pump(child.stdout), pump(child.stderr)]);
+  return {
+    child,
+    output: () => text,
+    stop: async (signal: Deno.Signal = "SIGTERM") => {
+      try {
+        child.kill(signal);
+      } catch { /* already gone */ }
+      const status = await child.status;
+      await pumps;
+      return status.code;
+    },
+  };
+}

@@ -1,0 +1,264 @@
+/**
+ * Black-box tests of `--dest s3://BUCKET/PREFIX` against a real Ceph RGW
+ * (tools/servers/ceph.sh): the CLI is spawned on real folders, the bucket is
+ * looked into with the AWS SDK, and every result is checked by restoring from
+ * the bucket alone into a fresh folder with an empty cache (a "new machine").
+ */
+
+import { assert, assertEquals, assertMatch } from "../testing/assert.ts";
+import { assertMirror, put, tempDir, waitFor } from "../testing/helpers.ts";
+import {
+  keysOf,
+  newBucket,
+  putKey,
+  runRemote,
+  S3_IGNORE,
+  startRemoteDaemon,
+  testClient,
+} from "../testing/s3.ts";
+
+const opts = { ignore: S3_IGNORE, sanitizeResources: false, sanitizeOps: false };
+
+/** Restores the whole backup on a "new machine" (an empty cache) and checks it mirrors `src`. */
+async function assertRestores(url: string, src: string, name: string): Promise<void> {
+  await using machine = await tempDir("backup-s3-newmachine-");
+  const out = `${machine.path}/out`;
+  const res = await runRemote(["restore", "--dest", url, "", "--to", out], {
+    BACKUP_CACHE_DIR: `${machine.path}/cache`,
+  });
+  assertEquals(res.code, 0, res.stderr);
+  assertMirror(src, `${out}/${name}`);
+}
+
+/** One `--once` pass into `url` with the cache in `cache`; returns stderr. */
+async function once(src: string, url: string, cache: string, extra: string[] = []) {
+  const res = await runRemote(["--src", src, "--dest", url, "--once", ...extra], {
+    BACKUP_CACHE_DIR: cache,
+  });
+  assertEquals(res.code, 0, res.stdout + res.stderr);
+  return res.stdout + res.stderr;
+}
+
+Deno.test(
+  "s3: initial backup, every kind of change, restored from the bucket alone",
+  opts,
+  async () => {
+    const client = testClient();
+    const bucket = await newBucket(client);
+    await using dir = await tempDir("backup-s3-");
+    const src = `${dir.path}/src`;
+    const cache = `${dir.path}/cache`;
+    const url = `s3://${bucket}/home/docs`;
+    put(`${src}/a/one.txt`, "one");
+    put(`${src}/a/b/two.txt`, "two two");
+    put(`${src}/top.bin`, new Uint8Array(300_000).map((_, i) => i % 251));
+    Deno.mkdirSync(`${src}/empty/deeper`, { recursive: true });
+    Deno.symlinkSync("a/one.txt", `${src}/link`);
+    Deno.chmodSync(`${src}/a/one.txt`, 0o600);
+    const first = await once(src, url, cache);
+    assertMatch(first, /PASS 1 \(scan\): 3 copied/);
+    const keys = await keysOf(client, bucket, "home/docs/");
+    for (const k of ["a/one.txt", "a/b/two.txt", "top.bin", "link", "empty/", "empty/deeper/"]) {
+      assert(keys.includes(`home/docs/${k}`), `missing object ${k}: ${keys.join(", ")}`);
+    }
+    assert(
+      keys.some((k) => k.startsWith("home/docs/.backup/journal/")),
+      "no journal in the bucket",
+    );
+    await assertRestores(url, src, "docs");
+
+    // Every kind of change: content, mode, mtime, delete, a file becoming a folder, a new
+    // symlink target, a folder removed, a new empty folder.
+    put(`${src}/a/b/two.txt`, "two changed");
+    Deno.chmodSync(`${src}/top.bin`, 0o640);
+    Deno.utimeSync(`${src}/a/one.txt`, new Date(2020, 1, 2), new Date(2020, 1, 2));
+    Deno.removeSync(`${src}/link`);
+    Deno.symlinkSync("top.bin", `${src}/link`);
+    Deno.removeSync(`${src}/empty`, { recursive: true });
+    Deno.mkdirSync(`${src}/fresh`);
+    Deno.removeSync(`${src}/top.bin`);
+    put(`${src}/top.bin/inside.txt`, "now a folder");
+    await once(src, url, cache);
+    await assertRestores(url, src, "docs");
+
+    // A pass with nothing to do changes nothing.
+    const idle = await once(src, url, cache);
+    assertMatch(
+      idle,
+      /0 copied \(0 B\), 0 moved, 0 deleted, 0 folders created, 0 updated, 0 errors/,
+    );
+  },
+);
+
+Deno.test(
+  "s3: a renamed folder is moved by server-side copies, no bytes uploaded",
+  opts,
+  async () => {
+    const client = testClient();
+    const bucket = await newBucket(client);
+    await using dir = await tempDir("backup-s3-");
+    const src = `${dir.path}/src`;
+    const cache = `${dir.path}/cache`;
+    const url = `s3://${bucket}/m`;
+    for (let i = 0; i < 40; i++) put(`${src}/photos/p${i}.jpg`, `photo ${i} `.repeat(50));
+    await once(src, url, cache);
+    Deno.renameSync(`${src}/photos`, `${src}/pictures`);
+    const err = await once(src, url, cache, ["--verbose"]);
+    assertMatch(err, /FOLDER MOVED: photos -> pictures/);
+    assertMatch(err, /0 copied \(0 B\), 1 moved/);
+    const keys = await keysOf(client, bucket, "m/");
+    assert(!keys.some((k) => k.startsWith("m/photos/")), "the old folder's objects are left");
+    assertEquals(keys.filter((k) => k.startsWith("m/pictures/p")).length, 40);
+    await assertRestores(url, src, "m");
+  },
+);
+
+Deno.test(
+  "s3: a second daemon on the same prefix is refused (exit 5, one line)",
+  opts,
+  async () => {
+    const client = testClient();
+    const bucket = await newBucket(client);
+    await using dir = await tempDir("backup-s3-");
+    const src = `${dir.path}/src`;
+    const url = `s3://${bucket}/shared`;
+    put(`${src}/f.txt`, "x");
+    const first = startRemoteDaemon(
+      ["--src", src, "--dest", url, "--interval", "60", "--no-watch"],
+      { BACKUP_CACHE_DIR: `${dir.path}/machine-a` },
+    );
+    try {
+      await waitFor(() => /PASS 1/.test(first.output()), { timeoutMs: 30_000, what: "first pass" });
+      // Another machine (its own cache folder): only the bucket's lease can keep it out.
+      const second = await runRemote(["--src", src, "--dest", url, "--once"], {
+        BACKUP_CACHE_DIR: `${dir.path}/machine-b`,
+      });
+      assertEquals(second.code, 5, second.stderr);
+      assertEquals(second.stderr.trim().split("\n").length, 1, second.stderr);
+      assertMatch(second.stderr, /in use by process \d+ of machine/);
+    } finally {
+      assertEquals(await first.stop(), 0, first.output());
+    }
+    // Released at the end: the other machine may now take over.
+    const later = await runRemote(["--src", src, "--dest", url, "--once"], {
+      BACKUP_CACHE_DIR: `${dir.path}/machine-b`,
+    });
+    assertEquals(later.code, 0, later.stderr);
+  },
+);
+
+Deno.test("s3: kill -9 during the uploads, then a restart converges", opts, async () => {
+  const client = testClient();
+  const bucket = await newBucket(client);
+  await using dir = await tempDir("backup-s3-");
+  const src = `${dir.path}/src`;
+  const cache = `${dir.path}/cache`;
+  const url = `s3://${bucket}/k`;
+  for (let i = 0; i < 600; i++) put(`${src}/d${i % 7}/f${i}.txt`, `file ${i} `.repeat(20));
+  put(`${src}/big.bin`, new Uint8Array(40 * 1024 * 1024).map((_, i) => (i * 7) % 256));
+  const daemon = startRemoteDaemon(["--src", src, "--dest", url, "--once"], {
+    BACKUP_CACHE_DIR: cache,
+  });
+  // Killed once some objects of the mirror are in the bucket, before the pass ends.
+  await waitFor(async () => (await keysOf(client, bucket, "k/d")).length > 30, {
+    timeoutMs: 60_000,
+    intervalMs: 50,
+    what: "the first uploads",
+  });
+  await daemon.stop("SIGKILL");
+  // The same machine restarts at once: its dead process's lease is taken over.
+  const err = await once(src, url, cache);
+  assertMatch(err, /JOURNAL REPLAYED: \d+ records, \d+ entries, \d+ interrupted/);
+  await assertRestores(url, src, "k");
+  const staged = await keysOf(client, bucket, "k/.backup/staging/");
+  assertEquals(staged.length, 0, `staging objects left: ${staged.join(", ")}`);
+});
+
+Deno.test(
+  "s3: wrong credentials, a missing bucket, a dead endpoint: exit 2, one line",
+  opts,
+  async () => {
+    await using dir = await tempDir("backup-s3-");
+    const src = `${dir.path}/src`;
+    put(`${src}/f.txt`, "x");
+    const client = testClient();
+    const bucket = await newBucket(client);
+    const cache = { BACKUP_CACHE_DIR: `${dir.path}/cache` };
+    const cases: [Record<string, string>, string, RegExp][] = [
+      [
+        { AWS_SECRET_ACCESS_KEY: "wrong" },
+        `s3://${bucket}/p`,
+        /refused the credentials.*AWS_ACCESS_KEY_ID/,
+      ],
+      [{}, "s3://no-such-bucket-here/p", /bucket "no-such-bucket-here" does not exist/],
+      [
+        { AWS_ENDPOINT_URL: "http://127.0.0.1:9" },
+        `s3://${bucket}/p`,
+        /does not answer.*AWS_ENDPOINT_URL/,
+      ],
+      [{}, "s3://A/p", /not a bucket URL/],
+    ];
+    for (const [env, url, message] of cases) {
+      const res = await runRemote(["--src", src, "--dest", url, "--once"], { ...cache, ...env });
+      assertEquals(res.code, 2, `${url}: ${res.stderr}`);
+      assertEquals(res.stderr.trim().split("\n").length, 1, res.stderr);
+      assertMatch(res.stderr, message);
+    }
+    // A prefix holding objects that are no backup is not taken over (its objects would go).
+    await putKey(client, bucket, "theirs/keep.txt", "not ours");
+    const res = await runRemote(["--src", src, "--dest", `s3://${bucket}/theirs`, "--once"], cache);
+    assertEquals(res.code, 2, res.stderr);
+    assertMatch(res.stderr, /never a backup.*--adopt-dest/);
+  },
+);
+
+Deno.test(
+  "s3: dry run, status and journal show/why/verify read the bucket from a new machine",
+  opts,
+  async () => {
+    const client = testClient();
+    const bucket = await newBucket(client);
+    await using dir = await tempDir("backup-s3-");
+    const src = `${dir.path}/src`;
+    const url = `s3://${bucket}/r`;
+    put(`${src}/a.txt`, "a");
+    await once(src, url, `${dir.path}/cache`);
+    put(`${src}/b.txt`, "b");
+    const fresh = { BACKUP_CACHE_DIR: `${dir.path}/other-machine` };
+    const dry = await runRemote(["--src", src, "--dest", url, "--dry-run"], fresh);
+    assertEquals(dry.code, 0, dry.stderr);
+    assertMatch(dry.stdout, /copy\s+1 B\s+b\.txt/);
+    assertMatch(dry.stdout, /1 to copy \(1 B\), 0 to delete/);
+    const why = await runRemote(["journal", "why", "--dest", url, "a.txt"], fresh);
+    assertEquals(why.code, 0, why.stderr);
+    assertMatch(why.stdout, /a\.txt/);
+    const verify = await runRemote(["journal", "verify", "--dest", url], fresh);
+    assertEquals(verify.code, 0, verify.stderr);
+    const status = await runRemote(["status", "--dest", url], fresh);
+    assertEquals(status.code, 0, status.stderr);
+    assertMatch(status.stdout, /source:\s+\S+src/);
+    const replay = await runRemote(["journal", "replay", "--dest", url], fresh);
+    assertEquals(replay.code, 2, replay.stderr);
+    // Nothing of a read is left in the other machine's cache but its (empty) folder.
+    const left = [...Deno.readDirSync(`${dir.path}/other-machine/s3/${bucket}`)].map((e) => e.name);
+    assertEquals(left, ["r"]);
+  },
+);
+
+Deno.test("s3: a config job's destination may be a bucket", opts, async () => {
+  const client = testClient();
+  const bucket = await newBucket(client);
+  await using dir = await tempDir("backup-s3-");
+  const src = `${dir.path}/src`;
+  put(`${src}/c.txt`, "c");
+  const config = `${dir.path}/backup.jsonc`;
+  Deno.writeTextFileSync(
+    config,
+    JSON.stringify({ jobs: [{ name: "off", source: src, destination: `s3://${bucket}/cfg` }] }),
+  );
+  const res = await runRemote(["--config", config, "--once"], {
+    BACKUP_CACHE_DIR: `${dir.path}/cache`,
+  });
+  assertEquals(res.code, 0, res.stdout + res.stderr);
+  assert((await keysOf(client, bucket, "cfg/")).includes("cfg/c.txt"));
+});

@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# A one-node Ceph cluster with its S3 gateway (RADOS Gateway) on 127.0.0.1, for the tests and
+# benchmarks of the s3:// destination. Installs Debian's packages when missing.
+#
+#   tools/servers/ceph.sh start   install if missing, start (or find running), print the env to use
+#   tools/servers/ceph.sh stop    stop it and delete its data (memstore: it lives in memory anyway)
+#   tools/servers/ceph.sh env     print the environment variables for the tests
+#
+# One monitor (v1:127.0.0.1:6789), one OSD on memstore (nothing on disk), pool size 1, no cephx
+# (auth none, crc on the wire), RGW's beast frontend on 127.0.0.1:${BACKUP_CEPH_PORT:-7480}, and
+# one S3 user with a fixed access key and secret (test credentials, reachable from this host only).
+set -euo pipefail
+
+DIR=${BACKUP_CEPH_DIR:-/tmp/backup-ceph}
+PORT=${BACKUP_CEPH_PORT:-7480}
+ACCESS_KEY=backuptestkey
+SECRET_KEY=backuptestsecret
+CONF="$DIR/ceph.conf"
+
+print_env() {
+  echo "export AWS_ENDPOINT_URL=http://127.0.0.1:${PORT}"
+  echo "export AWS_ACCESS_KEY_ID=${ACCESS_KEY}"
+  echo "export AWS_SECRET_ACCESS_KEY=${SECRET_KEY}"
+  echo "export AWS_REGION=us-east-1"
+}
+
+answering() {
+  # Any HTTP answer (an anonymous ListBuckets is fine) means RGW serves.
+  curl -s -o /dev/null -m 2 "http://127.0.0.1:${PORT}/" 2>/dev/null
+}
+
+install_missing() {
+  local missing=()
+  for cmd in radosgw ceph-mon ceph-osd; do command -v "$cmd" >/dev/null 2>&1 || missing+=("$cmd"); done
+  command -v curl >/dev/null 2>&1 || missing+=(curl)
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "ceph.sh: installing radosgw ceph-mon ceph-osd curl (apt)" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get -o DPkg::Lock::Timeout=600 update -qq >/dev/null
+  apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends \
+    radosgw ceph-mon ceph-osd curl >/dev/null
+}
+
+stop() {
+  for name in client.rgw.backup osd.0 mon.a; do
+    local pidfile="$DIR/run/$name.pid"
+    if [ -f "$pidfile" ]; then
+      kill "$(cat "$pidfile")" 2>/dev/null || true
+    fi
+  done
+  for name in client.rgw.backup osd.0 mon.a; do
+    local pidfile="$DIR/run/$name.pid"
+    for _ in $(seq 50); do
+      [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null || break
+      sleep 0.2
+    done
+    [ -f "$pidfile" ] && kill -9 "$(cat "$pidfile")" 2>/dev/null || true
+  done
+  rm -rf "$DIR"
+}
+
+start() {
+  if answering; then print_env; return 0; fi
+  install_missing
+  stop
+  mkdir -p "$DIR"/{run,log,mon,osd}
+  local fsid
+  fsid=$(cat /proc/sys/kernel/random/uuid)
+  cat >"$CONF" <<CONF
+[global]
+fsid = $fsid
+mon host = v1:127.0.0.1:6789
+mon initial members = a
+public network = 127.0.0.0/8
+auth cluster required = none
+auth service required = none
+auth client required = none
+auth allow insecure global id reclaim = true
+ms mon client mode = crc
+ms client mode = crc
+ms cluster mode = crc
+ms service mode = crc
+ms bind msgr2 = false
+osd pool default size = 1
+osd pool default min size = 1
+mon allow pool size one = true
+mon warn on pool no redundancy = false
+osd crush chooseleaf type = 0
+osd pool default pg num = 8
+osd pool default pgp num = 8
+osd pool default pg autoscale mode = off
+mon max pg per osd = 1000
+osd objectstore = memstore
+memstore device bytes = 4294967296
+run dir = $DIR/run
+pid file = $DIR/run/\$name.pid
+admin socket = $DIR/run/\$name.asok
+log file = $DIR/log/\$name.log
+mon data = $DIR/mon/\$cluster-\$id
+osd data = $DIR/osd/\$cluster-\$id
+keyring = $DIR/keyring
+[client.rgw.backup]
+rgw frontends = beast endpoint=127.0.0.1:$PORT
+rgw data = $DIR/rgw
+rgw dns name = 127.0.0.1
+CONF
+  monmaptool --create --addv a "v1:127.0.0.1:6789" --fsid "$fsid" "$DIR/monmap" >/dev/null
+  ceph-authtool --create-keyring "$DIR/keyring" --gen-key -n mon. --cap mon 'allow *' >/dev/null
+  ceph-mon -c "$CONF" --mkfs -i a --monmap "$DIR/monmap" --keyring "$DIR/keyring" 2>>"$DIR/log/setup.log"
+  ceph-mon -c "$CONF" -i a 2>>"$DIR/log/setup.log"
+  local id
+  id=$(ceph -c "$CONF" --connect-timeout 30 osd create 2>>"$DIR/log/setup.log")
+  mkdir -p "$DIR/osd/ceph-$id" "$DIR/rgw"
+  ceph-osd -c "$CONF" -i "$id" --mkfs 2>>"$DIR/log/setup.log" >/dev/null
+  ceph-osd -c "$CONF" -i "$id" 2>>"$DIR/log/setup.log"
+  radosgw -c "$CONF" -n client.rgw.backup 2>>"$DIR/log/setup.log"
+  for _ in $(seq 120); do answering && break; sleep 0.5; done
+  if ! answering; then
+    echo "ceph.sh: RGW did not answer on 127.0.0.1:$PORT within 60 s; see $DIR/log" >&2
+    exit 1
+  fi
+  radosgw-admin -c "$CONF" -n client.rgw.backup user create --uid=backup --display-name=backup \
+    --access-key="$ACCESS_KEY" --secret="$SECRET_KEY" >/dev/null 2>>"$DIR/log/setup.log"
+  print_env
+}
+
+case "${1:-}" in
+start) start ;;
+stop) stop ;;
+env) print_env ;;
+*) echo "usage: $0 start|stop|env" >&2; exit 2 ;;
+esac
