@@ -29,6 +29,12 @@ import { parseJobsArgs, runJobs } from "./lib/cli/jobs.ts";
 import { parseJobsStatusArgs, runJobsStatus } from "./lib/cli/status_jobs.ts";
 import { HELP as CONFIG_HELP, parseConfigArgs, runConfigCheck } from "./lib/cli/config_check.ts";
 import { HELP as RESTORE_HELP, parseRestoreArgs, runRestore } from "./lib/cli/restore.ts";
+import { HELP as UI_HELP, runUiCommand } from "./lib/ui/command.ts";
+import { extractUiArgs, type UiFlags } from "./lib/ui/ui_args.ts";
+import { type DaemonUi, startDaemonUi } from "./lib/ui/daemon_ui.ts";
+import { configJobs, SINGLE_JOB, singleJob, type UiJob } from "./lib/ui/jobs.ts";
+import { ProgressTee } from "./lib/report/progress_tee.ts";
+import { absolute } from "./lib/base/paths.ts";
 
 /** The program's version, from deno.json. */
 export const VERSION: string = denoJson.version;
@@ -142,7 +148,8 @@ function consoleLine(json: boolean): (line: string, level: LogLevel) => void {
   };
 }
 
-async function main(args: string[]): Promise<number> {
+async function main(argv: string[]): Promise<number> {
+  let args = argv;
   const fs = new DenoFileSystem();
   const cwd = Deno.cwd();
   const out = (line: string) => stdout.line(line);
@@ -185,6 +192,29 @@ async function main(args: string[]): Promise<number> {
       Deno.removeSignalListener("SIGTERM", onSignal);
     }
   }
+  if (args[0] === "ui") {
+    const rest = args.slice(1);
+    if (wantsHelp(rest)) {
+      console.log(UI_HELP);
+      return EXIT.OK;
+    }
+    const controller = new AbortController();
+    const onSignal = () => controller.abort();
+    Deno.addSignalListener("SIGINT", onSignal);
+    Deno.addSignalListener("SIGTERM", onSignal);
+    try {
+      return await runUiCommand(rest, {
+        fs,
+        cwd,
+        err: (line) => console.error(line),
+        log: logger(CATEGORY.daemon),
+        signal: controller.signal,
+      });
+    } finally {
+      Deno.removeSignalListener("SIGINT", onSignal);
+      Deno.removeSignalListener("SIGTERM", onSignal);
+    }
+  }
   if (args[0] === "config") {
     if (wantsHelp(args.slice(1))) {
       console.log(CONFIG_HELP);
@@ -200,6 +230,8 @@ async function main(args: string[]): Promise<number> {
     console.log(`backup ${VERSION}`);
     return EXIT.OK;
   }
+  const { ui: uiFlags, rest: daemonArgs } = extractUiArgs(args);
+  args = daemonArgs;
   const controller = new AbortController();
   let signals = 0;
   const onSignal = () => {
@@ -215,6 +247,12 @@ async function main(args: string[]): Promise<number> {
     // ignored; in between, runJobs' own listener reloads the file.
     Deno.addSignalListener("SIGHUP", () => {});
     const opts = parseJobsArgs(args);
+    const dashboard = opts.dryRun ? null : await startDashboard(
+      uiFlags,
+      () => configJobs(fs, opts.config, cwd, opts.only, opts.overrides),
+      fs,
+      cwd,
+    );
     try {
       return await runJobs(opts, {
         fs,
@@ -233,10 +271,12 @@ async function main(args: string[]): Promise<number> {
           Deno.addSignalListener("SIGHUP", reload);
           return () => Deno.removeSignalListener("SIGHUP", reload);
         },
+        ...(dashboard ? { liveProgress: (job: string) => dashboard.progressFor(job) } : {}),
       });
     } finally {
       Deno.removeSignalListener("SIGINT", onSignal);
       Deno.removeSignalListener("SIGTERM", onSignal);
+      await dashboard?.stop();
     }
   }
   const opts = parseRunArgs(args);
@@ -244,7 +284,16 @@ async function main(args: string[]): Promise<number> {
   const onHangup = () =>
     logger(CATEGORY.daemon).info("SIGHUP: nothing to reload without --config; going on");
   Deno.addSignalListener("SIGHUP", onHangup);
-  const progress = opts.dryRun ? undefined : setupProgress(opts, controller);
+  const reporter = opts.dryRun ? undefined : setupProgress(opts, controller);
+  const dashboard = opts.dryRun ? null : await startDashboard(
+    uiFlags,
+    () => singleJob(absolute(opts.src, cwd), absolute(opts.dest, cwd), opts.interval),
+    fs,
+    cwd,
+  );
+  const progress = reporter && dashboard
+    ? new ProgressTee([reporter, dashboard.progressFor(SINGLE_JOB)])
+    : reporter;
   try {
     return await runBackup(opts, {
       fs,
@@ -267,8 +316,29 @@ async function main(args: string[]): Promise<number> {
   } finally {
     Deno.removeSignalListener("SIGINT", onSignal);
     Deno.removeSignalListener("SIGTERM", onSignal);
+    await dashboard?.stop();
     // onHangup stays until the exit: without a listener, SIGHUP would kill the process.
   }
+}
+
+/**
+ * Starts the daemon's dashboard when `--ui` was given (null otherwise) and
+ * prints its address on stderr.
+ */
+async function startDashboard(
+  flags: UiFlags,
+  jobs: () => UiJob[],
+  fs: DenoFileSystem,
+  cwd: string,
+): Promise<DaemonUi | null> {
+  if (flags.listen === null) return null;
+  const dashboard = await startDaemonUi({ ...flags, listen: flags.listen }, jobs(), {
+    fs,
+    cwd,
+    log: logger(CATEGORY.daemon),
+  });
+  console.error(`backup: dashboard at ${dashboard.url}`);
+  return dashboard;
 }
 
 /**
