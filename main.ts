@@ -35,6 +35,11 @@ import { HELP as RESTORE_HELP, parseRestoreArgs, runRestore } from "./lib/cli/re
 import { HELP as CONFIRM_HELP, parseConfirmArgs, runConfirm } from "./lib/cli/confirm.ts";
 import { HELP as VERIFY_HELP, parseVerifyArgs, runVerifyCommand } from "./lib/cli/verify.ts";
 import { remoteDestIn, withRemoteDest } from "./lib/cli/remote.ts";
+import { HELP as UI_HELP, runUiCommand } from "./lib/ui/command.ts";
+import { extractUiArgs, type UiFlags } from "./lib/ui/ui_args.ts";
+import { type DaemonUi, startDaemonUi } from "./lib/ui/daemon_ui.ts";
+import { configJobs, SINGLE_JOB, singleJob, type UiJob } from "./lib/ui/jobs.ts";
+import { ProgressTee } from "./lib/report/progress_tee.ts";
 
 /** The program's version, from deno.json. */
 export const VERSION: string = denoJson.version;
@@ -148,7 +153,8 @@ function consoleLine(json: boolean): (line: string, level: LogLevel) => void {
   };
 }
 
-async function main(args: string[]): Promise<number> {
+async function main(argv: string[]): Promise<number> {
+  let args = argv;
   const fs = new DenoFileSystem();
   const cwd = Deno.cwd();
   const out = (line: string) => stdout.line(line);
@@ -230,6 +236,29 @@ async function main(args: string[]): Promise<number> {
       Deno.removeSignalListener("SIGTERM", onSignal);
     }
   }
+  if (args[0] === "ui") {
+    const rest = args.slice(1);
+    if (wantsHelp(rest)) {
+      console.log(UI_HELP);
+      return EXIT.OK;
+    }
+    const controller = new AbortController();
+    const onSignal = () => controller.abort();
+    Deno.addSignalListener("SIGINT", onSignal);
+    Deno.addSignalListener("SIGTERM", onSignal);
+    try {
+      return await runUiCommand(rest, {
+        fs,
+        cwd,
+        err: (line) => console.error(line),
+        log: logger(CATEGORY.daemon),
+        signal: controller.signal,
+      });
+    } finally {
+      Deno.removeSignalListener("SIGINT", onSignal);
+      Deno.removeSignalListener("SIGTERM", onSignal);
+    }
+  }
   if (args[0] === "config") {
     if (wantsHelp(args.slice(1))) {
       console.log(CONFIG_HELP);
@@ -248,6 +277,8 @@ async function main(args: string[]): Promise<number> {
     console.log(`backup ${VERSION}`);
     return EXIT.OK;
   }
+  const { ui: uiFlags, rest: daemonArgs } = extractUiArgs(args);
+  args = daemonArgs;
   const controller = new AbortController();
   let firstSignalAt: number | null = null;
   const onSignal = () => {
@@ -271,6 +302,12 @@ async function main(args: string[]): Promise<number> {
     // ignored; in between, runJobs' own listener reloads the file.
     Deno.addSignalListener("SIGHUP", () => {});
     const opts = parseJobsArgs(args);
+    const dashboard = opts.dryRun ? null : await startDashboard(
+      uiFlags,
+      () => configJobs(fs, opts.config, cwd, opts.only, opts.overrides),
+      fs,
+      cwd,
+    );
     try {
       return await runJobs(opts, {
         fs,
@@ -289,10 +326,12 @@ async function main(args: string[]): Promise<number> {
           Deno.addSignalListener("SIGHUP", reload);
           return () => Deno.removeSignalListener("SIGHUP", reload);
         },
+        ...(dashboard ? { liveProgress: (job: string) => dashboard.progressFor(job) } : {}),
       });
     } finally {
       Deno.removeSignalListener("SIGINT", onSignal);
       Deno.removeSignalListener("SIGTERM", onSignal);
+      await dashboard?.stop();
     }
   }
   // On a terminal with no folders given, the watchdog script's questions (lib/cli/prompt.ts).
@@ -304,7 +343,16 @@ async function main(args: string[]): Promise<number> {
   const onHangup = () =>
     logger(CATEGORY.daemon).info("SIGHUP: nothing to reload without --config; going on");
   Deno.addSignalListener("SIGHUP", onHangup);
-  const progress = opts.dryRun ? undefined : setupProgress(opts, controller);
+  const reporter = opts.dryRun ? undefined : setupProgress(opts, controller);
+  const dashboard = opts.dryRun ? null : await startDashboard(
+    uiFlags,
+    () => singleJob(absolute(opts.src, cwd), absolute(opts.dest, cwd), opts.interval),
+    fs,
+    cwd,
+  );
+  const progress = reporter && dashboard
+    ? new ProgressTee([reporter, dashboard.progressFor(SINGLE_JOB)])
+    : reporter;
   try {
     return await runBackup(opts, {
       fs,
@@ -328,12 +376,33 @@ async function main(args: string[]): Promise<number> {
   } finally {
     Deno.removeSignalListener("SIGINT", onSignal);
     Deno.removeSignalListener("SIGTERM", onSignal);
+    await dashboard?.stop();
     // onHangup stays until the exit: without a listener, SIGHUP would kill the process.
   }
 }
 
 /** Stop signals this close to the first one are the same stop (a terminal's and `deno task`'s). */
 const SIGNAL_ECHO_MS = 1_000;
+
+/**
+ * Starts the daemon's dashboard when `--ui` was given (null otherwise) and
+ * prints its address on stderr.
+ */
+async function startDashboard(
+  flags: UiFlags,
+  jobs: () => UiJob[],
+  fs: DenoFileSystem,
+  cwd: string,
+): Promise<DaemonUi | null> {
+  if (flags.listen === null) return null;
+  const dashboard = await startDaemonUi({ ...flags, listen: flags.listen }, jobs(), {
+    fs,
+    cwd,
+    log: logger(CATEGORY.daemon),
+  });
+  console.error(`backup: dashboard at ${dashboard.url}`);
+  return dashboard;
+}
 
 /**
  * How long a stop signal may take: the current batch, the journal's sync and a running hook

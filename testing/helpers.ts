@@ -20,6 +20,7 @@ export const RUN_PERMS = [
   "--allow-write",
   "--allow-env=BACKUP_DEBUG",
   "--allow-run",
+  "--allow-net",
 ];
 
 /** A temp folder: `cleanup()` it, or declare it with `await using`. */

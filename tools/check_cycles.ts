@@ -147,7 +147,7 @@ export function showCycle(graph: Graph, cycle: string[], prefix: string): string
  * reports are shown, no library code knows the commands. Tests may import
  * anything.
  */
-export const LAYERS = ["base", "journal", "dest", "engine", "report", "daemon", "ui", "cli"];
+export const LAYERS = ["base", "journal", "dest", "engine", "report", "daemon", "cli", "ui"];
 
 /** The layer of a project-relative path (`lib/engine/pass.ts` -> `engine`), or null outside lib/. */
 function layerOf(rel: string): string | null {

@@ -15,7 +15,8 @@
 
 import type { LogRecord, Sink } from "@logtape/logtape";
 import { EventStream } from "../report/events.ts";
-import { ProgressReporter } from "../report/progress_report.ts";
+import { ProgressReporter, type RunProgress } from "../report/progress_report.ts";
+import { ProgressTee } from "../report/progress_tee.ts";
 import type { FileSystem } from "../base/fs.ts";
 import type { ReconcilerLogs } from "../engine/reconciler.ts";
 import type { BackupConfig, ConfigJob } from "./config.ts";
@@ -136,6 +137,8 @@ export interface JobsDeps {
   onReload: (reload: () => void) => () => void;
   /** With `--json`: writes one event line (`flush` false for `op` events). */
   writeEvent?: (line: string, flush: boolean) => void;
+  /** With `--ui`: one more listener of each job's passes (the dashboard's). */
+  liveProgress?: (job: string) => RunProgress;
 }
 
 /** Progress of one job: `PROGRESS:` lines in its log, and its `--json` events when asked for. */
@@ -229,7 +232,10 @@ export async function runJobs(opts: JobsOptions, deps: JobsDeps): Promise<number
       done: Promise.resolve(EXIT.OK),
       ended: false,
     };
-    entry.done = superviseJob(job.name, runOpts, { ...deps, signal }, files, p.reporter).then(
+    const reporter = deps.liveProgress
+      ? new ProgressTee([p.reporter, deps.liveProgress(job.name)])
+      : p.reporter;
+    entry.done = superviseJob(job.name, runOpts, { ...deps, signal }, files, reporter).then(
       (code) => {
         entry.ended = true;
         codes.set(job.name, code);
@@ -354,7 +360,7 @@ async function superviseJob(
   opts: RunOptions,
   deps: Omit<JobsDeps, "startLogging" | "onReload">,
   files: JobLogFiles,
-  progress: ProgressReporter,
+  progress: RunProgress,
 ): Promise<number> {
   const logs = jobLoggers(name);
   const wait = retrySeconds(opts.interval);

@@ -46,6 +46,7 @@ Usage:
   backup confirm --dest DIR          (apply the deletions a running daemon holds)
   backup restore --dest DIR PATH [--at TIME] --to DIR
   backup verify --dest DIR [--sample PERCENT] [--json] [--repair]
+  backup ui --dest DIR | --config FILE       (the dashboard, read-only)
   backup --help | --version
 
 Makes a full copy of --src into --dest, then keeps it a mirror: changes seen
@@ -128,6 +129,13 @@ Options:
   --log-json         write the log file as JSON lines
   --quiet            console: errors only (no progress)
   --verbose          console: every file operation too (no progress bar)
+  --ui [[HOST:]PORT] serve the dashboard in a browser while the daemon runs
+                     (default 127.0.0.1:8577; the address is printed): live
+                     progress, history, journal, versions and restore, held
+                     deletions. Any address but loopback needs --ui-token
+  --ui-token TOKEN / --ui-token-file FILE
+                     the dashboard's token (16+ letters, digits, - or _; the
+                     file readable by you only)
   -h, --help         show this help
   -V, --version      show the version
 

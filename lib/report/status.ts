@@ -61,6 +61,12 @@ export interface StatusData {
   totals: { copied: number; bytes: number; deleted: number; failed: number };
   /** `--schedule`: the cron expression, its time zone and the next full pass (absent in older files). */
   schedule?: ScheduleStatus | null;
+  /**
+   * The last {@link RECENT_PASSES} passes that did or met something (copied, deleted, moved,
+   * failed, held or were skipped), oldest first: the dashboard's history chart. Absent in
+   * status files of older versions.
+   */
+  recent?: LastPass[];
 }
 
 /** A daemon's schedule as the status file holds it. */
@@ -71,6 +77,15 @@ export interface ScheduleStatus {
   zone: string | null;
   /** When the next full pass is due (ISO 8601 UTC), or null when none is left. */
   nextRun: string | null;
+}
+
+/** How many eventful passes the status file keeps in `recent`. */
+export const RECENT_PASSES = 200;
+
+/** True when a pass did or met something worth a point on the history chart. */
+export function eventful(s: PassSummary): boolean {
+  return s.copied + s.deleted + s.moved + s.dirs + s.links + s.meta + s.failed + s.held > 0 ||
+    s.skipped !== null;
 }
 
 /** Writes the status file after each pass. */
@@ -100,6 +115,7 @@ export class StatusRecorder {
       passes: 0,
       lastPass: null,
       totals: { copied: 0, bytes: 0, deleted: 0, failed: 0 },
+      recent: earlierPasses(fs, dest),
     };
   }
 
@@ -142,6 +158,11 @@ export class StatusRecorder {
     // In-memory scheduling hints, not counts: a Set would be written as {}.
     const { retrySoon: _r, interrupted: _i, retryDirs: _d, retryInMs: _w, ...counts } = s;
     d.lastPass = { ...counts, durationMs: Math.round(s.durationMs), endedAt: at };
+    if (eventful(s)) {
+      const recent = d.recent ??= [];
+      recent.push(d.lastPass);
+      if (recent.length > RECENT_PASSES) recent.splice(0, recent.length - RECENT_PASSES);
+    }
     d.totals.copied += s.copied;
     d.totals.bytes += s.bytes;
     d.totals.deleted += s.deleted;
@@ -164,6 +185,16 @@ export class StatusRecorder {
       this.#fs.rename(tmp, this.#path);
     } catch { /* informational only */ }
   }
+}
+
+/** The `recent` passes of the status file a previous run left, so the chart survives a restart. */
+function earlierPasses(fs: FileSystem, dest: string): LastPass[] {
+  const recent = readStatus(fs, dest)?.recent;
+  if (!Array.isArray(recent)) return [];
+  return recent.filter((p) =>
+    typeof p === "object" && p !== null && typeof p.endedAt === "string" &&
+    typeof p.durationMs === "number"
+  ).slice(-RECENT_PASSES);
 }
 
 /** True for a symlink (ELOOP) or a FIFO, device or folder (EINVAL) refused where a file was expected. */

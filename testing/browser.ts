@@ -1,0 +1,75 @@
+/**
+ * A real browser for the dashboard's tests: the system's Chromium (Debian's
+ * `chromium`, installed by .ci/run) driven by puppeteer-core, which never
+ * downloads a browser. A missing browser fails the test loudly: the browser
+ * tests are part of the suite, not optional.
+ *
+ * @module
+ */
+
+import puppeteer, { type Browser, type Page } from "puppeteer-core";
+import { type Daemon, startDaemon, waitFor } from "./helpers.ts";
+
+/** Where Chromium is: `$CHROMIUM`, else the first of the usual places that exists. */
+export function chromiumPath(): string {
+  const candidates = [
+    Deno.env.get("CHROMIUM"),
+    "/usr/bin/chromium",
+    "/usr/bin/chromium-browser",
+    "/usr/bin/google-chrome",
+  ];
+  for (const path of candidates) {
+    if (!path) continue;
+    try {
+      if (Deno.statSync(path).isFile) return path;
+    } catch { /* next */ }
+  }
+  throw new Error(
+    "no Chromium for the browser tests: install Debian's `chromium` (bash .ci/run does) or set CHROMIUM",
+  );
+}
+
+/** Starts headless Chromium. */
+export async function launchBrowser(): Promise<Browser> {
+  return await puppeteer.launch({
+    executablePath: chromiumPath(),
+    headless: true,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+  });
+}
+
+/** Where screenshots go: `$UI_SCREENSHOTS`, else `test-output/ui` in the project. */
+export function screenshotDir(): string {
+  const dir = Deno.env.get("UI_SCREENSHOTS") ??
+    new URL("../test-output/ui", import.meta.url).pathname;
+  Deno.mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+/** Saves a full-page screenshot as `NAME.png` in {@link screenshotDir}. */
+export async function screenshot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: `${screenshotDir()}/${name}.png`, fullPage: true });
+}
+
+/** A daemon started with `--ui 0`, and its dashboard's address. */
+export interface UiDaemon {
+  /** The daemon. */
+  daemon: Daemon;
+  /** `http://127.0.0.1:PORT/`. */
+  url: string;
+}
+
+/** Starts `backup ARGS --ui 0` and waits for its dashboard's address. */
+export async function startUiDaemon(args: string[]): Promise<UiDaemon> {
+  const daemon = startDaemon([...args, "--ui", "0"]);
+  const url: string = await waitFor(
+    () => /dashboard(?: \(read-only\))? at (http:\/\/\S+)/.exec(daemon.output())?.[1] ?? "",
+    { what: "the dashboard's address", timeoutMs: 30_000 },
+  );
+  return { daemon, url };
+}
+
+/** The text of every element matching `selector`. */
+export async function texts(page: Page, selector: string): Promise<string[]> {
+  return await page.$$eval(selector, (els) => els.map((e) => e.textContent ?? ""));
+}

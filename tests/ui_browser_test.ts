@@ -1,0 +1,208 @@
+/// <reference lib="dom" />
+/**
+ * The dashboard in a real browser (headless Chromium through puppeteer-core)
+ * against real daemons: live operations and the journal within a second,
+ * the progress bar during a large copy, `why` through a folder rename, a
+ * restore from the versions page, a held mass delete on the problems page,
+ * and a phone-width page. Screenshots go to test-output/ui/.
+ *
+ * @module
+ */
+
+import { assert, assertEquals } from "../testing/assert.ts";
+import { put, tempDir, waitFor } from "../testing/helpers.ts";
+import { launchBrowser, screenshot, startUiDaemon, texts } from "../testing/browser.ts";
+import type { Page } from "puppeteer-core";
+
+/** Opens `url` at `page` (a hash) and waits for the live connection. */
+async function open(page: Page, url: string, hash: string): Promise<void> {
+  await page.goto(`${url}#${hash}`);
+  await page.waitForFunction(() => document.getElementById("connection")?.textContent === "live", {
+    timeout: 15_000,
+  });
+}
+
+/** Clicks a tab of the dashboard. */
+async function tab(page: Page, name: string): Promise<void> {
+  await page.click(`#nav button[data-page="${name}"]`);
+}
+
+Deno.test("dashboard in a real browser: live, journal, progress, why, versions, phone width", async (t) => {
+  await using tmp = await tempDir();
+  const src = `${tmp.path}/src`;
+  const dest = `${tmp.path}/dest`;
+  const out = `${tmp.path}/restored`;
+  put(`${src}/docs/a.txt`, "first words");
+  put(`${src}/keep/v.txt`, "old bytes");
+  const { daemon, url } = await startUiDaemon([
+    "--src",
+    src,
+    "--dest",
+    dest,
+    "--interval",
+    "60",
+    "--keep-versions",
+    "30d",
+  ]);
+  const browser = await launchBrowser();
+  try {
+    await waitFor(() => daemon.output().includes("PASS 1"), { what: "the first pass" });
+    const page = await browser.newPage();
+    await page.setViewport({ width: 1280, height: 900 });
+
+    await t.step("overview shows the job watching, with its roots and free space", async () => {
+      await open(page, url, "overview");
+      await page.waitForSelector('.job-card[data-state="watching"]', { timeout: 10_000 });
+      const card = (await texts(page, ".job-card"))[0]!;
+      assert(card.includes(src) && card.includes(dest), card);
+      assert(/free space\s*\d/.test(card.replace(/\n/g, " ")), card);
+      await screenshot(page, "overview");
+    });
+
+    await t.step(
+      "a file created in the source shows on the live page and the journal within a second",
+      async () => {
+        const journal = await browser.newPage();
+        await open(journal, url, "journal");
+        await open(page, url, "live");
+        const started = performance.now();
+        put(`${src}/new.txt`, "hello");
+        await page.waitForSelector('#live-ops li[data-path="new.txt"]', { timeout: 5_000 });
+        const live = performance.now() - started;
+        await journal.waitForSelector('#journal-rows tr[data-path="new.txt"]', { timeout: 5_000 });
+        const inJournal = performance.now() - started;
+        assert(live < 1000, `live page after ${Math.round(live)} ms`);
+        assert(inJournal < 1000, `journal page after ${Math.round(inJournal)} ms`);
+        await screenshot(journal, "journal");
+        await journal.close();
+      },
+    );
+
+    await t.step("why finds a file through a folder rename", async () => {
+      await Deno.rename(`${src}/docs`, `${src}/papers`);
+      await waitFor(() => Deno.statSync(`${dest}/papers/a.txt`).isFile, { what: "the rename" });
+      await tab(page, "journal");
+      await page.type("#why-path", "papers/a.txt");
+      await page.click('#why-form button[type="submit"]');
+      await page.waitForSelector('#why-rows tr[data-op="move"]', { timeout: 10_000 });
+      const paths = await texts(page, "#why-rows td.path");
+      assert(paths.includes("docs/a.txt"), paths.join(" | "));
+      assert(paths.includes("papers"), paths.join(" | "));
+    });
+
+    await t.step("a restore from the versions page brings back the old bytes", async () => {
+      put(`${src}/keep/v.txt`, "new bytes!");
+      await waitFor(
+        () => new TextDecoder().decode(Deno.readFileSync(`${dest}/keep/v.txt`)) === "new bytes!",
+        { what: "the update" },
+      );
+      await tab(page, "versions");
+      await page.click('#versions-form button[type="submit"]');
+      await page.waitForSelector('#versions-rows tr[data-path="keep/v.txt"] button.pick', {
+        timeout: 10_000,
+      });
+      await page.click('#versions-rows tr[data-path="keep/v.txt"] button.pick');
+      await page.type("#restore-to", out);
+      await page.click("#restore-go");
+      await page.waitForFunction(
+        () => /^restored/.test(document.getElementById("restore-result")?.textContent ?? ""),
+        { timeout: 10_000 },
+      );
+      assertEquals(new TextDecoder().decode(Deno.readFileSync(`${out}/v.txt`)), "old bytes");
+    });
+
+    await t.step("the progress bar moves during a 300 MB copy", async () => {
+      await tab(page, "live");
+      const staged = `${tmp.path}/big.bin`;
+      const file = await Deno.open(staged, { write: true, create: true });
+      const chunk = new Uint8Array(4 << 20);
+      for (let i = 0; i < 75; i++) {
+        crypto.getRandomValues(chunk.subarray(0, 65536));
+        await file.write(chunk);
+      }
+      file.close();
+      const seen: number[] = [];
+      const sampling = (async () => {
+        const until = performance.now() + 60_000;
+        while (performance.now() < until) {
+          const value = await page.$eval("#live-progress", (e) => (e as HTMLProgressElement).value);
+          seen.push(value);
+          if (seen.length > 3 && value === 0 && seen.some((v) => v > 0)) break;
+          await new Promise((r) => setTimeout(r, 40));
+        }
+      })();
+      await Deno.rename(staged, `${src}/big.bin`);
+      await waitFor(() => Deno.statSync(`${dest}/big.bin`).size === 300 << 20, {
+        what: "the big copy",
+        timeoutMs: 60_000,
+      }).catch((err) => {
+        throw new Error(`${err.message}\n${daemon.output().slice(-3000)}`);
+      });
+      await sampling;
+      assert(seen.some((v) => v > 0 && v < 100), `progress values seen: ${[...new Set(seen)]}`);
+    });
+
+    await t.step("the history page charts the passes", async () => {
+      await tab(page, "history");
+      await page.waitForSelector("#history-chart canvas", { timeout: 10_000 });
+      const legend = await texts(page, "#history-chart .u-legend");
+      assert(legend.join(" ").includes("copied"), legend.join(" "));
+    });
+
+    await t.step("the page works at a phone's width", async () => {
+      await page.setViewport({ width: 390, height: 844, isMobile: true });
+      for (const name of ["overview", "journal", "versions", "problems"]) {
+        await tab(page, name);
+        const overflow = await page.evaluate(() =>
+          document.documentElement.scrollWidth - document.documentElement.clientWidth
+        );
+        assert(overflow <= 0, `${name} is ${overflow} px wider than the phone`);
+      }
+      await tab(page, "overview");
+      await screenshot(page, "overview-phone");
+    });
+  } finally {
+    await browser.close();
+    await daemon.stop();
+  }
+});
+
+Deno.test("dashboard in a real browser: a held mass delete shows on the problems page; no token, no confirm", async () => {
+  await using tmp = await tempDir();
+  const src = `${tmp.path}/src`;
+  const dest = `${tmp.path}/dest`;
+  for (let i = 0; i < 20; i++) put(`${src}/f${i}.txt`, `file ${i}`);
+  const { daemon, url } = await startUiDaemon([
+    "--src",
+    src,
+    "--dest",
+    dest,
+    "--interval",
+    "1",
+    "--max-delete",
+    "5",
+  ]);
+  const browser = await launchBrowser();
+  try {
+    await waitFor(() => daemon.output().includes("PASS 1"), { what: "the first pass" });
+    for (let i = 0; i < 15; i++) Deno.removeSync(`${src}/f${i}.txt`);
+    const page = await browser.newPage();
+    await open(page, url, "problems");
+    await page.waitForSelector('#problems-reason[data-state="deletions held"]', {
+      timeout: 20_000,
+    });
+    const reason = (await texts(page, "#problems-reason"))[0]!;
+    assert(reason.includes("15"), reason);
+    await page.waitForSelector("#problems-held li", { timeout: 10_000 });
+    await screenshot(page, "problems-held");
+    // The page's own origin, without the token: refused.
+    const status = await page.evaluate(async () =>
+      (await fetch("/api/confirm", { method: "POST", body: "{}" })).status
+    );
+    assertEquals(status, 403);
+    assertEquals(Deno.readDirSync(dest).filter((e) => e.name.startsWith("f")).toArray().length, 20);
+  } finally {
+    await browser.close();
+    await daemon.stop();
+  }
+});
