@@ -39,6 +39,7 @@ import { HELP as UI_HELP, runUiCommand } from "./lib/ui/command.ts";
 import { extractUiArgs, type UiFlags } from "./lib/ui/ui_args.ts";
 import { type DaemonUi, startDaemonUi } from "./lib/ui/daemon_ui.ts";
 import { configJobs, SINGLE_JOB, singleJob, type UiJob } from "./lib/ui/jobs.ts";
+import { confirmHeld } from "./lib/ui/actions.ts";
 import { ProgressTee } from "./lib/report/progress_tee.ts";
 
 /** The program's version, from deno.json. */
@@ -399,6 +400,7 @@ async function startDashboard(
     fs,
     cwd,
     log: logger(CATEGORY.daemon),
+    confirm: (job) => confirmHeld(job, fs),
   });
   console.error(`backup: dashboard at ${dashboard.url}`);
   return dashboard;

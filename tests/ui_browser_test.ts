@@ -167,7 +167,7 @@ Deno.test("dashboard in a real browser: live, journal, progress, why, versions, 
   }
 });
 
-Deno.test("dashboard in a real browser: a held mass delete shows on the problems page; no token, no confirm", async () => {
+Deno.test("dashboard in a real browser: a held mass delete shows on the problems page; confirm releases it, not without the token", async () => {
   await using tmp = await tempDir();
   const src = `${tmp.path}/src`;
   const dest = `${tmp.path}/dest`;
@@ -200,7 +200,17 @@ Deno.test("dashboard in a real browser: a held mass delete shows on the problems
       (await fetch("/api/confirm", { method: "POST", body: "{}" })).status
     );
     assertEquals(status, 403);
-    assertEquals(Deno.readDirSync(dest).filter((e) => e.name.startsWith("f")).toArray().length, 20);
+    const kept = () =>
+      Deno.readDirSync(dest).filter((e) => e.name.startsWith("f")).toArray().length;
+    assertEquals(kept(), 20);
+    // The button (with the page's token) releases the hold: the daemon deletes at its next pass.
+    await page.waitForSelector("#confirm-button:not([hidden])", { timeout: 10_000 });
+    await page.click("#confirm-button");
+    await page.waitForFunction(
+      () => /^confirmed/.test(document.getElementById("confirm-result")?.textContent ?? ""),
+      { timeout: 10_000 },
+    );
+    await waitFor(() => kept() === 5, { what: "the confirmed deletions", timeoutMs: 30_000 });
   } finally {
     await browser.close();
     await daemon.stop();

@@ -12,6 +12,7 @@ import { UsageError } from "../base/errors.ts";
 import { absolute, join } from "../base/paths.ts";
 import { realish } from "../engine/guard.ts";
 import { runRestore } from "../cli/restore.ts";
+import { runConfirm } from "../cli/confirm.ts";
 import type { UiJob } from "./jobs.ts";
 import { cleanPath, isInside } from "./data.ts";
 
@@ -93,4 +94,17 @@ export async function downloadFile(
   } finally {
     Deno.removeSync(temp, { recursive: true });
   }
+}
+
+/**
+ * Confirms the deletions the daemon of `job` holds, as `backup confirm` does
+ * (a request the daemon takes at its next full pass). Returns what to tell
+ * the user.
+ *
+ * @throws UsageError when no daemon runs on the destination.
+ */
+export function confirmHeld(job: UiJob, fs: FileSystem): Promise<string> {
+  const lines: string[] = [];
+  runConfirm({ dest: job.dest, json: false }, { fs, cwd: "/", out: (line) => lines.push(line) });
+  return Promise.resolve(lines.join("\n"));
 }

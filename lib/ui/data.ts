@@ -40,6 +40,8 @@ export interface JobOverview {
   space: Space | null;
   /** A daemon holds the destination's lock. */
   running: boolean;
+  /** Files the last pass found still being written (retried with a growing delay; not errors). */
+  busy: number;
 }
 
 /** Where the data comes from. */
@@ -98,6 +100,7 @@ export async function overview(job: UiJob, deps: DataDeps): Promise<JobOverview>
     nextPass,
     space: await freeSpace(job.dest),
     running,
+    busy: typeof last?.busy === "number" ? last.busy : 0,
   };
 }
 

@@ -378,6 +378,9 @@ async function loadProblems() {
   const reason = document.getElementById("problems-reason");
   reason.textContent = o.reason ?? "nothing held, nothing paused";
   reason.dataset.state = o.state;
+  document.getElementById("problems-busy").textContent = o.busy > 0
+    ? `${o.busy} file(s) were still being written at the last pass: tried again with a growing delay, not errors`
+    : "none";
   const confirm = document.getElementById("confirm-button");
   confirm.hidden = !(state.confirm && o.state === "deletions held");
   document.getElementById("problems-held").replaceChildren(
