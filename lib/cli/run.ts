@@ -36,7 +36,8 @@ Usage:
   backup --src DIR --dest DIR [--interval SECONDS] [--once] [options]
   backup --src DIR [--dest DIR] --dry-run [--json] [--exclude PATTERN]...
   backup --config FILE [--job NAME]... [flags that override the file]
-  backup config check FILE
+  backup config check FILE | backup config convert OLD.json
+  backup                   (on a terminal: asks for the two folders)
   backup journal show|why|verify|replay|compact --dest DIR ...
   backup status --dest DIR [--json]
   backup restore --dest DIR PATH [--at TIME] --to DIR
@@ -61,6 +62,13 @@ Options:
   --interval SECS    seconds between full reconcile passes (default 60; > 0,
                      at most 2147483)
   --once             do one full pass and exit (for cron and scripts)
+  --schedule 'CRON'  full passes at set times instead of every --interval:
+                     five fields (minute hour day month weekday), such as
+                     '0 2 * * *' (02:00 every night); a sixth, leading field
+                     is seconds. With the watcher on, a full pass also runs at
+                     start; with --no-watch, the first one waits for its time
+  --schedule-tz ZONE read --schedule in this time zone (such as Europe/Paris;
+                     default: the machine's local time)
   --no-watch         no live updates: only the interval passes (Deno.watchFs off)
   --dry-run          print the plan of one full pass (copy, delete, move, mkdir,
                      symlink, meta, with sizes) and exit 0; changes nothing, not
@@ -108,6 +116,7 @@ Options:
                      most 2147483)
   --log-file FILE    log file (default DEST/.backup/backup.log); not in the
                      source, nor in the destination outside DEST/.backup
+  --error-log FILE   a second log file that gets warnings and errors only
   --log-json         write the log file as JSON lines
   --quiet            console: errors only (no progress)
   --verbose          console: every file operation too (no progress bar)
