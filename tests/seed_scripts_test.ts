@@ -287,3 +287,29 @@ Deno.test("without a terminal, no folders is the usage error it was", async () =
   assertMatch(r.stderr, /missing --src DIR/);
   assert(!r.stdout.includes("Source folder:"));
 });
+
+Deno.test("--error-log beside --config overrides the file's log.errorFile", async () => {
+  await using t = await tempDir();
+  put(`${t.path}/docs/a.txt`, "a");
+  Deno.symlinkSync("/etc/hostname", `${t.path}/docs/.backupignore`);
+  Deno.writeTextFileSync(
+    `${t.path}/backup.jsonc`,
+    JSON.stringify({
+      log: { errorFile: "file-errors.log" },
+      jobs: [{ name: "docs", source: "docs", destination: "out" }],
+    }),
+  );
+  const r = await runCli([
+    "--config",
+    `${t.path}/backup.jsonc`,
+    "--once",
+    "--error-log",
+    `${t.path}/flag-errors.log`,
+  ]);
+  assertEquals(r.code, 0, r.stderr);
+  assertMatch(
+    Deno.readTextFileSync(`${t.path}/flag-errors.log`),
+    /\[docs\] WARNING: CANNOT READ EXCLUDE RULES/,
+  );
+  assert(!exists(`${t.path}/file-errors.log`), "the flag wins over the file");
+});
