@@ -57,6 +57,20 @@ Deno.test("--error-log gets the warnings and errors only; the main log gets ever
   ]);
   assertEquals(inSource.code, 2);
   assertMatch(inSource.stderr, /--error-log ".*src\/errors\.log": .*put it elsewhere/);
+
+  const same = await runCli([
+    "--src",
+    `${t.path}/src`,
+    "--dest",
+    `${t.path}/dest`,
+    "--once",
+    "--log-file",
+    `${t.path}/both.log`,
+    "--error-log",
+    `${t.path}/both.log`,
+  ]);
+  assertEquals(same.code, 2);
+  assertMatch(same.stderr, /--error-log ".*both\.log" is the log file itself/);
 });
 
 Deno.test("--schedule runs full passes at its times (a seconds field here), shown by status", async () => {

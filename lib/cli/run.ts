@@ -301,6 +301,16 @@ export async function runBackup(opts: RunOptions, deps: RunDeps): Promise<number
     // The reserved folder is made below; any other folder must exist.
     if (parentOf(file) !== reservedDir(roots.dest)) checkLogFolder(deps.fs, file, name!);
   }
+  if (opts.errorLog) {
+    const log = opts.logFile
+      ? absolute(opts.logFile, deps.cwd)
+      : join(reservedDir(roots.dest), LOG_FILE);
+    if (absolute(opts.errorLog, deps.cwd) === log) {
+      throw new UsageError(
+        `--error-log "${opts.errorLog}" is the log file itself; pick another file for the errors`,
+      );
+    }
+  }
   // Creating the destination comes after every check passed. The lock comes before anything
   // is written in it: a second start must not touch a running backup's log, identity or settings.
   // From here on, files in DEST/.backup are reached through the pinned folder, never through
