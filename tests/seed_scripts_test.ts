@@ -89,6 +89,7 @@ Deno.test("--schedule runs full passes at its times (a seconds field here), show
     "--no-watch",
     "--interval",
     "3600", // the schedule, not the interval, decides
+    "--json",
   ]);
   try {
     await waitFor(
@@ -99,6 +100,8 @@ Deno.test("--schedule runs full passes at its times (a seconds field here), show
     );
     const before = d.output();
     assert(!before.includes("PASS 1"), "no pass at start with --no-watch: " + before);
+    const start = before.split("\n").find((l) => l.startsWith('{"event":"start"'));
+    assertEquals(JSON.parse(start!).schedule, "*/2 * * * * *");
     await waitFor(() => exists(`${dest}/a.txt`), { what: "the first scheduled pass" });
     put(`${t.path}/src/b.txt`, "b");
     await waitFor(() => exists(`${dest}/b.txt`), { what: "a later scheduled pass" });

@@ -360,6 +360,7 @@ async function startLocked(
     dest: roots.dest,
     once: opts.once,
     interval: opts.interval,
+    ...(opts.schedule ? { schedule: opts.schedule.text } : {}),
   });
   const guard = establishIdentity(deps.fs, roots.source, roots.dest, {
     reset: opts.newSource || opts.adoptDest,
