@@ -330,3 +330,27 @@ Deno.test("--error-log beside --config overrides the file's log.errorFile", asyn
   );
   assert(!exists(`${t.path}/file-errors.log`), "the flag wins over the file");
 });
+
+Deno.test("the old file over the script's own mirrors: check says how to adopt each, and adopting works", async () => {
+  await using t = await tempDir();
+  put(`${t.path}/Documents/a.txt`, "a");
+  put(`${t.path}/Pictures/b.txt`, "b");
+  put(`${t.path}/usb/Documents/a.txt`, "a"); // what the checksum script left
+  put(`${t.path}/usb/Documents/gone.txt`, "deleted from the source since");
+  const config = oldConfig(t.path);
+  const check = await runCli(["config", "check", config]);
+  assertEquals(check.code, 0, check.stdout);
+  assertMatch(
+    check.stdout,
+    /warning: job "Documents": ".*\/usb\/Documents" is not empty and was never a backup .*; to make it this job's mirror once: backup --config .*backup_config\.json --job Documents --adopt-dest --once/,
+  );
+  assert(!/job "Pictures": .*not empty/.test(check.stdout), check.stdout);
+  const refused = await runCli(["--config", config, "--once"]);
+  assertEquals(refused.code, 2, refused.stderr);
+  assertEquals(Deno.readTextFileSync(`${t.path}/usb/Pictures/b.txt`), "b", "the other job ran");
+  const adopt = await runCli(["--config", config, "--job", "Documents", "--adopt-dest", "--once"]);
+  assertEquals(adopt.code, 0, adopt.stderr);
+  assert(!exists(`${t.path}/usb/Documents/gone.txt`));
+  const again = await runCli(["--config", config, "--once"]);
+  assertEquals(again.code, 0, again.stderr);
+});
