@@ -94,17 +94,21 @@ Deno.test("--schedule runs full passes at its times (a seconds field here), show
   try {
     await waitFor(
       () => /SCHEDULE \*\/2 \* \* \* \* \* \(UTC\): next full pass at/.test(d.output()),
-      {
-        what: "the schedule line",
-      },
+      { what: "the schedule line", timeoutMs: 30_000 },
     );
     const before = d.output();
     assert(!before.includes("PASS 1"), "no pass at start with --no-watch: " + before);
     const start = before.split("\n").find((l) => l.startsWith('{"event":"start"'));
     assertEquals(JSON.parse(start!).schedule, "*/2 * * * * *");
-    await waitFor(() => exists(`${dest}/a.txt`), { what: "the first scheduled pass" });
+    await waitFor(() => exists(`${dest}/a.txt`), {
+      what: "the first scheduled pass",
+      timeoutMs: 30_000,
+    });
     put(`${t.path}/src/b.txt`, "b");
-    await waitFor(() => exists(`${dest}/b.txt`), { what: "a later scheduled pass" });
+    await waitFor(() => exists(`${dest}/b.txt`), {
+      what: "a later scheduled pass",
+      timeoutMs: 30_000,
+    });
     const s = await runCli(["status", "--dest", dest, "--json"]);
     assertEquals(s.code, 0, s.stderr);
     const status = JSON.parse(s.stdout);
@@ -268,7 +272,10 @@ async function onTerminal(
     for (const [question, answer] of answers) {
       const n = (seen.get(question) ?? 0) + 1;
       seen.set(question, n);
-      await waitFor(() => asked(question) >= n, { what: `question ${n} "${question}"` });
+      await waitFor(() => asked(question) >= n, {
+        what: `question ${n} "${question}"`,
+        timeoutMs: 30_000, // deno starts under a loaded machine
+      });
       await writer.write(new TextEncoder().encode(answer + "\n"));
     }
     const status = await child.status;
