@@ -337,7 +337,7 @@ async function main(argv: string[]): Promise<number> {
   }
   // On a terminal with no folders given, the watchdog script's questions (lib/cli/prompt.ts).
   const runArgs = wantsPrompt(args, Deno.stdin.isTerminal())
-    ? promptRoots(args, { fs, cwd, ask: (q) => prompt(q), say: (line) => console.log(line) })
+    ? promptRoots(args, { fs, cwd, ask: (q) => prompt(q), say: (line) => console.error(line) })
     : args;
   const opts = parseRunArgs(runArgs);
   // Without a config file there is nothing to reload: SIGHUP (a closed terminal) must not kill the backup.

@@ -57,6 +57,20 @@ Deno.test("--error-log gets the warnings and errors only; the main log gets ever
   ]);
   assertEquals(inSource.code, 2);
   assertMatch(inSource.stderr, /--error-log ".*src\/errors\.log": .*put it elsewhere/);
+
+  const same = await runCli([
+    "--src",
+    `${t.path}/src`,
+    "--dest",
+    `${t.path}/dest`,
+    "--once",
+    "--log-file",
+    `${t.path}/both.log`,
+    "--error-log",
+    `${t.path}/both.log`,
+  ]);
+  assertEquals(same.code, 2);
+  assertMatch(same.stderr, /--error-log ".*both\.log" is the log file itself/);
 });
 
 Deno.test("--schedule runs full passes at its times (a seconds field here), shown by status", async () => {
@@ -75,19 +89,26 @@ Deno.test("--schedule runs full passes at its times (a seconds field here), show
     "--no-watch",
     "--interval",
     "3600", // the schedule, not the interval, decides
+    "--json",
   ]);
   try {
     await waitFor(
       () => /SCHEDULE \*\/2 \* \* \* \* \* \(UTC\): next full pass at/.test(d.output()),
-      {
-        what: "the schedule line",
-      },
+      { what: "the schedule line", timeoutMs: 30_000 },
     );
     const before = d.output();
     assert(!before.includes("PASS 1"), "no pass at start with --no-watch: " + before);
-    await waitFor(() => exists(`${dest}/a.txt`), { what: "the first scheduled pass" });
+    const start = before.split("\n").find((l) => l.startsWith('{"event":"start"'));
+    assertEquals(JSON.parse(start!).schedule, "*/2 * * * * *");
+    await waitFor(() => exists(`${dest}/a.txt`), {
+      what: "the first scheduled pass",
+      timeoutMs: 30_000,
+    });
     put(`${t.path}/src/b.txt`, "b");
-    await waitFor(() => exists(`${dest}/b.txt`), { what: "a later scheduled pass" });
+    await waitFor(() => exists(`${dest}/b.txt`), {
+      what: "a later scheduled pass",
+      timeoutMs: 30_000,
+    });
     const s = await runCli(["status", "--dest", dest, "--json"]);
     assertEquals(s.code, 0, s.stderr);
     const status = JSON.parse(s.stdout);
@@ -251,7 +272,10 @@ async function onTerminal(
     for (const [question, answer] of answers) {
       const n = (seen.get(question) ?? 0) + 1;
       seen.set(question, n);
-      await waitFor(() => asked(question) >= n, { what: `question ${n} "${question}"` });
+      await waitFor(() => asked(question) >= n, {
+        what: `question ${n} "${question}"`,
+        timeoutMs: 30_000, // deno starts under a loaded machine
+      });
       await writer.write(new TextEncoder().encode(answer + "\n"));
     }
     const status = await child.status;
@@ -286,4 +310,54 @@ Deno.test("without a terminal, no folders is the usage error it was", async () =
   assertEquals(r.code, 2);
   assertMatch(r.stderr, /missing --src DIR/);
   assert(!r.stdout.includes("Source folder:"));
+});
+
+Deno.test("--error-log beside --config overrides the file's log.errorFile", async () => {
+  await using t = await tempDir();
+  put(`${t.path}/docs/a.txt`, "a");
+  Deno.symlinkSync("/etc/hostname", `${t.path}/docs/.backupignore`);
+  Deno.writeTextFileSync(
+    `${t.path}/backup.jsonc`,
+    JSON.stringify({
+      log: { errorFile: "file-errors.log" },
+      jobs: [{ name: "docs", source: "docs", destination: "out" }],
+    }),
+  );
+  const r = await runCli([
+    "--config",
+    `${t.path}/backup.jsonc`,
+    "--once",
+    "--error-log",
+    `${t.path}/flag-errors.log`,
+  ]);
+  assertEquals(r.code, 0, r.stderr);
+  assertMatch(
+    Deno.readTextFileSync(`${t.path}/flag-errors.log`),
+    /\[docs\] WARNING: CANNOT READ EXCLUDE RULES/,
+  );
+  assert(!exists(`${t.path}/file-errors.log`), "the flag wins over the file");
+});
+
+Deno.test("the old file over the script's own mirrors: check says how to adopt each, and adopting works", async () => {
+  await using t = await tempDir();
+  put(`${t.path}/Documents/a.txt`, "a");
+  put(`${t.path}/Pictures/b.txt`, "b");
+  put(`${t.path}/usb/Documents/a.txt`, "a"); // what the checksum script left
+  put(`${t.path}/usb/Documents/gone.txt`, "deleted from the source since");
+  const config = oldConfig(t.path);
+  const check = await runCli(["config", "check", config]);
+  assertEquals(check.code, 0, check.stdout);
+  assertMatch(
+    check.stdout,
+    /warning: job "Documents": ".*\/usb\/Documents" is not empty and was never a backup .*; to make it this job's mirror once: backup --config .*backup_config\.json --job Documents --adopt-dest --once/,
+  );
+  assert(!/job "Pictures": .*not empty/.test(check.stdout), check.stdout);
+  const refused = await runCli(["--config", config, "--once"]);
+  assertEquals(refused.code, 2, refused.stderr);
+  assertEquals(Deno.readTextFileSync(`${t.path}/usb/Pictures/b.txt`), "b", "the other job ran");
+  const adopt = await runCli(["--config", config, "--job", "Documents", "--adopt-dest", "--once"]);
+  assertEquals(adopt.code, 0, adopt.stderr);
+  assert(!exists(`${t.path}/usb/Documents/gone.txt`));
+  const again = await runCli(["--config", config, "--once"]);
+  assertEquals(again.code, 0, again.stderr);
 });

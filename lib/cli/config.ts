@@ -503,6 +503,12 @@ function parseLog(raw: unknown, base: string, problems: Problems): ConfigLog {
       problems.add(["log", "errorFile"], `log: "errorFile" ${NO_TILDE}`);
     } else log.errorFile = absolute(String(raw.errorFile), base);
   }
+  if (log.errorFile !== undefined && log.errorFile === log.file) {
+    problems.add(
+      ["log", "errorFile"],
+      `log: "errorFile" is the same file as "file"; pick another file for the errors`,
+    );
+  }
   if (raw.json !== undefined) {
     if (typeof raw.json !== "boolean") {
       problems.add(["log", "json"], `log: "json" must be true or false, not ${typeName(raw.json)}`);

@@ -5,8 +5,9 @@
  */
 
 import { exists, type FileSystem } from "../base/fs.ts";
-import { ConfigError } from "./config.ts";
-import { describeError, EXIT, UsageError } from "../base/errors.ts";
+import { ConfigError, type ConfigJob } from "./config.ts";
+import { checkDestination } from "./run.ts";
+import { describeError, EXIT, RootError, UsageError } from "../base/errors.ts";
 import { parseStrict } from "./args.ts";
 import { asConfigKeys, loadConfig } from "./config_load.ts";
 import { readExcludeFrom } from "../engine/excludes.ts";
@@ -87,6 +88,19 @@ function excludeFromProblem(fs: FileSystem, path: string): string | null {
   }
 }
 
+/**
+ * Why the job would refuse its destination as it is (files but no journal: the old script's
+ * mirror, say; or another source's backup), in the file's words, or null.
+ */
+function adoptProblem(fs: FileSystem, job: ConfigJob): string | null {
+  try {
+    checkDestination(fs, job.destination, job.source);
+    return null;
+  } catch (err) {
+    return err instanceof RootError ? asConfigKeys(err.message).replace(/; pick .*$/, "") : null;
+  }
+}
+
 /** Validates the file; prints each job, or each problem. Returns the exit code. */
 export function runConfigCheck(file: string, deps: ConfigCheckDeps): number {
   let config;
@@ -123,6 +137,14 @@ export function runConfigCheck(file: string, deps: ConfigCheckDeps): number {
       );
     } else if (source !== true) {
       deps.out(`warning: job "${job.name}": cannot check source ${job.source}: ${source}`);
+    }
+    const adopt = job.enabled && source === true ? adoptProblem(deps.fs, job) : null;
+    if (adopt !== null) {
+      deps.out(
+        `warning: job "${job.name}": ${adopt}; to make it this job's mirror once: ` +
+          `backup --config ${config.path} --job ${job.name} --adopt-dest --once ` +
+          `(what the source lacks is deleted from it)`,
+      );
     }
     for (const excludeFile of opts.excludeFrom) {
       const found = lookUp(deps.fs, excludeFile);

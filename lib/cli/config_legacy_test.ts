@@ -101,3 +101,12 @@ Deno.test("convertLegacy names jobs by their source folder, unique and valid", (
   );
   assertEquals(c.config.jobs.map((j) => j.name), ["hidden", "t", "folder", "a", "a-2"]);
 });
+
+Deno.test("the old file: one file for both logs is refused in the old keys' words", () => {
+  const text = `{"source_dirs": ["/a"], "dest_dirs": ["/b"],
+  "log_file": "/var/log/b.log", "error_log_file": "/var/log/b.log"}`;
+  const err = assertThrows(() => parseConfig(text, "/c.json", parseRunArgs), ConfigError);
+  assertEquals(err.problems, [
+    `/c.json:2: "error_log_file" is the same file as "log_file"; pick another file for the errors`,
+  ]);
+});

@@ -1,4 +1,4 @@
-import { assert, assertEquals, assertThrows } from "../../testing/assert.ts";
+import { assert, assertEquals, assertMatch, assertThrows } from "../../testing/assert.ts";
 import { ConfigError, parseConfig } from "./config.ts";
 import { parseRunArgs } from "./run_args.ts";
 
@@ -211,4 +211,25 @@ Deno.test("parseConfig checks overlaps among 2,000 jobs in linear time, and stil
     found[0]!.includes(`job "inside": "destination" /home/u3/backup is inside job "j3"'s source`),
   );
   assert(found[1]!.includes(`job "late": "destination" overlaps job "j7"'s destination`));
+});
+
+Deno.test("a jobs file takes schedule and scheduleTz, and log.errorFile; bad values name the key", () => {
+  const text = `{
+  "log": { "errorFile": "errors.log" },
+  "defaults": { "schedule": "0 2 * * *", "scheduleTz": "UTC" },
+  "jobs": [
+    { "name": "a", "source": "/a", "destination": "/b" },
+    { "name": "c", "source": "/c", "destination": "/d", "schedule": "nightly" },
+  ]
+}`;
+  const err = assertThrows(() => parseConfig(text, "/etc/b.jsonc", parseRunArgs), ConfigError);
+  assertEquals(err.problems.length, 1);
+  assertMatch(
+    err.problems[0]!,
+    /^\/etc\/b\.jsonc:6: job "c": "schedule" must be a cron expression/,
+  );
+  const ok = parseConfig(text.replace('"nightly"', '"0 3 * * 1"'), "/etc/b.jsonc", parseRunArgs);
+  assertEquals(ok.log.errorFile, "/etc/errors.log");
+  const [a, c] = ok.jobs.map((j) => parseRunArgs(j.argv).schedule);
+  assertEquals([a?.text, a?.zone, c?.text, c?.zone], ["0 2 * * *", "UTC", "0 3 * * 1", "UTC"]);
 });

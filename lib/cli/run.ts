@@ -40,7 +40,8 @@ Usage:
   backup --src DIR --dest DIR [--interval SECONDS] [--once] [options]
   backup --src DIR [--dest DIR] --dry-run [--json] [--exclude PATTERN]...
   backup --config FILE [--job NAME]... [flags that override the file]
-  backup config check FILE
+  backup config check FILE | backup config convert OLD.json
+  backup                   (on a terminal: asks for the two folders)
   backup journal show|why|verify|replay|compact --dest DIR ...
   backup status --dest DIR [--json]
   backup confirm --dest DIR          (apply the deletions a running daemon holds)
@@ -72,6 +73,13 @@ Options:
                      change the watcher missed is in --dest at most
                      max(SECS, 10 x T) + 2 x T later (T: one full pass)
   --once             do one full pass and exit (for cron and scripts)
+  --schedule 'CRON'  full passes at set times instead of every --interval:
+                     five fields (minute hour day month weekday), such as
+                     '0 2 * * *' (02:00 every night); a sixth, leading field
+                     is seconds. With the watcher on, a full pass also runs at
+                     start; with --no-watch, the first one waits for its time
+  --schedule-tz ZONE read --schedule in this time zone (such as Europe/Paris;
+                     default: the machine's local time)
   --no-watch         no live updates: only the interval passes (Deno.watchFs off)
   --dry-run          print the plan of one full pass (copy, delete, move, mkdir,
                      symlink, meta, with sizes) and exit 0; changes nothing, not
@@ -126,6 +134,7 @@ Options:
                      most 2147483)
   --log-file FILE    log file (default DEST/.backup/backup.log); not in the
                      source, nor in the destination outside DEST/.backup
+  --error-log FILE   a second log file that gets warnings and errors only
   --log-json         write the log file as JSON lines
   --quiet            console: errors only (no progress)
   --verbose          console: every file operation too (no progress bar)
@@ -353,6 +362,16 @@ export async function runBackup(opts: RunOptions, deps: RunDeps): Promise<number
     // The reserved folder is made below; any other folder must exist.
     if (parentOf(file) !== reservedDir(roots.dest)) checkLogFolder(deps.fs, file, name!);
   }
+  if (opts.errorLog) {
+    const log = opts.logFile
+      ? absolute(opts.logFile, deps.cwd)
+      : join(reservedDir(roots.dest), LOG_FILE);
+    if (absolute(opts.errorLog, deps.cwd) === log) {
+      throw new UsageError(
+        `--error-log "${opts.errorLog}" is the log file itself; pick another file for the errors`,
+      );
+    }
+  }
   // Creating the destination comes after every check passed. The lock comes before anything
   // is written in it: a second start must not touch a running backup's log, identity or settings.
   // From here on, files in DEST/.backup are reached through the pinned folder, never through
@@ -411,6 +430,7 @@ async function startLocked(
     dest: roots.dest,
     once: opts.once,
     interval: opts.interval,
+    ...(opts.schedule ? { schedule: opts.schedule.text } : {}),
   });
   const guard = establishIdentity(deps.fs, roots.source, roots.dest, {
     reset: opts.newSource || opts.adoptDest,

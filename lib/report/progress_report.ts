@@ -50,6 +50,8 @@ export interface RunStart {
   once: boolean;
   /** Seconds between full passes. */
   interval: number;
+  /** `--schedule`: the cron expression that times the full passes instead (absent without). */
+  schedule?: string;
 }
 
 /** What `runBackup` needs of a progress display. */
