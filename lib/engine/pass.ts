@@ -105,11 +105,12 @@ export class Pass {
 
   /**
    * True for a full pass that scanned both trees and did all it planned (nothing failed,
-   * held or interrupted): it has checked what a crash left in doubt.
+   * held, busy or interrupted): it has checked what a crash left in doubt.
    */
   get checkedEverything(): boolean {
     const summary = this.#summary;
-    const complete = !summary.interrupted && summary.failed === 0 && summary.held === 0;
+    const complete = !summary.interrupted && summary.failed === 0 && summary.held === 0 &&
+      summary.busy === 0;
     return this.#scope !== null && this.#scope.within === undefined && complete;
   }
 
