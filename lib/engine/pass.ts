@@ -360,12 +360,19 @@ export class Pass {
       memory.heldCount = 0;
     }
     if (full) this.#confirmed = await this.#takeConfirmation();
-    const judged = guarded.filter((op) => !this.#confirmed.has(op.path));
+    let judged = guarded.filter((op) => !this.#confirmed.has(op.path));
     if (judged.length === 0) return ops;
     const limits = settings.deleteLimits ?? DEFAULT_DELETE_LIMITS;
     const now = this.#now();
     const window = memory.window.view(now, state.entries.size, (p) => state.entries.has(p));
-    if (!isMassDelete(window.deleted + judged.length, window.baseline, limits)) return ops;
+    if (!isMassDelete(window.deleted + judged.length, window.baseline, limits)) {
+      // A held deletion never leaks out unconfirmed, even once fewer remain than the limits
+      // allow (`npm ci` bringing most of a deleted node_modules back): it waits for a
+      // confirmation, or for the source to bring it back too.
+      const hold = memory.hold;
+      judged = hold === null ? [] : judged.filter((op) => hold.paths.has(op.path));
+      if (judged.length === 0) return ops;
+    }
 
     this.#summary.held = judged.length;
     const sample = judged.slice(0, 10).map((op) => op.path);

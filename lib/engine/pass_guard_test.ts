@@ -44,10 +44,14 @@ Deno.test("pass guard: deletions of earlier passes count, so a sliced mass delet
       const second = await rec.pass();
       assertEquals([second.deleted, second.held], [0, 2], "4 of 10 in the window: held");
       assert(snapshot(dest).has("f2"));
+      // One of them back: the other is within the limits on its own, but stays held.
+      put(`${src}/f2`, "2");
+      const sticky = await rec.pass();
+      assertEquals([sticky.deleted, sticky.held], [0, 1]);
+      assert(snapshot(dest).has("f3"), "a held deletion never leaks out unconfirmed");
       // Brought back: they stop counting, and the next deletion is judged without them.
       put(`${src}/f0`, "0");
       put(`${src}/f1`, "1");
-      put(`${src}/f2`, "2");
       put(`${src}/f3`, "3");
       await rec.pass();
       Deno.removeSync(`${src}/f4`);
