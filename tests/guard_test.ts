@@ -132,3 +132,43 @@ Deno.test("guard: while deletions are held, a file that became a folder and new 
     await t.cleanup();
   }
 });
+
+Deno.test("guard: backup confirm --config FILE --job NAME releases the hold of a job of a running config daemon", async () => {
+  const t = await tempDir();
+  try {
+    const src = `${t.path}/src`;
+    const dest = `${t.path}/dest`;
+    for (let i = 0; i < 20; i++) put(`${src}/d/f${i}.txt`, `${i}`);
+    put(`${src}/keep.txt`, "keep");
+    const config = `${t.path}/backup.jsonc`;
+    Deno.writeTextFileSync(
+      config,
+      JSON.stringify({
+        jobs: [{
+          name: "docs",
+          source: src,
+          destination: dest,
+          interval: 2,
+          maxDelete: 5,
+          maxDeletePercent: 30,
+        }],
+      }),
+    );
+    const daemon = startDaemon(["--config", config]);
+    try {
+      await waitFor(() => fileCount(dest) === 21, { timeoutMs: 30_000, what: "the first copy" });
+      Deno.removeSync(`${src}/d`, { recursive: true });
+      await waitFor(() => daemon.output().includes("MASS DELETE HELD"), { what: "a hold" });
+      assertEquals(fileCount(dest), 21, "nothing deleted");
+      const confirm = await runCli(["confirm", "--config", config, "--job", "docs"]);
+      assertEquals(confirm.code, 0, confirm.stderr);
+      assertIncludes(confirm.stdout, "21 held deletions");
+      await waitFor(() => fileCount(dest) === 1, { timeoutMs: 20_000, what: "the deletions" });
+      assertMirror(src, dest);
+    } finally {
+      assertEquals(await daemon.stop(), 0);
+    }
+  } finally {
+    await t.cleanup();
+  }
+});

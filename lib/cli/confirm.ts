@@ -15,6 +15,7 @@ import { EXIT, JournalCorruptError, UsageError } from "../base/errors.ts";
 import { absolute, showPath } from "../base/paths.ts";
 import { journalDir, reservedDir } from "../base/layout.ts";
 import { probeLock } from "../dest/reserved.ts";
+import { ReservedFolder } from "../dest/reserved_folder.ts";
 import { readJournal } from "../journal/reader.ts";
 import { writeConfirmRequest } from "../engine/confirm_request.ts";
 import { flag, parseStrict, str, strs } from "./args.ts";
@@ -156,7 +157,14 @@ export function runConfirm(opts: ConfirmOptions, deps: ConfirmDeps): number {
     return EXIT.OK;
   }
   const h: HeldRecord = held;
-  writeConfirmRequest(fs, dest, h.seq);
+  // Written through the pinned reserved folder, as the daemon writes there: a `.backup` swapped
+  // for a symlink meanwhile, or one owned by someone else, is refused (exit 2), never followed.
+  const reserved = ReservedFolder.open(fs, dest);
+  try {
+    writeConfirmRequest(reserved.fs, dest, h.seq);
+  } finally {
+    reserved.close();
+  }
   if (opts.json) {
     deps.out(JSON.stringify({
       dest,

@@ -122,7 +122,7 @@ export function heldText(held: HeldRecord): string {
   const more = held.count > held.sample.length ? ", ..." : "";
   return `${held.count} deletions held (of ${held.tracked} entries; nothing deleted): ${
     held.sample.map(showPath).join(", ")
-  }${more}; apply them with --confirm-deletes`;
+  }${more}; apply them with --confirm-deletes (or backup confirm while the daemon runs)`;
 }
 
 /** One aligned line of a mass-delete hold, in the operation table. */

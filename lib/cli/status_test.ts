@@ -115,3 +115,32 @@ Deno.test("runStatus exits 3 for a corrupt journal and says so, read-only", asyn
   assertIncludes(text.lines.join("\n"), "CORRUPT: ");
   assertEquals(Deno.readTextFileSync(segment), damaged, "nothing repaired");
 });
+
+Deno.test("runStatus counts busy files apart from errors, and does not list their tries as failures", async () => {
+  await using tmp = await tempDir();
+  const w = await JournalWriter.open(real, journalDir(tmp.path), { source: "/data/src" });
+  const [busy] = await w.append([{
+    type: "intent",
+    op: "copy",
+    path: "big.bin",
+    kind: "file",
+    size: 1,
+    mtime: 1,
+    mode: 0o644,
+    ino: 1,
+    reason: "watch",
+  }]);
+  await w.append([{
+    type: "failed",
+    ref: busy!.seq,
+    error: "busy: changed while it was being copied; tried again in 1 s",
+  }]);
+  await w.close();
+  const recorder = new StatusRecorder(real, tmp.path, { source: "/data/src", pid: 1234 });
+  recorder.record({ ...emptySummary(1, "watch"), busy: 1 });
+  const json = JSON.parse(status(tmp.path, true).lines[0]!);
+  assertEquals([json.lastPass.busy, json.lastPass.failed, json.totals.failed], [1, 0, 0]);
+  const text = status(tmp.path, false).lines.join("\n");
+  assertIncludes(text, "0 errors, 1 busy (still being written, tried again)");
+  assertIncludes(text, "failures:    none in the journal");
+});

@@ -8,10 +8,12 @@ import {
   checkRoots,
   checkSource,
   DEFAULT_DELETE_LIMITS,
+  guardedDeletes,
   heldDeletes,
   isMassDelete,
   logFileProblem,
   realish,
+  withoutHeld,
 } from "./guard.ts";
 
 const real = new DenoFileSystem();
@@ -208,4 +210,36 @@ Deno.test("heldDeletes holds only deletes of entries the destination holds, and 
   assertEquals(heldDeletes(ops, dest, 4, limits).map((o) => o.path), ["a", "b", "c"]);
   assertEquals(heldDeletes(ops, dest, 6, limits), [], "3 of 6 is not more than half");
   assertEquals(heldDeletes(ops.slice(0, 3), dest, 2, limits), [], "2 is not more than maxCount");
+});
+
+Deno.test("guardedDeletes finds deletes under a folder moved before them, and leaves out replaced paths", () => {
+  const dest = new Map([["p", 1], ["p/big", 1], ["p/big/f", 1], ["k", 1], ["gone", 1]]);
+  const ops = [
+    { op: "delete", path: "gone" },
+    { op: "delete", path: "k" }, // a file that became a folder: replaced, not lost
+    { op: "move", path: "p2", from: "p" },
+    { op: "delete", path: "p2/big/f" },
+    { op: "delete", path: "p2/big" },
+    { op: "mkdir", path: "k" },
+  ];
+  assertEquals(guardedDeletes(ops, dest).map((o) => o.path), ["gone", "p2/big/f", "p2/big"]);
+});
+
+Deno.test("withoutHeld drops the held deletes, and a folder-to-file swap that needs one of them", () => {
+  const ops = [
+    { op: "delete", path: "big/a" },
+    { op: "delete", path: "swap/a" },
+    { op: "delete", path: "swap" }, // a folder that became a file: needs swap/a gone first
+    { op: "delete", path: "k" },
+    { op: "mkdir", path: "k" },
+    { op: "copy", path: "k/inner" },
+    { op: "copy", path: "swap" },
+    { op: "copy", path: "new" },
+  ];
+  const held = ops.filter((o) => o.path === "big/a" || o.path === "swap/a");
+  assertEquals(
+    withoutHeld(ops, held).map((o) => `${o.op} ${o.path}`),
+    ["delete k", "mkdir k", "copy k/inner", "copy new"],
+  );
+  assertEquals(withoutHeld(ops, []).length, ops.length);
 });

@@ -34,9 +34,7 @@ import { type PassExcludes, passExcludes } from "./excludes.ts";
 import { preparePass } from "./prepare.ts";
 import { beforeRenames } from "./moves.ts";
 import { foldRecord } from "../journal/state.ts";
-import { DEFAULT_DELETE_LIMITS, guardedDeletes, isMassDelete, withoutHeld } from "./guard.ts";
-import { DELETE_WINDOW_MS } from "./delete_window.ts";
-import { confirmPath, takeConfirmRequest } from "./confirm_request.ts";
+import { guardDeletes } from "./delete_guard.ts";
 import { allocateVersion } from "./versions.ts";
 import { moveKey } from "./pass_owner.ts";
 import { outcomeOf, PlanInvalidError, reportOp } from "./op_report.ts";
@@ -105,13 +103,13 @@ export class Pass {
 
   /**
    * True for a full pass that scanned both trees and did all it planned (nothing failed,
-   * held, skipped or interrupted): it has checked what a crash left in doubt.
+   * held, busy, skipped or interrupted): it has checked what a crash left in doubt.
    */
   get checkedEverything(): boolean {
     const summary = this.#summary;
     // A skipped pass (source guard veto, destination changed) planned nothing: it checked nothing.
     const complete = !summary.interrupted && summary.failed === 0 && summary.held === 0 &&
-      summary.skipped === null;
+      summary.busy === 0 && summary.skipped === null;
     return this.#scope !== null && this.#scope.within === undefined && complete;
   }
 
@@ -172,7 +170,15 @@ export class Pass {
         return;
     }
     this.#scope = prepared.scope;
-    const ops = this.#leaveBusy(await this.#holdMassDelete(prepared.ops));
+    const guard = await guardDeletes(this.#owner, prepared.ops, {
+      dest: this.#destEntries,
+      full: prepared.scope.within === undefined,
+    });
+    this.#guarded = guard.guarded;
+    this.#confirmed = guard.confirmed;
+    this.#trackedBefore = guard.trackedBefore;
+    summary.held = guard.held;
+    const ops = this.#leaveBusy(guard.ops);
     settings.progress?.planned(summary.pass, summary.trigger, ops);
     const started = this.#now();
     try {
@@ -340,104 +346,6 @@ export class Pass {
   /** What the destination held when the pass scanned it. */
   get #destEntries(): ReadonlyMap<string, Entry> {
     return this.#scope!.dst.entries;
-  }
-
-  /**
-   * The mass-delete guard: a pass whose deletions, with those of the guard's window (the last
-   * hour's, lib/engine/delete_window.ts), are more than the limits allow keeps everything else
-   * but deletes none of them, records a `held` record and says how to confirm. A full pass takes
-   * a confirmation left by `backup confirm` first, and lets the deletions it confirms through.
-   */
-  async #holdMassDelete(ops: FileOp[]): Promise<FileOp[]> {
-    const { settings, state, writer, memory } = this.#owner;
-    const guarded = guardedDeletes(ops, this.#destEntries);
-    this.#guarded = new Set(guarded.map((op) => op.path));
-    this.#trackedBefore = state.entries.size;
-    if (settings.confirmDeletes) return ops;
-    const full = this.#scope!.within === undefined;
-    if (full && guarded.length === 0 && memory.hold !== null) {
-      settings.logs.daemon.info("MASS DELETE NO LONGER HELD: the source holds what was held back");
-      memory.hold = null;
-      memory.heldCount = 0;
-    }
-    if (full) this.#confirmed = await this.#takeConfirmation();
-    const judged = guarded.filter((op) => !this.#confirmed.has(op.path));
-    if (judged.length === 0) return ops;
-    const limits = settings.deleteLimits ?? DEFAULT_DELETE_LIMITS;
-    const now = this.#now();
-    const window = memory.window.view(now, state.entries.size, (p) => state.entries.has(p));
-    if (!isMassDelete(window.deleted + judged.length, window.baseline, limits)) return ops;
-
-    this.#summary.held = judged.length;
-    const sample = judged.slice(0, 10).map((op) => op.path);
-    const tracked = window.baseline;
-    const records = await writer.append([{ type: "held", count: judged.length, tracked, sample }]);
-    for (const record of records) foldRecord(state, record);
-    const seq = records[0]!.seq;
-    const paths = new Set(judged.map((op) => op.path));
-    if (!full && memory.hold) { for (const path of memory.hold.paths) paths.add(path); }
-    // Said when a hold begins, and when a full pass finds another number held (a watcher's
-    // pass sees only its folders' share).
-    const say = memory.hold === null || (full && memory.heldCount !== judged.length);
-    memory.hold = { first: memory.hold?.first ?? seq, last: seq, paths };
-    if (say) {
-      settings.logs.daemon.error(
-        "MASS DELETE HELD: this pass would delete {count} of {tracked} entries (e.g. {sample}){before}: more than --max-delete {max} and --max-delete-percent {share}; none of them was deleted, everything else is backed up. If that is what you want, run: {confirm}",
-        {
-          count: judged.length,
-          sample: sample.slice(0, 3).join(", "),
-          before: window.deleted > 0
-            ? `, after ${window.deleted} deleted in the last ${
-              Math.round((settings.deleteWindowMs ?? DELETE_WINDOW_MS) / 60_000)
-            } min`
-            : "",
-          max: limits.maxCount,
-          share: Math.round(limits.maxShare * 100),
-          tracked,
-          confirm: `backup confirm --dest ${shellWord(settings.dest)}`,
-        },
-      );
-    }
-    if (say) memory.heldCount = judged.length;
-    return withoutHeld(ops, judged);
-  }
-
-  /**
-   * Takes the request `backup confirm` left, if any: when it names the hold in force, journals
-   * a `confirmed` record, empties the guard's window and returns the paths it lets through.
-   * Any other request is removed with a warning (see lib/engine/confirm_request.ts).
-   */
-  async #takeConfirmation(): Promise<Set<string>> {
-    const { fs, settings, state, writer, memory } = this.#owner;
-    const request = takeConfirmRequest(fs, settings.dest);
-    if (request === null) return new Set();
-    const hold = memory.hold;
-    const problem = "problem" in request
-      ? request.problem
-      : hold === null
-      ? "no deletions are held now"
-      : request.held < hold.first || request.held > hold.last
-      ? `it names the hold of seq ${request.held}, but the deletions held now were held at seq ${hold.first}`
-      : null;
-    if (problem !== null || hold === null || "problem" in request) {
-      settings.logs.daemon.warn("CONFIRMATION IGNORED: {file}: {problem}; nothing deleted", {
-        file: confirmPath(settings.dest),
-        problem: problem ?? "no deletions are held now",
-      });
-      return new Set();
-    }
-    const records = await writer.append([
-      { type: "confirmed", ref: request.held, count: hold.paths.size },
-    ]);
-    for (const record of records) foldRecord(state, record);
-    settings.logs.daemon.warn(
-      "MASS DELETE CONFIRMED: the {count} held deletions (held at seq {seq}) are applied now",
-      { count: hold.paths.size, seq: request.held },
-    );
-    memory.window.clear();
-    memory.hold = null;
-    memory.heldCount = 0;
-    return hold.paths;
   }
 
   /** Runs `ops` in batches; stops after a failed rename (the rest is re-planned) or an abort. */
@@ -655,9 +563,4 @@ export class Pass {
       }
     });
   }
-}
-
-/** `text` as one shell word: as it is when it is plain, else in single quotes. */
-function shellWord(text: string): string {
-  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replaceAll("'", `'\\''`)}'`;
 }
