@@ -14,6 +14,7 @@ import { probeLock } from "../dest/reserved.ts";
 import { LocalDestination } from "../dest/local.ts";
 import { listVersions } from "../engine/versions.ts";
 import { readStatus, type StatusData } from "../report/status.ts";
+import { fullPassGap } from "../daemon/daemon.ts";
 import { runShow } from "../cli/journal_show.ts";
 import { runWhy } from "../cli/journal_why.ts";
 import type { JournalDeps, ShownOp } from "../cli/journal_common.ts";
@@ -88,8 +89,11 @@ export async function overview(job: UiJob, deps: DataDeps): Promise<JobOverview>
     }
   }
   let nextPass: string | null = null;
-  if (running && last && job.interval !== null) {
-    nextPass = new Date(Date.parse(last.endedAt) + job.interval * 1000).toISOString();
+  if (running && status?.schedule) nextPass = status.schedule.nextRun;
+  else if (running && last && last.trigger === "scan" && job.interval !== null) {
+    // Full passes are paced from the end of the last one (lib/daemon/daemon.ts).
+    const gap = fullPassGap(job.interval * 1000, last.durationMs);
+    nextPass = new Date(Date.parse(last.endedAt) + gap).toISOString();
   }
   return {
     job,
