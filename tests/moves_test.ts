@@ -7,7 +7,16 @@
  */
 
 import { assert, assertEquals } from "../testing/assert.ts";
-import { assertMirror, put, runCli, tempDir } from "../testing/helpers.ts";
+import {
+  assertMirror,
+  put,
+  runCli,
+  snapshot,
+  startDaemon,
+  tempDir,
+  treeDiff,
+  waitFor,
+} from "../testing/helpers.ts";
 
 /** The summary of the one pass of a `--once --json` run. */
 async function pass(src: string, dest: string): Promise<Record<string, number>> {
@@ -187,4 +196,36 @@ Deno.test("moves: a file changed with its mtime kept (touch -r) and carried by a
   assertEquals(Deno.readTextFileSync(`${dest}/papers/grown.txt`), "longer content");
   // The quick check (size + mtime, as rsync's) cannot see this change, moved or not: no worse.
   assertEquals(Deno.readTextFileSync(`${dest}/papers/same.txt`), "AAAA");
+});
+
+Deno.test("moves: nested moves seen by the watcher (a partial pass) are renames too", async () => {
+  await using t = await tempDir();
+  const src = `${t.path}/src`;
+  const dest = `${t.path}/dest`;
+  for (let i = 0; i < 20; i++) put(`${src}/bulk/f${i}`, `bulk ${i}`.repeat(200));
+  put(`${src}/p/own.txt`, "p");
+  put(`${src}/single.txt`, "a single file".repeat(100));
+  const d = startDaemon(["--src", src, "--dest", dest, "--interval", "600"]);
+  try {
+    await waitFor(() => d.output().includes("PASS 1 "), { what: "first pass" });
+    await waitFor(() => d.output().includes("WATCHING"), { what: "watcher start" });
+    const ops = async () => {
+      const r = await runCli(["journal", "show", "--dest", dest, "--json"]);
+      assertEquals(r.code, 0, r.stderr);
+      return r.stdout.trimEnd().split("\n").filter((l) => l !== "").map((l) => JSON.parse(l));
+    };
+    const before = (await ops()).length;
+    Deno.renameSync(`${src}/bulk`, `${src}/p/bulk2`);
+    Deno.renameSync(`${src}/single.txt`, `${src}/p/single.txt`);
+    Deno.renameSync(`${src}/p`, `${src}/p2`);
+    await waitFor(() => treeDiff(snapshot(src), snapshot(dest)).length === 0, {
+      what: `the moves to arrive by the watcher; daemon said:\n${d.output().slice(-2000)}`,
+    });
+    const after = (await ops()).slice(before);
+    const kinds = after.map((o) => o.op).filter((op) => op !== "meta");
+    assertEquals(kinds, ["move", "move", "move"], JSON.stringify(after));
+    assert(d.output().includes("(watch)"), "the passes were started by the watcher");
+  } finally {
+    assertEquals(await d.stop("SIGTERM"), 0, d.output());
+  }
 });
