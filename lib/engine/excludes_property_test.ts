@@ -23,7 +23,7 @@ function hasGit(): boolean {
 }
 
 /** Names for files and folders: some the patterns name, some they do not. */
-const NAMES = ["build", "out", "a", "keep", "x.log", "y.tmp"];
+const NAMES = ["build", "out", "a", "keep", "x.log", "y.tmp", "b", "!keep", "#x.log"];
 const FOLDERS = ["", "build", "a", "sub", "a/build", "sub/out", "sub/build", "out", "a/b"];
 /** Patterns in the forms people write: plain, folder-only, anchored, globbed, negated. */
 const PATTERNS = [
@@ -53,6 +53,23 @@ const PATTERNS = [
   "sub/",
   "/sub/build/",
   "out/x.log",
+  "**/build",
+  "a/**/b",
+  "?.log",
+  "[xy].*",
+  "!**/keep",
+  "sub/**",
+  "/*",
+  "!/sub",
+  "*/build/",
+  "x.lo?",
+  "\\!keep",
+  "#x.log",
+  "a/b/",
+  "**",
+  "!**",
+  "build/**/",
+  "*.log/",
 ];
 
 const scenario: fc.Arbitrary<Scenario> = fc.record({
