@@ -6,6 +6,8 @@
  * summary (bytes copied, renames, deletions) and the journal's move records.
  */
 
+import fc from "fast-check";
+import { MARKER_NAME } from "../lib/base/layout.ts";
 import { assert, assertEquals } from "../testing/assert.ts";
 import {
   assertMirror,
@@ -228,4 +230,48 @@ Deno.test("moves: nested moves seen by the watcher (a partial pass) are renames 
   } finally {
     assertEquals(await d.stop("SIGTERM"), 0, d.output());
   }
+});
+
+Deno.test("moves: random sequences of nested mv between two passes copy nothing again", async () => {
+  await using t = await tempDir();
+  const FOLDERS = ["a", "a/b", "a/b/c", "d", "d/e", "f"];
+  // Each step: move entry i (a folder, or the file in it) into folder j under a new name.
+  const step = fc.record({ what: fc.nat(), into: fc.nat(), file: fc.boolean() });
+  let n = 0;
+  await fc.assert(
+    fc.asyncProperty(fc.array(step, { minLength: 2, maxLength: 5 }), async (steps) => {
+      const src = `${t.path}/s${n}`;
+      const dest = `${t.path}/d${n++}`;
+      for (const f of FOLDERS) put(`${src}/${f}/data.bin`, `${f} `.repeat(300));
+      await pass(src, dest);
+      const done: string[] = [];
+      for (const [k, s] of steps.entries()) {
+        const listed = (rel: string): string[] =>
+          [...Deno.readDirSync(`${src}/${rel}`)].filter((e) => e.name !== MARKER_NAME).flatMap(
+            (e) => {
+              const p = rel === "" ? e.name : `${rel}/${e.name}`;
+              return e.isDirectory ? [p, ...listed(p)] : [p];
+            },
+          );
+        const all = listed("");
+        const folders = ["", ...all.filter((p) => Deno.statSync(`${src}/${p}`).isDirectory)];
+        const movable = all.filter((p) => s.file !== Deno.statSync(`${src}/${p}`).isDirectory);
+        if (movable.length === 0) continue;
+        const from = movable[s.what % movable.length]!;
+        const targets = folders.filter((f) => f !== from && !f.startsWith(`${from}/`));
+        const into = targets[s.into % targets.length]!;
+        const to = `${into === "" ? "" : into + "/"}m${k}`;
+        Deno.renameSync(`${src}/${from}`, `${src}/${to}`);
+        done.push(`mv ${from} ${to}`);
+      }
+      const summary = await pass(src, dest);
+      const what = `${done.join(" && ")}: ${JSON.stringify(summary)}`;
+      assertEquals(summary.copied, 0, what);
+      assertEquals(summary.bytes, 0, what);
+      assertMirror(src, dest);
+      Deno.removeSync(src, { recursive: true });
+      Deno.removeSync(dest, { recursive: true });
+    }),
+    { numRuns: 10, endOnFailure: true }, // each run is two CLI runs; shrinking them takes too long
+  );
 });
