@@ -6,8 +6,19 @@
  * summary (bytes copied, renames, deletions) and the journal's move records.
  */
 
+import fc from "fast-check";
+import { MARKER_NAME } from "../lib/base/layout.ts";
 import { assert, assertEquals } from "../testing/assert.ts";
-import { assertMirror, put, runCli, tempDir } from "../testing/helpers.ts";
+import {
+  assertMirror,
+  put,
+  runCli,
+  snapshot,
+  startDaemon,
+  tempDir,
+  treeDiff,
+  waitFor,
+} from "../testing/helpers.ts";
 
 /** The summary of the one pass of a `--once --json` run. */
 async function pass(src: string, dest: string): Promise<Record<string, number>> {
@@ -187,4 +198,80 @@ Deno.test("moves: a file changed with its mtime kept (touch -r) and carried by a
   assertEquals(Deno.readTextFileSync(`${dest}/papers/grown.txt`), "longer content");
   // The quick check (size + mtime, as rsync's) cannot see this change, moved or not: no worse.
   assertEquals(Deno.readTextFileSync(`${dest}/papers/same.txt`), "AAAA");
+});
+
+Deno.test("moves: nested moves seen by the watcher (a partial pass) are renames too", async () => {
+  await using t = await tempDir();
+  const src = `${t.path}/src`;
+  const dest = `${t.path}/dest`;
+  for (let i = 0; i < 20; i++) put(`${src}/bulk/f${i}`, `bulk ${i}`.repeat(200));
+  put(`${src}/p/own.txt`, "p");
+  put(`${src}/single.txt`, "a single file".repeat(100));
+  const d = startDaemon(["--src", src, "--dest", dest, "--interval", "600"]);
+  try {
+    await waitFor(() => d.output().includes("PASS 1 "), { what: "first pass" });
+    await waitFor(() => d.output().includes("WATCHING"), { what: "watcher start" });
+    const ops = async () => {
+      const r = await runCli(["journal", "show", "--dest", dest, "--json"]);
+      assertEquals(r.code, 0, r.stderr);
+      return r.stdout.trimEnd().split("\n").filter((l) => l !== "").map((l) => JSON.parse(l));
+    };
+    const before = (await ops()).length;
+    Deno.renameSync(`${src}/bulk`, `${src}/p/bulk2`);
+    Deno.renameSync(`${src}/single.txt`, `${src}/p/single.txt`);
+    Deno.renameSync(`${src}/p`, `${src}/p2`);
+    await waitFor(() => treeDiff(snapshot(src), snapshot(dest)).length === 0, {
+      what: `the moves to arrive by the watcher; daemon said:\n${d.output().slice(-2000)}`,
+    });
+    const after = (await ops()).slice(before);
+    const kinds = after.map((o) => o.op).filter((op) => op !== "meta");
+    assertEquals(kinds, ["move", "move", "move"], JSON.stringify(after));
+    assert(d.output().includes("(watch)"), "the passes were started by the watcher");
+  } finally {
+    assertEquals(await d.stop("SIGTERM"), 0, d.output());
+  }
+});
+
+Deno.test("moves: random sequences of nested mv between two passes copy nothing again", async () => {
+  await using t = await tempDir();
+  const FOLDERS = ["a", "a/b", "a/b/c", "d", "d/e", "f"];
+  // Each step: move entry i (a folder, or the file in it) into folder j under a new name.
+  const step = fc.record({ what: fc.nat(), into: fc.nat(), file: fc.boolean() });
+  let n = 0;
+  await fc.assert(
+    fc.asyncProperty(fc.array(step, { minLength: 2, maxLength: 5 }), async (steps) => {
+      const src = `${t.path}/s${n}`;
+      const dest = `${t.path}/d${n++}`;
+      for (const f of FOLDERS) put(`${src}/${f}/data.bin`, `${f} `.repeat(300));
+      await pass(src, dest);
+      const done: string[] = [];
+      for (const [k, s] of steps.entries()) {
+        const listed = (rel: string): string[] =>
+          [...Deno.readDirSync(`${src}/${rel}`)].filter((e) => e.name !== MARKER_NAME).flatMap(
+            (e) => {
+              const p = rel === "" ? e.name : `${rel}/${e.name}`;
+              return e.isDirectory ? [p, ...listed(p)] : [p];
+            },
+          );
+        const all = listed("");
+        const folders = ["", ...all.filter((p) => Deno.statSync(`${src}/${p}`).isDirectory)];
+        const movable = all.filter((p) => s.file !== Deno.statSync(`${src}/${p}`).isDirectory);
+        if (movable.length === 0) continue;
+        const from = movable[s.what % movable.length]!;
+        const targets = folders.filter((f) => f !== from && !f.startsWith(`${from}/`));
+        const into = targets[s.into % targets.length]!;
+        const to = `${into === "" ? "" : into + "/"}m${k}`;
+        Deno.renameSync(`${src}/${from}`, `${src}/${to}`);
+        done.push(`mv ${from} ${to}`);
+      }
+      const summary = await pass(src, dest);
+      const what = `${done.join(" && ")}: ${JSON.stringify(summary)}`;
+      assertEquals(summary.copied, 0, what);
+      assertEquals(summary.bytes, 0, what);
+      assertMirror(src, dest);
+      Deno.removeSync(src, { recursive: true });
+      Deno.removeSync(dest, { recursive: true });
+    }),
+    { numRuns: 10, endOnFailure: true }, // each run is two CLI runs; shrinking them takes too long
+  );
 });

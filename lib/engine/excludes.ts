@@ -143,7 +143,10 @@ export class Excludes {
     this.#fs = fs;
     this.#source = source;
     const patterns = options.patterns ?? [];
-    this.#cli = patterns.length > 0 ? ignore(CASE_SENSITIVE).add([...patterns]) : null;
+    // One pattern each, never a comment (git's `-x #x.log` excludes `#x.log`): a leading `#` is
+    // escaped. `--exclude-from` lines reach here with their comments already dropped.
+    const literal = patterns.map((p) => (p.startsWith("#") ? `\\${p}` : p));
+    this.#cli = patterns.length > 0 ? ignore(CASE_SENSITIVE).add(literal) : null;
     this.#files = options.ignoreFiles ?? true;
   }
 

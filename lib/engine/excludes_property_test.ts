@@ -1,8 +1,9 @@
 /**
  * Property test of the excludes against git itself: random trees with random `.backupignore`
  * files and command-line patterns; the files a scan keeps (what a pass copies) must be exactly
- * what `git ls-files --others --exclude-per-directory=.backupignore -x PATTERN...` lists. Git
- * is a Debian package (`.ci/run` installs it); the test is ignored where it is missing.
+ * what `git ls-files --others --exclude-per-directory=.backupignore -x PATTERN...` lists; a few
+ * cases run the real CLI (`--once --exclude PATTERN...`) and compare the files it copied. Git is
+ * a Debian package (`.ci/run` installs it); the tests are ignored where it is missing.
  */
 
 import fc from "fast-check";
@@ -10,6 +11,8 @@ import { assertEquals } from "../../testing/assert.ts";
 import { DenoFileSystem } from "../base/fs.ts";
 import { scanTree } from "../base/scan.ts";
 import { IGNORE_FILE, passExcludes } from "./excludes.ts";
+import { MARKER_NAME } from "../base/layout.ts";
+import { runCli, snapshot } from "../../testing/helpers.ts";
 
 const fs = new DenoFileSystem();
 
@@ -23,7 +26,7 @@ function hasGit(): boolean {
 }
 
 /** Names for files and folders: some the patterns name, some they do not. */
-const NAMES = ["build", "out", "a", "keep", "x.log", "y.tmp"];
+const NAMES = ["build", "out", "a", "keep", "x.log", "y.tmp", "b", "!keep", "#x.log"];
 const FOLDERS = ["", "build", "a", "sub", "a/build", "sub/out", "sub/build", "out", "a/b"];
 /** Patterns in the forms people write: plain, folder-only, anchored, globbed, negated. */
 const PATTERNS = [
@@ -53,6 +56,23 @@ const PATTERNS = [
   "sub/",
   "/sub/build/",
   "out/x.log",
+  "**/build",
+  "a/**/b",
+  "?.log",
+  "[xy].*",
+  "!**/keep",
+  "sub/**",
+  "/*",
+  "!/sub",
+  "*/build/",
+  "x.lo?",
+  "\\!keep",
+  "#x.log",
+  "a/b/",
+  "**",
+  "!**",
+  "build/**/",
+  "*.log/",
 ];
 
 const scenario: fc.Arbitrary<Scenario> = fc.record({
@@ -173,6 +193,42 @@ Deno.test({
       const withCli = [...kept, "out/h", "sub/out/k"].sort();
       assertEquals(backedUp(root, ["!out/"]), withCli);
       assertEquals(gitFiles(gitDir, root, ["!out/"]), withCli);
+    } finally {
+      Deno.removeSync(base, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "excludes: a --once run copies exactly the files git ls-files --others keeps",
+  ignore: !hasGit(),
+  fn: async () => {
+    const base = Deno.makeTempDirSync({ prefix: "backup-excludes-git-" });
+    try {
+      const gitDir = `${base}/git`;
+      new Deno.Command("git", { args: ["init", "-q", "--bare", gitDir] }).outputSync();
+      let n = 0;
+      await fc.assert(
+        fc.asyncProperty(scenario, async (s) => {
+          const root = `${base}/t${n}`;
+          const dest = `${base}/d${n++}`;
+          Deno.mkdirSync(root);
+          try {
+            build(root, s);
+            const args = ["--src", root, "--dest", dest, "--once"];
+            const r = await runCli([...args, ...s.cli.flatMap((p) => ["--exclude", p])]);
+            assertEquals(r.code, 0, r.stderr);
+            const copied = [...snapshot(dest)].filter(([, e]) => e.kind === "file").map(([p]) => p);
+            // The source guard's marker is the backup's own file in the source, never copied.
+            const git = gitFiles(gitDir, root, s.cli).filter((p) => p !== MARKER_NAME);
+            assertEquals(copied.sort(), git);
+          } finally {
+            Deno.removeSync(root, { recursive: true });
+            Deno.removeSync(dest, { recursive: true });
+          }
+        }),
+        { numRuns: 10 },
+      );
     } finally {
       Deno.removeSync(base, { recursive: true });
     }

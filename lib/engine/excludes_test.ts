@@ -1,6 +1,7 @@
 import { assertEquals, assertThrows } from "../../testing/assert.ts";
 import { DenoFileSystem } from "../base/fs.ts";
-import { Excludes, parsePatterns, passExcludes, readExcludeFrom } from "./excludes.ts";
+import ignore from "ignore";
+import { Excludes, ownVerdict, parsePatterns, passExcludes, readExcludeFrom } from "./excludes.ts";
 import { scanTree } from "../base/scan.ts";
 import { UsageError } from "../base/errors.ts";
 import { RULES_CAP_BYTES } from "../base/small_file.ts";
@@ -46,6 +47,48 @@ Deno.test("Excludes: command-line patterns in gitignore syntax (globs, anchors, 
   } finally {
     Deno.removeSync(root, { recursive: true });
   }
+});
+
+Deno.test("Excludes: a deeper file re-including a folder re-includes what it holds (git's rule)", () => {
+  const root = tree({ ".backupignore": "build/\n", "sub/.backupignore": "!build/\n" });
+  try {
+    const ex = new Excludes(fs, root, { patterns: ["out/", "!sub/out/"] });
+    assertEquals(ex.excluded("build", "dir"), true);
+    assertEquals(ex.excluded("sub/build", "dir"), false);
+    assertEquals(
+      ex.excluded("sub/build/f", "file"),
+      false,
+      "the top file's build/ says nothing of f",
+    );
+    assertEquals(ex.excluded("sub/build/deep/g", "file"), false);
+    assertEquals(ex.excluded("out/h", "file"), true);
+    assertEquals(ex.excluded("sub/out/k", "file"), false);
+  } finally {
+    Deno.removeSync(root, { recursive: true });
+  }
+});
+
+Deno.test("Excludes: a command-line pattern starting with # is a pattern, not a comment (git's -x)", () => {
+  const root = tree({});
+  try {
+    const ex = new Excludes(fs, root, { patterns: ["#notes.txt"] });
+    assertEquals(ex.excluded("#notes.txt", "file"), true);
+    assertEquals(ex.excluded("notes.txt", "file"), false);
+  } finally {
+    Deno.removeSync(root, { recursive: true });
+  }
+});
+
+Deno.test("ownVerdict: the package's single-path test is still there (pinned ignore version)", () => {
+  const ig = ignore({ ignorecase: false }).add(["build/", "!keep"]);
+  const brief = (path: string) => {
+    const { ignored, unignored } = ownVerdict(ig, path);
+    return { ignored, unignored };
+  };
+  assertEquals(brief("build/"), { ignored: true, unignored: false });
+  assertEquals(brief("build/f"), { ignored: false, unignored: false }, "its folder not asked");
+  assertEquals(ig.test("build/f").ignored, true, "where the public test() asks the folder");
+  assertEquals(brief("keep"), { ignored: false, unignored: true });
 });
 
 Deno.test("Excludes: .backupignore files apply below their folder, deeper ones override", () => {

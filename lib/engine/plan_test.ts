@@ -173,6 +173,28 @@ Deno.test("plan() turns a renamed folder into one move, with nothing copied", ()
   );
 });
 
+Deno.test("plan() renames a folder, then lands a folder and a file moved into it (mv bulk p/bulk2; mv f p/f; mv p p2)", () => {
+  const state = m({
+    "p": st({ ...dir(1000), ino: 10 }),
+    "p/own": st(file(3, 1000, { ino: 11 })),
+    "bulk": st({ ...dir(1000), ino: 20 }),
+    "bulk/g": st(file(4, 1000, { ino: 21 })),
+    "f": st(file(5, 1000, { ino: 30 })),
+  });
+  const src = m({
+    "p2": { ...dir(2000), ino: 10 }, // its mtime moved: bulk2 and f arrived in it
+    "p2/own": file(3, 1000, { ino: 11 }),
+    "p2/bulk2": { ...dir(1000), ino: 20 },
+    "p2/bulk2/g": file(4, 1000, { ino: 21 }),
+    "p2/f": file(5, 1000, { ino: 30 }),
+  });
+  const ops = plan(src, state, state);
+  assertEquals(
+    ops.filter((o) => o.op !== "meta").map((o) => `${o.op} ${"from" in o ? o.from : ""} ${o.path}`),
+    ["move p p2", "move bulk p2/bulk2", "move f p2/f"],
+  );
+});
+
 Deno.test("plan() moves a file between folders instead of copying it", () => {
   const state = m({
     "a": st(dir()),
