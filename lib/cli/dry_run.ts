@@ -115,7 +115,7 @@ export async function runDryRun(opts: RunOptions, deps: DryRunDeps): Promise<num
   } else {
     source = checkSource(fs, opts.src, deps.cwd);
   }
-  const destination = dest === null ? null : new LocalDestination(fs, dest);
+  using destination = dest === null ? null : new LocalDestination(fs, dest); // closed at every exit
   const present = destination !== null && await isPresent(destination);
   let state: ReadonlyMap<string, StateEntry> = new Map();
   let suspects: ReadonlySet<string> = new Set();

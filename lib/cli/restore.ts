@@ -166,7 +166,7 @@ export async function runRestore(opts: RestoreOptions, deps: RestoreDeps): Promi
   }
 
   const history = historyAt(fs, dir, at);
-  const destination = new LocalDestination(fs, dest);
+  using destination = new LocalDestination(fs, dest); // closed (unpinned) at every exit
   const items = await planRestore(destination, history, { path, at });
   const when = localTime(at);
   if (items.length === 0) {

@@ -12,7 +12,6 @@ import type { FileSystem } from "../base/fs.ts";
 import type { Logger } from "../base/logger.ts";
 import { describeError } from "../base/errors.ts";
 import { parentOf } from "../base/paths.ts";
-import { isTempName } from "../base/layout.ts";
 import { IGNORE_FILE } from "../engine/excludes.ts";
 import { sleep } from "../base/timing.ts";
 
@@ -150,7 +149,6 @@ export class Watcher {
       return;
     }
     const name = rel.slice(rel.lastIndexOf("/") + 1);
-    if (isTempName(name)) return;
     if (name === IGNORE_FILE) {
       // Exclude rules changed: what they cover may lie anywhere below, so look at everything.
       this.#hints.full = true;

@@ -21,7 +21,7 @@ import type { ListOptions } from "./destination.ts";
 import { isNotFound } from "../base/fs.ts";
 import { describeError } from "../base/errors.ts";
 import { joinRel } from "../base/paths.ts";
-import { isTempName, MARKER_NAME, RESERVED_DIR } from "../base/layout.ts";
+import { MARKER_NAME, RESERVED_DIR } from "../base/layout.ts";
 import { emptyScan, entryOf } from "../base/scan.ts";
 
 /**
@@ -53,10 +53,6 @@ export function listPinned(beneath: Beneath, options: ListOptions = {}): ScanRes
       }
       if (dir === "" && (name === RESERVED_DIR || name === MARKER_NAME)) continue;
       const rel = joinRel(dir, name);
-      if (isTempName(name)) {
-        result.temps.push(rel);
-        continue;
-      }
       if (info === undefined) {
         unreadable(result, rel, listedEntry.error);
         continue;
