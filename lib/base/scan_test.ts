@@ -4,6 +4,7 @@ import { FaultyFileSystem } from "../../testing/fault_fs.ts";
 import { DenoFileSystem, type Kind } from "./fs.ts";
 import { MARKER_NAME, RESERVED_DIR, tempName } from "./layout.ts";
 import { emptyScan, scanTree } from "./scan.ts";
+import { nativeAvailable } from "./native/libc.ts";
 
 const real = new DenoFileSystem();
 const kinds = (entries: Map<string, { kind: Kind }>) =>
@@ -163,16 +164,28 @@ Deno.test("scanTree skips what vanishes between listing and lstat, without calli
   assertEquals(scan.badNames.size, 0, "a plain name that vanished is not a bad name");
 });
 
-Deno.test("scanTree counts names that are not valid UTF-8 by folder and leaves them out", async () => {
+Deno.test("scanTree lists names that are not UTF-8 escaped (native layer), or counts them by folder", async () => {
   await using tmp = await tempDir();
   put(`${tmp.path}/dir/good.txt`, "good");
   putBadName(`${tmp.path}/dir`);
   putBadName(tmp.path);
   putBadName(`${tmp.path}/dir`, "\\xfe");
   const scan = scanTree(real, tmp.path);
-  assertEquals(kinds(scan.entries), { dir: "dir", "dir/good.txt": "file" });
-  assertEquals(Object.fromEntries(scan.badNames), { "": 1, dir: 2 });
   assertEquals(scan.unreadable.size, 0);
+  if (nativeAvailable()) {
+    // By their bytes, in the text form of lib/base/native/names.ts.
+    assertEquals(kinds(scan.entries), {
+      "bad\udcffname": "file",
+      dir: "dir",
+      "dir/bad\udcfename": "file",
+      "dir/bad\udcffname": "file",
+      "dir/good.txt": "file",
+    });
+    assertEquals(scan.badNames.size, 0);
+  } else {
+    assertEquals(kinds(scan.entries), { dir: "dir", "dir/good.txt": "file" });
+    assertEquals(Object.fromEntries(scan.badNames), { "": 1, dir: 2 });
+  }
 });
 
 Deno.test("scanTree lists files named like the backup's temp files as any other, in both trees", async () => {

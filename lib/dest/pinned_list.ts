@@ -9,8 +9,8 @@
  * after its parent was listed cannot be opened (ELOOP) and is recorded in
  * `unreadable`, so nothing below it is taken for missing and deleted; the
  * start folder (`under`, e.g. `.backup/versions`) turned symlink fails the
- * listing as a whole. Names that are not valid UTF-8 are counted in
- * `badNames`, as the port's scan counts them.
+ * listing as a whole. Names that are not valid UTF-8 are listed in their
+ * escaped text form (lib/base/native/names.ts), and reached by it.
  *
  * @module
  */
@@ -47,10 +47,6 @@ export function listPinned(beneath: Beneath, options: ListOptions = {}): ScanRes
     first = false;
     for (const listedEntry of listed) {
       const { name, info } = listedEntry;
-      if (name === null) {
-        result.badNames.set(dir, (result.badNames.get(dir) ?? 0) + 1);
-        continue;
-      }
       if (dir === "" && (name === RESERVED_DIR || name === MARKER_NAME)) continue;
       const rel = joinRel(dir, name);
       if (info === undefined) {
