@@ -31,7 +31,7 @@
  */
 
 import type { FileHandle, FileSystem, Kind } from "../base/fs.ts";
-import { isAlreadyExists, isMissing } from "../base/fs.ts";
+import { isAlreadyExists, isMissing, isNotFound } from "../base/fs.ts";
 import { type Entry, entryOf, type ScanResult } from "../base/scan.ts";
 import type {
   Destination,
@@ -279,6 +279,18 @@ export class LocalDestination implements Destination {
     }
   }
 
+  /** Runs `create` in the staging folder; once more after making it again if it went missing. */
+  #inStaging<T>(create: () => T): T {
+    try {
+      return create();
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      this.#stagingReady = false; // removed behind our back: make it again, once
+      this.#staging("");
+      return create();
+    }
+  }
+
   /** What the staging folder holds: every entry is a leftover of the backup's own. */
   #leftovers(): string[] {
     let listed: ScanResult;
@@ -334,7 +346,7 @@ export class LocalDestination implements Destination {
     return settled(() => {
       const paths = this.#staging(rel);
       const folder = this.#access();
-      const file = folder.createExclusive(paths.tmp, 0o600);
+      const file = this.#inStaging(() => folder.createExclusive(paths.tmp, 0o600));
       return new LocalStagedFile(folder, paths, file, options.size <= SMALL_WRITE);
     });
   }
@@ -344,7 +356,7 @@ export class LocalDestination implements Destination {
     return settled(() => {
       const paths = this.#staging(rel);
       const folder = this.#access();
-      folder.symlink(target, paths.tmp);
+      this.#inStaging(() => folder.symlink(target, paths.tmp));
       try {
         folder.lutime(paths.tmp, mtimeMs);
       } catch (err) {

@@ -401,3 +401,23 @@ Deno.test("direct: the real port and the reserved-folder wrapper around it reach
   const faulty: FileSystem = new FaultyFileSystem(real, []);
   assertEquals(faulty.direct === true, false);
 });
+
+eachWay(
+  "the staging folder is made again when it was removed while the destination was in use",
+  async (local) => {
+    await using t = await tempDir();
+    const destination = local(t.path);
+    const first = await destination.stageFile("a.txt", { size: 1 });
+    await first.write(encoder.encode("a"));
+    await first.sync();
+    await first.commit();
+    Deno.removeSync(`${t.path}/.backup/staging`, { recursive: true });
+    const second = await destination.stageFile("b.txt", { size: 1 });
+    await second.write(encoder.encode("b"));
+    await second.sync();
+    await second.commit();
+    assertEquals(Deno.readTextFileSync(`${t.path}/b.txt`), "b");
+    assertEquals(leftoverTemps(t.path), []);
+    destination.close();
+  },
+);
