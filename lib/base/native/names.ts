@@ -98,3 +98,14 @@ export function encodeName(text: string): Uint8Array<ArrayBuffer> {
   }
   return Uint8Array.from(out);
 }
+
+/** True when `text` is a name in text form: well formed, or escaped only as {@link decodeName} escapes. */
+export function isNameText(text: string): boolean {
+  if (!isEscaped(text)) return true;
+  try {
+    encodeName(text);
+    return true;
+  } catch {
+    return false;
+  }
+}

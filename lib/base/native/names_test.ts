@@ -1,7 +1,7 @@
 /** names.ts: the reversible, collision-free text form of names that are not UTF-8. */
 
 import { assert, assertEquals, assertThrows } from "../../../testing/assert.ts";
-import { decodeName, encodeName, isEscaped } from "./names.ts";
+import { decodeName, encodeName, isEscaped, isNameText } from "./names.ts";
 
 const bytes = (...values: number[]) => Uint8Array.from(values);
 
@@ -56,4 +56,9 @@ Deno.test("no two byte names share a text form (exhaustive over 1 byte, and 2 wi
 Deno.test("a lone surrogate no name decodes to is refused", () => {
   assertThrows(() => encodeName("x\ud800"), TypeError);
   assertThrows(() => encodeName("x\udc10"), TypeError);
+});
+
+Deno.test("isNameText: plain and escaped names are names; other lone surrogates are not", () => {
+  assert(isNameText("a/b.txt") && isNameText("caf\udce9.txt"));
+  assert(!isNameText("x\ud800") && !isNameText("x\udc10"));
 });
