@@ -194,6 +194,13 @@ function bytesNamed(path: string): boolean {
   );
 }
 
+/** The refusal of a call the native layer does not make by bytes (Deno's would reach the wrong name). */
+function notByBytes(path: string, what: string): Error {
+  return new Deno.errors.NotSupported(
+    `"${path}" holds a name that is not UTF-8 and cannot be ${what} here`,
+  );
+}
+
 /**
  * The real file system, through Deno's APIs. A path holding a name that is
  * not UTF-8 (its escaped text form, `native/names.ts`) is reached through the
@@ -227,11 +234,12 @@ export class DenoFileSystem implements FileSystem {
     return target.includes("\uFFFD") && nativeAvailable() ? byPath.readLinkPath(path) : target;
   }
   realPath(path: string): string {
-    bytesNamed(path); // refused without the native layer
+    if (bytesNamed(path)) throw notByBytes(path, "resolved");
     return Deno.realPathSync(path);
   }
   mkdir(path: string, options: { mode?: number; recursive?: boolean } = {}): void {
-    if (bytesNamed(path) && !options.recursive) {
+    if (bytesNamed(path)) {
+      if (options.recursive) throw notByBytes(path, "created with its parents");
       return byPath.mkdirPath(path, options.mode ?? 0o700);
     }
     Deno.mkdirSync(path, { mode: options.mode ?? 0o700, recursive: options.recursive ?? false });
@@ -260,7 +268,10 @@ export class DenoFileSystem implements FileSystem {
     Deno.renameSync(from, to);
   }
   remove(path: string, options: { recursive?: boolean } = {}): void {
-    if (bytesNamed(path) && !options.recursive) return byPath.removePath(path);
+    if (bytesNamed(path)) {
+      if (options.recursive) throw notByBytes(path, "removed with what it holds");
+      return byPath.removePath(path);
+    }
     Deno.removeSync(path, { recursive: options.recursive ?? false });
   }
   open(path: string, options: OpenOptions = {}): Promise<FileHandle> {
