@@ -182,6 +182,13 @@ export class Watcher {
       this.#hints.dirs.add("");
       return;
     }
+    if (rel.includes("\uFFFD")) {
+      // Deno reports a name that is not UTF-8 with U+FFFD, which names no folder the scan can
+      // list: only a full pass (which lists by bytes) finds what changed there.
+      this.#hints.full = true;
+      this.#hints.dirs.clear();
+      return;
+    }
     const name = rel.slice(rel.lastIndexOf("/") + 1);
     if (name === IGNORE_FILE) {
       // Exclude rules changed: what they cover may lie anywhere below, so look at everything.

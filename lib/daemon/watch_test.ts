@@ -175,3 +175,17 @@ Deno.test("Watcher restarts a watch that went silent while a full pass found cha
     await watcher.close();
   }
 });
+
+Deno.test("Watcher asks for a full pass for a path Deno reports with U+FFFD (a name that is not UTF-8)", async () => {
+  const w = new Watcher(
+    new ScriptedWatches([scripted([ev("create", "/r/caf\uFFFD/x.txt")])]),
+    "/r",
+    { log },
+  );
+  w.start();
+  await waitFor(() => w.pending);
+  const h = w.drain();
+  await w.close();
+  assert(h.full, "the folder's real name is bytes Deno cannot give: a full pass lists it");
+  assertEquals(h.dirs.size, 0);
+});
