@@ -189,7 +189,7 @@ Deno.test("destination seam: a pass reaches the mirror and its versions only thr
     put(`${src}/a/two.txt`, "two, longer now");
     Deno.removeSync(`${src}/gone.txt`);
     Deno.removeSync(`${src}/empty`);
-    const leftover = `a/${tempName()}`;
+    const leftover = `.backup/staging/${tempName()}`; // where a crash leaves a staged copy
     put(`${dest}/${leftover}`, "a crash left this");
     const second = await rec.pass();
     assertEquals([second.failed, second.skipped, second.moved, second.tempsRemoved], [

@@ -349,7 +349,7 @@ Deno.test("journal replay --dry-run after a crash prints the unfinished operatio
       ino: st.ino!,
       reason: "scan",
     }, { type: "intent", op: "delete", path: "keep.txt", kind: "file", reason: "scan" }]], false);
-    put(`${dest}/.backup-tmp-0123456789abcdef`, "half a copy");
+    put(`${dest}/.backup/staging/.backup-tmp-0123456789abcdef`, "half a copy");
     const before = snapshot(dest, []);
 
     const dry = await runCli(["journal", "replay", "--dest", dest, "--dry-run"]);
@@ -358,7 +358,10 @@ Deno.test("journal replay --dry-run after a crash prints the unfinished operatio
     assertIncludes(dry.stdout, "close 2 unfinished operations");
     assert(/copy +unfinished +scan .*late\.txt/.test(dry.stdout), dry.stdout);
     assert(/delete +unfinished +scan .*keep\.txt/.test(dry.stdout), dry.stdout);
-    assertIncludes(dry.stdout, "remove 1 leftover temp files: .backup-tmp-0123456789abcdef");
+    assertIncludes(
+      dry.stdout,
+      "remove 1 leftover temp files: .backup/staging/.backup-tmp-0123456789abcdef",
+    );
     assert(/\n {2}copy +late\.txt +4 B/.test(dry.stdout), dry.stdout);
     assert(!/\n {2}delete/.test(dry.stdout), "keep.txt is still in the source: nothing to delete");
     const json = jsonLines(

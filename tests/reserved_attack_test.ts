@@ -99,6 +99,42 @@ for (const [variant, perms] of VARIANTS) {
     unchanged();
     assertEquals(treeDiff(journal, snapshot(`${dest}/.backup.real`, [])), []);
   });
+
+  Deno.test(`reserved attack (${variant}): journal replay, journal compact and status refuse a symlinked .backup`, async () => {
+    await using t = await tempDir();
+    const src = `${t.path}/src`;
+    const dest = `${t.path}/dest`;
+    put(`${src}/a.txt`, "a");
+    const first = await runCli(["--src", src, "--dest", dest, "--once"], { perms });
+    assertEquals(first.code, 0, first.stderr);
+    put(`${src}/b.txt`, "b"); // something for a replay's pass to do
+    // The victim is a folder that looks like a backup's own (a journal to compact and replay).
+    const victim = `${t.path}/victim`;
+    const copied = await new Deno.Command("cp", { args: ["-a", `${dest}/.backup`, victim] })
+      .output();
+    assert(copied.success);
+    const before = snapshot(victim, []);
+    Deno.removeSync(`${dest}/.backup`, { recursive: true });
+    Deno.symlinkSync(victim, `${dest}/.backup`);
+    for (
+      const args of [
+        ["journal", "replay", "--dest", dest],
+        ["journal", "replay", "--dest", dest, "--dry-run"],
+        ["journal", "compact", "--dest", dest],
+        ["status", "--dest", dest],
+      ]
+    ) {
+      const run = await runCli(args, { perms });
+      assertEquals(run.code, 2, `${args.join(" ")}: ${run.stdout}${run.stderr}`);
+      assertIncludes(run.stderr, `${dest}/.backup" is a symlink`);
+      assertEquals(run.stderr.trim().split("\n").length, 1, run.stderr);
+      assertEquals(
+        treeDiff(before, snapshot(victim, [])),
+        [],
+        `${args.join(" ")} changed the victim`,
+      );
+    }
+  });
 }
 
 Deno.test("root attack: a running daemon whose destination is swapped for a symlink pauses, then resumes", async () => {

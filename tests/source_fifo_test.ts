@@ -118,3 +118,39 @@ Deno.test("fifo: a source file swapped with a FIFO under a daemon passing every 
 Deno.test("fifo: the same without --allow-ffi (the fallback's open never blocks either)", async () => {
   await fifoSwapRun(RUN_PERMS.filter((flag) => flag !== "--allow-ffi"));
 });
+
+Deno.test("fifo: a FIFO created in a watched source silences the watcher; the next full pass restarts it and live copies resume", async () => {
+  await using dir = await tempDir();
+  const src = `${dir.path}/src`;
+  const dest = `${dir.path}/dest`;
+  put(`${src}/a.txt`, "a");
+  // A long interval: a file copied within it after the restart came through the watcher.
+  const daemon = startDaemon(["--src", src, "--dest", dest, "--interval", "8"]);
+  let stopped;
+  try {
+    await waitFor(() => daemon.output().includes("PASS 1 "), {
+      what: `the first pass; daemon said:\n${daemon.output()}`,
+    });
+    const made = await new Deno.Command("mkfifo", { args: [`${src}/fifo`] }).output();
+    assert(made.success, "mkfifo");
+    put(`${src}/during.txt`, "written while the watcher is stuck");
+    await waitFor(() => daemon.output().includes("WATCHER SILENT"), {
+      timeoutMs: 30_000,
+      what: `the silent watcher noticed at a full pass; daemon said:\n${daemon.output()}`,
+    });
+    assertEquals(Deno.readTextFileSync(`${dest}/during.txt`), "written while the watcher is stuck");
+    // The new watch starts a moment after the warning: a file written before it is up is left
+    // to the next full pass, so write one file after another until a live pass copies one.
+    const mark = daemon.output().length;
+    const live = () => /PASS \d+ \(watch\): 1 copied/.test(daemon.output().slice(mark));
+    for (let round = 0; round < 15 && !live(); round++) {
+      put(`${src}/after-${round}.txt`, "live again");
+      await waitFor(live, { timeoutMs: 1_000 }).catch(() => {});
+    }
+    assert(live(), `no live (watch) pass after the restart:\n${daemon.output().slice(mark)}`);
+  } finally {
+    stopped = await stopWithin(daemon, STOP_DEADLINE_MS);
+  }
+  assert(!stopped.killed, `SIGTERM did not stop it:\n${daemon.output().slice(-3000)}`);
+  assertEquals(stopped.code, 0, daemon.output().slice(-3000));
+});

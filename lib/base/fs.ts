@@ -18,6 +18,9 @@ import { watchIsolated } from "./watch_isolated.ts";
 import type { FileHandle, FileInfo, Kind } from "./fs_types.ts";
 import { NotRegularFileError } from "./special_file.ts";
 import { openSourceHandle } from "./source_open.ts";
+import { isEscaped } from "./native/names.ts";
+import { nativeAvailable } from "./native/libc.ts";
+import * as byPath from "./native/by_path.ts";
 
 export type { DataSegment, FileHandle, FileInfo, Kind } from "./fs_types.ts";
 
@@ -176,57 +179,121 @@ function denoOpenOptions(o: OpenOptions): Deno.OpenOptions {
   };
 }
 
-/** The real file system, through Deno's APIs. */
+/**
+ * True when `path` holds a name that is not UTF-8 (escaped, see
+ * `native/names.ts`): it goes to the native layer by its bytes, never to
+ * Deno, which would replace the escapes and could reach another file.
+ *
+ * @throws Deno.errors.NotSupported for such a path without the native layer
+ */
+function bytesNamed(path: string): boolean {
+  if (!isEscaped(path)) return false;
+  if (nativeAvailable()) return true;
+  throw new Deno.errors.NotSupported(
+    `"${path}" holds a name that is not UTF-8: reaching it needs --allow-ffi`,
+  );
+}
+
+/** The refusal of a call the native layer does not make by bytes (Deno's would reach the wrong name). */
+function notByBytes(path: string, what: string): Error {
+  return new Deno.errors.NotSupported(
+    `"${path}" holds a name that is not UTF-8 and cannot be ${what} here`,
+  );
+}
+
+/**
+ * The real file system, through Deno's APIs. A path holding a name that is
+ * not UTF-8 (its escaped text form, `native/names.ts`) is reached through the
+ * native layer by its bytes instead (`native/by_path.ts`); a folder listing in
+ * which Deno shows U+FFFD is taken again by bytes, so such names are listed in
+ * their escaped form. Without the native layer they are listed as Deno shows
+ * them (and cannot be reached: the scan counts them as skipped).
+ */
 export class DenoFileSystem implements FileSystem {
   /** Calls go straight to the operating system. */
   readonly direct = true;
 
   lstat(path: string): FileInfo {
+    if (bytesNamed(path)) return byPath.lstatPath(path);
     return toFileInfo(Deno.lstatSync(path));
   }
   readDir(path: string): string[] {
+    if (bytesNamed(path)) return byPath.readDirPath(path);
     const names: string[] = [];
-    for (const e of Deno.readDirSync(path)) names.push(e.name);
-    return names;
+    let lossy = false;
+    for (const e of Deno.readDirSync(path)) {
+      names.push(e.name);
+      if (e.name.includes("\uFFFD")) lossy = true;
+    }
+    // Deno replaced bytes that are not UTF-8 (or the name holds a real U+FFFD): list by bytes.
+    return lossy && nativeAvailable() ? byPath.readDirPath(path) : names;
   }
   readLink(path: string): string {
-    return Deno.readLinkSync(path);
+    if (bytesNamed(path)) return byPath.readLinkPath(path);
+    const target = Deno.readLinkSync(path);
+    return target.includes("\uFFFD") && nativeAvailable() ? byPath.readLinkPath(path) : target;
   }
   realPath(path: string): string {
+    if (bytesNamed(path)) throw notByBytes(path, "resolved");
     return Deno.realPathSync(path);
   }
   mkdir(path: string, options: { mode?: number; recursive?: boolean } = {}): void {
+    if (bytesNamed(path)) {
+      if (options.recursive) throw notByBytes(path, "created with its parents");
+      return byPath.mkdirPath(path, options.mode ?? 0o700);
+    }
     Deno.mkdirSync(path, { mode: options.mode ?? 0o700, recursive: options.recursive ?? false });
   }
   chmod(path: string, mode: number): void {
+    if (bytesNamed(path)) return byPath.chmodPath(path, mode);
     Deno.chmodSync(path, mode);
   }
   utime(path: string, mtimeMs: number): void {
+    if (bytesNamed(path)) return byPath.utimePath(path, mtimeMs, true);
     const t = new Date(mtimeMs);
     Deno.utimeSync(path, t, t);
   }
   lutime(path: string, mtimeMs: number): void {
+    if (bytesNamed(path)) return byPath.utimePath(path, mtimeMs, false);
     lutimesSync(path, mtimeMs / 1000, mtimeMs / 1000);
   }
   symlink(target: string, path: string): void {
+    if (bytesNamed(path) || (isEscaped(target) && bytesNamed(target))) {
+      return byPath.symlinkPath(target, path);
+    }
     Deno.symlinkSync(target, path);
   }
   rename(from: string, to: string): void {
+    if (bytesNamed(from) || bytesNamed(to)) return byPath.renamePath(from, to);
     Deno.renameSync(from, to);
   }
   remove(path: string, options: { recursive?: boolean } = {}): void {
+    if (bytesNamed(path)) {
+      if (options.recursive) throw notByBytes(path, "removed with what it holds");
+      return byPath.removePath(path);
+    }
     Deno.removeSync(path, { recursive: options.recursive ?? false });
   }
-  async open(path: string, options: OpenOptions = {}): Promise<FileHandle> {
-    return new DenoHandle(await Deno.open(path, denoOpenOptions(options)));
+  open(path: string, options: OpenOptions = {}): Promise<FileHandle> {
+    if (bytesNamed(path)) return Promise.resolve(byPath.openPath(path, options));
+    return Deno.open(path, denoOpenOptions(options)).then((file) => new DenoHandle(file));
   }
   openSync(path: string, options: OpenOptions = {}): FileHandle {
+    if (bytesNamed(path)) return byPath.openPath(path, options);
     return new DenoHandle(Deno.openSync(path, denoOpenOptions(options)));
   }
   openSource(path: string): FileHandle {
     return openSourceHandle(path);
   }
   async syncDir(path: string): Promise<void> {
+    if (bytesNamed(path)) {
+      const dir = byPath.openPath(path);
+      try {
+        return await dir.sync();
+      } finally {
+        dir.close();
+      }
+    }
     const dir = await Deno.open(path, { read: true });
     try {
       await dir.sync();
@@ -235,6 +302,25 @@ export class DenoFileSystem implements FileSystem {
     }
   }
   readFile(path: string): Uint8Array {
+    if (bytesNamed(path)) {
+      const file = byPath.openPath(path);
+      try {
+        const chunks: Uint8Array[] = [];
+        const buf = new Uint8Array(64 * 1024);
+        for (let n = file.readSync(buf); n !== null; n = file.readSync(buf)) {
+          chunks.push(buf.slice(0, n));
+        }
+        const out = new Uint8Array(chunks.reduce((sum, c) => sum + c.length, 0));
+        let at = 0;
+        for (const chunk of chunks) {
+          out.set(chunk, at);
+          at += chunk.length;
+        }
+        return out;
+      } finally {
+        file.close();
+      }
+    }
     return Deno.readFileSync(path);
   }
   /** Watches from a worker of its own, so a watch stuck in the kernel cannot stop this thread (see `watch_isolated.ts`). */

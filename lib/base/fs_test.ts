@@ -1,6 +1,7 @@
-import { assertEquals, assertThrows } from "../../testing/assert.ts";
+import { assert, assertEquals, assertThrows } from "../../testing/assert.ts";
 import { tempDir } from "../../testing/helpers.ts";
 import { FaultyFileSystem } from "../../testing/fault_fs.ts";
+import { nativeAvailable } from "./native/libc.ts";
 import {
   DenoFileSystem,
   exists,
@@ -104,4 +105,33 @@ Deno.test("exists: 'cannot tell' is thrown, never taken for 'not there'", async 
   }]);
   assertThrows(() => exists(fs, `${dir.path}/locked/a`), Deno.errors.PermissionDenied);
   assertThrows(() => exists(fs, `${dir.path}/broken`), Error, "Input/output");
+});
+
+Deno.test("DenoFileSystem reaches a name that is not UTF-8 by its text form, never through Deno", async () => {
+  if (!nativeAvailable()) return; // without --allow-ffi such names are skipped by the scan
+  await using t = await tempDir();
+  const made = new Deno.Command("bash", {
+    args: [
+      "-c",
+      `printf 'raw' > "$1"/$'f\\xff' && printf 'real' > "$1"/$'f\\xef\\xbf\\xbd'`,
+      "bash",
+      t.path,
+    ],
+  }).outputSync();
+  assert(made.success);
+  const fs = new DenoFileSystem();
+  const names = fs.readDir(t.path).sort();
+  assertEquals(
+    names,
+    ["f\udcff", "f\uFFFD"], // sorted by UTF-16 units: U+DCFF before U+FFFD
+    "listed by bytes: the real U+FFFD name and the escaped one",
+  );
+  assertEquals(fs.lstat(`${t.path}/f\udcff`).size, 3);
+  assertEquals(new TextDecoder().decode(fs.readFile(`${t.path}/f\udcff`)), "raw");
+  fs.rename(`${t.path}/f\udcff`, `${t.path}/g\udcff`);
+  assertEquals(Deno.readTextFileSync(`${t.path}/f\uFFFD`), "real", "the look-alike is untouched");
+  assertThrows(() => fs.remove(`${t.path}/g\udcff`, { recursive: true }), Deno.errors.NotSupported);
+  assertThrows(() => fs.realPath(`${t.path}/g\udcff`), Deno.errors.NotSupported);
+  fs.remove(`${t.path}/g\udcff`);
+  assertEquals(fs.readDir(t.path), ["f\uFFFD"]);
 });

@@ -16,8 +16,9 @@
  *       00000001.jsonl ...        segmentName(n)
  *       checkpoint-<seq>.jsonl    checkpointName(seq)
  *     versions/                   VERSIONS_DIR: versioned trash (lib/engine/versions.ts)
+ *     staging/                    STAGING_DIR: copies being written, renamed into the mirror
+ *       .backup-tmp-<hex>         TEMP_PREFIX: one copy being written (tempName())
  *     <name>.tmp                  TMP_SUFFIX: a file above while it is being replaced
- *   any/folder/.backup-tmp-<hex>  TEMP_PREFIX: a copy being written (tempName())
  *   .backup-move-<hex>            PARKING_PREFIX: an entry parked during a swap (parkingName())
  * SRC/
  *   .backup-source                MARKER_NAME: the source guard's marker
@@ -56,6 +57,14 @@ export const VERIFY_FILE = "verify.json";
 /** Name of the journal folder inside the reserved folder. */
 export const JOURNAL_DIR = "journal";
 
+/**
+ * Name of the staging folder inside the reserved folder: every copy and
+ * symlink is written there under a temp name, then renamed into the mirror.
+ * What it holds is the backup's own; a user's file named like a temp file
+ * lives in the mirror like any other.
+ */
+export const STAGING_DIR = "staging";
+
 /** Name of the versions folder inside the reserved folder. */
 export const VERSIONS_DIR = "versions";
 
@@ -68,7 +77,7 @@ export const TMP_SUFFIX = ".tmp";
 /** Marker file the source guard writes into the source root; never mirrored (see lib/engine/source_guard.ts). */
 export const MARKER_NAME = ".backup-source";
 
-/** Prefix of the temporary files the backup writes next to their targets. */
+/** Prefix of the temporary files the backup writes into its staging folder ({@link STAGING_DIR}). */
 export const TEMP_PREFIX = ".backup-tmp-";
 
 /** Prefix of the names used to break a cycle of renames (a swap). Not a temp file: it holds data. */
@@ -130,7 +139,11 @@ export function tempName(): string {
   return TEMP_PREFIX + randomHex();
 }
 
-/** True for a name the backup itself creates as a temp file (see {@link tempName}). */
+/**
+ * True for a name shaped like the backup's temp files (see {@link tempName}).
+ * Only the staging folder's names are the backup's own: elsewhere such a name
+ * is a user's file.
+ */
 export function isTempName(name: string): boolean {
   return name.startsWith(TEMP_PREFIX) && HEX_RE.test(name.slice(TEMP_PREFIX.length));
 }

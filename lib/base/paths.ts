@@ -9,6 +9,7 @@
  * @module
  */
 
+import { isNameText } from "./native/names.ts";
 import { RESERVED_DIR } from "./layout.ts";
 
 /** Joins a root (absolute) and a relative path; `""` is the root itself. */
@@ -57,6 +58,7 @@ export function unsafeReason(rel: unknown): string | null {
   if (typeof rel !== "string") return "not a string";
   if (rel === "") return "empty";
   if (rel.includes("\0")) return "contains NUL";
+  if (!isNameText(rel)) return "a lone surrogate that no file name's text form holds";
   if (rel.startsWith("/")) return "absolute";
   for (const seg of rel.split("/")) {
     if (seg === "" || seg === "." || seg === "..") return `bad segment "${seg}"`;

@@ -99,6 +99,7 @@ Deno.test("unsafeReason accepts plain relative paths", () => {
       "sp ace/é/名前",
       `${RESERVED_DIR}x`,
       `x/${RESERVED_DIR}`,
+      "caf\udce9/not-utf8-\udcff", // the text form of names that are not UTF-8
     ]
   ) {
     assertEquals(unsafeReason(rel), null, rel);
@@ -111,6 +112,7 @@ Deno.test("unsafeReason refuses every path that could leave the root or reach th
     [null, "not a string"],
     ["", "empty"],
     ["a\0b", "contains NUL"],
+    ["a/x\ud800", "a lone surrogate that no file name's text form holds"],
     ["/etc/passwd", "absolute"],
     ["..", 'bad segment ".."'],
     ["a/../../b", 'bad segment ".."'],

@@ -10,7 +10,7 @@
 import { type FileInfo, type FileSystem, isNotFound, type Kind } from "./fs.ts";
 import { describeError } from "./errors.ts";
 import { join, joinRel } from "./paths.ts";
-import { isTempName, MARKER_NAME, RESERVED_DIR } from "./layout.ts";
+import { MARKER_NAME, RESERVED_DIR } from "./layout.ts";
 
 /** One entry of a tree, keyed elsewhere by its relative path. */
 export interface Entry {
@@ -36,7 +36,11 @@ export interface ScanResult {
   unreadable: Map<string, string>;
   /** Folders holding names Deno cannot open (not valid UTF-8), with how many. */
   badNames: Map<string, number>;
-  /** Leftover temp files of the backup's own (destination scans only). */
+  /**
+   * Leftover temp files of the backup's own: what its staging folder holds
+   * (`.backup/staging/...`, filled by `LocalDestination.list`; the walk itself
+   * never takes a user's file for one, whatever its name).
+   */
   temps: string[];
   /** Entries left out by `skip` (excludes): the tree is not empty when they are all it holds. */
   skipped: number;
@@ -46,7 +50,7 @@ export interface ScanResult {
 
 /** Options for {@link scanTree}. */
 export interface ScanOptions {
-  /** Treat names as a destination does: collect temp leftovers (default false). */
+  /** The tree is a destination: its `.backup` is not reported in `reservedSkipped` (default false). */
   destination?: boolean;
   /** Walk only this relative subtree (default: the whole tree). */
   under?: string;
@@ -109,10 +113,6 @@ export function scanTree(fs: FileSystem, root: string, options: ScanOptions = {}
       if (dir === "" && name === MARKER_NAME) continue; // the source guard's marker
 
       const rel = joinRel(dir, name);
-      if (isTempName(name)) {
-        if (options.destination) result.temps.push(rel);
-        continue;
-      }
       let info;
       try {
         info = fs.lstat(join(root, rel));

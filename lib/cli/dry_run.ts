@@ -29,7 +29,7 @@ import { interruptedPaths, preparePass } from "../engine/prepare.ts";
 import { formatBytes } from "../base/units.ts";
 import { replayJournal } from "../journal/replay.ts";
 import { journalDir } from "../base/layout.ts";
-import { LocalDestination } from "../dest/local.ts";
+import { closeLocal, LocalDestination } from "../dest/local.ts";
 import { isRemoteDest, readRemote, type RemoteReading } from "./remote.ts";
 import { columns, plural } from "./format.ts";
 
@@ -138,6 +138,8 @@ async function dryRunFrom(
   const destination = dest === null
     ? null
     : reading?.remote.destination ?? new LocalDestination(fs, dest);
+  // A local destination is closed (unpinned) at every exit; a remote one belongs to `reading`.
+  using _unpin = { [Symbol.dispose]: () => closeLocal(destination) };
   const present = destination !== null && await isPresent(destination);
   let state: ReadonlyMap<string, StateEntry> = new Map();
   let suspects: ReadonlySet<string> = new Set();

@@ -12,6 +12,7 @@
 
 import { EXIT, LockedError } from "../base/errors.ts";
 import { acquireLock } from "../dest/reserved.ts";
+import { ReservedFolder } from "../dest/reserved_folder.ts";
 import { compactJournal } from "../journal/compact.ts";
 import { replayJournal } from "../journal/replay.ts";
 import { JournalWriter } from "../journal/writer.ts";
@@ -25,8 +26,24 @@ import { type CompactOptions, findJournal, type JournalDeps } from "./journal_co
  *   JournalCorruptError, JournalIoError.
  */
 export async function runCompact(opts: CompactOptions, deps: JournalDeps): Promise<number> {
+  const { dest, dir } = findJournal(deps.fs, opts.dest, deps.cwd);
+  // DEST/.backup is reached through its pin, never through a symlink planted in it (issue 12).
+  const reserved = ReservedFolder.open(deps.fs, dest);
+  try {
+    return await compactPinned(opts, { ...deps, fs: reserved.fs }, dest, dir);
+  } finally {
+    reserved.close();
+  }
+}
+
+/** {@link runCompact} with `deps.fs` reaching `dest/.backup` through its pin. */
+async function compactPinned(
+  opts: CompactOptions,
+  deps: JournalDeps,
+  dest: string,
+  dir: string,
+): Promise<number> {
   const { fs } = deps;
-  const { dest, dir } = findJournal(fs, opts.dest, deps.cwd);
   let lock;
   try {
     lock = acquireLock(fs, dest);

@@ -16,14 +16,15 @@ import type { FileOp } from "../engine/pass_plan.ts";
 import { describeError, EXIT, RootError } from "../base/errors.ts";
 import { Reconciler } from "../engine/reconciler.ts";
 import { formatBytes } from "../base/units.ts";
-import { checkRoots, heldDeletes } from "../engine/guard.ts";
+import { checkRoots, heldDeletes, type Roots } from "../engine/guard.ts";
 import { createHasher } from "../base/hash.ts";
 import { join, showPath } from "../base/paths.ts";
 import { passExcludes } from "../engine/excludes.ts";
 import { interruptedPaths, preparePass } from "../engine/prepare.ts";
 import { loadSettings } from "./settings.ts";
 import { establishIdentity, readIdentity } from "../engine/source_guard.ts";
-import { acquireLock, prepareReserved, probeLock } from "../dest/reserved.ts";
+import { acquireLock, probeLock } from "../dest/reserved.ts";
+import { ReservedFolder } from "../dest/reserved_folder.ts";
 import { LocalDestination } from "../dest/local.ts";
 import { LOG_FILE, reservedDir } from "../base/layout.ts";
 import { StatusRecorder } from "../report/status.ts";
@@ -92,6 +93,7 @@ async function dryRun(
   if (source === null) {
     skipped = "the journal names no source yet";
   } else {
+    const destination = new LocalDestination(deps.fs, dest);
     try {
       const settings = loadSettings(deps.fs, dest);
       const excludes = passExcludes(deps.fs, source, {
@@ -103,7 +105,7 @@ async function dryRun(
           fs: deps.fs,
           hasher: await createHasher(),
           source,
-          destination: new LocalDestination(deps.fs, dest),
+          destination,
         },
         {
           state: state.entries,
@@ -131,6 +133,8 @@ async function dryRun(
       }
     } catch (err) {
       skipped = `source ${source}: ${describeError(err)}`;
+    } finally {
+      destination.close();
     }
   }
   for (const temp of temps) {
@@ -201,7 +205,15 @@ async function dryRun(
  */
 export async function runReplay(opts: ReplayOptions, deps: JournalDeps): Promise<number> {
   const { dest, dir } = findJournal(deps.fs, opts.dest, deps.cwd);
-  if (opts.dryRun) return await dryRun(opts, deps, dest, dir);
+  if (opts.dryRun) {
+    // DEST/.backup is read through its pin, never through a symlink planted in it (issue 12).
+    const reserved = ReservedFolder.openExisting(deps.fs, dest);
+    try {
+      return await dryRun(opts, { ...deps, fs: reserved.fs }, dest, dir);
+    } finally {
+      reserved.close();
+    }
+  }
   const look = replayJournal(deps.fs, dir, { repair: false });
   const source = look.summary.source;
   if (source === null) {
@@ -218,8 +230,23 @@ export async function runReplay(opts: ReplayOptions, deps: JournalDeps): Promise
       cause: err,
     });
   }
+  // DEST/.backup is reached through its pin, never through a symlink planted in it (issue 12).
+  const reserved = ReservedFolder.open(deps.fs, roots.dest);
+  try {
+    return await replayPinned(opts, { ...deps, fs: reserved.fs }, roots, look);
+  } finally {
+    reserved.close();
+  }
+}
+
+/** The replay proper, with `deps.fs` reaching `DEST/.backup` through its pin. */
+async function replayPinned(
+  opts: ReplayOptions,
+  deps: JournalDeps,
+  roots: Roots,
+  look: ReturnType<typeof replayJournal>,
+): Promise<number> {
   const { logs } = deps;
-  prepareReserved(deps.fs, roots.dest);
   // Locked before anything is written: a running daemon's log and identity are not touched.
   const lock = acquireLock(deps.fs, roots.dest);
   let reconciler: Reconciler;

@@ -14,7 +14,7 @@ import { absolute, isAtOrBelow, join, parentOf, showPath, unsafeReason } from ".
 import { createHasher } from "../base/hash.ts";
 import { MODE_MASK } from "../engine/plan.ts";
 import { historyAt, planRestore, restoreFile } from "../engine/restore.ts";
-import { LocalDestination } from "../dest/local.ts";
+import { closeLocal, LocalDestination } from "../dest/local.ts";
 import { isRemoteDest, readRemote, type RemoteReading } from "./remote.ts";
 import { flag, type OptionTable, parseStrict, str } from "./args.ts";
 import { localTime } from "../report/log.ts";
@@ -184,6 +184,8 @@ async function restoreFrom(
 
   const history = historyAt(fs, dir, at);
   const destination = reading?.remote.destination ?? new LocalDestination(fs, dest);
+  // A local destination is closed (unpinned) at every exit; a remote one belongs to `reading`.
+  using _unpin = { [Symbol.dispose]: () => closeLocal(destination) };
   const items = await planRestore(destination, history, { path, at });
   const when = localTime(at);
   if (items.length === 0) {

@@ -7,9 +7,10 @@
  */
 
 import type { FileSystem } from "../base/fs.ts";
-import { EXIT, JournalCorruptError, UsageError } from "../base/errors.ts";
+import { EXIT, JournalCorruptError, RootError, UsageError } from "../base/errors.ts";
 import { absolute } from "../base/paths.ts";
 import { probeLock } from "../dest/reserved.ts";
+import { ReservedFolder } from "../dest/reserved_folder.ts";
 import { formatBytes } from "../base/units.ts";
 import { readStatus, type ScheduleStatus, type StatusData } from "../report/status.ts";
 import { journalUsage } from "../journal/compact.ts";
@@ -89,8 +90,25 @@ const RECENT = 5;
  * @throws UsageError when DIR holds no backup.
  */
 export function runStatus(opts: StatusOptions, deps: StatusDeps): number {
-  const { fs } = deps;
   const dest = absolute(opts.dest, deps.cwd);
+  // DEST/.backup is read through its pin, never through a symlink planted in it (issue 12).
+  let reserved: ReservedFolder;
+  try {
+    reserved = ReservedFolder.openExisting(deps.fs, dest);
+  } catch (err) {
+    if (err instanceof RootError) throw err;
+    throw new UsageError(`no backup in "${opts.dest}" (no ${journalDir(dest)}); has it run yet?`);
+  }
+  try {
+    return statusPinned(opts, { ...deps, fs: reserved.fs }, dest);
+  } finally {
+    reserved.close();
+  }
+}
+
+/** {@link runStatus} with `deps.fs` reaching `dest/.backup` through its pin. */
+function statusPinned(opts: StatusOptions, deps: StatusDeps, dest: string): number {
+  const { fs } = deps;
   const dir = journalDir(dest);
   try {
     fs.lstat(dir);

@@ -77,6 +77,8 @@ export interface HintSource {
   waitForHint(signal?: AbortSignal): Promise<void>;
   /** Takes the hints gathered so far. */
   drain(): Hints;
+  /** After a full pass: the changes the watcher missed (it restarts a watch that went silent). */
+  afterFullPass?(missed: number): boolean;
 }
 
 /** What the daemon drives (the reconciler). */
@@ -161,6 +163,7 @@ export async function runDaemon(rec: Passes, options: DaemonOptions): Promise<Ru
     totals.passes++;
     try {
       const summary = await rec.pass(trigger, passOptions);
+      if (full) watcher?.afterFullPass?.(summary.missed);
       totals.lastFailed = summary.failed + summary.held;
       totals.lastSkipped = summary.skipped;
       options.onPass?.(summary);

@@ -12,7 +12,6 @@ import type { FileSystem } from "../base/fs.ts";
 import type { Logger } from "../base/logger.ts";
 import { describeError } from "../base/errors.ts";
 import { parentOf } from "../base/paths.ts";
-import { isTempName } from "../base/layout.ts";
 import { IGNORE_FILE } from "../engine/excludes.ts";
 import { sleep } from "../base/timing.ts";
 
@@ -61,6 +60,11 @@ export class Watcher {
   #running: Promise<void> | null = null;
   #failures = 0;
   #limitReached = false;
+  /** Events received since the last {@link Watcher.afterFullPass}. */
+  #events = 0;
+  /** Set by {@link Watcher.afterFullPass}: the current watch is being replaced, not failing. */
+  #restarting = false;
+  #restarts = 0;
 
   /** Prepares a watcher of the absolute source root `root`; {@link Watcher.start} starts it. */
   constructor(fs: FileSystem, root: string, options: WatcherOptions) {
@@ -82,6 +86,35 @@ export class Watcher {
   /** Number of times the watch failed and was restarted. */
   get failures(): number {
     return this.#failures;
+  }
+
+  /** Number of times a silent watch was replaced ({@link Watcher.afterFullPass}). */
+  get restarts(): number {
+    return this.#restarts;
+  }
+
+  /**
+   * Called after each full pass with the changes it found that the watcher
+   * never named. A watch that delivered no event at all since the last full
+   * pass while the source changed has stopped delivering (measured: Deno's
+   * watcher thread blocks for good in `open` on a FIFO created in the source):
+   * it is replaced by a new one, with a warning, and the live hints resume.
+   * A watch that delivered some events but missed others is left alone
+   * (Deno's watcher drops events now and then; the full passes cover that).
+   * Returns true when it restarted the watch.
+   */
+  afterFullPass(missed: number): boolean {
+    const silent = this.#events === 0;
+    this.#events = 0;
+    if (missed === 0 || !silent || !this.active || this.#current === null) return false;
+    this.#restarts++;
+    this.#o.log.warn(
+      "WATCHER SILENT: {missed} changes in {root} since the last full pass and no event; restarting it",
+      { missed, root: this.#root },
+    );
+    this.#restarting = true;
+    this.#current.close(); // ends the iteration at once, even when its thread is stuck
+    return true;
   }
 
   /** True when hints are waiting. */
@@ -149,8 +182,14 @@ export class Watcher {
       this.#hints.dirs.add("");
       return;
     }
+    if (rel.includes("\uFFFD")) {
+      // Deno reports a name that is not UTF-8 with U+FFFD, which names no folder the scan can
+      // list: only a full pass (which lists by bytes) finds what changed there.
+      this.#hints.full = true;
+      this.#hints.dirs.clear();
+      return;
+    }
     const name = rel.slice(rel.lastIndexOf("/") + 1);
-    if (isTempName(name)) return;
     if (name === IGNORE_FILE) {
       // Exclude rules changed: what they cover may lie anywhere below, so look at everything.
       this.#hints.full = true;
@@ -173,6 +212,7 @@ export class Watcher {
         const watch = this.#fs.watch(this.#root);
         this.#current = watch;
         for await (const ev of watch) {
+          this.#events++;
           backoff = this.#o.backoffMs ?? 100;
           if (ev.kind === "access") continue;
           if (ev.flag === "rescan") this.#hints.full = true;
@@ -180,9 +220,22 @@ export class Watcher {
           this.#notify();
         }
         if (this.#closed) return;
+        if (this.#restarting) {
+          // Replaced on purpose (afterFullPass): what changed meanwhile is for a full pass.
+          this.#restarting = false;
+          this.#hints.full = true;
+          this.#notify();
+          continue;
+        }
         throw new Error("the watch ended by itself");
       } catch (err) {
         if (this.#closed) return;
+        if (this.#restarting) {
+          this.#restarting = false;
+          this.#hints.full = true;
+          this.#notify();
+          continue;
+        }
         if (isWatchLimit(err)) {
           this.#limitReached = true;
           this.#o.log.warn(

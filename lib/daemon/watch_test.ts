@@ -146,3 +146,46 @@ Deno.test("Watcher.close gives up on a watch that does not end when closed, with
     warnings.join("\n"),
   );
 });
+
+Deno.test("Watcher restarts a watch that went silent while a full pass found changes, not one that delivers", async () => {
+  const root = "/src";
+  const fs = new ScriptedWatches([
+    scripted([]), // silent: stuck, as Deno's watcher on a FIFO
+    scripted([{ kind: "create", paths: ["/src/a.txt"] }]),
+  ]);
+  const warnings: string[] = [];
+  const spy = { ...log, warn: (message: string) => void warnings.push(message) } as Logger;
+  const watcher = new Watcher(fs, root, { log: spy });
+  watcher.start();
+  try {
+    await waitFor(() => fs.calls === 1, { what: "the first watch" });
+    assertEquals(watcher.afterFullPass(0), false, "nothing missed: nothing to do");
+    assertEquals(watcher.afterFullPass(3), true, "3 changes missed and no event: silent");
+    assertEquals(watcher.restarts, 1);
+    assertEquals(watcher.failures, 0, "a restart is not a failure");
+    assert(warnings.some((w) => w.includes("WATCHER SILENT")), warnings.join());
+    await waitFor(() => fs.calls === 2, { what: "the new watch" });
+    await waitFor(() => watcher.pending, { what: "the new watch's event" });
+    const hints = watcher.drain();
+    assert(hints.full, "what changed during the gap is for a full pass");
+    // The new watch delivered: a later miss is a dropped event, not a stopped watch.
+    assertEquals(watcher.afterFullPass(1), false);
+    assertEquals(watcher.restarts, 1);
+  } finally {
+    await watcher.close();
+  }
+});
+
+Deno.test("Watcher asks for a full pass for a path Deno reports with U+FFFD (a name that is not UTF-8)", async () => {
+  const w = new Watcher(
+    new ScriptedWatches([scripted([ev("create", "/r/caf\uFFFD/x.txt")])]),
+    "/r",
+    { log },
+  );
+  w.start();
+  await waitFor(() => w.pending);
+  const h = w.drain();
+  await w.close();
+  assert(h.full, "the folder's real name is bytes Deno cannot give: a full pass lists it");
+  assertEquals(h.dirs.size, 0);
+});

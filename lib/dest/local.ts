@@ -31,6 +31,7 @@
  */
 
 import type { FileHandle, FileSystem, Kind } from "../base/fs.ts";
+import { isAlreadyExists, isMissing, isNotFound } from "../base/fs.ts";
 import { type Entry, entryOf, type ScanResult } from "../base/scan.ts";
 import type {
   Destination,
@@ -45,7 +46,10 @@ import type {
 } from "./destination.ts";
 import type { CreatedFile, FolderAccess } from "./folder_access.ts";
 import { joinRel, parentOf } from "../base/paths.ts";
-import { tempName } from "../base/layout.ts";
+import { RESERVED_DIR, STAGING_DIR, tempName } from "../base/layout.ts";
+
+/** The staging folder, relative to the root. */
+const STAGING = `${RESERVED_DIR}/${STAGING_DIR}`;
 import { nativeAvailable } from "../base/native/libc.ts";
 import { PathFolder } from "./path_folder.ts";
 import { PinnedFolder } from "./pinned_folder.ts";
@@ -199,6 +203,7 @@ export class LocalDestination implements Destination {
   readonly #root: string;
   readonly #pin: boolean;
   #folder: FolderAccess | null = null;
+  #stagingReady = false;
 
   /**
    * The destination whose root is the absolute folder `root`, reached through
@@ -240,15 +245,79 @@ export class LocalDestination implements Destination {
     return this.#access();
   }
 
-  /** Relative temp path and target for staging `rel`. */
+  /**
+   * Relative temp path in the staging folder and target for staging `rel`;
+   * the staging folder (and `.backup`, for a destination used without the
+   * reserved folder's set-up, as in tests) is made at first need.
+   */
   #staging(rel: string): Staging {
     refuseOutside(rel);
-    return { tmp: joinRel(parentOf(rel), tempName()), target: rel };
+    if (!this.#stagingReady) {
+      const folder = this.#access();
+      for (const dir of [RESERVED_DIR, STAGING]) {
+        try {
+          folder.mkdir(dir, 0o700);
+        } catch (err) {
+          if (!isAlreadyExists(err)) throw err;
+        }
+      }
+      this.#stagingReady = true;
+    }
+    this.#checkFolderOf(rel);
+    return { tmp: joinRel(STAGING, tempName()), target: rel };
   }
 
-  /** Lists the tree: the destination scan (beneath the pinned root, or lib/base/scan.ts). */
+  /**
+   * Fails before a byte is staged when the folder `rel` goes into is missing,
+   * not a folder, or a symlink (the commit's rename would fail the same way).
+   */
+  #checkFolderOf(rel: string): void {
+    const parent = parentOf(rel);
+    if (parent === "") return;
+    const info = this.#access().lstat(parent);
+    if (info.kind === "symlink") {
+      throw new Deno.errors.FilesystemLoop(`refused: "${parent}" is a symlink, not a folder`);
+    }
+    if (info.kind !== "dir") {
+      throw new Deno.errors.NotADirectory(`"${parent}" is not a folder`);
+    }
+  }
+
+  /** Runs `create` in the staging folder; once more after making it again if it went missing. */
+  #inStaging<T>(create: () => T): T {
+    try {
+      return create();
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      this.#stagingReady = false; // removed behind our back: make it again, once
+      this.#staging("");
+      return create();
+    }
+  }
+
+  /** What the staging folder holds: every entry is a leftover of the backup's own. */
+  #leftovers(): string[] {
+    let listed: ScanResult;
+    try {
+      listed = this.#access().list({ under: STAGING, shallow: true });
+    } catch (err) {
+      if (isMissing(err)) return [];
+      throw err;
+    }
+    return [...listed.entries.keys(), ...listed.temps];
+  }
+
+  /**
+   * Lists the tree: the destination scan (beneath the pinned root, or
+   * lib/base/scan.ts); listing the whole tree or its root also reports the
+   * staging folder's leftovers in `temps`.
+   */
   list(options: ListOptions = {}): Promise<ScanResult> {
-    return settled(() => this.#at(options.under ?? "").list(options));
+    return settled(() => {
+      const listed = this.#at(options.under ?? "").list(options);
+      if ((options.under ?? "") === "") listed.temps.push(...this.#leftovers());
+      return listed;
+    });
   }
 
   /** `lstat` of `rel`. */
@@ -281,7 +350,7 @@ export class LocalDestination implements Destination {
     return settled(() => {
       const paths = this.#staging(rel);
       const folder = this.#access();
-      const file = folder.createExclusive(paths.tmp, 0o600);
+      const file = this.#inStaging(() => folder.createExclusive(paths.tmp, 0o600));
       return new LocalStagedFile(folder, paths, file, options.size <= SMALL_WRITE);
     });
   }
@@ -291,7 +360,7 @@ export class LocalDestination implements Destination {
     return settled(() => {
       const paths = this.#staging(rel);
       const folder = this.#access();
-      folder.symlink(target, paths.tmp);
+      this.#inStaging(() => folder.symlink(target, paths.tmp));
       try {
         folder.lutime(paths.tmp, mtimeMs);
       } catch (err) {
@@ -346,4 +415,17 @@ export class LocalDestination implements Destination {
     this.#folder?.close();
     this.#folder = null;
   }
+
+  /** {@link close}, for `using destination = new LocalDestination(...)`. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
+
+/**
+ * Closes `destination` (unpins its root) when it is a {@link LocalDestination}; any other kind
+ * belongs to whoever opened it (a remote one to its `Remote`).
+ */
+export function closeLocal(destination: unknown): void {
+  if (destination instanceof LocalDestination) destination.close();
 }

@@ -118,23 +118,26 @@ eachWay("a staged symlink replaces a file in one rename, with its own mtime", as
 });
 
 eachWay(
-  "list is the destination scan (reserved folder left out, temps apart, under, shallow)",
+  "list is the destination scan (reserved folder left out, staged temps apart, under, shallow)",
   async (local) => {
     await using t = await tempDir();
     const destination = local(t.path);
     put(`${t.path}/a/b/c.txt`, "c");
     put(`${t.path}/a/d.txt`, "d");
     put(`${t.path}/.backup/journal/00000001.jsonl`, "");
-    put(`${t.path}/a/.backup-tmp-0123456789abcdef`, "leftover");
+    put(`${t.path}/.backup/staging/.backup-tmp-0123456789abcdef`, "leftover");
+    put(`${t.path}/a/.backup-tmp-0123456789abcdef`, "a user's file named like a temp file");
     Deno.symlinkSync("a/d.txt", `${t.path}/s`);
     const all = await destination.list();
-    assertEquals([...all.entries.keys()].sort(), ["a", "a/b", "a/b/c.txt", "a/d.txt", "s"]);
+    const user = "a/.backup-tmp-0123456789abcdef";
+    assertEquals([...all.entries.keys()].sort(), ["a", user, "a/b", "a/b/c.txt", "a/d.txt", "s"]);
     assertEquals(all.entries.get("s")?.target, "a/d.txt");
-    assertEquals(all.temps, ["a/.backup-tmp-0123456789abcdef"]);
+    assertEquals(all.temps, [".backup/staging/.backup-tmp-0123456789abcdef"]);
     const shallow = await destination.list({ under: "a", shallow: true });
-    assertEquals([...shallow.entries.keys()].sort(), ["a/b", "a/d.txt"]);
+    assertEquals([...shallow.entries.keys()].sort(), [user, "a/b", "a/d.txt"]);
+    assertEquals(shallow.temps, [], "the staging folder is reported with the root only");
     const skipped = await destination.list({ skip: (rel) => rel === "a/b" });
-    assertEquals([...skipped.entries.keys()].sort(), ["a", "a/d.txt", "s"]);
+    assertEquals([...skipped.entries.keys()].sort(), ["a", user, "a/d.txt", "s"]);
     assert(isMissing(await rejection(destination.list({ under: "nowhere" }))));
     assert(isMissing(await rejection(local(`${t.path}/gone`).list())));
   },
@@ -398,3 +401,23 @@ Deno.test("direct: the real port and the reserved-folder wrapper around it reach
   const faulty: FileSystem = new FaultyFileSystem(real, []);
   assertEquals(faulty.direct === true, false);
 });
+
+eachWay(
+  "the staging folder is made again when it was removed while the destination was in use",
+  async (local) => {
+    await using t = await tempDir();
+    const destination = local(t.path);
+    const first = await destination.stageFile("a.txt", { size: 1 });
+    await first.write(encoder.encode("a"));
+    await first.sync();
+    await first.commit();
+    Deno.removeSync(`${t.path}/.backup/staging`, { recursive: true });
+    const second = await destination.stageFile("b.txt", { size: 1 });
+    await second.write(encoder.encode("b"));
+    await second.sync();
+    await second.commit();
+    assertEquals(Deno.readTextFileSync(`${t.path}/b.txt`), "b");
+    assertEquals(leftoverTemps(t.path), []);
+    destination.close();
+  },
+);

@@ -9,8 +9,8 @@
  * after its parent was listed cannot be opened (ELOOP) and is recorded in
  * `unreadable`, so nothing below it is taken for missing and deleted; the
  * start folder (`under`, e.g. `.backup/versions`) turned symlink fails the
- * listing as a whole. Names that are not valid UTF-8 are counted in
- * `badNames`, as the port's scan counts them.
+ * listing as a whole. Names that are not valid UTF-8 are listed in their
+ * escaped text form (lib/base/native/names.ts), and reached by it.
  *
  * @module
  */
@@ -21,7 +21,7 @@ import type { ListOptions } from "./destination.ts";
 import { isNotFound } from "../base/fs.ts";
 import { describeError } from "../base/errors.ts";
 import { joinRel } from "../base/paths.ts";
-import { isTempName, MARKER_NAME, RESERVED_DIR } from "../base/layout.ts";
+import { MARKER_NAME, RESERVED_DIR } from "../base/layout.ts";
 import { emptyScan, entryOf } from "../base/scan.ts";
 
 /**
@@ -47,16 +47,8 @@ export function listPinned(beneath: Beneath, options: ListOptions = {}): ScanRes
     first = false;
     for (const listedEntry of listed) {
       const { name, info } = listedEntry;
-      if (name === null) {
-        result.badNames.set(dir, (result.badNames.get(dir) ?? 0) + 1);
-        continue;
-      }
       if (dir === "" && (name === RESERVED_DIR || name === MARKER_NAME)) continue;
       const rel = joinRel(dir, name);
-      if (isTempName(name)) {
-        result.temps.push(rel);
-        continue;
-      }
       if (info === undefined) {
         unreadable(result, rel, listedEntry.error);
         continue;

@@ -22,7 +22,7 @@
 
 import { ownerOf, uidByTempFile } from "../base/owner.ts";
 import type { FileSystem } from "../base/fs.ts";
-import { isAlreadyExists } from "../base/fs.ts";
+import { isAlreadyExists, isNotFound } from "../base/fs.ts";
 import { describeError, RootError } from "../base/errors.ts";
 import { reservedDir } from "../base/layout.ts";
 import { AT } from "../base/native/constants.ts";
@@ -137,6 +137,45 @@ export class ReservedFolder {
       pinned?.close();
       throw err;
     }
+  }
+
+  /**
+   * Pins an existing `dest/.backup` to read it (`status`, the dry run of
+   * `journal replay`): nothing is created or chmodded, and its owner is not
+   * checked (reading through the pin follows no link, whoever planted it); a
+   * symlink or anything but a real folder there is refused all the same.
+   *
+   * @throws RootError when `.backup` is not a real folder; NotFound when it is missing.
+   */
+  static openExisting(fs: FileSystem, dest: string): ReservedFolder {
+    const path = reservedDir(dest);
+    const info = fs.lstat(path);
+    if (info.kind !== "dir") {
+      const what = info.kind === "symlink" ? "a symlink" : "not a folder";
+      throw new RootError(
+        `"${path}" is ${what}: the backup keeps its journal there and never follows a link in it; ` +
+          `remove it (a backup makes a new one) or pick another --dest`,
+      );
+    }
+    let pinned: PinnedReserved | null = null;
+    if (nativeAvailable()) {
+      try {
+        pinned = PinnedReserved.pin(path);
+      } catch (err) {
+        if (isNotFound(err)) throw err;
+        throw new RootError(
+          `"${path}" cannot be opened as the backup's own folder (${describeError(err)}); ` +
+            `remove it (a backup makes a new one) or pick another --dest`,
+          { cause: err },
+        );
+      }
+    }
+    if (pinned && (pinned.dev !== info.dev || pinned.ino !== info.ino)) {
+      pinned.close();
+      throw new RootError(`"${path}" was replaced while it was being opened; try again`);
+    }
+    const reserved = new ReservedFs(fs, path, pinned, { dev: info.dev, ino: info.ino });
+    return new ReservedFolder(reserved, pinned, { path, dev: info.dev, ino: info.ino });
   }
 
   /** The file system to reach the folder's files through (other paths pass through). */

@@ -117,9 +117,7 @@ export class ReservedFs implements FileSystem {
     const rel = this.#rel(path);
     if (rel === null) return this.#base.readDir(path);
     if (this.#pinned) {
-      return this.#pinned.beneath.readdir(rel).flatMap((entry) =>
-        entry.name === null ? [] : [entry.name]
-      );
+      return this.#pinned.beneath.readdir(rel).map((entry) => entry.name);
     }
     this.#guard(path, rel, true);
     return this.#base.readDir(path);

@@ -35,20 +35,12 @@
  * @module
  */
 
+import { decodeName } from "./names.ts";
 import { AT, O, RENAME, RESOLVE, SYS } from "./constants.ts";
 import { type DirEntry, readDirFd } from "./dirents.ts";
 import { ERRNO, errnoError } from "./errno.ts";
 import { NativeFile } from "./file.ts";
-import {
-  attempt,
-  check,
-  closeQuietly,
-  cString,
-  libc,
-  lossy,
-  openHow,
-  timespecPair,
-} from "./libc.ts";
+import { attempt, check, closeQuietly, cString, libc, openHow, timespecPair } from "./libc.ts";
 import { refusalOf, type RegularOpen } from "./regular.ts";
 import { parseRel, type RelPath } from "./rel_path.ts";
 import { regularOrRefusal } from "./source.ts";
@@ -98,7 +90,7 @@ function describeAt(dirFd: number, entry: DirEntry, label: string): DirEntryInfo
       "readlinkat",
       label,
     );
-    return { ...entry, info, target: lossy(buffer.subarray(0, length)) };
+    return { ...entry, info, target: decodeName(buffer.subarray(0, length)) };
   } catch (error) {
     return { ...entry, info, error };
   }
@@ -244,7 +236,7 @@ export class Beneath {
         "readlinkat",
         label,
       );
-      return lossy(buffer.subarray(0, length));
+      return decodeName(buffer.subarray(0, length));
     });
   }
 

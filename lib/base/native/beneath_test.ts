@@ -284,11 +284,10 @@ Deno.test({
       pinned.createExclusive("sub/plain-é").close();
       const entries = pinned.readdir("sub").sort((a, b) => a.bytes[0]! - b.bytes[0]!);
       assertEquals(entries.length, 2);
-      const [rawEntry, plainEntry] = entries[0]!.name === null
-        ? [entries[0]!, entries[1]!]
-        : [entries[1]!, entries[0]!];
+      const [rawEntry, plainEntry] = [entries[0]!, entries[1]!]; // "f" before "p"
       assertEquals(rawEntry.bytes, raw);
-      assertEquals(rawEntry.name, null);
+      assertEquals(rawEntry.name, "f\udcff.t", "the escaped text form (names.ts)");
+      assertEquals(pinned.lstat("sub/f\udcff.t").size, 3, "reached by its text form too");
       assertEquals(rawEntry.type, "file");
       assertEquals(plainEntry.name, "plain-é");
       assertEquals(plainEntry.bytes, text.encode("plain-é"));

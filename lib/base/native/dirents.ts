@@ -3,7 +3,8 @@
  *
  * Guarantees: every entry is listed with its name exactly as stored (bytes),
  * also a name that is not valid UTF-8, which `Deno.readDir` cannot return
- * faithfully; `name` is the text form only when the bytes are valid UTF-8.
+ * faithfully; `name` is its text form, escaped where the bytes are not UTF-8
+ * (reversible and collision-free, see `names.ts`).
  * `.` and `..` are left out. `type` is the kernel's `d_type` hint: `unknown`
  * on file systems that do not fill it, and stale if the entry is replaced
  * after the listing, so callers `lstat` before acting on it.
@@ -17,13 +18,14 @@
 
 import type { Kind } from "../fs_types.ts";
 import { check, libc } from "./libc.ts";
+import { decodeName } from "./names.ts";
 
 /** One folder entry. */
 export interface DirEntry {
   /** The name as stored on disk. */
   bytes: Uint8Array;
-  /** The name as text, or `null` when the bytes are not valid UTF-8. */
-  name: string | null;
+  /** The name as text: for bytes that are not valid UTF-8, the escaped form of `names.ts`. */
+  name: string;
   /** The entry's kind from `d_type`; `unknown` when the file system does not say. */
   type: Kind | "unknown";
   /** Inode number. */
@@ -35,21 +37,12 @@ const DT_REG = 8;
 const DT_LNK = 10;
 const DT_UNKNOWN = 0;
 const BUFFER_SIZE = 64 * 1024;
-const strict = new TextDecoder("utf-8", { fatal: true });
 
 function typeOf(dType: number): DirEntry["type"] {
   if (dType === DT_REG) return "file";
   if (dType === DT_DIR) return "dir";
   if (dType === DT_LNK) return "symlink";
   return dType === DT_UNKNOWN ? "unknown" : "other";
-}
-
-function textOf(bytes: Uint8Array): string | null {
-  try {
-    return strict.decode(bytes);
-  } catch {
-    return null;
-  }
 }
 
 /** Decodes `length` bytes of `struct linux_dirent64` records into `out`. */
@@ -67,7 +60,7 @@ export function parseDirents(buffer: Uint8Array, length: number, out: DirEntry[]
     if (!isDots) {
       out.push({
         bytes,
-        name: textOf(bytes),
+        name: decodeName(bytes),
         type: typeOf(view.getUint8(at + 18)),
         ino: Number(view.getBigUint64(at, true)),
       });

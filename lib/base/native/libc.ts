@@ -29,6 +29,7 @@
  * @module
  */
 
+import { encodeName } from "./names.ts";
 import { nativeArch, O, RESOLVE, SYS } from "./constants.ts";
 import { ERRNO, errnoError } from "./errno.ts";
 
@@ -220,14 +221,13 @@ export function closeQuietly(fd: number): void {
   if (fd >= 0) libc().close(fd);
 }
 
-const encoder = new TextEncoder();
-
 /**
- * A NUL-terminated copy of a path, from a string (UTF-8) or raw bytes.
+ * A NUL-terminated copy of a path, from a string (UTF-8; a name that is not
+ * UTF-8 in its escaped text form, see `names.ts`) or raw bytes.
  * @throws an EINVAL error when the path contains a NUL byte
  */
 export function cString(path: string | Uint8Array): Uint8Array<ArrayBuffer> {
-  const bytes = typeof path === "string" ? encoder.encode(path) : path;
+  const bytes = typeof path === "string" ? encodeName(path) : path;
   if (bytes.includes(0)) {
     throw errnoError(ERRNO.EINVAL, "path", lossy(bytes), "a path cannot contain a NUL byte");
   }

@@ -1,6 +1,7 @@
 /**
  * A path relative to a pinned root, split into the parent folder and the final
- * name, as raw bytes (so names that are not valid UTF-8 can be addressed).
+ * name, as raw bytes (so names that are not valid UTF-8 can be addressed: as
+ * bytes, or in their escaped text form, see `names.ts`).
  *
  * Guarantees: an absolute path or any `..` component is refused here, before a
  * system call, with the EXDEV error `openat2` itself returns for an escape
@@ -12,6 +13,7 @@
  */
 
 import { ERRNO, errnoError } from "./errno.ts";
+import { encodeName } from "./names.ts";
 
 /** A relative path taken apart. */
 export interface RelPath {
@@ -27,7 +29,6 @@ export interface RelPath {
 
 const SLASH = 0x2f;
 const DOT = 0x2e;
-const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 const CURRENT = Uint8Array.of(DOT);
 
@@ -49,7 +50,7 @@ function join(parts: Uint8Array[]): Uint8Array {
  * @throws an EXDEV error for an absolute path or a `..` component, EINVAL for a NUL byte
  */
 export function parseRel(rel: string | Uint8Array, root?: string): RelPath {
-  const bytes = typeof rel === "string" ? encoder.encode(rel) : rel;
+  const bytes = typeof rel === "string" ? encodeName(rel) : rel;
   const label = decoder.decode(bytes);
   const shown = root === undefined ? label : `${root}/${label}`;
   if (bytes.includes(0)) {
