@@ -6,7 +6,7 @@
  */
 
 import { assert, assertEquals, assertMatch } from "../testing/assert.ts";
-import { assertMirror, put, tempDir, waitFor } from "../testing/helpers.ts";
+import { assertMirror, put, ROOT, tempDir, waitFor } from "../testing/helpers.ts";
 import {
   keysOf,
   newBucket,
@@ -262,3 +262,50 @@ Deno.test("s3: a config job's destination may be a bucket", opts, async () => {
   assertEquals(res.code, 0, res.stdout + res.stderr);
   assert((await keysOf(client, bucket, "cfg/")).includes("cfg/c.txt"));
 });
+
+Deno.test(
+  "s3: the server stopped and restarted mid-pass: the job waits, then converges",
+  opts,
+  async () => {
+    const client = testClient();
+    const bucket = await newBucket(client);
+    await using dir = await tempDir("backup-s3-");
+    const src = `${dir.path}/src`;
+    const url = `s3://${bucket}/down`;
+    for (let i = 0; i < 400; i++) put(`${src}/d${i % 5}/f${i}.txt`, `file ${i} `.repeat(30));
+    const ceph = `${ROOT}/tools/servers/ceph.sh`;
+    const daemon = startRemoteDaemon(
+      ["--src", src, "--dest", url, "--interval", "2", "--no-watch"],
+      { BACKUP_CACHE_DIR: `${dir.path}/cache` },
+    );
+    try {
+      await waitFor(async () => (await keysOf(client, bucket, "down/d")).length > 20, {
+        timeoutMs: 60_000,
+        intervalMs: 50,
+        what: "the first uploads",
+      });
+      const stop = await new Deno.Command("bash", { args: [ceph, "rgw-stop"] }).output();
+      assertEquals(stop.code, 0, new TextDecoder().decode(stop.stderr));
+      await waitFor(() => /OFFSITE UNREACHABLE/.test(daemon.output()), {
+        timeoutMs: 60_000,
+        what: "the job to say it waits for the server",
+      });
+      const start = await new Deno.Command("bash", { args: [ceph, "rgw-start"] }).output();
+      assertEquals(start.code, 0, new TextDecoder().decode(start.stderr));
+      await waitFor(() => /OFFSITE BACK/.test(daemon.output()), {
+        timeoutMs: 90_000,
+        what: "the job to resume",
+      });
+      // Then a pass that fails nothing (idle passes are not logged): the restore below checks it.
+      await waitFor(
+        () =>
+          /PASS \d+ \(scan\): [^\n]* 0 errors/.test(daemon.output().split("OFFSITE BACK")[1] ?? ""),
+        { timeoutMs: 120_000, what: "a pass without errors after the restart" },
+      );
+    } finally {
+      await new Deno.Command("bash", { args: [ceph, "rgw-start"] }).output();
+      assertEquals(await daemon.stop(), 0, daemon.output());
+    }
+    await assertRestores(url, src, "down");
+  },
+);

@@ -67,6 +67,8 @@ export function makeS3Client(options: { maxAttempts?: number } = {}): S3Client {
     ...(endpoint ? { endpoint, forcePathStyle: true } : {}),
     maxAttempts: options.maxAttempts ?? 6,
     retryMode: "standard",
+    // A server that hangs (not only one that refuses) must fail the request, to be retried.
+    requestHandler: { connectionTimeout: 5_000, requestTimeout: 120_000 },
   });
 }
 

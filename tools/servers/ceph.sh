@@ -5,6 +5,8 @@
 #   tools/servers/ceph.sh start   install if missing, start (or find running), print the env to use
 #   tools/servers/ceph.sh stop    stop it and delete its data (memstore: it lives in memory anyway)
 #   tools/servers/ceph.sh env     print the environment variables for the tests
+#   tools/servers/ceph.sh rgw-stop | rgw-start   stop or start the gateway alone (the cluster and
+#                                 its data stay): the tests of a server down in the middle of a pass
 #
 # One monitor (v1:127.0.0.1:6789), one OSD on memstore (nothing on disk), pool size 1, no cephx
 # (auth none, crc on the wire), RGW's beast frontend on 127.0.0.1:${BACKUP_CEPH_PORT:-7480}, and
@@ -124,9 +126,29 @@ CONF
   print_env
 }
 
+rgw_stop() {
+  local pidfile="$DIR/run/client.rgw.backup.pid"
+  [ -f "$pidfile" ] || return 0
+  local pid
+  pid=$(cat "$pidfile")
+  kill -9 "$pid" 2>/dev/null || true
+  for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  rm -f "$pidfile" "$DIR/run/client.rgw.backup.asok"
+}
+
+rgw_start() {
+  answering && return 0
+  radosgw -c "$CONF" -n client.rgw.backup 2>>"$DIR/log/setup.log"
+  for _ in $(seq 120); do answering && return 0; sleep 0.5; done
+  echo "ceph.sh: RGW did not answer again within 60 s; see $DIR/log" >&2
+  exit 1
+}
+
 case "${1:-}" in
 start) start ;;
+rgw-stop) rgw_stop ;;
+rgw-start) rgw_start ;;
 stop) stop ;;
 env) print_env ;;
-*) echo "usage: $0 start|stop|env" >&2; exit 2 ;;
+*) echo "usage: $0 start|stop|env|rgw-stop|rgw-start" >&2; exit 2 ;;
 esac
