@@ -16,8 +16,18 @@ import {
   startRemoteDaemon,
   testClient,
 } from "../testing/s3.ts";
+import { HeadObjectCommand } from "@aws-sdk/client-s3";
+import { createHasher } from "../lib/base/hash.ts";
 
 const opts = { ignore: S3_IGNORE, sanitizeResources: false, sanitizeOps: false };
+
+/** The xxh128 of `data`, as the backup writes it into an object's metadata. */
+async function xxh128(data: Uint8Array): Promise<string> {
+  const hasher = await createHasher();
+  hasher.init();
+  hasher.update(data);
+  return hasher.digest();
+}
 
 /** Restores the whole backup on a "new machine" (an empty cache) and checks it mirrors `src`. */
 async function assertRestores(url: string, src: string, name: string): Promise<void> {
@@ -307,5 +317,52 @@ Deno.test(
       assertEquals(await daemon.stop(), 0, daemon.output());
     }
     await assertRestores(url, src, "down");
+  },
+);
+
+Deno.test(
+  "s3: --compress zstd and gzip round trip; the hash is of the original bytes",
+  opts,
+  async () => {
+    const client = testClient();
+    const bucket = await newBucket(client);
+    await using dir = await tempDir("backup-s3-");
+    const src = `${dir.path}/src`;
+    put(`${src}/text.txt`, "a line that repeats\n".repeat(5000));
+    // Incompressible and above the part size: a compressed multipart upload.
+    const noise = new Uint8Array(20 * 1024 * 1024);
+    for (let at = 0; at < noise.length; at += 65536) {
+      crypto.getRandomValues(noise.subarray(at, at + 65536));
+    }
+    put(`${src}/noise.bin`, noise);
+    for (const codec of ["zstd", "gzip"]) {
+      const url = `s3://${bucket}/${codec}`;
+      const cache = `${dir.path}/cache-${codec}`;
+      await once(src, url, cache, ["--compress", codec]);
+      const head = await client.send(
+        new HeadObjectCommand({ Bucket: bucket, Key: `${codec}/text.txt` }),
+      );
+      assertEquals(head.Metadata?.["backup-codec"], codec);
+      assertEquals(head.Metadata?.["backup-size"], "100000");
+      assert((head.ContentLength ?? 0) < 10_000, `not compressed: ${head.ContentLength} bytes`);
+      const idle = await once(src, url, cache, ["--compress", codec]);
+      assertMatch(idle, /PASS 1 \(scan\): 0 copied \(0 B\)/);
+      assertEquals(
+        head.Metadata?.["backup-hash"],
+        await xxh128(Deno.readFileSync(`${src}/text.txt`)),
+      );
+      await assertRestores(url, src, codec);
+    }
+    // A mirror in a folder stays plain.
+    const local = await runRemote([
+      "--src",
+      src,
+      "--dest",
+      `${dir.path}/plain`,
+      "--compress",
+      "zstd",
+    ]);
+    assertEquals(local.code, 2, local.stderr);
+    assertMatch(local.stderr, /--compress is for a bucket/);
   },
 );

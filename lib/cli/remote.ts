@@ -111,7 +111,7 @@ export async function checkBucket(
 export async function openRemote(
   fs: FileSystem,
   dest: string,
-  options: { adopt?: boolean; mustBeBackup?: boolean } = {},
+  options: { adopt?: boolean; mustBeBackup?: boolean; compress?: "zstd" | "gzip" } = {},
 ): Promise<Remote> {
   const url = parseRemoteUrl(dest);
   await checkBucket(url, options);
@@ -119,7 +119,10 @@ export async function openRemote(
   const client = makeS3Client();
   const cacheDir = cacheDirOf(cacheRoot(), url);
   fs.mkdir(cacheDir, { mode: 0o700, recursive: true });
-  return { url, client, destination: new S3Destination(client, url), cacheDir };
+  const destination = new S3Destination(client, url, {
+    ...(options.compress ? { compress: options.compress } : {}),
+  });
+  return { url, client, destination, cacheDir };
 }
 
 /** This cache folder's machine id (made once, random). */

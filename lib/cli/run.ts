@@ -96,6 +96,8 @@ Options:
                      of being lost; RULE keeps versions younger than an age
                      (30d, 12h, 2w, 90m) or the newest N of each file (10).
                      \`backup restore\` brings files back as they were
+  --compress CODEC   with --dest s3://BUCKET/PREFIX: store each file's object
+                     compressed (zstd or gzip; see docs/offsite.md)
   --rebuild-journal  set a corrupt journal aside and rebuild the state by a
                      full reconcile (matching files are hashed, not copied)
   --on-pass CMD      after each pass, run CMD through sh -c with the pass
@@ -285,7 +287,10 @@ export async function runBackup(opts: RunOptions, deps: RunDeps): Promise<number
   // Off-site (issue 16): the bucket holds the mirror and the journal; a local cache folder
   // stands for --dest (lock, log, status, the journal's local copy); see lib/cli/remote.ts.
   const remote = isRemoteDest(opts.dest)
-    ? await openRemote(deps.fs, opts.dest, { adopt: opts.adoptDest })
+    ? await openRemote(deps.fs, opts.dest, {
+      adopt: opts.adoptDest,
+      ...(opts.compress ? { compress: opts.compress } : {}),
+    })
     : null;
   const roots = checkRoots(deps.fs, opts.src, remote?.cacheDir ?? opts.dest, deps.cwd);
   if (!opts.adoptDest && !remote) checkDestination(deps.fs, roots.dest, roots.source);

@@ -61,6 +61,8 @@ export interface RunOptions {
   console: "normal" | "quiet" | "verbose";
   /** `--keep-versions`: versioned trash and its pruning rule; null when off. */
   keepVersions: KeepRule | null;
+  /** `--compress CODEC`: objects compressed in a bucket (issue 16); absent: stored plain. */
+  compress?: "zstd" | "gzip";
 }
 
 /** The daemon's flags, in `node:util` parseArgs form. */
@@ -68,6 +70,7 @@ export const OPTIONS: OptionTable = {
   src: { type: "string" },
   dest: { type: "string" },
   interval: { type: "string" },
+  compress: { type: "string" },
   once: { type: "boolean" },
   "no-watch": { type: "boolean" },
   "rebuild-journal": { type: "boolean" },
@@ -182,7 +185,26 @@ export function parseRunArgs(argv: string[]): RunOptions {
     logJson: flag(p, "log-json"),
     console: flag(p, "quiet") ? "quiet" : flag(p, "verbose") ? "verbose" : "normal",
     keepVersions: keepVersionsArg(str(p, "keep-versions")),
+    ...compressArg(str(p, "compress"), dest ?? ""),
   };
+}
+
+/**
+ * `--compress zstd|gzip`, for a bucket only (a local mirror stays plain files).
+ *
+ * @throws UsageError for another codec, or a destination that is a folder.
+ */
+function compressArg(raw: string | undefined, dest: string): { compress?: "zstd" | "gzip" } {
+  if (raw === undefined) return {};
+  if (raw !== "zstd" && raw !== "gzip") {
+    throw new UsageError(`--compress must be zstd or gzip, not "${raw}"`);
+  }
+  if (!/^s3:\/\//i.test(dest)) {
+    throw new UsageError(
+      `--compress is for a bucket (--dest s3://...): a mirror in a folder stays plain files; drop --compress`,
+    );
+  }
+  return { compress: raw };
 }
 
 /** `--keep-versions RULE`, or null when absent. */

@@ -77,6 +77,7 @@ Deno.test("OPTIONS: the value flags are strings, the exclude flags repeat, the r
     [name],
   ) => name).sort();
   assertEquals(values, [
+    "compress",
     "dest",
     "exclude",
     "exclude-from",
@@ -99,4 +100,13 @@ Deno.test("OPTIONS: the value flags are strings, the exclude flags repeat, the r
     // Each switch is accepted alone (quiet and verbose together are refused: run_test.ts).
     if (spec.type === "boolean") parseRunArgs([...ROOTS, `--${name}`]);
   }
+});
+
+Deno.test("--compress zstd|gzip is for a bucket only", () => {
+  const bucket = ["--src", "/a", "--dest", "s3://bk1/p"];
+  assertEquals(parseRunArgs([...bucket, "--compress", "zstd"]).compress, "zstd");
+  assertEquals(parseRunArgs([...bucket, "--compress", "gzip"]).compress, "gzip");
+  assertEquals(parseRunArgs(bucket).compress, undefined);
+  assertThrows(() => parseRunArgs([...bucket, "--compress", "lz4"]), UsageError);
+  assertThrows(() => parseRunArgs([...ROOTS, "--compress", "zstd"]), UsageError);
 });

@@ -37,6 +37,8 @@ import {
   S3Client,
   UploadPartCommand,
 } from "@aws-sdk/client-s3";
+import zlib from "node:zlib";
+import { Readable } from "node:stream";
 import type { Kind } from "../base/fs.ts";
 import type { Entry, ScanResult } from "../base/scan.ts";
 import type {
@@ -81,10 +83,40 @@ const HEAD_CONCURRENCY = 32;
 /** Key (below the prefix) of the staging area for multipart uploads. */
 export const STAGING = `${RESERVED_DIR}/staging/`;
 
+/** How a file's object stores its bytes: `size` of them, compressed by `codec` or plain. */
+export interface Stored {
+  /** The codec; absent: plain. */
+  codec?: Codec;
+  /** The original size. */
+  size: number;
+}
+
+/** The codecs of `--compress`. */
+export type Codec = "zstd" | "gzip";
+
+/** Compresses one chunk into a frame (zstd) or member (gzip) of its own; they concatenate. */
+export function compressChunk(codec: Codec, data: Uint8Array): Uint8Array {
+  return codec === "zstd" ? zlib.zstdCompressSync(data) : zlib.gzipSync(data);
+}
+
+/** A stream of the original bytes of an object stored with `codec`. */
+export function decompressStream(
+  codec: Codec,
+  body: ReadableStream<Uint8Array>,
+): ReadableStream<Uint8Array> {
+  const inflate = codec === "zstd" ? zlib.createZstdDecompress() : zlib.createGunzip();
+  // deno-lint-ignore no-explicit-any
+  const source = Readable.fromWeb(body as any);
+  source.on("error", (err) => inflate.destroy(err));
+  source.pipe(inflate);
+  return Readable.toWeb(inflate) as unknown as ReadableStream<Uint8Array>;
+}
+
 /** The user metadata of an entry, as stored on its object. */
 export function metaOf(
   entry: Pick<Entry, "kind" | "mode" | "mtimeMs" | "target">,
   hash?: string,
+  stored?: Stored,
 ): Record<string, string> {
   const meta: Record<string, string> = {
     "backup-kind": entry.kind,
@@ -93,6 +125,10 @@ export function metaOf(
   };
   if (hash !== undefined) meta["backup-hash"] = hash;
   if (entry.target !== undefined) meta["backup-target"] = encodeURIComponent(entry.target);
+  if (stored) {
+    if (stored.codec) meta["backup-codec"] = stored.codec;
+    meta["backup-size"] = String(stored.size);
+  }
   return meta;
 }
 
@@ -112,7 +148,9 @@ export function entryOfMeta(
   const mtimeMs = meta?.["backup-mtime"] !== undefined
     ? Number(meta["backup-mtime"])
     : lastModified?.getTime() ?? 0;
-  const entry: Entry = { kind, size: kind === "file" ? size : 0, mtimeMs, mode, ino: 0 };
+  // A compressed object: its entry has the original size.
+  const original = meta?.["backup-size"] !== undefined ? Number(meta["backup-size"]) : size;
+  const entry: Entry = { kind, size: kind === "file" ? original : 0, mtimeMs, mode, ino: 0 };
   if (kind === "symlink") entry.target = decodeURIComponent(meta?.["backup-target"] ?? "");
   return entry;
 }
@@ -144,8 +182,12 @@ export class S3Destination implements Destination {
   /** Entries read by HEAD, by key, with the ETag they were read at. */
   readonly #known = new Map<string, { etag: string; entry: Entry }>();
 
-  /** The destination at `url`, through `client`. */
-  constructor(client: S3Client, url: RemoteUrl) {
+  /** `--compress`: the codec new objects are stored with; null: plain. */
+  readonly codec: Codec | null;
+
+  /** The destination at `url`, through `client`; new files compressed with `options.compress`. */
+  constructor(client: S3Client, url: RemoteUrl, options: { compress?: Codec } = {}) {
+    this.codec = options.compress ?? null;
     this.#client = client;
     this.#bucket = url.bucket;
     this.#prefix = url.prefix;
@@ -317,6 +359,8 @@ export class S3Destination implements Destination {
       );
       if (res.Metadata?.["backup-kind"] === "dir") throw new Deno.errors.IsADirectory(rel);
       body = res.Body!.transformToWebStream() as ReadableStream<Uint8Array>;
+      const codec = res.Metadata?.["backup-codec"];
+      if (codec === "zstd" || codec === "gzip") body = decompressStream(codec, body);
     } catch (err) {
       if (isRemoteMissing(err) && (await this.#head(`${this.key(rel)}/`)) !== null) {
         throw new Deno.errors.IsADirectory(rel);
@@ -341,7 +385,11 @@ export class S3Destination implements Destination {
   }
 
   /** PUTs `body` at `rel` with `meta`; remembers the entry. */
-  async putObject(rel: string, body: Uint8Array, meta: Record<string, string>): Promise<void> {
+  async putObject(
+    rel: string,
+    body: Uint8Array,
+    meta: Record<string, string>,
+  ): Promise<void> {
     const key = this.key(rel);
     const res = await this.#client.send(
       new PutObjectCommand({ Bucket: this.#bucket, Key: key, Body: body, Metadata: meta }),
@@ -561,8 +609,10 @@ class S3StagedFile implements StagedFile {
 
   async write(data: Uint8Array): Promise<void> {
     this.#hasher.update(data);
-    this.#chunks.push(data.slice());
-    this.#buffered += data.byteLength;
+    const codec = this.#dest.codec;
+    const stored = codec === null ? data.slice() : compressChunk(codec, data);
+    this.#chunks.push(stored);
+    this.#buffered += stored.byteLength;
     this.#size += data.byteLength;
     if (this.#buffered >= PART_BYTES) await this.#flushPart();
   }
@@ -615,7 +665,12 @@ class S3StagedFile implements StagedFile {
   async commit(): Promise<void> {
     const meta = this.#meta;
     if (meta === null) throw new Error(`committed before it was sealed: ${this.#rel}`);
-    const objectMeta = metaOf({ kind: "file", ...meta }, this.#hasher.digest());
+    const codec = this.#dest.codec;
+    const objectMeta = metaOf(
+      { kind: "file", ...meta },
+      this.#hasher.digest(),
+      codec === null ? { size: this.#size } : { codec, size: this.#size },
+    );
     if (this.#upload === null) {
       await this.#dest.putObject(this.#rel, this.#take(), objectMeta);
     } else {
@@ -637,7 +692,6 @@ class S3StagedFile implements StagedFile {
       }
     }
     this.#done = true;
-    void this.#size;
   }
 
   async discard(): Promise<void> {
