@@ -43,20 +43,27 @@ install_missing() {
     radosgw ceph-mon ceph-osd curl >/dev/null
 }
 
+# The pid in a pid file, if that process is still one of ours (a stale file's pid may have been
+# reused by another program after a reboot: never signal that one).
+ours() {
+  local pidfile="$DIR/run/$1.pid" pid comm
+  [ -f "$pidfile" ] || return 1
+  pid=$(cat "$pidfile")
+  comm=$(cat "/proc/$pid/comm" 2>/dev/null) || return 1
+  case "$comm" in ceph-mon | ceph-osd | radosgw) echo "$pid" ;; *) return 1 ;; esac
+}
+
 stop() {
+  local pid
   for name in client.rgw.backup osd.0 mon.a; do
-    local pidfile="$DIR/run/$name.pid"
-    if [ -f "$pidfile" ]; then
-      kill "$(cat "$pidfile")" 2>/dev/null || true
-    fi
+    pid=$(ours "$name") && kill "$pid" 2>/dev/null || true
   done
   for name in client.rgw.backup osd.0 mon.a; do
-    local pidfile="$DIR/run/$name.pid"
     for _ in $(seq 50); do
-      [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null || break
+      ours "$name" >/dev/null || break
       sleep 0.2
     done
-    [ -f "$pidfile" ] && kill -9 "$(cat "$pidfile")" 2>/dev/null || true
+    pid=$(ours "$name") && kill -9 "$pid" 2>/dev/null || true
   done
   rm -rf "$DIR"
 }
@@ -127,13 +134,11 @@ CONF
 }
 
 rgw_stop() {
-  local pidfile="$DIR/run/client.rgw.backup.pid"
-  [ -f "$pidfile" ] || return 0
   local pid
-  pid=$(cat "$pidfile")
+  pid=$(ours client.rgw.backup) || return 0
   kill -9 "$pid" 2>/dev/null || true
   for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  rm -f "$pidfile" "$DIR/run/client.rgw.backup.asok"
+  rm -f "$DIR/run/client.rgw.backup.pid" "$DIR/run/client.rgw.backup.asok"
 }
 
 rgw_start() {
