@@ -366,3 +366,33 @@ Deno.test(
     assertMatch(local.stderr, /--compress is for a bucket/);
   },
 );
+
+Deno.test(
+  "s3: --keep-versions keeps the old content in the bucket; restore --at brings it back",
+  opts,
+  async () => {
+    const client = testClient();
+    const bucket = await newBucket(client);
+    await using dir = await tempDir("backup-s3-");
+    const src = `${dir.path}/src`;
+    const cache = `${dir.path}/cache`;
+    const url = `s3://${bucket}/ver`;
+    put(`${src}/f.txt`, "first");
+    await once(src, url, cache, ["--keep-versions", "10"]);
+    // A time strictly between the two passes (the journal's times are in milliseconds).
+    await new Promise((r) => setTimeout(r, 1100));
+    const between = new Date();
+    await new Promise((r) => setTimeout(r, 1100));
+    put(`${src}/f.txt`, "second, longer");
+    await once(src, url, cache, ["--keep-versions", "10"]);
+    assert((await keysOf(client, bucket, "ver/.backup/versions/")).length > 0, "no version kept");
+    await using machine = await tempDir("backup-s3-newmachine-");
+    const at = between.toISOString().slice(0, 19).replace("T", " ");
+    const res = await runRemote(
+      ["restore", "--dest", url, "f.txt", "--at", at, "--to", `${machine.path}/out`],
+      { BACKUP_CACHE_DIR: `${machine.path}/cache`, TZ: "UTC" },
+    );
+    assertEquals(res.code, 0, res.stdout + res.stderr);
+    assertEquals(Deno.readTextFileSync(`${machine.path}/out/f.txt`), "first");
+  },
+);
