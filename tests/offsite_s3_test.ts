@@ -16,7 +16,7 @@ import {
   startRemoteDaemon,
   testClient,
 } from "../testing/s3.ts";
-import { HeadObjectCommand } from "@aws-sdk/client-s3";
+import { CopyObjectCommand, DeleteObjectCommand, HeadObjectCommand } from "@aws-sdk/client-s3";
 import { createHasher } from "../lib/base/hash.ts";
 
 const opts = { ignore: S3_IGNORE, sanitizeResources: false, sanitizeOps: false };
@@ -394,5 +394,40 @@ Deno.test(
     );
     assertEquals(res.code, 0, res.stdout + res.stderr);
     assertEquals(Deno.readTextFileSync(`${machine.path}/out/f.txt`), "first");
+  },
+);
+
+Deno.test(
+  "s3: objects changed or deleted behind the backup's back are put right (cached entries too)",
+  opts,
+  async () => {
+    const client = testClient();
+    const bucket = await newBucket(client);
+    await using dir = await tempDir("backup-s3-");
+    const src = `${dir.path}/src`;
+    const cache = `${dir.path}/cache`;
+    const url = `s3://${bucket}/alt`;
+    put(`${src}/a.txt`, "aaa");
+    put(`${src}/b.txt`, "bbb");
+    await once(src, url, cache);
+    await once(src, url, cache); // the objects' entries are now in the cache folder
+    // A later second: the altered object's time differs from the cached one.
+    await new Promise((r) => setTimeout(r, 1100));
+    await client.send(
+      new CopyObjectCommand({
+        Bucket: bucket,
+        Key: "alt/a.txt",
+        CopySource: `${bucket}/alt/a.txt`,
+        MetadataDirective: "REPLACE",
+        Metadata: { "backup-kind": "file", "backup-mode": "777", "backup-mtime": "1" },
+      }),
+    );
+    await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: "alt/b.txt" }));
+    const err = await once(src, url, cache);
+    assertMatch(
+      err,
+      /PASS 1 \(scan\): 2 copied \(6 B\), 0 moved, 0 deleted/,
+    );
+    await assertRestores(url, src, "alt");
   },
 );

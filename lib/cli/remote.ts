@@ -25,6 +25,7 @@ import { parseRemoteUrl, remoteProblem, type RemoteUrl } from "../dest/s3_client
 import type { S3Destination } from "../dest/s3.ts";
 import type { MirroredJournalFs } from "../dest/s3_journal.ts";
 import type { Lease } from "../dest/s3_lease.ts";
+import { replacePrivate } from "../dest/reserved.ts";
 
 /**
  * The AWS SDK side, loaded only for a bucket: the SDK reads environment variables when it is
@@ -122,7 +123,15 @@ export async function openRemote(
   const destination = new S3Destination(client, url, {
     ...(options.compress ? { compress: options.compress } : {}),
   });
+  try {
+    destination.importKnown(new TextDecoder().decode(fs.readFile(knownFile(cacheDir))));
+  } catch { /* no cache yet: every object is read once by HEAD */ }
   return { url, client, destination, cacheDir };
+}
+
+/** The cache file of the objects' entries (see S3Destination.exportKnown). */
+function knownFile(cacheDir: string): string {
+  return join(reservedDir(cacheDir), "objects.json");
 }
 
 /** This cache folder's machine id (made once, random). */
@@ -196,7 +205,21 @@ export async function startRemote(
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.log ? { log: options.log } : {}),
     });
-    return { fs: mirrored, lease };
+    return {
+      fs: mirrored,
+      lease: {
+        release: async () => {
+          try {
+            replacePrivate(fs, knownFile(remote.cacheDir), remote.destination.exportKnown());
+          } catch (err) {
+            options.log?.warn("OFFSITE: the object cache was not saved ({reason})", {
+              reason: err instanceof Error ? err.message : String(err),
+            });
+          }
+          await lease.release();
+        },
+      },
+    };
   } catch (err) {
     await lease.release();
     throw err;

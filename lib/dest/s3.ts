@@ -155,6 +155,16 @@ export function entryOfMeta(
   return entry;
 }
 
+/**
+ * What an object's listing says of its version: its ETag and its last-modified time, in whole
+ * seconds (a listing says milliseconds, a HEAD's Last-Modified header seconds). A copy of an
+ * object onto itself with new metadata keeps the ETag but not the time.
+ */
+function tagOf(etag: string | undefined, lastModified?: Date): string {
+  const seconds = lastModified === undefined ? "?" : Math.floor(lastModified.getTime() / 1000);
+  return `${etag ?? ""}@${seconds}`;
+}
+
 /** Runs `work` over `items`, `limit` at a time. */
 async function eachLimited<T>(items: T[], limit: number, work: (item: T) => Promise<void>) {
   let next = 0;
@@ -199,6 +209,28 @@ export class S3Destination implements Destination {
     return this.#url;
   }
 
+  /**
+   * The entries known by HEAD, as text for a cache file: a later process lists the bucket and
+   * heads only the objects whose ETag or time changed ({@link importKnown}).
+   */
+  exportKnown(): string {
+    return JSON.stringify([...this.#known].map(([key, k]) => [key, k.etag, k.entry]));
+  }
+
+  /** Takes entries from {@link exportKnown}'s text; text that does not parse is ignored. */
+  importKnown(text: string): void {
+    try {
+      const rows = JSON.parse(text) as [string, string, Entry][];
+      for (const [key, etag, entry] of rows) {
+        if (
+          typeof key === "string" && typeof etag === "string" && typeof entry?.kind === "string"
+        ) {
+          this.#known.set(key, { etag, entry });
+        }
+      }
+    } catch { /* a damaged cache is only slower */ }
+  }
+
   /** The S3 client (for the journal and the lease, which live in the same bucket). */
   get client(): S3Client {
     return this.#client;
@@ -231,7 +263,7 @@ export class S3Destination implements Destination {
       );
       for (const o of res.Contents ?? []) {
         if (o.Key === undefined) continue;
-        objects.push({ key: o.Key, etag: o.ETag ?? "", size: o.Size ?? 0 });
+        objects.push({ key: o.Key, etag: tagOf(o.ETag, o.LastModified), size: o.Size ?? 0 });
       }
       for (const p of res.CommonPrefixes ?? []) if (p.Prefix) dirs.push(p.Prefix);
       token = res.IsTruncated ? res.NextContinuationToken : undefined;
@@ -253,7 +285,7 @@ export class S3Destination implements Destination {
         res.LastModified,
         key.endsWith("/"),
       );
-      this.#known.set(key, { etag: res.ETag ?? "", entry });
+      this.#known.set(key, { etag: tagOf(res.ETag, res.LastModified), entry });
       return entry;
     } catch (err) {
       if (isRemoteMissing(err)) {
@@ -395,7 +427,7 @@ export class S3Destination implements Destination {
       new PutObjectCommand({ Bucket: this.#bucket, Key: key, Body: body, Metadata: meta }),
     );
     this.#known.set(key, {
-      etag: res.ETag ?? "",
+      etag: tagOf(res.ETag),
       entry: entryOfMeta(meta, body.byteLength, new Date(), false),
     });
   }
@@ -411,7 +443,7 @@ export class S3Destination implements Destination {
       }),
     );
     const from = this.#known.get(fromKey);
-    const etag = res.CopyObjectResult?.ETag ?? "";
+    const etag = tagOf(res.CopyObjectResult?.ETag, res.CopyObjectResult?.LastModified);
     if (meta) {
       const size = from?.entry.size ?? 0;
       this.#known.set(toKey, {
@@ -499,7 +531,7 @@ export class S3Destination implements Destination {
       }),
     );
     this.#known.set(`${key}/`, {
-      etag: res.ETag ?? "",
+      etag: tagOf(res.ETag),
       entry: entryOfMeta(meta, 0, undefined, true),
     });
   }
@@ -526,7 +558,7 @@ export class S3Destination implements Destination {
           ...(old.target !== undefined ? { target: old.target } : {}),
         }),
       };
-      this.#known.set(key, { etag: res.ETag ?? "", entry: old });
+      this.#known.set(key, { etag: tagOf(res.ETag, res.LastModified), entry: old });
       await this.copyKey(key, key, meta);
     } catch (err) {
       if (kind === "dir" && isRemoteMissing(err)) {
