@@ -112,7 +112,12 @@ export async function checkBucket(
 export async function openRemote(
   fs: FileSystem,
   dest: string,
-  options: { adopt?: boolean; mustBeBackup?: boolean; compress?: "zstd" | "gzip" } = {},
+  options: {
+    adopt?: boolean;
+    mustBeBackup?: boolean;
+    compress?: "zstd" | "gzip";
+    publishAtSync?: boolean;
+  } = {},
 ): Promise<Remote> {
   const url = parseRemoteUrl(dest);
   await checkBucket(url, options);
@@ -122,6 +127,7 @@ export async function openRemote(
   fs.mkdir(cacheDir, { mode: 0o700, recursive: true });
   const destination = new S3Destination(client, url, {
     ...(options.compress ? { compress: options.compress } : {}),
+    publishAtSync: options.publishAtSync ?? false,
   });
   try {
     destination.importKnown(new TextDecoder().decode(fs.readFile(knownFile(cacheDir))));

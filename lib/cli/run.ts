@@ -290,6 +290,8 @@ export async function runBackup(opts: RunOptions, deps: RunDeps): Promise<number
     ? await openRemote(deps.fs, opts.dest, {
       adopt: opts.adoptDest,
       ...(opts.compress ? { compress: opts.compress } : {}),
+      // Uploads side by side, unless a version must be moved away first (lib/dest/s3.ts).
+      publishAtSync: opts.keepVersions === null,
     })
     : null;
   const roots = checkRoots(deps.fs, opts.src, remote?.cacheDir ?? opts.dest, deps.cwd);

@@ -181,6 +181,21 @@ interface Listed {
   size: number;
 }
 
+/** Options of {@link S3Destination}. */
+export interface S3Options {
+  /** Compress new files' objects with this codec (`--compress`). */
+  compress?: Codec;
+  /**
+   * Upload a staged file when it is synced rather than when it is committed, so that the files
+   * of a batch go up side by side. Only without versioning: with it, the engine moves the old
+   * file into the versions folder between the two, and an upload at sync would overwrite it
+   * first. Nothing half-written is visible either way (one PUT, or a completed multipart
+   * upload); a crash after the upload leaves the intent unfinished, and the start re-checks the
+   * path by hash, as after a crash right after a commit.
+   */
+  publishAtSync?: boolean;
+}
+
 /** An S3 bucket prefix as the mirror. */
 export class S3Destination implements Destination {
   /** Renames are copies plus deletes; folders are marker objects. */
@@ -194,10 +209,13 @@ export class S3Destination implements Destination {
 
   /** `--compress`: the codec new objects are stored with; null: plain. */
   readonly codec: Codec | null;
+  /** See {@link S3Options.publishAtSync}. */
+  readonly publishAtSync: boolean;
 
   /** The destination at `url`, through `client`; new files compressed with `options.compress`. */
-  constructor(client: S3Client, url: RemoteUrl, options: { compress?: Codec } = {}) {
+  constructor(client: S3Client, url: RemoteUrl, options: S3Options = {}) {
     this.codec = options.compress ?? null;
+    this.publishAtSync = options.publishAtSync ?? false;
     this.#client = client;
     this.#bucket = url.bucket;
     this.#prefix = url.prefix;
@@ -690,11 +708,22 @@ class S3StagedFile implements StagedFile {
     return Promise.resolve();
   }
 
-  sync(): Promise<void> {
-    return Promise.resolve();
+  /**
+   * Nothing, or with {@link S3Options.publishAtSync} the upload itself: the engine syncs a
+   * batch's staged files all at once, then commits them one by one, so the PUTs of a batch run
+   * side by side.
+   */
+  async sync(): Promise<void> {
+    if (this.#dest.publishAtSync) await this.#publish();
   }
 
+  /** Publishes the file under its key (once). */
   async commit(): Promise<void> {
+    if (!this.#done) await this.#publish();
+  }
+
+  /** Uploads (or completes the multipart upload of) the file under its key. */
+  async #publish(): Promise<void> {
     const meta = this.#meta;
     if (meta === null) throw new Error(`committed before it was sealed: ${this.#rel}`);
     const codec = this.#dest.codec;
