@@ -25,6 +25,7 @@ import { parseRemoteUrl, remoteProblem, type RemoteUrl } from "../dest/s3_client
 import type { S3Destination } from "../dest/s3.ts";
 import type { MirroredJournalFs } from "../dest/s3_journal.ts";
 import type { Lease } from "../dest/s3_lease.ts";
+import { replacePrivate } from "../dest/reserved.ts";
 
 /**
  * The AWS SDK side, loaded only for a bucket: the SDK reads environment variables when it is
@@ -111,7 +112,12 @@ export async function checkBucket(
 export async function openRemote(
   fs: FileSystem,
   dest: string,
-  options: { adopt?: boolean; mustBeBackup?: boolean } = {},
+  options: {
+    adopt?: boolean;
+    mustBeBackup?: boolean;
+    compress?: "zstd" | "gzip";
+    publishAtSync?: boolean;
+  } = {},
 ): Promise<Remote> {
   const url = parseRemoteUrl(dest);
   await checkBucket(url, options);
@@ -119,7 +125,19 @@ export async function openRemote(
   const client = makeS3Client();
   const cacheDir = cacheDirOf(cacheRoot(), url);
   fs.mkdir(cacheDir, { mode: 0o700, recursive: true });
-  return { url, client, destination: new S3Destination(client, url), cacheDir };
+  const destination = new S3Destination(client, url, {
+    ...(options.compress ? { compress: options.compress } : {}),
+    publishAtSync: options.publishAtSync ?? false,
+  });
+  try {
+    destination.importKnown(new TextDecoder().decode(fs.readFile(knownFile(cacheDir))));
+  } catch { /* no cache yet: every object is read once by HEAD */ }
+  return { url, client, destination, cacheDir };
+}
+
+/** The cache file of the objects' entries (see S3Destination.exportKnown). */
+function knownFile(cacheDir: string): string {
+  return join(reservedDir(cacheDir), "objects.json");
 }
 
 /** This cache folder's machine id (made once, random). */
@@ -193,7 +211,21 @@ export async function startRemote(
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.log ? { log: options.log } : {}),
     });
-    return { fs: mirrored, lease };
+    return {
+      fs: mirrored,
+      lease: {
+        release: async () => {
+          try {
+            replacePrivate(fs, knownFile(remote.cacheDir), remote.destination.exportKnown());
+          } catch (err) {
+            options.log?.warn("OFFSITE: the object cache was not saved ({reason})", {
+              reason: err instanceof Error ? err.message : String(err),
+            });
+          }
+          await lease.release();
+        },
+      },
+    };
   } catch (err) {
     await lease.release();
     throw err;

@@ -122,6 +122,8 @@ Options:
                      12h, 90m) in small slices between passes, comparing with
                      the journal and the source (as \`backup verify\`);
                      mismatches are errors and fire --on-error
+  --compress CODEC   with --dest s3://BUCKET/PREFIX: store each file's object
+                     compressed (zstd or gzip; see docs/offsite.md)
   --rebuild-journal  set a corrupt journal aside and rebuild the state by a
                      full reconcile (matching files are hashed, not copied)
   --on-pass CMD      after each pass, run CMD through sh -c with the pass
@@ -350,7 +352,12 @@ export async function runBackup(opts: RunOptions, deps: RunDeps): Promise<number
   // Off-site (issue 16): the bucket holds the mirror and the journal; a local cache folder
   // stands for --dest (lock, log, status, the journal's local copy); see lib/cli/remote.ts.
   const remote = isRemoteDest(opts.dest)
-    ? await openRemote(deps.fs, opts.dest, { adopt: opts.adoptDest })
+    ? await openRemote(deps.fs, opts.dest, {
+      adopt: opts.adoptDest,
+      ...(opts.compress ? { compress: opts.compress } : {}),
+      // Uploads side by side, unless a version must be moved away first (lib/dest/s3.ts).
+      publishAtSync: opts.keepVersions === null,
+    })
     : null;
   const roots = checkRoots(deps.fs, opts.src, remote?.cacheDir ?? opts.dest, deps.cwd);
   if (!opts.adoptDest && !remote) checkDestination(deps.fs, roots.dest, roots.source);

@@ -69,6 +69,8 @@ export interface RunOptions {
   errorLog?: string | undefined;
   /** `--verify-every`: the period of the rolling verification (ms); absent when off. */
   verifyEveryMs?: number;
+  /** `--compress CODEC`: objects compressed in a bucket (issue 16); absent: stored plain. */
+  compress?: "zstd" | "gzip";
 }
 
 /** The daemon's flags, in `node:util` parseArgs form. */
@@ -76,6 +78,7 @@ export const OPTIONS: OptionTable = {
   src: { type: "string" },
   dest: { type: "string" },
   interval: { type: "string" },
+  compress: { type: "string" },
   once: { type: "boolean" },
   "no-watch": { type: "boolean" },
   "rebuild-journal": { type: "boolean" },
@@ -197,6 +200,7 @@ export function parseRunArgs(argv: string[]): RunOptions {
     keepVersions: keepVersionsArg(str(p, "keep-versions")),
     ...optionalArgs(p),
     ...verifyEveryArg(str(p, "verify-every")),
+    ...compressArg(str(p, "compress"), dest ?? ""),
   };
 }
 
@@ -229,6 +233,24 @@ function scheduleArg(p: Parsed): Schedule | null {
 /** `--verify-every PERIOD`, as the optional field of {@link RunOptions}. */
 function verifyEveryArg(raw: string | undefined): { verifyEveryMs?: number } {
   return raw === undefined ? {} : { verifyEveryMs: parseVerifyEvery(raw) };
+}
+
+/**
+ * `--compress zstd|gzip`, for a bucket only (a local mirror stays plain files).
+ *
+ * @throws UsageError for another codec, or a destination that is a folder.
+ */
+function compressArg(raw: string | undefined, dest: string): { compress?: "zstd" | "gzip" } {
+  if (raw === undefined) return {};
+  if (raw !== "zstd" && raw !== "gzip") {
+    throw new UsageError(`--compress must be zstd or gzip, not "${raw}"`);
+  }
+  if (!/^s3:\/\//i.test(dest)) {
+    throw new UsageError(
+      `--compress is for a bucket (--dest s3://...): a mirror in a folder stays plain files; drop --compress`,
+    );
+  }
+  return { compress: raw };
 }
 
 /** `--keep-versions RULE`, or null when absent. */

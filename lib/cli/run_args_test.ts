@@ -77,6 +77,7 @@ Deno.test("OPTIONS: the value flags are strings, the exclude flags repeat, the r
     [name],
   ) => name).sort();
   assertEquals(values, [
+    "compress",
     "dest",
     "error-log",
     "exclude",
@@ -133,4 +134,13 @@ Deno.test("--verify-every takes a period with a unit (or seconds), refused other
       "--verify-every",
     );
   }
+});
+
+Deno.test("--compress zstd|gzip is for a bucket only", () => {
+  const bucket = ["--src", "/a", "--dest", "s3://bk1/p"];
+  assertEquals(parseRunArgs([...bucket, "--compress", "zstd"]).compress, "zstd");
+  assertEquals(parseRunArgs([...bucket, "--compress", "gzip"]).compress, "gzip");
+  assertEquals(parseRunArgs(bucket).compress, undefined);
+  assertThrows(() => parseRunArgs([...bucket, "--compress", "lz4"]), UsageError);
+  assertThrows(() => parseRunArgs([...ROOTS, "--compress", "zstd"]), UsageError);
 });

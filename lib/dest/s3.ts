@@ -37,6 +37,8 @@ import {
   S3Client,
   UploadPartCommand,
 } from "@aws-sdk/client-s3";
+import zlib from "node:zlib";
+import { Readable } from "node:stream";
 import type { Kind } from "../base/fs.ts";
 import type { Entry, ScanResult } from "../base/scan.ts";
 import type {
@@ -67,6 +69,8 @@ export function makeS3Client(options: { maxAttempts?: number } = {}): S3Client {
     ...(endpoint ? { endpoint, forcePathStyle: true } : {}),
     maxAttempts: options.maxAttempts ?? 6,
     retryMode: "standard",
+    // A server that hangs (not only one that refuses) must fail the request, to be retried.
+    requestHandler: { connectionTimeout: 5_000, requestTimeout: 120_000 },
   });
 }
 
@@ -79,10 +83,40 @@ const HEAD_CONCURRENCY = 32;
 /** Key (below the prefix) of the staging area for multipart uploads. */
 export const STAGING = `${RESERVED_DIR}/staging/`;
 
+/** How a file's object stores its bytes: `size` of them, compressed by `codec` or plain. */
+export interface Stored {
+  /** The codec; absent: plain. */
+  codec?: Codec;
+  /** The original size. */
+  size: number;
+}
+
+/** The codecs of `--compress`. */
+export type Codec = "zstd" | "gzip";
+
+/** Compresses one chunk into a frame (zstd) or member (gzip) of its own; they concatenate. */
+export function compressChunk(codec: Codec, data: Uint8Array): Uint8Array {
+  return codec === "zstd" ? zlib.zstdCompressSync(data) : zlib.gzipSync(data);
+}
+
+/** A stream of the original bytes of an object stored with `codec`. */
+export function decompressStream(
+  codec: Codec,
+  body: ReadableStream<Uint8Array>,
+): ReadableStream<Uint8Array> {
+  const inflate = codec === "zstd" ? zlib.createZstdDecompress() : zlib.createGunzip();
+  // deno-lint-ignore no-explicit-any
+  const source = Readable.fromWeb(body as any);
+  source.on("error", (err) => inflate.destroy(err));
+  source.pipe(inflate);
+  return Readable.toWeb(inflate) as unknown as ReadableStream<Uint8Array>;
+}
+
 /** The user metadata of an entry, as stored on its object. */
 export function metaOf(
   entry: Pick<Entry, "kind" | "mode" | "mtimeMs" | "target">,
   hash?: string,
+  stored?: Stored,
 ): Record<string, string> {
   const meta: Record<string, string> = {
     "backup-kind": entry.kind,
@@ -91,6 +125,10 @@ export function metaOf(
   };
   if (hash !== undefined) meta["backup-hash"] = hash;
   if (entry.target !== undefined) meta["backup-target"] = encodeURIComponent(entry.target);
+  if (stored) {
+    if (stored.codec) meta["backup-codec"] = stored.codec;
+    meta["backup-size"] = String(stored.size);
+  }
   return meta;
 }
 
@@ -110,9 +148,21 @@ export function entryOfMeta(
   const mtimeMs = meta?.["backup-mtime"] !== undefined
     ? Number(meta["backup-mtime"])
     : lastModified?.getTime() ?? 0;
-  const entry: Entry = { kind, size: kind === "file" ? size : 0, mtimeMs, mode, ino: 0 };
+  // A compressed object: its entry has the original size.
+  const original = meta?.["backup-size"] !== undefined ? Number(meta["backup-size"]) : size;
+  const entry: Entry = { kind, size: kind === "file" ? original : 0, mtimeMs, mode, ino: 0 };
   if (kind === "symlink") entry.target = decodeURIComponent(meta?.["backup-target"] ?? "");
   return entry;
+}
+
+/**
+ * What an object's listing says of its version: its ETag and its last-modified time, in whole
+ * seconds (a listing says milliseconds, a HEAD's Last-Modified header seconds). A copy of an
+ * object onto itself with new metadata keeps the ETag but not the time.
+ */
+function tagOf(etag: string | undefined, lastModified?: Date): string {
+  const seconds = lastModified === undefined ? "?" : Math.floor(lastModified.getTime() / 1000);
+  return `${etag ?? ""}@${seconds}`;
 }
 
 /** Runs `work` over `items`, `limit` at a time. */
@@ -131,6 +181,21 @@ interface Listed {
   size: number;
 }
 
+/** Options of {@link S3Destination}. */
+export interface S3Options {
+  /** Compress new files' objects with this codec (`--compress`). */
+  compress?: Codec;
+  /**
+   * Upload a staged file when it is synced rather than when it is committed, so that the files
+   * of a batch go up side by side. Only without versioning: with it, the engine moves the old
+   * file into the versions folder between the two, and an upload at sync would overwrite it
+   * first. Nothing half-written is visible either way (one PUT, or a completed multipart
+   * upload); a crash after the upload leaves the intent unfinished, and the start re-checks the
+   * path by hash, as after a crash right after a commit.
+   */
+  publishAtSync?: boolean;
+}
+
 /** An S3 bucket prefix as the mirror. */
 export class S3Destination implements Destination {
   /** Renames are copies plus deletes; folders are marker objects. */
@@ -142,8 +207,15 @@ export class S3Destination implements Destination {
   /** Entries read by HEAD, by key, with the ETag they were read at. */
   readonly #known = new Map<string, { etag: string; entry: Entry }>();
 
-  /** The destination at `url`, through `client`. */
-  constructor(client: S3Client, url: RemoteUrl) {
+  /** `--compress`: the codec new objects are stored with; null: plain. */
+  readonly codec: Codec | null;
+  /** See {@link S3Options.publishAtSync}. */
+  readonly publishAtSync: boolean;
+
+  /** The destination at `url`, through `client`; new files compressed with `options.compress`. */
+  constructor(client: S3Client, url: RemoteUrl, options: S3Options = {}) {
+    this.codec = options.compress ?? null;
+    this.publishAtSync = options.publishAtSync ?? false;
     this.#client = client;
     this.#bucket = url.bucket;
     this.#prefix = url.prefix;
@@ -153,6 +225,28 @@ export class S3Destination implements Destination {
   /** The bucket URL. */
   get location(): string {
     return this.#url;
+  }
+
+  /**
+   * The entries known by HEAD, as text for a cache file: a later process lists the bucket and
+   * heads only the objects whose ETag or time changed ({@link importKnown}).
+   */
+  exportKnown(): string {
+    return JSON.stringify([...this.#known].map(([key, k]) => [key, k.etag, k.entry]));
+  }
+
+  /** Takes entries from {@link exportKnown}'s text; text that does not parse is ignored. */
+  importKnown(text: string): void {
+    try {
+      const rows = JSON.parse(text) as [string, string, Entry][];
+      for (const [key, etag, entry] of rows) {
+        if (
+          typeof key === "string" && typeof etag === "string" && typeof entry?.kind === "string"
+        ) {
+          this.#known.set(key, { etag, entry });
+        }
+      }
+    } catch { /* a damaged cache is only slower */ }
   }
 
   /** The S3 client (for the journal and the lease, which live in the same bucket). */
@@ -187,7 +281,7 @@ export class S3Destination implements Destination {
       );
       for (const o of res.Contents ?? []) {
         if (o.Key === undefined) continue;
-        objects.push({ key: o.Key, etag: o.ETag ?? "", size: o.Size ?? 0 });
+        objects.push({ key: o.Key, etag: tagOf(o.ETag, o.LastModified), size: o.Size ?? 0 });
       }
       for (const p of res.CommonPrefixes ?? []) if (p.Prefix) dirs.push(p.Prefix);
       token = res.IsTruncated ? res.NextContinuationToken : undefined;
@@ -209,7 +303,7 @@ export class S3Destination implements Destination {
         res.LastModified,
         key.endsWith("/"),
       );
-      this.#known.set(key, { etag: res.ETag ?? "", entry });
+      this.#known.set(key, { etag: tagOf(res.ETag, res.LastModified), entry });
       return entry;
     } catch (err) {
       if (isRemoteMissing(err)) {
@@ -315,6 +409,8 @@ export class S3Destination implements Destination {
       );
       if (res.Metadata?.["backup-kind"] === "dir") throw new Deno.errors.IsADirectory(rel);
       body = res.Body!.transformToWebStream() as ReadableStream<Uint8Array>;
+      const codec = res.Metadata?.["backup-codec"];
+      if (codec === "zstd" || codec === "gzip") body = decompressStream(codec, body);
     } catch (err) {
       if (isRemoteMissing(err) && (await this.#head(`${this.key(rel)}/`)) !== null) {
         throw new Deno.errors.IsADirectory(rel);
@@ -339,13 +435,17 @@ export class S3Destination implements Destination {
   }
 
   /** PUTs `body` at `rel` with `meta`; remembers the entry. */
-  async putObject(rel: string, body: Uint8Array, meta: Record<string, string>): Promise<void> {
+  async putObject(
+    rel: string,
+    body: Uint8Array,
+    meta: Record<string, string>,
+  ): Promise<void> {
     const key = this.key(rel);
     const res = await this.#client.send(
       new PutObjectCommand({ Bucket: this.#bucket, Key: key, Body: body, Metadata: meta }),
     );
     this.#known.set(key, {
-      etag: res.ETag ?? "",
+      etag: tagOf(res.ETag),
       entry: entryOfMeta(meta, body.byteLength, new Date(), false),
     });
   }
@@ -361,7 +461,7 @@ export class S3Destination implements Destination {
       }),
     );
     const from = this.#known.get(fromKey);
-    const etag = res.CopyObjectResult?.ETag ?? "";
+    const etag = tagOf(res.CopyObjectResult?.ETag, res.CopyObjectResult?.LastModified);
     if (meta) {
       const size = from?.entry.size ?? 0;
       this.#known.set(toKey, {
@@ -449,7 +549,7 @@ export class S3Destination implements Destination {
       }),
     );
     this.#known.set(`${key}/`, {
-      etag: res.ETag ?? "",
+      etag: tagOf(res.ETag),
       entry: entryOfMeta(meta, 0, undefined, true),
     });
   }
@@ -476,7 +576,7 @@ export class S3Destination implements Destination {
           ...(old.target !== undefined ? { target: old.target } : {}),
         }),
       };
-      this.#known.set(key, { etag: res.ETag ?? "", entry: old });
+      this.#known.set(key, { etag: tagOf(res.ETag, res.LastModified), entry: old });
       await this.copyKey(key, key, meta);
     } catch (err) {
       if (kind === "dir" && isRemoteMissing(err)) {
@@ -559,8 +659,10 @@ class S3StagedFile implements StagedFile {
 
   async write(data: Uint8Array): Promise<void> {
     this.#hasher.update(data);
-    this.#chunks.push(data.slice());
-    this.#buffered += data.byteLength;
+    const codec = this.#dest.codec;
+    const stored = codec === null ? data.slice() : compressChunk(codec, data);
+    this.#chunks.push(stored);
+    this.#buffered += stored.byteLength;
     this.#size += data.byteLength;
     if (this.#buffered >= PART_BYTES) await this.#flushPart();
   }
@@ -606,14 +708,30 @@ class S3StagedFile implements StagedFile {
     return Promise.resolve();
   }
 
-  sync(): Promise<void> {
-    return Promise.resolve();
+  /**
+   * Nothing, or with {@link S3Options.publishAtSync} the upload itself: the engine syncs a
+   * batch's staged files all at once, then commits them one by one, so the PUTs of a batch run
+   * side by side.
+   */
+  async sync(): Promise<void> {
+    if (this.#dest.publishAtSync) await this.#publish();
   }
 
+  /** Publishes the file under its key (once). */
   async commit(): Promise<void> {
+    if (!this.#done) await this.#publish();
+  }
+
+  /** Uploads (or completes the multipart upload of) the file under its key. */
+  async #publish(): Promise<void> {
     const meta = this.#meta;
     if (meta === null) throw new Error(`committed before it was sealed: ${this.#rel}`);
-    const objectMeta = metaOf({ kind: "file", ...meta }, this.#hasher.digest());
+    const codec = this.#dest.codec;
+    const objectMeta = metaOf(
+      { kind: "file", ...meta },
+      this.#hasher.digest(),
+      codec === null ? { size: this.#size } : { codec, size: this.#size },
+    );
     if (this.#upload === null) {
       await this.#dest.putObject(this.#rel, this.#take(), objectMeta);
     } else {
@@ -635,7 +753,6 @@ class S3StagedFile implements StagedFile {
       }
     }
     this.#done = true;
-    void this.#size;
   }
 
   async discard(): Promise<void> {

@@ -42,6 +42,9 @@ import { isPreconditionFailed, type RemoteUrl } from "./s3_client.ts";
 import { sleep } from "../base/timing.ts";
 import type { Logger } from "../base/logger.ts";
 
+/** How many journal objects {@link pullJournal} fetches at once. */
+const PULL_CONCURRENCY = 16;
+
 /** A chunk object's name: the segment's name, a dot, the offset in 12 digits. */
 const CHUNK_RE = /^(\d{8}\.jsonl)\.(\d{12})$/;
 
@@ -130,9 +133,23 @@ export async function pullJournal(
     });
     let at = 0;
     try {
+      // Fetched PULL_CONCURRENCY at a time, written in offset order.
+      const bodies = new Array<Promise<Uint8Array>>(chunks.length);
+      let next = 0;
+      let fetched = 0;
+      const fetchMore = () => {
+        while (next < chunks.length && next < fetched + PULL_CONCURRENCY) {
+          bodies[next] = getBytes(client, url.bucket, chunks[next]!.key);
+          bodies[next]!.catch(() => {}); // awaited below, in order
+          next++;
+        }
+      };
+      fetchMore();
       for (const chunk of chunks) {
+        const body = await bodies[fetched]!;
+        fetched++;
+        fetchMore();
         if (chunk.offset !== at) break; // a gap: what follows was never acknowledged whole
-        const body = await getBytes(client, url.bucket, chunk.key);
         handle.writeAllSync(body);
         at += body.byteLength;
       }

@@ -42,7 +42,8 @@ start() {
 }
 
 stop() {
-  if [ -f "$DIR/pid" ]; then
+  # Only if that pid is still Azurite (node running azurite-blob), never a reused pid.
+  if [ -f "$DIR/pid" ] && grep -q azurite "/proc/$(cat "$DIR/pid")/cmdline" 2>/dev/null; then
     kill "$(cat "$DIR/pid")" 2>/dev/null || true
   fi
   rm -rf "$DIR"

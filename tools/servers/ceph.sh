@@ -5,6 +5,8 @@
 #   tools/servers/ceph.sh start   install if missing, start (or find running), print the env to use
 #   tools/servers/ceph.sh stop    stop it and delete its data (memstore: it lives in memory anyway)
 #   tools/servers/ceph.sh env     print the environment variables for the tests
+#   tools/servers/ceph.sh rgw-stop | rgw-start   stop or start the gateway alone (the cluster and
+#                                 its data stay): the tests of a server down in the middle of a pass
 #
 # One monitor (v1:127.0.0.1:6789), one OSD on memstore (nothing on disk), pool size 1, no cephx
 # (auth none, crc on the wire), RGW's beast frontend on 127.0.0.1:${BACKUP_CEPH_PORT:-7480}, and
@@ -41,20 +43,27 @@ install_missing() {
     radosgw ceph-mon ceph-osd curl >/dev/null
 }
 
+# The pid in a pid file, if that process is still one of ours (a stale file's pid may have been
+# reused by another program after a reboot: never signal that one).
+ours() {
+  local pidfile="$DIR/run/$1.pid" pid comm
+  [ -f "$pidfile" ] || return 1
+  pid=$(cat "$pidfile")
+  comm=$(cat "/proc/$pid/comm" 2>/dev/null) || return 1
+  case "$comm" in ceph-mon | ceph-osd | radosgw) echo "$pid" ;; *) return 1 ;; esac
+}
+
 stop() {
+  local pid
   for name in client.rgw.backup osd.0 mon.a; do
-    local pidfile="$DIR/run/$name.pid"
-    if [ -f "$pidfile" ]; then
-      kill "$(cat "$pidfile")" 2>/dev/null || true
-    fi
+    pid=$(ours "$name") && kill "$pid" 2>/dev/null || true
   done
   for name in client.rgw.backup osd.0 mon.a; do
-    local pidfile="$DIR/run/$name.pid"
     for _ in $(seq 50); do
-      [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null || break
+      ours "$name" >/dev/null || break
       sleep 0.2
     done
-    [ -f "$pidfile" ] && kill -9 "$(cat "$pidfile")" 2>/dev/null || true
+    pid=$(ours "$name") && kill -9 "$pid" 2>/dev/null || true
   done
   rm -rf "$DIR"
 }
@@ -124,9 +133,27 @@ CONF
   print_env
 }
 
+rgw_stop() {
+  local pid
+  pid=$(ours client.rgw.backup) || return 0
+  kill -9 "$pid" 2>/dev/null || true
+  for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  rm -f "$DIR/run/client.rgw.backup.pid" "$DIR/run/client.rgw.backup.asok"
+}
+
+rgw_start() {
+  answering && return 0
+  radosgw -c "$CONF" -n client.rgw.backup 2>>"$DIR/log/setup.log"
+  for _ in $(seq 120); do answering && return 0; sleep 0.5; done
+  echo "ceph.sh: RGW did not answer again within 60 s; see $DIR/log" >&2
+  exit 1
+}
+
 case "${1:-}" in
 start) start ;;
+rgw-stop) rgw_stop ;;
+rgw-start) rgw_start ;;
 stop) stop ;;
 env) print_env ;;
-*) echo "usage: $0 start|stop|env" >&2; exit 2 ;;
+*) echo "usage: $0 start|stop|env|rgw-stop|rgw-start" >&2; exit 2 ;;
 esac
