@@ -16,7 +16,12 @@ import {
   startRemoteDaemon,
   testClient,
 } from "../testing/s3.ts";
-import { CopyObjectCommand, DeleteObjectCommand, HeadObjectCommand } from "@aws-sdk/client-s3";
+import {
+  CopyObjectCommand,
+  DeleteObjectCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+} from "@aws-sdk/client-s3";
 import { createHasher } from "../lib/base/hash.ts";
 
 const opts = { ignore: S3_IGNORE, sanitizeResources: false, sanitizeOps: false };
@@ -430,5 +435,44 @@ Deno.test(
       /PASS 1 \(scan\): 2 copied \(6 B\), 0 moved, 0 deleted/,
     );
     await assertRestores(url, src, "alt");
+  },
+);
+
+Deno.test(
+  "s3: backup verify finds an object whose bytes rotted behind the same size and metadata",
+  opts,
+  async () => {
+    const client = testClient();
+    const bucket = await newBucket(client);
+    await using dir = await tempDir("backup-s3-");
+    const src = `${dir.path}/src`;
+    const url = `s3://${bucket}/rot`;
+    put(`${src}/good.txt`, "good bytes");
+    put(`${src}/rot.txt`, "12345678");
+    await once(src, url, `${dir.path}/cache`);
+    // Same length, same metadata (mode, mtime, hash): only the bytes differ.
+    const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: "rot/rot.txt" }));
+    await client.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: "rot/rot.txt",
+        Body: "87654321",
+        Metadata: head.Metadata ?? {},
+      }),
+    );
+    // From a machine that never ran the backup: the journal comes from the bucket.
+    const res = await runRemote(["verify", "--dest", url, "--json"], {
+      BACKUP_CACHE_DIR: `${dir.path}/other-cache`,
+    });
+    assertEquals(res.code, 7, res.stdout + res.stderr);
+    const lines = res.stdout.trim().split("\n").map((line) => JSON.parse(line));
+    const mismatches = lines.filter((line) => line.type === "mismatch");
+    assertEquals(mismatches.map((m) => m.path), ["rot.txt"]);
+    assertEquals(mismatches[0].expected, await xxh128(new TextEncoder().encode("12345678")));
+    const repair = await runRemote(["verify", "--dest", url, "--repair"], {
+      BACKUP_CACHE_DIR: `${dir.path}/other-cache`,
+    });
+    assertEquals(repair.code, 2, repair.stderr);
+    assertMatch(repair.stderr, /not for a bucket yet/);
   },
 );

@@ -16,7 +16,9 @@ import { formatBytes } from "../base/units.ts";
 import { LOG_FILE, reservedDir } from "../base/layout.ts";
 import { replayJournal } from "../journal/replay.ts";
 import { acquireLock, prepareReserved, probeLock } from "../dest/reserved.ts";
-import { LocalDestination } from "../dest/local.ts";
+import { closeLocal, LocalDestination } from "../dest/local.ts";
+import type { Destination } from "../dest/destination.ts";
+import { isRemoteDest, readRemote } from "./remote.ts";
 import { checkRoots } from "../engine/guard.ts";
 import { establishIdentity } from "../engine/source_guard.ts";
 import { Reconciler } from "../engine/reconciler.ts";
@@ -214,11 +216,37 @@ export async function runVerifyCommand(
   deps: JournalDeps,
 ): Promise<number> {
   const opts = fromConfig(given, deps);
+  if (isRemoteDest(opts.dest!)) {
+    // A bucket (issue 16): its journal is read into a private folder; its objects are read
+    // through the bucket's Destination.
+    if (opts.repair) {
+      throw new UsageError(
+        `--repair with --dest ${opts.dest}: not for a bucket yet; start the backup (its next full pass recopies what verify found) or restore the files`,
+      );
+    }
+    const reading = await readRemote(deps.fs, opts.dest!);
+    try {
+      return await verifyReadOnly(opts, deps, reading.place, reading.remote.destination);
+    } finally {
+      reading.cleanup();
+    }
+  }
   const { dest, dir } = findJournal(deps.fs, opts.dest!, deps.cwd);
   if (opts.repair) return await repair(opts, deps, dest, dir);
+  return await verifyReadOnly(opts, deps, dest, null);
+}
+
+/** Verifies without changing anything: `destination` given (a bucket's), or the folder `destArg`'s. */
+async function verifyReadOnly(
+  opts: VerifyCommandOptions,
+  deps: JournalDeps,
+  destArg: string,
+  remote: Destination | null,
+): Promise<number> {
+  const { dest, dir } = findJournal(deps.fs, destArg, deps.cwd);
   const look = replayJournal(deps.fs, dir, { repair: false });
   const place = { dest, dir, ...resolveSource(opts, deps, look.summary.source) };
-  const destination = new LocalDestination(deps.fs, dest);
+  const destination = remote ?? new LocalDestination(deps.fs, dest);
   try {
     const outcome = await verifyState(opts, deps, place, destination, look.state);
     const lock = probeLock(deps.fs, dest);
@@ -230,7 +258,7 @@ export async function runVerifyCommand(
     report(opts, deps, place, outcome, lock.held ? lock.pid ?? 0 : null);
     return exitOf(outcome.findings.length, deps.signal);
   } finally {
-    destination.close();
+    closeLocal(destination);
   }
 }
 
@@ -239,7 +267,7 @@ async function verifyState(
   opts: VerifyCommandOptions,
   deps: JournalDeps,
   place: Place,
-  destination: LocalDestination,
+  destination: Destination,
   state: State,
 ): Promise<Outcome> {
   const busy = new Set([...state.pending.values()].map((intent) => intent.path));
@@ -267,7 +295,7 @@ async function recheck(
   findings: Finding[],
   deps: JournalDeps,
   place: Place,
-  destination: LocalDestination,
+  destination: Destination,
   dir: string,
 ): Promise<Finding[]> {
   const now = replayJournal(deps.fs, dir, { repair: false }).state;
