@@ -4,8 +4,25 @@
  * @module
  */
 
-import { assertEquals, assertIncludes } from "../testing/assert.ts";
-import { put, startDaemon, stopWithin, tempDir, waitFor } from "../testing/helpers.ts";
+import { assert, assertEquals, assertIncludes } from "../testing/assert.ts";
+import {
+  put,
+  runCli,
+  snapshot,
+  startDaemon,
+  stopWithin,
+  tempDir,
+  waitFor,
+} from "../testing/helpers.ts";
+import { copyIntent } from "../testing/records.ts";
+import { journalDir } from "../lib/base/layout.ts";
+import { encodeRecord, type JournalRecord } from "../lib/journal/record.ts";
+
+/** A one-line error on stderr that includes `part`. */
+function assertOneLine(stderr: string, part: string): void {
+  assertEquals(stderr.trim().split("\n").length, 1, stderr);
+  assertIncludes(stderr, part);
+}
 
 Deno.test("smaller breaks: two SIGINTs within a second (the terminal's and deno task's) are one clean stop, exit 0", async () => {
   await using t = await tempDir();
@@ -26,4 +43,84 @@ Deno.test("smaller breaks: two SIGINTs within a second (the terminal's and deno 
   const stopped = await stopWithin(daemon, 15_000, "SIGINT");
   assertEquals([stopped.code, stopped.killed], [0, false], daemon.output());
   assertIncludes(daemon.output(), "BACKUP STOPPED");
+});
+
+Deno.test("smaller breaks: --dry-run into a destination the run would refuse says so and why, exit 2 as the run, nothing written", async () => {
+  await using t = await tempDir();
+  const src = `${t.path}/src`;
+  put(`${src}/a.txt`, "a");
+  put(`${t.path}/photos/cat.jpg`, "meow");
+  const before = snapshot(`${t.path}/photos`, []);
+  const dry = await runCli(["--src", src, "--dest", `${t.path}/photos`, "--dry-run"]);
+  const run = await runCli(["--src", src, "--dest", `${t.path}/photos`, "--once"]);
+  assertEquals([dry.code, run.code], [2, 2], dry.stdout + dry.stderr);
+  assertOneLine(dry.stderr, "--dry-run: the run would be refused: ");
+  assertIncludes(dry.stderr, "is not empty and was never a backup (1 entry, no .backup/ folder)");
+  assertEquals(dry.stdout, "", "no plan");
+  assertEquals(snapshot(`${t.path}/photos`, []), before);
+  const adopt = await runCli([
+    "--src",
+    src,
+    "--dest",
+    `${t.path}/photos`,
+    "--dry-run",
+    "--adopt-dest",
+  ]);
+  assertEquals(adopt.code, 0, adopt.stderr);
+  assertIncludes(adopt.stdout, "delete");
+  const parent = await runCli(["--src", src, "--dest", `${t.path}/no/such/dest`, "--dry-run"]);
+  assertEquals(parent.code, 2);
+  assertOneLine(parent.stderr, `the run would be refused: cannot create the destination`);
+  const fresh = await runCli(["--src", src, "--dest", `${t.path}/new`, "--dry-run"]);
+  assertEquals(fresh.code, 0, "a destination to create is fine: " + fresh.stderr);
+});
+
+Deno.test("smaller breaks: status on a corrupt journal says a start refuses it (exit 3), not that the next start re-checks", async () => {
+  await using t = await tempDir();
+  const [src, dest] = [`${t.path}/src`, `${t.path}/dest`];
+  put(`${src}/a.txt`, "a");
+  assertEquals((await runCli(["--src", src, "--dest", dest, "--once"])).code, 0);
+  // An unfinished intent, then a damaged record with a sound one after it: corrupt in the middle.
+  const seg = `${journalDir(dest)}/00000001.jsonl`;
+  const lines = Deno.readTextFileSync(seg).trimEnd().split("\n");
+  const last = JSON.parse(lines[lines.length - 1]!).seq as number;
+  const stamp = (r: object, seq: number) =>
+    encodeRecord({ ...r, seq, ts: new Date().toISOString() } as JournalRecord);
+  const intent = stamp(copyIntent("b.txt"), last + 1);
+  const after = stamp(copyIntent("c.txt"), last + 3);
+  Deno.writeTextFileSync(seg, `${intent}\n{"seq": garbage}\n${after}\n`, { append: true });
+  const status = await runCli(["status", "--dest", dest]);
+  assertEquals(status.code, 3, status.stdout + status.stderr);
+  assertIncludes(status.stdout, "CORRUPT: journal segment 00000001.jsonl");
+  assertIncludes(status.stdout, "a start refuses this journal (exit 3)");
+  assertIncludes(status.stdout, "1 operation before the corruption");
+  assert(!status.stdout.includes("the next start"), status.stdout);
+  const start = await runCli(["--src", src, "--dest", dest, "--once"]);
+  assertEquals(start.code, 3, "as status says: " + start.stderr);
+});
+
+Deno.test("smaller breaks: a racy file re-checked unchanged is no update (not logged, counted or planned); symlinks created are counted; counts are singular for 1", async () => {
+  await using t = await tempDir();
+  const [src, dest] = [`${t.path}/src`, `${t.path}/dest`];
+  put(`${src}/a.txt`, "a"); // written just now: racy at its copy, so the next pass re-checks it
+  Deno.symlinkSync("a.txt", `${src}/link`);
+  const first = await runCli(["--src", src, "--dest", dest, "--once"]);
+  assertEquals(first.code, 0, first.stderr);
+  assertIncludes(
+    first.stdout,
+    "1 copied (1 B), 0 moved, 0 deleted, 0 folders created, 1 symlink created, 0 updated, 0 errors",
+  );
+  const dry = await runCli(["--src", src, "--dest", dest, "--dry-run"]);
+  assertEquals(dry.code, 0, dry.stderr);
+  assert(!/^meta/m.test(dry.stdout), dry.stdout);
+  assertIncludes(dry.stdout, "0 symlinks to create, 0 metadata updates");
+  const second = await runCli(["--src", src, "--dest", dest, "--once"]);
+  assertEquals(second.code, 0, second.stderr);
+  assert(!second.stdout.includes("METADATA UPDATED"), second.stdout);
+  assertIncludes(
+    second.stdout,
+    "0 copied (0 B), 0 moved, 0 deleted, 0 folders created, 0 symlinks created, 0 updated, 0 errors",
+  );
+  const status = await runCli(["status", "--dest", dest]);
+  assertIncludes(status.stdout, "totals:      1 pass since");
 });

@@ -15,7 +15,7 @@
 import type { FileOp } from "../engine/pass_plan.ts";
 import { describeError, EXIT, RootError } from "../base/errors.ts";
 import { Reconciler } from "../engine/reconciler.ts";
-import { formatBytes } from "../base/units.ts";
+import { formatBytes, plural } from "../base/units.ts";
 import { checkRoots, heldDeletes } from "../engine/guard.ts";
 import { createHasher } from "../base/hash.ts";
 import { join, showPath } from "../base/paths.ts";
@@ -267,10 +267,16 @@ export async function runReplay(opts: ReplayOptions, deps: JournalDeps): Promise
       }));
     } else {
       deps.out(
-        `replayed: ${unfinished} unfinished operations closed and re-checked, ${look.refused.length} unsafe records refused; pass: ${pass.copied} copied (${
+        `replayed: ${plural(unfinished, "unfinished operation")} closed and re-checked, ${
+          plural(look.refused.length, "unsafe record")
+        } refused; pass: ${pass.copied} copied (${
           formatBytes(pass.bytes)
-        }), ${pass.deleted} deleted, ${pass.dirs} folders created, ${pass.meta} updated, ${pass.failed} errors${
-          pass.held > 0 ? `, ${pass.held} deletions held (--confirm-deletes on the daemon)` : ""
+        }), ${pass.deleted} deleted, ${plural(pass.dirs, "folder")} created, ${
+          plural(pass.links, "symlink")
+        } created, ${pass.meta} updated, ${plural(pass.failed, "error")}${
+          pass.held > 0
+            ? `, ${plural(pass.held, "deletion")} held (--confirm-deletes on the daemon)`
+            : ""
         }${pass.skipped !== null ? ` (skipped: ${pass.skipped})` : ""}`,
       );
     }

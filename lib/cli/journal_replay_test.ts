@@ -136,7 +136,7 @@ Deno.test("journal replay closes the interrupted intent and does its copy", asyn
   const { src, dest } = await lateCopy(tmp.path);
   const { code, lines } = await replay(dest);
   assertEquals(code, EXIT.OK, lines.join("\n"));
-  assertIncludes(lines.join("\n"), "replayed: 1 unfinished operations closed and re-checked");
+  assertIncludes(lines.join("\n"), "replayed: 1 unfinished operation closed and re-checked");
   assertIncludes(lines.join("\n"), "pass: 1 copied");
   assertMirror(src, dest);
   const after = replayJournal(real, journalDir(dest), { repair: false }).state;

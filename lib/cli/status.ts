@@ -198,21 +198,21 @@ export function runStatus(opts: StatusOptions, deps: StatusDeps): number {
           ? `skipped: ${lp.skipped}`
           : `${lp.copied} copied (${formatBytes(lp.bytes)}), ${
             n("moved")
-          } moved, ${lp.deleted} deleted, ${n("dirs")} folders created, ${
-            n("meta")
-          } updated, ${lp.failed} errors` +
+          } moved, ${lp.deleted} deleted, ${plural(n("dirs"), "folder")} created, ${
+            plural(n("links"), "symlink")
+          } created, ${n("meta")} updated, ${plural(lp.failed, "error")}` +
             (n("held") > 0
               ? `; ${
-                n("held")
-              } deletions HELD by the mass-delete guard (run once with --confirm-deletes)`
+                plural(n("held"), "deletion")
+              } HELD by the mass-delete guard (run once with --confirm-deletes)`
               : "")),
     );
     const t = status!.totals;
     line(
       "totals:",
-      `${status!.passes} passes since ${localOf(status!.startedAt)}: ${t.copied} copied (${
+      `${plural(status!.passes, "pass")} since ${localOf(status!.startedAt)}: ${t.copied} copied (${
         formatBytes(t.bytes)
-      }), ${t.deleted} deleted, ${t.failed} errors`,
+      }), ${t.deleted} deleted, ${plural(t.failed, "error")}`,
     );
   } else {
     line(
@@ -227,27 +227,40 @@ export function runStatus(opts: StatusOptions, deps: StatusDeps): number {
       cp ? ` + checkpoint (seq ${cp.seq}, ${localOf(cp.ts)})` : ""
     }` +
       (summary
-        ? `, ${summary.records} records, last seq ${summary.lastSeq}${
+        ? `, ${plural(summary.records, "record")}, last seq ${summary.lastSeq}${
           summary.lastTs ? ` at ${localOf(summary.lastTs)}` : ""
         }`
         : ""),
   );
-  if (corrupt) line("", `CORRUPT: ${corrupt}`);
+  if (corrupt) {
+    line("", `CORRUPT: ${corrupt}`);
+    line(
+      "",
+      "a start refuses this journal (exit 3); `backup --src SRC --dest DEST --rebuild-journal` " +
+        "sets it aside and rebuilds the state",
+    );
+  }
   if (summary?.tornTail) {
     line(
       "",
       `torn tail at ${summary.tornTail.segment} byte ${summary.tornTail.offset}${
-        running ? " (probably a write in progress)" : " (the next start truncates it)"
+        running
+          ? " (probably a write in progress)"
+          : corrupt
+          ? ""
+          : " (the next start truncates it)"
       }`,
     );
   }
   line(
     "unfinished:",
-    `${unfinished.size} operations${
+    `${plural(unfinished.size, "operation")}${
       unfinished.size === 0
         ? ""
         : running
         ? " (being applied)"
+        : corrupt
+        ? " before the corruption (re-checked once the journal is rebuilt)"
         : " (the next start, or `backup journal replay`, re-checks them)"
     }`,
   );
