@@ -247,7 +247,7 @@ async function main(args: string[]): Promise<number> {
       Deno.removeSignalListener("SIGTERM", onSignal);
     }
   }
-  const opts = parseRunArgs(args);
+  const opts = parseRunArgs(args, { commandLine: true });
   // Without a config file there is nothing to reload: SIGHUP (a closed terminal) must not kill the backup.
   const onHangup = () =>
     logger(CATEGORY.daemon).info("SIGHUP: nothing to reload without --config; going on");

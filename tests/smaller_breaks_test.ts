@@ -124,3 +124,48 @@ Deno.test("smaller breaks: a racy file re-checked unchanged is no update (not lo
   const status = await runCli(["status", "--dest", dest]);
   assertIncludes(status.stdout, "totals:      1 pass since");
 });
+
+Deno.test("smaller breaks: --src twice, --job without --config, --dest=~/bk: one-line usage errors (exit 2), nothing created", async () => {
+  await using t = await tempDir();
+  const src = `${t.path}/src`;
+  put(`${src}/a.txt`, "a");
+  const cases: [string[], string][] = [
+    [
+      ["--src", src, "--src", `${t.path}/other`, "--dest", `${t.path}/d`],
+      `--src is given twice ("${src}", then "${t.path}/other")`,
+    ],
+    [["--src", src, "--dest", `${t.path}/d`, "--once", "--once"], "--once is given twice"],
+    [["--src", src, "--dest", `${t.path}/d`, "--job", "docs"], "--job needs --config FILE"],
+    [["status", "--dest", `${t.path}/d`, "--job", "docs"], "--job needs --config FILE"],
+    [
+      ["--src", src, "--dest=~/bk", "--once"],
+      `--dest "~/bk" starts with "~", which is not expanded here`,
+    ],
+    [["--src", src, "--dest", "~/bk", "--dry-run"], `--dest "~/bk" starts with "~"`],
+    [["--src=~", "--dest", `${t.path}/d`], `--src "~" starts with "~"`],
+  ];
+  for (const [args, part] of cases) {
+    const r = await runCli(args, { cwd: t.path });
+    assertEquals(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+    assertOneLine(r.stderr, part);
+  }
+  assertEquals([...Deno.readDirSync(t.path)].map((e) => e.name), ["src"], "no ~ folder, no d");
+});
+
+Deno.test("smaller breaks: /proc paths get the backup's own one-line error, not Deno's --allow-all advice", async () => {
+  await using t = await tempDir();
+  put(`${t.path}/src/a.txt`, "a");
+  for (
+    const args of [
+      ["--src", "/proc/self", "--dest", `${t.path}/d`, "--once"],
+      ["--src", `${t.path}/src`, "--dest", "/proc/self/x", "--once"],
+      ["--src", `${t.path}/src`, "--dest", "/proc/x", "--dry-run"],
+      ["status", "--dest", "/proc/self"],
+    ]
+  ) {
+    const r = await runCli(args);
+    assertEquals(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+    assertEquals(r.stderr.trim().split("\n").length, 1, r.stderr);
+    assert(!/allow-all/.test(r.stderr), r.stderr);
+  }
+});

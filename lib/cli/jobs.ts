@@ -26,7 +26,7 @@ import { JobLogFiles } from "../report/log_jobs.ts";
 import { absolute } from "../base/paths.ts";
 import { sleep } from "../base/timing.ts";
 import { plural } from "../base/units.ts";
-import { flag, parseStrict, str, strs } from "./args.ts";
+import { flag, parseStrict, refuseRepeated, str, strs } from "./args.ts";
 import { runBackup } from "./run.ts";
 import { OPTIONS, parseRunArgs, type RunOptions } from "./run_args.ts";
 
@@ -68,6 +68,7 @@ export function parseJobsArgs(argv: string[]): JobsOptions {
     config: { type: "string" as const },
     job: { type: "string" as const, multiple: true },
   };
+  refuseRepeated(argv, options, "backup");
   const p = parseStrict(argv, options, "backup");
   if (p.positionals.length > 0) {
     throw new UsageError(`unexpected argument "${p.positionals[0]}"; see \`backup --help\``);

@@ -17,7 +17,7 @@ import { OpJoiner, type OpRow } from "../journal/history.ts";
 import { intentUnsafeReason, isRefusalClose } from "../journal/record_check.ts";
 import { readJournal, type ReadSummary } from "../journal/reader.ts";
 import { journalDir } from "../base/layout.ts";
-import { flag, type OptionTable, parseStrict, str } from "./args.ts";
+import { flag, type OptionTable, parseStrict, refuseRepeated, str } from "./args.ts";
 import { columns, localOf, pathText, plural, rowJson } from "./format.ts";
 
 /** Help text of `backup status`. */
@@ -53,6 +53,12 @@ const OPTIONS: OptionTable = { dest: { type: "string" }, json: { type: "boolean"
  * @throws UsageError on a bad flag.
  */
 export function parseStatusArgs(argv: string[]): StatusOptions {
+  if (argv.some((a) => a === "--job" || a.startsWith("--job="))) {
+    throw new UsageError(
+      "--job needs --config FILE: backup status --config FILE --job NAME; see `backup status --help`",
+    );
+  }
+  refuseRepeated(argv, OPTIONS, "backup status");
   const p = parseStrict(argv, OPTIONS, "backup status");
   const dest = str(p, "dest");
   if (!dest) throw new UsageError("missing --dest DIR; see `backup status --help`");
