@@ -169,3 +169,47 @@ Deno.test("smaller breaks: /proc paths get the backup's own one-line error, not 
     assert(!/allow-all/.test(r.stderr), r.stderr);
   }
 });
+
+Deno.test("smaller breaks: config check lists every problem of a file in one run", async () => {
+  await using t = await tempDir();
+  Deno.mkdirSync(`${t.path}/home`);
+  const file = `${t.path}/backup.jsonc`;
+  Deno.writeTextFileSync(
+    file,
+    JSON.stringify({
+      jobs: [
+        // A bad name used to hide the unknown key.
+        { name: "bad name!", source: "home", destination: "out/a", bogus: 1 },
+        // interval: 0 used to show only once the other problems were fixed, and the
+        // destination inside its own source only once the overlap below was.
+        { name: "b", source: "home", destination: "home/bk", interval: 0, maxDelete: "x" },
+        { name: "c", source: "x", destination: "out/c" },
+        { name: "d", source: "y", destination: "out/c" },
+      ],
+    }),
+  );
+  const r = await runCli(["config", "check", file]);
+  assertEquals(r.code, 2, r.stdout + r.stderr);
+  for (
+    const part of [
+      `jobs[0]: "name" cannot be string "bad name!"`,
+      `jobs[0]: unknown key "bogus"`,
+      `job "b": "interval" must be a number of seconds above 0`,
+      `job "b": "maxDelete" must be a number`,
+      `job "d": "destination" is the same as job "c"'s destination`,
+      `job "b": "destination" "${t.path}/home/bk" is inside "source"`,
+      "6 problems; fix them and check again",
+    ]
+  ) assertIncludes(r.stdout, part);
+});
+
+Deno.test("smaller breaks: journal replay --dry-run with nothing unfinished says so, not an empty list", async () => {
+  await using t = await tempDir();
+  const [src, dest] = [`${t.path}/src`, `${t.path}/dest`];
+  put(`${src}/a.txt`, "a");
+  assertEquals((await runCli(["--src", src, "--dest", dest, "--once"])).code, 0);
+  const r = await runCli(["journal", "replay", "--dest", dest, "--dry-run"]);
+  assertEquals(r.code, 0, r.stderr);
+  assertIncludes(r.stdout, "- no unfinished operations to close");
+  assert(!r.stdout.includes("re-check their paths:"), r.stdout);
+});

@@ -76,8 +76,11 @@ async function dryRun(
   }
   const pending = [...state.pending.values()];
   if (!json) {
-    out(`- close ${pending.length} unfinished operations and re-check their paths:`);
-    if (pending.length > 0) out("  " + rowHeader());
+    if (pending.length === 0) out("- no unfinished operations to close");
+    else {
+      out(`- close ${plural(pending.length, "unfinished operation")} and re-check their paths:`);
+      out("  " + rowHeader());
+    }
   }
   for (const intent of pending) {
     const row = rowOf(intent);
@@ -119,7 +122,8 @@ async function dryRun(
         if (prepared.status === "vetoed") {
           skipped = `source ${source}: the source guard would stop it: ${prepared.veto}`;
         } else {
-          ops = prepared.ops;
+          // A racy file's re-check found unchanged is journal bookkeeping, not a change to show.
+          ops = prepared.ops.filter((op) => !(op.op === "meta" && op.recheck));
           // The mass-delete guard, as the pass would apply it with the recorded limits.
           held = heldDeletes(
             ops,
@@ -138,7 +142,7 @@ async function dryRun(
   }
   if (!json && temps.length > 0) {
     out(
-      `- remove ${temps.length} leftover temp files: ${
+      `- remove ${plural(temps.length, "leftover temp file")}: ${
         temps.slice(0, 10).map(showPath).join(", ")
       }${temps.length > 10 ? ", ..." : ""}`,
     );
@@ -146,7 +150,7 @@ async function dryRun(
   if (skipped !== null) {
     if (!json) out(`- skip its pass (${skipped}); nothing would be deleted`);
   } else {
-    if (!json) out(`- run one reconcile pass from ${source}: ${ops.length} operations`);
+    if (!json) out(`- run one reconcile pass from ${source}: ${plural(ops.length, "operation")}`);
     for (const op of ops) {
       if (json) {
         const planned: Record<string, unknown> = { type: "plan", op: op.op, path: op.path };

@@ -103,9 +103,9 @@ Deno.test("journal replay --dry-run lists the interrupted intent and the plan, a
   assertEquals(treeDiff(before, snapshot(tmp.path, [])), [], "not the journal, not the lock");
   const text = lines.join("\n");
   assertIncludes(lines[0]!, `dry run: nothing is changed. A replay of ${dest} would:`);
-  assertIncludes(text, "- close 1 unfinished operations and re-check their paths:");
+  assertIncludes(text, "- close 1 unfinished operation and re-check their paths:");
   assert(/copy +unfinished +scan .*late\.txt/.test(text), text);
-  assertIncludes(text, `- run one reconcile pass from ${tmp.path}/src: 1 operations`);
+  assertIncludes(text, `- run one reconcile pass from ${tmp.path}/src: 1 operation`);
   assert(/\n {2}copy +late\.txt +4 B/.test(text), text);
   assertEquals(replayJournal(real, journalDir(dest), { repair: false }).state.pending.size, 1);
 });
