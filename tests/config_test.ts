@@ -5,6 +5,7 @@
 
 import { assert, assertEquals, assertMatch } from "../testing/assert.ts";
 import { assertMirror, put, runCli, startDaemon, tempDir, waitFor } from "../testing/helpers.ts";
+import { RESERVED_DIR } from "../lib/base/layout.ts";
 
 function writeConfig(path: string, config: unknown): void {
   // The jobs' destinations are out/NAME: only the last folder of a destination is created.
@@ -42,8 +43,8 @@ Deno.test("--config --once backs up every enabled job, each with its own journal
   assertMirror(`${t.path}/pics`, `${t.path}/out/pics`);
   assert(!exists(`${t.path}/out/off`), "a switched-off job does not run");
   for (const job of ["docs", "pics"]) {
-    assert(exists(`${t.path}/out/${job}/.backup/journal`), `${job} has its own journal`);
-    const own = Deno.readTextFileSync(`${t.path}/out/${job}/.backup/backup.log`);
+    assert(exists(`${t.path}/out/${job}/${RESERVED_DIR}/journal`), `${job} has its own journal`);
+    const own = Deno.readTextFileSync(`${t.path}/out/${job}/${RESERVED_DIR}/backup.log`);
     assertMatch(own, new RegExp(`\\[${job}\\] PASS 1`));
   }
   const shared = Deno.readTextFileSync(`${t.path}/shared.log`);
@@ -245,7 +246,7 @@ Deno.test("--config: a job ended by a corrupt journal is started again by SIGHUP
     ],
   });
   assertEquals((await runCli(["--config", file, "--once"])).code, 0);
-  const seg = `${t.path}/out/b/.backup/journal/00000001.jsonl`;
+  const seg = `${t.path}/out/b/${RESERVED_DIR}/journal/00000001.jsonl`;
   const bytes = Deno.readFileSync(seg);
   bytes[200]! ^= 0x20;
   Deno.writeFileSync(seg, bytes);

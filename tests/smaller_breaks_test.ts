@@ -15,7 +15,7 @@ import {
   waitFor,
 } from "../testing/helpers.ts";
 import { copyIntent } from "../testing/records.ts";
-import { journalDir } from "../lib/base/layout.ts";
+import { journalDir, RESERVED_DIR } from "../lib/base/layout.ts";
 import { encodeRecord, type JournalRecord } from "../lib/journal/record.ts";
 
 /** A one-line error on stderr that includes `part`. */
@@ -55,7 +55,10 @@ Deno.test("smaller breaks: --dry-run into a destination the run would refuse say
   const run = await runCli(["--src", src, "--dest", `${t.path}/photos`, "--once"]);
   assertEquals([dry.code, run.code], [2, 2], dry.stdout + dry.stderr);
   assertOneLine(dry.stderr, "--dry-run: the run would be refused: ");
-  assertIncludes(dry.stderr, "is not empty and was never a backup (1 entry, no .backup/ folder)");
+  assertIncludes(
+    dry.stderr,
+    `is not empty and was never a backup (1 entry, no ${RESERVED_DIR}/ folder)`,
+  );
   assertEquals(dry.stdout, "", "no plan");
   assertEquals(snapshot(`${t.path}/photos`, []), before);
   const adopt = await runCli([

@@ -8,7 +8,7 @@
 import { type FileSystem, isNotFound } from "../base/fs.ts";
 import { RootError } from "../base/errors.ts";
 import { join, parentOf } from "../base/paths.ts";
-import { IDENTITY_FILE, MARKER_NAME, RESERVED_DIR, reservedDir } from "../base/layout.ts";
+import { IDENTITY_FILE, MARKER_NAME, reservedDir, reservedName } from "../base/layout.ts";
 import { missingBackupVeto } from "../engine/dest_guard.ts";
 import { plural } from "./format.ts";
 
@@ -26,7 +26,8 @@ export function checkDestination(fs: FileSystem, dest: string, source: string): 
     if (!isNotFound(err)) throw err;
     names = [];
   }
-  const unmounted = missingBackupVeto(fs, source, dest, names.includes(RESERVED_DIR));
+  const reserved = reservedName(dest);
+  const unmounted = missingBackupVeto(fs, source, dest, names.includes(reserved));
   if (unmounted !== null) throw new RootError(unmounted);
   let recorded: string | null = null;
   try {
@@ -41,13 +42,13 @@ export function checkDestination(fs: FileSystem, dest: string, source: string): 
         `or pass --adopt-dest to make it a mirror of "${source}" (what is not in it is deleted)`,
     );
   }
-  const isBackup = names.includes(RESERVED_DIR);
-  const content = names.filter((n) => n !== RESERVED_DIR && n !== MARKER_NAME);
+  const isBackup = names.includes(reserved);
+  const content = names.filter((n) => n !== reserved && n !== MARKER_NAME);
   if (!isBackup && content.length > 0) {
     throw new RootError(
       `"${dest}" is not empty and was never a backup (${
         plural(content.length, "entry")
-      }, no ${RESERVED_DIR}/ folder); ` +
+      }, no ${reserved}/ folder); ` +
         `pick an empty --dest, or pass --adopt-dest to make it a mirror (what is not in the source is deleted)`,
     );
   }

@@ -3,6 +3,7 @@ import { put, tempDir } from "../../testing/helpers.ts";
 import { RootError } from "../base/errors.ts";
 import { DenoFileSystem } from "../base/fs.ts";
 import { checkDestination, missingParent, missingParentMessage } from "./dest_check.ts";
+import { RESERVED_DIR } from "../base/layout.ts";
 
 const real = new DenoFileSystem();
 
@@ -11,7 +12,10 @@ Deno.test("checkDestination accepts a missing, empty or earlier backup destinati
   checkDestination(real, `${tmp.path}/missing`, "/src");
   Deno.mkdirSync(`${tmp.path}/empty`);
   checkDestination(real, `${tmp.path}/empty`, "/src");
-  put(`${tmp.path}/backup/.backup/source.json`, JSON.stringify({ v: 1, source: "/src", dev: 1 }));
+  put(
+    `${tmp.path}/backup/${RESERVED_DIR}/source.json`,
+    JSON.stringify({ v: 1, source: "/src", dev: 1 }),
+  );
   put(`${tmp.path}/backup/file.txt`, "mirrored");
   checkDestination(real, `${tmp.path}/backup`, "/src");
   put(`${tmp.path}/marked/.backup-source`, "only the marker");
@@ -24,9 +28,12 @@ Deno.test("checkDestination refuses a folder with files that was never a backup,
   assertThrows(
     () => checkDestination(real, `${tmp.path}/photos`, "/src"),
     RootError,
-    `"${tmp.path}/photos" is not empty and was never a backup (1 entry, no .backup/ folder)`,
+    `"${tmp.path}/photos" is not empty and was never a backup (1 entry, no ${RESERVED_DIR}/ folder)`,
   );
-  put(`${tmp.path}/other/.backup/source.json`, JSON.stringify({ v: 1, source: "/elsewhere" }));
+  put(
+    `${tmp.path}/other/${RESERVED_DIR}/source.json`,
+    JSON.stringify({ v: 1, source: "/elsewhere" }),
+  );
   const err = assertThrows(() => checkDestination(real, `${tmp.path}/other`, "/src"), RootError);
   assertIncludes(err.message, `is the backup of "/elsewhere", not of "/src"`);
   assertIncludes(err.message, "--adopt-dest");

@@ -47,8 +47,9 @@ by a file watcher show up within a second, and every --interval seconds a full
 pass brings --dest in line with --src whatever the watcher missed: new,
 changed, moved and deleted files and folders, permissions, modification times
 and symlinks. Renames in --src are renames in --dest, not copies. Every
-decision is written to a journal in DEST/.backup/ before it is applied, so a
-crash or kill -9 resumes where it stopped without copying everything again.
+decision is written to a journal in DEST/.backup-state/ (.backup/ in a backup
+made before 2026-12) before it is applied, so a crash or kill -9 resumes
+where it stopped without copying everything again.
 
 Options:
   --config FILE      run the jobs of a config file (JSON with comments: a
@@ -93,9 +94,10 @@ Options:
   --keep-setuid      carry setuid and setgid bits over (off by default)
   --keep-versions RULE
                      versioned trash: a file overwritten or deleted in --dest
-                     is moved to DEST/.backup/versions/ (name + time) instead
-                     of being lost; RULE keeps versions younger than an age
-                     (30d, 12h, 2w, 90m) or the newest N of each file (10).
+                     is moved to DEST/.backup-state/versions/ (name + time)
+                     instead of being lost; RULE keeps versions younger than
+                     an age (30d, 12h, 2w, 90m) or the newest N of each file
+                     (10).
                      \`backup restore\` brings files back as they were
   --rebuild-journal  set a corrupt journal aside and rebuild the state by a
                      full reconcile (matching files are hashed, not copied)
@@ -107,8 +109,8 @@ Options:
   --hook-timeout SECS
                      kill a hook still running after SECS (default 60; at
                      most 2147483)
-  --log-file FILE    log file (default DEST/.backup/backup.log); not in the
-                     source, nor in the destination outside DEST/.backup
+  --log-file FILE    log file (default DEST/.backup-state/backup.log); not in
+                     the source, nor in the destination outside that folder
   --log-json         write the log file as JSON lines
   --quiet            console: errors only (no progress)
   --verbose          console: every file operation too (no progress bar)

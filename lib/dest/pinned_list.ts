@@ -21,7 +21,7 @@ import type { ListOptions } from "./destination.ts";
 import { isNotFound } from "../base/fs.ts";
 import { describeError } from "../base/errors.ts";
 import { joinRel } from "../base/paths.ts";
-import { isTempName, MARKER_NAME, RESERVED_DIR } from "../base/layout.ts";
+import { isReservedTop, isTempName, MARKER_NAME } from "../base/layout.ts";
 import { emptyScan, entryOf } from "../base/scan.ts";
 
 /**
@@ -51,7 +51,7 @@ export function listPinned(beneath: Beneath, options: ListOptions = {}): ScanRes
         result.badNames.set(dir, (result.badNames.get(dir) ?? 0) + 1);
         continue;
       }
-      if (dir === "" && (name === RESERVED_DIR || name === MARKER_NAME)) continue;
+      if (dir === "" && (isReservedTop(name) || name === MARKER_NAME)) continue;
       const rel = joinRel(dir, name);
       if (isTempName(name)) {
         result.temps.push(rel);
