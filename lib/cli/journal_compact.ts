@@ -15,7 +15,7 @@ import { acquireLock } from "../dest/reserved.ts";
 import { compactJournal } from "../journal/compact.ts";
 import { replayJournal } from "../journal/replay.ts";
 import { JournalWriter } from "../journal/writer.ts";
-import { formatBytes } from "../base/units.ts";
+import { formatBytes, plural } from "../base/units.ts";
 import { type CompactOptions, findJournal, type JournalDeps } from "./journal_common.ts";
 
 /**
@@ -65,7 +65,9 @@ export async function runCompact(opts: CompactOptions, deps: JournalDeps): Promi
       } else {
         const cp = r.checkpoint;
         deps.out(
-          `compacted: checkpoint ${cp.name} at seq ${cp.seq} (${cp.entries} entries, ${cp.pending} unfinished operations kept), ${r.removed.length} old files removed, journal ${
+          `compacted: checkpoint ${cp.name} at seq ${cp.seq} (${plural(cp.entries, "entry")}, ${
+            plural(cp.pending, "unfinished operation")
+          } kept), ${plural(r.removed.length, "old file")} removed, journal ${
             formatBytes(r.bytesBefore)
           } -> ${formatBytes(r.bytesAfter)}`,
         );
@@ -75,7 +77,9 @@ export async function runCompact(opts: CompactOptions, deps: JournalDeps): Promi
           );
         }
         if (refused.length > 0) {
-          deps.out(`${refused.length} unsafe records were refused and are not in the checkpoint`);
+          deps.out(
+            `${plural(refused.length, "unsafe record")} refused: not in the checkpoint`,
+          );
         }
         for (const k of r.kept) {
           deps.out(`could not remove ${k.name}: ${k.reason} (ignored by readers)`);
