@@ -358,7 +358,7 @@ Deno.test("journal replay --dry-run after a crash prints the unfinished operatio
     assertIncludes(dry.stdout, "close 2 unfinished operations");
     assert(/copy +unfinished +scan .*late\.txt/.test(dry.stdout), dry.stdout);
     assert(/delete +unfinished +scan .*keep\.txt/.test(dry.stdout), dry.stdout);
-    assertIncludes(dry.stdout, "remove 1 leftover temp files: .backup-tmp-0123456789abcdef");
+    assertIncludes(dry.stdout, "remove 1 leftover temp file: .backup-tmp-0123456789abcdef");
     assert(/\n {2}copy +late\.txt +4 B/.test(dry.stdout), dry.stdout);
     assert(!/\n {2}delete/.test(dry.stdout), "keep.txt is still in the source: nothing to delete");
     const json = jsonLines(
