@@ -151,10 +151,15 @@ Deno.test("backup config check: a valid file lists its jobs, a bad one every pro
   assertEquals(bad.code, 2);
   assertMatch(bad.stdout, /bad\.jsonc:3: job "docs": "interval" must be a number, not string "5"/);
   assertMatch(bad.stdout, /bad\.jsonc:4: job "more": unknown key "bogus"/);
+  // Listed in the same run, though both jobs have other problems (issue 13).
+  assertMatch(
+    bad.stdout,
+    /bad\.jsonc:4: job "more": "destination" overlaps job "docs"'s destination/,
+  );
   const run = await runCli(["--config", `${t.path}/bad.jsonc`, "--once"]);
   assertEquals(run.code, 2);
   assertEquals(run.stderr.trim().split("\n").length, 1, "one line");
-  assertMatch(run.stderr, /and 1 more: see `backup config check .*bad\.jsonc`/);
+  assertMatch(run.stderr, /and 2 more: see `backup config check .*bad\.jsonc`/);
   const missing = await runCli(["config", "check", `${t.path}/nope.jsonc`]);
   assertEquals(missing.code, 2);
   assertMatch(missing.stderr, /cannot read the config file ".*nope\.jsonc": not found/);
@@ -202,7 +207,7 @@ Deno.test("--config: SIGHUP reloads the file, starting new jobs and keeping a ba
     await waitFor(() => exists(`${t.path}/out/b/b.txt`), { what: "job b after the reload" });
     assertMatch(
       d.output(),
-      /CONFIG RELOADED .*: 1 job\(s\) started, 0 restarted .*, 0 stopped, 1 unchanged/,
+      /CONFIG RELOADED .*: 1 job started, 0 restarted .*, 0 stopped, 1 unchanged/,
     );
     // Dropping a job stops it; changing one restarts it with the new settings.
     writeConfig(file, {
