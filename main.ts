@@ -339,7 +339,7 @@ async function main(argv: string[]): Promise<number> {
   const runArgs = wantsPrompt(args, Deno.stdin.isTerminal())
     ? promptRoots(args, { fs, cwd, ask: (q) => prompt(q), say: (line) => console.error(line) })
     : args;
-  const opts = parseRunArgs(runArgs);
+  const opts = parseRunArgs(runArgs, { commandLine: true });
   // Without a config file there is nothing to reload: SIGHUP (a closed terminal) must not kill the backup.
   const onHangup = () =>
     logger(CATEGORY.daemon).info("SIGHUP: nothing to reload without --config; going on");

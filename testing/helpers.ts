@@ -6,6 +6,7 @@
  */
 
 import { createHash } from "node:crypto";
+import { MARKER_NAME, RESERVED_DIR } from "../lib/base/layout.ts";
 
 /** Absolute path of main.ts. */
 export const MAIN = new URL("../main.ts", import.meta.url).pathname;
@@ -73,7 +74,7 @@ export interface NodeInfo {
  */
 export function snapshot(
   root: string,
-  skip: string[] = [".backup", ".backup-source"],
+  skip: string[] = [RESERVED_DIR, MARKER_NAME],
 ): Map<string, NodeInfo> {
   const out = new Map<string, NodeInfo>();
   const walk = (rel: string) => {

@@ -15,6 +15,7 @@ import {
   tempDir,
   waitFor,
 } from "../testing/helpers.ts";
+import { RESERVED_DIR } from "../lib/base/layout.ts";
 
 /** Asserts a one-line error on stderr, with no stack trace. */
 function assertOneLineError(stderr: string, includes: string): void {
@@ -152,7 +153,7 @@ Deno.test("cli: the log file has timestamped human lines for start, each change 
     put(`${t.path}/src/docs/a.txt`, "a");
     const r = await runCli(["--src", `${t.path}/src`, "--dest", `${t.path}/dest`, "--once"]);
     assertEquals(r.code, 0);
-    const log = Deno.readTextFileSync(`${t.path}/dest/.backup/backup.log`);
+    const log = Deno.readTextFileSync(`${t.path}/dest/${RESERVED_DIR}/backup.log`);
     const stamp = String.raw`^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\] `;
     for (const line of log.trimEnd().split("\n")) assert(new RegExp(stamp).test(line), line);
     assert(new RegExp(stamp + "BACKUP STARTED: ", "m").test(log), log);
@@ -162,7 +163,7 @@ Deno.test("cli: the log file has timestamped human lines for start, each change 
       log,
     );
     assert(new RegExp(stamp + "BACKUP STOPPED: ", "m").test(log), log);
-    assertEquals(Deno.statSync(`${t.path}/dest/.backup/backup.log`).mode! & 0o777, 0o600);
+    assertEquals(Deno.statSync(`${t.path}/dest/${RESERVED_DIR}/backup.log`).mode! & 0o777, 0o600);
     const json = await runCli([
       "--src",
       `${t.path}/src`,
@@ -201,7 +202,7 @@ Deno.test("cli: a second daemon on the same destination is refused with exit 5 a
   ]);
   try {
     await waitFor(() => d.output().includes("PASS 1"), { what: "first daemon's first pass" });
-    const reserved = (name: string) => Deno.readTextFileSync(`${dest}/.backup/${name}`);
+    const reserved = (name: string) => Deno.readTextFileSync(`${dest}/${RESERVED_DIR}/${name}`);
     // The log file is written in batches (about a second): wait for the first pass's line.
     await waitFor(() => reserved("backup.log").includes("PASS 1"), { what: "the log's PASS 1" });
     const before = ["settings.json", "source.json", "backup.log"].map(reserved);
@@ -237,7 +238,7 @@ Deno.test("cli: a corrupt journal stops start-up with exit 3 and a way out that 
     const dest = `${t.path}/dest`;
     for (let i = 0; i < 10; i++) put(`${src}/f${i}.txt`, `file ${i}`);
     assertEquals((await runCli(["--src", src, "--dest", dest, "--once"])).code, 0);
-    const seg = `${dest}/.backup/journal/00000001.jsonl`;
+    const seg = `${dest}/${RESERVED_DIR}/journal/00000001.jsonl`;
     const bytes = Deno.readFileSync(seg);
     bytes[200]! ^= 0x20;
     Deno.writeFileSync(seg, bytes);
@@ -264,7 +265,7 @@ Deno.test("cli: a torn journal tail is repaired at start-up and the backup conve
     const dest = `${t.path}/dest`;
     put(`${src}/a.txt`, "a");
     assertEquals((await runCli(["--src", src, "--dest", dest, "--once"])).code, 0);
-    const seg = `${dest}/.backup/journal/00000001.jsonl`;
+    const seg = `${dest}/${RESERVED_DIR}/journal/00000001.jsonl`;
     Deno.writeTextFileSync(seg, '{"seq":99,"ts":"2026-', { append: true });
     const verify = await runCli(["journal", "verify", "--dest", dest]);
     assertEquals(verify.code, 0);

@@ -6,6 +6,7 @@
 
 import { assert, assertEquals, assertMatch } from "../testing/assert.ts";
 import { put, runCli, tempDir } from "../testing/helpers.ts";
+import { RESERVED_DIR } from "../lib/base/layout.ts";
 
 function writeConfig(path: string, config: unknown): void {
   Deno.writeTextFileSync(path, JSON.stringify(config, null, 2));
@@ -97,7 +98,9 @@ Deno.test("a log file inside a source or a mirror is refused (a pass that never 
     assertMatch(r.stderr, new RegExp(`--log-file ".*${log}": it is inside ${where}`));
   }
   // Beside the journal, in the reserved folder, is fine.
-  const ok = await single(`${t.path}/out/.backup/extra.log`);
+  const ok = await single(`${t.path}/out/${RESERVED_DIR}/extra.log`);
   assertEquals(ok.code, 0, ok.stderr);
-  assert(Deno.readTextFileSync(`${t.path}/out/.backup/extra.log`).includes("BACKUP STARTED"));
+  assert(
+    Deno.readTextFileSync(`${t.path}/out/${RESERVED_DIR}/extra.log`).includes("BACKUP STARTED"),
+  );
 });

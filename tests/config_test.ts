@@ -5,6 +5,7 @@
 
 import { assert, assertEquals, assertMatch } from "../testing/assert.ts";
 import { assertMirror, put, runCli, startDaemon, tempDir, waitFor } from "../testing/helpers.ts";
+import { RESERVED_DIR } from "../lib/base/layout.ts";
 
 function writeConfig(path: string, config: unknown): void {
   // The jobs' destinations are out/NAME: only the last folder of a destination is created.
@@ -42,8 +43,8 @@ Deno.test("--config --once backs up every enabled job, each with its own journal
   assertMirror(`${t.path}/pics`, `${t.path}/out/pics`);
   assert(!exists(`${t.path}/out/off`), "a switched-off job does not run");
   for (const job of ["docs", "pics"]) {
-    assert(exists(`${t.path}/out/${job}/.backup/journal`), `${job} has its own journal`);
-    const own = Deno.readTextFileSync(`${t.path}/out/${job}/.backup/backup.log`);
+    assert(exists(`${t.path}/out/${job}/${RESERVED_DIR}/journal`), `${job} has its own journal`);
+    const own = Deno.readTextFileSync(`${t.path}/out/${job}/${RESERVED_DIR}/backup.log`);
     assertMatch(own, new RegExp(`\\[${job}\\] PASS 1`));
   }
   const shared = Deno.readTextFileSync(`${t.path}/shared.log`);
@@ -150,10 +151,15 @@ Deno.test("backup config check: a valid file lists its jobs, a bad one every pro
   assertEquals(bad.code, 2);
   assertMatch(bad.stdout, /bad\.jsonc:3: job "docs": "interval" must be a number, not string "5"/);
   assertMatch(bad.stdout, /bad\.jsonc:4: job "more": unknown key "bogus"/);
+  // Listed in the same run, though both jobs have other problems (issue 13).
+  assertMatch(
+    bad.stdout,
+    /bad\.jsonc:4: job "more": "destination" overlaps job "docs"'s destination/,
+  );
   const run = await runCli(["--config", `${t.path}/bad.jsonc`, "--once"]);
   assertEquals(run.code, 2);
   assertEquals(run.stderr.trim().split("\n").length, 1, "one line");
-  assertMatch(run.stderr, /and 1 more: see `backup config check .*bad\.jsonc`/);
+  assertMatch(run.stderr, /and 2 more: see `backup config check .*bad\.jsonc`/);
   const missing = await runCli(["config", "check", `${t.path}/nope.jsonc`]);
   assertEquals(missing.code, 2);
   assertMatch(missing.stderr, /cannot read the config file ".*nope\.jsonc": not found/);
@@ -201,7 +207,7 @@ Deno.test("--config: SIGHUP reloads the file, starting new jobs and keeping a ba
     await waitFor(() => exists(`${t.path}/out/b/b.txt`), { what: "job b after the reload" });
     assertMatch(
       d.output(),
-      /CONFIG RELOADED .*: 1 job\(s\) started, 0 restarted .*, 0 stopped, 1 unchanged/,
+      /CONFIG RELOADED .*: 1 job started, 0 restarted .*, 0 stopped, 1 unchanged/,
     );
     // Dropping a job stops it; changing one restarts it with the new settings.
     writeConfig(file, {
@@ -245,7 +251,7 @@ Deno.test("--config: a job ended by a corrupt journal is started again by SIGHUP
     ],
   });
   assertEquals((await runCli(["--config", file, "--once"])).code, 0);
-  const seg = `${t.path}/out/b/.backup/journal/00000001.jsonl`;
+  const seg = `${t.path}/out/b/${RESERVED_DIR}/journal/00000001.jsonl`;
   const bytes = Deno.readFileSync(seg);
   bytes[200]! ^= 0x20;
   Deno.writeFileSync(seg, bytes);

@@ -24,6 +24,7 @@ import {
   waitFor,
 } from "../testing/helpers.ts";
 import { assert, assertEquals } from "../testing/assert.ts";
+import { RESERVED_DIR } from "../lib/base/layout.ts";
 
 // ---------------------------------------------------------------- randomness
 
@@ -315,7 +316,7 @@ interface Rec {
 
 /** Every complete, parseable record of the journal, in order (a torn last line is left out). */
 function readRecords(dest: string): Rec[] {
-  const dir = `${dest}/.backup/journal`;
+  const dir = `${dest}/${RESERVED_DIR}/journal`;
   let names: string[];
   try {
     names = [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => /^\d{8}\.jsonl$/.test(n));
@@ -370,7 +371,7 @@ function intentsAfter(records: Rec[], afterSeq: number, op: string): number {
 
 /** Total size of the journal's segment files (0 when there is no journal yet). */
 function journalBytes(dest: string): number {
-  const dir = `${dest}/.backup/journal`;
+  const dir = `${dest}/${RESERVED_DIR}/journal`;
   let total = 0;
   try {
     for (const e of Deno.readDirSync(dir)) {
@@ -426,7 +427,7 @@ async function whileAlive(
 /** True once the daemon holds the destination's lock (its pid is in the lock file). */
 function holdsLock(d: Daemon, dest: string): boolean {
   try {
-    return Deno.readTextFileSync(`${dest}/.backup/lock`).trim() === String(d.child.pid);
+    return Deno.readTextFileSync(`${dest}/${RESERVED_DIR}/lock`).trim() === String(d.child.pid);
   } catch {
     return false;
   }

@@ -5,7 +5,16 @@
  */
 
 import { assert, assertEquals, assertIncludes } from "../testing/assert.ts";
-import { put, runCli, startDaemon, stopWithin, tempDir, waitFor } from "../testing/helpers.ts";
+import {
+  assertMirror,
+  put,
+  runCli,
+  startDaemon,
+  stopWithin,
+  tempDir,
+  waitFor,
+} from "../testing/helpers.ts";
+import { LEGACY_RESERVED_DIR, RESERVED_DIR } from "../lib/base/layout.ts";
 
 function exists(path: string): boolean {
   try {
@@ -70,7 +79,7 @@ Deno.test("dest disk: a start on another device than the backup was made on paus
     `DESTINATION GUARD: recorded ${dest} (device ${Deno.lstatSync(dest).dev})`,
   );
   // The backup as if made on another disk (a copy of it, or another disk mounted there).
-  const record = `${dest}/.backup/destination.json`;
+  const record = `${dest}/${RESERVED_DIR}/destination.json`;
   const identity = JSON.parse(Deno.readTextFileSync(record));
   identity.dev += 1;
   Deno.writeTextFileSync(record, JSON.stringify(identity));
@@ -93,10 +102,10 @@ Deno.test("dest disk: the reserved folder vanishing while the daemon runs pauses
   const daemon = startDaemon(["--src", src, "--dest", dest, "--interval", "1"]);
   try {
     await waitFor(() => daemon.output().includes("PASS 1 (scan)"), { what: "the first pass" });
-    Deno.removeSync(`${dest}/.backup`, { recursive: true });
+    Deno.removeSync(`${dest}/${RESERVED_DIR}`, { recursive: true });
     Deno.removeSync(`${dest}/a.txt`);
     put(`${src}/b.txt`, "b");
-    await waitFor(() => /DESTINATION CHANGED: .*\.backup is gone/.test(daemon.output()), {
+    await waitFor(() => daemon.output().includes(`${RESERVED_DIR} is gone`), {
       what: "the pause",
     });
     // Skipped passes are logged at debug level: give the 1 s interval time for two more.
@@ -104,6 +113,51 @@ Deno.test("dest disk: the reserved folder vanishing while the daemon runs pauses
   } finally {
     await stopWithin(daemon, 15_000);
   }
-  assert(!exists(`${dest}/.backup`), "the reserved folder is not made again");
+  assert(!exists(`${dest}/${RESERVED_DIR}`), "the reserved folder is not made again");
   assert(!exists(`${dest}/a.txt`) && !exists(`${dest}/b.txt`), "nothing copied");
+});
+
+Deno.test("dest disk: a user's own .backup folder at the top of the source is backed up; the reserved folder is .backup-state", async () => {
+  await using t = await tempDir();
+  const [src, dest] = [`${t.path}/src`, `${t.path}/dest`];
+  put(`${src}/.backup/notes.txt`, "mine");
+  put(`${src}/a.txt`, "a");
+  const r = await runCli(["--src", src, "--dest", dest, "--once"]);
+  assertEquals(r.code, 0, r.stdout + r.stderr);
+  assert(!r.stdout.includes("SKIPPED"), r.stdout);
+  assertEquals(RESERVED_DIR, ".backup-state");
+  assertEquals(Deno.readTextFileSync(`${dest}/.backup/notes.txt`), "mine");
+  assert(exists(`${dest}/${RESERVED_DIR}/journal`), "the journal is in the reserved folder");
+  assertMirror(src, dest);
+  Deno.removeSync(`${src}/.backup`, { recursive: true });
+  const again = await runCli(["--src", src, "--dest", dest, "--once"]);
+  assertEquals(again.code, 0, again.stderr);
+  assert(!exists(`${dest}/.backup`), "mirrored like any folder: deleted with its source");
+});
+
+Deno.test("dest disk: a destination made with the old .backup reserved folder keeps working (and keeps that name reserved)", async () => {
+  await using t = await tempDir();
+  const [src, dest] = [`${t.path}/src`, `${t.path}/dest`];
+  put(`${src}/a.txt`, "a");
+  assertEquals((await runCli(["--src", src, "--dest", dest, "--once"])).code, 0);
+  // What a destination made before the rename looks like.
+  Deno.renameSync(`${dest}/${RESERVED_DIR}`, `${dest}/${LEGACY_RESERVED_DIR}`);
+  put(`${src}/b.txt`, "b");
+  put(`${src}/.backup/mine.txt`, "cannot go there");
+  const r = await runCli(["--src", src, "--dest", dest, "--once"]);
+  assertEquals(r.code, 0, r.stdout + r.stderr);
+  assertIncludes(r.stdout, "1 copied");
+  assertIncludes(
+    r.stderr,
+    "SKIPPED: a folder at the top of the source has the backup's reserved name",
+  );
+  assertEquals(Deno.readTextFileSync(`${dest}/b.txt`), "b");
+  assert(!exists(`${dest}/${RESERVED_DIR}`), "no second reserved folder");
+  assert(!exists(`${dest}/.backup/mine.txt`), "the source's .backup is not written into it");
+  assert(exists(`${dest}/.backup/journal`), "the old journal goes on");
+  const status = await runCli(["status", "--dest", dest]);
+  assertEquals(status.code, 0, status.stderr);
+  assertIncludes(status.stdout, `source:      ${src}`);
+  const verify = await runCli(["journal", "verify", "--dest", dest]);
+  assertIncludes(verify.stdout, "journal OK");
 });

@@ -26,6 +26,7 @@ import {
   waitFor,
 } from "../testing/helpers.ts";
 import { nativeAvailable } from "../lib/base/native/libc.ts";
+import { RESERVED_DIR } from "../lib/base/layout.ts";
 
 const ignore = !nativeAvailable();
 const OLD = new Date(1_500_000_000_000);
@@ -220,7 +221,7 @@ Deno.test({
   async fn() {
     await using t = await tempDir();
     const { src, dest, victim } = roots(t.path);
-    const versions = `${dest}/.backup/versions`;
+    const versions = `${dest}/${RESERVED_DIR}/versions`;
     // Names of versions a year past due under --keep-versions 1d.
     const due = ["f.txt~20200101T000000.000Z", "d/g.txt~20200101T000000.000Z"];
     put(`${src}/f.txt`, "one");

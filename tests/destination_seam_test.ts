@@ -23,7 +23,7 @@ import type { Entry, ScanResult } from "../lib/base/scan.ts";
 import { LocalDestination } from "../lib/dest/local.ts";
 import { Reconciler } from "../lib/engine/reconciler.ts";
 import { parseKeepVersions } from "../lib/engine/versions.ts";
-import { tempName } from "../lib/base/layout.ts";
+import { RESERVED_DIR, tempName } from "../lib/base/layout.ts";
 
 const quiet = getLogger(["test-silent"]);
 const logs = { op: quiet, pass: quiet, daemon: quiet };
@@ -140,14 +140,14 @@ class RecordingDestination implements Destination {
  */
 function fencedFileSystem(dest: string, refused: string[]): FaultyFileSystem {
   const root = dest.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-  const notLocalReserved = String.raw`(?!\.backup(?:$|/(?!versions(?:$|/))))`;
+  const notLocalReserved = `(?!${RESERVED_DIR.replaceAll(".", "\\.")}(?:$|/(?!versions(?:$|/))))`;
   const below = new RegExp(`^${root}/${notLocalReserved}`);
   const atOrBelow = new RegExp(`^${root}(?:$|/${notLocalReserved})`);
   const fs = new FaultyFileSystem(new DenoFileSystem());
   for (const point of POINTS) {
     fs.addRule({
       point,
-      // `prepareReserved` creates the root itself (recursively, as it creates `.backup`).
+      // `prepareReserved` creates the root itself (recursively, as it creates the reserved folder).
       path: point === "mkdir" ? below : atOrBelow,
       effect: (path) => refused.push(`${point} ${path}`),
       error: () => new Error("the engine reached the destination around its Destination"),
@@ -189,7 +189,7 @@ Deno.test("destination seam: a pass reaches the mirror and its versions only thr
     put(`${src}/a/two.txt`, "two, longer now");
     Deno.removeSync(`${src}/gone.txt`);
     Deno.removeSync(`${src}/empty`);
-    const leftover = `.backup/staging/${tempName()}`; // where a crash leaves a staged copy
+    const leftover = `${RESERVED_DIR}/staging/${tempName()}`; // where a crash leaves a staged copy
     put(`${dest}/${leftover}`, "a crash left this");
     const second = await rec.pass();
     assertEquals([second.failed, second.skipped, second.moved, second.tempsRemoved], [
@@ -227,20 +227,24 @@ Deno.test("destination seam: a pass reaches the mirror and its versions only thr
         "remove empty",
         `remove ${leftover}`,
         "stageFile a/three.txt",
-        "list .backup/versions",
+        `list ${RESERVED_DIR}/versions`,
         "sync a",
         "sync ",
       ]
     ) {
       assert(saw(call), `the destination saw "${call}"`);
     }
-    const versioned = calls.filter((call) => / \.backup\/versions\//.test(call));
+    const versioned = calls.filter((call) => call.includes(` ${RESERVED_DIR}/versions/`));
     assert(
-      versioned.some((call) => call.startsWith("rename gone.txt .backup/versions/gone.txt~")),
+      versioned.some((call) =>
+        call.startsWith(`rename gone.txt ${RESERVED_DIR}/versions/gone.txt~`)
+      ),
       "a deleted file went to the versions through it",
     );
     assert(
-      versioned.some((call) => call.startsWith("rename a/two.txt .backup/versions/a/two.txt~")),
+      versioned.some((call) =>
+        call.startsWith(`rename a/two.txt ${RESERVED_DIR}/versions/a/two.txt~`)
+      ),
       "a replaced file went to the versions through it",
     );
     assertEquals(refused, [], "the engine's own file system never touched the mirror");

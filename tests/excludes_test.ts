@@ -5,6 +5,7 @@
 
 import { assert, assertEquals, assertIncludes } from "../testing/assert.ts";
 import { put, runCli, snapshot, startDaemon, tempDir, waitFor } from "../testing/helpers.ts";
+import { RESERVED_DIR } from "../lib/base/layout.ts";
 
 /** Paths in a tree (without the reserved folder and the source marker), sorted. */
 function paths(root: string): string[] {
@@ -266,7 +267,7 @@ Deno.test("excludes: a kept folder that the source replaces with a file or symli
   assertEquals(Deno.readLinkSync(`${dest}/tools`), "proj");
   const again = await runCli(once);
   assertEquals(again.code, 0, again.stdout + again.stderr);
-  const versions = [...snapshot(`${dest}/.backup/versions`).keys()].sort();
+  const versions = [...snapshot(`${dest}/${RESERVED_DIR}/versions`).keys()].sort();
   for (const f of ["build/out.bin", "proj/old.log", "tools/run.sh"]) {
     assert(versions.some((v) => v.startsWith(`${f}~`)), `${f} kept as a version: ${versions}`);
   }

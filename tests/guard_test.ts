@@ -7,13 +7,14 @@
 
 import { assert, assertEquals, assertIncludes, assertMatch } from "../testing/assert.ts";
 import { assertMirror, put, runCli, startDaemon, tempDir, waitFor } from "../testing/helpers.ts";
+import { RESERVED_DIR } from "../lib/base/layout.ts";
 
 /** Files (not folders) below `root`, the reserved folder left out. */
 function fileCount(root: string): number {
   let n = 0;
   const walk = (dir: string) => {
     for (const e of Deno.readDirSync(dir)) {
-      if (dir === root && e.name === ".backup") continue;
+      if (dir === root && e.name === RESERVED_DIR) continue;
       if (e.isDirectory) walk(`${dir}/${e.name}`);
       else n++;
     }
@@ -24,7 +25,7 @@ function fileCount(root: string): number {
 
 /** The journal's text (every segment). */
 function journalText(dest: string): string {
-  const dir = `${dest}/.backup/journal`;
+  const dir = `${dest}/${RESERVED_DIR}/journal`;
   return [...Deno.readDirSync(dir)].map((e) => Deno.readTextFileSync(`${dir}/${e.name}`)).join("");
 }
 

@@ -24,7 +24,7 @@ import { FaultyFileSystem } from "../testing/fault_fs.ts";
 import { localTime } from "../lib/report/log.ts";
 import { Reconciler } from "../lib/engine/reconciler.ts";
 import { readJournal } from "../lib/journal/reader.ts";
-import { journalDir } from "../lib/base/layout.ts";
+import { journalDir, RESERVED_DIR } from "../lib/base/layout.ts";
 import { JournalWriter } from "../lib/journal/writer.ts";
 import type { Unstamped } from "../lib/journal/record.ts";
 
@@ -360,7 +360,7 @@ Deno.test("journal replay --dry-run after a crash prints the unfinished operatio
     assert(/delete +unfinished +scan .*keep\.txt/.test(dry.stdout), dry.stdout);
     assertIncludes(
       dry.stdout,
-      "remove 1 leftover temp files: .backup/staging/.backup-tmp-0123456789abcdef",
+      `remove 1 leftover temp file: ${RESERVED_DIR}/staging/.backup-tmp-0123456789abcdef`,
     );
     assert(/\n {2}copy +late\.txt +4 B/.test(dry.stdout), dry.stdout);
     assert(!/\n {2}delete/.test(dry.stdout), "keep.txt is still in the source: nothing to delete");
@@ -528,7 +528,7 @@ Deno.test("the daemon compacts by itself: the journal stays bounded over a long 
     // Bounded: the limit, plus one checkpoint (30 files) and one pass of records.
     assert(max < limit * 3, `journal reached ${max} bytes with a ${limit}-byte limit`);
     assert(s.checkpoint !== null);
-    const log = Deno.readTextFileSync(`${dest}/.backup/backup.log`);
+    const log = Deno.readTextFileSync(`${dest}/${RESERVED_DIR}/backup.log`);
     assertIncludes(log, "JOURNAL COMPACTED: checkpoint at seq");
     assertMirror(src, dest);
     assertEquals((await runCli(["journal", "verify", "--dest", dest])).code, 0);
@@ -546,10 +546,10 @@ Deno.test("status and the read-only commands work while a daemon runs; compact a
   const d = startDaemon(["--src", src, "--dest", dest, "--interval", "60"]);
   try {
     await waitFor(() => d.output().includes("PASS 1"), { what: "first pass" });
-    await waitFor(() => Deno.statSync(`${dest}/.backup/status.json`).isFile, {
+    await waitFor(() => Deno.statSync(`${dest}/${RESERVED_DIR}/status.json`).isFile, {
       what: "status file",
     });
-    const lockFile = `${dest}/.backup/lock`;
+    const lockFile = `${dest}/${RESERVED_DIR}/lock`;
     const lockBefore = Deno.statSync(lockFile);
     const journal = journalBytes(dest);
 
@@ -600,7 +600,7 @@ Deno.test("status and the read-only commands work while a daemon runs; compact a
     put(`${src}/b.txt`, "b");
     await once(src, dest);
     assertMirror(src, dest);
-    assert(Deno.readTextFileSync(`${dest}/.backup/lock`).trim() !== String(d.child.pid));
+    assert(Deno.readTextFileSync(`${dest}/${RESERVED_DIR}/lock`).trim() !== String(d.child.pid));
   } finally {
     await t.cleanup();
   }
@@ -859,7 +859,8 @@ Deno.test("journal replay keeps versions as the daemon does, and says (exit 6) w
   Deno.removeSync(`${src}/gone.txt`);
   const replay = await runCli(["journal", "replay", "--dest", dest]);
   assertEquals(replay.code, 0, replay.stdout + replay.stderr);
-  const versions = [...Deno.readDirSync(`${dest}/.backup/versions`)].map((e) => e.name).sort();
+  const versions = [...Deno.readDirSync(`${dest}/${RESERVED_DIR}/versions`)].map((e) => e.name)
+    .sort();
   assertEquals(versions.map((v) => v.replace(/~.*/, "")), ["doc.txt", "gone.txt"]);
   // Three deletions at once pass the recorded limits: the dry run says so, the replay holds them.
   for (const n of ["c", "d", "e"]) Deno.removeSync(`${src}/${n}.txt`);

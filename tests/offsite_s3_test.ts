@@ -23,6 +23,7 @@ import {
   PutObjectCommand,
 } from "@aws-sdk/client-s3";
 import { createHasher } from "../lib/base/hash.ts";
+import { RESERVED_DIR } from "../lib/base/layout.ts";
 
 const opts = { ignore: S3_IGNORE, sanitizeResources: false, sanitizeOps: false };
 
@@ -77,7 +78,7 @@ Deno.test(
       assert(keys.includes(`home/docs/${k}`), `missing object ${k}: ${keys.join(", ")}`);
     }
     assert(
-      keys.some((k) => k.startsWith("home/docs/.backup/journal/")),
+      keys.some((k) => k.startsWith(`home/docs/${RESERVED_DIR}/journal/`)),
       "no journal in the bucket",
     );
     await assertRestores(url, src, "docs");
@@ -186,7 +187,7 @@ Deno.test("s3: kill -9 during the uploads, then a restart converges", opts, asyn
   const err = await once(src, url, cache);
   assertMatch(err, /JOURNAL REPLAYED: \d+ records, \d+ entries, \d+ interrupted/);
   await assertRestores(url, src, "k");
-  const staged = await keysOf(client, bucket, "k/.backup/staging/");
+  const staged = await keysOf(client, bucket, `k/${RESERVED_DIR}/staging/`);
   assertEquals(staged.length, 0, `staging objects left: ${staged.join(", ")}`);
 });
 
@@ -391,7 +392,10 @@ Deno.test(
     await new Promise((r) => setTimeout(r, 1100));
     put(`${src}/f.txt`, "second, longer");
     await once(src, url, cache, ["--keep-versions", "10"]);
-    assert((await keysOf(client, bucket, "ver/.backup/versions/")).length > 0, "no version kept");
+    assert(
+      (await keysOf(client, bucket, `ver/${RESERVED_DIR}/versions/`)).length > 0,
+      "no version kept",
+    );
     await using machine = await tempDir("backup-s3-newmachine-");
     const at = between.toISOString().slice(0, 19).replace("T", " ");
     const res = await runRemote(

@@ -1,6 +1,6 @@
 /**
  * Black-box attacks on the destination's reserved folder and root (issue 12, points 2 and 4): the
- * owner of the destination plants symlinks in `DEST/.backup`, replaces `DEST/.backup` with a
+ * owner of the destination plants symlinks in `DEST/${RESERVED_DIR}`, replaces `DEST/${RESERVED_DIR}` with a
  * symlink, or swaps the whole destination for a symlink under a running daemon. Each asserts that
  * a victim outside the destination is byte for byte unchanged (content, mode and mtime). The
  * planted-file attacks run with the native layer (`--allow-ffi`) and without it (the fallback).
@@ -21,6 +21,7 @@ import {
   treeDiff,
   waitFor,
 } from "../testing/helpers.ts";
+import { RESERVED_DIR } from "../lib/base/layout.ts";
 
 /** With the native layer, and without it. */
 const VARIANTS: [string, string[]][] = [
@@ -52,11 +53,11 @@ for (const [variant, perms] of VARIANTS) {
       const first = await runCli(["--src", src, "--dest", dest, "--once"], { perms });
       assertEquals(first.code, 0, first.stderr);
       const unchanged = victimFolder(`${t.path}/victim`);
-      Deno.removeSync(`${dest}/.backup/${name}`);
-      Deno.symlinkSync(`${t.path}/victim/a.txt`, `${dest}/.backup/${name}`);
+      Deno.removeSync(`${dest}/${RESERVED_DIR}/${name}`);
+      Deno.symlinkSync(`${t.path}/victim/a.txt`, `${dest}/${RESERVED_DIR}/${name}`);
       const run = await runCli(["--src", src, "--dest", dest, "--once"], { perms });
       assertEquals(run.code, 2, run.stderr);
-      assertIncludes(run.stderr, `${dest}/.backup/${name}"`);
+      assertIncludes(run.stderr, `${dest}/${RESERVED_DIR}/${name}"`);
       assertIncludes(run.stderr, "is a symlink");
       assertEquals(run.stderr.trim().split("\n").length, 1, run.stderr);
       unchanged();
@@ -71,14 +72,14 @@ for (const [variant, perms] of VARIANTS) {
     const unchanged = victimFolder(`${t.path}/victim`);
     const first = await runCli(["--src", src, "--dest", dest, "--once"], { perms });
     assertEquals(first.code, 0, first.stderr);
-    Deno.symlinkSync(`${t.path}/victim/a.txt`, `${dest}/.backup/status.json.tmp`);
+    Deno.symlinkSync(`${t.path}/victim/a.txt`, `${dest}/${RESERVED_DIR}/status.json.tmp`);
     put(`${src}/b.txt`, "b");
     const run = await runCli(["--src", src, "--dest", dest, "--once"], { perms });
     assertEquals(run.code, 0, run.stderr);
     unchanged();
-    const status = Deno.lstatSync(`${dest}/.backup/status.json`);
+    const status = Deno.lstatSync(`${dest}/${RESERVED_DIR}/status.json`);
     assert(status.isFile, "status.json is a regular file");
-    assertIncludes(Deno.readTextFileSync(`${dest}/.backup/status.json`), '"copied":1');
+    assertIncludes(Deno.readTextFileSync(`${dest}/${RESERVED_DIR}/status.json`), '"copied":1');
   });
 
   Deno.test(`reserved attack (${variant}): .backup replaced by a symlink to a victim folder is refused; nothing there changes`, async () => {
@@ -90,14 +91,14 @@ for (const [variant, perms] of VARIANTS) {
     assertEquals(first.code, 0, first.stderr);
     const unchanged = victimFolder(`${t.path}/victim`);
     // The real journal, renamed away by the attacker, must not be deleted as a stray either.
-    Deno.renameSync(`${dest}/.backup`, `${dest}/.backup.real`);
-    const journal = snapshot(`${dest}/.backup.real`, []);
-    Deno.symlinkSync(`${t.path}/victim`, `${dest}/.backup`);
+    Deno.renameSync(`${dest}/${RESERVED_DIR}`, `${dest}/${RESERVED_DIR}.real`);
+    const journal = snapshot(`${dest}/${RESERVED_DIR}.real`, []);
+    Deno.symlinkSync(`${t.path}/victim`, `${dest}/${RESERVED_DIR}`);
     const run = await runCli(["--src", src, "--dest", dest, "--once"], { perms });
     assertEquals(run.code, 2, run.stderr);
-    assertIncludes(run.stderr, `${dest}/.backup" is a symlink`);
+    assertIncludes(run.stderr, `${dest}/${RESERVED_DIR}" is a symlink`);
     unchanged();
-    assertEquals(treeDiff(journal, snapshot(`${dest}/.backup.real`, [])), []);
+    assertEquals(treeDiff(journal, snapshot(`${dest}/${RESERVED_DIR}.real`, [])), []);
   });
 
   Deno.test(`reserved attack (${variant}): journal replay, journal compact and status refuse a symlinked .backup`, async () => {
@@ -110,12 +111,12 @@ for (const [variant, perms] of VARIANTS) {
     put(`${src}/b.txt`, "b"); // something for a replay's pass to do
     // The victim is a folder that looks like a backup's own (a journal to compact and replay).
     const victim = `${t.path}/victim`;
-    const copied = await new Deno.Command("cp", { args: ["-a", `${dest}/.backup`, victim] })
+    const copied = await new Deno.Command("cp", { args: ["-a", `${dest}/${RESERVED_DIR}`, victim] })
       .output();
     assert(copied.success);
     const before = snapshot(victim, []);
-    Deno.removeSync(`${dest}/.backup`, { recursive: true });
-    Deno.symlinkSync(victim, `${dest}/.backup`);
+    Deno.removeSync(`${dest}/${RESERVED_DIR}`, { recursive: true });
+    Deno.symlinkSync(victim, `${dest}/${RESERVED_DIR}`);
     for (
       const args of [
         ["journal", "replay", "--dest", dest],
@@ -126,7 +127,7 @@ for (const [variant, perms] of VARIANTS) {
     ) {
       const run = await runCli(args, { perms });
       assertEquals(run.code, 2, `${args.join(" ")}: ${run.stdout}${run.stderr}`);
-      assertIncludes(run.stderr, `${dest}/.backup" is a symlink`);
+      assertIncludes(run.stderr, `${dest}/${RESERVED_DIR}" is a symlink`);
       assertEquals(run.stderr.trim().split("\n").length, 1, run.stderr);
       assertEquals(
         treeDiff(before, snapshot(victim, [])),

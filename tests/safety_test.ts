@@ -5,6 +5,7 @@
 
 import { assert, assertEquals, assertIncludes } from "../testing/assert.ts";
 import { assertMirror, put, RUN_PERMS, runCli, snapshot, tempDir } from "../testing/helpers.ts";
+import { RESERVED_DIR } from "../lib/base/layout.ts";
 
 /** Runs `fn` with a source of `n` files already backed up once into dest. */
 async function backedUp(
@@ -98,8 +99,8 @@ Deno.test("safety: a pass that would delete most of the backup is held until con
     assertIncludes(held.stderr, "MASS DELETE HELD: this pass would delete 150 of");
     assertEquals(Deno.readTextFileSync(`${dest}/new.txt`), "still copied");
     assert(snapshot(dest).has("d0/f0.txt"), "nothing deleted");
-    const journal = [...Deno.readDirSync(`${dest}/.backup/journal`)].map((e) =>
-      Deno.readTextFileSync(`${dest}/.backup/journal/${e.name}`)
+    const journal = [...Deno.readDirSync(`${dest}/${RESERVED_DIR}/journal`)].map((e) =>
+      Deno.readTextFileSync(`${dest}/${RESERVED_DIR}/journal/${e.name}`)
     ).join("");
     assertIncludes(journal, '"type":"held","count":150');
     const status = await runCli(["status", "--dest", dest]);
@@ -119,7 +120,7 @@ Deno.test("safety: a destination that is not empty and not a backup is refused u
     assertEquals(r.code, 2);
     assertIncludes(r.stderr, "is not empty and was never a backup");
     assertEquals(Deno.readTextFileSync(`${t.path}/home/precious.doc`), "do not delete");
-    assertEquals(snapshot(`${t.path}/home`, []).has(".backup"), false, "nothing was created");
+    assertEquals(snapshot(`${t.path}/home`, []).has(RESERVED_DIR), false, "nothing was created");
     const adopt = await runCli([
       "--src",
       `${t.path}/src`,

@@ -14,6 +14,7 @@ import {
   tempDir,
   waitFor,
 } from "../testing/helpers.ts";
+import { RESERVED_DIR } from "../lib/base/layout.ts";
 
 function exists(path: string): boolean {
   try {
@@ -42,7 +43,7 @@ Deno.test("--error-log gets the warnings and errors only; the main log gets ever
   assertMatch(errors, /WARNING: CANNOT READ EXCLUDE RULES: \.backupignore/);
   assert(!/PASS 1|BACKUP STARTED|FILE CREATED/.test(errors), errors);
   assertEquals(Deno.statSync(`${t.path}/errors.log`).mode! & 0o777, 0o600);
-  const main = Deno.readTextFileSync(`${t.path}/dest/.backup/backup.log`);
+  const main = Deno.readTextFileSync(`${t.path}/dest/${RESERVED_DIR}/backup.log`);
   assertMatch(main, /PASS 1/);
   assertMatch(main, /WARNING: CANNOT READ EXCLUDE RULES/);
 

@@ -2,7 +2,7 @@
  * Black-box test of issue 12, point 7: a source file named like the backup's
  * temp files (`.backup-tmp-` + 16 hex digits) is backed up, changed, watched
  * and deleted like any other, and the backup's own temp files (in
- * `DEST/.backup/staging/`) are still cleaned after a crash.
+ * `DEST/.backup-state/staging/`) are still cleaned after a crash.
  */
 
 import { assert, assertEquals } from "../testing/assert.ts";
@@ -16,6 +16,7 @@ import {
   tempDir,
   waitFor,
 } from "../testing/helpers.ts";
+import { RESERVED_DIR } from "../lib/base/layout.ts";
 
 const NAME = ".backup-tmp-0123456789abcdef";
 
@@ -73,6 +74,6 @@ Deno.test("temp names: a leftover in the staging folder is removed, a user's loo
   put(`${dest}/.backup/staging/.backup-tmp-fedcba9876543210`, "half a copy");
   out = await runCli(["--src", src, "--dest", dest, "--once", "--no-watch"]);
   assertEquals(out.code, 0, out.stdout + out.stderr);
-  assertEquals(leftoverTemps(`${dest}/.backup`), []);
+  assertEquals(leftoverTemps(`${dest}/${RESERVED_DIR}`), []);
   assertEquals(Deno.readTextFileSync(`${dest}/${NAME}`), "mine");
 });

@@ -6,6 +6,7 @@
 
 import { assert, assertEquals, assertIncludes } from "../testing/assert.ts";
 import { put, runCli, startDaemon, tempDir, waitFor } from "../testing/helpers.ts";
+import { RESERVED_DIR } from "../lib/base/layout.ts";
 
 /** Flips byte `at` of `path` in place (same size), then gives it back the mtime of `ref`. */
 async function corrupt(path: string, ref: string, at = 0): Promise<void> {
@@ -201,7 +202,7 @@ Deno.test("the daemon's rolling verification (--verify-every) finds damage, fire
     await waitFor(() => String(Deno.readFileSync(`${dest}/sub/c.bin`)) === String(original), {
       what: "the repair",
     });
-    const progress = JSON.parse(Deno.readTextFileSync(`${dest}/.backup/verify.json`));
+    const progress = JSON.parse(Deno.readTextFileSync(`${dest}/${RESERVED_DIR}/verify.json`));
     assertEquals(typeof progress.started, "number");
   } finally {
     assertEquals(await daemon.stop(), 0, daemon.output());

@@ -6,6 +6,7 @@
 
 import { assert, assertEquals, assertIncludes } from "../testing/assert.ts";
 import { put, runCli, snapshot, startDaemon, tempDir, waitFor } from "../testing/helpers.ts";
+import { RESERVED_DIR } from "../lib/base/layout.ts";
 
 /** Files below `root` (recursively), relative, sorted. */
 function files(root: string, rel = ""): string[] {
@@ -43,7 +44,7 @@ Deno.test("versions CLI: an overwritten and a deleted file go to the versions fo
     Deno.removeSync(`${src}/docs/notes.txt`);
     const r = await runCli(once);
     assertEquals(r.code, 0, r.stderr);
-    const versions = files(`${dest}/.backup/versions`);
+    const versions = files(`${dest}/${RESERVED_DIR}/versions`);
     assertEquals(versions.length, 2);
     assert(
       versions.some((v) => /^docs\/report\.bin~\d{8}T\d{6}\.\d{3}Z$/.test(v)),
@@ -116,7 +117,10 @@ Deno.test("versions CLI: bad TIME, unknown PATH, missing --to and --to inside th
       assertIncludes(r.stderr, text);
       assertEquals(r.stderr.trim().split("\n").length, 1, r.stderr);
     }
-    assertEquals(Deno.readDirSync(dest).toArray().map((e) => e.name).sort(), [".backup", "a.txt"]);
+    assertEquals(Deno.readDirSync(dest).toArray().map((e) => e.name).sort(), [
+      RESERVED_DIR,
+      "a.txt",
+    ]);
     // An absolute path in the source (or the backup) names the same file.
     for (const abs of [`${src}/a.txt`, `${dest}/a.txt`]) {
       const out = `${t.path}/abs-${abs === `${src}/a.txt` ? "src" : "dest"}`;
@@ -157,8 +161,8 @@ Deno.test("versions CLI: a file in a renamed folder that is then rewritten, dele
   Deno.symlinkSync("edit.txt", `${src}/e/link.txt`);
   const r = await runCli(once);
   assertEquals(r.code, 0, r.stderr);
-  const kept = files(`${dest}/.backup/versions`).map((v) =>
-    Deno.readTextFileSync(`${dest}/.backup/versions/${v}`)
+  const kept = files(`${dest}/${RESERVED_DIR}/versions`).map((v) =>
+    Deno.readTextFileSync(`${dest}/${RESERVED_DIR}/versions/${v}`)
   ).sort();
   assertEquals(kept, ["OLD edit", "OLD gone", "OLD link"]);
   // And restore finds them by the old path and time (the journal knows each version's content).
@@ -224,7 +228,9 @@ Deno.test("versions CLI: restore works while the daemon runs, and a count rule p
         });
       }
       // Four versions were made (v0..v3); the rule keeps the newest two.
-      await waitFor(() => files(`${dest}/.backup/versions`).length === 2, { what: "pruning" });
+      await waitFor(() => files(`${dest}/${RESERVED_DIR}/versions`).length === 2, {
+        what: "pruning",
+      });
       const r = await runCli(["restore", "--dest", dest, "f.txt", "--at", times[3]!, "--to", out]);
       assertEquals(r.code, 0, r.stderr);
       assertEquals(Deno.readTextFileSync(`${out}/f.txt`), "v3!!!");

@@ -14,10 +14,11 @@ import {
   treeDiff,
   waitFor,
 } from "../testing/helpers.ts";
+import { RESERVED_DIR } from "../lib/base/layout.ts";
 
 /** Every intent record in a destination's journal, oldest first. */
 function intents(dest: string): { op: string; path: string; from?: string; seq: number }[] {
-  const dir = `${dest}/.backup/journal`;
+  const dir = `${dest}/${RESERVED_DIR}/journal`;
   const out: { op: string; path: string; from?: string; seq: number }[] = [];
   const names = [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => /^\d+\.jsonl$/.test(n))
     .sort();

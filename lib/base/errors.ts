@@ -108,6 +108,13 @@ export function describeError(err: unknown): string {
   if (isAlreadyExists(err)) return "already exists";
   if (isNotADirectory(err)) return "not a folder";
   if (isIsADirectory(err)) return "is a folder";
+  // Deno's own advice ("run again with the --allow-all flag") is wrong for the backup: the
+  // paths it guards this way (/proc, /sys, /dev) are system files, not folders to back up.
+  if (
+    err instanceof Deno.errors.NotCapable || /run again with the --allow-all flag/.test(String(err))
+  ) {
+    return "a system path (/proc, /sys, /dev) that Deno opens only with all permissions; it is not a folder to back up";
+  }
   if (err instanceof Error) {
     const code = (err as { code?: string }).code;
     if (code === "ENOSPC" || /No space left/i.test(err.message)) return "no space left on device";

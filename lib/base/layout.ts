@@ -4,7 +4,8 @@
  *
  * ```
  * DEST/
- *   .backup/                      RESERVED_DIR, 0700, never mirrored
+ *   .backup-state/                RESERVED_DIR, 0700, never mirrored (a destination made
+ *                                 before it was renamed keeps `.backup/`: reservedName())
  *     lock                        LOCK_FILE: flock and owner pid (lib/dest/reserved.ts)
  *     backup.log                  LOG_FILE: default log (rotated as backup.log.1, .2, ...)
  *     status.json                 STATUS_FILE: the last pass, for `backup status`
@@ -26,13 +27,79 @@
  *
  * This module imports nothing, so that `lib/base/paths.ts` can take
  * {@link RESERVED_DIR} from it without an import cycle; that is why it joins
- * its paths itself.
+ * its paths itself (and looks for a destination's reserved folder with
+ * `Deno.lstatSync`).
  *
  * @module
  */
 
-/** Folder at the destination root that holds the journal, log, lock and versions. Never mirrored. */
-export const RESERVED_DIR = ".backup";
+/**
+ * Folder at the destination root that holds the journal, log, lock and versions. Never
+ * mirrored. A name no user tree is likely to hold, so that a user's own `.backup` folder
+ * at the top of a source is backed up like any other.
+ */
+export const RESERVED_DIR = ".backup-state";
+
+/**
+ * The reserved folder's name in destinations made before it was renamed. Such a
+ * destination keeps it ({@link reservedName}); while one is in use in this process, a
+ * top-level `.backup` is never mirrored nor deleted ({@link isReservedTop}).
+ */
+export const LEGACY_RESERVED_DIR = ".backup";
+
+/** The reserved folder's name each destination uses, once found (by destination root). */
+const detected = new Map<string, string>();
+
+/** True once a destination with a {@link LEGACY_RESERVED_DIR} folder was found. */
+let legacyInUse = false;
+
+/** True when `path` exists (anything, a symlink too; never followed). */
+function present(path: string): boolean {
+  try {
+    Deno.lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The name of the reserved folder of destination root `dest`: {@link RESERVED_DIR}, or
+ * {@link LEGACY_RESERVED_DIR} for a destination made before the rename (a `.backup`
+ * folder holding a journal, lock or source record, and no {@link RESERVED_DIR}). What
+ * is found is kept for the life of the process, so a reserved folder that vanishes
+ * does not switch names under a running daemon.
+ */
+export function reservedName(dest: string): string {
+  const known = detected.get(dest);
+  if (known !== undefined) return known;
+  let found: string | null = null;
+  if (present(under(dest, RESERVED_DIR))) found = RESERVED_DIR;
+  else {
+    const legacy = under(dest, LEGACY_RESERVED_DIR);
+    let isDir = false;
+    try {
+      isDir = Deno.lstatSync(legacy).isDirectory;
+    } catch { /* missing or unreadable: not a backup's */ }
+    if (
+      isDir && [JOURNAL_DIR, LOCK_FILE, IDENTITY_FILE].some((n) => present(under(legacy, n)))
+    ) {
+      found = LEGACY_RESERVED_DIR;
+    }
+  }
+  if (found === null) return RESERVED_DIR; // a new destination: not kept, it is made next
+  detected.set(dest, found);
+  if (found === LEGACY_RESERVED_DIR) legacyInUse = true;
+  return found;
+}
+
+/**
+ * True for a name at the top of a tree that is never mirrored: {@link RESERVED_DIR},
+ * and `.backup` while a destination that still uses it is in use in this process.
+ */
+export function isReservedTop(name: string): boolean {
+  return name === RESERVED_DIR || (legacyInUse && name === LEGACY_RESERVED_DIR);
+}
 
 /** File name of the lock inside the reserved folder. */
 export const LOCK_FILE = "lock";
@@ -104,7 +171,7 @@ function randomHex(): string {
 
 /** Absolute path of the reserved folder of a destination root. */
 export function reservedDir(dest: string): string {
-  return under(dest, RESERVED_DIR);
+  return under(dest, reservedName(dest));
 }
 
 /** Absolute path of the journal folder of a destination root. */

@@ -9,7 +9,7 @@ import {
   segmentNumber,
 } from "./layout.ts";
 
-Deno.test("reservedDir and journalDir place the journal in DEST/.backup/journal", () => {
+Deno.test("reservedDir and journalDir place the journal in DEST/.backup-state/journal", () => {
   assertEquals(reservedDir("/mnt/usb/docs"), `/mnt/usb/docs/${RESERVED_DIR}`);
   assertEquals(journalDir("/mnt/usb/docs"), `/mnt/usb/docs/${RESERVED_DIR}/${JOURNAL_DIR}`);
   assertEquals(journalDir("/mnt/usb/docs/"), `/mnt/usb/docs/${RESERVED_DIR}/${JOURNAL_DIR}`);

@@ -10,7 +10,7 @@
  */
 
 import { isNameText } from "./native/names.ts";
-import { RESERVED_DIR } from "./layout.ts";
+import { isReservedTop } from "./layout.ts";
 
 /** Joins a root (absolute) and a relative path; `""` is the root itself. */
 export function join(root: string, rel: string): string {
@@ -63,7 +63,7 @@ export function unsafeReason(rel: unknown): string | null {
   for (const seg of rel.split("/")) {
     if (seg === "" || seg === "." || seg === "..") return `bad segment "${seg}"`;
   }
-  if (rel === RESERVED_DIR || rel.startsWith(RESERVED_DIR + "/")) {
+  if (isReservedTop(rel.split("/", 1)[0]!)) {
     return "inside the reserved folder";
   }
   return null;

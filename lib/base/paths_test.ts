@@ -12,9 +12,9 @@ import {
 } from "./paths.ts";
 import { isTempName, MARKER_NAME, RESERVED_DIR, TEMP_PREFIX, tempName } from "./layout.ts";
 
-Deno.test("the reserved names are the ones on disk: .backup, .backup-source, .backup-tmp-", () => {
+Deno.test("the reserved names are the ones on disk: .backup-state, .backup-source, .backup-tmp-", () => {
   assertEquals([RESERVED_DIR, MARKER_NAME, TEMP_PREFIX], [
-    ".backup",
+    ".backup-state",
     ".backup-source",
     ".backup-tmp-",
   ]);

@@ -10,7 +10,7 @@
 import { type FileInfo, type FileSystem, isNotFound, type Kind } from "./fs.ts";
 import { describeError } from "./errors.ts";
 import { join, joinRel } from "./paths.ts";
-import { MARKER_NAME, RESERVED_DIR } from "./layout.ts";
+import { isReservedTop, MARKER_NAME } from "./layout.ts";
 
 /** One entry of a tree, keyed elsewhere by its relative path. */
 export interface Entry {
@@ -106,7 +106,7 @@ export function scanTree(fs: FileSystem, root: string, options: ScanOptions = {}
     }
     first = false;
     for (const name of names) {
-      if (dir === "" && name === RESERVED_DIR) {
+      if (dir === "" && isReservedTop(name)) {
         if (!options.destination) result.reservedSkipped = true;
         continue;
       }

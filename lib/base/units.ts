@@ -1,5 +1,6 @@
 /**
- * Quantities for people: byte counts in decimal units (`1.2 MB`).
+ * Quantities for people: byte counts in decimal units (`1.2 MB`), and counts
+ * with their noun in the right number (`1 pass`, `2 passes`).
  *
  * @module
  */
@@ -17,4 +18,16 @@ export function formatBytes(bytes: number): string {
     unit++;
   }
   return `${scaled.toFixed(1)} ${BYTE_UNITS[unit]}`;
+}
+
+/**
+ * `n` and its noun, singular for 1: `1 segment`, `2 segments`, `1 entry`,
+ * `3 entries`, `1 pass`, `0 passes`. Give `many` where the rule does not fit.
+ */
+export function plural(n: number, word: string, many?: string): string {
+  if (n === 1) return `${n} ${word}`;
+  if (many !== undefined) return `${n} ${many}`;
+  if (/[^aeiou]y$/.test(word)) return `${n} ${word.slice(0, -1)}ies`;
+  if (/(s|x|ch|sh)$/.test(word)) return `${n} ${word}es`;
+  return `${n} ${word}s`;
 }

@@ -1,5 +1,5 @@
 import { assertEquals } from "../../testing/assert.ts";
-import { formatBytes } from "./units.ts";
+import { formatBytes, plural } from "./units.ts";
 
 Deno.test("formatBytes(): whole bytes below 1000, then one decimal in kB, MB, GB, TB", () => {
   assertEquals(formatBytes(0), "0 B");
@@ -13,4 +13,31 @@ Deno.test("formatBytes(): whole bytes below 1000, then one decimal in kB, MB, GB
 
 Deno.test("formatBytes(): beyond TB the count stays in TB", () => {
   assertEquals(formatBytes(7e15), "7000.0 TB");
+});
+
+Deno.test("plural puts the noun in the right number", () => {
+  assertEquals(
+    [
+      plural(1, "pass"),
+      plural(2, "pass"),
+      plural(0, "entry"),
+      plural(1, "entry"),
+      plural(2, "key"),
+      plural(3, "record"),
+      plural(1, "job"),
+      plural(2, "metadata update"),
+      plural(2, "child", "children"),
+    ],
+    [
+      "1 pass",
+      "2 passes",
+      "0 entries",
+      "1 entry",
+      "2 keys",
+      "3 records",
+      "1 job",
+      "2 metadata updates",
+      "2 children",
+    ],
+  );
 });

@@ -66,8 +66,11 @@ export function parseStrict(
   const args = joinNegativeValues(argv, options);
   try {
     const r = parseArgs({ args, options, strict: true, allowPositionals });
-    return { values: r.values as Parsed["values"], positionals: r.positionals };
+    const values = r.values as Parsed["values"];
+    refuseTilde(values);
+    return { values, positionals: r.positionals };
   } catch (err) {
+    if (err instanceof UsageError) throw err;
     const message = err instanceof Error ? err.message : String(err);
     // parseArgs refuses `--exclude -x` (or a forgotten value: `--exclude --once`).
     const ambiguous = /^Option '(--[^']+)' argument is ambiguous/.exec(message)?.[1];
@@ -81,6 +84,60 @@ export function parseStrict(
     }
     const msg = message.split("\n")[0]!.replace(/\.$/, "");
     throw new UsageError(`${msg}; see \`${command} --help\``, { cause: err });
+  }
+}
+
+/** Flags whose value is a path, in every command. */
+const PATH_FLAGS = ["src", "dest", "log-file", "exclude-from", "config", "to"];
+
+/**
+ * Refuses a path flag whose value starts with `~`: the shell expands `~` only
+ * as a word of its own (`--dest ~/bk`), not after `=` (`--dest=~/bk`) nor in
+ * quotes, and the backup does not expand it (as in the config file), so it
+ * would be a folder named `~` in the current folder.
+ *
+ * @throws UsageError naming the flag and the way to write it.
+ */
+function refuseTilde(values: Parsed["values"]): void {
+  for (const name of PATH_FLAGS) {
+    const value = values[name];
+    for (const v of Array.isArray(value) ? value : [value]) {
+      if (typeof v === "string" && v.startsWith("~")) {
+        throw new UsageError(
+          `--${name} "${v}" starts with "~", which is not expanded here (the shell expands it ` +
+            `only as a word of its own: --${name} ~/...); write --${name} ~/... or the full path`,
+        );
+      }
+    }
+  }
+}
+
+/**
+ * Refuses a flag that takes one value given twice (`--src A --src B` would
+ * silently take B). Flags declared `multiple` (`--exclude`, `--job`) may repeat.
+ *
+ * @throws UsageError naming the flag and both values.
+ */
+export function refuseRepeated(argv: string[], options: OptionTable, command: string): void {
+  const seen = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === "--") break;
+    if (!arg.startsWith("--")) continue;
+    const eq = arg.indexOf("=");
+    const name = arg.slice(2, eq < 0 ? undefined : eq);
+    const spec = options[name];
+    if (spec === undefined || spec.multiple) continue;
+    let value = "";
+    if (spec.type === "string") value = eq < 0 ? argv[++i] ?? "" : arg.slice(eq + 1);
+    const before = seen.get(name);
+    if (before !== undefined) {
+      const values = spec.type === "string" ? ` ("${before}", then "${value}")` : "";
+      throw new UsageError(
+        `--${name} is given twice${values}; give it once; see \`${command} --help\``,
+      );
+    }
+    seen.set(name, value);
   }
 }
 

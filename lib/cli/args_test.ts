@@ -1,9 +1,10 @@
 import { assertEquals, assertThrows } from "../../testing/assert.ts";
 import { UsageError } from "../base/errors.ts";
-import { type OptionTable, parseStrict, str, strs } from "./args.ts";
+import { type OptionTable, parseStrict, refuseRepeated, str, strs } from "./args.ts";
 
 const OPTIONS: OptionTable = {
   interval: { type: "string" },
+  dest: { type: "string" },
   exclude: { type: "string", multiple: true },
   once: { type: "boolean" },
 };
@@ -29,4 +30,28 @@ Deno.test("parseStrict: a missing value or one starting with '-' is a one-line e
     assertEquals(err.message.split("\n").length, 1, err.message);
     assertEquals(err.message.startsWith(message), true, err.message);
   }
+});
+
+Deno.test("refuseRepeated: a one-value flag given twice is refused with both values; repeatable ones pass", () => {
+  refuseRepeated(["--exclude", "a", "--exclude=b", "--once", "--", "--once"], OPTIONS, "backup");
+  assertThrows(
+    () => refuseRepeated(["--interval", "5", "--interval=6"], OPTIONS, "backup"),
+    UsageError,
+    '--interval is given twice ("5", then "6"); give it once',
+  );
+  assertThrows(
+    () => refuseRepeated(["--once", "--once"], OPTIONS, "x"),
+    UsageError,
+    "--once is given twice;",
+  );
+});
+
+Deno.test("parseStrict: a path flag starting with ~ (not expanded after = or in quotes) is refused", () => {
+  for (const argv of [["--dest=~/bk"], ["--dest", "~"], ["--dest", "~ana/bk"]]) {
+    assertThrows(() => parseStrict(argv, OPTIONS, "backup"), UsageError, 'starts with "~"');
+  }
+  assertEquals(
+    str(parseStrict(["--dest", "/home/ana/~bk"], OPTIONS, "backup"), "dest"),
+    "/home/ana/~bk",
+  );
 });

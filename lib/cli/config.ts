@@ -117,6 +117,9 @@ const JOB_KEYS: Record<string, KeySpec> = {
   verifyEvery: { kind: "text", flag: "--verify-every" },
 };
 
+/** Flags that only qualify another one: checked again without it, they would be refused too. */
+const QUALIFIERS: Readonly<Record<string, readonly string[]>> = { "--schedule": ["--schedule-tz"] };
+
 /** Keys of a job that are not options. */
 const JOB_ONLY = ["name", "enabled"];
 
@@ -333,11 +336,17 @@ function flagKey(message: string): string | undefined {
 
 /**
  * Parses and validates a config file's text. `check` is the daemon's
- * argument parser (it throws {@link UsageError} for a bad value).
+ * argument parser (it throws {@link UsageError} for a bad value); `more`
+ * adds the caller's problems about the jobs that parsed.
  *
  * @throws ConfigError with every problem found.
  */
-export function parseConfig(text: string, path: string, checkArgs: ArgsCheck): BackupConfig {
+export function parseConfig(
+  text: string,
+  path: string,
+  checkArgs: ArgsCheck,
+  more?: (config: BackupConfig) => string[],
+): BackupConfig {
   let check = checkArgs;
   const deep = tooDeep(text);
   if (deep !== null) {
@@ -423,10 +432,12 @@ export function parseConfig(text: string, path: string, checkArgs: ArgsCheck): B
     });
     checkOverlaps(jobs, root.jobs as unknown[], problems);
   }
-  if (problems.list.length > 0) {
-    throw new ConfigError(legacy ? problems.list.map(legacyWords) : problems.list, path);
-  }
-  return { path, log, jobs, ...(legacy ? { legacy } : {}) };
+  // What the caller checks on the jobs that parsed (their folders), reported with the rest:
+  // one run of `config check` lists every problem of the file.
+  const config: BackupConfig = { path, log, jobs, ...(legacy ? { legacy } : {}) };
+  const all = [...problems.list, ...(more?.(config) ?? [])];
+  if (all.length > 0) throw new ConfigError(legacy ? all.map(legacyWords) : all, path);
+  return config;
 }
 
 /** How deep objects and lists may nest in a config file; the parser recurses once per level. */
@@ -533,16 +544,17 @@ function parseJob(
     return null;
   }
   const name = raw.name;
+  // A bad name is one problem: the job's other keys are still checked (under jobs[i]).
+  let ok = true;
   if (typeof name !== "string" || !JOB_NAME.test(name)) {
     const what = name === undefined ? "is missing" : `cannot be ${typeName(name)}`;
     problems.add(
       ["jobs", i, "name"],
       `jobs[${i}]: "name" ${what}; give each job a short name of letters, digits, ".", "_" or "-"`,
     );
-    return null;
+    ok = false;
   }
-  const label = `job "${name}"`;
-  let ok = true;
+  const label = ok ? `job "${name}"` : `jobs[${i}]`;
   for (const key of ["source", "destination"]) {
     if (raw[key] === undefined) {
       problems.add(["jobs", i], `${label}: "${key}" is missing`);
@@ -556,25 +568,39 @@ function parseJob(
       ok = false;
     } else enabled = raw.enabled;
   }
-  const before = problems.list.length;
   const argv = optionArgs(jobOptions(defaults, raw, i, label), base, problems);
-  if (!ok || problems.list.length > before) return null;
-  try {
-    check(argv);
-  } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
-    const key = flagKey(err.message);
-    const spec = key ? JOB_KEYS[key] : undefined;
-    const message = key && spec?.flag ? err.message.slice(spec.flag.length + 1) : err.message;
-    const where: Location = key && key in raw ? ["jobs", i, key] : key ? ["defaults", key] : [
-      "jobs",
-      i,
-    ];
-    problems.add(where, `${label}: ${key ? `"${key}" ` : ""}${message}`);
-    return null;
+  // The daemon's parser stops at the first bad value: check again without it, and again, so
+  // that every bad value is listed (it needs the folders, or it only says they are missing).
+  const hasFlag = (flag: string) => argv.some((a) => a.startsWith(`${flag}=`));
+  const hasFolders = hasFlag("--src") && hasFlag("--dest");
+  let rest = argv;
+  for (let round = 0; hasFolders && round <= Object.keys(JOB_KEYS).length; round++) {
+    try {
+      check(rest);
+      break;
+    } catch (err) {
+      if (!(err instanceof UsageError)) throw err;
+      const key = flagKey(err.message);
+      const spec = key ? JOB_KEYS[key] : undefined;
+      const message = key && spec?.flag ? err.message.slice(spec.flag.length + 1) : err.message;
+      const where: Location = key && key in raw ? ["jobs", i, key] : key ? ["defaults", key] : [
+        "jobs",
+        i,
+      ];
+      problems.add(where, `${label}: ${key ? `"${key}" ` : ""}${message}`);
+      if (!spec?.flag) break;
+      // A flag that only qualifies the bad one goes with it (a zone without its schedule).
+      const dropped = [spec.flag, ...(QUALIFIERS[spec.flag] ?? [])];
+      const next = rest.filter((a) => !dropped.some((f) => a === f || a.startsWith(`${f}=`)));
+      if (next.length === rest.length) break;
+      rest = next;
+    }
   }
+  // A job with bad values still has its folders checked (overlaps, a destination inside its
+  // source): the file is refused anyway, with every problem listed.
+  if (!ok || !hasFolders) return null;
   return {
-    name,
+    name: name as string,
     enabled,
     source: valueOf(argv, "--src"),
     destination: valueOf(argv, "--dest"),

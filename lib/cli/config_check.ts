@@ -6,7 +6,7 @@
 
 import { exists, type FileSystem } from "../base/fs.ts";
 import { ConfigError, type ConfigJob } from "./config.ts";
-import { checkDestination } from "./run.ts";
+import { checkDestination } from "./dest_check.ts";
 import { describeError, EXIT, RootError, UsageError } from "../base/errors.ts";
 import { parseStrict } from "./args.ts";
 import { asConfigKeys, loadConfig } from "./config_load.ts";

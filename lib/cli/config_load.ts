@@ -12,9 +12,8 @@ import { exists, type FileSystem } from "../base/fs.ts";
 import { describeError, RootError, UsageError } from "../base/errors.ts";
 import { absolute, isAtOrBelow } from "../base/paths.ts";
 import { checkRoots, logFileProblem } from "../engine/guard.ts";
-import { type BackupConfig, ConfigError, type ConfigJob, parseConfig } from "./config.ts";
+import { type BackupConfig, type ConfigJob, parseConfig } from "./config.ts";
 import { parseRunArgs } from "./run_args.ts";
-import { legacyWords } from "./config_legacy.ts";
 
 /**
  * Reads and validates a config file: syntax, keys, types and every job's
@@ -38,24 +37,26 @@ export function loadConfig(
       { cause: err },
     );
   }
-  const config = parseConfig(text, path, (argv) => parseRunArgs([...argv, ...overrides]));
-  const problems = config.jobs.flatMap((job) => {
-    const problem = rootProblem(fs, job);
-    return problem === null ? [] : [`${path}: job "${job.name}": ${problem}`];
-  });
-  for (const key of ["file", "errorFile"] as const) {
-    const log = config.log[key];
-    for (const job of log === undefined ? [] : config.jobs) {
-      const problem = logFileProblem(fs, log!, { source: job.source, dest: job.destination });
-      if (problem) {
-        problems.push(`${path}: log: "${key}" ${log} is refused for job "${job.name}": ${problem}`);
+  // The folders of every job that parsed are checked even when others did not, so that one
+  // `config check` lists every problem of the file.
+  return parseConfig(text, path, (argv) => parseRunArgs([...argv, ...overrides]), (config) => {
+    const problems = config.jobs.flatMap((job) => {
+      const problem = rootProblem(fs, job);
+      return problem === null ? [] : [`${path}: job "${job.name}": ${problem}`];
+    });
+    for (const key of ["file", "errorFile"] as const) {
+      const log = config.log[key];
+      for (const job of log === undefined ? [] : config.jobs) {
+        const problem = logFileProblem(fs, log!, { source: job.source, dest: job.destination });
+        if (problem) {
+          problems.push(
+            `${path}: log: "${key}" ${log} is refused for job "${job.name}": ${problem}`,
+          );
+        }
       }
     }
-  }
-  if (problems.length > 0) {
-    throw new ConfigError(config.legacy ? problems.map(legacyWords) : problems, path);
-  }
-  return config;
+    return problems;
+  });
 }
 
 /**

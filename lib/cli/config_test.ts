@@ -45,7 +45,9 @@ Deno.test("parseConfig names the line, the job and the key of every problem at o
     { "name": "pics", "source": "/c", "destination": "/d", "interval": 0 },
     { "name": "music", "source": "~/Music", "destination": "/e" },
     { "name": "x", "source": "/f", "destination": "/g", "maxDelete": "ten" },
-    { "source": "/h", "destination": "/i" }
+    { "source": "/h", "destination": "/i" },
+    { "name": "bad name", "source": "/j", "destination": "/k", "bogus": 1 },
+    { "name": "y", "source": "/l", "destination": "/m", "interval": 0, "maxDeletePercent": 200 }
   ]
 }`);
   assertEquals(found, [
@@ -57,6 +59,14 @@ Deno.test("parseConfig names the line, the job and the key of every problem at o
     `/etc/backup.jsonc:5: job "music": "source" starts with "~", which is not expanded here; write the full path`,
     `/etc/backup.jsonc:6: job "x": "maxDelete" must be a number, not string "ten"`,
     `/etc/backup.jsonc:7: jobs[4]: "name" is missing; give each job a short name of letters, digits, ".", "_" or "-"`,
+    // A bad name does not hide the job's other problems, nor one bad value the next.
+    `/etc/backup.jsonc:8: jobs[5]: "name" cannot be string "bad name"; give each job a short name of letters, digits, ".", "_" or "-"`,
+    `/etc/backup.jsonc:8: jobs[5]: unknown key "bogus"; known keys: name, enabled, source, ` +
+    `destination, interval, watch, exclude, excludeFrom, deleteExcluded, maxDelete, ` +
+    `maxDeletePercent, keepSetuid, journalMaxMb, keepVersions, onPass, onError, hookTimeout, ` +
+    `schedule, scheduleTz, verifyEvery`,
+    `/etc/backup.jsonc:9: job "y": "interval" must be a number of seconds above 0, not "0"`,
+    `/etc/backup.jsonc:9: job "y": "maxDeletePercent" must be a whole number from 0 to 100, not "200"`,
   ]);
 });
 

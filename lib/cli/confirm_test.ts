@@ -5,6 +5,7 @@ import { tempDir } from "../../testing/helpers.ts";
 import { UsageError } from "../base/errors.ts";
 import { DenoFileSystem } from "../base/fs.ts";
 import { parseConfirmArgs, runConfirm } from "./confirm.ts";
+import { RESERVED_DIR } from "../base/layout.ts";
 
 const fs = new DenoFileSystem();
 
@@ -47,7 +48,7 @@ Deno.test("runConfirm refuses a folder that holds no backup, and a backup no dae
   const deps = { fs, cwd: t.path, out: (line: string) => lines.push(line) };
   const none = assertThrows(() => runConfirm({ dest: "x", json: false }, deps), UsageError);
   assertIncludes(none.message, "no backup in");
-  Deno.mkdirSync(`${t.path}/x/.backup`, { recursive: true });
+  Deno.mkdirSync(`${t.path}/x/${RESERVED_DIR}`, { recursive: true });
   const idle = assertThrows(() => runConfirm({ dest: "x", json: false }, deps), UsageError);
   assertIncludes(idle.message, "no backup daemon runs on");
   assertIncludes(idle.message, "--confirm-deletes");

@@ -17,7 +17,7 @@ import type { RunOptions } from "./run_args.ts";
 import type { StateEntry } from "../journal/state.ts";
 import type { Destination } from "../dest/destination.ts";
 import { type FileSystem, isNotFound } from "../base/fs.ts";
-import { EXIT } from "../base/errors.ts";
+import { EXIT, RootError } from "../base/errors.ts";
 import { readIdentity } from "../engine/source_guard.ts";
 import { checkRoots, checkSource, heldDeletes } from "../engine/guard.ts";
 import { createHasher } from "../base/hash.ts";
@@ -32,6 +32,7 @@ import { journalDir } from "../base/layout.ts";
 import { closeLocal, LocalDestination } from "../dest/local.ts";
 import { isRemoteDest, readRemote, type RemoteReading } from "./remote.ts";
 import { columns, plural } from "./format.ts";
+import { checkDestination, missingParent, missingParentMessage } from "./dest_check.ts";
 
 /** What {@link runDryRun} needs. */
 export interface DryRunDeps {
@@ -99,10 +100,32 @@ function opJson(op: FileOp, size: number): Record<string, unknown> {
 }
 
 /**
+ * Refuses the dry run as the run would be refused (exit 2), saying so: a
+ * destination the run would not create (missing parent) or not mirror into
+ * (not a backup, another source's, a backup the source's marker names gone).
+ *
+ * @throws RootError "the run would be refused: ..." with the run's reason.
+ */
+function wouldRefuse(
+  fs: FileSystem,
+  opts: RunOptions,
+  roots: { source: string; dest: string },
+): void {
+  try {
+    const missing = missingParent(fs, roots.dest);
+    if (missing !== null) throw new RootError(missingParentMessage(opts.dest!, missing));
+    if (!opts.adoptDest) checkDestination(fs, roots.dest, roots.source);
+  } catch (err) {
+    if (!(err instanceof RootError)) throw err;
+    throw new RootError(`--dry-run: the run would be refused: ${err.message}`, { cause: err });
+  }
+}
+
+/**
  * Prints the plan of one full pass from `opts.src` to `opts.dest` (or to an
  * empty destination when there is none) and returns 0. Writes nothing.
  *
- * @throws RootError (bad roots), JournalCorruptError (a journal corrupt
+ * @throws RootError (bad roots, or roots the run would refuse), JournalCorruptError (a journal corrupt
  *   before its end), Deno.errors.* when the source cannot be listed.
  */
 export async function runDryRun(opts: RunOptions, deps: DryRunDeps): Promise<number> {
@@ -132,6 +155,7 @@ async function dryRunFrom(
     const roots = checkRoots(fs, opts.src, opts.dest, deps.cwd);
     source = roots.source;
     dest = roots.dest;
+    wouldRefuse(fs, opts, roots);
   } else {
     source = checkSource(fs, opts.src, deps.cwd);
   }
@@ -165,7 +189,8 @@ async function dryRunFrom(
     throw prepared.error ?? new Error(`${prepared.side} unavailable: ${prepared.reason}`);
   }
   const { src, dst } = prepared.scope;
-  const ops = prepared.ops ?? [];
+  // A racy file's re-check found unchanged is journal bookkeeping, not a change to show.
+  const ops = (prepared.ops ?? []).filter((op) => !(op.op === "meta" && op.recheck));
   const veto = prepared.status === "vetoed" ? prepared.veto : null;
   if (!opts.json) {
     out(`dry run: one full pass from ${source} to ${dest ?? "(no --dest)"}; nothing is changed`);
@@ -202,8 +227,8 @@ async function dryRunFrom(
     `dry run: ${count("copy")} to copy (${formatBytes(bytes)}), ${count("delete")} to delete, ` +
       `${count("move")} to move, ${plural(count("mkdir"), "folder")} to create, ` +
       `${plural(count("symlink"), "symlink")} to create, ${
-        count("meta")
-      } metadata updates; nothing was changed`,
+        plural(count("meta"), "metadata update")
+      }; nothing was changed`,
   );
   if (veto !== null) {
     out(

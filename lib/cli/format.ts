@@ -163,7 +163,5 @@ export function parseCount(text: string, flagName: string): number {
   return n;
 }
 
-/** `1 segment`, `2 segments`. */
-export function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? "" : "s"}`;
-}
+/** `1 segment`, `2 segments`, `1 entry`, `2 entries` (see lib/base/units.ts). */
+export { plural } from "../base/units.ts";

@@ -26,7 +26,8 @@ import { CATEGORY, logger, renderMessage } from "../report/log.ts";
 import { JobLogFiles } from "../report/log_jobs.ts";
 import { absolute } from "../base/paths.ts";
 import { sleep } from "../base/timing.ts";
-import { flag, parseStrict, str, strs } from "./args.ts";
+import { plural } from "../base/units.ts";
+import { flag, parseStrict, refuseRepeated, str, strs } from "./args.ts";
 import { runBackup } from "./run.ts";
 import { OPTIONS, parseRunArgs, type RunOptions } from "./run_args.ts";
 
@@ -70,6 +71,7 @@ export function parseJobsArgs(argv: string[]): JobsOptions {
     config: { type: "string" as const },
     job: { type: "string" as const, multiple: true },
   };
+  refuseRepeated(argv, options, "backup");
   const p = parseStrict(argv, options, "backup");
   if (p.positionals.length > 0) {
     throw new UsageError(`unexpected argument "${p.positionals[0]}"; see \`backup --help\``);
@@ -211,9 +213,10 @@ export async function runJobs(opts: JobsOptions, deps: JobsDeps): Promise<number
   };
   await logging(config);
   const log = logger(CATEGORY.daemon);
-  log.info("CONFIG {path}: {count} job(s): {names}", {
+  log.info("CONFIG {path}: {jobsText}: {names}", {
     path: config.path,
     count: jobs.length,
+    jobsText: plural(jobs.length, "job"),
     names: jobs.map((j) => j.name).join(", "),
   });
   const running = new Map<string, Running>();
@@ -340,10 +343,11 @@ async function reload(
   }
   const changed = stop.filter((name) => wanted.has(name)).length;
   log.info(
-    "CONFIG RELOADED {path}: {added} job(s) started, {changed} restarted (changed, or ended before), {removed} stopped, {kept} unchanged",
+    "CONFIG RELOADED {path}: {addedText} started, {changed} restarted (changed, or ended before), {removed} stopped, {kept} unchanged",
     {
       path: config.path,
       added: started - changed,
+      addedText: plural(started - changed, "job"),
       changed,
       removed: stop.length - changed,
       kept: jobs.length - started,

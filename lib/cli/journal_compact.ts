@@ -16,7 +16,7 @@ import { ReservedFolder } from "../dest/reserved_folder.ts";
 import { compactJournal } from "../journal/compact.ts";
 import { replayJournal } from "../journal/replay.ts";
 import { JournalWriter } from "../journal/writer.ts";
-import { formatBytes } from "../base/units.ts";
+import { formatBytes, plural } from "../base/units.ts";
 import { type CompactOptions, findJournal, type JournalDeps } from "./journal_common.ts";
 
 /**
@@ -82,7 +82,9 @@ async function compactPinned(
       } else {
         const cp = r.checkpoint;
         deps.out(
-          `compacted: checkpoint ${cp.name} at seq ${cp.seq} (${cp.entries} entries, ${cp.pending} unfinished operations kept), ${r.removed.length} old files removed, journal ${
+          `compacted: checkpoint ${cp.name} at seq ${cp.seq} (${plural(cp.entries, "entry")}, ${
+            plural(cp.pending, "unfinished operation")
+          } kept), ${plural(r.removed.length, "old file")} removed, journal ${
             formatBytes(r.bytesBefore)
           } -> ${formatBytes(r.bytesAfter)}`,
         );
@@ -92,7 +94,9 @@ async function compactPinned(
           );
         }
         if (refused.length > 0) {
-          deps.out(`${refused.length} unsafe records were refused and are not in the checkpoint`);
+          deps.out(
+            `${plural(refused.length, "unsafe record")} refused: not in the checkpoint`,
+          );
         }
         for (const k of r.kept) {
           deps.out(`could not remove ${k.name}: ${k.reason} (ignored by readers)`);

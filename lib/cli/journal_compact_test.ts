@@ -43,7 +43,7 @@ Deno.test("runCompact checkpoints the state, drops the old segments, and replay 
     lines[0]!,
     `compacted: checkpoint ${
       checkpointName(5)
-    } at seq 5 (1 entries, 1 unfinished operations kept), 2 old files removed`,
+    } at seq 5 (1 entry, 1 unfinished operation kept), 2 old files removed`,
   );
   assertEquals(names(tmp.path), [segmentName(3), checkpointName(5)].sort());
   const after = replayJournal(real, journalDir(tmp.path), { repair: false }).state;

@@ -15,7 +15,7 @@
 import type { FileOp } from "../engine/pass_plan.ts";
 import { describeError, EXIT, RootError } from "../base/errors.ts";
 import { Reconciler } from "../engine/reconciler.ts";
-import { formatBytes } from "../base/units.ts";
+import { formatBytes, plural } from "../base/units.ts";
 import { checkRoots, heldDeletes, type Roots } from "../engine/guard.ts";
 import { createHasher } from "../base/hash.ts";
 import { join, showPath } from "../base/paths.ts";
@@ -77,8 +77,11 @@ async function dryRun(
   }
   const pending = [...state.pending.values()];
   if (!json) {
-    out(`- close ${pending.length} unfinished operations and re-check their paths:`);
-    if (pending.length > 0) out("  " + rowHeader());
+    if (pending.length === 0) out("- no unfinished operations to close");
+    else {
+      out(`- close ${plural(pending.length, "unfinished operation")} and re-check their paths:`);
+      out("  " + rowHeader());
+    }
   }
   for (const intent of pending) {
     const row = rowOf(intent);
@@ -121,7 +124,8 @@ async function dryRun(
         if (prepared.status === "vetoed") {
           skipped = `source ${source}: the source guard would stop it: ${prepared.veto}`;
         } else {
-          ops = prepared.ops;
+          // A racy file's re-check found unchanged is journal bookkeeping, not a change to show.
+          ops = prepared.ops.filter((op) => !(op.op === "meta" && op.recheck));
           // The mass-delete guard, as the pass would apply it with the recorded limits.
           held = heldDeletes(
             ops,
@@ -142,7 +146,7 @@ async function dryRun(
   }
   if (!json && temps.length > 0) {
     out(
-      `- remove ${temps.length} leftover temp files: ${
+      `- remove ${plural(temps.length, "leftover temp file")}: ${
         temps.slice(0, 10).map(showPath).join(", ")
       }${temps.length > 10 ? ", ..." : ""}`,
     );
@@ -150,7 +154,7 @@ async function dryRun(
   if (skipped !== null) {
     if (!json) out(`- skip its pass (${skipped}); nothing would be deleted`);
   } else {
-    if (!json) out(`- run one reconcile pass from ${source}: ${ops.length} operations`);
+    if (!json) out(`- run one reconcile pass from ${source}: ${plural(ops.length, "operation")}`);
     for (const op of ops) {
       if (json) {
         const planned: Record<string, unknown> = { type: "plan", op: op.op, path: op.path };
@@ -294,10 +298,16 @@ async function replayPinned(
       }));
     } else {
       deps.out(
-        `replayed: ${unfinished} unfinished operations closed and re-checked, ${look.refused.length} unsafe records refused; pass: ${pass.copied} copied (${
+        `replayed: ${plural(unfinished, "unfinished operation")} closed and re-checked, ${
+          plural(look.refused.length, "unsafe record")
+        } refused; pass: ${pass.copied} copied (${
           formatBytes(pass.bytes)
-        }), ${pass.deleted} deleted, ${pass.dirs} folders created, ${pass.meta} updated, ${pass.failed} errors${
-          pass.held > 0 ? `, ${pass.held} deletions held (--confirm-deletes on the daemon)` : ""
+        }), ${pass.deleted} deleted, ${plural(pass.dirs, "folder")} created, ${
+          plural(pass.links, "symlink")
+        } created, ${pass.meta} updated, ${plural(pass.failed, "error")}${
+          pass.held > 0
+            ? `, ${plural(pass.held, "deletion")} held (--confirm-deletes on the daemon)`
+            : ""
         }${pass.skipped !== null ? ` (skipped: ${pass.skipped})` : ""}`,
       );
     }

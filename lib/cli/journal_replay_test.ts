@@ -103,9 +103,9 @@ Deno.test("journal replay --dry-run lists the interrupted intent and the plan, a
   assertEquals(treeDiff(before, snapshot(tmp.path, [])), [], "not the journal, not the lock");
   const text = lines.join("\n");
   assertIncludes(lines[0]!, `dry run: nothing is changed. A replay of ${dest} would:`);
-  assertIncludes(text, "- close 1 unfinished operations and re-check their paths:");
+  assertIncludes(text, "- close 1 unfinished operation and re-check their paths:");
   assert(/copy +unfinished +scan .*late\.txt/.test(text), text);
-  assertIncludes(text, `- run one reconcile pass from ${tmp.path}/src: 1 operations`);
+  assertIncludes(text, `- run one reconcile pass from ${tmp.path}/src: 1 operation`);
   assert(/\n {2}copy +late\.txt +4 B/.test(text), text);
   assertEquals(replayJournal(real, journalDir(dest), { repair: false }).state.pending.size, 1);
 });
@@ -136,7 +136,7 @@ Deno.test("journal replay closes the interrupted intent and does its copy", asyn
   const { src, dest } = await lateCopy(tmp.path);
   const { code, lines } = await replay(dest);
   assertEquals(code, EXIT.OK, lines.join("\n"));
-  assertIncludes(lines.join("\n"), "replayed: 1 unfinished operations closed and re-checked");
+  assertIncludes(lines.join("\n"), "replayed: 1 unfinished operation closed and re-checked");
   assertIncludes(lines.join("\n"), "pass: 1 copied");
   assertMirror(src, dest);
   const after = replayJournal(real, journalDir(dest), { repair: false }).state;

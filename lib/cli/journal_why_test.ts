@@ -2,6 +2,7 @@ import { assertEquals, assertThrows } from "../../testing/assert.ts";
 import { UsageError } from "../base/errors.ts";
 import { lineage, type Move } from "./journal_why.ts";
 import { relativeTarget } from "./journal_common.ts";
+import { RESERVED_DIR } from "../base/layout.ts";
 
 const I = Infinity;
 
@@ -68,5 +69,5 @@ Deno.test("relativeTarget() accepts relative paths and absolute ones inside the 
   assertEquals(relativeTarget("/s/docs/a.txt", "/d", "/s"), "docs/a.txt");
   assertThrows(() => relativeTarget("/elsewhere/a", "/d", "/s"), UsageError, "neither inside");
   assertThrows(() => relativeTarget("../a", "/d", null), UsageError, "cannot ask");
-  assertThrows(() => relativeTarget(".backup/lock", "/d", null), UsageError, "reserved");
+  assertThrows(() => relativeTarget(`${RESERVED_DIR}/lock`, "/d", null), UsageError, "reserved");
 });

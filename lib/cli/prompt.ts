@@ -9,7 +9,7 @@
 import type { FileSystem } from "../base/fs.ts";
 import { RootError, UsageError } from "../base/errors.ts";
 import { checkRoots, checkSource } from "../engine/guard.ts";
-import { checkDestination } from "./run.ts";
+import { checkDestination } from "./dest_check.ts";
 
 /** What {@link promptRoots} needs. */
 export interface PromptDeps {

@@ -32,14 +32,14 @@ Usage:
 PATH is relative to the backup's root (a file or a folder; "." for all of
 it), or an absolute path inside the backup or its source. The journal says
 what PATH held at TIME; each file's bytes are taken from the mirror if it
-still holds them, or else from the versions kept in DIR/.backup/versions/
-(see --keep-versions), and are checked against the content hash the journal
-recorded. PATH is written to OUT/NAME, where NAME is its last part;
-nothing that exists is ever overwritten. Only reads DIR: it works while a
-daemon runs.
+still holds them, or else from the versions kept in
+DIR/.backup-state/versions/ (see --keep-versions), and are checked against
+the content hash the journal recorded. PATH is written to OUT/NAME, where
+NAME is its last part; nothing that exists is ever overwritten. Only reads
+DIR: it works while a daemon runs.
 
 Options:
-  --dest DIR   the backup (the mirror with its .backup/ folder)
+  --dest DIR   the backup (the mirror with its .backup-state/ folder)
   --at TIME    when: 2026-11-22T14:30, "2026-11-22 14:30" or 2026-11-22
                (local time), an ISO time with a zone (...Z, +02:00), or an
                age such as 90s, 30m, 2h, 7d (that long ago). Default: now

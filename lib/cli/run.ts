@@ -4,14 +4,15 @@
  * @module
  */
 
-import { type FileSystem, isNotFound } from "../base/fs.ts";
+import type { FileSystem } from "../base/fs.ts";
 import type { ReconcilerLogs } from "../engine/reconciler.ts";
 import { describeError, EXIT, RootError, UsageError } from "../base/errors.ts";
 import { absolute, join, parentOf } from "../base/paths.ts";
-import { IDENTITY_FILE, LOG_FILE, MARKER_NAME, RESERVED_DIR, reservedDir } from "../base/layout.ts";
+import { LOG_FILE, MARKER_NAME, RESERVED_DIR, reservedDir } from "../base/layout.ts";
 import { checkRoots, logFileProblem, type Roots } from "../engine/guard.ts";
 import { establishIdentity } from "../engine/source_guard.ts";
-import { destinationVeto, establishDestination, missingBackupVeto } from "../engine/dest_guard.ts";
+import { destinationVeto, establishDestination } from "../engine/dest_guard.ts";
+import { checkDestination, missingParent, missingParentMessage } from "./dest_check.ts";
 import { type DaemonOptions, runDaemon } from "../daemon/daemon.ts";
 import type { Schedule } from "../daemon/schedule.ts";
 import { localTime } from "../report/log.ts";
@@ -55,8 +56,9 @@ by a file watcher show up within a second, and every --interval seconds a full
 pass brings --dest in line with --src whatever the watcher missed: new,
 changed, moved and deleted files and folders, permissions, modification times
 and symlinks. Renames in --src are renames in --dest, not copies. Every
-decision is written to a journal in DEST/.backup/ before it is applied, so a
-crash or kill -9 resumes where it stopped without copying everything again.
+decision is written to a journal in DEST/.backup-state/ (.backup/ in a backup
+made before 2026-12) before it is applied, so a crash or kill -9 resumes
+where it stopped without copying everything again.
 
 Options:
   --config FILE      run the jobs of a config file (JSON with comments: a
@@ -113,9 +115,10 @@ Options:
   --keep-setuid      carry setuid and setgid bits over (off by default)
   --keep-versions RULE
                      versioned trash: a file overwritten or deleted in --dest
-                     is moved to DEST/.backup/versions/ (name + time) instead
-                     of being lost; RULE keeps versions younger than an age
-                     (30d, 12h, 2w, 90m) or the newest N of each file (10).
+                     is moved to DEST/.backup-state/versions/ (name + time)
+                     instead of being lost; RULE keeps versions younger than
+                     an age (30d, 12h, 2w, 90m) or the newest N of each file
+                     (10).
                      \`backup restore\` brings files back as they were
   --verify-every PERIOD
                      re-read and hash the whole backup once per PERIOD (30d,
@@ -134,8 +137,8 @@ Options:
   --hook-timeout SECS
                      kill a hook still running after SECS (default 60; at
                      most 2147483)
-  --log-file FILE    log file (default DEST/.backup/backup.log); not in the
-                     source, nor in the destination outside DEST/.backup
+  --log-file FILE    log file (default DEST/.backup-state/backup.log); not in
+                     the source, nor in the destination outside that folder
   --error-log FILE   a second log file that gets warnings and errors only
   --log-json         write the log file as JSON lines
   --quiet            console: errors only (no progress)
@@ -162,45 +165,6 @@ backup, 6 --once finished with problems (failed files, held deletions, a
 skipped pass, names that are not valid UTF-8). With --config: the code of
 the first job that failed.
 `;
-
-/**
- * Refuses a destination that holds files but was never a backup (no journal),
- * or that is the backup of another source: mirroring would delete its files.
- *
- * @throws RootError naming the folder and the flag that overrides.
- */
-export function checkDestination(fs: FileSystem, dest: string, source: string): void {
-  let names: string[];
-  try {
-    names = fs.readDir(dest);
-  } catch (err) {
-    if (!isNotFound(err)) throw err;
-    names = [];
-  }
-  const unmounted = missingBackupVeto(fs, source, dest, names.includes(RESERVED_DIR));
-  if (unmounted !== null) throw new RootError(unmounted);
-  let recorded: string | null = null;
-  try {
-    const id = JSON.parse(
-      new TextDecoder().decode(fs.readFile(join(reservedDir(dest), IDENTITY_FILE))),
-    );
-    recorded = typeof id.source === "string" ? id.source : null;
-  } catch { /* no identity yet */ }
-  if (recorded !== null && recorded !== source) {
-    throw new RootError(
-      `"${dest}" is the backup of "${recorded}", not of "${source}"; pick another --dest, ` +
-        `or pass --adopt-dest to make it a mirror of "${source}" (what is not in it is deleted)`,
-    );
-  }
-  const isBackup = names.includes(RESERVED_DIR);
-  const content = names.filter((n) => n !== RESERVED_DIR && n !== MARKER_NAME);
-  if (!isBackup && content.length > 0) {
-    throw new RootError(
-      `"${dest}" is not empty and was never a backup (${content.length} entries, no ${RESERVED_DIR}/ folder); ` +
-        `pick an empty --dest, or pass --adopt-dest to make it a mirror (what is not in the source is deleted)`,
-    );
-  }
-}
 
 /** What {@link runBackup} needs from its caller. */
 export interface RunDeps {
@@ -287,33 +251,6 @@ function checkLogFolder(fs: FileSystem, file: string, flag = "--log-file"): void
       `cannot open the log file "${file}": its folder ${folder} does not exist; create it or pick another ${flag}`,
     );
   }
-}
-
-/**
- * The parent of a destination that does not exist yet, when that parent is missing too (or
- * not a folder); null when the destination exists or can be created as one folder. Only the
- * last component is ever created, as rsync does: `mkdir -p` under an unmounted disk's mount
- * point would fill the disk the system runs on.
- */
-export function missingParent(fs: FileSystem, dest: string): string | null {
-  try {
-    fs.lstat(dest);
-    return null; // exists: checked as a folder by checkRoots
-  } catch (err) {
-    if (!isNotFound(err)) return null; // the creation says what is wrong
-  }
-  const parent = parentOf(dest) || "/";
-  try {
-    if (fs.lstat(fs.realPath(parent)).kind === "dir") return null;
-  } catch { /* missing: said below */ }
-  return parent;
-}
-
-/** The one-line refusal of a destination whose parent folder is missing. */
-export function missingParentMessage(given: string, parent: string): string {
-  return `cannot create the destination "${given}": its parent folder ${parent} does not exist ` +
-    `(is the disk mounted?); only the last folder of --dest is created: create the parent ` +
-    `first (mkdir -p ${parent}) or pick another --dest`;
 }
 
 /**

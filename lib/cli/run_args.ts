@@ -15,7 +15,15 @@ import { DEFAULT_JOURNAL_MAX_BYTES } from "../journal/compact.ts";
 import { MAX_TIMER_SECONDS } from "../base/timing.ts";
 import { parseSchedule, type Schedule } from "../daemon/schedule.ts";
 import { parseVerifyEvery } from "../engine/verify_rolling.ts";
-import { flag, type OptionTable, type Parsed, parseStrict, str, strs } from "./args.ts";
+import {
+  flag,
+  type OptionTable,
+  type Parsed,
+  parseStrict,
+  refuseRepeated,
+  str,
+  strs,
+} from "./args.ts";
 
 /** Options of the daemon command. */
 export interface RunOptions {
@@ -140,10 +148,22 @@ export const DEFAULT_INTERVAL = 60;
 
 /**
  * Parses the daemon's flags (without `--help`/`--version`, which main handles).
+ * With `commandLine` (what a person typed), a one-value flag given twice is
+ * refused; a config job's argv repeats them on purpose (flags given beside
+ * `--config` come last and override).
  *
- * @throws UsageError for a missing, unknown or bad flag.
+ * @throws UsageError for a missing, unknown, repeated or bad flag.
  */
-export function parseRunArgs(argv: string[]): RunOptions {
+export function parseRunArgs(
+  argv: string[],
+  options: { commandLine?: boolean } = {},
+): RunOptions {
+  if (argv.some((a) => a === "--job" || a.startsWith("--job="))) {
+    throw new UsageError(
+      "--job needs --config FILE: it picks jobs of a config file; see `backup --help`",
+    );
+  }
+  if (options.commandLine) refuseRepeated(argv, OPTIONS, "backup");
   const p = parseStrict(argv, OPTIONS, "backup");
   const src = str(p, "src");
   const dest = str(p, "dest");

@@ -1,11 +1,11 @@
 import { assertEquals, assertIncludes, assertThrows } from "../../testing/assert.ts";
 import { assertMirror, put, tempDir } from "../../testing/helpers.ts";
-import { EXIT, RootError, UsageError } from "../base/errors.ts";
+import { EXIT, UsageError } from "../base/errors.ts";
 import { DenoFileSystem } from "../base/fs.ts";
 import { MAX_TIMER_SECONDS } from "../base/timing.ts";
 import { DEFAULT_JOURNAL_MAX_BYTES } from "../journal/compact.ts";
 import { jobLoggers } from "./jobs.ts";
-import { checkDestination, excludePatterns, runBackup, type RunDeps } from "./run.ts";
+import { excludePatterns, runBackup, type RunDeps } from "./run.ts";
 import { DEFAULT_INTERVAL, parseJournalMaxMb, parseRunArgs } from "./run_args.ts";
 
 const real = new DenoFileSystem();
@@ -137,32 +137,6 @@ Deno.test("parseJournalMaxMb takes MiB above 0, fractions too, into bytes", () =
   for (const raw of ["0", "-1", "abc", "1e3", ""]) {
     assertThrows(() => parseJournalMaxMb(raw), UsageError, "--journal-max-mb must be");
   }
-});
-
-Deno.test("checkDestination accepts a missing, empty or earlier backup destination", async () => {
-  await using tmp = await tempDir();
-  checkDestination(real, `${tmp.path}/missing`, "/src");
-  Deno.mkdirSync(`${tmp.path}/empty`);
-  checkDestination(real, `${tmp.path}/empty`, "/src");
-  put(`${tmp.path}/backup/.backup/source.json`, JSON.stringify({ v: 1, source: "/src", dev: 1 }));
-  put(`${tmp.path}/backup/file.txt`, "mirrored");
-  checkDestination(real, `${tmp.path}/backup`, "/src");
-  put(`${tmp.path}/marked/.backup-source`, "only the marker");
-  checkDestination(real, `${tmp.path}/marked`, "/src");
-});
-
-Deno.test("checkDestination refuses a folder with files that was never a backup, or another source's backup", async () => {
-  await using tmp = await tempDir();
-  put(`${tmp.path}/photos/cat.jpg`, "meow");
-  assertThrows(
-    () => checkDestination(real, `${tmp.path}/photos`, "/src"),
-    RootError,
-    `"${tmp.path}/photos" is not empty and was never a backup (1 entries, no .backup/ folder)`,
-  );
-  put(`${tmp.path}/other/.backup/source.json`, JSON.stringify({ v: 1, source: "/elsewhere" }));
-  const err = assertThrows(() => checkDestination(real, `${tmp.path}/other`, "/src"), RootError);
-  assertIncludes(err.message, `is the backup of "/elsewhere", not of "/src"`);
-  assertIncludes(err.message, "--adopt-dest");
 });
 
 Deno.test("excludePatterns reads --exclude-from files first, relative to cwd, then --exclude", async () => {

@@ -18,7 +18,7 @@ import { OpJoiner, type OpRow } from "../journal/history.ts";
 import { intentUnsafeReason, isRefusalClose } from "../journal/record_check.ts";
 import { readJournal, type ReadSummary } from "../journal/reader.ts";
 import { journalDir } from "../base/layout.ts";
-import { flag, type OptionTable, parseStrict, str } from "./args.ts";
+import { flag, type OptionTable, parseStrict, refuseRepeated, str } from "./args.ts";
 import { columns, localOf, pathText, plural, rowJson } from "./format.ts";
 import { BUSY_PREFIX } from "../engine/busy.ts";
 
@@ -55,6 +55,12 @@ const OPTIONS: OptionTable = { dest: { type: "string" }, json: { type: "boolean"
  * @throws UsageError on a bad flag.
  */
 export function parseStatusArgs(argv: string[]): StatusOptions {
+  if (argv.some((a) => a === "--job" || a.startsWith("--job="))) {
+    throw new UsageError(
+      "--job needs --config FILE: backup status --config FILE --job NAME; see `backup status --help`",
+    );
+  }
+  refuseRepeated(argv, OPTIONS, "backup status");
   const p = parseStrict(argv, OPTIONS, "backup status");
   const dest = str(p, "dest");
   if (!dest) throw new UsageError("missing --dest DIR; see `backup status --help`");
@@ -239,22 +245,22 @@ function statusPinned(opts: StatusOptions, deps: StatusDeps, dest: string): numb
           ? `skipped: ${lp.skipped}`
           : `${lp.copied} copied (${formatBytes(lp.bytes)}), ${
             n("moved")
-          } moved, ${lp.deleted} deleted, ${n("dirs")} folders created, ${
-            n("meta")
-          } updated, ${lp.failed} errors` +
+          } moved, ${lp.deleted} deleted, ${plural(n("dirs"), "folder")} created, ${
+            plural(n("links"), "symlink")
+          } created, ${n("meta")} updated, ${plural(lp.failed, "error")}` +
             (n("busy") > 0 ? `, ${n("busy")} busy (still being written, tried again)` : "") +
             (n("held") > 0
               ? `; ${
-                n("held")
-              } deletions HELD by the mass-delete guard (to apply them: \`backup confirm --dest ${dest}\` while the daemon runs, or run once with --confirm-deletes)`
+                plural(n("held"), "deletion")
+              } HELD by the mass-delete guard (to apply them: \`backup confirm --dest ${dest}\` while the daemon runs, or run once with --confirm-deletes)`
               : "")),
     );
     const t = status!.totals;
     line(
       "totals:",
-      `${status!.passes} passes since ${localOf(status!.startedAt)}: ${t.copied} copied (${
+      `${plural(status!.passes, "pass")} since ${localOf(status!.startedAt)}: ${t.copied} copied (${
         formatBytes(t.bytes)
-      }), ${t.deleted} deleted, ${t.failed} errors`,
+      }), ${t.deleted} deleted, ${plural(t.failed, "error")}`,
     );
   } else {
     line(
@@ -269,27 +275,40 @@ function statusPinned(opts: StatusOptions, deps: StatusDeps, dest: string): numb
       cp ? ` + checkpoint (seq ${cp.seq}, ${localOf(cp.ts)})` : ""
     }` +
       (summary
-        ? `, ${summary.records} records, last seq ${summary.lastSeq}${
+        ? `, ${plural(summary.records, "record")}, last seq ${summary.lastSeq}${
           summary.lastTs ? ` at ${localOf(summary.lastTs)}` : ""
         }`
         : ""),
   );
-  if (corrupt) line("", `CORRUPT: ${corrupt}`);
+  if (corrupt) {
+    line("", `CORRUPT: ${corrupt}`);
+    line(
+      "",
+      "a start refuses this journal (exit 3); `backup --src SRC --dest DEST --rebuild-journal` " +
+        "sets it aside and rebuilds the state",
+    );
+  }
   if (summary?.tornTail) {
     line(
       "",
       `torn tail at ${summary.tornTail.segment} byte ${summary.tornTail.offset}${
-        running ? " (probably a write in progress)" : " (the next start truncates it)"
+        running
+          ? " (probably a write in progress)"
+          : corrupt
+          ? ""
+          : " (the next start truncates it)"
       }`,
     );
   }
   line(
     "unfinished:",
-    `${unfinished.size} operations${
+    `${plural(unfinished.size, "operation")}${
       unfinished.size === 0
         ? ""
         : running
         ? " (being applied)"
+        : corrupt
+        ? " before the corruption (re-checked once the journal is rebuilt)"
         : " (the next start, or `backup journal replay`, re-checks them)"
     }`,
   );

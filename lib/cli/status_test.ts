@@ -95,8 +95,8 @@ Deno.test("runStatus reports the last pass and the totals of the status file", a
   assertIncludes(text, "source:      /data/src");
   assertIncludes(text, "2 copied (2.0 kB)");
   assertIncludes(text, "150 deletions HELD by the mass-delete guard");
-  assertIncludes(text, "totals:      1 passes since ");
-  assertIncludes(text, "unfinished:  1 operations (the next start, or `backup journal replay`");
+  assertIncludes(text, "totals:      1 pass since ");
+  assertIncludes(text, "unfinished:  1 operation (the next start, or `backup journal replay`");
   assertIncludes(text, "failures:    latest 1 (see `backup journal show --failed`):");
   assertIncludes(text, "copy  bad.txt  (permission denied)");
 });

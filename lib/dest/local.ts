@@ -46,10 +46,8 @@ import type {
 } from "./destination.ts";
 import type { CreatedFile, FolderAccess } from "./folder_access.ts";
 import { joinRel, parentOf } from "../base/paths.ts";
-import { RESERVED_DIR, STAGING_DIR, tempName } from "../base/layout.ts";
+import { reservedName, STAGING_DIR, tempName } from "../base/layout.ts";
 
-/** The staging folder, relative to the root. */
-const STAGING = `${RESERVED_DIR}/${STAGING_DIR}`;
 import { nativeAvailable } from "../base/native/libc.ts";
 import { PathFolder } from "./path_folder.ts";
 import { PinnedFolder } from "./pinned_folder.ts";
@@ -204,6 +202,8 @@ export class LocalDestination implements Destination {
   readonly #pin: boolean;
   #folder: FolderAccess | null = null;
   #stagingReady = false;
+  readonly #reserved: string;
+  readonly #stagingDir: string;
 
   /**
    * The destination whose root is the absolute folder `root`, reached through
@@ -213,6 +213,9 @@ export class LocalDestination implements Destination {
   constructor(fs: FileSystem, root: string, options: LocalDestinationOptions = {}) {
     this.#fs = fs;
     this.#root = root;
+    // The reserved folder this destination uses (a backup made before the rename keeps `.backup`).
+    this.#reserved = reservedName(root);
+    this.#stagingDir = `${this.#reserved}/${STAGING_DIR}`;
     this.#pin = (options.pin ?? true) && fs.direct === true && nativeAvailable();
     try {
       this.#access();
@@ -254,7 +257,7 @@ export class LocalDestination implements Destination {
     refuseOutside(rel);
     if (!this.#stagingReady) {
       const folder = this.#access();
-      for (const dir of [RESERVED_DIR, STAGING]) {
+      for (const dir of [this.#reserved, this.#stagingDir]) {
         try {
           folder.mkdir(dir, 0o700);
         } catch (err) {
@@ -264,7 +267,7 @@ export class LocalDestination implements Destination {
       this.#stagingReady = true;
     }
     this.#checkFolderOf(rel);
-    return { tmp: joinRel(STAGING, tempName()), target: rel };
+    return { tmp: joinRel(this.#stagingDir, tempName()), target: rel };
   }
 
   /**
@@ -299,7 +302,7 @@ export class LocalDestination implements Destination {
   #leftovers(): string[] {
     let listed: ScanResult;
     try {
-      listed = this.#access().list({ under: STAGING, shallow: true });
+      listed = this.#access().list({ under: this.#stagingDir, shallow: true });
     } catch (err) {
       if (isMissing(err)) return [];
       throw err;

@@ -14,6 +14,7 @@ import { LocalDestination } from "./local.ts";
 import { ReservedFolder } from "./reserved_folder.ts";
 import { FaultyFileSystem } from "../../testing/fault_fs.ts";
 import { nativeAvailable } from "../base/native/libc.ts";
+import { RESERVED_DIR } from "../base/layout.ts";
 
 const MTIME = 1_700_000_000_000;
 const encoder = new TextEncoder();
@@ -124,15 +125,15 @@ eachWay(
     const destination = local(t.path);
     put(`${t.path}/a/b/c.txt`, "c");
     put(`${t.path}/a/d.txt`, "d");
-    put(`${t.path}/.backup/journal/00000001.jsonl`, "");
-    put(`${t.path}/.backup/staging/.backup-tmp-0123456789abcdef`, "leftover");
+    put(`${t.path}/${RESERVED_DIR}/journal/00000001.jsonl`, "");
+    put(`${t.path}/${RESERVED_DIR}/staging/.backup-tmp-0123456789abcdef`, "leftover");
     put(`${t.path}/a/.backup-tmp-0123456789abcdef`, "a user's file named like a temp file");
     Deno.symlinkSync("a/d.txt", `${t.path}/s`);
     const all = await destination.list();
     const user = "a/.backup-tmp-0123456789abcdef";
     assertEquals([...all.entries.keys()].sort(), ["a", user, "a/b", "a/b/c.txt", "a/d.txt", "s"]);
     assertEquals(all.entries.get("s")?.target, "a/d.txt");
-    assertEquals(all.temps, [".backup/staging/.backup-tmp-0123456789abcdef"]);
+    assertEquals(all.temps, [`${RESERVED_DIR}/staging/.backup-tmp-0123456789abcdef`]);
     const shallow = await destination.list({ under: "a", shallow: true });
     assertEquals([...shallow.entries.keys()].sort(), [user, "a/b", "a/d.txt"]);
     assertEquals(shallow.temps, [], "the staging folder is reported with the root only");
@@ -216,8 +217,8 @@ eachWay("setMeta sets a symlink's own mtime, a file's mode then mtime", async (l
 eachWay("openFile reads a file of the destination", async (local) => {
   await using t = await tempDir();
   const destination = local(t.path);
-  put(`${t.path}/.backup/versions/v~20260101T000000.000Z`, "kept");
-  const reader = await destination.openFile(".backup/versions/v~20260101T000000.000Z");
+  put(`${t.path}/${RESERVED_DIR}/versions/v~20260101T000000.000Z`, "kept");
+  const reader = await destination.openFile(`${RESERVED_DIR}/versions/v~20260101T000000.000Z`);
   const buf = new Uint8Array(16);
   const n = await reader.read(buf);
   reader.close();
@@ -360,10 +361,12 @@ Deno.test({
     const arena = await pinnedArena();
     await using _t = arena.t;
     const { destination, root } = arena;
-    Deno.mkdirSync(`${root}/.backup`);
-    Deno.symlinkSync(`${arena.t.path}/victim`, `${root}/.backup/versions`);
-    assert(isSymlinkRefused(await rejection(destination.list({ under: ".backup/versions" }))));
-    const removal = await rejection(destination.remove(".backup/versions/x"));
+    Deno.mkdirSync(`${root}/${RESERVED_DIR}`);
+    Deno.symlinkSync(`${arena.t.path}/victim`, `${root}/${RESERVED_DIR}/versions`);
+    assert(
+      isSymlinkRefused(await rejection(destination.list({ under: `${RESERVED_DIR}/versions` }))),
+    );
+    const removal = await rejection(destination.remove(`${RESERVED_DIR}/versions/x`));
     assert(isSymlinkRefused(removal), String(removal));
     arena.assertVictimUntouched();
     destination.close();
@@ -411,7 +414,7 @@ eachWay(
     await first.write(encoder.encode("a"));
     await first.sync();
     await first.commit();
-    Deno.removeSync(`${t.path}/.backup/staging`, { recursive: true });
+    Deno.removeSync(`${t.path}/${RESERVED_DIR}/staging`, { recursive: true });
     const second = await destination.stageFile("b.txt", { size: 1 });
     await second.write(encoder.encode("b"));
     await second.sync();

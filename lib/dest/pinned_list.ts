@@ -21,7 +21,7 @@ import type { ListOptions } from "./destination.ts";
 import { isNotFound } from "../base/fs.ts";
 import { describeError } from "../base/errors.ts";
 import { joinRel } from "../base/paths.ts";
-import { MARKER_NAME, RESERVED_DIR } from "../base/layout.ts";
+import { isReservedTop, MARKER_NAME } from "../base/layout.ts";
 import { emptyScan, entryOf } from "../base/scan.ts";
 
 /**
@@ -47,7 +47,7 @@ export function listPinned(beneath: Beneath, options: ListOptions = {}): ScanRes
     first = false;
     for (const listedEntry of listed) {
       const { name, info } = listedEntry;
-      if (dir === "" && (name === RESERVED_DIR || name === MARKER_NAME)) continue;
+      if (dir === "" && (isReservedTop(name) || name === MARKER_NAME)) continue;
       const rel = joinRel(dir, name);
       if (info === undefined) {
         unreadable(result, rel, listedEntry.error);

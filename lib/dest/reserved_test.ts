@@ -7,6 +7,7 @@ import { acquireLock, prepareReserved } from "./reserved.ts";
 import { ReservedFolder, reservedFsFor } from "./reserved_folder.ts";
 import { ReservedFs } from "./reserved_fs.ts";
 import { DestinationPin } from "./root_pin.ts";
+import { RESERVED_DIR } from "../base/layout.ts";
 
 const fs = new DenoFileSystem();
 
@@ -35,9 +36,9 @@ Deno.test("ReservedFolder refuses a .backup that is a symlink, and never chmods 
   Deno.mkdirSync(target, { mode: 0o755 });
   Deno.chmodSync(target, 0o755);
   Deno.mkdirSync(`${t.path}/dest`);
-  Deno.symlinkSync(target, `${t.path}/dest/.backup`);
+  Deno.symlinkSync(target, `${t.path}/dest/${RESERVED_DIR}`);
   const err = assertThrows(() => ReservedFolder.open(fs, `${t.path}/dest`), RootError);
-  assert(err.message.includes('.backup" is a symlink'), err.message);
+  assert(err.message.includes(`${RESERVED_DIR}" is a symlink`), err.message);
   assertEquals(Deno.statSync(target).mode! & 0o7777, 0o755);
   assertThrows(() => prepareReserved(fs, `${t.path}/dest`), RootError);
   assertEquals(Deno.statSync(target).mode! & 0o7777, 0o755);
@@ -48,15 +49,15 @@ Deno.test("ReservedFolder creates .backup 0700, fixes a loose mode, and register
   const dest = `${t.path}/dest`;
   const folder = ReservedFolder.open(fs, dest);
   try {
-    assertEquals(Deno.lstatSync(`${dest}/.backup`).mode! & 0o777, 0o700);
-    assert(reservedFsFor(`${dest}/.backup/backup.log`) === folder.fs);
+    assertEquals(Deno.lstatSync(`${dest}/${RESERVED_DIR}`).mode! & 0o777, 0o700);
+    assert(reservedFsFor(`${dest}/${RESERVED_DIR}/backup.log`) === folder.fs);
   } finally {
     folder.close();
   }
-  assertEquals(reservedFsFor(`${dest}/.backup/backup.log`), null);
-  Deno.chmodSync(`${dest}/.backup`, 0o755);
+  assertEquals(reservedFsFor(`${dest}/${RESERVED_DIR}/backup.log`), null);
+  Deno.chmodSync(`${dest}/${RESERVED_DIR}`, 0o755);
   ReservedFolder.open(fs, dest).close();
-  assertEquals(Deno.lstatSync(`${dest}/.backup`).mode! & 0o777, 0o700);
+  assertEquals(Deno.lstatSync(`${dest}/${RESERVED_DIR}`).mode! & 0o777, 0o700);
 });
 
 Deno.test("files planted as symlinks in .backup are never opened through", async () => {
@@ -66,21 +67,24 @@ Deno.test("files planted as symlinks in .backup are never opened through", async
   const folder = ReservedFolder.open(fs, dest);
   try {
     for (const name of ["lock", "backup.log", "status.json.tmp", "source.json"]) {
-      Deno.symlinkSync(`${t.path}/victim`, `${dest}/.backup/${name}`);
+      Deno.symlinkSync(`${t.path}/victim`, `${dest}/${RESERVED_DIR}/${name}`);
     }
     for (const [variant, files] of variants(folder)) {
       if (variant === "pinned" && !nativeAvailable()) continue;
       const options = { write: true, create: true, append: true, mode: 0o600 };
       for (const name of ["backup.log", "status.json.tmp"]) {
-        const err = assertThrows(() => files.openSync(`${dest}/.backup/${name}`, options), Error);
+        const err = assertThrows(
+          () => files.openSync(`${dest}/${RESERVED_DIR}/${name}`, options),
+          Error,
+        );
         assert(isSymlinkRefused(err), `${variant} ${name}: ${err}`);
       }
-      assertThrows(() => files.readFile(`${dest}/.backup/source.json`), Error);
-      assertThrows(() => files.chmod(`${dest}/.backup/lock`, 0o600), Error);
+      assertThrows(() => files.readFile(`${dest}/${RESERVED_DIR}/source.json`), Error);
+      assertThrows(() => files.chmod(`${dest}/${RESERVED_DIR}/lock`, 0o600), Error);
       assertThrows(() => acquireLock(files, dest), RootError);
       // A symlink itself is removed, never its target.
-      files.remove(`${dest}/.backup/status.json.tmp`);
-      Deno.symlinkSync(`${t.path}/victim`, `${dest}/.backup/status.json.tmp`);
+      files.remove(`${dest}/${RESERVED_DIR}/status.json.tmp`);
+      Deno.symlinkSync(`${t.path}/victim`, `${dest}/${RESERVED_DIR}/status.json.tmp`);
       unchanged();
     }
   } finally {
@@ -95,13 +99,13 @@ Deno.test("a symlinked folder inside .backup is not entered", async () => {
   const unchanged = victim(`${t.path}/elsewhere/00000001.jsonl`);
   const folder = ReservedFolder.open(fs, dest);
   try {
-    Deno.symlinkSync(`${t.path}/elsewhere`, `${dest}/.backup/journal`);
+    Deno.symlinkSync(`${t.path}/elsewhere`, `${dest}/${RESERVED_DIR}/journal`);
     for (const [variant, files] of variants(folder)) {
       if (variant === "pinned" && !nativeAvailable()) continue;
-      const segment = `${dest}/.backup/journal/00000001.jsonl`;
+      const segment = `${dest}/${RESERVED_DIR}/journal/00000001.jsonl`;
       assertThrows(() => files.openSync(segment, { write: true, append: true }), Error);
-      assertThrows(() => files.readDir(`${dest}/.backup/journal`), Error);
-      assertThrows(() => files.rename(segment, `${dest}/.backup/x`), Error);
+      assertThrows(() => files.readDir(`${dest}/${RESERVED_DIR}/journal`), Error);
+      assertThrows(() => files.rename(segment, `${dest}/${RESERVED_DIR}/x`), Error);
       unchanged();
     }
   } finally {
@@ -115,19 +119,22 @@ Deno.test("ReservedFs makes, lists and removes folders through the pinned folder
   const folder = ReservedFolder.open(fs, dest);
   try {
     const files = folder.fs;
-    files.mkdir(`${dest}/.backup/journal/deep`, { recursive: true, mode: 0o700 });
-    const handle = files.openSync(`${dest}/.backup/journal/deep/a`, {
+    files.mkdir(`${dest}/${RESERVED_DIR}/journal/deep`, { recursive: true, mode: 0o700 });
+    const handle = files.openSync(`${dest}/${RESERVED_DIR}/journal/deep/a`, {
       write: true,
       createNew: true,
       mode: 0o600,
     });
     handle.writeAllSync(new TextEncoder().encode("abc"));
     handle.close();
-    assertEquals(new TextDecoder().decode(files.readFile(`${dest}/.backup/journal/deep/a`)), "abc");
-    assertEquals(files.readDir(`${dest}/.backup/journal`), ["deep"]);
-    files.rename(`${dest}/.backup/journal`, `${dest}/.backup/journal.aside`);
-    files.remove(`${dest}/.backup/journal.aside`, { recursive: true });
-    assertEquals(files.readDir(`${dest}/.backup`), []);
+    assertEquals(
+      new TextDecoder().decode(files.readFile(`${dest}/${RESERVED_DIR}/journal/deep/a`)),
+      "abc",
+    );
+    assertEquals(files.readDir(`${dest}/${RESERVED_DIR}/journal`), ["deep"]);
+    files.rename(`${dest}/${RESERVED_DIR}/journal`, `${dest}/${RESERVED_DIR}/journal.aside`);
+    files.remove(`${dest}/${RESERVED_DIR}/journal.aside`, { recursive: true });
+    assertEquals(files.readDir(`${dest}/${RESERVED_DIR}`), []);
   } finally {
     folder.close();
   }
@@ -150,7 +157,7 @@ Deno.test("DestinationPin sees a root replaced by a symlink or another folder, a
   Deno.removeSync(dest);
   Deno.renameSync(`${dest}.old`, dest);
   assertEquals(pin.check(), null);
-  Deno.renameSync(`${dest}/.backup`, `${dest}/.backup.old`);
-  Deno.mkdirSync(`${dest}/.backup`);
-  assert(pin.check()!.includes(".backup is another folder"), pin.check()!);
+  Deno.renameSync(`${dest}/${RESERVED_DIR}`, `${dest}/.backup.old`);
+  Deno.mkdirSync(`${dest}/${RESERVED_DIR}`);
+  assert(pin.check()!.includes(`${RESERVED_DIR} is another folder`), pin.check()!);
 });

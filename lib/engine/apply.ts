@@ -368,7 +368,7 @@ export async function moveToVersions(
   }
   if (kind !== "file") return null;
   const dirs = await prepareVersionFolder(destination, vrel);
-  const target = versionPath(vrel);
+  const target = versionPath(destination.location, vrel);
   // rename() would replace an existing file silently: a name is never reused.
   if (await destinationHas(destination, target)) {
     throw new Error(`version "${vrel}" already exists`);
@@ -381,7 +381,7 @@ export async function moveToVersions(
 async function putBack(ctx: ApplyContext, rel: string, vrel: string): Promise<void> {
   try {
     if (!(await destinationHas(ctx.destination, rel))) {
-      await ctx.destination.rename(versionPath(vrel), rel);
+      await ctx.destination.rename(versionPath(ctx.destination.location, vrel), rel);
     }
   } catch { /* the version stays: nothing is lost, the next pass copies again */ }
 }

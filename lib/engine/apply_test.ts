@@ -15,6 +15,7 @@ import { DenoFileSystem, type FileSystem } from "../base/fs.ts";
 import { LocalDestination } from "../dest/local.ts";
 import { FaultyFileSystem } from "../../testing/fault_fs.ts";
 import { createHasher } from "../base/hash.ts";
+import { RESERVED_DIR } from "../base/layout.ts";
 
 async function context(dest: string, fs: FileSystem = new DenoFileSystem()): Promise<ApplyContext> {
   return {
@@ -48,10 +49,14 @@ Deno.test("applySimple: a symlink replacing a versioned file waits for the versi
   await using t = await tempDir();
   const order: string[] = [];
   const fs = new FaultyFileSystem(new DenoFileSystem(), [
-    { point: "syncDir", path: ".backup/versions", effect: () => order.push("sync versions") },
+    {
+      point: "syncDir",
+      path: `${RESERVED_DIR}/versions`,
+      effect: () => order.push("sync versions"),
+    },
     { point: "rename", path: /\/a\.txt$/, effect: () => order.push("rename over a.txt") },
   ]);
-  Deno.mkdirSync(`${t.path}/.backup`, { recursive: true });
+  Deno.mkdirSync(`${t.path}/${RESERVED_DIR}`, { recursive: true });
   Deno.writeTextFileSync(`${t.path}/a.txt`, "old content");
   const ctx: ApplyContext = await context(t.path, fs);
   const src = {
@@ -69,7 +74,7 @@ Deno.test("applySimple: a symlink replacing a versioned file waits for the versi
   assertEquals(order, ["sync versions", "rename over a.txt"]);
   assertEquals(Deno.readLinkSync(`${t.path}/a.txt`), "elsewhere");
   assertEquals(
-    Deno.readTextFileSync(`${t.path}/.backup/versions/a.txt~20260101T000000.000Z`),
+    Deno.readTextFileSync(`${t.path}/${RESERVED_DIR}/versions/a.txt~20260101T000000.000Z`),
     "old content",
   );
   assertEquals(dirs.length > 0, true);

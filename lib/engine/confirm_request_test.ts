@@ -7,13 +7,14 @@ import { assert, assertEquals } from "../../testing/assert.ts";
 import { tempDir } from "../../testing/helpers.ts";
 import { DenoFileSystem } from "../base/fs.ts";
 import { confirmPath, takeConfirmRequest, writeConfirmRequest } from "./confirm_request.ts";
+import { RESERVED_DIR } from "../base/layout.ts";
 
 const fs = new DenoFileSystem();
 
 /** A destination with its reserved folder. */
 async function withDest(fn: (dest: string) => void | Promise<void>): Promise<void> {
   await using t = await tempDir();
-  Deno.mkdirSync(`${t.path}/.backup`, { mode: 0o700 });
+  Deno.mkdirSync(`${t.path}/${RESERVED_DIR}`, { mode: 0o700 });
   await fn(t.path);
 }
 
@@ -34,7 +35,11 @@ Deno.test("confirm request: written private, taken once, nothing left behind", a
     assertEquals(Deno.statSync(confirmPath(dest)).mode! & 0o777, 0o600);
     assertEquals(takeConfirmRequest(fs, dest), { held: 42 });
     assertEquals(takeConfirmRequest(fs, dest), null, "taken");
-    assertEquals([...Deno.readDirSync(`${dest}/.backup`)].map((e) => e.name), [], "no temp file");
+    assertEquals(
+      [...Deno.readDirSync(`${dest}/${RESERVED_DIR}`)].map((e) => e.name),
+      [],
+      "no temp file",
+    );
   });
 });
 

@@ -9,7 +9,7 @@ import { type FileSystem, isNotFound } from "../base/fs.ts";
 import { describeError, RootError } from "../base/errors.ts";
 import { absolute, isAtOrBelow, parentOf, someAbove } from "../base/paths.ts";
 import { beforeRenames } from "./moves.ts";
-import { RESERVED_DIR } from "../base/layout.ts";
+import { reservedName } from "../base/layout.ts";
 
 /** Validated roots. */
 export interface Roots {
@@ -128,7 +128,8 @@ export function logFileProblem(
   if (rel(real, source)) {
     return `it is inside the source ${roots.source}: every line would be backed up`;
   }
-  if (rel(real, dest) && !rel(real, dest === "" ? RESERVED_DIR : `${dest}/${RESERVED_DIR}`)) {
+  const reserved = reservedName(roots.dest);
+  if (rel(real, dest) && !rel(real, dest === "" ? reserved : `${dest}/${reserved}`)) {
     return `it is inside the destination ${roots.dest}, whose passes delete what the source does not hold`;
   }
   return null;

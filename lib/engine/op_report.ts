@@ -143,7 +143,7 @@ export function reportOp(
       summary.moved++;
       break;
     case "meta":
-      if (kind === "dir") {
+      if (kind === "dir" || op.recheck) {
         log.debug("{noun} {verb}: {path} - SUCCESS ({trigger})", props);
         return;
       }

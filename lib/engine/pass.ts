@@ -11,6 +11,7 @@
  * @module
  */
 
+import { RESERVED_DIR } from "../base/layout.ts";
 import type { PassSummary } from "./summary.ts";
 import type { JournalRecord, Trigger, Unstamped } from "../journal/record.ts";
 import type { Entry, ScanResult } from "../base/scan.ts";
@@ -319,7 +320,10 @@ export class Pass {
     const { src } = scope;
     const summary = this.#summary;
     if (src.reservedSkipped) {
-      logs.daemon.warn("SKIPPED: the source's own .backup folder is not backed up (reserved name)");
+      logs.daemon.warn(
+        "SKIPPED: a folder at the top of the source has the backup's reserved name ({name}; .backup too while an older destination that uses it runs) and is not backed up",
+        { name: RESERVED_DIR },
+      );
     }
     for (const [path, reason] of src.unreadable) {
       logs.op.error("CANNOT READ: {path} - {reason}; its backup is kept", {

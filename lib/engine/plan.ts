@@ -24,7 +24,14 @@ export type PlanOp =
   | { op: "mkdir"; path: string; src: Entry }
   | { op: "copy"; path: string; src: Entry }
   | { op: "symlink"; path: string; src: Entry }
-  | { op: "meta"; path: string; src: Entry; hash?: string }
+  | {
+    op: "meta";
+    path: string;
+    src: Entry;
+    hash?: string;
+    /** Only records that a racy file was re-checked and found unchanged: no update to report. */
+    recheck?: true;
+  }
   | {
     op: "verify";
     path: string;
@@ -294,8 +301,9 @@ function cmp(a: string, b: string): number {
  *
  * @param srcHash hash of the source file
  * @param destHash hash of the destination file, or `null` when it was not hashed
- * @returns `meta` (content already right: fix metadata and record the hash),
- *   `copy`, or `null` (nothing to do)
+ * @returns `meta` (content already right: fix metadata and record the hash;
+ *   `recheck` when only a racy entry's re-check is recorded), `copy`, or `null`
+ *   (nothing to do)
  */
 export function resolveVerify(
   v: Extract<PlanOp, { op: "verify" }>,
@@ -306,10 +314,11 @@ export function resolveVerify(
   const { path, src } = v;
   const stateVouches = destHash === null && t?.kind === "file" && t.hash === srcHash;
   if (stateVouches || destHash === srcHash) {
-    if (
-      t?.kind === "file" && t.hash === srcHash && !t.racy && t.ino === src.ino &&
-      sameFile(t, src) && destHash === null
-    ) return null;
+    const unchanged = t?.kind === "file" && t.hash === srcHash && t.ino === src.ino &&
+      sameFile(t, src) && destHash === null;
+    if (unchanged && !t.racy) return null;
+    // A racy entry found unchanged is recorded (the state stays a fold of the journal), not updated.
+    if (unchanged) return { op: "meta", path, src, hash: srcHash, recheck: true };
     return { op: "meta", path, src, hash: srcHash };
   }
   return { op: "copy", path, src };

@@ -19,7 +19,7 @@ import type { PassMemory, PassOwner, PassSettings } from "./pass_owner.ts";
 import { isNotFound } from "../base/fs.ts";
 import { describeError } from "../base/errors.ts";
 import { createHasher } from "../base/hash.ts";
-import { formatBytes } from "../base/units.ts";
+import { formatBytes, plural } from "../base/units.ts";
 import { foldRecord, type State } from "../journal/state.ts";
 import { JournalWriter } from "../journal/writer.ts";
 import { refusalCloses, replayJournal } from "../journal/replay.ts";
@@ -223,8 +223,15 @@ export class Reconciler {
       for (const record of await writer.append(records)) foldRecord(state, record);
       await writer.sync();
       logs.daemon.info(
-        "JOURNAL REPLAYED: {records} records, {entries} entries, {pending} interrupted operations",
-        { records: summary.records, entries: state.entries.size, pending: closes.length },
+        "JOURNAL REPLAYED: {recordsText}, {entriesText}, {pendingText}",
+        {
+          records: summary.records,
+          entries: state.entries.size,
+          pending: closes.length,
+          recordsText: plural(summary.records, "record"),
+          entriesText: plural(state.entries.size, "entry"),
+          pendingText: plural(closes.length, "interrupted operation"),
+        },
       );
       return new Reconciler(fs, options, {
         state,
@@ -293,9 +300,12 @@ export class Reconciler {
       ? "info"
       : "debug";
     this.#options.logs.pass[level](
-      "PASS {pass} ({trigger}): {copied} copied ({size}), {moved} moved, {deleted} deleted, {dirs} folders created, {meta} updated, {failed} errors, {unreadable} unreadable{busyText}{missedText} in {seconds} s",
+      "PASS {pass} ({trigger}): {copied} copied ({size}), {moved} moved, {deleted} deleted, {foldersText} created, {linksText} created, {meta} updated, {errorsText}, {unreadable} unreadable{busyText}{missedText} in {seconds} s",
       {
         ...summary,
+        foldersText: plural(summary.dirs, "folder"),
+        linksText: plural(summary.links, "symlink"),
+        errorsText: plural(summary.failed, "error"),
         size: formatBytes(summary.bytes),
         seconds: (summary.durationMs / 1000).toFixed(2),
         missedText: summary.missed > 0 ? `, ${summary.missed} missed by the watcher` : "",

@@ -21,7 +21,7 @@ import { FaultyFileSystem, isSimulatedCrash } from "../../testing/fault_fs.ts";
 import { JournalIoError } from "../base/errors.ts";
 import { Reconciler, type ReconcilerOptions } from "./reconciler.ts";
 import { readJournal } from "../journal/reader.ts";
-import { journalDir } from "../base/layout.ts";
+import { journalDir, RESERVED_DIR } from "../base/layout.ts";
 
 const quiet = getLogger(["test-silent"]);
 const logs = { op: quiet, pass: quiet, daemon: quiet };
@@ -115,7 +115,7 @@ Deno.test("reconcile: an empty source is fine, and a missing destination is crea
   await withRoots(async (src, dest) => {
     const s = await onePass(src, `${dest}/deeper/still`);
     assertEquals(s.failed, 0);
-    assert(Deno.statSync(`${dest}/deeper/still/.backup/journal`).isDirectory);
+    assert(Deno.statSync(`${dest}/deeper/still/${RESERVED_DIR}/journal`).isDirectory);
   });
 });
 
@@ -623,7 +623,7 @@ Deno.test("safety: a full pass vetoed by the source guard keeps what a crash lef
       }
       const plain = new DenoFileSystem();
       Deno.mkdirSync(dest);
-      Deno.mkdirSync(`${dest}/.backup`, { mode: 0o700 });
+      Deno.mkdirSync(`${dest}/${RESERVED_DIR}`, { mode: 0o700 });
       const { identity } = establishIdentity(plain, src, dest);
       await onePass(src, dest, plain, { identity });
       Deno.renameSync(`${src}/a`, `${src}/tmp`);

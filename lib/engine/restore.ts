@@ -151,7 +151,9 @@ export async function planRestore(
 ): Promise<RestoreItem[]> {
   const { path, at } = options;
   const onDisk = await listVersions(destination, path);
-  if (history.compactedAt !== null) return fromVersionTimes(history, onDisk, options);
+  if (history.compactedAt !== null) {
+    return fromVersionTimes(destination.location, history, onDisk, options);
+  }
   const byHash = new Map<string, RecordedVersion[]>();
   for (const v of history.versions) {
     if (v.hash === undefined) continue;
@@ -177,11 +179,13 @@ export async function planRestore(
     const rank = (ms: number) => ms > at ? ms - at : Number.MAX_SAFE_INTEGER - (at - ms);
     const same = (byHash.get(e.hash) ?? []).filter((v) => v.path === p)
       .sort((a, b) => rank(a.ms) - rank(b.ms));
-    for (const v of same) add(versionPath(v.vrel), `version ${v.vrel}`);
+    for (const v of same) add(versionPath(destination.location, v.vrel), `version ${v.vrel}`);
     for (const v of onDisk.filter((v) => v.path === p).sort((a, b) => rank(a.ms) - rank(b.ms))) {
-      add(versionPath(v.vrel), `version ${v.vrel}`);
+      add(versionPath(destination.location, v.vrel), `version ${v.vrel}`);
     }
-    for (const v of byHash.get(e.hash) ?? []) add(versionPath(v.vrel), `version ${v.vrel}`);
+    for (const v of byHash.get(e.hash) ?? []) {
+      add(versionPath(destination.location, v.vrel), `version ${v.vrel}`);
+    }
     nowByHash ??= indexByHash(history.now);
     for (const q of nowByHash.get(e.hash) ?? []) add(q, `mirror ${q}`);
   }
@@ -206,6 +210,7 @@ function indexByHash(entries: Map<string, StateEntry>): Map<string, string[]> {
  * restore says so instead of leaving it out without a word.
  */
 function fromVersionTimes(
+  dest: string,
   history: History,
   onDisk: Awaited<ReturnType<typeof listVersions>>,
   options: { path: string; at: number },
@@ -222,7 +227,7 @@ function fromVersionTimes(
     items.set(p, {
       path: p,
       entry: { kind: "file", size: v.size, mtimeMs: v.ms, mode: 0o600, ino: 0 },
-      sources: [{ rel: versionPath(v.vrel), label: `version ${v.vrel}` }],
+      sources: [{ rel: versionPath(dest, v.vrel), label: `version ${v.vrel}` }],
     });
   }
   for (const [p, e] of history.now) {

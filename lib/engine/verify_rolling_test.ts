@@ -8,6 +8,7 @@ import { LocalDestination } from "../dest/local.ts";
 import type { StateEntry } from "../journal/state.ts";
 import type { Finding } from "./verify.ts";
 import { parseVerifyEvery, RollingVerifier, SLICE_FILES } from "./verify_rolling.ts";
+import { RESERVED_DIR } from "../base/layout.ts";
 
 const fs = new DenoFileSystem();
 const MTIME = 1_600_000_000_000;
@@ -51,7 +52,7 @@ Deno.test("RollingVerifier: paced slices, resumed after a restart, mismatches re
     const { hash, size } = await hashFile(fs, `${src}/${path}`, hasher);
     entries.set(path, { kind: "file", size, mtimeMs: MTIME, mode: 0o644, ino: 1, hash });
   }
-  Deno.mkdirSync(`${dest}/.backup`);
+  Deno.mkdirSync(`${dest}/${RESERVED_DIR}`);
   Deno.writeTextFileSync(`${dest}/f0299`, "file 29X\n"); // same size, other bytes
   Deno.utimeSync(`${dest}/f0299`, MTIME / 1000, MTIME / 1000);
 
@@ -81,7 +82,7 @@ Deno.test("RollingVerifier: paced slices, resumed after a restart, mismatches re
     // 256 of 300 files done: the next slice is due when that share of the day has gone.
     const due = first.dueInMs();
     assert(due > 0.8 * DAY && due < 0.9 * DAY, `due in ${due} ms`);
-    const saved = JSON.parse(Deno.readTextFileSync(`${dest}/.backup/verify.json`));
+    const saved = JSON.parse(Deno.readTextFileSync(`${dest}/${RESERVED_DIR}/verify.json`));
     assertEquals(saved, { started: 1_000_000, after: `f0255`, mismatches: 0 });
 
     // A restart resumes after the saved path, in the same round.

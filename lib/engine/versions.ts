@@ -15,7 +15,7 @@
  *
  * Versions are read and written through the {@link Destination}
  * (lib/dest/destination.ts), at paths relative to its root below
- * {@link VERSIONS_PATH}.
+ * {@link versionsPath}.
  *
  * @module
  */
@@ -27,11 +27,13 @@ import type { ScanResult } from "../base/scan.ts";
 import { isNotFound } from "../base/fs.ts";
 import { UsageError } from "../base/errors.ts";
 import { isAtOrBelow, join, joinRel, parentOf } from "../base/paths.ts";
-import { RESERVED_DIR, reservedDir, VERSIONS_DIR } from "../base/layout.ts";
+import { reservedDir, reservedName, VERSIONS_DIR } from "../base/layout.ts";
 import { destinationHas } from "../dest/destination.ts";
 
-/** The versions folder, relative to the destination root: `.backup/versions`. */
-export const VERSIONS_PATH = joinRel(RESERVED_DIR, VERSIONS_DIR);
+/** The versions folder of destination root `dest`, relative to it: `.backup-state/versions`. */
+export function versionsPath(dest: string): string {
+  return joinRel(reservedName(dest), VERSIONS_DIR);
+}
 
 /** Absolute path of the versions folder of a destination root. */
 export function versionsDir(dest: string): string {
@@ -39,11 +41,12 @@ export function versionsDir(dest: string): string {
 }
 
 /**
- * The path, relative to the destination root, of `vrel` (relative to the
+ * The path, relative to destination root `dest`, of `vrel` (relative to the
  * versions folder; `""` is the versions folder itself).
  */
-export function versionPath(vrel: string): string {
-  return vrel === "" ? VERSIONS_PATH : `${VERSIONS_PATH}/${vrel}`;
+export function versionPath(dest: string, vrel: string): string {
+  const folder = versionsPath(dest);
+  return vrel === "" ? folder : `${folder}/${vrel}`;
 }
 
 /** How long versions are kept: younger than `ms`, or the newest `count` of each path. */
@@ -173,7 +176,10 @@ export async function allocateVersion(
 ): Promise<string> {
   for (let n = 0;; n++) {
     const vrel = versionRel(rel, options.ms, n);
-    if (options.taken.has(vrel) || await destinationHas(destination, versionPath(vrel))) continue;
+    if (
+      options.taken.has(vrel) ||
+      await destinationHas(destination, versionPath(destination.location, vrel))
+    ) continue;
     options.taken.add(vrel);
     return vrel;
   }
@@ -192,8 +198,8 @@ export async function prepareVersionFolder(
   vrel: string,
 ): Promise<string[]> {
   const toSync = new Set<string>();
-  let folder = VERSIONS_PATH;
-  let parent = RESERVED_DIR;
+  let folder = versionsPath(destination.location);
+  let parent = reservedName(destination.location);
   const chain = parentOf(vrel) === "" ? [] : parentOf(vrel).split("/");
   for (let i = -1; i < chain.length; i++) {
     if (i >= 0) {
@@ -238,13 +244,13 @@ export async function listVersions(destination: Destination, under = ""): Promis
   const collect = async (vdir: string, shallow: boolean) => {
     let listing: ScanResult;
     try {
-      listing = await destination.list({ under: versionPath(vdir), shallow });
+      listing = await destination.list({ under: versionPath(destination.location, vdir), shallow });
     } catch {
       return; // no versions folder (yet), or not readable: no versions there
     }
     for (const [rel, entry] of listing.entries) {
       if (entry.kind !== "file") continue;
-      const vrel = rel.slice(VERSIONS_PATH.length + 1);
+      const vrel = rel.slice(versionsPath(destination.location).length + 1);
       const version = parseVersionRel(vrel);
       if (version && isAtOrBelow(version.path, under)) {
         out.push({ ...version, vrel, size: entry.size });
@@ -308,7 +314,7 @@ export async function pruneVersions(
   const touched = new Set<string>();
   for (const v of doomed) {
     try {
-      await destination.remove(versionPath(v.vrel));
+      await destination.remove(versionPath(destination.location, v.vrel));
       result.removed++;
       result.kept--;
       result.bytes += v.size;
@@ -334,7 +340,7 @@ export async function pruneVersions(
   for (const d of [...dirs].sort((a, b) => b.length - a.length)) {
     try {
       // Removing a folder that still holds something fails: only empty ones go.
-      await destination.remove(versionPath(d));
+      await destination.remove(versionPath(destination.location, d));
     } catch { /* not empty, or gone: the next prune looks again */ }
   }
   if (result.removed > 0 || result.failed > 0) {

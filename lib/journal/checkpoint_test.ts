@@ -1,4 +1,4 @@
-import { checkpointName, checkpointSeq, TMP_SUFFIX } from "../base/layout.ts";
+import { checkpointName, checkpointSeq, RESERVED_DIR, TMP_SUFFIX } from "../base/layout.ts";
 import {
   assert,
   assertEquals,
@@ -273,7 +273,7 @@ Deno.test("readCheckpoint refuses entries and intents whose paths could leave th
       type: "pending",
       intent: { type: "intent", seq, ts: "", op: "move", path, reason: "scan", from },
     });
-  const text = header() + entryLine("ok") + entryLine("../up") + entryLine(".backup/lock") +
+  const text = header() + entryLine("ok") + entryLine("../up") + entryLine(`${RESERVED_DIR}/lock`) +
     intent(5, "fine", "also-fine") + intent(6, "/abs", "x") + intent(7, "to", "../from") +
     end(3, 3);
   const path = `${tmp.path}/${checkpointName(7)}`;
@@ -294,7 +294,7 @@ Deno.test("readCheckpoint refuses entries and intents whose paths could leave th
   assertEquals(kept, ["ok", "also-fine->fine"]);
   assertEquals(refused, [
     '../up: bad segment ".."',
-    ".backup/lock: inside the reserved folder",
+    `${RESERVED_DIR}/lock: inside the reserved folder`,
     "/abs: absolute",
     'to: from "../from": bad segment ".."',
   ]);

@@ -15,7 +15,7 @@ import { replayJournal } from "./replay.ts";
 import { listJournalFiles, readJournal } from "./reader.ts";
 import { compactIfNeeded, compactJournal, journalUsage, needsCompaction } from "./compact.ts";
 import { CheckpointDamage, readCheckpoint, writeCheckpoint } from "./checkpoint.ts";
-import { checkpointName } from "../base/layout.ts";
+import { checkpointName, RESERVED_DIR } from "../base/layout.ts";
 import { frameLine, type Unstamped } from "./record.ts";
 
 const fs = new DenoFileSystem();
@@ -275,7 +275,7 @@ Deno.test("checkpoint entries with unsafe paths are refused on replay", async ()
     Deno.mkdirSync(dir);
     const entry = { kind: "file", size: 1, mtime: 1, mode: 0o644, ino: 1 };
     const text = frameLine({ type: "checkpoint", v: 1, seq: 3, ts: "", source: "/src", next: 1 }) +
-      ["ok.txt", "../escape", "/abs", "a/../../b", "nul\0x", ".backup/lock"]
+      ["ok.txt", "../escape", "/abs", "a/../../b", "nul\0x", `${RESERVED_DIR}/lock`]
         .map((path) => frameLine({ type: "entry", path, ...entry })).join("") +
       frameLine({ type: "end", entries: 6, pending: 0 });
     Deno.writeTextFileSync(`${dir}/${checkpointName(3)}`, text);

@@ -3,7 +3,7 @@ import { tempDir } from "../../testing/helpers.ts";
 import { JournalCorruptError } from "../base/errors.ts";
 import { DenoFileSystem } from "../base/fs.ts";
 import { writeCheckpoint } from "./checkpoint.ts";
-import { checkpointName, segmentName } from "../base/layout.ts";
+import { checkpointName, RESERVED_DIR, segmentName } from "../base/layout.ts";
 import { frameLine, type Unstamped } from "./record.ts";
 import { replayJournal } from "./replay.ts";
 import { emptyState } from "./state.ts";
@@ -93,7 +93,7 @@ Deno.test("replayJournal refuses intents whose path or origin could leave the de
     const written = await w.append([
       copy("../outside"),
       { type: "intent", op: "move", path: "inside", from: "/etc", reason: "scan" },
-      copy(".backup/journal/x"),
+      copy(`${RESERVED_DIR}/journal/x`),
       copy("fine"),
     ]);
     bad = written.slice(0, 3).map((r) => r.seq);
@@ -104,7 +104,7 @@ Deno.test("replayJournal refuses intents whose path or origin could leave the de
   assertEquals(refused, [
     { seq: bad[0]!, path: "../outside", reason: 'bad segment ".."' },
     { seq: bad[1]!, path: "inside", reason: 'from "/etc": absolute' },
-    { seq: bad[2]!, path: ".backup/journal/x", reason: "inside the reserved folder" },
+    { seq: bad[2]!, path: `${RESERVED_DIR}/journal/x`, reason: "inside the reserved folder" },
   ]);
   assertEquals(state.pending.size, 0);
   assertEquals(state.lastSeq, 9, "refused intents still count as read");
