@@ -46,7 +46,7 @@
  * @module
  */
 
-import type { Kind } from "../base/fs.ts";
+import type { FileHandle, Kind } from "../base/fs.ts";
 import type { Entry, ScanOptions, ScanResult } from "../base/scan.ts";
 import { isMissing } from "../base/fs.ts";
 
@@ -136,6 +136,17 @@ export interface StagedFile extends StagedEntry {
    * {@link sync} on each. The files stay open until committed or discarded.
    */
   syncAll?(): Promise<void>;
+  /**
+   * Optional, where the kernel can copy: copies up to `len` bytes of `src`
+   * from `offset` to the same offset of this file without passing them
+   * through the process (locally `copy_file_range`); neither position moves.
+   * Returns the count (0 at the end of `src`), or `null` when it cannot copy
+   * from this `src` at all (nothing was copied: {@link write} the bytes).
+   * Not mixed with {@link write} on one file.
+   *
+   * @throws the I/O error once a copy from this `src` has worked
+   */
+  copyRange?(src: FileHandle, offset: number, len: number): Promise<number | null>;
 }
 
 /** The destination: where the mirror (and its versions) is written. */

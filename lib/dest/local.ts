@@ -46,6 +46,7 @@ import type { CreatedFile, FolderAccess } from "./folder_access.ts";
 import { joinRel, parentOf } from "../base/paths.ts";
 import { tempName } from "../base/layout.ts";
 import { nativeAvailable } from "../base/native/libc.ts";
+import { NativeFile } from "../base/native/file.ts";
 import { PathFolder } from "./path_folder.ts";
 import { PinnedFolder } from "./pinned_folder.ts";
 
@@ -114,6 +115,19 @@ class LocalStagedFile implements StagedFile {
   write(data: Uint8Array): Promise<void> {
     if (!this.#small) return this.#handle.writeAll(data);
     return settled(() => this.#handle.writeAllSync(data));
+  }
+
+  /** `copy_file_range` from a source opened by the native layer into the temp file. */
+  async copyRange(src: FileHandle, offset: number, len: number): Promise<number | null> {
+    const out = this.#handle;
+    if (!(src instanceof NativeFile) || !(out instanceof NativeFile)) return null;
+    try {
+      return await out.copyRangeFrom(src, offset, len);
+    } catch (err) {
+      // The first call tells whether the kernel can copy between these two at all.
+      if (offset === 0) return null;
+      throw err;
+    }
   }
 
   seal(meta: FileMeta): Promise<void> {

@@ -4,7 +4,8 @@
  * is a local folder.
  *
  * Files are staged (locally: a temp file in the target's folder, exclusive
- * create, 0600), hashed while copied, given their mode and mtime, made durable,
+ * create, 0600), hashed while copied (a large file is copied by the kernel
+ * where the destination can, and hashed from the page cache beside it), given their mode and mtime, made durable,
  * then committed over the target. The source is checked before and after the
  * copy: if it changed, the staged file is discarded and
  * {@link SourceChangedError} thrown, so a torn copy never reaches a real name.
@@ -176,6 +177,58 @@ async function copyLarge(
   return bytes;
 }
 
+/** Bytes per kernel copy call; the hash reads the same span back from the page cache. */
+const KERNEL_CHUNK = 8 * 1024 * 1024;
+
+/** Reads exactly `n` bytes at the source's position into `buf`; fewer means the file shrank. */
+async function readFully(src: FileHandle, buf: Uint8Array, n: number): Promise<number> {
+  let got = 0;
+  while (got < n) {
+    const r = await src.read(buf.subarray(got, n));
+    if (r === null) break;
+    got += r;
+  }
+  return got;
+}
+
+/**
+ * Copies a large file in the kernel where the staged file can ({@link StagedFile.copyRange}),
+ * the hash computed beside it: while the kernel copies one span, the span before is read back
+ * (from the page cache, through the source's own position) and hashed. Returns the bytes
+ * copied, or `null` when the kernel cannot copy between these two (nothing was done).
+ * A source that changes meanwhile is caught by the caller's checks of size and mtime.
+ */
+async function copyByKernel(
+  src: FileHandle,
+  out: StagedFile,
+  hasher: Hasher,
+  onCopied: ((bytes: number) => void) | undefined,
+): Promise<number | null> {
+  if (!out.copyRange) return null;
+  const first = await out.copyRange(src, 0, KERNEL_CHUNK);
+  if (first === null) return null;
+  const buf = new Uint8Array(KERNEL_CHUNK);
+  let offset = 0;
+  let n = first;
+  while (n > 0) {
+    const next = out.copyRange(src, offset + n, KERNEL_CHUNK);
+    try {
+      const read = await readFully(src, buf, n);
+      if (read !== n) throw new SourceChangedError("changed while it was being copied");
+      hasher.update(buf.subarray(0, n));
+    } catch (err) {
+      await next.catch(() => {});
+      throw err;
+    }
+    offset += n;
+    onCopied?.(n);
+    const copied = await next;
+    if (copied === null) throw new Error("the kernel copy stopped working mid-file");
+    n = copied;
+  }
+  return offset;
+}
+
 async function copySmall(
   src: FileHandle,
   out: StagedFile,
@@ -230,7 +283,8 @@ export async function prepareCopy(
     const small = op.src.size <= SMALL_FILE;
     const bytes = small
       ? await copySmall(src, out, hasher, op.src.size)
-      : await copyLarge(src, out, hasher, ctx.onCopied);
+      : (await copyByKernel(src, out, hasher, ctx.onCopied)) ??
+        await copyLarge(src, out, hasher, ctx.onCopied);
     if (small) ctx.onCopied?.(bytes);
     const after = src.stat();
     if (bytes !== before.size || !sameAsScanned(after, op.src)) {

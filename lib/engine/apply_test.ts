@@ -5,6 +5,7 @@ import {
   applySimple,
   commitCopies,
   isRacy,
+  prepareCopy,
   type PreparedCopy,
   RACY_WINDOW_MS,
   SYNC_ALL_FROM,
@@ -14,7 +15,8 @@ import { nativeAvailable } from "../base/native/libc.ts";
 import { DenoFileSystem, type FileSystem } from "../base/fs.ts";
 import { LocalDestination } from "../dest/local.ts";
 import { FaultyFileSystem } from "../../testing/fault_fs.ts";
-import { createHasher } from "../base/hash.ts";
+import { createHasher, hashFile } from "../base/hash.ts";
+import { entryOf } from "../base/scan.ts";
 
 async function context(dest: string, fs: FileSystem = new DenoFileSystem()): Promise<ApplyContext> {
   return {
@@ -185,4 +187,24 @@ Deno.test("LocalDestination: a staged file can syncAll (syncfs) where the native
   await staged.commit();
   assertEquals(Deno.readTextFileSync(`${t.path}/a.txt`), "hi");
   destination.close();
+});
+
+Deno.test("prepareCopy: a file of several kernel-copy spans arrives whole, with the hash of its bytes", async () => {
+  await using t = await tempDir();
+  const src = `${t.path}/src`;
+  const dest = `${t.path}/dest`;
+  Deno.mkdirSync(src);
+  Deno.mkdirSync(dest);
+  // 20 MiB and a bit: three spans of the kernel copy, the last one short.
+  const data = new Uint8Array(20 * 1024 * 1024 + 12_345);
+  for (let i = 0; i < data.length; i += 4096) data[i] = (i / 4096) % 251;
+  Deno.writeFileSync(`${src}/big.bin`, data);
+  const fs = new DenoFileSystem();
+  const ctx: ApplyContext = { ...(await context(dest)), source: src };
+  const info = fs.lstat(`${src}/big.bin`);
+  const copy = await prepareCopy(ctx, { op: "copy", path: "big.bin", src: entryOf(info) });
+  assertEquals(await commitCopies(ctx, [copy]), [null]);
+  assertEquals(copy.bytes, data.length);
+  assertEquals(Deno.readFileSync(`${dest}/big.bin`), data);
+  assertEquals(copy.hash, (await hashFile(fs, `${src}/big.bin`, await createHasher())).hash);
 });
