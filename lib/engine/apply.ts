@@ -5,10 +5,11 @@
  *
  * Files are staged (locally: a temp file in the target's folder, exclusive
  * create, 0600), hashed while copied (a large file is copied by the kernel
- * where the destination can, and hashed from the page cache beside it), given their mode and mtime, made durable,
- * then committed over the target. The source is checked before and after the
- * copy: if it changed, the staged file is discarded and
- * {@link SourceChangedError} thrown, so a torn copy never reaches a real name.
+ * where the destination can, and hashed from the page cache beside it),
+ * given their mode and mtime, made durable, then committed over the target.
+ * The source is checked before and after the copy: if it changed, the staged
+ * file is discarded and {@link SourceChangedError} thrown, so a torn copy
+ * never reaches a real name.
  * Durability is paid per batch: the staged files of a batch are made durable
  * together (one `syncfs` of the destination's file system where it can, else
  * one fsync each, concurrently), then committed, and the caller syncs each
