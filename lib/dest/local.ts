@@ -101,6 +101,8 @@ class LocalStagedFile implements StagedFile {
   #committed = false;
   /** `syncfs` through the temp file, where the folder access can (pinned): see {@link StagedFile.syncAll}. */
   readonly syncAll?: () => Promise<void>;
+  /** The temp file's `st_dev`, with {@link syncAll}: a folder of the mirror may be another mount. */
+  readonly fileSystem?: number;
 
   constructor(folder: FolderAccess, paths: Staging, file: CreatedFile, small: boolean) {
     this.#folder = folder;
@@ -109,7 +111,10 @@ class LocalStagedFile implements StagedFile {
     this.#handle = file.handle;
     this.#small = small;
     const syncFileSystem = file.syncFileSystem;
-    if (syncFileSystem) this.syncAll = () => syncFileSystem.call(file);
+    if (syncFileSystem) {
+      this.fileSystem = this.#handle.stat().dev;
+      this.syncAll = () => syncFileSystem.call(file);
+    }
   }
 
   write(data: Uint8Array): Promise<void> {

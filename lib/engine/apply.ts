@@ -322,22 +322,46 @@ export type Outcome = unknown | null;
 export const SYNC_ALL_FROM = 8;
 
 /**
- * Makes the staged files of `copies` durable: one `syncAll` through the first
- * (staged before the others, so its error covers their writeback) when there
- * are enough and the destination can, else an fsync each. When the `syncAll`
- * fails (the error may be another file's on that file system), each file is
- * fsynced after all, so only the files whose own writeback failed fail.
+ * Makes the staged files of `copies` durable. Files are grouped by the file
+ * system they are on (a folder of the mirror may be another mount); a group
+ * of at least {@link SYNC_ALL_FROM} gets one `syncAll` through its first file
+ * (staged before the others, so its error covers their writeback), the rest
+ * an fsync each. When a `syncAll` fails (the error may be another file's on
+ * that file system), each file of its group is fsynced after all, so only
+ * the files whose own writeback failed fail.
  */
 async function syncStaged(copies: PreparedCopy[]): Promise<Outcome[]> {
-  const first = copies[0]?.staged;
-  if (copies.length >= SYNC_ALL_FROM && first?.syncAll) {
-    try {
-      await first.syncAll();
-      return copies.map(() => null);
-    } catch { /* each file's own fsync decides below */ }
-  }
-  const synced = await Promise.allSettled(copies.map((c) => c.staged.sync()));
-  return synced.map((s) => s.status === "rejected" ? s.reason : null);
+  const groups = new Map<number, number[]>();
+  const single: number[] = [];
+  copies.forEach((c, i) => {
+    const fsId = c.staged.syncAll ? c.staged.fileSystem : undefined;
+    if (fsId === undefined) return void single.push(i);
+    const group = groups.get(fsId);
+    if (group) group.push(i);
+    else groups.set(fsId, [i]);
+  });
+  const outcomes: Outcome[] = copies.map(() => null);
+  const fsyncEach = async (indexes: number[]) => {
+    await Promise.all(indexes.map(async (i) => {
+      try {
+        await copies[i]!.staged.sync();
+      } catch (err) {
+        outcomes[i] = err;
+      }
+    }));
+  };
+  await Promise.all([
+    fsyncEach(single),
+    ...[...groups.values()].map(async (group) => {
+      if (group.length >= SYNC_ALL_FROM) {
+        try {
+          return await copies[group[0]!]!.staged.syncAll!();
+        } catch { /* each file's own fsync decides */ }
+      }
+      await fsyncEach(group);
+    }),
+  ]);
+  return outcomes;
 }
 
 /**
