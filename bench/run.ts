@@ -29,6 +29,7 @@
  */
 
 import { parseArgs } from "node:util";
+import { RESERVED_DIR } from "../lib/base/layout.ts";
 import {
   type Case,
   dropCaches,
@@ -143,7 +144,7 @@ async function removeTree(path: string): Promise<void> {
 function lastPass(dest: string): PassInfo | null {
   let text: string;
   try {
-    text = Deno.readTextFileSync(`${dest}/.backup/backup.log`);
+    text = Deno.readTextFileSync(`${dest}/${RESERVED_DIR}/backup.log`);
   } catch {
     return null;
   }

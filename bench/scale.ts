@@ -28,6 +28,7 @@
  */
 
 import { parseArgs } from "node:util";
+import { RESERVED_DIR } from "../lib/base/layout.ts";
 import { exec, median, peakRss, procMemory, type Sample, syncAll, timeCases } from "./measure.ts";
 import { fmtKiB, fmtMs, fmtRatio, fmtSample, table } from "./report.ts";
 import { dirName, fileName, makeTree, type TreeShape } from "./trees.ts";
@@ -84,7 +85,7 @@ async function cpuTicks(pid: number): Promise<number> {
 /** The `passes` and last full pass duration from the daemon's status file. */
 function status(dest: string): { passes: number; lastMs: number | null } {
   try {
-    const s = JSON.parse(Deno.readTextFileSync(`${dest}/.backup/status.json`));
+    const s = JSON.parse(Deno.readTextFileSync(`${dest}/${RESERVED_DIR}/status.json`));
     return { passes: Number(s.passes ?? 0), lastMs: s.lastPass?.durationMs ?? null };
   } catch {
     return { passes: 0, lastMs: null };
@@ -125,7 +126,7 @@ async function daemon(
   idleS: number,
 ): Promise<DaemonResult> {
   // The --once runs left a status file: the daemon's first pass is the one it writes anew.
-  await removeTree(`${dest}/.backup/status.json`);
+  await removeTree(`${dest}/${RESERVED_DIR}/status.json`);
   const child = new Deno.Command(DENO, {
     args: ["run", ...PERMS, main, "--src", src, "--dest", dest, "--interval", "5", "--quiet"],
     stdin: "null",

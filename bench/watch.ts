@@ -43,6 +43,7 @@
  */
 
 import { parseArgs } from "node:util";
+import { RESERVED_DIR } from "../lib/base/layout.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 /** What the daemon needs of the project (copied into the temp folder). */
@@ -289,7 +290,9 @@ class Daemon {
   /** The status file, or null before the first pass. */
   status(): Status | null {
     try {
-      return JSON.parse(Deno.readTextFileSync(`${this.dest}/.backup/status.json`)) as Status;
+      return JSON.parse(
+        Deno.readTextFileSync(`${this.dest}/${RESERVED_DIR}/status.json`),
+      ) as Status;
     } catch {
       return null;
     }
@@ -324,7 +327,7 @@ class Daemon {
   }
 
   #signature(): string {
-    const dir = `${this.dest}/.backup/journal`;
+    const dir = `${this.dest}/${RESERVED_DIR}/journal`;
     let sig = this.status()?.updatedAt ?? "";
     try {
       for (const e of Deno.readDirSync(dir)) {
@@ -338,7 +341,7 @@ class Daemon {
 
   /** Every journal record in the segments (checkpoints aside), in seq order. */
   journal(): JRecord[] {
-    const dir = `${this.dest}/.backup/journal`;
+    const dir = `${this.dest}/${RESERVED_DIR}/journal`;
     const names = [...Deno.readDirSync(dir)]
       .map((e) => e.name)
       .filter((n) => /^\d+\.jsonl$/.test(n))
@@ -393,9 +396,9 @@ class Daemon {
   /** Lines of the log file matching `re`. */
   logLines(re: RegExp): string[] {
     try {
-      return Deno.readTextFileSync(`${this.dest}/.backup/backup.log`).split("\n").filter((l) =>
-        re.test(l)
-      );
+      return Deno.readTextFileSync(`${this.dest}/${RESERVED_DIR}/backup.log`).split("\n").filter((
+        l,
+      ) => re.test(l));
     } catch {
       return [];
     }

@@ -46,7 +46,7 @@
  * @module
  */
 
-import type { Kind } from "../base/fs.ts";
+import type { FileHandle, Kind } from "../base/fs.ts";
 import type { Entry, ScanOptions, ScanResult } from "../base/scan.ts";
 import { isMissing } from "../base/fs.ts";
 
@@ -145,13 +145,27 @@ export interface StagedFile extends StagedEntry {
   sync(): Promise<void>;
   /**
    * Optional, where one call can do it: makes durable this staged file and
-   * every file staged after it on this destination (locally `syncfs(2)` on
-   * the temp file's descriptor: one flush of the destination's file system,
+   * every file staged after it with the same {@link fileSystem} (locally
+   * `syncfs(2)` on the temp file's descriptor: one flush of that file system,
    * which fails if any writeback there failed since this file was staged).
-   * A batch of copies calls it once on its first staged file instead of
-   * {@link sync} on each. The files stay open until committed or discarded.
+   * A batch of copies calls it once on the first staged file of each file
+   * system instead of {@link sync} on each. The files stay open until
+   * committed or discarded.
    */
   syncAll?(): Promise<void>;
+  /** With {@link syncAll}: which file system the staged file is on (locally its `st_dev`). */
+  readonly fileSystem?: number;
+  /**
+   * Optional, where the kernel can copy: copies up to `len` bytes of `src`
+   * from `offset` to the same offset of this file without passing them
+   * through the process (locally `copy_file_range`); neither position moves.
+   * Returns the count (0 at the end of `src`), or `null` when it cannot copy
+   * from this `src` at all (nothing was copied: {@link write} the bytes).
+   * Not mixed with {@link write} on one file.
+   *
+   * @throws the I/O error once a copy from this `src` has worked
+   */
+  copyRange?(src: FileHandle, offset: number, len: number): Promise<number | null>;
 }
 
 /** The destination: where the mirror (and its versions) is written. */

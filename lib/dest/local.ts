@@ -49,6 +49,7 @@ import { joinRel, parentOf } from "../base/paths.ts";
 import { reservedName, STAGING_DIR, tempName } from "../base/layout.ts";
 
 import { nativeAvailable } from "../base/native/libc.ts";
+import { NativeFile } from "../base/native/file.ts";
 import { PathFolder } from "./path_folder.ts";
 import { PinnedFolder } from "./pinned_folder.ts";
 
@@ -103,6 +104,8 @@ class LocalStagedFile implements StagedFile {
   #committed = false;
   /** `syncfs` through the temp file, where the folder access can (pinned): see {@link StagedFile.syncAll}. */
   readonly syncAll?: () => Promise<void>;
+  /** The temp file's `st_dev`, with {@link syncAll}: a folder of the mirror may be another mount. */
+  readonly fileSystem?: number;
 
   constructor(folder: FolderAccess, paths: Staging, file: CreatedFile, small: boolean) {
     this.#folder = folder;
@@ -111,7 +114,10 @@ class LocalStagedFile implements StagedFile {
     this.#handle = file.handle;
     this.#small = small;
     const syncFileSystem = file.syncFileSystem;
-    if (syncFileSystem) this.syncAll = () => syncFileSystem.call(file);
+    if (syncFileSystem) {
+      this.fileSystem = this.#handle.stat().dev;
+      this.syncAll = () => syncFileSystem.call(file);
+    }
   }
 
   /** Holes kept: the handle writes at offsets (the native layer's descriptors). */
@@ -128,6 +134,19 @@ class LocalStagedFile implements StagedFile {
   write(data: Uint8Array): Promise<void> {
     if (!this.#small) return this.#handle.writeAll(data);
     return settled(() => this.#handle.writeAllSync(data));
+  }
+
+  /** `copy_file_range` from a source opened by the native layer into the temp file. */
+  async copyRange(src: FileHandle, offset: number, len: number): Promise<number | null> {
+    const out = this.#handle;
+    if (!(src instanceof NativeFile) || !(out instanceof NativeFile)) return null;
+    try {
+      return await out.copyRangeFrom(src, offset, len);
+    } catch (err) {
+      // The first call tells whether the kernel can copy between these two at all.
+      if (offset === 0) return null;
+      throw err;
+    }
   }
 
   seal(meta: FileMeta): Promise<void> {

@@ -4,10 +4,12 @@
  * is a local folder.
  *
  * Files are staged (locally: a temp file in the target's folder, exclusive
- * create, 0600), hashed while copied, given their mode and mtime, made durable,
- * then committed over the target. The source is checked before and after the
- * copy: if it changed, the staged file is discarded and
- * {@link SourceChangedError} thrown, so a torn copy never reaches a real name.
+ * create, 0600), hashed while copied (a large file is copied by the kernel
+ * where the destination can, and hashed from the page cache beside it),
+ * given their mode and mtime, made durable, then committed over the target.
+ * The source is checked before and after the copy: if it changed, the staged
+ * file is discarded and {@link SourceChangedError} thrown, so a torn copy
+ * never reaches a real name.
  * Durability is paid per batch: the staged files of a batch are made durable
  * together (one `syncfs` of the destination's file system where it can, else
  * one fsync each, concurrently), then committed, and the caller syncs each
@@ -229,6 +231,58 @@ async function copySparse(
   return at;
 }
 
+/** Bytes per kernel copy call; the hash reads the same span back from the page cache. */
+const KERNEL_CHUNK = 8 * 1024 * 1024;
+
+/** Reads exactly `n` bytes at the source's position into `buf`; fewer means the file shrank. */
+async function readFully(src: FileHandle, buf: Uint8Array, n: number): Promise<number> {
+  let got = 0;
+  while (got < n) {
+    const r = await src.read(buf.subarray(got, n));
+    if (r === null) break;
+    got += r;
+  }
+  return got;
+}
+
+/**
+ * Copies a large file in the kernel where the staged file can ({@link StagedFile.copyRange}),
+ * the hash computed beside it: while the kernel copies one span, the span before is read back
+ * (from the page cache, through the source's own position) and hashed. Returns the bytes
+ * copied, or `null` when the kernel cannot copy between these two (nothing was done).
+ * A source that changes meanwhile is caught by the caller's checks of size and mtime.
+ */
+async function copyByKernel(
+  src: FileHandle,
+  out: StagedFile,
+  hasher: Hasher,
+  onCopied: ((bytes: number) => void) | undefined,
+): Promise<number | null> {
+  if (!out.copyRange) return null;
+  const first = await out.copyRange(src, 0, KERNEL_CHUNK);
+  if (first === null) return null;
+  const buf = new Uint8Array(KERNEL_CHUNK);
+  let offset = 0;
+  let n = first;
+  while (n > 0) {
+    const next = out.copyRange(src, offset + n, KERNEL_CHUNK);
+    try {
+      const read = await readFully(src, buf, n);
+      if (read !== n) throw new SourceChangedError("changed while it was being copied");
+      hasher.update(buf.subarray(0, n));
+    } catch (err) {
+      await next.catch(() => {});
+      throw err;
+    }
+    offset += n;
+    onCopied?.(n);
+    const copied = await next;
+    if (copied === null) throw new Error("the kernel copy stopped working mid-file");
+    n = copied;
+  }
+  return offset;
+}
+
 async function copySmall(
   src: FileHandle,
   out: StagedFile,
@@ -286,7 +340,8 @@ export async function prepareCopy(
       ? await copySmall(src, out, hasher, op.src.size)
       : holes !== null && src.readAt && out.sparse
       ? await copySparse(src, src.readAt, out.sparse, holes, op.src.size, hasher, ctx.onCopied)
-      : await copyLarge(src, out, hasher, ctx.onCopied);
+      : (await copyByKernel(src, out, hasher, ctx.onCopied)) ??
+        await copyLarge(src, out, hasher, ctx.onCopied);
     if (small) ctx.onCopied?.(bytes);
     const after = src.stat();
     if (bytes !== before.size || !sameAsScanned(after, op.src)) {
@@ -323,22 +378,46 @@ export type Outcome = unknown | null;
 export const SYNC_ALL_FROM = 8;
 
 /**
- * Makes the staged files of `copies` durable: one `syncAll` through the first
- * (staged before the others, so its error covers their writeback) when there
- * are enough and the destination can, else an fsync each. When the `syncAll`
- * fails (the error may be another file's on that file system), each file is
- * fsynced after all, so only the files whose own writeback failed fail.
+ * Makes the staged files of `copies` durable. Files are grouped by the file
+ * system they are on (a folder of the mirror may be another mount); a group
+ * of at least {@link SYNC_ALL_FROM} gets one `syncAll` through its first file
+ * (staged before the others, so its error covers their writeback), the rest
+ * an fsync each. When a `syncAll` fails (the error may be another file's on
+ * that file system), each file of its group is fsynced after all, so only
+ * the files whose own writeback failed fail.
  */
 async function syncStaged(copies: PreparedCopy[]): Promise<Outcome[]> {
-  const first = copies[0]?.staged;
-  if (copies.length >= SYNC_ALL_FROM && first?.syncAll) {
-    try {
-      await first.syncAll();
-      return copies.map(() => null);
-    } catch { /* each file's own fsync decides below */ }
-  }
-  const synced = await Promise.allSettled(copies.map((c) => c.staged.sync()));
-  return synced.map((s) => s.status === "rejected" ? s.reason : null);
+  const groups = new Map<number, number[]>();
+  const single: number[] = [];
+  copies.forEach((c, i) => {
+    const fsId = c.staged.syncAll ? c.staged.fileSystem : undefined;
+    if (fsId === undefined) return void single.push(i);
+    const group = groups.get(fsId);
+    if (group) group.push(i);
+    else groups.set(fsId, [i]);
+  });
+  const outcomes: Outcome[] = copies.map(() => null);
+  const fsyncEach = async (indexes: number[]) => {
+    await Promise.all(indexes.map(async (i) => {
+      try {
+        await copies[i]!.staged.sync();
+      } catch (err) {
+        outcomes[i] = err;
+      }
+    }));
+  };
+  await Promise.all([
+    fsyncEach(single),
+    ...[...groups.values()].map(async (group) => {
+      if (group.length >= SYNC_ALL_FROM) {
+        try {
+          return await copies[group[0]!]!.staged.syncAll!();
+        } catch { /* each file's own fsync decides */ }
+      }
+      await fsyncEach(group);
+    }),
+  ]);
+  return outcomes;
 }
 
 /**

@@ -5,6 +5,7 @@ import {
   applySimple,
   commitCopies,
   isRacy,
+  prepareCopy,
   type PreparedCopy,
   RACY_WINDOW_MS,
   SYNC_ALL_FROM,
@@ -14,8 +15,9 @@ import { nativeAvailable } from "../base/native/libc.ts";
 import { DenoFileSystem, type FileSystem } from "../base/fs.ts";
 import { LocalDestination } from "../dest/local.ts";
 import { FaultyFileSystem } from "../../testing/fault_fs.ts";
-import { createHasher } from "../base/hash.ts";
+import { createHasher, hashFile } from "../base/hash.ts";
 import { RESERVED_DIR } from "../base/layout.ts";
+import { entryOf } from "../base/scan.ts";
 
 async function context(dest: string, fs: FileSystem = new DenoFileSystem()): Promise<ApplyContext> {
   return {
@@ -94,44 +96,51 @@ Deno.test("isRacy: the window covers a little clock skew either way, not a far-f
   assertEquals(cases.map(([m]) => isRacy(m, now)), cases.map(([, want]) => want));
 });
 
-/** A staged file that logs what is done with it; `syncAll` only where `withSyncAll`. */
-function fakeStaged(
-  name: string,
-  log: string[],
-  options: { withSyncAll?: boolean; failSyncAll?: boolean; failSync?: boolean } = {},
-): StagedFile {
+/** How {@link fakeCopies} stages its files. */
+interface FakeOptions {
+  /** Every staged file has `syncAll` (as locally, pinned). */
+  syncAll?: boolean;
+  /** `syncAll` fails. */
+  failSyncAll?: boolean;
+  /** Copies whose own `sync` fails. */
+  failSync?: Set<number>;
+  /** The file system of copy `i` (default 1). */
+  fileSystemOf?: (i: number) => number;
+}
+
+/** A staged file that logs what is done with it. */
+function fakeStaged(name: string, log: string[], options: FakeOptions, i: number): StagedFile {
   const staged: StagedFile = {
     write: () => Promise.resolve(),
     seal: () => Promise.resolve(),
     sync: () => {
       log.push(`sync ${name}`);
-      return options.failSync ? Promise.reject(new Error(`EIO ${name}`)) : Promise.resolve();
+      return options.failSync?.has(i)
+        ? Promise.reject(new Error(`EIO ${name}`))
+        : Promise.resolve();
     },
     commit: () => (log.push(`commit ${name}`), Promise.resolve()),
     discard: () => (log.push(`discard ${name}`), Promise.resolve()),
   };
-  if (options.withSyncAll) {
-    staged.syncAll = () => {
+  if (!options.syncAll) return staged;
+  return {
+    ...staged,
+    fileSystem: options.fileSystemOf?.(i) ?? 1,
+    syncAll: () => {
       log.push(`syncAll ${name}`);
       return options.failSyncAll ? Promise.reject(new Error("EIO elsewhere")) : Promise.resolve();
-    };
-  }
-  return staged;
+    },
+  };
 }
 
-function fakeCopies(
-  n: number,
-  log: string[],
-  first: Parameters<typeof fakeStaged>[2],
-  failSync: Set<number> = new Set(),
-): PreparedCopy[] {
+function fakeCopies(n: number, log: string[], options: FakeOptions): PreparedCopy[] {
   return Array.from({ length: n }, (_, i) => ({
     op: {
       op: "copy" as const,
       path: `f${i}`,
       src: { kind: "file" as const, size: 1, mtimeMs: 0, mode: 0o644, ino: i + 1 },
     },
-    staged: fakeStaged(`f${i}`, log, i === 0 ? first : { failSync: failSync.has(i) }),
+    staged: fakeStaged(`f${i}`, log, options, i),
     hash: "h",
     bytes: 1,
     racy: false,
@@ -142,7 +151,7 @@ Deno.test("commitCopies: a batch of SYNC_ALL_FROM copies is made durable by one 
   await using t = await tempDir();
   const ctx = await context(t.path);
   const log: string[] = [];
-  const outcomes = await commitCopies(ctx, fakeCopies(SYNC_ALL_FROM, log, { withSyncAll: true }));
+  const outcomes = await commitCopies(ctx, fakeCopies(SYNC_ALL_FROM, log, { syncAll: true }));
   assertEquals(outcomes, new Array(SYNC_ALL_FROM).fill(null));
   assertEquals(log[0], "syncAll f0");
   assertEquals(log.filter((l) => l.startsWith("sync")).length, 1);
@@ -153,7 +162,7 @@ Deno.test("commitCopies: fewer copies, or no syncAll, are fsynced one by one", a
   await using t = await tempDir();
   const ctx = await context(t.path);
   const few: string[] = [];
-  await commitCopies(ctx, fakeCopies(SYNC_ALL_FROM - 1, few, { withSyncAll: true }));
+  await commitCopies(ctx, fakeCopies(SYNC_ALL_FROM - 1, few, { syncAll: true }));
   assertEquals(few.filter((l) => l.startsWith("sync ")).length, SYNC_ALL_FROM - 1);
   assertEquals(few.filter((l) => l.startsWith("syncAll")), []);
   const without: string[] = [];
@@ -161,16 +170,33 @@ Deno.test("commitCopies: fewer copies, or no syncAll, are fsynced one by one", a
   assertEquals(without.filter((l) => l.startsWith("sync ")).length, SYNC_ALL_FROM);
 });
 
+Deno.test("commitCopies: one syncAll per file system; a file system with few copies fsyncs each", async () => {
+  await using t = await tempDir();
+  const ctx = await context(t.path);
+  const log: string[] = [];
+  // Copies 0..SYNC_ALL_FROM-1 on file system 1, the last two on file system 2 (a mount inside).
+  const n = SYNC_ALL_FROM + 2;
+  const copies = fakeCopies(n, log, {
+    syncAll: true,
+    fileSystemOf: (i) => i < SYNC_ALL_FROM ? 1 : 2,
+  });
+  assertEquals(await commitCopies(ctx, copies), new Array(n).fill(null));
+  assertEquals(log.filter((l) => l.startsWith("syncAll")), ["syncAll f0"]);
+  assertEquals(log.filter((l) => l.startsWith("sync ")).sort(), [
+    `sync f${SYNC_ALL_FROM}`,
+    `sync f${SYNC_ALL_FROM + 1}`,
+  ]);
+});
+
 Deno.test("commitCopies: a failed syncAll falls back to an fsync each; only a file whose own fsync fails fails", async () => {
   await using t = await tempDir();
   const ctx = await context(t.path);
   const log: string[] = [];
-  const copies = fakeCopies(
-    SYNC_ALL_FROM,
-    log,
-    { withSyncAll: true, failSyncAll: true },
-    new Set([3]),
-  );
+  const copies = fakeCopies(SYNC_ALL_FROM, log, {
+    syncAll: true,
+    failSyncAll: true,
+    failSync: new Set([3]),
+  });
   const outcomes = await commitCopies(ctx, copies);
   assertEquals(log[0], "syncAll f0");
   assertEquals(log.filter((l) => l.startsWith("sync ")).length, SYNC_ALL_FROM);
@@ -186,8 +212,29 @@ Deno.test("LocalDestination: a staged file can syncAll (syncfs) where the native
   await staged.write(new TextEncoder().encode("hi"));
   await staged.seal({ mode: 0o644, mtimeMs: 1_700_000_000_000 });
   assertEquals(staged.syncAll !== undefined, nativeAvailable());
+  if (staged.syncAll) assertEquals(staged.fileSystem, Deno.statSync(t.path).dev);
   await (staged.syncAll ?? staged.sync).call(staged);
   await staged.commit();
   assertEquals(Deno.readTextFileSync(`${t.path}/a.txt`), "hi");
   destination.close();
+});
+
+Deno.test("prepareCopy: a file of several kernel-copy spans arrives whole, with the hash of its bytes", async () => {
+  await using t = await tempDir();
+  const src = `${t.path}/src`;
+  const dest = `${t.path}/dest`;
+  Deno.mkdirSync(src);
+  Deno.mkdirSync(dest);
+  // 20 MiB and a bit: three spans of the kernel copy, the last one short.
+  const data = new Uint8Array(20 * 1024 * 1024 + 12_345);
+  for (let i = 0; i < data.length; i += 4096) data[i] = (i / 4096) % 251;
+  Deno.writeFileSync(`${src}/big.bin`, data);
+  const fs = new DenoFileSystem();
+  const ctx: ApplyContext = { ...(await context(dest)), source: src };
+  const info = fs.lstat(`${src}/big.bin`);
+  const copy = await prepareCopy(ctx, { op: "copy", path: "big.bin", src: entryOf(info) });
+  assertEquals(await commitCopies(ctx, [copy]), [null]);
+  assertEquals(copy.bytes, data.length);
+  assertEquals(Deno.readFileSync(`${dest}/big.bin`), data);
+  assertEquals(copy.hash, (await hashFile(fs, `${src}/big.bin`, await createHasher())).hash);
 });

@@ -195,6 +195,39 @@ export class NativeFile implements FileHandle {
     }
   }
 
+  /**
+   * Copies up to `len` bytes of `src` from `offset` to the same offset of
+   * this file inside the kernel (`copy_file_range`, off the main thread), so
+   * they never pass through the process; neither file offset moves. Returns
+   * the count, 0 at the end of `src`. A failure (another file system that
+   * cannot, an I/O error) is reported as EIO (see the module notes); a failed
+   * call copied nothing.
+   */
+  async copyRangeFrom(src: NativeFile, offset: number, len: number): Promise<number> {
+    this.#open();
+    const inOffset = new BigInt64Array([BigInt(offset)]);
+    const outOffset = new BigInt64Array([BigInt(offset)]);
+    const count = Number(
+      await libc().copyFileRangeAsync(
+        src.fd,
+        new Uint8Array(inOffset.buffer),
+        this.#fd,
+        new Uint8Array(outOffset.buffer),
+        BigInt(len),
+        0,
+      ),
+    );
+    if (count < 0) {
+      throw errnoError(
+        ERRNO.EIO,
+        "copy_file_range",
+        this.#label,
+        "errno not readable off the main thread",
+      );
+    }
+    return count;
+  }
+
   /** `fsync` on the main thread (blocks), with the exact errno on failure. */
   syncNow(): void {
     this.#open();

@@ -81,6 +81,13 @@ const SYMBOLS = {
   fsync: { parameters: ["i32"], result: "i32" },
   fsyncAsync: { name: "fsync", parameters: ["i32"], result: "i32", nonblocking: true },
   syncfsAsync: { name: "syncfs", parameters: ["i32"], result: "i32", nonblocking: true },
+  /** `copy_file_range(fd_in, &off_in, fd_out, &off_out, len, 0)`, off the main thread */
+  copyFileRangeAsync: {
+    name: "copy_file_range",
+    parameters: ["i32", "buffer", "i32", "buffer", "usize", "u32"],
+    result: "isize",
+    nonblocking: true,
+  },
   ftruncate: { parameters: ["i32", "i64"], result: "i32" },
   lseek: { parameters: ["i32", "i64", "i32"], result: "i64" },
   flock: { parameters: ["i32", "i32"], result: "i32" },
