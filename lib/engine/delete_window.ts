@@ -7,8 +7,11 @@
  * deleted in the last {@link DELETE_WINDOW_MS} whose path the backup does not
  * hold again (a folder deleted and rebuilt, `make clean && make`, is not a
  * loss), against the backup's size when the window began (or now, if it has
- * grown since). A confirmation (`backup confirm`, `--confirm-deletes`) empties
- * the window.
+ * grown since). Entries the backup took in while the window was open (created
+ * after its first deletion) do not count when they are deleted again: that is
+ * churn (a build's temp files, a download and its partial file), and they were
+ * not part of the size the window is judged against. A confirmation
+ * (`backup confirm`, `--confirm-deletes`) empties the window.
  *
  * @module
  */
@@ -37,6 +40,8 @@ export interface WindowView {
 /** The deletions of the last {@link DELETE_WINDOW_MS}, kept by the reconciler from pass to pass. */
 export class DeleteWindow {
   #passes: DeletingPass[] = [];
+  /** Paths created while the window held deletions (see the module notes). */
+  #young = new Set<string>();
   readonly #spanMs: number;
 
   /** An empty window spanning `spanMs` (default {@link DELETE_WINDOW_MS}). */
@@ -50,6 +55,7 @@ export class DeleteWindow {
    */
   view(now: number, tracked: number, holds: (path: string) => boolean): WindowView {
     this.#passes = this.#passes.filter((pass) => now - pass.at <= this.#spanMs);
+    if (this.#passes.length === 0) this.#young.clear();
     let deleted = 0;
     for (const pass of this.#passes) {
       pass.paths = pass.paths.filter((path) => !holds(path));
@@ -62,11 +68,20 @@ export class DeleteWindow {
 
   /** Adds the deletions of a pass that started at `at` with `trackedBefore` entries. */
   record(at: number, trackedBefore: number, paths: readonly string[]): void {
-    if (paths.length > 0) this.#passes.push({ at, trackedBefore, paths: [...paths] });
+    // A young entry deleted again is forgotten, not counted (Set.delete: true when it was young).
+    const lost = paths.filter((path) => !this.#young.delete(path));
+    if (lost.length > 0) this.#passes.push({ at, trackedBefore, paths: lost });
+  }
+
+  /** Notes the entries a pass created; kept only while the window holds deletions. */
+  created(paths: readonly string[]): void {
+    if (this.#passes.length === 0) return;
+    for (const path of paths) this.#young.add(path);
   }
 
   /** Empties the window (the operator confirmed). */
   clear(): void {
     this.#passes = [];
+    this.#young.clear();
   }
 }

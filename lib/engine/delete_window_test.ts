@@ -26,3 +26,20 @@ Deno.test("delete window: a path the backup holds again stops counting; clear em
   window.clear();
   assertEquals(window.view(4, 9, () => false), { deleted: 0, baseline: 9 });
 });
+
+Deno.test("DeleteWindow: entries created while the window is open and deleted again are churn, not loss", () => {
+  const window = new DeleteWindow(60_000);
+  const holds = () => false;
+  window.record(0, 10, ["old1"]); // the window opens
+  for (let i = 0; i < 300; i++) {
+    window.created([`new${i}`]);
+    window.record(i + 1, 10 + 1, [`new${i}`]);
+  }
+  assertEquals(window.view(400, 10, holds).deleted, 1, "only the entry the backup held before");
+  window.record(500, 10, ["old2"]);
+  assertEquals(window.view(600, 9, holds).deleted, 2);
+  assertEquals(window.view(100_000, 9, holds).deleted, 0, "the window passed");
+  window.created(["late"]); // an empty window notes nothing
+  window.record(100_001, 9, ["late"]);
+  assertEquals(window.view(100_002, 8, holds).deleted, 1, "late was there before the window");
+});

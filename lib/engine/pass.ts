@@ -182,10 +182,19 @@ export class Pass {
     const ops = this.#leaveBusy(guard.ops);
     settings.progress?.planned(summary.pass, summary.trigger, ops);
     const started = this.#now();
+    // Entries this pass brings into the backup: deleting them again within the window is churn
+    // (a build's temp files, a download and its partial file), not the loss of a backup.
+    const entries = this.#owner.state.entries;
+    const fresh = ops.flatMap((op) =>
+      (op.op === "copy" || op.op === "mkdir" || op.op === "symlink") && !entries.has(op.path)
+        ? [op.path]
+        : []
+    );
     try {
       await this.#execute(ops);
     } finally {
       this.#owner.memory.window.record(started, this.#trackedBefore, this.#deleted);
+      this.#owner.memory.window.created(fresh);
     }
     await this.#owner.writer.sync();
     this.#scheduleBusy();
