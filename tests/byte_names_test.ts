@@ -10,6 +10,7 @@
  * `diff -r --no-dereference`, both working on bytes.
  */
 
+import { RESERVED_DIR } from "../lib/base/layout.ts";
 import { assert, assertEquals, assertIncludes } from "../testing/assert.ts";
 import { RUN_PERMS, runCli, tempDir } from "../testing/helpers.ts";
 
@@ -22,7 +23,10 @@ async function bash(script: string, cwd: string): Promise<{ code: number; out: s
 
 /** True when the two trees hold the same names (bytes), kinds, contents and link targets. */
 async function sameTrees(a: string, b: string): Promise<string | null> {
-  const r = await bash(`diff -r --no-dereference -x .backup -x .backup-source '${a}' '${b}'`, "/");
+  const r = await bash(
+    `diff -r --no-dereference -x ${RESERVED_DIR} -x .backup-source '${a}' '${b}'`,
+    "/",
+  );
   return r.code === 0 ? null : r.out;
 }
 
