@@ -34,7 +34,7 @@ import { parseConvertArgs, runConfigConvert } from "./lib/cli/config_convert.ts"
 import { HELP as RESTORE_HELP, parseRestoreArgs, runRestore } from "./lib/cli/restore.ts";
 import { HELP as CONFIRM_HELP, parseConfirmArgs, runConfirm } from "./lib/cli/confirm.ts";
 import { HELP as VERIFY_HELP, parseVerifyArgs, runVerifyCommand } from "./lib/cli/verify.ts";
-import { remoteDestIn, withRemoteDest } from "./lib/cli/remote.ts";
+import { isRemoteDest, remoteDestIn, withRemoteDest } from "./lib/cli/remote.ts";
 import { HELP as UI_HELP, runUiCommand } from "./lib/ui/command.ts";
 import { extractUiArgs, type UiFlags } from "./lib/ui/ui_args.ts";
 import { type DaemonUi, startDaemonUi } from "./lib/ui/daemon_ui.ts";
@@ -347,7 +347,12 @@ async function main(argv: string[]): Promise<number> {
   const reporter = opts.dryRun ? undefined : setupProgress(opts, controller);
   const dashboard = opts.dryRun ? null : await startDashboard(
     uiFlags,
-    () => singleJob(absolute(opts.src, cwd), absolute(opts.dest, cwd), opts.interval),
+    () =>
+      singleJob(
+        absolute(opts.src, cwd),
+        isRemoteDest(opts.dest) ? opts.dest : absolute(opts.dest, cwd),
+        opts.interval,
+      ),
     fs,
     cwd,
   );

@@ -9,6 +9,22 @@ import type { FileSystem } from "../base/fs.ts";
 import { absolute } from "../base/paths.ts";
 import { loadConfig, selectJobs } from "../cli/config_load.ts";
 import { parseRunArgs } from "../cli/run_args.ts";
+import { UsageError } from "../base/errors.ts";
+import { isRemoteDest } from "../dest/s3_client.ts";
+
+/**
+ * Refuses a backup in a bucket: the dashboard reads a destination's files (status, journal,
+ * versions) on this machine.
+ *
+ * @throws UsageError naming the destination.
+ */
+function localOnly(name: string, dest: string): void {
+  if (isRemoteDest(dest)) {
+    throw new UsageError(
+      `the dashboard shows backups in folders only, not ${dest} (job ${name}) yet: drop --ui, or use backup status and journal show --dest ${dest}`,
+    );
+  }
+}
 
 /** One backup on the dashboard. */
 export interface UiJob {
@@ -27,6 +43,7 @@ export const SINGLE_JOB = "backup";
 
 /** The job of `backup --src S --dest D` (already parsed run options). */
 export function singleJob(source: string, dest: string, interval: number | null): UiJob[] {
+  localOnly(SINGLE_JOB, dest);
   return [{ name: SINGLE_JOB, source, dest, interval }];
 }
 
@@ -46,6 +63,7 @@ export function configJobs(
   const config = loadConfig(fs, file, cwd, overrides);
   return selectJobs(config, only).map((job) => {
     const run = parseRunArgs([...job.argv, ...overrides]);
+    localOnly(job.name, run.dest);
     return {
       name: job.name,
       source: absolute(run.src, cwd),

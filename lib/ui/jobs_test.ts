@@ -1,4 +1,5 @@
-import { assertEquals } from "../../testing/assert.ts";
+import { assertEquals, assertThrows } from "../../testing/assert.ts";
+import { UsageError } from "../base/errors.ts";
 import { DenoFileSystem } from "../base/fs.ts";
 import { configJobs, SINGLE_JOB, singleJob } from "./jobs.ts";
 
@@ -25,4 +26,8 @@ Deno.test("jobs: a single folder, and the jobs of a config file with --job", () 
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }
+});
+
+Deno.test("jobs: a backup in a bucket is refused with the way out", () => {
+  assertThrows(() => singleJob("/s", "s3://bucket/p", 5), UsageError, "drop --ui");
 });
