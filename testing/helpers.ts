@@ -193,14 +193,20 @@ export interface Daemon {
 
 /** Starts `backup ARGS` in the background (with `perms`, default {@link RUN_PERMS}). */
 export function startDaemon(args: string[], options: { perms?: string[] } = {}): Daemon {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--quiet", ...(options.perms ?? RUN_PERMS), MAIN, ...args],
-    cwd: ROOT,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).spawn();
+  return followDaemon(
+    new Deno.Command(Deno.execPath(), {
+      args: ["run", "--quiet", ...(options.perms ?? RUN_PERMS), MAIN, ...args],
+      cwd: ROOT,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+      env: { NO_COLOR: "1" },
+    }).spawn(),
+  );
+}
+
+/** A spawned daemon (stdout and stderr piped) as a {@link Daemon}: its output collected. */
+export function followDaemon(child: Deno.ChildProcess): Daemon {
   let text = "";
   const pump = async (stream: ReadableStream<Uint8Array>) => {
     const dec = new TextDecoder();
@@ -275,4 +281,14 @@ export function leftoverTemps(root: string): string[] {
   };
   walk(root);
   return found;
+}
+
+/** True when something (a file, a folder, a link, even a dangling one) is at `path`. */
+export function pathExists(path: string): boolean {
+  try {
+    Deno.lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -13,7 +13,7 @@ import {
   PutObjectCommand,
   S3Client,
 } from "@aws-sdk/client-s3";
-import { type CliResult, type Daemon, MAIN, ROOT } from "./helpers.ts";
+import { type CliResult, type Daemon, followDaemon, MAIN, ROOT } from "./helpers.ts";
 
 /** The environment the CLI gets to reach the test server (tools/servers/ceph.sh env). */
 export const S3_ENV: Record<string, string> = {
@@ -126,23 +126,5 @@ export async function runRemote(
 
 /** Starts `backup ARGS` against the test server in the background. */
 export function startRemoteDaemon(args: string[], env: Record<string, string> = {}): Daemon {
-  const child = command(args, env, true).spawn();
-  let text = "";
-  const pump = async (stream: ReadableStream<Uint8Array>) => {
-    const dec = new TextDecoder();
-    for await (const chunk of stream) text += dec.decode(chunk, { stream: true });
-  };
-  const pumps = Promise.all([pump(child.stdout), pump(child.stderr)]);
-  return {
-    child,
-    output: () => text,
-    stop: async (signal: Deno.Signal = "SIGTERM") => {
-      try {
-        child.kill(signal);
-      } catch { /* already gone */ }
-      const status = await child.status;
-      await pumps;
-      return status.code;
-    },
-  };
+  return followDaemon(command(args, env, true).spawn());
 }

@@ -4,22 +4,21 @@
  */
 
 import { assert, assertEquals, assertMatch } from "../testing/assert.ts";
-import { assertMirror, put, runCli, startDaemon, tempDir, waitFor } from "../testing/helpers.ts";
+import {
+  assertMirror,
+  pathExists,
+  put,
+  runCli,
+  startDaemon,
+  tempDir,
+  waitFor,
+} from "../testing/helpers.ts";
 import { RESERVED_DIR } from "../lib/base/layout.ts";
 
 function writeConfig(path: string, config: unknown): void {
   // The jobs' destinations are out/NAME: only the last folder of a destination is created.
   Deno.mkdirSync(`${path.slice(0, path.lastIndexOf("/"))}/out`, { recursive: true });
   Deno.writeTextFileSync(path, `// written by the test\n${JSON.stringify(config, null, 2)}\n`);
-}
-
-function exists(path: string): boolean {
-  try {
-    Deno.lstatSync(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 Deno.test("--config --once backs up every enabled job, each with its own journal and log", async () => {
@@ -38,12 +37,15 @@ Deno.test("--config --once backs up every enabled job, each with its own journal
   });
   const r = await runCli(["--config", `${t.path}/backup.jsonc`, "--once"]);
   assertEquals(r.code, 0, r.stderr);
-  assert(!exists(`${t.path}/out/docs/skip.tmp`), "the job's exclude applies");
+  assert(!pathExists(`${t.path}/out/docs/skip.tmp`), "the job's exclude applies");
   assertEquals(Deno.readTextFileSync(`${t.path}/out/docs/a.txt`), "a");
   assertMirror(`${t.path}/pics`, `${t.path}/out/pics`);
-  assert(!exists(`${t.path}/out/off`), "a switched-off job does not run");
+  assert(!pathExists(`${t.path}/out/off`), "a switched-off job does not run");
   for (const job of ["docs", "pics"]) {
-    assert(exists(`${t.path}/out/${job}/${RESERVED_DIR}/journal`), `${job} has its own journal`);
+    assert(
+      pathExists(`${t.path}/out/${job}/${RESERVED_DIR}/journal`),
+      `${job} has its own journal`,
+    );
     const own = Deno.readTextFileSync(`${t.path}/out/${job}/${RESERVED_DIR}/backup.log`);
     assertMatch(own, new RegExp(`\\[${job}\\] PASS 1`));
   }
@@ -71,12 +73,12 @@ Deno.test("--config: a job whose source is missing does not stop the others", as
   try {
     await waitFor(() => /JOB FAILED.*trying again every 5 s/.test(d.output()), { what: "retry" });
     put(`${t.path}/not-mounted/late.txt`, "late");
-    await waitFor(() => exists(`${t.path}/out/usb/late.txt`), {
+    await waitFor(() => pathExists(`${t.path}/out/usb/late.txt`), {
       timeoutMs: 20_000,
       what: "the late job to run",
     });
     put(`${t.path}/docs/b.txt`, "b");
-    await waitFor(() => exists(`${t.path}/out/docs/b.txt`), { what: "the other job to go on" });
+    await waitFor(() => pathExists(`${t.path}/out/docs/b.txt`), { what: "the other job to go on" });
   } finally {
     assertEquals(await d.stop(), 0, d.output());
   }
@@ -191,7 +193,7 @@ Deno.test("--config: SIGHUP reloads the file, starting new jobs and keeping a ba
   writeConfig(file, { jobs: [{ name: "a", source: "a", destination: "out/a" }] });
   const d = startDaemon(["--config", file, "--no-watch"]);
   try {
-    await waitFor(() => exists(`${t.path}/out/a/a.txt`), { what: "job a" });
+    await waitFor(() => pathExists(`${t.path}/out/a/a.txt`), { what: "job a" });
     Deno.writeTextFileSync(file, "{ not json");
     d.child.kill("SIGHUP");
     await waitFor(() => /CONFIG RELOAD REFUSED: .*not valid JSON/.test(d.output()), {
@@ -204,7 +206,7 @@ Deno.test("--config: SIGHUP reloads the file, starting new jobs and keeping a ba
       ],
     });
     d.child.kill("SIGHUP");
-    await waitFor(() => exists(`${t.path}/out/b/b.txt`), { what: "job b after the reload" });
+    await waitFor(() => pathExists(`${t.path}/out/b/b.txt`), { what: "job b after the reload" });
     assertMatch(
       d.output(),
       /CONFIG RELOADED .*: 1 job started, 0 restarted .*, 0 stopped, 1 unchanged/,
@@ -261,7 +263,7 @@ Deno.test("--config: a job ended by a corrupt journal is started again by SIGHUP
       what: "job b to end on its corrupt journal",
     });
     put(`${t.path}/a/a2.txt`, "a2");
-    await waitFor(() => exists(`${t.path}/out/a/a2.txt`), { what: "job a to go on" });
+    await waitFor(() => pathExists(`${t.path}/out/a/a2.txt`), { what: "job a to go on" });
     const rebuilt = await runCli([
       "--src",
       `${t.path}/b`,
@@ -273,7 +275,7 @@ Deno.test("--config: a job ended by a corrupt journal is started again by SIGHUP
     assertEquals(rebuilt.code, 0, rebuilt.stderr);
     put(`${t.path}/b/new.txt`, "new");
     d.child.kill("SIGHUP");
-    await waitFor(() => exists(`${t.path}/out/b/new.txt`), { what: "job b after the reload" });
+    await waitFor(() => pathExists(`${t.path}/out/b/new.txt`), { what: "job b after the reload" });
     assertMatch(d.output(), /1 restarted \(changed, or ended before\), 0 stopped, 1 unchanged/);
     assertMirror(`${t.path}/b`, `${t.path}/out/b`);
   } finally {
@@ -286,7 +288,7 @@ Deno.test("without --config, SIGHUP does not stop the backup", async () => {
   put(`${t.path}/src/a.txt`, "a");
   const d = startDaemon(["--src", `${t.path}/src`, "--dest", `${t.path}/dst`, "--no-watch"]);
   try {
-    await waitFor(() => exists(`${t.path}/dst/a.txt`), { what: "first pass" });
+    await waitFor(() => pathExists(`${t.path}/dst/a.txt`), { what: "first pass" });
     d.child.kill("SIGHUP");
     await waitFor(() => /SIGHUP: nothing to reload/.test(d.output()), { what: "the SIGHUP note" });
   } finally {

@@ -7,6 +7,7 @@
 import { assert, assertEquals, assertIncludes } from "../testing/assert.ts";
 import {
   assertMirror,
+  pathExists,
   put,
   runCli,
   startDaemon,
@@ -15,15 +16,6 @@ import {
   waitFor,
 } from "../testing/helpers.ts";
 import { LEGACY_RESERVED_DIR, RESERVED_DIR } from "../lib/base/layout.ts";
-
-function exists(path: string): boolean {
-  try {
-    Deno.lstatSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 Deno.test("dest disk: --dest whose parent is missing (an unmounted disk) is refused, exit 2, nothing created", async () => {
   await using t = await tempDir();
@@ -34,7 +26,7 @@ Deno.test("dest disk: --dest whose parent is missing (an unmounted disk) is refu
   assertIncludes(r.stderr, `its parent folder ${t.path}/mnt/usb/x does not exist`);
   assertIncludes(r.stderr, `mkdir -p ${t.path}/mnt/usb/x`);
   assertEquals(r.stderr.trim().split("\n").length, 1, r.stderr);
-  assert(!exists(`${t.path}/mnt/usb`), "nothing is created");
+  assert(!pathExists(`${t.path}/mnt/usb`), "nothing is created");
 });
 
 Deno.test("dest disk: --dest whose parent exists is created (the last folder only, 0700) and backed up", async () => {
@@ -88,7 +80,7 @@ Deno.test("dest disk: a start on another device than the backup was made on paus
   assertEquals(r.code, 6, r.stdout + r.stderr);
   assertIncludes(r.stderr, `but its backup was made on device ${identity.dev}`);
   assertIncludes(r.stderr, "the job is paused");
-  assert(!exists(`${dest}/b.txt`), "nothing copied");
+  assert(!pathExists(`${dest}/b.txt`), "nothing copied");
   const adopted = await runCli(["--src", src, "--dest", dest, "--once", "--adopt-dest"]);
   assertEquals(adopted.code, 0, adopted.stdout + adopted.stderr);
   assertEquals(Deno.readTextFileSync(`${dest}/b.txt`), "b");
@@ -113,8 +105,8 @@ Deno.test("dest disk: the reserved folder vanishing while the daemon runs pauses
   } finally {
     await stopWithin(daemon, 15_000);
   }
-  assert(!exists(`${dest}/${RESERVED_DIR}`), "the reserved folder is not made again");
-  assert(!exists(`${dest}/a.txt`) && !exists(`${dest}/b.txt`), "nothing copied");
+  assert(!pathExists(`${dest}/${RESERVED_DIR}`), "the reserved folder is not made again");
+  assert(!pathExists(`${dest}/a.txt`) && !pathExists(`${dest}/b.txt`), "nothing copied");
 });
 
 Deno.test("dest disk: a user's own .backup folder at the top of the source is backed up; the reserved folder is .backup-state", async () => {
@@ -127,12 +119,12 @@ Deno.test("dest disk: a user's own .backup folder at the top of the source is ba
   assert(!r.stdout.includes("SKIPPED"), r.stdout);
   assertEquals(RESERVED_DIR, ".backup-state");
   assertEquals(Deno.readTextFileSync(`${dest}/.backup/notes.txt`), "mine");
-  assert(exists(`${dest}/${RESERVED_DIR}/journal`), "the journal is in the reserved folder");
+  assert(pathExists(`${dest}/${RESERVED_DIR}/journal`), "the journal is in the reserved folder");
   assertMirror(src, dest);
   Deno.removeSync(`${src}/.backup`, { recursive: true });
   const again = await runCli(["--src", src, "--dest", dest, "--once"]);
   assertEquals(again.code, 0, again.stderr);
-  assert(!exists(`${dest}/.backup`), "mirrored like any folder: deleted with its source");
+  assert(!pathExists(`${dest}/.backup`), "mirrored like any folder: deleted with its source");
 });
 
 Deno.test("dest disk: a destination made with the old .backup reserved folder keeps working (and keeps that name reserved)", async () => {
@@ -152,9 +144,9 @@ Deno.test("dest disk: a destination made with the old .backup reserved folder ke
     "SKIPPED: a folder at the top of the source has the backup's reserved name",
   );
   assertEquals(Deno.readTextFileSync(`${dest}/b.txt`), "b");
-  assert(!exists(`${dest}/${RESERVED_DIR}`), "no second reserved folder");
-  assert(!exists(`${dest}/.backup/mine.txt`), "the source's .backup is not written into it");
-  assert(exists(`${dest}/.backup/journal`), "the old journal goes on");
+  assert(!pathExists(`${dest}/${RESERVED_DIR}`), "no second reserved folder");
+  assert(!pathExists(`${dest}/.backup/mine.txt`), "the source's .backup is not written into it");
+  assert(pathExists(`${dest}/.backup/journal`), "the old journal goes on");
   const status = await runCli(["status", "--dest", dest]);
   assertEquals(status.code, 0, status.stderr);
   assertIncludes(status.stdout, `source:      ${src}`);

@@ -6,6 +6,7 @@
 import { assert, assertEquals, assertMatch } from "../testing/assert.ts";
 import {
   MAIN,
+  pathExists,
   put,
   ROOT,
   RUN_PERMS,
@@ -15,15 +16,6 @@ import {
   waitFor,
 } from "../testing/helpers.ts";
 import { RESERVED_DIR } from "../lib/base/layout.ts";
-
-function exists(path: string): boolean {
-  try {
-    Deno.lstatSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 Deno.test("--error-log gets the warnings and errors only; the main log gets everything", async () => {
   await using t = await tempDir();
@@ -101,12 +93,12 @@ Deno.test("--schedule runs full passes at its times (a seconds field here), show
     assert(!before.includes("PASS 1"), "no pass at start with --no-watch: " + before);
     const start = before.split("\n").find((l) => l.startsWith('{"event":"start"'));
     assertEquals(JSON.parse(start!).schedule, "*/2 * * * * *");
-    await waitFor(() => exists(`${dest}/a.txt`), {
+    await waitFor(() => pathExists(`${dest}/a.txt`), {
       what: "the first scheduled pass",
       timeoutMs: 30_000,
     });
     put(`${t.path}/src/b.txt`, "b");
-    await waitFor(() => exists(`${dest}/b.txt`), {
+    await waitFor(() => pathExists(`${dest}/b.txt`), {
       what: "a later scheduled pass",
       timeoutMs: 30_000,
     });
@@ -139,7 +131,7 @@ Deno.test("--schedule: a bad expression or zone is a usage error naming the flag
   const zone = await runCli([...roots, "--schedule", "0 2 * * *", "--schedule-tz", "Mars/Base"]);
   assertEquals(zone.code, 2);
   assertMatch(zone.stderr, /--schedule-tz must be a time zone name/);
-  assert(!exists(`${t.path}/dest`), "nothing was created");
+  assert(!pathExists(`${t.path}/dest`), "nothing was created");
 });
 
 /** The checksum script's file, as its users have it. */
@@ -175,7 +167,10 @@ Deno.test("the checksum script's backup_config.json runs as it is: pairs in orde
   assertEquals(r.code, 0, r.stderr);
   assertEquals(Deno.readTextFileSync(`${t.path}/usb/Documents/a.txt`), "a");
   assertEquals(Deno.readTextFileSync(`${t.path}/usb/Pictures/p/1.jpg`), "jpg");
-  assert(!exists(`${t.path}/usb/Documents/.stfolder`), ".stfolder is left out, as the script did");
+  assert(
+    !pathExists(`${t.path}/usb/Documents/.stfolder`),
+    ".stfolder is left out, as the script did",
+  );
   const log = Deno.readTextFileSync(`${t.path}/backup.log`);
   assertMatch(log, /\[Documents\] BACKUP STARTED: .*, every 30 s/);
   assertMatch(log, /\[Pictures\] FILE CREATED: p\/1\.jpg/);
@@ -238,7 +233,7 @@ Deno.test("the old file: lists of different lengths are an error naming both, wi
       /backup_config\.json:\d+: "source_dirs" has 2 folder\(s\) but "dest_dirs" has 1; they are paired in order/,
     );
   }
-  assert(!exists(`${t.path}/usb`), "nothing ran");
+  assert(!pathExists(`${t.path}/usb`), "nothing ran");
 });
 
 /**
@@ -336,7 +331,7 @@ Deno.test("--error-log beside --config overrides the file's log.errorFile", asyn
     Deno.readTextFileSync(`${t.path}/flag-errors.log`),
     /\[docs\] WARNING: CANNOT READ EXCLUDE RULES/,
   );
-  assert(!exists(`${t.path}/file-errors.log`), "the flag wins over the file");
+  assert(!pathExists(`${t.path}/file-errors.log`), "the flag wins over the file");
 });
 
 Deno.test("the old file over the script's own mirrors: check says how to adopt each, and adopting works", async () => {
@@ -358,7 +353,7 @@ Deno.test("the old file over the script's own mirrors: check says how to adopt e
   assertEquals(Deno.readTextFileSync(`${t.path}/usb/Pictures/b.txt`), "b", "the other job ran");
   const adopt = await runCli(["--config", config, "--job", "Documents", "--adopt-dest", "--once"]);
   assertEquals(adopt.code, 0, adopt.stderr);
-  assert(!exists(`${t.path}/usb/Documents/gone.txt`));
+  assert(!pathExists(`${t.path}/usb/Documents/gone.txt`));
   const again = await runCli(["--config", config, "--once"]);
   assertEquals(again.code, 0, again.stderr);
 });
