@@ -162,6 +162,7 @@ Deno.test("the checksum script's backup_config.json runs as it is: pairs in orde
   put(`${t.path}/Documents/.stfolder/marker`, "syncthing");
   put(`${t.path}/Pictures/p/1.jpg`, "jpg");
   Deno.symlinkSync("/etc/hostname", `${t.path}/Pictures/.backupignore`); // one warning
+  Deno.mkdirSync(`${t.path}/usb`); // the disk is mounted: only the last folders are created
   const config = oldConfig(t.path);
   const r = await runCli(["--config", config, "--once"]);
   assertEquals(r.code, 0, r.stderr);
