@@ -17,6 +17,7 @@ import { describeError, UsageError } from "../base/errors.ts";
 import { isNotCapable, isNotFound, isPermissionDenied } from "../base/fs.ts";
 import { type HookResult, type HookSpawner, KILL_GRACE_MS, spawnShell } from "./hook_shell.ts";
 import { MAX_TIMER_SECONDS } from "../base/timing.ts";
+import { plural } from "../base/units.ts";
 
 export type { HookResult, HookRun, HookSpawner } from "./hook_shell.ts";
 
@@ -92,12 +93,12 @@ export function hookCommands(
 export function passProblem(summary: PassSummary): string | null {
   const problems: string[] = [];
   if (summary.skipped !== null) problems.push(`skipped: ${summary.skipped}`);
-  if (summary.failed > 0) problems.push(`${summary.failed} operations failed`);
+  if (summary.failed > 0) problems.push(`${plural(summary.failed, "operation")} failed`);
   if (summary.held > 0) {
-    problems.push(`${summary.held} deletions held by the mass-delete guard`);
+    problems.push(`${plural(summary.held, "deletion")} held by the mass-delete guard`);
   }
   if (summary.badNames > 0) {
-    problems.push(`${summary.badNames} names skipped (not valid UTF-8)`);
+    problems.push(`${plural(summary.badNames, "name")} skipped (not valid UTF-8)`);
   }
   return problems.length > 0 ? problems.join("; ") : null;
 }

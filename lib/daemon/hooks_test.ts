@@ -201,7 +201,7 @@ Deno.test("HookRunner coalesces: while a hook runs, only the latest summary wait
   assertEquals(g.runs.map((r) => [r.event, r.pass, r.reason]), [
     ["pass", 1, null],
     // The error of pass 2 is neither hidden by clean passes nor held back behind them.
-    ["error", 2, "1 operations failed"],
+    ["error", 2, "1 operation failed"],
     ["pass", 4, null], // 2 and 3 replaced while 1 ran
   ]);
 });
