@@ -11,7 +11,13 @@
 
 import { assert, assertEquals } from "../testing/assert.ts";
 import { put, tempDir, waitFor } from "../testing/helpers.ts";
-import { launchBrowser, screenshot, startUiDaemon, texts } from "../testing/browser.ts";
+import {
+  BROWSER_IGNORE,
+  launchBrowser,
+  screenshot,
+  startUiDaemon,
+  texts,
+} from "../testing/browser.ts";
 import type { Page } from "puppeteer-core";
 
 /** Opens `url` at `page` (a hash) and waits for the live connection. */
@@ -27,7 +33,10 @@ async function tab(page: Page, name: string): Promise<void> {
   await page.click(`#nav button[data-page="${name}"]`);
 }
 
-Deno.test("dashboard in a real browser: live, journal, progress, why, versions, phone width", async (t) => {
+Deno.test({
+  name: "dashboard in a real browser: live, journal, progress, why, versions, phone width",
+  ignore: BROWSER_IGNORE,
+}, async (t) => {
   await using tmp = await tempDir();
   const src = `${tmp.path}/src`;
   const dest = `${tmp.path}/dest`;
@@ -167,7 +176,11 @@ Deno.test("dashboard in a real browser: live, journal, progress, why, versions, 
   }
 });
 
-Deno.test("dashboard in a real browser: a held mass delete shows on the problems page; confirm releases it, not without the token", async () => {
+Deno.test({
+  name:
+    "dashboard in a real browser: a held mass delete shows on the problems page; confirm releases it, not without the token",
+  ignore: BROWSER_IGNORE,
+}, async () => {
   await using tmp = await tempDir();
   const src = `${tmp.path}/src`;
   const dest = `${tmp.path}/dest`;
