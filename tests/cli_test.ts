@@ -290,7 +290,7 @@ Deno.test("cli: leftover temp files from a crash are removed at start-up", async
       (await runCli(["--src", `${t.path}/src`, "--dest", `${t.path}/dest`, "--once"])).code,
       0,
     );
-    put(`${t.path}/dest/.backup/staging/.backup-tmp-0123456789abcdef`, "half a file");
+    put(`${t.path}/dest/${RESERVED_DIR}/staging/.backup-tmp-0123456789abcdef`, "half a file");
     const r = await runCli(["--src", `${t.path}/src`, "--dest", `${t.path}/dest`, "--once"]);
     assertEquals(r.code, 0);
     assertEquals(leftoverTemps(`${t.path}/dest`), []);

@@ -349,7 +349,7 @@ Deno.test("journal replay --dry-run after a crash prints the unfinished operatio
       ino: st.ino!,
       reason: "scan",
     }, { type: "intent", op: "delete", path: "keep.txt", kind: "file", reason: "scan" }]], false);
-    put(`${dest}/.backup/staging/.backup-tmp-0123456789abcdef`, "half a copy");
+    put(`${dest}/${RESERVED_DIR}/staging/.backup-tmp-0123456789abcdef`, "half a copy");
     const before = snapshot(dest, []);
 
     const dry = await runCli(["journal", "replay", "--dest", dest, "--dry-run"]);

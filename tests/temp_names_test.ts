@@ -71,7 +71,7 @@ Deno.test("temp names: a leftover in the staging folder is removed, a user's loo
   put(`${src}/${NAME}`, "mine");
   let out = await runCli(["--src", src, "--dest", dest, "--once", "--no-watch"]);
   assertEquals(out.code, 0, out.stdout + out.stderr);
-  put(`${dest}/.backup/staging/.backup-tmp-fedcba9876543210`, "half a copy");
+  put(`${dest}/${RESERVED_DIR}/staging/.backup-tmp-fedcba9876543210`, "half a copy");
   out = await runCli(["--src", src, "--dest", dest, "--once", "--no-watch"]);
   assertEquals(out.code, 0, out.stdout + out.stderr);
   assertEquals(leftoverTemps(`${dest}/${RESERVED_DIR}`), []);
