@@ -328,3 +328,68 @@ Deno.test("moves: mv p p2; mkdir -p p/q; mv p2/x p/q/y (into new folders where a
   assertMirror(src, dest);
   assertEquals(await renames(dest), ["p -> p2", "p2/x -> p/q/y"]);
 });
+
+Deno.test("moves: random nested mv with vacated folders made again and entries moved back copy nothing", async () => {
+  await using t = await tempDir();
+  const FOLDERS = ["a", "a/b", "a/b/c", "d", "d/e", "f"];
+  // Each step: move entry i into folder j, under a new name or its own (back where a moved
+  // folder had it); a folder moved away may be made again at its old path (mkdir).
+  const step = fc.record({
+    what: fc.nat(),
+    into: fc.nat(),
+    file: fc.boolean(),
+    ownName: fc.boolean(),
+    remake: fc.boolean(),
+  });
+  let n = 0;
+  await fc.assert(
+    fc.asyncProperty(fc.array(step, { minLength: 2, maxLength: 6 }), async (steps) => {
+      const src = `${t.path}/r${n}`;
+      const dest = `${t.path}/e${n++}`;
+      for (const f of FOLDERS) put(`${src}/${f}/data.bin`, `${f} `.repeat(300));
+      await pass(src, dest);
+      const done: string[] = [];
+      const exists = (rel: string) => {
+        try {
+          Deno.lstatSync(`${src}/${rel}`);
+          return true;
+        } catch {
+          return false;
+        }
+      };
+      for (const [k, s] of steps.entries()) {
+        const listed = (rel: string): string[] =>
+          [...Deno.readDirSync(`${src}/${rel}`)].filter((e) => e.name !== MARKER_NAME).flatMap(
+            (e) => {
+              const p = rel === "" ? e.name : `${rel}/${e.name}`;
+              return e.isDirectory ? [p, ...listed(p)] : [p];
+            },
+          );
+        const all = listed("");
+        const folders = ["", ...all.filter((p) => Deno.statSync(`${src}/${p}`).isDirectory)];
+        const movable = all.filter((p) => s.file !== Deno.statSync(`${src}/${p}`).isDirectory);
+        if (movable.length === 0) continue;
+        const from = movable[s.what % movable.length]!;
+        const targets = folders.filter((f) => f !== from && !f.startsWith(`${from}/`));
+        const into = targets[s.into % targets.length]!;
+        const name = s.ownName ? from.slice(from.lastIndexOf("/") + 1) : `m${k}`;
+        const to = `${into === "" ? "" : into + "/"}${name}`;
+        if (to === from || exists(to)) continue;
+        Deno.renameSync(`${src}/${from}`, `${src}/${to}`);
+        done.push(`mv ${from} ${to}`);
+        if (s.remake && !s.file) {
+          Deno.mkdirSync(`${src}/${from}`);
+          done.push(`mkdir ${from}`);
+        }
+      }
+      const summary = await pass(src, dest);
+      const what = `${done.join(" && ")}: ${JSON.stringify(summary)}`;
+      assertEquals(summary.copied, 0, what);
+      assertEquals(summary.bytes, 0, what);
+      assertMirror(src, dest);
+      Deno.removeSync(src, { recursive: true });
+      Deno.removeSync(dest, { recursive: true });
+    }),
+    { numRuns: 15, endOnFailure: true }, // each run is two CLI runs; shrinking them takes too long
+  );
+});
