@@ -275,6 +275,7 @@ export function plan(
     return plan(source, original.state, original.dest, {
       ...options,
       allowMove: (from, to) => allow(from, to) && moveKey(from, to) !== refused,
+      moves: (options.moves ?? []).filter(([from, to]) => moveKey(from, to) !== refused),
     });
   }
   return [
@@ -309,10 +310,10 @@ function withFolders(
 ): { ops: PlanOp[]; mkdirs: PlanOp[] } | string {
   const renames: { from: string; path: string }[] = [];
   const deleted = new Set(early.deletes.map((op) => op.path));
-  const made: { path: string; after: number }[] = early.mkdirs.map((op) => ({
-    path: op.path,
-    after: 0,
-  }));
+  // Created before the renames, and by definition of `late` never carried by one.
+  const earlyMade = new Set(early.mkdirs.map((op) => op.path));
+  // Created between the renames (few): followed through the renames after them.
+  const made: { path: string; after: number }[] = [];
   const forward = (p: string, from: number): string => {
     let at = p;
     for (let j = from; j < renames.length; j++) {
@@ -323,10 +324,11 @@ function withFolders(
   };
   const exists = (x: string): boolean => {
     if (x === "") return true;
-    if (made.some((m) => forward(m.path, m.after) === x)) return true;
     const was = beforeRenames(x, renames);
-    if (!dest.has(was) || someAbove(was, (p) => deleted.has(p), true)) return false;
-    return forward(was, 0) === x;
+    if (
+      dest.has(was) && !someAbove(was, (p) => deleted.has(p), true) && forward(was, 0) === x
+    ) return true;
+    return earlyMade.has(x) || made.some((m) => forward(m.path, m.after) === x);
   };
   const pendingMkdirs = new Map(lateMkdirs.map((op) => [op.path, op]));
   const ops: PlanOp[] = [];

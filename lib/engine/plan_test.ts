@@ -252,3 +252,27 @@ Deno.test("plan() creates a new folder between the rename that vacates its path 
     ["move p p2", "mkdir  p", "mkdir  p/q", "move p2/sub p/q/sub", "move p2/x p/x"],
   );
 });
+
+Deno.test("plan() copies instead of renaming into a new folder it cannot create between the renames", () => {
+  // mv p p2; mkdir -p p/n; mv p2/x p/n/x, in a pass whose scope leaves p/n out.
+  const state = m({
+    "p": st({ ...dir(1000), ino: 10 }),
+    "p/x": st(file(3, 1000, { ino: 11 })),
+    "p/keep": st(file(4, 1000, { ino: 12 })),
+  });
+  const src = m({
+    "p2": { ...dir(2000), ino: 10 },
+    "p2/keep": file(4, 1000, { ino: 12 }),
+    "p": { ...dir(3000), ino: 20 },
+    "p/n": { ...dir(3000), ino: 21 },
+    "p/n/x": file(3, 1000, { ino: 11 }),
+  });
+  for (const moves of [[], [["p/x", "p/n/x"]] as [string, string][]]) {
+    const ops = plan(src, state, state, { within: (rel) => rel !== "p/n", moves });
+    const moved = ops.filter((o) => o.op === "move").map((o) =>
+      `${"from" in o ? o.from : ""} ${o.path}`
+    );
+    assertEquals(moved, ["p p2"]);
+    assert(ops.some((o) => o.op === "copy" && o.path === "p/n/x"), JSON.stringify(ops));
+  }
+});
