@@ -4,7 +4,9 @@
  *
  * Order: deletes (deepest first), folder creations (shallowest first), files
  * and symlinks, then folder metadata (deepest first, so a folder's mtime is set
- * after everything inside it changed).
+ * after everything inside it changed). Renames run after the deletes and folder
+ * creations they do not touch; a new folder a rename lands in, where another
+ * rename moved away from, is created between the two.
  *
  * Where only a content hash can tell (the quick check says "changed" but the
  * size is equal, or an unknown destination file looks like the source), the
