@@ -393,3 +393,28 @@ Deno.test("moves: random nested mv with vacated folders made again and entries m
     { numRuns: 15, endOnFailure: true }, // each run is two CLI runs; shrinking them takes too long
   );
 });
+
+Deno.test("moves: with --keep-versions, a rename back into a new folder of the old name files no version", async () => {
+  await using t = await tempDir();
+  const src = `${t.path}/src`;
+  const dest = `${t.path}/dest`;
+  put(`${src}/p/x`, "x's bytes ".repeat(500));
+  put(`${src}/p/keep.txt`, "stays with p");
+  const once = async () => {
+    const r = await runCli(["--src", src, "--dest", dest, "--once", "--keep-versions", "30d"]);
+    assertEquals(r.code, 0, r.stderr);
+  };
+  await once();
+  Deno.renameSync(`${src}/p`, `${src}/p2`);
+  Deno.mkdirSync(`${src}/p`);
+  Deno.renameSync(`${src}/p2/x`, `${src}/p/x`);
+  await once();
+  assertMirror(src, dest);
+  const r = await runCli(["journal", "show", "--dest", dest, "--op", "move", "--json"]);
+  assertEquals(r.code, 0, r.stderr);
+  const moves = r.stdout.trimEnd().split("\n").map((l) => JSON.parse(l));
+  assertEquals(moves.map((m) => [`${m.from} -> ${m.path}`, m.version]), [
+    ["p -> p2", undefined],
+    ["p2/x -> p/x", undefined], // nothing sat at p/x: p had moved away, the new p was empty
+  ]);
+});
