@@ -275,3 +275,146 @@ Deno.test("moves: random sequences of nested mv between two passes copy nothing 
     { numRuns: 10, endOnFailure: true }, // each run is two CLI runs; shrinking them takes too long
   );
 });
+
+Deno.test("moves: mv p p2; mkdir p; mv p2/x p/x (a file back to its old path in a new folder) is renamed", async () => {
+  await using t = await tempDir();
+  const src = `${t.path}/src`;
+  const dest = `${t.path}/dest`;
+  put(`${src}/p/x`, "x's bytes ".repeat(500));
+  put(`${src}/p/keep.txt`, "stays with p");
+  await pass(src, dest);
+  Deno.renameSync(`${src}/p`, `${src}/p2`);
+  Deno.mkdirSync(`${src}/p`);
+  Deno.renameSync(`${src}/p2/x`, `${src}/p/x`);
+  const summary = await pass(src, dest);
+  assertEquals(summary.bytes, 0, JSON.stringify(summary));
+  assertEquals(summary.copied, 0, JSON.stringify(summary));
+  assertEquals(summary.deleted, 0, JSON.stringify(summary));
+  assertMirror(src, dest);
+  assertEquals(await renames(dest), ["p -> p2", "p2/x -> p/x"]);
+});
+
+Deno.test("moves: mv p p2; mkdir p; mv p2/sub p/sub (a folder back to its old path in a new folder) is renamed", async () => {
+  await using t = await tempDir();
+  const src = `${t.path}/src`;
+  const dest = `${t.path}/dest`;
+  for (let i = 0; i < 5; i++) put(`${src}/p/sub/f${i}`, `sub file ${i}`.repeat(200));
+  put(`${src}/p/keep.txt`, "stays with p");
+  await pass(src, dest);
+  Deno.renameSync(`${src}/p`, `${src}/p2`);
+  Deno.mkdirSync(`${src}/p`);
+  Deno.renameSync(`${src}/p2/sub`, `${src}/p/sub`);
+  const summary = await pass(src, dest);
+  assertEquals(summary.bytes, 0, JSON.stringify(summary));
+  assertEquals(summary.copied, 0, JSON.stringify(summary));
+  assertEquals(summary.deleted, 0, JSON.stringify(summary));
+  assertMirror(src, dest);
+  assertEquals(await renames(dest), ["p -> p2", "p2/sub -> p/sub"]);
+});
+
+Deno.test("moves: mv p p2; mkdir -p p/q; mv p2/x p/q/y (into new folders where a moved one was) is renamed", async () => {
+  await using t = await tempDir();
+  const src = `${t.path}/src`;
+  const dest = `${t.path}/dest`;
+  put(`${src}/p/x`, "x's bytes ".repeat(500));
+  put(`${src}/p/keep.txt`, "stays with p");
+  await pass(src, dest);
+  Deno.renameSync(`${src}/p`, `${src}/p2`);
+  Deno.mkdirSync(`${src}/p/q`, { recursive: true });
+  Deno.renameSync(`${src}/p2/x`, `${src}/p/q/y`);
+  const summary = await pass(src, dest);
+  assertEquals(summary.bytes, 0, JSON.stringify(summary));
+  assertEquals(summary.copied, 0, JSON.stringify(summary));
+  assertMirror(src, dest);
+  assertEquals(await renames(dest), ["p -> p2", "p2/x -> p/q/y"]);
+});
+
+Deno.test("moves: random nested mv with vacated folders made again and entries moved back copy nothing", async () => {
+  await using t = await tempDir();
+  const FOLDERS = ["a", "a/b", "a/b/c", "d", "d/e", "f"];
+  // Each step: move entry i into folder j, under a new name or its own (back where a moved
+  // folder had it); a folder moved away may be made again at its old path (mkdir).
+  const step = fc.record({
+    what: fc.nat(),
+    into: fc.nat(),
+    file: fc.boolean(),
+    ownName: fc.boolean(),
+    remake: fc.boolean(),
+  });
+  let n = 0;
+  await fc.assert(
+    fc.asyncProperty(fc.array(step, { minLength: 2, maxLength: 6 }), async (steps) => {
+      const src = `${t.path}/r${n}`;
+      const dest = `${t.path}/e${n++}`;
+      for (const f of FOLDERS) put(`${src}/${f}/data.bin`, `${f} `.repeat(300));
+      await pass(src, dest);
+      const done: string[] = [];
+      const exists = (rel: string) => {
+        try {
+          Deno.lstatSync(`${src}/${rel}`);
+          return true;
+        } catch {
+          return false;
+        }
+      };
+      for (const [k, s] of steps.entries()) {
+        const listed = (rel: string): string[] =>
+          [...Deno.readDirSync(`${src}/${rel}`)].filter((e) => e.name !== MARKER_NAME).flatMap(
+            (e) => {
+              const p = rel === "" ? e.name : `${rel}/${e.name}`;
+              return e.isDirectory ? [p, ...listed(p)] : [p];
+            },
+          );
+        const all = listed("");
+        const folders = ["", ...all.filter((p) => Deno.statSync(`${src}/${p}`).isDirectory)];
+        const movable = all.filter((p) => s.file !== Deno.statSync(`${src}/${p}`).isDirectory);
+        if (movable.length === 0) continue;
+        const from = movable[s.what % movable.length]!;
+        const targets = folders.filter((f) => f !== from && !f.startsWith(`${from}/`));
+        const into = targets[s.into % targets.length]!;
+        const name = s.ownName ? from.slice(from.lastIndexOf("/") + 1) : `m${k}`;
+        const to = `${into === "" ? "" : into + "/"}${name}`;
+        if (to === from || exists(to)) continue;
+        Deno.renameSync(`${src}/${from}`, `${src}/${to}`);
+        done.push(`mv ${from} ${to}`);
+        if (s.remake && !s.file) {
+          Deno.mkdirSync(`${src}/${from}`);
+          done.push(`mkdir ${from}`);
+        }
+      }
+      const summary = await pass(src, dest);
+      const what = `${done.join(" && ")}: ${JSON.stringify(summary)}`;
+      assertEquals(summary.copied, 0, what);
+      assertEquals(summary.bytes, 0, what);
+      assertMirror(src, dest);
+      Deno.removeSync(src, { recursive: true });
+      Deno.removeSync(dest, { recursive: true });
+    }),
+    { numRuns: 15, endOnFailure: true }, // each run is two CLI runs; shrinking them takes too long
+  );
+});
+
+Deno.test("moves: with --keep-versions, a rename back into a new folder of the old name files no version", async () => {
+  await using t = await tempDir();
+  const src = `${t.path}/src`;
+  const dest = `${t.path}/dest`;
+  put(`${src}/p/x`, "x's bytes ".repeat(500));
+  put(`${src}/p/keep.txt`, "stays with p");
+  const once = async () => {
+    const r = await runCli(["--src", src, "--dest", dest, "--once", "--keep-versions", "30d"]);
+    assertEquals(r.code, 0, r.stderr);
+  };
+  await once();
+  Deno.renameSync(`${src}/p`, `${src}/p2`);
+  Deno.mkdirSync(`${src}/p`);
+  Deno.renameSync(`${src}/p2/x`, `${src}/p/x`);
+  await once();
+  assertMirror(src, dest);
+  const r = await runCli(["journal", "show", "--dest", dest, "--op", "move", "--json"]);
+  assertEquals(r.code, 0, r.stderr);
+  const moves = r.stdout.trimEnd().split("\n").map((l) => JSON.parse(l));
+  assertEquals(moves.map((m) => [`${m.from} -> ${m.path}`, m.version]), [
+    ["p -> p2", undefined],
+    ["p2/x -> p/x", undefined], // nothing sat at p/x: p had moved away, the new p was empty
+  ]);
+});

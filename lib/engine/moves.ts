@@ -10,7 +10,7 @@
 import type { Kind } from "../base/fs.ts";
 import type { Entry } from "../base/scan.ts";
 import type { StateEntry } from "../journal/state.ts";
-import { depth, isAtOrBelow, parentOf } from "../base/paths.ts";
+import { depth, isAtOrBelow, parentOf, someAbove } from "../base/paths.ts";
 import { parkingName } from "../base/layout.ts";
 
 /** One rename in the destination. */
@@ -158,27 +158,37 @@ export function detectMoves(
   const sameFolder = folderEvidence(source, state, fresh, byIno, options.probe);
   for (;;) {
     const moves = pair(fresh, byIno, state, options, blocked, sameFolder);
+    returns(moves, source, state, dest, options, blocked, sameFolder);
     const bad = moves.filter((m) => {
       // No move into or out of itself, none out of a folder that arrives (its old
       // entry must leave first, which the checks below cannot see). A move into a
       // folder that arrives by a move is fine: orderMoves runs the folder's first.
       // What is refused here is copied instead: slower, never wrong.
-      if (isAtOrBelow(m.to, m.origin) || isAtOrBelow(m.origin, m.to)) return true;
+      // A return (origin = to: carried off by its folder's move, renamed back) is neither.
+      if (m.origin !== m.to && (isAtOrBelow(m.to, m.origin) || isAtOrBelow(m.origin, m.to))) {
+        return true;
+      }
       for (const o of moves) {
         if (o === m || o.kind !== "dir") continue;
         if (isAtOrBelow(m.origin, o.to) && m.origin !== o.to) return true;
       }
       // The target's folder must exist when the rename runs: already there (and
-      // staying, or arriving by a folder move), or created before the renames (so
-      // not inside a moved entry, nor where one moves away from).
+      // staying, or arriving by a folder move), created before the renames (so not
+      // inside a moved entry, nor where one moves away from), or a new folder of the
+      // source that the plan creates between the renames (`mv p p2; mkdir p;
+      // mv p2/x p/x`: after the rename that vacates its path; plan() checks it can).
       const parent = parentOf(m.to);
       if (parent !== "") {
         const was = arriving(parent, moves, m);
         const pd = dest.get(was);
+        const created = source.get(parent)?.kind === "dir";
         if (pd) {
           if (pd.kind !== "dir") return true;
-          if (position(was, moves) !== parent) return true;
-        } else if (moves.some((o) => isAtOrBelow(parent, o.to) || isAtOrBelow(parent, o.origin))) {
+          if (position(was, moves) !== parent && !created) return true;
+        } else if (
+          !created &&
+          moves.some((o) => isAtOrBelow(parent, o.to) || isAtOrBelow(parent, o.origin))
+        ) {
           return true;
         }
       }
@@ -305,6 +315,48 @@ function pair(
     targets.add(q);
   }
   return moves;
+}
+
+/**
+ * Adds to `moves` the entries that a folder move carries off although the source still holds
+ * them where they were (`mv p p2; mkdir p; mv p2/x p/x`): a rename back, origin = to, run
+ * after the folder's rename (and the new folder's creation). Shallowest first, so that a
+ * folder's return carries what is below it. Only when the folder moves drop some.
+ */
+function returns(
+  moves: Move[],
+  source: ReadonlyMap<string, Entry>,
+  state: ReadonlyMap<string, StateEntry>,
+  dest: ReadonlyMap<string, Entry>,
+  options: DetectOptions,
+  blocked: Set<string>,
+  sameFolder: (p: string, q: string) => boolean,
+): void {
+  const origins = new Set(moves.filter((m) => m.kind === "dir").map((m) => m.origin));
+  if (origins.size === 0) return;
+  const taken = new Set<string>();
+  for (const m of moves) taken.add(m.origin).add(m.to);
+  const found: string[] = [];
+  for (const [q, s] of source) {
+    if (!movable(s.kind) || s.ino === 0 || taken.has(q) || blocked.has(q)) continue;
+    if (!someAbove(q, (p) => origins.has(p))) continue;
+    const t = state.get(q);
+    if (!t || t.kind !== s.kind || t.ino !== s.ino || !options.within(q)) continue;
+    found.push(q);
+  }
+  found.sort((a, b) => depth(a) - depth(b) || (a < b ? -1 : 1));
+  for (const q of found) {
+    const s = source.get(q)!;
+    const t = state.get(q)!;
+    const at = position(q, moves);
+    if (at === q || !destHolds(dest, q, t)) continue;
+    const there = source.get(at);
+    if (there && there.kind === s.kind && there.ino === s.ino) continue; // a hard link stays
+    if (s.kind === "file" && (t.size !== s.size || t.mtimeMs !== s.mtimeMs)) continue;
+    if (s.kind === "dir" && !sameFolder(q, q)) continue;
+    if (!options.allow(q, q)) continue;
+    moves.push({ from: q, origin: q, to: q, kind: s.kind, src: s });
+  }
 }
 
 /**

@@ -170,10 +170,17 @@ Deno.test("detectMoves refuses to move a folder into itself or out of itself", (
   assertEquals(outOf, []);
 });
 
-Deno.test("detectMoves refuses a move into a folder that moves away in the same pass", () => {
+Deno.test("detectMoves moves a file into a new folder where one moved away (mv d e; mkdir d; mv f d/f)", () => {
+  // Once refused; plan() now creates the new d between the two renames.
   const before = tree({ "d": dir(5), "f": file(6) });
   const source = tree({ "e": dir(5), "d": dir(7), "d/f": file(6) });
-  assertEquals(brief(detect(before, source)), ["d -> e (dir)"]);
+  assertEquals(brief(detect(before, source)), ["d -> e (dir)", "f -> d/f (file)"]);
+});
+
+Deno.test("detectMoves renames back what a folder move carried off (mv p p2; mkdir p; mv p2/x p/x)", () => {
+  const before = tree({ "p": dir(5), "p/x": file(6), "p/keep": file(8) });
+  const source = tree({ "p2": dir(5), "p2/keep": file(8), "p": dir(9), "p/x": file(6) });
+  assertEquals(brief(detect(before, source)), ["p -> p2 (dir)", "p/x -> p/x (file)"]);
 });
 
 Deno.test("detectMoves moves a file into a folder that arrives by a move in the same pass", () => {

@@ -29,7 +29,7 @@ import {
 } from "./apply.ts";
 import { isMissing } from "../base/fs.ts";
 import { describeError, SourceChangedError, SourceVanishedError } from "../base/errors.ts";
-import { parentOf, showPath } from "../base/paths.ts";
+import { isAtOrBelow, parentOf, showPath } from "../base/paths.ts";
 import { destinationHas } from "../dest/destination.ts";
 import { type PassExcludes, passExcludes } from "./excludes.ts";
 import { preparePass } from "./prepare.ts";
@@ -65,6 +65,8 @@ export class Pass {
   #scope: PassScope | null = null;
   /** A rename failed in this pass: what was planned after it no longer holds. */
   #renameFailed = false;
+  /** The renames of this pass's batches so far, in order (followed by versioning). */
+  readonly #renames: { from: string; path: string }[] = [];
   /** The deletes the mass-delete guard judged (see `guardedDeletes`), by path. */
   #guarded = new Set<string>();
   /** Deletes an operator confirmed in this pass: not counted in the guard's window. */
@@ -433,17 +435,31 @@ export class Pass {
     if (!settings.keepVersions) return [];
     const ms = (settings.now ?? Date.now)();
     const taken = new Set<string>();
-    const moved: { from: string; path: string }[] = [];
+    const renames = this.#renames;
+    const batchStart = renames.length;
     const dest = this.#destEntries;
     const versions: (string | undefined)[] = [];
+    // Whether the entry at `p` before the renames from `first` on is at `to` after them.
+    const landsAt = (p: string, first: number, to: string) => {
+      let at = p;
+      for (let k = first; k < renames.length; k++) {
+        const r = renames[k]!;
+        if (isAtOrBelow(at, r.from)) at = r.path + at.slice(r.from.length);
+      }
+      return at === to;
+    };
     for (const op of batch) {
       // Whether a file sits at op.path when op runs. The scan predates the pass's moves, so the
-      // place is followed back through the moves before it in this batch; the state knows what
-      // moves of earlier batches brought there. (The scan alone missed `e/f.txt` after a move of
-      // `d` to `e`: its old content went unversioned.)
-      const at = beforeRenames(op.path, moved);
-      if (op.op === "move") moved.push(op);
-      const holdsFile = dest.get(at)?.kind === "file" || state.entries.get(at)?.kind === "file";
+      // place is followed back through the pass's moves before it, and what was there must not
+      // have moved away since (`mv p p2; mkdir p; mv p2/x p/x` renames x into an empty new p);
+      // the state knows what moves of earlier batches did, so for it only this batch's count.
+      // (The scan alone missed `e/f.txt` after a move of `d` to `e`: its old content went
+      // unversioned.)
+      const scanned = beforeRenames(op.path, renames);
+      const known = beforeRenames(op.path, renames.slice(batchStart));
+      const holdsFile = (dest.get(scanned)?.kind === "file" && landsAt(scanned, 0, op.path)) ||
+        (state.entries.get(known)?.kind === "file" && landsAt(known, batchStart, op.path));
+      if (op.op === "move") renames.push({ from: op.from, path: op.path });
       if (op.op === "mkdir" || op.op === "meta" || !holdsFile) {
         versions.push(undefined);
         continue;

@@ -4,7 +4,9 @@
  *
  * Order: deletes (deepest first), folder creations (shallowest first), files
  * and symlinks, then folder metadata (deepest first, so a folder's mtime is set
- * after everything inside it changed).
+ * after everything inside it changed). Renames run after the deletes and folder
+ * creations they do not touch; a new folder a rename lands in, where another
+ * rename moved away from, is created between the two.
  *
  * Where only a content hash can tell (the quick check says "changed" but the
  * size is equal, or an unknown destination file looks like the source), the
@@ -16,7 +18,7 @@
 import type { Entry } from "../base/scan.ts";
 import type { StateEntry } from "../journal/state.ts";
 import { depth, isAtOrBelow, parentOf, someAbove } from "../base/paths.ts";
-import { detectMoves, type Move, orderMoves, originOf, position } from "./moves.ts";
+import { beforeRenames, detectMoves, type Move, orderMoves, originOf, position } from "./moves.ts";
 
 /** One planned operation. `src` is the source entry the destination must end up matching. */
 export type PlanOp =
@@ -263,21 +265,97 @@ export function plan(
     // No safe order for these renames: plan copies instead.
     return plan(source, original.state, original.dest, { ...options, allowMove: () => false });
   }
-  const moveOps: PlanOp[] = ordered.map((m) => ({
-    op: "move",
-    path: m.to,
-    from: m.from,
-    src: m.src,
-  }));
+  const early = {
+    deletes: deletes.filter((op) => !late(op)),
+    mkdirs: mkdirs.filter((op) => !late(op)),
+  };
+  const steps = withFolders(ordered, mkdirs.filter(late), original.dest, early);
+  if (typeof steps === "string") {
+    // A rename whose folder cannot be in place when it runs: that one is a copy instead.
+    const refused = steps;
+    const allow = options.allowMove ?? (() => true);
+    return plan(source, original.state, original.dest, {
+      ...options,
+      allowMove: (from, to) => allow(from, to) && moveKey(from, to) !== refused,
+      moves: (options.moves ?? []).filter(([from, to]) => moveKey(from, to) !== refused),
+    });
+  }
   return [
-    ...deletes.filter((op) => !late(op)),
-    ...mkdirs.filter((op) => !late(op)),
-    ...moveOps,
+    ...early.deletes,
+    ...early.mkdirs,
+    ...steps.ops,
     ...deletes.filter(late),
-    ...mkdirs.filter(late),
+    ...steps.mkdirs,
     ...files,
     ...dirMetas,
   ];
+}
+
+function moveKey(origin: string, to: string): string {
+  return `${origin}\0${to}`;
+}
+
+/**
+ * The renames in their order, each preceded by the creation of the new folders its target
+ * needs and that are not there yet (`mv p p2; mkdir p; mv p2/x p/x`: `p` is created after the
+ * rename that vacated it, before `x` is renamed into it). Follows the destination through the
+ * renames: an entry is at a path when it was there before the pass (and not deleted first) and
+ * the renames so far brought it there, or a folder creation made it. Returns the first move
+ * (as `origin\0to`) whose folder cannot be there: no creation planned for it, or its path still
+ * taken. Else the steps, and the folder creations left for after the renames.
+ */
+function withFolders(
+  ordered: Move[],
+  lateMkdirs: PlanOp[],
+  dest: ReadonlyMap<string, Entry>,
+  early: { deletes: PlanOp[]; mkdirs: PlanOp[] },
+): { ops: PlanOp[]; mkdirs: PlanOp[] } | string {
+  const renames: { from: string; path: string }[] = [];
+  const deleted = new Set(early.deletes.map((op) => op.path));
+  // Created before the renames, and by definition of `late` never carried by one.
+  const earlyMade = new Set(early.mkdirs.map((op) => op.path));
+  // Created between the renames (few): followed through the renames after them.
+  const made: { path: string; after: number }[] = [];
+  const forward = (p: string, from: number): string => {
+    let at = p;
+    for (let j = from; j < renames.length; j++) {
+      const r = renames[j]!;
+      if (isAtOrBelow(at, r.from)) at = r.path + at.slice(r.from.length);
+    }
+    return at;
+  };
+  const exists = (x: string): boolean => {
+    if (x === "") return true;
+    const was = beforeRenames(x, renames);
+    if (
+      dest.has(was) && !someAbove(was, (p) => deleted.has(p), true) && forward(was, 0) === x
+    ) return true;
+    return earlyMade.has(x) || made.some((m) => forward(m.path, m.after) === x);
+  };
+  const pendingMkdirs = new Map(lateMkdirs.map((op) => [op.path, op]));
+  const ops: PlanOp[] = [];
+  for (const m of ordered) {
+    const needed: PlanOp[] = [];
+    for (let p = parentOf(m.to); !exists(p); p = parentOf(p)) {
+      const mk = pendingMkdirs.get(p);
+      if (mk) {
+        needed.push(mk);
+        continue;
+      }
+      // Not where a rename moves from or to: there before the pass (a partial pass lists
+      // only its folders) or created before the renames, as detectMoves made sure.
+      if (!ordered.some((o) => isAtOrBelow(p, o.to) || isAtOrBelow(p, o.origin))) break;
+      return moveKey(m.origin, m.to);
+    }
+    for (const mk of needed.reverse()) {
+      pendingMkdirs.delete(mk.path);
+      made.push({ path: mk.path, after: renames.length });
+      ops.push(mk);
+    }
+    ops.push({ op: "move", path: m.to, from: m.from, src: m.src });
+    renames.push({ from: m.from, path: m.to });
+  }
+  return { ops, mkdirs: lateMkdirs.filter((op) => pendingMkdirs.has(op.path)) };
 }
 
 /** A copy of `map` as it is once every move is done (all at once, as after the pass). */

@@ -227,3 +227,52 @@ Deno.test("plan() does not move when the old path is still in the source (a hard
   const src = m({ "a": file(3, 1000, { ino: 7 }), "b": file(3, 1000, { ino: 7 }) });
   assertEquals(brief(plan(src, state, state)), ["copy b"]);
 });
+
+Deno.test("plan() creates a new folder between the rename that vacates its path and the one back into it", () => {
+  // mv p p2; mkdir p; mv p2/x p/x; mkdir -p p/q; mv p2/sub p/q/sub
+  const state = m({
+    "p": st({ ...dir(1000), ino: 10 }),
+    "p/x": st(file(3, 1000, { ino: 11 })),
+    "p/keep": st(file(4, 1000, { ino: 12 })),
+    "p/sub": st({ ...dir(1000), ino: 13 }),
+    "p/sub/g": st(file(5, 1000, { ino: 14 })),
+  });
+  const src = m({
+    "p2": { ...dir(2000), ino: 10 },
+    "p2/keep": file(4, 1000, { ino: 12 }),
+    "p": { ...dir(3000), ino: 20 },
+    "p/x": file(3, 1000, { ino: 11 }),
+    "p/q": { ...dir(3000), ino: 21 },
+    "p/q/sub": { ...dir(1000), ino: 13 },
+    "p/q/sub/g": file(5, 1000, { ino: 14 }),
+  });
+  const ops = plan(src, state, state);
+  assertEquals(
+    ops.filter((o) => o.op !== "meta").map((o) => `${o.op} ${"from" in o ? o.from : ""} ${o.path}`),
+    ["move p p2", "mkdir  p", "mkdir  p/q", "move p2/sub p/q/sub", "move p2/x p/x"],
+  );
+});
+
+Deno.test("plan() copies instead of renaming into a new folder it cannot create between the renames", () => {
+  // mv p p2; mkdir -p p/n; mv p2/x p/n/x, in a pass whose scope leaves p/n out.
+  const state = m({
+    "p": st({ ...dir(1000), ino: 10 }),
+    "p/x": st(file(3, 1000, { ino: 11 })),
+    "p/keep": st(file(4, 1000, { ino: 12 })),
+  });
+  const src = m({
+    "p2": { ...dir(2000), ino: 10 },
+    "p2/keep": file(4, 1000, { ino: 12 }),
+    "p": { ...dir(3000), ino: 20 },
+    "p/n": { ...dir(3000), ino: 21 },
+    "p/n/x": file(3, 1000, { ino: 11 }),
+  });
+  for (const moves of [[], [["p/x", "p/n/x"]] as [string, string][]]) {
+    const ops = plan(src, state, state, { within: (rel) => rel !== "p/n", moves });
+    const moved = ops.filter((o) => o.op === "move").map((o) =>
+      `${"from" in o ? o.from : ""} ${o.path}`
+    );
+    assertEquals(moved, ["p p2"]);
+    assert(ops.some((o) => o.op === "copy" && o.path === "p/n/x"), JSON.stringify(ops));
+  }
+});
