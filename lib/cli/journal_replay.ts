@@ -21,8 +21,8 @@ import { createHasher } from "../base/hash.ts";
 import { join, showPath } from "../base/paths.ts";
 import { passExcludes } from "../engine/excludes.ts";
 import { interruptedPaths, preparePass } from "../engine/prepare.ts";
-import { loadSettings } from "./settings.ts";
-import { establishIdentity, readIdentity } from "../engine/source_guard.ts";
+import { loadSettings, startAsSaved } from "./settings.ts";
+import { readIdentity } from "../engine/source_guard.ts";
 import { acquireLock, probeLock } from "../dest/reserved.ts";
 import { ReservedFolder } from "../dest/reserved_folder.ts";
 import { LocalDestination } from "../dest/local.ts";
@@ -261,21 +261,7 @@ async function replayPinned(
       dest: roots.dest,
     });
     // The pass the daemon would make: its excludes, limits and versions, and the source guard.
-    const settings = loadSettings(deps.fs, roots.dest);
-    const guard = establishIdentity(deps.fs, roots.source, roots.dest);
-    reconciler = await Reconciler.start(deps.fs, {
-      source: roots.source,
-      dest: roots.dest,
-      logs,
-      signal: deps.signal,
-      identity: guard.identity,
-      excludes: settings.excludes,
-      deleteExcluded: settings.deleteExcluded,
-      modeMask: settings.modeMask,
-      deleteLimits: settings.deleteLimits,
-      ...(settings.keepVersions ? { keepVersions: settings.keepVersions } : {}),
-      lock,
-    });
+    reconciler = await startAsSaved(deps.fs, roots, { logs, signal: deps.signal, lock });
   } catch (err) {
     lock.release();
     throw err;

@@ -14,6 +14,9 @@ import { join } from "../base/paths.ts";
 import { replacePrivate } from "../dest/reserved.ts";
 import { reservedDir, SETTINGS_FILE } from "../base/layout.ts";
 import { type KeepRule, parseKeepVersions } from "../engine/versions.ts";
+import { Reconciler, type ReconcilerLogs } from "../engine/reconciler.ts";
+import { establishIdentity } from "../engine/source_guard.ts";
+import type { Lock } from "../dest/reserved.ts";
 
 /** What a pass depends on besides the trees and the journal. */
 export interface PassSettings {
@@ -88,4 +91,31 @@ export function loadSettings(fs: FileSystem, dest: string): PassSettings & { rec
     }
   } catch { /* none yet, or damaged: the defaults are the safe side */ }
   return { recorded: false, ...DEFAULT_SETTINGS };
+}
+
+/**
+ * Starts a reconciler of `source` -> `dest` as the daemon last ran it: the saved excludes,
+ * limits and versions rule ({@link loadSettings}), and the source guard's identity. Used by the
+ * commands that make a pass of their own (`journal replay`, `verify --repair`).
+ */
+export async function startAsSaved(
+  fs: FileSystem,
+  roots: { source: string; dest: string },
+  options: { logs: ReconcilerLogs; signal: AbortSignal; lock: Lock },
+): Promise<Reconciler> {
+  const settings = loadSettings(fs, roots.dest);
+  const guard = establishIdentity(fs, roots.source, roots.dest);
+  return await Reconciler.start(fs, {
+    source: roots.source,
+    dest: roots.dest,
+    logs: options.logs,
+    signal: options.signal,
+    identity: guard.identity,
+    excludes: settings.excludes,
+    deleteExcluded: settings.deleteExcluded,
+    modeMask: settings.modeMask,
+    deleteLimits: settings.deleteLimits,
+    ...(settings.keepVersions ? { keepVersions: settings.keepVersions } : {}),
+    lock: options.lock,
+  });
 }

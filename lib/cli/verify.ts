@@ -20,14 +20,13 @@ import { closeLocal, LocalDestination } from "../dest/local.ts";
 import type { Destination } from "../dest/destination.ts";
 import { isRemoteDest, readRemote } from "./remote.ts";
 import { checkRoots } from "../engine/guard.ts";
-import { establishIdentity } from "../engine/source_guard.ts";
 import { Reconciler } from "../engine/reconciler.ts";
 import { filesToVerify, type Finding, isVerifiable, Verifier } from "../engine/verify.ts";
 import { StatusRecorder } from "../report/status.ts";
 import { flag, type OptionTable, parseStrict, str, strs } from "./args.ts";
 import { plural } from "./format.ts";
 import { findJournal, type JournalDeps } from "./journal_common.ts";
-import { loadSettings } from "./settings.ts";
+import { startAsSaved } from "./settings.ts";
 import { loadConfig, selectJobs } from "./config_load.ts";
 
 /** Help text of `backup verify`. */
@@ -466,21 +465,7 @@ async function repair(
   try {
     await deps.startLogging(join(reservedDir(roots.dest), LOG_FILE));
     deps.logs.daemon.info("VERIFY --repair: {source} -> {dest}", { ...roots });
-    const settings = loadSettings(deps.fs, roots.dest);
-    const guard = establishIdentity(deps.fs, roots.source, roots.dest);
-    rec = await Reconciler.start(deps.fs, {
-      source: roots.source,
-      dest: roots.dest,
-      logs: deps.logs,
-      signal: deps.signal,
-      identity: guard.identity,
-      excludes: settings.excludes,
-      deleteExcluded: settings.deleteExcluded,
-      modeMask: settings.modeMask,
-      deleteLimits: settings.deleteLimits,
-      ...(settings.keepVersions ? { keepVersions: settings.keepVersions } : {}),
-      lock,
-    });
+    rec = await startAsSaved(deps.fs, roots, { logs: deps.logs, signal: deps.signal, lock });
   } catch (err) {
     lock.release();
     throw err;
