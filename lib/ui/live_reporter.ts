@@ -2,7 +2,7 @@
  * A {@link RunProgress} that tells the dashboard's {@link LiveHub} about one
  * job's passes: every operation, and the progress of a pass at most every
  * {@link LIVE_EVERY_MS} (often enough for a bar that moves during a copy of
- * a second or two).
+ * a fraction of a second: the kernel copies a 300 MB file in well under one).
  *
  * @module
  */
@@ -17,7 +17,7 @@ import { planTotals } from "../report/progress.ts";
 import type { LiveHub } from "./hub.ts";
 
 /** How often a running pass's progress is pushed to the pages. */
-export const LIVE_EVERY_MS = 200;
+export const LIVE_EVERY_MS = 100;
 
 /** Feeds one job's passes into a {@link LiveHub}. */
 export class LiveReporter implements RunProgress {
