@@ -21,7 +21,7 @@
  */
 
 import { ownerOf, uidByTempFile } from "../base/owner.ts";
-import type { FileSystem } from "../base/fs.ts";
+import type { FileInfo, FileSystem } from "../base/fs.ts";
 import { isAlreadyExists, isNotFound } from "../base/fs.ts";
 import { describeError, RootError } from "../base/errors.ts";
 import { reservedDir } from "../base/layout.ts";
@@ -97,14 +97,7 @@ export class ReservedFolder {
     } catch (err) {
       if (!isAlreadyExists(err)) throw err;
     }
-    const info = fs.lstat(path);
-    if (info.kind !== "dir") {
-      const what = info.kind === "symlink" ? "a symlink" : "not a folder";
-      throw new RootError(
-        `"${path}" is ${what}: the backup keeps its journal there and never follows a link in it; ` +
-          `remove it (a backup makes a new one) or pick another --dest`,
-      );
-    }
+    const info = refuseNonFolder(fs, path);
     let pinned: PinnedReserved | null = null;
     if (nativeAvailable()) {
       try {
@@ -149,14 +142,7 @@ export class ReservedFolder {
    */
   static openExisting(fs: FileSystem, dest: string): ReservedFolder {
     const path = reservedDir(dest);
-    const info = fs.lstat(path);
-    if (info.kind !== "dir") {
-      const what = info.kind === "symlink" ? "a symlink" : "not a folder";
-      throw new RootError(
-        `"${path}" is ${what}: the backup keeps its journal there and never follows a link in it; ` +
-          `remove it (a backup makes a new one) or pick another --dest`,
-      );
-    }
+    const info = refuseNonFolder(fs, path);
     let pinned: PinnedReserved | null = null;
     if (nativeAvailable()) {
       try {
@@ -199,4 +185,20 @@ export function reservedFsFor(path: string): FileSystem | null {
     if (path.startsWith(root + "/")) return fs;
   }
   return null;
+}
+
+/**
+ * Refuses a reserved folder that is not a real folder (a symlink, a file), with the fix;
+ * returns what the lstat found.
+ *
+ * @throws RootError naming it; the lstat's error (NotFound...) when it cannot be looked at.
+ */
+function refuseNonFolder(fs: FileSystem, path: string): FileInfo {
+  const info = fs.lstat(path);
+  if (info.kind === "dir") return info;
+  const what = info.kind === "symlink" ? "a symlink" : "not a folder";
+  throw new RootError(
+    `"${path}" is ${what}: the backup keeps its journal there and never follows a link in it; ` +
+      `remove it (a backup makes a new one) or pick another --dest`,
+  );
 }
