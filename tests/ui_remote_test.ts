@@ -13,7 +13,7 @@
  */
 
 import { assert, assertEquals } from "../testing/assert.ts";
-import { put, tempDir, waitFor } from "../testing/helpers.ts";
+import { put, runCli, startDaemon, tempDir, waitFor } from "../testing/helpers.ts";
 import { BROWSER_IGNORE, launchBrowser, screenshot, texts } from "../testing/browser.ts";
 import { keysOf, newBucket, S3_IGNORE, startRemoteDaemon, testClient } from "../testing/s3.ts";
 import type { Daemon } from "../testing/helpers.ts";
@@ -242,6 +242,49 @@ Deno.test(
     } finally {
       await browser.close();
       await daemon.stop();
+    }
+  },
+);
+
+Deno.test(
+  "backup ui: a download of a local backup is streamed and checked through the same code",
+  { sanitizeResources: false, sanitizeOps: false },
+  async () => {
+    await using tmp = await tempDir("backup-ui-download-");
+    const src = `${tmp.path}/src`;
+    const dest = `${tmp.path}/dest`;
+    put(`${src}/keep/v.txt`, "old bytes");
+    const once = ["--src", src, "--dest", dest, "--once", "--keep-versions", "30d"];
+    assertEquals((await runCli(once)).code, 0);
+    const between = new Date().toISOString();
+    put(`${src}/keep/v.txt`, "new bytes!");
+    assertEquals((await runCli(once)).code, 0);
+    const ui = startDaemon(["ui", "--dest", dest, "--ui", "0"], {
+      perms: ["--allow-read", "--allow-write", "--allow-env", "--allow-net", "--allow-run"],
+    });
+    try {
+      const url = await waitFor(
+        () => /dashboard \(read-only\) at (http:\/\/\S+)/.exec(ui.output())?.[1] ?? "",
+        { what: "the dashboard's address", timeoutMs: 30_000 },
+      );
+      const get = async (query: string) => {
+        const res = await fetch(`${url}api/download?${query}`);
+        return {
+          status: res.status,
+          text: await res.text(),
+          size: res.headers.get("content-length"),
+        };
+      };
+      assertEquals(await get(`path=keep/v.txt&at=${between}`), {
+        status: 200,
+        text: "old bytes",
+        size: "9",
+      });
+      assertEquals((await get("path=keep/v.txt")).text, "new bytes!");
+      assertEquals((await get("path=keep")).status, 400, "a folder is restored, not downloaded");
+      assertEquals((await get("path=../etc/passwd")).status, 400);
+    } finally {
+      await ui.stop();
     }
   },
 );
