@@ -247,6 +247,54 @@ Deno.test(
 );
 
 Deno.test(
+  "dashboard of a backup in a bucket: a held mass delete shows on the problems page, confirm releases it",
+  opts,
+  async () => {
+    const client = testClient();
+    const bucket = await newBucket(client);
+    await using tmp = await tempDir("backup-ui-s3-held-");
+    const src = `${tmp.path}/src`;
+    const dest = `s3://${bucket}/held`;
+    for (let i = 0; i < 20; i++) put(`${src}/f${i}.txt`, `file ${i}`);
+    // Full passes only: the 15 deletions are judged in one pass (a watcher would slice them).
+    const { daemon, url } = await startWithUi(
+      ["--src", src, "--dest", dest, "--interval", "1", "--max-delete", "5", "--no-watch"],
+      `${tmp.path}/cache`,
+    );
+    const browser = await launchBrowser();
+    const files = async () => (await keysOf(client, bucket, "held/f")).length;
+    try {
+      await waitFor(() => daemon.output().includes("PASS 1"), {
+        what: "the first pass",
+        timeoutMs: 60_000,
+      });
+      assertEquals(await files(), 20);
+      for (let i = 0; i < 15; i++) Deno.removeSync(`${src}/f${i}.txt`);
+      const page = await browser.newPage();
+      await open(page, url, "problems");
+      await page.waitForSelector('#problems-reason[data-state="deletions held"]', {
+        timeout: 30_000,
+      });
+      assert((await texts(page, "#problems-reason"))[0]!.includes("15"));
+      assertEquals(await files(), 20);
+      await page.waitForSelector("#confirm-button:not([hidden])", { timeout: 10_000 });
+      await page.click("#confirm-button");
+      await page.waitForFunction(
+        () => /^confirmed/.test(document.getElementById("confirm-result")?.textContent ?? ""),
+        { timeout: 10_000 },
+      );
+      await waitFor(async () => await files() === 5, {
+        what: "the confirmed deletions in the bucket",
+        timeoutMs: 30_000,
+      });
+    } finally {
+      await browser.close();
+      await daemon.stop();
+    }
+  },
+);
+
+Deno.test(
   "backup ui: a download of a local backup is streamed and checked through the same code",
   { sanitizeResources: false, sanitizeOps: false },
   async () => {
