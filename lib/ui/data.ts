@@ -27,7 +27,7 @@ import { JobDestinations } from "./job_destination.ts";
 export interface JobOverview {
   /** The job. */
   job: UiJob;
-  /** copying, watching, idle, paused, deletions held, failing, stopped, never run. */
+  /** copying, watching, idle, paused, deletions held, failing, stopped, never run, not run here. */
   state: string;
   /** Why, when paused or held (the guard's reason and the fix). */
   reason: string | null;
