@@ -195,6 +195,7 @@ Deno.test(
             await open(ro, ui.url, "overview");
             await ro.waitForSelector('.job-card[data-state="not run here"]', { timeout: 15_000 });
             const card = (await texts(ro, ".job-card"))[0]!;
+            assert(card.includes(src), `the source, from the journal: ${card}`);
             assert(card.includes(dest) && /free space\s*n\/a/.test(card.replace(/\n/g, " ")), card);
             await tab(ro, "journal");
             await ro.waitForSelector('#journal-rows tr[data-path="new.txt"]', { timeout: 10_000 });

@@ -14,6 +14,8 @@ import { EXIT, UsageError } from "../base/errors.ts";
 import { absolute } from "../base/paths.ts";
 import type { Logger } from "../base/logger.ts";
 import { readIdentity } from "../engine/source_guard.ts";
+import { journalDir } from "../base/layout.ts";
+import { replayJournal } from "../journal/replay.ts";
 import { findJournal } from "../cli/journal_common.ts";
 import { flag, parseStrict, str, strs } from "../cli/args.ts";
 import { isRemoteDest } from "../cli/remote.ts";
@@ -92,7 +94,7 @@ export async function runUiCommand(argv: string[], deps: UiCommandDeps): Promise
   } else if (isRemoteDest(dest!)) {
     if (strs(p, "job").length > 0) throw new UsageError("--job goes with --config");
     jobs = singleJob("", dest!, null);
-    jobs[0]!.source = readIdentity(deps.fs, jobs[0]!.remote!.cacheDir)?.source ?? null;
+    jobs[0]!.source = null; // from the journal, once it is read (below)
   } else {
     if (strs(p, "job").length > 0) throw new UsageError("--job goes with --config");
     const place = findJournal(deps.fs, dest!, deps.cwd);
@@ -108,6 +110,7 @@ export async function runUiCommand(argv: string[], deps: UiCommandDeps): Promise
   const journals = new RemoteJournals(deps.fs);
   try {
     await journals.open(jobs);
+    for (const job of jobs) job.source ??= journalSource(deps.fs, job.dest);
     const server = await startUi({
       jobs,
       listen,
@@ -124,4 +127,13 @@ export async function runUiCommand(argv: string[], deps: UiCommandDeps): Promise
     journals.close();
   }
   return EXIT.OK;
+}
+
+/** The source folder the journal in `dest` records last (null when it cannot tell). */
+function journalSource(fs: FileSystem, dest: string): string | null {
+  try {
+    return replayJournal(fs, journalDir(dest), { repair: false }).summary.source;
+  } catch {
+    return null;
+  }
 }
