@@ -197,6 +197,7 @@ Deno.test(
             const card = (await texts(ro, ".job-card"))[0]!;
             assert(card.includes(src), `the source, from the journal: ${card}`);
             assert(card.includes(dest) && /free space\s*n\/a/.test(card.replace(/\n/g, " ")), card);
+            await screenshot(ro, "remote-readonly-overview");
             await tab(ro, "journal");
             await ro.waitForSelector('#journal-rows tr[data-path="new.txt"]', { timeout: 10_000 });
             // A change made after the page opened shows once the journal is read again.
@@ -213,7 +214,7 @@ Deno.test(
               body: JSON.stringify({ path: "keep/v.txt", to: `${tmp.path}/nope` }),
             });
             assertEquals(restore.status, 403, restore.text);
-            await screenshot(ro, "remote-readonly");
+            await screenshot(ro, "remote-readonly-versions");
             await ro.close();
           } finally {
             await ui.daemon.stop();
