@@ -297,6 +297,51 @@ Deno.test(
 );
 
 Deno.test(
+  "dashboard of a config daemon with a job in a bucket: the job's overview, journal, versions and download",
+  { ignore: S3_IGNORE, sanitizeResources: false, sanitizeOps: false },
+  async () => {
+    const client = testClient();
+    const bucket = await newBucket(client);
+    await using tmp = await tempDir("backup-ui-s3-config-");
+    const src = `${tmp.path}/src`;
+    const dest = `s3://${bucket}/cfg`;
+    put(`${src}/a.txt`, "from the config job");
+    const config = `${tmp.path}/jobs.jsonc`;
+    Deno.writeTextFileSync(
+      config,
+      JSON.stringify({ jobs: [{ name: "offsite", source: src, destination: dest, interval: 60 }] }),
+    );
+    const { daemon, url } = await startWithUi(["--config", config], `${tmp.path}/cache`);
+    try {
+      const get = async (path: string) => {
+        const res = await fetch(`${url}${path}`);
+        return { status: res.status, text: await res.text() };
+      };
+      const jobs = await waitFor(async () => {
+        const body = JSON.parse((await get("api/jobs")).text);
+        return body.jobs[0]?.state === "watching" ? body : null;
+      }, { what: "the job watching", timeoutMs: 60_000 });
+      assertEquals(jobs.jobs[0].job.name, "offsite");
+      assertEquals(jobs.jobs[0].destination, dest);
+      assertEquals(jobs.jobs[0].space, null);
+      assertEquals(await get("api/download?job=offsite&path=a.txt"), {
+        status: 200,
+        text: "from the config job",
+      });
+      const versions = await get("api/versions?job=offsite");
+      assertEquals([versions.status, JSON.parse(versions.text).versions], [200, []]);
+      const journal = JSON.parse((await get("api/journal?job=offsite")).text);
+      assert(
+        journal.rows.some((r: { path?: string }) => r.path === "a.txt"),
+        JSON.stringify(journal),
+      );
+    } finally {
+      await daemon.stop();
+    }
+  },
+);
+
+Deno.test(
   "backup ui: a download of a local backup is streamed and checked through the same code",
   { sanitizeResources: false, sanitizeOps: false },
   async () => {
