@@ -2,7 +2,7 @@
 /**
  * The dashboard of a backup in a bucket, in a real browser (headless Chromium
  * through puppeteer-core) against the Ceph RGW (tools/servers/ceph.sh): the
- * daemon's own dashboard (`--dest s3://... --ui`: overview with free space
+ * daemon's own dashboard (`--dest s3://... --ui --compress zstd`: overview with free space
  * "n/a", live operations, the journal, history, a restore from the versions
  * page into a local folder, a download streamed from the bucket, the problems
  * page), then `backup ui --dest s3://...` on a "new machine" (an empty cache)
@@ -98,6 +98,9 @@ Deno.test(
       "60",
       "--keep-versions",
       "30d",
+      // Objects stored compressed: restore and download decompress on the way.
+      "--compress",
+      "zstd",
     ], cache);
     const browser = await launchBrowser();
     try {

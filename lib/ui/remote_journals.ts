@@ -51,8 +51,8 @@ export class RemoteJournals {
 
   /**
    * Reads again the journals read more than `everyMs` ago (one refresh at a
-   * time); resolves true when one of them changed. A bucket that does not
-   * answer keeps the journal read last.
+   * time); resolves true when one of them changed. Never rejects: a bucket
+   * that does not answer keeps the journal read last.
    */
   refresh(everyMs = REFRESH_MS): Promise<boolean> {
     this.#refreshing ??= this.#refreshAll(everyMs).finally(() => this.#refreshing = null);
@@ -70,7 +70,14 @@ export class RemoteJournals {
         old.at = Date.now(); // tried: the next attempt after another interval
         continue;
       }
-      const sig = this.#signature(reading);
+      let sig: string;
+      try {
+        sig = this.#signature(reading);
+      } catch {
+        this.#drop(reading); // the fresh copy cannot be looked at: keep the last one
+        old.at = Date.now();
+        continue;
+      }
       if (sig === old.sig) {
         this.#drop(reading);
         old.at = Date.now();
