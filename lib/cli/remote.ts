@@ -326,3 +326,20 @@ export function remoteDestIn(args: string[]): boolean {
   const dest = destArg(args);
   return dest !== null && isRemoteDest(dest.value);
 }
+
+// ---- for the dashboard (lib/ui/): where a remote backup's local files are, and closing it ----
+
+/**
+ * The cache folder that stands for a remote `dest` on this machine: where a daemon started here
+ * keeps its lock, status file and the journal's local copy.
+ *
+ * @throws UsageError (a bad URL, no cache folder)
+ */
+export function remoteCacheDir(dest: string): string {
+  return cacheDirOf(cacheRoot(), parseRemoteUrl(dest));
+}
+
+/** Releases what an opened remote holds (its client's connections). */
+export function closeRemote(remote: Remote): void {
+  remote.client.destroy();
+}

@@ -2,18 +2,18 @@
  * The dashboard's two actions, each the code of its command: restore a path
  * as of a time into a chosen folder (`backup restore`), and confirm the held
  * deletions of a running daemon (`backup confirm`). Downloading one file is
- * a restore into a private temporary folder.
+ * lib/ui/download.ts.
  *
  * @module
  */
 
 import type { FileSystem } from "../base/fs.ts";
 import { UsageError } from "../base/errors.ts";
-import { absolute, join } from "../base/paths.ts";
+import { absolute } from "../base/paths.ts";
 import { realish } from "../engine/guard.ts";
 import { runRestore } from "../cli/restore.ts";
 import { runConfirm } from "../cli/confirm.ts";
-import type { UiJob } from "./jobs.ts";
+import { shownDest, type UiJob } from "./jobs.ts";
 import { cleanPath, isInside } from "./data.ts";
 
 /** What a restore request asks. */
@@ -58,42 +58,11 @@ export async function restoreInto(
   }
   const lines: string[] = [];
   const code = await runRestore(
-    { dest: job.dest, path, at: req.at, to, verbose: false },
+    // A bucket is restored from as `backup restore --dest s3://...` does: its journal read anew.
+    { dest: shownDest(job), path, at: req.at, to, verbose: false },
     { fs, cwd: "/", out: (line) => lines.push(line) },
   );
   return { code, lines };
-}
-
-/**
- * The bytes of one file of `job` as of `at`: restored into a private
- * temporary folder (verified against the journal's hash, as a restore is),
- * read, and the folder removed.
- *
- * @throws UsageError when it was not a file then.
- */
-export async function downloadFile(
-  job: UiJob,
-  rawPath: string,
-  at: string | null,
-  fs: FileSystem,
-): Promise<{ name: string; bytes: Uint8Array }> {
-  const path = cleanPath(rawPath);
-  if (path === null) throw new UsageError("give a file inside the backup to download");
-  const temp = Deno.makeTempDirSync({ prefix: "backup-ui-download-" });
-  try {
-    await runRestore(
-      { dest: job.dest, path, at, to: temp, verbose: false },
-      { fs, cwd: "/", out: () => {} },
-    );
-    const name = path.split("/").at(-1)!;
-    const file = join(temp, name);
-    if (fs.lstat(file).kind !== "file") {
-      throw new UsageError(`"${path}" was a folder then: restore it instead of downloading it`);
-    }
-    return { name, bytes: fs.readFile(file) };
-  } finally {
-    Deno.removeSync(temp, { recursive: true });
-  }
 }
 
 /**

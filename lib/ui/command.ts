@@ -2,7 +2,9 @@
  * `backup ui --dest DIR | --config FILE [--job NAME]... [--ui [HOST:]PORT]`:
  * the dashboard read-only, from the journals and status files alone, while a
  * daemon runs or not. It has no actions (no confirm, no restore); a daemon's
- * own `--ui` has them.
+ * own `--ui` has them. A backup in a bucket (`--dest s3://...`, or a job whose
+ * destination is one) is shown from its journal read from the bucket
+ * (lib/ui/remote_journals.ts).
  *
  * @module
  */
@@ -12,9 +14,13 @@ import { EXIT, UsageError } from "../base/errors.ts";
 import { absolute } from "../base/paths.ts";
 import type { Logger } from "../base/logger.ts";
 import { readIdentity } from "../engine/source_guard.ts";
+import { journalDir } from "../base/layout.ts";
+import { replayJournal } from "../journal/replay.ts";
 import { findJournal } from "../cli/journal_common.ts";
 import { flag, parseStrict, str, strs } from "../cli/args.ts";
-import { configJobs, SINGLE_JOB, type UiJob } from "./jobs.ts";
+import { isRemoteDest } from "../cli/remote.ts";
+import { configJobs, SINGLE_JOB, singleJob, type UiJob } from "./jobs.ts";
+import { RemoteJournals } from "./remote_journals.ts";
 import { extractUiArgs, resolveToken } from "./ui_args.ts";
 import { parseListen } from "./listen.ts";
 import { startUi } from "./server.ts";
@@ -24,15 +30,20 @@ export const HELP = `backup ui: the dashboard in a browser, read-only, from the 
 
 Usage:
   backup ui --dest DIR [--ui [HOST:]PORT] [--ui-token TOKEN | --ui-token-file FILE]
+  backup ui --dest s3://BUCKET/PREFIX [...]
   backup ui --config FILE [--job NAME]... [--ui [HOST:]PORT] [...]
 
 Serves the dashboard (overview, history, journal, versions, problems) of one
 backup or of every job of a config file, from what is on disk: the journal
 and the status file. It changes nothing and has no actions; run the daemon
 with --ui for live progress, restores and confirming held deletions.
+A backup in a bucket is shown from its journal in the bucket, read again
+every few seconds while a page is open; its status and history are those a
+daemon on this machine keeps (none when it runs elsewhere), and it has no
+free space to show.
 
 Options:
-  --dest DIR         the backup to show
+  --dest DIR         the backup to show (a folder, or s3://BUCKET/PREFIX)
   --config FILE      show every job of this config file (or those of --job)
   --ui [HOST:]PORT   where to listen (default 127.0.0.1:8577). An address
                      other than loopback needs a token
@@ -80,6 +91,10 @@ export async function runUiCommand(argv: string[], deps: UiCommandDeps): Promise
   let jobs: UiJob[];
   if (config !== undefined) {
     jobs = configJobs(deps.fs, config, deps.cwd, strs(p, "job"));
+  } else if (isRemoteDest(dest!)) {
+    if (strs(p, "job").length > 0) throw new UsageError("--job goes with --config");
+    jobs = singleJob("", dest!, null);
+    jobs[0]!.source = null; // from the journal, once it is read (below)
   } else {
     if (strs(p, "job").length > 0) throw new UsageError("--job goes with --config");
     const place = findJournal(deps.fs, dest!, deps.cwd);
@@ -92,16 +107,33 @@ export async function runUiCommand(argv: string[], deps: UiCommandDeps): Promise
   }
   const listen = ui.listen ?? parseListen("");
   const token = resolveToken({ ...ui, listen }, deps.fs, deps.cwd);
-  const server = await startUi({
-    jobs,
-    listen,
-    token,
-    fs: deps.fs,
-    readOnly: true,
-    log: deps.log,
-    signal: deps.signal,
-  });
-  deps.err(`backup: dashboard (read-only) at ${server.url}`);
-  await server.finished;
+  const journals = new RemoteJournals(deps.fs);
+  try {
+    await journals.open(jobs);
+    for (const job of jobs) job.source ??= journalSource(deps.fs, job.dest);
+    const server = await startUi({
+      jobs,
+      listen,
+      token,
+      fs: deps.fs,
+      readOnly: true,
+      log: deps.log,
+      signal: deps.signal,
+      ...(jobs.some((j) => j.remote) ? { refresh: () => journals.refresh() } : {}),
+    });
+    deps.err(`backup: dashboard (read-only) at ${server.url}`);
+    await server.finished;
+  } finally {
+    journals.close();
+  }
   return EXIT.OK;
+}
+
+/** The source folder the journal in `dest` records last (null when it cannot tell). */
+function journalSource(fs: FileSystem, dest: string): string | null {
+  try {
+    return replayJournal(fs, journalDir(dest), { repair: false }).summary.source;
+  } catch {
+    return null;
+  }
 }

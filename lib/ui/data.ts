@@ -11,7 +11,6 @@ import { type FileSystem, isNotFound } from "../base/fs.ts";
 import { describeError, UsageError } from "../base/errors.ts";
 import { isAtOrBelow } from "../base/paths.ts";
 import { probeLock } from "../dest/reserved.ts";
-import { LocalDestination } from "../dest/local.ts";
 import { listVersions } from "../engine/versions.ts";
 import { readStatus, type StatusData } from "../report/status.ts";
 import { fullPassGap } from "../daemon/daemon.ts";
@@ -20,14 +19,15 @@ import { runWhy } from "../cli/journal_why.ts";
 import type { JournalDeps, ShownOp } from "../cli/journal_common.ts";
 import { parseTime } from "../cli/format.ts";
 import type { LiveHub } from "./hub.ts";
-import type { UiJob } from "./jobs.ts";
+import { shownDest, statusDir, type UiJob } from "./jobs.ts";
 import { freeSpace, type Space } from "./free_space.ts";
+import { JobDestinations } from "./job_destination.ts";
 
 /** One job on the overview. */
 export interface JobOverview {
   /** The job. */
   job: UiJob;
-  /** copying, watching, idle, paused, deletions held, failing, stopped, never run. */
+  /** copying, watching, idle, paused, deletions held, failing, stopped, never run, not run here. */
   state: string;
   /** Why, when paused or held (the guard's reason and the fix). */
   reason: string | null;
@@ -37,8 +37,12 @@ export interface JobOverview {
   progress: Record<string, unknown> | null;
   /** When the next full pass is due (ISO), when it can be told. */
   nextPass: string | null;
-  /** Free space on the destination's file system. */
+  /** The destination as people know it: the folder, or the bucket's URL. */
+  destination: string;
+  /** Free space on the destination's file system (null: unknown, or a bucket). */
   space: Space | null;
+  /** Why there is no free space to show, when it is not simply unknown (a bucket has none). */
+  spaceNote: string | null;
   /** A daemon holds the destination's lock. */
   running: boolean;
   /** Files the last pass found still being written (retried with a growing delay; not errors). */
@@ -53,19 +57,28 @@ export interface DataDeps {
   cwd: string;
   /** The live hub of this process's jobs (none: `backup ui`, from the files alone). */
   hub?: LiveHub;
+  /** The jobs' destinations, for versions (none: each opened and closed per request). */
+  destinations?: JobDestinations;
 }
 
 /** The overview of one job. */
 export async function overview(job: UiJob, deps: DataDeps): Promise<JobOverview> {
-  const status = readStatus(deps.fs, job.dest);
+  const status = readStatus(deps.fs, statusDir(job));
   let running = false;
   try {
-    running = probeLock(deps.fs, job.dest).held;
+    running = probeLock(deps.fs, statusDir(job)).held;
   } catch { /* no reserved folder yet */ }
   const live = deps.hub?.job(job.name);
   const last = status?.lastPass ?? null;
   let state = status === null ? "never run" : running ? "idle" : "stopped";
   let reason: string | null = null;
+  if (status === null && job.remote && !deps.hub) {
+    // The status file is kept by the machine that runs the backup, not in the bucket.
+    state = "not run here";
+    reason = `no backup into ${job.remote.url} ran on this machine: the journal, versions and ` +
+      `downloads come from the bucket; the last pass, totals and history are kept by the ` +
+      `machine that runs it`;
+  }
   if (deps.hub && live) {
     running = live.phase !== "stopped";
     if (live.phase === "stopped") state = "stopped";
@@ -102,7 +115,9 @@ export async function overview(job: UiJob, deps: DataDeps): Promise<JobOverview>
     status,
     progress: live?.progress ?? null,
     nextPass,
-    space: await freeSpace(job.dest),
+    destination: shownDest(job),
+    space: job.remote ? null : await freeSpace(job.dest),
+    spaceNote: job.remote ? "n/a (a bucket reports no free space)" : null,
     running,
     busy: typeof last?.busy === "number" ? last.busy : 0,
   };
@@ -219,14 +234,14 @@ export async function versionsBelow(
   under: string | null,
   deps: DataDeps,
 ): Promise<{ path: string; at: string; size: number }[]> {
-  const destination = new LocalDestination(deps.fs, job.dest);
+  const held = await (deps.destinations ?? new JobDestinations(deps.fs)).hold(job);
   try {
-    const all = await listVersions(destination, under ?? "");
+    const all = await listVersions(held.destination, under ?? "");
     return all.sort((a, b) => b.ms - a.ms || a.path.localeCompare(b.path)).slice(0, 2000).map(
       (v) => ({ path: v.path, at: new Date(v.ms).toISOString(), size: v.size }),
     );
   } finally {
-    destination.close?.();
+    held.release();
   }
 }
 

@@ -1,7 +1,7 @@
 import { assertEquals, assertThrows } from "../../testing/assert.ts";
 import { UsageError } from "../base/errors.ts";
 import { DenoFileSystem } from "../base/fs.ts";
-import { configJobs, SINGLE_JOB, singleJob } from "./jobs.ts";
+import { configJobs, shownDest, SINGLE_JOB, singleJob, statusDir } from "./jobs.ts";
 
 Deno.test("jobs: a single folder, and the jobs of a config file with --job", () => {
   assertEquals(singleJob("/s", "/d", 5), [{
@@ -28,6 +28,20 @@ Deno.test("jobs: a single folder, and the jobs of a config file with --job", () 
   }
 });
 
-Deno.test("jobs: a backup in a bucket is refused with the way out", () => {
-  assertThrows(() => singleJob("/s", "s3://bucket/p", 5), UsageError, "drop --ui");
+Deno.test("jobs: a backup in a bucket is read through its cache folder on this machine", () => {
+  const cache = Deno.makeTempDirSync();
+  const saved = Deno.env.get("BACKUP_CACHE_DIR");
+  Deno.env.set("BACKUP_CACHE_DIR", cache);
+  try {
+    const [job] = singleJob("/s", "s3://bucket/p/q", 5);
+    assertEquals(job!.remote, { url: "s3://bucket/p/q", cacheDir: `${cache}/s3/bucket/p%2Fq` });
+    assertEquals(job!.dest, job!.remote!.cacheDir);
+    assertEquals(statusDir(job!), job!.remote!.cacheDir);
+    assertEquals(shownDest(job!), "s3://bucket/p/q");
+    assertThrows(() => singleJob("/s", "s3://x/p", 5), UsageError, "not a bucket URL");
+  } finally {
+    if (saved === undefined) Deno.env.delete("BACKUP_CACHE_DIR");
+    else Deno.env.set("BACKUP_CACHE_DIR", saved);
+    Deno.removeSync(cache, { recursive: true });
+  }
 });

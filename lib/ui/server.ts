@@ -15,11 +15,13 @@ import { describeError, exitFor, UsageError } from "../base/errors.ts";
 import type { Logger } from "../base/logger.ts";
 import { readStatus } from "../report/status.ts";
 import type { LiveEvent, LiveHub } from "./hub.ts";
-import type { UiJob } from "./jobs.ts";
+import { statusDir, type UiJob } from "./jobs.ts";
 import { type GuardConfig, refusal, sameSecret, TOKEN_COOKIE } from "./guard.ts";
 import { isLoopback, type Listen } from "./listen.ts";
 import { journalPage, journalQuery, overview, problems, versionsBelow, whyPath } from "./data.ts";
-import { downloadFile, restoreInto } from "./actions.ts";
+import { restoreInto } from "./actions.ts";
+import { openDownload } from "./download.ts";
+import { JobDestinations } from "./job_destination.ts";
 import { ASSETS, pageHtml } from "./assets.ts";
 
 /** Confirms the held deletions of a job; returns what to tell the user. */
@@ -41,6 +43,11 @@ export interface UiServerOptions {
   confirm?: ConfirmAction;
   /** Read-only: no actions at all. */
   readOnly: boolean;
+  /**
+   * Reads again what may have changed elsewhere (the journals of buckets, for `backup ui`);
+   * resolves true when something did. Called while a page is connected.
+   */
+  refresh?: () => Promise<boolean>;
   /** Where the server logs. */
   log: Logger;
   /** Stops the server. */
@@ -62,7 +69,9 @@ const STATUS_EVERY_MS = 1000;
 export function uiApp(options: UiServerOptions, guard: GuardConfig): Hono {
   const app = new Hono();
   const { fs } = options;
-  const data = { fs, cwd: "/", ...(options.hub ? { hub: options.hub } : {}) };
+  const destinations = new JobDestinations(fs);
+  options.signal.addEventListener("abort", () => destinations.close(), { once: true });
+  const data = { fs, cwd: "/", destinations, ...(options.hub ? { hub: options.hub } : {}) };
   const actions = !options.readOnly;
 
   app.onError((err, c) => {
@@ -115,7 +124,7 @@ export function uiApp(options: UiServerOptions, guard: GuardConfig): Hono {
   });
   app.get("/api/history", (c) => {
     const job = jobOf(c);
-    return c.json({ job: job.name, passes: readStatus(fs, job.dest)?.recent ?? [] });
+    return c.json({ job: job.name, passes: readStatus(fs, statusDir(job))?.recent ?? [] });
   });
   app.get("/api/journal", (c) => {
     const job = jobOf(c);
@@ -137,10 +146,14 @@ export function uiApp(options: UiServerOptions, guard: GuardConfig): Hono {
   });
   app.get("/api/download", async (c) => {
     const job = jobOf(c);
-    const file = await downloadFile(job, c.req.query("path") ?? "", c.req.query("at") || null, fs);
+    const file = await openDownload(job, c.req.query("path") ?? "", c.req.query("at") || null, {
+      fs,
+      destinations,
+    });
     const name = encodeURIComponent(file.name);
-    return c.body(file.bytes as Uint8Array<ArrayBuffer>, 200, {
+    return c.body(file.body, 200, {
       "Content-Type": "application/octet-stream",
+      "Content-Length": String(file.size),
       "Content-Disposition": `attachment; filename*=UTF-8''${name}`,
     });
   });
@@ -185,9 +198,11 @@ export function uiApp(options: UiServerOptions, guard: GuardConfig): Hono {
             const e = queue.shift()!;
             await stream.writeSSE({ event: "live", data: JSON.stringify(e) });
           }
+          // A journal read again from a bucket moves the job's dest to a fresh folder.
+          if (options.refresh) await options.refresh();
           // Status files change when a pass ends: tell the page, daemon or not.
           for (const job of options.jobs) {
-            const at = readStatus(fs, job.dest)?.updatedAt ?? "";
+            const at = `${job.dest} ${readStatus(fs, statusDir(job))?.updatedAt ?? ""}`;
             if (seen.get(job.name) !== at) {
               if (seen.has(job.name)) {
                 await stream.writeSSE({ event: "status", data: JSON.stringify({ job: job.name }) });

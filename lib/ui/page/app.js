@@ -74,7 +74,7 @@ function card(o) {
   const stateClass = "state state-" + o.state.replace(/\s+/g, "-");
   const rows = [
     ["source", o.job.source ?? "(from the journal)"],
-    ["destination", o.job.dest],
+    ["destination", o.destination ?? o.job.dest],
     [
       "last pass",
       last
@@ -94,7 +94,10 @@ function card(o) {
         }), ${s.totals.deleted} deleted, ${s.totals.failed} failed in ${s.passes} passes`
         : "-",
     ],
-    ["free space", o.space ? `${bytes(o.space.available)} of ${bytes(o.space.size)}` : "unknown"],
+    [
+      "free space",
+      o.space ? `${bytes(o.space.available)} of ${bytes(o.space.size)}` : o.spaceNote ?? "unknown",
+    ],
   ];
   const dl = el("dl");
   for (const [k, v] of rows) dl.append(el("dt", {}, k), el("dd", {}, v));
