@@ -21,6 +21,7 @@ import { journalDir } from "../base/layout.ts";
 import { flag, type OptionTable, parseStrict, refuseRepeated, str } from "./args.ts";
 import { columns, localOf, pathText, plural, rowJson } from "./format.ts";
 import { BUSY_PREFIX } from "../engine/busy.ts";
+import { verifyStatusText } from "../report/verify_status.ts";
 
 /** Help text of `backup status`. */
 export const HELP = `backup status: what the backup of a destination is doing
@@ -32,9 +33,12 @@ Usage:
 Says whether a daemon is running on DIR (and its pid), what its last pass did
 and when, the totals since it started, the journal's size, the operations left
 unfinished, and the latest failures. Only reads: it works while a daemon runs.
---json prints one JSON object. With --config, the status of every enabled job
-(or of the --job names), each under a "== job NAME" line (with --json, one
-object per job with a "job" field; a job that never ran has "backedUp": false).
+--json prints one JSON object. With --verify-every, the "verify:" line (JSON
+"verify") says how far the rolling verification's round is, and when the last
+full round finished with how many mismatches. With --config, the status of
+every enabled job (or of the --job names), each under a "== job NAME" line
+(with --json, one object per job with a "job" field; a job that never ran has
+"backedUp": false).
 
 Exit codes: 0 ok, 2 bad usage or no backup in DIR, 3 journal corrupt.
 `;
@@ -181,6 +185,7 @@ function statusPinned(opts: StatusOptions, deps: StatusDeps, dest: string): numb
       ...daemon,
       lastPass: status?.lastPass ?? null,
       schedule: scheduleOf(status, running && status?.pid === lock.pid),
+      verify: status?.verify ?? null,
       totals: status?.totals ?? null,
       statusUpdatedAt: status?.updatedAt ?? null,
       journal: {
@@ -232,6 +237,9 @@ function statusPinned(opts: StatusOptions, deps: StatusDeps, dest: string): numb
         ? `none (schedule "${schedule.cron}"${zone}${running ? "" : "; the daemon is not running"})`
         : `${localOf(schedule.nextRun)} (schedule "${schedule.cron}"${zone})`,
     );
+  }
+  if (status?.verify) {
+    line("verify:", verifyStatusText(status.verify, localOf, running && status.pid === lock.pid));
   }
   const lp = status?.lastPass;
   if (lp) {

@@ -96,6 +96,7 @@ function card(o) {
     ],
     ["free space", o.space ? `${bytes(o.space.available)} of ${bytes(o.space.size)}` : "unknown"],
   ];
+  if (o.verify) rows.push(["verification", o.verify]);
   const dl = el("dl");
   for (const [k, v] of rows) dl.append(el("dt", {}, k), el("dd", {}, v));
   return el(
