@@ -7,7 +7,7 @@
  * or another, makes `--repair` refuse with the words a local backup gets.
  */
 
-import { assertEquals, assertIncludes, assertMatch } from "../testing/assert.ts";
+import { assert, assertEquals, assertIncludes, assertMatch } from "../testing/assert.ts";
 import { put, tempDir, waitFor } from "../testing/helpers.ts";
 import { newBucket, runRemote, S3_IGNORE, startRemoteDaemon, testClient } from "../testing/s3.ts";
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
@@ -63,6 +63,9 @@ Deno.test(
     // copied; the next pass copies the new version.
     await rot(client, bucket, "v/sub/edited.txt", "FIRST WORDS");
     put(`${src}/sub/edited.txt`, "second, longer words");
+    // The source edited behind the same size and mtime: the backup is right, no pass sees it.
+    put(`${src}/good.txt`, "GOOD BYTES");
+    Deno.utimeSync(`${src}/good.txt`, 1_600_000_000, 1_600_000_000);
     // The repair runs from another machine (an empty cache): journal and lease from the bucket.
     const other = { BACKUP_CACHE_DIR: `${dir.path}/other-cache` };
 
@@ -70,6 +73,7 @@ Deno.test(
     assertEquals(found.code, 7, found.stdout + found.stderr);
     const mismatches = lines(found.stdout).filter((l) => l.type === "mismatch");
     assertEquals(mismatches.map((m) => [m.path, m.problem, m.source, m.repairable]), [
+      ["good.txt", "source-differs", "differs", false],
       ["rot.txt", "damaged", "same", true],
       ["sub/edited.txt", "damaged", "changed", false],
     ]);
@@ -80,7 +84,10 @@ Deno.test(
     assertIncludes(repair.stdout, "REPAIRED rot.txt");
     assertMatch(repair.stdout, /NOT REPAIRED sub\/edited\.txt: .*the source changed since/);
     assertIncludes(repair.stdout, `in ${url} against the journal and the source ${src}`);
-    assertIncludes(repair.stdout, "1 repaired, 1 not repaired");
+    assertMatch(repair.stdout, /NOT REPAIRED good\.txt: the source differs/);
+    assertIncludes(repair.stdout, "1 repaired, 2 not repaired");
+    // From a machine that never ran the daemon, its --exclude rules are unknown: said so.
+    assertIncludes(repair.stdout, "note: this machine never ran this backup");
     assertEquals(await textOf(client, bucket, "v/rot.txt"), "12345678");
     // Only the damaged file's folder was passed over: the edited file waits for a pass.
     assertEquals(await textOf(client, bucket, "v/sub/edited.txt"), "FIRST WORDS");
@@ -98,8 +105,10 @@ Deno.test(
     assertEquals(still.code, 7, still.stdout + still.stderr);
     assertEquals(
       lines(still.stdout).filter((l) => l.type === "mismatch").map((m) => m.path),
-      ["sub/edited.txt"],
+      ["good.txt", "sub/edited.txt"],
     );
+    put(`${src}/good.txt`, "good bytes");
+    Deno.utimeSync(`${src}/good.txt`, 1_600_000_000, 1_600_000_000);
     // The daemon's next pass copies the edited file's new version; then all is clean.
     const pass = await runRemote(["--src", src, "--dest", url, "--once"], other);
     assertEquals(pass.code, 0, pass.stdout + pass.stderr);
@@ -151,5 +160,13 @@ Deno.test(
     } finally {
       assertEquals(await daemon.stop(), 0, daemon.output());
     }
+    // Stopped: the repair runs in the daemon's own cache folder, with its recorded settings.
+    const repair = await runRemote(["verify", "--dest", url, "--repair"], {
+      BACKUP_CACHE_DIR: cache,
+    });
+    assertEquals(repair.code, 0, repair.stdout + repair.stderr);
+    assertIncludes(repair.stdout, "REPAIRED rot.txt");
+    assert(!repair.stdout.includes("note:"), repair.stdout);
+    assertEquals(await textOf(client, bucket, "busy/rot.txt"), "12345678");
   },
 );

@@ -27,7 +27,7 @@ import { StatusRecorder } from "../report/status.ts";
 import { flag, type OptionTable, parseStrict, str, strs } from "./args.ts";
 import { plural } from "./format.ts";
 import { findJournal, type JournalDeps } from "./journal_common.ts";
-import { startAsSaved } from "./settings.ts";
+import { loadSettings, startAsSaved } from "./settings.ts";
 import { loadConfig, selectJobs } from "./config_load.ts";
 
 /** Help text of `backup verify`. */
@@ -363,7 +363,7 @@ function report(
   place: Place,
   outcome: Outcome,
   runningPid: number | null,
-  repaired?: { repaired: string[]; notRepaired: Finding[] },
+  repaired?: { repaired: string[]; notRepaired: Finding[]; note: string | null },
 ): void {
   const { out } = deps;
   const left = repaired ? repaired.notRepaired : outcome.findings;
@@ -391,6 +391,7 @@ function report(
       sourceSide: inSource,
       repaired: repaired ? repaired.repaired.length : null,
       notRepaired: repaired ? repaired.notRepaired.length : null,
+      note: repaired?.note ?? null,
       ok: left.length === 0 && !deps.signal.aborted,
       stopped: deps.signal.aborted,
       running: runningPid === null ? null : { pid: runningPid || null },
@@ -425,6 +426,7 @@ function report(
         ? `; ${repaired.repaired.length} repaired, ${repaired.notRepaired.length} not repaired`
         : ""),
   );
+  if (repaired?.note) out(`note: ${repaired.note}`);
   if (deps.signal.aborted) {
     out(`stopped by a signal after ${plural(outcome.files, "file")}: the rest was not checked`);
   }
@@ -447,6 +449,8 @@ interface RepairStarted {
   root: string;
   /** Closes the reconciler (releasing the lock) and a bucket's lease. */
   close(): Promise<void>;
+  /** A caveat shown when a recopy pass runs, or null. */
+  note: string | null;
 }
 
 /** The words of a refused `--repair`: who holds the backup, then the way out. */
@@ -511,6 +515,7 @@ async function startLocalRepair(
     place: { dest: roots.dest, dir, source: roots.source, noSource: null },
     root: roots.dest,
     close: () => rec.close(),
+    note: null,
   };
 }
 
@@ -557,10 +562,17 @@ async function startRemoteRepair(
       destination: remote.destination,
     });
     const held = lease;
+    // The pass settings are kept in the cache folder of the machine that runs the daemon.
+    const note = loadSettings(deps.fs, cache).recorded ? null : (
+      "this machine never ran this backup, so its --exclude rules are not known here: files they " +
+      "left out in the folders repaired were backed up too (run --repair where the daemon runs " +
+      "to avoid that)"
+    );
     return {
       rec,
       place: { dest: url, dir: journalDir(cache), source: roots.source, noSource: null },
       root: cache,
+      note,
       close: async () => {
         try {
           await rec.close();
@@ -595,8 +607,13 @@ async function repair(
     const fixable = outcome.findings.filter((f) => f.repairable);
     const repaired: string[] = [];
     const notRepaired = outcome.findings.filter((f) => !f.repairable);
+    let note: string | null = null;
     if (fixable.length > 0 && !deps.signal.aborted) {
       rec.distrust(fixable.map((f) => f.path));
+      if (started.note !== null) {
+        deps.logs.daemon.warn("VERIFY --repair: {note}", { note: started.note });
+        note = started.note;
+      }
       const pass = await rec.pass("scan", { dirs: new Set(fixable.map((f) => parentOf(f.path))) });
       new StatusRecorder(deps.fs, started.root, { source: place.source! }).record(pass);
       const verifier = new Verifier({
@@ -626,7 +643,7 @@ async function repair(
         detail: f.detail,
       });
     }
-    report(opts, deps, place, outcome, null, { repaired, notRepaired });
+    report(opts, deps, place, outcome, null, { repaired, notRepaired, note });
     return exitOf(notRepaired.length, deps.signal);
   } finally {
     await started.close();
