@@ -170,3 +170,39 @@ Deno.test(
     assertEquals(await textOf(client, bucket, "busy/rot.txt"), "12345678");
   },
 );
+
+Deno.test(
+  "the daemon's rolling verification reads a bucket: a rotten object is logged as an error and recopied by the next full pass",
+  opts,
+  async () => {
+    const client = testClient();
+    const bucket = await newBucket(client);
+    await using dir = await tempDir("backup-verify-s3-");
+    const url = `s3://${bucket}/roll`;
+    const cache = `${dir.path}/cache`;
+    const src = await backedUp(dir.path, url, cache);
+    const daemon = startRemoteDaemon(
+      ["--src", src, "--dest", url, "--interval", "3", "--no-watch", "--verify-every", "2s"],
+      { BACKUP_CACHE_DIR: cache },
+    );
+    try {
+      await waitFor(() => daemon.output().includes("VERIFY ROUND DONE"), {
+        timeoutMs: 60_000,
+        what: "a first round",
+      });
+      await rot(client, bucket, "roll/rot.txt", "87654321");
+      await waitFor(
+        () =>
+          daemon.output().includes("VERIFY MISMATCH: rot.txt: damaged, the destination is wrong"),
+        { timeoutMs: 60_000, what: "the mismatch logged as an error" },
+      );
+      await waitFor(async () => (await textOf(client, bucket, "roll/rot.txt")) === "12345678", {
+        timeoutMs: 60_000,
+        intervalMs: 200,
+        what: "the recopy by the next full pass",
+      });
+    } finally {
+      assertEquals(await daemon.stop(), 0, daemon.output());
+    }
+  },
+);
