@@ -201,8 +201,39 @@ Deno.test(
         intervalMs: 200,
         what: "the recopy by the next full pass",
       });
+      // On the daemon's machine, status reads its cache folder: running, with the verification.
+      const here = await runRemote(["status", "--dest", url, "--json"], {
+        BACKUP_CACHE_DIR: cache,
+      });
+      assertEquals(here.code, 0, here.stderr);
+      const live = JSON.parse(here.stdout);
+      assertEquals([live.dest, live.running, live.verify.periodMs], [url, true, 2000]);
+      assert(live.verify.lastRound !== null && live.lastPass !== null, here.stdout);
+      // Another machine reads the journal from the bucket: no daemon there, no status file.
+      const away = await runRemote(["status", "--dest", url, "--json"], {
+        BACKUP_CACHE_DIR: `${dir.path}/other`,
+      });
+      assertEquals(away.code, 0, away.stderr);
+      const far = JSON.parse(away.stdout);
+      assertEquals([far.dest, far.running, far.verify], [url, false, null]);
+      // A config job in a bucket: the same status as --dest.
+      const config = `${dir.path}/backup.jsonc`;
+      Deno.writeTextFileSync(
+        config,
+        JSON.stringify({ jobs: [{ name: "roll", source: src, destination: url }] }),
+      );
+      const jobs = await runRemote(["status", "--config", config], { BACKUP_CACHE_DIR: cache });
+      assertEquals(jobs.code, 0, jobs.stderr);
+      assertIncludes(jobs.stdout, `backup status of ${url}`);
+      assertMatch(jobs.stdout, /daemon: +running/);
+      assertMatch(jobs.stdout, /verify: +every 2s; .*last full round finished/);
     } finally {
       assertEquals(await daemon.stop(), 0, daemon.output());
     }
+    // Stopped: the journal from the bucket, the last status this machine's daemon left.
+    const after = await runRemote(["status", "--dest", url], { BACKUP_CACHE_DIR: cache });
+    assertEquals(after.code, 0, after.stderr);
+    assertMatch(after.stdout, /daemon: +not running \(last: pid \d+/);
+    assertMatch(after.stdout, /verify: .*\(the daemon is not running\)/);
   },
 );

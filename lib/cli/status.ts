@@ -49,6 +49,8 @@ export interface StatusOptions {
   dest: string;
   /** One JSON object. */
   json: boolean;
+  /** How the destination is shown, when not as `dest` (a bucket's URL for its local stand-in). */
+  shown?: string;
 }
 
 const OPTIONS: OptionTable = { dest: { type: "string" }, json: { type: "boolean" } };
@@ -110,14 +112,19 @@ export function runStatus(opts: StatusOptions, deps: StatusDeps): number {
     throw new UsageError(`no backup in "${opts.dest}" (no ${journalDir(dest)}); has it run yet?`);
   }
   try {
-    return statusPinned(opts, { ...deps, fs: reserved.fs }, dest);
+    return statusPinned(opts, { ...deps, fs: reserved.fs }, dest, opts.shown ?? dest);
   } finally {
     reserved.close();
   }
 }
 
 /** {@link runStatus} with `deps.fs` reaching `dest/.backup` through its pin. */
-function statusPinned(opts: StatusOptions, deps: StatusDeps, dest: string): number {
+function statusPinned(
+  opts: StatusOptions,
+  deps: StatusDeps,
+  dest: string,
+  shown: string,
+): number {
   const { fs } = deps;
   const dir = journalDir(dest);
   try {
@@ -180,7 +187,7 @@ function statusPinned(opts: StatusOptions, deps: StatusDeps, dest: string): numb
     : { running: false, pid: null, lastPid: status?.pid ?? lock.pid, startedAt: null };
   if (opts.json) {
     deps.out(JSON.stringify({
-      dest,
+      dest: shown,
       source: status?.source ?? summary?.source ?? null,
       ...daemon,
       lastPass: status?.lastPass ?? null,
@@ -206,7 +213,7 @@ function statusPinned(opts: StatusOptions, deps: StatusDeps, dest: string): numb
   }
 
   const line = (label: string, text: string) => deps.out(columns([label, text], [11]));
-  deps.out(`backup status of ${dest}`);
+  deps.out(`backup status of ${shown}`);
   if (running) {
     line(
       "daemon:",
@@ -260,7 +267,7 @@ function statusPinned(opts: StatusOptions, deps: StatusDeps, dest: string): numb
             (n("held") > 0
               ? `; ${
                 plural(n("held"), "deletion")
-              } HELD by the mass-delete guard (to apply them: \`backup confirm --dest ${dest}\` while the daemon runs, or run once with --confirm-deletes)`
+              } HELD by the mass-delete guard (to apply them: \`backup confirm --dest ${shown}\` while the daemon runs, or run once with --confirm-deletes)`
               : "")),
     );
     const t = status!.totals;
