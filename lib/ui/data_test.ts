@@ -4,6 +4,7 @@ import { cleanPath, isInside, journalQuery, overview } from "./data.ts";
 import { DenoFileSystem } from "../base/fs.ts";
 import { RESERVED_DIR, STATUS_FILE } from "../base/layout.ts";
 import { tempDir } from "../../testing/helpers.ts";
+import { acquireLock } from "../dest/reserved.ts";
 
 Deno.test("cleanPath: relative, normalised, never leaving the backup", () => {
   assertEquals(cleanPath(null), null);
@@ -63,4 +64,35 @@ Deno.test("overview: the rolling verification's line of backup status, when it i
     JSON.stringify({ ...status, verify: undefined }),
   );
   assertEquals((await overview(job, deps)).verify, null);
+});
+
+Deno.test("overview: a running daemon's --schedule gives the next full pass", async () => {
+  await using t = await tempDir();
+  const dest = `${t.path}/d`;
+  Deno.mkdirSync(`${dest}/${RESERVED_DIR}`, { recursive: true });
+  const nextRun = "2026-12-02T02:00:00.000Z";
+  Deno.writeTextFileSync(
+    `${dest}/${RESERVED_DIR}/${STATUS_FILE}`,
+    JSON.stringify({
+      v: 1,
+      pid: Deno.pid,
+      source: `${t.path}/s`,
+      dest,
+      startedAt: "2026-12-01T10:00:00.000Z",
+      updatedAt: "2026-12-01T10:00:00.000Z",
+      passes: 0,
+      lastPass: null,
+      totals: { copied: 0, bytes: 0, deleted: 0, failed: 0 },
+      schedule: { cron: "0 2 * * *", zone: "UTC", nextRun },
+    }),
+  );
+  const fs = new DenoFileSystem();
+  const job = { name: "j", source: `${t.path}/s`, dest, interval: 5 };
+  assertEquals((await overview(job, { fs, cwd: t.path })).nextPass, null, "not running");
+  const lock = acquireLock(fs, dest);
+  try {
+    assertEquals((await overview(job, { fs, cwd: t.path })).nextPass, nextRun);
+  } finally {
+    lock.release();
+  }
 });
