@@ -18,7 +18,10 @@
  * day still covers the whole mirror. Mismatches go to `onMismatch` (the
  * daemon logs them as errors and fires `--on-error`); damaged files whose
  * source still holds the copied content are handed to `distrust`, so the next
- * full pass recopies them.
+ * full pass recopies them. Where it is ({@link VerifyProgress}: the round's
+ * files and bytes done of its total, its start, the last full round, kept in
+ * `verify.json` too) goes to `onProgress` at start and after every slice; the
+ * daemon writes it into `status.json` for `backup status` and the dashboard.
  *
  * @module
  */
