@@ -28,6 +28,7 @@ import { HELP as JOURNAL_HELP, parseJournalArgs, runJournal } from "./lib/cli/jo
 import { HELP as STATUS_HELP, parseStatusArgs, runStatus } from "./lib/cli/status.ts";
 import { parseJobsArgs, runJobs } from "./lib/cli/jobs.ts";
 import { parseJobsStatusArgs, runJobsStatus } from "./lib/cli/status_jobs.ts";
+import { runRemoteStatus } from "./lib/cli/status_remote.ts";
 import { HELP as CONFIG_HELP, parseConfigArgs, runConfigCheck } from "./lib/cli/config_check.ts";
 import { promptRoots, wantsPrompt } from "./lib/cli/prompt.ts";
 import { parseConvertArgs, runConfigConvert } from "./lib/cli/config_convert.ts";
@@ -159,6 +160,10 @@ async function main(argv: string[]): Promise<number> {
   const fs = new DenoFileSystem();
   const cwd = Deno.cwd();
   const out = (line: string) => stdout.line(line);
+  // A bucket's status: this machine's cache folder while its daemon runs here (lib/cli/status_remote.ts).
+  if (args[0] === "status" && remoteDestIn(args) && !wantsHelp(args.slice(1))) {
+    return await runRemoteStatus(parseStatusArgs(args.slice(1)), { fs, cwd, out });
+  }
   // A backup in a bucket (issue 16): its journal is read into a private folder, passed as --dest.
   if ((args[0] === "journal" || args[0] === "status") && remoteDestIn(args)) {
     return await withRemoteDest(fs, args.slice(1), (rest) => main([args[0]!, ...rest]));

@@ -30,7 +30,7 @@ import { MODE_MASK } from "../engine/plan.ts";
 import type { RunProgress } from "../report/progress_report.ts";
 import { HookRunner } from "../daemon/hooks.ts";
 import { sourceOpenFallbackReason } from "../base/source_open.ts";
-import { RollingVerifier } from "../engine/verify_rolling.ts";
+import { RollingVerifier, type VerifyProgress } from "../engine/verify_rolling.ts";
 import { isRemoteDest, openRemote, type Remote, startRemote } from "./remote.ts";
 import type { Lease } from "../dest/s3_lease.ts";
 
@@ -469,6 +469,7 @@ function rollingVerifier(
   roots: Roots,
   rec: Reconciler,
   hooks: HookRunner | undefined,
+  status?: StatusRecorder,
 ): RollingVerifier | undefined {
   if (opts.verifyEveryMs === undefined || opts.once) return undefined;
   const { logs } = deps;
@@ -484,6 +485,7 @@ function rollingVerifier(
     entries: () => rec.state.entries,
     log: logs.daemon,
     distrust: (paths) => rec.distrust(paths),
+    ...(status ? { onProgress: (p: VerifyProgress) => status.verifying(p) } : {}),
     onMismatch: (findings) => {
       for (const f of findings) {
         logs.daemon.error(
@@ -537,7 +539,7 @@ async function runStarted(
     }
     // Names the scan had to skip (not valid UTF-8) in the last pass: files not backed up.
     let skippedNames = 0;
-    const between = rollingVerifier(opts, deps, roots, rec, hooks);
+    const between = rollingVerifier(opts, deps, roots, rec, hooks, status);
     const totals = await runDaemon(rec, {
       intervalMs: opts.interval * 1000,
       once: opts.once,

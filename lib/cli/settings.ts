@@ -17,6 +17,7 @@ import { type KeepRule, parseKeepVersions } from "../engine/versions.ts";
 import { Reconciler, type ReconcilerLogs } from "../engine/reconciler.ts";
 import { establishIdentity } from "../engine/source_guard.ts";
 import type { Lock } from "../dest/reserved.ts";
+import type { Destination } from "../dest/destination.ts";
 
 /** What a pass depends on besides the trees and the journal. */
 export interface PassSettings {
@@ -96,12 +97,13 @@ export function loadSettings(fs: FileSystem, dest: string): PassSettings & { rec
 /**
  * Starts a reconciler of `source` -> `dest` as the daemon last ran it: the saved excludes,
  * limits and versions rule ({@link loadSettings}), and the source guard's identity. Used by the
- * commands that make a pass of their own (`journal replay`, `verify --repair`).
+ * commands that make a pass of their own (`journal replay`, `verify --repair`). `destination`:
+ * a remote one (a bucket's), whose journal `fs` mirrors; default the local folder `dest`.
  */
 export async function startAsSaved(
   fs: FileSystem,
   roots: { source: string; dest: string },
-  options: { logs: ReconcilerLogs; signal: AbortSignal; lock: Lock },
+  options: { logs: ReconcilerLogs; signal: AbortSignal; lock: Lock; destination?: Destination },
 ): Promise<Reconciler> {
   const settings = loadSettings(fs, roots.dest);
   const guard = establishIdentity(fs, roots.source, roots.dest);
@@ -117,5 +119,6 @@ export async function startAsSaved(
     deleteLimits: settings.deleteLimits,
     ...(settings.keepVersions ? { keepVersions: settings.keepVersions } : {}),
     lock: options.lock,
+    ...(options.destination ? { destination: options.destination } : {}),
   });
 }

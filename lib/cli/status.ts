@@ -21,6 +21,7 @@ import { journalDir } from "../base/layout.ts";
 import { flag, type OptionTable, parseStrict, refuseRepeated, str } from "./args.ts";
 import { columns, localOf, pathText, plural, rowJson } from "./format.ts";
 import { BUSY_PREFIX } from "../engine/busy.ts";
+import { verifyStatusText } from "../report/verify_status.ts";
 
 /** Help text of `backup status`. */
 export const HELP = `backup status: what the backup of a destination is doing
@@ -32,9 +33,12 @@ Usage:
 Says whether a daemon is running on DIR (and its pid), what its last pass did
 and when, the totals since it started, the journal's size, the operations left
 unfinished, and the latest failures. Only reads: it works while a daemon runs.
---json prints one JSON object. With --config, the status of every enabled job
-(or of the --job names), each under a "== job NAME" line (with --json, one
-object per job with a "job" field; a job that never ran has "backedUp": false).
+--json prints one JSON object. With --verify-every, the "verify:" line (JSON
+"verify") says how far the rolling verification's round is, and when the last
+full round finished with how many mismatches. With --config, the status of
+every enabled job (or of the --job names), each under a "== job NAME" line
+(with --json, one object per job with a "job" field; a job that never ran has
+"backedUp": false).
 
 Exit codes: 0 ok, 2 bad usage or no backup in DIR, 3 journal corrupt.
 `;
@@ -45,6 +49,8 @@ export interface StatusOptions {
   dest: string;
   /** One JSON object. */
   json: boolean;
+  /** How the destination is shown, when not as `dest` (a bucket's URL for its local stand-in). */
+  shown?: string;
 }
 
 const OPTIONS: OptionTable = { dest: { type: "string" }, json: { type: "boolean" } };
@@ -106,14 +112,19 @@ export function runStatus(opts: StatusOptions, deps: StatusDeps): number {
     throw new UsageError(`no backup in "${opts.dest}" (no ${journalDir(dest)}); has it run yet?`);
   }
   try {
-    return statusPinned(opts, { ...deps, fs: reserved.fs }, dest);
+    return statusPinned(opts, { ...deps, fs: reserved.fs }, dest, opts.shown ?? dest);
   } finally {
     reserved.close();
   }
 }
 
 /** {@link runStatus} with `deps.fs` reaching `dest/.backup` through its pin. */
-function statusPinned(opts: StatusOptions, deps: StatusDeps, dest: string): number {
+function statusPinned(
+  opts: StatusOptions,
+  deps: StatusDeps,
+  dest: string,
+  shown: string,
+): number {
   const { fs } = deps;
   const dir = journalDir(dest);
   try {
@@ -176,11 +187,12 @@ function statusPinned(opts: StatusOptions, deps: StatusDeps, dest: string): numb
     : { running: false, pid: null, lastPid: status?.pid ?? lock.pid, startedAt: null };
   if (opts.json) {
     deps.out(JSON.stringify({
-      dest,
+      dest: shown,
       source: status?.source ?? summary?.source ?? null,
       ...daemon,
       lastPass: status?.lastPass ?? null,
       schedule: scheduleOf(status, running && status?.pid === lock.pid),
+      verify: status?.verify ?? null,
       totals: status?.totals ?? null,
       statusUpdatedAt: status?.updatedAt ?? null,
       journal: {
@@ -201,7 +213,7 @@ function statusPinned(opts: StatusOptions, deps: StatusDeps, dest: string): numb
   }
 
   const line = (label: string, text: string) => deps.out(columns([label, text], [11]));
-  deps.out(`backup status of ${dest}`);
+  deps.out(`backup status of ${shown}`);
   if (running) {
     line(
       "daemon:",
@@ -233,6 +245,9 @@ function statusPinned(opts: StatusOptions, deps: StatusDeps, dest: string): numb
         : `${localOf(schedule.nextRun)} (schedule "${schedule.cron}"${zone})`,
     );
   }
+  if (status?.verify) {
+    line("verify:", verifyStatusText(status.verify, localOf, running && status.pid === lock.pid));
+  }
   const lp = status?.lastPass;
   if (lp) {
     const n = (k: string) => (typeof lp[k] === "number" ? lp[k] as number : 0);
@@ -252,7 +267,7 @@ function statusPinned(opts: StatusOptions, deps: StatusDeps, dest: string): numb
             (n("held") > 0
               ? `; ${
                 plural(n("held"), "deletion")
-              } HELD by the mass-delete guard (to apply them: \`backup confirm --dest ${dest}\` while the daemon runs, or run once with --confirm-deletes)`
+              } HELD by the mass-delete guard (to apply them: \`backup confirm --dest ${shown}\` while the daemon runs, or run once with --confirm-deletes)`
               : "")),
     );
     const t = status!.totals;

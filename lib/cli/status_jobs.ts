@@ -9,6 +9,8 @@ import { EXIT, UsageError } from "../base/errors.ts";
 import { flag, parseStrict, str, strs } from "./args.ts";
 import { loadConfig, selectJobs } from "./config_load.ts";
 import { runStatus, type StatusDeps } from "./status.ts";
+import { runRemoteStatus } from "./status_remote.ts";
+import { isRemoteDest } from "../dest/s3_client.ts";
 
 /** Parsed `status --config` arguments. */
 export interface JobsStatusOptions {
@@ -46,7 +48,7 @@ export function parseJobsStatusArgs(argv: string[]): JobsStatusOptions {
  *
  * @throws ConfigError / UsageError for a bad file or an unknown job.
  */
-export function runJobsStatus(opts: JobsStatusOptions, deps: StatusDeps): number {
+export async function runJobsStatus(opts: JobsStatusOptions, deps: StatusDeps): Promise<number> {
   const config = loadConfig(deps.fs, opts.config, deps.cwd);
   let code: number = EXIT.OK;
   for (const job of selectJobs(config, opts.only)) {
@@ -55,7 +57,10 @@ export function runJobsStatus(opts: JobsStatusOptions, deps: StatusDeps): number
       : deps.out;
     if (!opts.json) deps.out(`== job ${job.name}: ${job.source} -> ${job.destination}`);
     try {
-      const c = runStatus({ dest: job.destination, json: opts.json }, { ...deps, out });
+      const one = { dest: job.destination, json: opts.json };
+      const c = isRemoteDest(job.destination)
+        ? await runRemoteStatus(one, { ...deps, out })
+        : runStatus(one, { ...deps, out });
       if (c !== EXIT.OK) code = c;
     } catch (err) {
       if (!(err instanceof UsageError)) throw err;

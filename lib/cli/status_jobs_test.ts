@@ -54,14 +54,14 @@ Deno.test("runJobsStatus prints each job's status, and says which never ran", as
   );
   const lines: string[] = [];
   const deps = { fs: real, cwd: tmp.path, out: (l: string) => lines.push(l) };
-  assertEquals(runJobsStatus({ config: "c.jsonc", only: [], json: true }, deps), EXIT.OK);
+  assertEquals(await runJobsStatus({ config: "c.jsonc", only: [], json: true }, deps), EXIT.OK);
   const reports = lines.map((l) => JSON.parse(l));
   assertEquals(reports.map((r) => r.job), ["a", "b"], "enabled jobs only");
   assertEquals(reports[0].unfinished, 1);
   assertEquals(reports[1].backedUp, false);
   assertIncludes(reports[1].reason, `no backup in "${tmp.path}/dest-b"`);
   lines.length = 0;
-  runJobsStatus({ config: "c.jsonc", only: ["off"], json: false }, deps);
+  await runJobsStatus({ config: "c.jsonc", only: ["off"], json: false }, deps);
   assertEquals(lines[0], `== job off: /data/c -> ${tmp.path}/dest-c`);
   assertIncludes(lines[1]!, "no backup in");
 });

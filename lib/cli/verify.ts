@@ -13,12 +13,13 @@ import { describeError, EXIT, LockedError, RootError, UsageError } from "../base
 import { absolute, join, parentOf, showPath } from "../base/paths.ts";
 import { createHasher } from "../base/hash.ts";
 import { formatBytes } from "../base/units.ts";
-import { LOG_FILE, reservedDir } from "../base/layout.ts";
+import { journalDir, LOG_FILE, reservedDir } from "../base/layout.ts";
 import { replayJournal } from "../journal/replay.ts";
 import { acquireLock, prepareReserved, probeLock } from "../dest/reserved.ts";
 import { closeLocal, LocalDestination } from "../dest/local.ts";
 import type { Destination } from "../dest/destination.ts";
-import { isRemoteDest, readRemote } from "./remote.ts";
+import { isRemoteDest, openRemote, readRemote, startRemote } from "./remote.ts";
+import type { Lease } from "../dest/s3_lease.ts";
 import { checkRoots } from "../engine/guard.ts";
 import { Reconciler } from "../engine/reconciler.ts";
 import { filesToVerify, type Finding, isVerifiable, Verifier } from "../engine/verify.ts";
@@ -26,7 +27,7 @@ import { StatusRecorder } from "../report/status.ts";
 import { flag, type OptionTable, parseStrict, str, strs } from "./args.ts";
 import { plural } from "./format.ts";
 import { findJournal, type JournalDeps } from "./journal_common.ts";
-import { startAsSaved } from "./settings.ts";
+import { loadSettings, startAsSaved } from "./settings.ts";
 import { loadConfig, selectJobs } from "./config_load.ts";
 
 /** Help text of `backup verify`. */
@@ -46,7 +47,8 @@ is listed with the expected and found hashes, then a summary. Only reads, and
 works while a daemon runs (without --repair).
 
 Options:
-  --dest DIR        the backup (the mirror with its .backup/ folder)
+  --dest DIR        the backup (the mirror with its .backup/ folder), or
+                    s3://BUCKET/PREFIX
   --src DIR         the source to compare with (default: the one the journal
                     names; a missing source means the backup is checked alone)
   --config FILE --job NAME
@@ -56,7 +58,8 @@ Options:
   --repair          recopy the damaged files from the source, through a
                     reconcile pass over their folders (journaled like any
                     copy; other changes in those folders are backed up too).
-                    Needs the destination's lock: stop a running daemon first.
+                    Needs the destination's lock (a bucket's lease): stop a
+                    running daemon first, on any machine.
                     Files whose source changed or is damaged too are listed as
                     not repaired.
 
@@ -216,39 +219,50 @@ export async function runVerifyCommand(
 ): Promise<number> {
   const opts = fromConfig(given, deps);
   if (isRemoteDest(opts.dest!)) {
-    // A bucket (issue 16): its journal is read into a private folder; its objects are read
-    // through the bucket's Destination.
-    if (opts.repair) {
-      throw new UsageError(
-        `--repair with --dest ${opts.dest}: not for a bucket yet; start the backup (its next full pass recopies what verify found) or restore the files`,
-      );
-    }
+    // A bucket (issue 16): --repair works in the cache folder that stands for it, with the
+    // lease held, as a daemon would; a read-only run reads its journal into a private folder.
+    if (opts.repair) return await repair(opts, deps, await startRemoteRepair(opts, deps));
     const reading = await readRemote(deps.fs, opts.dest!);
     try {
-      return await verifyReadOnly(opts, deps, reading.place, reading.remote.destination);
+      return await verifyReadOnly(
+        opts,
+        deps,
+        reading.place,
+        reading.remote.destination,
+        opts.dest!,
+      );
     } finally {
       reading.cleanup();
     }
   }
   const { dest, dir } = findJournal(deps.fs, opts.dest!, deps.cwd);
-  if (opts.repair) return await repair(opts, deps, dest, dir);
-  return await verifyReadOnly(opts, deps, dest, null);
+  if (opts.repair) return await repair(opts, deps, await startLocalRepair(opts, deps, dest, dir));
+  return await verifyReadOnly(opts, deps, dest, null, null);
 }
 
-/** Verifies without changing anything: `destination` given (a bucket's), or the folder `destArg`'s. */
+/**
+ * Verifies without changing anything: `destination` given (a bucket's, shown as `shown`), or
+ * the folder `destArg`'s.
+ */
 async function verifyReadOnly(
   opts: VerifyCommandOptions,
   deps: JournalDeps,
   destArg: string,
   remote: Destination | null,
+  shown: string | null,
 ): Promise<number> {
   const { dest, dir } = findJournal(deps.fs, destArg, deps.cwd);
   const look = replayJournal(deps.fs, dir, { repair: false });
-  const place = { dest, dir, ...resolveSource(opts, deps, look.summary.source) };
+  const place = {
+    dest: shown ?? dest,
+    dir,
+    ...resolveSource(opts, deps, look.summary.source),
+  };
   const destination = remote ?? new LocalDestination(deps.fs, dest);
   try {
     const outcome = await verifyState(opts, deps, place, destination, look.state);
-    const lock = probeLock(deps.fs, dest);
+    // A bucket's daemon runs elsewhere, or in a cache folder of its own: not probed.
+    const lock = remote === null ? probeLock(deps.fs, dest) : { held: false, pid: null };
     if (lock.held && outcome.findings.length > 0) {
       // A running daemon may have copied a file after the journal was read: what changed since
       // is checked again against the journal as it is now.
@@ -349,7 +363,7 @@ function report(
   place: Place,
   outcome: Outcome,
   runningPid: number | null,
-  repaired?: { repaired: string[]; notRepaired: Finding[] },
+  repaired?: { repaired: string[]; notRepaired: Finding[]; note: string | null },
 ): void {
   const { out } = deps;
   const left = repaired ? repaired.notRepaired : outcome.findings;
@@ -377,6 +391,7 @@ function report(
       sourceSide: inSource,
       repaired: repaired ? repaired.repaired.length : null,
       notRepaired: repaired ? repaired.notRepaired.length : null,
+      note: repaired?.note ?? null,
       ok: left.length === 0 && !deps.signal.aborted,
       stopped: deps.signal.aborted,
       running: runningPid === null ? null : { pid: runningPid || null },
@@ -411,6 +426,7 @@ function report(
         ? `; ${repaired.repaired.length} repaired, ${repaired.notRepaired.length} not repaired`
         : ""),
   );
+  if (repaired?.note) out(`note: ${repaired.note}`);
   if (deps.signal.aborted) {
     out(`stopped by a signal after ${plural(outcome.files, "file")}: the rest was not checked`);
   }
@@ -423,43 +439,67 @@ function report(
   }
 }
 
-/**
- * `--repair`: takes the lock, starts a reconciler (which replays the journal),
- * verifies against its state, distrusts the damaged files whose source still
- * holds the copied content and runs one pass over their folders, which checks
- * them by hash and recopies them; then checks them again.
- */
-async function repair(
-  opts: VerifyCommandOptions,
-  deps: JournalDeps,
-  dest: string,
-  dir: string,
-): Promise<number> {
+/** A `--repair` ready to run: the lock (and a bucket's lease) held, the reconciler started. */
+interface RepairStarted {
+  /** The reconciler, whose state is verified and whose pass recopies. */
+  rec: Reconciler;
+  /** Where, for the report. */
+  place: Place;
+  /** The local folder of the reserved files (status.json): the destination, or a bucket's cache. */
+  root: string;
+  /** Closes the reconciler (releasing the lock) and a bucket's lease. */
+  close(): Promise<void>;
+  /** A caveat shown when a recopy pass runs, or null. */
+  note: string | null;
+}
+
+/** The words of a refused `--repair`: who holds the backup, then the way out. */
+function refusedWhileRunning(err: LockedError, where: string, shown: string): LockedError {
+  const who = err.message.replace(/; stop (it first|that backup).*$/, "").replace(where, shown);
+  return new LockedError(
+    `${who}: --repair needs the backup to itself; stop the daemon and run it again ` +
+      "(verify without --repair works while it runs)",
+    { cause: err },
+  );
+}
+
+/** The source to repair from: `--src`, else the one the journal in `dir` names. */
+function repairSource(opts: VerifyCommandOptions, deps: JournalDeps, dir: string, shown: string) {
   const look = replayJournal(deps.fs, dir, { repair: false });
   const source = opts.src !== null ? absolute(opts.src, deps.cwd) : look.summary.source;
   if (source === null) {
     throw new UsageError(
-      `the journal in ${dest} names no source: give --src DIR, the folder to repair from`,
+      `the journal in ${shown} names no source: give --src DIR, the folder to repair from`,
     );
   }
-  let roots;
+  return source;
+}
+
+/** {@link checkRoots}, its refusal worded for a repair. */
+function repairRoots(deps: JournalDeps, source: string, dest: string) {
   try {
-    roots = checkRoots(deps.fs, source, dest, deps.cwd);
+    return checkRoots(deps.fs, source, dest, deps.cwd);
   } catch (err) {
     if (!(err instanceof RootError)) throw err;
     throw new RootError(`cannot repair from the source ${source}: ${err.message}`, { cause: err });
   }
+}
+
+/** `--repair` of a local backup: its lock taken, a reconciler started as the daemon ran. */
+async function startLocalRepair(
+  opts: VerifyCommandOptions,
+  deps: JournalDeps,
+  dest: string,
+  dir: string,
+): Promise<RepairStarted> {
+  const roots = repairRoots(deps, repairSource(opts, deps, dir, dest), dest);
   prepareReserved(deps.fs, roots.dest);
   let lock;
   try {
     lock = acquireLock(deps.fs, roots.dest);
   } catch (err) {
     if (!(err instanceof LockedError)) throw err;
-    throw new LockedError(
-      `${err.message.replace(/; stop it first.*$/, "")}: --repair needs the backup to itself; ` +
-        "stop the daemon and run it again (verify without --repair works while it runs)",
-      { cause: err },
-    );
+    throw refusedWhileRunning(err, roots.dest, roots.dest);
   }
   let rec: Reconciler;
   try {
@@ -470,21 +510,116 @@ async function repair(
     lock.release();
     throw err;
   }
-  const place: Place = { dest: roots.dest, dir, source: roots.source, noSource: null };
-  const destination = new LocalDestination(deps.fs, roots.dest);
+  return {
+    rec,
+    place: { dest: roots.dest, dir, source: roots.source, noSource: null },
+    root: roots.dest,
+    close: () => rec.close(),
+    note: null,
+  };
+}
+
+/**
+ * `--repair` of a bucket: as a daemon's start (lib/cli/run.ts), the cache folder that stands
+ * for it locked, the bucket's lease taken, its journal pulled and mirrored back at every sync;
+ * the reconciler writes through the bucket's Destination.
+ */
+async function startRemoteRepair(
+  opts: VerifyCommandOptions,
+  deps: JournalDeps,
+): Promise<RepairStarted> {
+  const url = opts.dest!;
+  const remote = await openRemote(deps.fs, url, { adopt: true, mustBeBackup: true });
+  const cache = remote.cacheDir;
+  prepareReserved(deps.fs, cache);
+  let lock;
+  try {
+    lock = acquireLock(deps.fs, cache);
+  } catch (err) {
+    if (!(err instanceof LockedError)) throw err;
+    throw refusedWhileRunning(err, cache, url);
+  }
+  let lease: Lease | null = null;
+  try {
+    await deps.startLogging(join(reservedDir(cache), LOG_FILE));
+    let started;
+    try {
+      started = await startRemote(remote, deps.fs, { signal: deps.signal, log: deps.logs.daemon });
+    } catch (err) {
+      if (!(err instanceof LockedError)) throw err;
+      throw refusedWhileRunning(err, url, url);
+    }
+    lease = started.lease;
+    const roots = repairRoots(deps, repairSource(opts, deps, journalDir(cache), url), cache);
+    deps.logs.daemon.info("VERIFY --repair: {source} -> {dest}", {
+      source: roots.source,
+      dest: url,
+    });
+    const rec = await startAsSaved(started.fs, roots, {
+      logs: deps.logs,
+      signal: deps.signal,
+      lock,
+      destination: remote.destination,
+    });
+    const held = lease;
+    // The pass settings are kept in the cache folder of the machine that runs the daemon.
+    const note = loadSettings(deps.fs, cache).recorded ? null : (
+      "this machine never ran this backup, so its --exclude rules are not known here: files they " +
+      "left out in the folders repaired were backed up too (run --repair where the daemon runs " +
+      "to avoid that)"
+    );
+    return {
+      rec,
+      place: { dest: url, dir: journalDir(cache), source: roots.source, noSource: null },
+      root: cache,
+      note,
+      close: async () => {
+        try {
+          await rec.close();
+        } finally {
+          await held.release();
+        }
+      },
+    };
+  } catch (err) {
+    lock.release();
+    await lease?.release();
+    throw err;
+  }
+}
+
+/**
+ * `--repair`, once started: verifies against the reconciler's state, distrusts
+ * the damaged files whose source still holds the copied content and runs one
+ * pass over their folders, which checks them by hash and recopies them; then
+ * checks them again. Everything goes through the reconciler's Destination, so
+ * a bucket is repaired as a folder is.
+ */
+async function repair(
+  opts: VerifyCommandOptions,
+  deps: JournalDeps,
+  started: RepairStarted,
+): Promise<number> {
+  const { rec, place } = started;
+  const destination = rec.destination;
   try {
     const outcome = await verifyState(opts, deps, place, destination, rec.state);
     const fixable = outcome.findings.filter((f) => f.repairable);
     const repaired: string[] = [];
     const notRepaired = outcome.findings.filter((f) => !f.repairable);
+    let note: string | null = null;
     if (fixable.length > 0 && !deps.signal.aborted) {
       rec.distrust(fixable.map((f) => f.path));
+      if (started.note !== null) {
+        deps.logs.daemon.warn("VERIFY --repair: {note}", { note: started.note });
+        note = started.note;
+      }
       const pass = await rec.pass("scan", { dirs: new Set(fixable.map((f) => parentOf(f.path))) });
-      new StatusRecorder(deps.fs, roots.dest, { source: roots.source }).record(pass);
+      new StatusRecorder(deps.fs, started.root, { source: place.source! }).record(pass);
       const verifier = new Verifier({
         fs: deps.fs,
         destination,
-        source: roots.source,
+        source: place.source,
         hasher: await createHasher(),
       });
       for (const f of fixable) {
@@ -508,10 +643,9 @@ async function repair(
         detail: f.detail,
       });
     }
-    report(opts, deps, place, outcome, null, { repaired, notRepaired });
+    report(opts, deps, place, outcome, null, { repaired, notRepaired, note });
     return exitOf(notRepaired.length, deps.signal);
   } finally {
-    destination.close();
-    await rec.close();
+    await started.close();
   }
 }

@@ -18,7 +18,10 @@
  * day still covers the whole mirror. Mismatches go to `onMismatch` (the
  * daemon logs them as errors and fires `--on-error`); damaged files whose
  * source still holds the copied content are handed to `distrust`, so the next
- * full pass recopies them.
+ * full pass recopies them. Where it is ({@link VerifyProgress}: the round's
+ * files and bytes done of its total, its start, the last full round, kept in
+ * `verify.json` too) goes to `onProgress` at start and after every slice; the
+ * daemon writes it into `status.json` for `backup status` and the dashboard.
  *
  * @module
  */
@@ -67,6 +70,18 @@ export function parseVerifyEvery(raw: string): number {
   return ms;
 }
 
+/** The last round that read the whole mirror, as saved in `verify.json`. */
+interface FinishedRound {
+  /** When it ended (ms since the epoch). */
+  ended: number;
+  /** Files it re-read. */
+  files: number;
+  /** Bytes of its files (the journal's sizes). */
+  bytes: number;
+  /** Mismatches it found. */
+  mismatches: number;
+}
+
 /** Where a round is, as saved in `verify.json`. */
 interface Cursor {
   /** When the round started (ms since the epoch). */
@@ -75,10 +90,42 @@ interface Cursor {
   after: string;
   /** Mismatches found so far in the round. */
   mismatches: number;
+  /** The last round finished, or null before the first. */
+  last: FinishedRound | null;
+}
+
+/**
+ * How far the rolling verification is, for `backup status`, `status.json` and the dashboard.
+ * Times are ISO 8601 UTC; byte counts are the journal's sizes of the files.
+ */
+export interface VerifyProgress {
+  /** The period of a round (`--verify-every`), in ms. */
+  periodMs: number;
+  /** The round under way, or null between rounds. */
+  round: {
+    /** When it started. */
+    startedAt: string;
+    /** When it is planned to end (a period after it started). */
+    dueAt: string;
+    /** Files verified (or passed over as no longer in the backup) of the round's files. */
+    files: number;
+    /** The files of the round (the state's when it started). */
+    totalFiles: number;
+    /** Bytes verified. */
+    bytes: number;
+    /** Bytes of the round's files. */
+    totalBytes: number;
+    /** Mismatches found so far. */
+    mismatches: number;
+  } | null;
+  /** When the next round starts, between rounds (null during one). */
+  nextRoundAt: string | null;
+  /** The last round that read the whole backup, or null before the first. */
+  lastRound: { endedAt: string; files: number; bytes: number; mismatches: number } | null;
 }
 
 /** A round: its snapshot of paths and how far it got. */
-interface Round extends Cursor {
+interface Round extends Omit<Cursor, "last"> {
   paths: string[];
   costs: number[];
   total: number;
@@ -109,6 +156,8 @@ export interface RollingOptions {
   distrust?: (paths: string[]) => void;
   /** Clock (default `Date.now`). */
   now?: () => number;
+  /** Where the verification is: once at construction, then after every slice. */
+  onProgress?: (progress: VerifyProgress) => void;
 }
 
 /** Reads the mirror once per period, a slice at a time; never throws. */
@@ -123,13 +172,56 @@ export class RollingVerifier {
   #hasher: Hasher | null = null;
   #verifier: Verifier | null = null;
   #saved: Cursor | null;
+  #last: FinishedRound | null;
 
   /** A verifier that resumes the round saved in the destination, if any. */
   constructor(options: RollingOptions) {
     this.#o = options;
     this.#now = options.now ?? Date.now;
     this.#saved = this.#load();
+    this.#last = this.#saved?.last ?? null;
     this.#nextStart = this.#saved?.started ?? this.#now();
+    this.#report();
+  }
+
+  /**
+   * Where the verification is. A round a restart left half done is resumed here (its snapshot
+   * taken), so that its progress shows before its next slice.
+   */
+  progress(): VerifyProgress {
+    if (this.#round === null && this.#saved !== null && this.#saved.after !== "") this.#begin();
+    const round = this.#round;
+    const iso = (ms: number) => new Date(ms).toISOString();
+    const last = this.#last;
+    return {
+      periodMs: this.#o.periodMs,
+      round: round === null ? null : {
+        startedAt: iso(round.started),
+        dueAt: iso(round.started + this.#o.periodMs),
+        files: round.index,
+        totalFiles: round.paths.length,
+        bytes: round.done - round.index * FILE_COST,
+        totalBytes: round.total - round.paths.length * FILE_COST,
+        mismatches: round.mismatches,
+      },
+      nextRoundAt: round === null ? iso(this.#nextStart) : null,
+      lastRound: last === null ? null : {
+        endedAt: iso(last.ended),
+        files: last.files,
+        bytes: last.bytes,
+        mismatches: last.mismatches,
+      },
+    };
+  }
+
+  /** Hands {@link progress} to `onProgress`; never throws. */
+  #report(): void {
+    if (!this.#o.onProgress) return;
+    try {
+      this.#o.onProgress(this.progress());
+    } catch (err) {
+      this.#o.log.warn("VERIFY PROGRESS NOT SHOWN: {reason}", { reason: describeError(err) });
+    }
   }
 
   /** Milliseconds until the next slice is due (0: now). */
@@ -155,6 +247,7 @@ export class RollingVerifier {
     }
     const took = performance.now() - started;
     this.#restUntil = this.#now() + took * REST_FACTOR;
+    this.#report();
   }
 
   async #slice(signal?: AbortSignal): Promise<void> {
@@ -249,17 +342,29 @@ export class RollingVerifier {
     );
     this.#round = null;
     this.#nextStart = Math.max(now, round.started + this.#o.periodMs);
-    this.#save({ started: this.#nextStart, after: "", mismatches: 0 });
+    this.#last = {
+      ended: now,
+      files: round.paths.length,
+      // What the round covered (a resumed round read only its part in this process).
+      bytes: round.total - round.paths.length * FILE_COST,
+      mismatches: round.mismatches,
+    };
+    this.#save({ started: this.#nextStart, after: "", mismatches: 0, last: this.#last });
   }
 
   #file(): string {
     return join(reservedDir(this.#o.dest), VERIFY_FILE);
   }
 
-  #save(cursor: Cursor): void {
+  #save(cursor: Omit<Cursor, "last"> & { last?: FinishedRound | null }): void {
     const { started, after, mismatches } = cursor;
+    const last = cursor.last ?? this.#last;
     try {
-      replacePrivate(this.#o.fs, this.#file(), JSON.stringify({ started, after, mismatches }));
+      replacePrivate(
+        this.#o.fs,
+        this.#file(),
+        JSON.stringify({ started, after, mismatches, last }),
+      );
     } catch (err) {
       this.#o.log.warn("VERIFY PROGRESS NOT SAVED: {reason}", { reason: describeError(err) });
     }
@@ -274,7 +379,12 @@ export class RollingVerifier {
         typeof c.after === "string" && typeof c.mismatches === "number" &&
         c.started <= this.#now() + this.#o.periodMs
       ) {
-        return { started: c.started, after: c.after, mismatches: c.mismatches };
+        return {
+          started: c.started,
+          after: c.after,
+          mismatches: c.mismatches,
+          last: finishedRound(c.last),
+        };
       }
     } catch (err) {
       if (!isMissing(err) && !(err instanceof SyntaxError)) {
@@ -285,4 +395,21 @@ export class RollingVerifier {
     }
     return null;
   }
+}
+
+/** A saved last round, or null when absent (older files) or not one. */
+function finishedRound(value: unknown): FinishedRound | null {
+  if (typeof value !== "object" || value === null) return null;
+  const r = value as Record<string, unknown>;
+  const numbers = ["ended", "files", "bytes", "mismatches"].every((k) =>
+    typeof r[k] === "number" && Number.isFinite(r[k])
+  );
+  return numbers
+    ? {
+      ended: r.ended as number,
+      files: r.files as number,
+      bytes: r.bytes as number,
+      mismatches: r.mismatches as number,
+    }
+    : null;
 }

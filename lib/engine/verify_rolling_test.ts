@@ -7,7 +7,12 @@ import { createHasher, hashFile } from "../base/hash.ts";
 import { LocalDestination } from "../dest/local.ts";
 import type { StateEntry } from "../journal/state.ts";
 import type { Finding } from "./verify.ts";
-import { parseVerifyEvery, RollingVerifier, SLICE_FILES } from "./verify_rolling.ts";
+import {
+  parseVerifyEvery,
+  RollingVerifier,
+  SLICE_FILES,
+  type VerifyProgress,
+} from "./verify_rolling.ts";
 import { RESERVED_DIR } from "../base/layout.ts";
 
 const fs = new DenoFileSystem();
@@ -83,7 +88,7 @@ Deno.test("RollingVerifier: paced slices, resumed after a restart, mismatches re
     const due = first.dueInMs();
     assert(due > 0.8 * DAY && due < 0.9 * DAY, `due in ${due} ms`);
     const saved = JSON.parse(Deno.readTextFileSync(`${dest}/${RESERVED_DIR}/verify.json`));
-    assertEquals(saved, { started: 1_000_000, after: `f0255`, mismatches: 0 });
+    assertEquals(saved, { started: 1_000_000, after: `f0255`, mismatches: 0, last: null });
 
     // A restart resumes after the saved path, in the same round.
     now += DAY;
@@ -104,6 +109,78 @@ Deno.test("RollingVerifier: paced slices, resumed after a restart, mismatches re
     now += DAY / 2;
     await second.slice();
     assertEquals(second.dueInMs() > 0, true);
+  } finally {
+    destination.close();
+  }
+});
+
+Deno.test("RollingVerifier: progress of the round, the last round kept across a restart", async () => {
+  await using t = await tempDir();
+  const src = `${t.path}/src`;
+  const dest = `${t.path}/dest`;
+  const hasher = await createHasher();
+  const entries = new Map<string, StateEntry>();
+  const count = SLICE_FILES + 4;
+  for (let i = 0; i < count; i++) {
+    const path = `f${String(i).padStart(4, "0")}`;
+    for (const side of [src, dest]) {
+      put(`${side}/${path}`, "ten bytes\n");
+      Deno.utimeSync(`${side}/${path}`, MTIME / 1000, MTIME / 1000);
+    }
+    const { hash, size } = await hashFile(fs, `${src}/${path}`, hasher);
+    entries.set(path, { kind: "file", size, mtimeMs: MTIME, mode: 0o644, ino: 1, hash });
+  }
+  Deno.mkdirSync(`${dest}/${RESERVED_DIR}`);
+  let now = Date.UTC(2026, 0, 1);
+  const seen: VerifyProgress[] = [];
+  const destination = new LocalDestination(fs, dest);
+  const make = () =>
+    new RollingVerifier({
+      periodMs: DAY,
+      fs,
+      dest,
+      destination,
+      source: src,
+      entries: () => entries,
+      log: capture().logger,
+      onMismatch: () => {},
+      onProgress: (p) => seen.push(p),
+      now: () => now,
+    });
+  try {
+    const first = make();
+    assertEquals(seen.at(-1), {
+      periodMs: DAY,
+      round: null,
+      nextRoundAt: "2026-01-01T00:00:00.000Z",
+      lastRound: null,
+    });
+    await first.slice();
+    assertEquals(seen.at(-1)!.round, {
+      startedAt: "2026-01-01T00:00:00.000Z",
+      dueAt: "2026-01-02T00:00:00.000Z",
+      files: SLICE_FILES,
+      totalFiles: count,
+      bytes: SLICE_FILES * 10,
+      totalBytes: count * 10,
+      mismatches: 0,
+    });
+    // A restart shows the half-done round before its next slice.
+    const second = make();
+    assertEquals(seen.at(-1)!.round?.files, SLICE_FILES);
+    now += DAY;
+    await second.slice();
+    const done = seen.at(-1)!;
+    assertEquals(done.round, null);
+    assertEquals(done.lastRound, {
+      endedAt: "2026-01-02T00:00:00.000Z",
+      files: count,
+      bytes: count * 10,
+      mismatches: 0,
+    });
+    assertEquals(done.nextRoundAt, "2026-01-02T00:00:00.000Z");
+    make();
+    assertEquals(seen.at(-1)!.lastRound?.files, count, "the last round is read back");
   } finally {
     destination.close();
   }

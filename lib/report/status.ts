@@ -9,6 +9,7 @@
 
 import { type FileHandle, type FileSystem, isSymlinkRefused } from "../base/fs.ts";
 import type { PassSummary } from "../engine/summary.ts";
+import type { VerifyProgress } from "../engine/verify_rolling.ts";
 import { join } from "../base/paths.ts";
 import { reservedDir, STATUS_FILE, TMP_SUFFIX } from "../base/layout.ts";
 
@@ -67,6 +68,11 @@ export interface StatusData {
    * status files of older versions.
    */
   recent?: LastPass[];
+  /**
+   * `--verify-every`: how far the rolling verification is (the round under way, the last full
+   * round). Absent without `--verify-every` and in older files.
+   */
+  verify?: VerifyProgress | null;
 }
 
 /** A daemon's schedule as the status file holds it. */
@@ -145,6 +151,17 @@ export class StatusRecorder {
       zone,
       nextRun: Number.isFinite(nextRun) ? new Date(nextRun).toISOString() : null,
     };
+    this.#data.updatedAt = new Date(this.#now()).toISOString();
+    this.#write();
+  }
+
+  /**
+   * Records how far the rolling verification is (`--verify-every`), written at once: after
+   * every slice, and at the start so that `backup status` shows it before the first one.
+   * Never throws.
+   */
+  verifying(progress: VerifyProgress): void {
+    this.#data.verify = progress;
     this.#data.updatedAt = new Date(this.#now()).toISOString();
     this.#write();
   }

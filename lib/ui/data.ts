@@ -17,7 +17,8 @@ import { fullPassGap } from "../daemon/daemon.ts";
 import { runShow } from "../cli/journal_show.ts";
 import { runWhy } from "../cli/journal_why.ts";
 import type { JournalDeps, ShownOp } from "../cli/journal_common.ts";
-import { parseTime } from "../cli/format.ts";
+import { localOf, parseTime } from "../cli/format.ts";
+import { verifyStatusText } from "../report/verify_status.ts";
 import type { LiveHub } from "./hub.ts";
 import { shownDest, statusDir, type UiJob } from "./jobs.ts";
 import { freeSpace, type Space } from "./free_space.ts";
@@ -47,6 +48,8 @@ export interface JobOverview {
   running: boolean;
   /** Files the last pass found still being written (retried with a growing delay; not errors). */
   busy: number;
+  /** `--verify-every`: the rolling verification's line of `backup status`, or null when off. */
+  verify: string | null;
 }
 
 /** Where the data comes from. */
@@ -120,6 +123,7 @@ export async function overview(job: UiJob, deps: DataDeps): Promise<JobOverview>
     spaceNote: job.remote ? "n/a (a bucket reports no free space)" : null,
     running,
     busy: typeof last?.busy === "number" ? last.busy : 0,
+    verify: status?.verify ? verifyStatusText(status.verify, localOf, running) : null,
   };
 }
 

@@ -99,6 +99,7 @@ function card(o) {
       o.space ? `${bytes(o.space.available)} of ${bytes(o.space.size)}` : o.spaceNote ?? "unknown",
     ],
   ];
+  if (o.verify) rows.push(["verification", o.verify]);
   const dl = el("dl");
   for (const [k, v] of rows) dl.append(el("dt", {}, k), el("dd", {}, v));
   return el(
