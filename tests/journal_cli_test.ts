@@ -910,3 +910,76 @@ Deno.test("journal show and why list the passes whose deletions the mass-delete 
   assertIncludes(why.stdout, "b.txt: its deletion was held by the mass-delete guard");
   assertIncludes(why.stdout, "now: in the backup as b.txt");
 });
+
+Deno.test("journal show and why list the confirmation `backup confirm` gave a running daemon", async () => {
+  await using t = await tempDir();
+  const src = `${t.path}/src`;
+  const dest = `${t.path}/dest`;
+  for (const n of ["a", "b", "c", "d", "e"]) put(`${src}/${n}.txt`, n);
+  const daemon = startDaemon([
+    "--src",
+    src,
+    "--dest",
+    dest,
+    "--interval",
+    "1",
+    "--no-watch",
+    "--max-delete",
+    "2",
+    "--max-delete-percent",
+    "10",
+  ]);
+  try {
+    await waitFor(() => snapshot(dest).has("e.txt"), { timeoutMs: 30_000, what: "the first copy" });
+    for (const n of ["a", "b", "c"]) Deno.removeSync(`${src}/${n}.txt`);
+    await waitFor(() => daemon.output().includes("MASS DELETE HELD"), { what: "a hold" });
+    const confirm = await runCli(["confirm", "--dest", dest]);
+    assertEquals(confirm.code, 0, confirm.stderr);
+    await waitFor(() => !snapshot(dest).has("c.txt"), { timeoutMs: 20_000, what: "the deletions" });
+  } finally {
+    assertEquals(await daemon.stop(), 0);
+  }
+
+  const show = await runCli(["journal", "show", "--dest", dest]);
+  assertEquals(show.code, 0, show.stderr);
+  assert(
+    /confirmed +CONFIRMED +3 held deletions confirmed \(held at seq \d+\): a\.txt, b\.txt, c\.txt; applied by this pass/
+      .test(show.stdout),
+    show.stdout,
+  );
+  const lines = show.stdout.trim().split("\n");
+  const at = lines.findIndex((l) => l.includes("CONFIRMED"));
+  assert(at > lines.findIndex((l) => l.includes("HELD")), "after the hold");
+  assert(lines.slice(at).some((l) => /delete +done.*b\.txt/.test(l)), "before the deletions");
+
+  const only = await runCli(["journal", "show", "--dest", dest, "--op", "confirmed", "--json"]);
+  assertEquals(only.code, 0, only.stderr);
+  const json = only.stdout.trim().split("\n").map((l) => JSON.parse(l));
+  assertEquals(json.map((l) => [l.type, l.count, l.sample]), [[
+    "confirmed",
+    3,
+    ["a.txt", "b.txt", "c.txt"],
+  ]]);
+  const other = await runCli([
+    "journal",
+    "show",
+    "--dest",
+    dest,
+    "--path",
+    "d.txt",
+    "--op",
+    "confirmed",
+  ]);
+  assertIncludes(other.stdout, "no operations match");
+
+  const why = await runCli(["journal", "why", "--dest", dest, "b.txt"]);
+  assertEquals(why.code, 0, why.stderr);
+  assertIncludes(why.stdout, "b.txt: its held deletion was confirmed (backup confirm)");
+  assertIncludes(why.stdout, "now: not in the backup");
+  const whyJson = await runCli(["journal", "why", "--dest", dest, "b.txt", "--json"]);
+  const confirmedJson = whyJson.stdout.trim().split("\n").map((l) => JSON.parse(l))
+    .filter((l) => l.type === "confirmed");
+  assertEquals(confirmedJson.map((l) => [l.count, l.sample]), [[3, ["a.txt", "b.txt", "c.txt"]]]);
+  const untouched = await runCli(["journal", "why", "--dest", dest, "d.txt"]);
+  assert(!untouched.stdout.includes("confirmed"), untouched.stdout);
+});
