@@ -142,16 +142,8 @@ Deno.test("dry run: judges deletions over a running daemon's window, as its next
   const dest = `${t.path}/dest`;
   for (let i = 0; i < 10; i++) put(`${src}/f${i}.txt`, `${i}`);
   const limits = ["--max-delete", "3", "--max-delete-percent", "30"];
-  const daemon = startDaemon([
-    "--src",
-    src,
-    "--dest",
-    dest,
-    "--interval",
-    "1",
-    "--no-watch",
-    ...limits,
-  ]);
+  const flags = ["--interval", "1", "--no-watch", ...limits];
+  const daemon = startDaemon(["--src", src, "--dest", dest, ...flags]);
   // One more deletion the daemon does not plan: an excluded copy, deleted with --delete-excluded.
   const dry = [
     "--src",
