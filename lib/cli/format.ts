@@ -148,6 +148,14 @@ export function confirmedText(confirmed: ConfirmedShown): string {
     `applied by this pass`;
 }
 
+/**
+ * `widths` with the OP column 2 wider and the OUTCOME column 2 narrower: room for `confirmed`
+ * beside `CONFIRMED`, the columns after them where they are on every other line.
+ */
+export function confirmedWidths(widths: readonly number[]): number[] {
+  return widths.map((w, i) => (i === 2 ? w + 2 : i === 3 ? w - 2 : w));
+}
+
 /** One aligned line of a confirmation (`backup confirm` taken), in the operation table. */
 export function confirmedLine(confirmed: ConfirmedShown): string {
   return columns(
@@ -160,7 +168,7 @@ export function confirmedLine(confirmed: ConfirmedShown): string {
       "",
       confirmedText(confirmed),
     ],
-    ROW_WIDTHS,
+    confirmedWidths(ROW_WIDTHS),
   );
 }
 

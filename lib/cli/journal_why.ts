@@ -18,7 +18,14 @@ import { formatBytes } from "../base/units.ts";
 import { OpJoiner, type OpRow } from "../journal/history.ts";
 import type { ConfirmedRecord, HeldRecord } from "../journal/record.ts";
 import { readJournal } from "../journal/reader.ts";
-import { checkpointJson, columns, localOf, outcomeText, pathText } from "./format.ts";
+import {
+  checkpointJson,
+  columns,
+  confirmedWidths,
+  localOf,
+  outcomeText,
+  pathText,
+} from "./format.ts";
 import {
   findJournal,
   type JournalDeps,
@@ -300,7 +307,7 @@ export function runWhy(opts: WhyOptions, deps: JournalDeps): number {
           "",
           `${mine.map(showPath).join(", ")}: ${note}`,
         ],
-        WIDTHS,
+        rec.type === "held" ? WIDTHS : confirmedWidths(WIDTHS),
       ),
     );
   };
