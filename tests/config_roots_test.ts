@@ -6,7 +6,7 @@
 
 import { assert, assertEquals, assertMatch } from "../testing/assert.ts";
 import { put, runCli, tempDir } from "../testing/helpers.ts";
-import { RESERVED_DIR } from "../lib/base/layout.ts";
+import { LEGACY_RESERVED_DIR, RESERVED_DIR } from "../lib/base/layout.ts";
 
 function writeConfig(path: string, config: unknown): void {
   Deno.writeTextFileSync(path, JSON.stringify(config, null, 2));
@@ -103,4 +103,45 @@ Deno.test("a log file inside a source or a mirror is refused (a pass that never 
   assert(
     Deno.readTextFileSync(`${t.path}/out/${RESERVED_DIR}/extra.log`).includes("BACKUP STARTED"),
   );
+});
+
+Deno.test("config: an older destination in a config keeps .backup reserved for every job; renaming its folder ends that", async () => {
+  await using t = await tempDir();
+  const [srcA, srcB, destA, destB] = ["srcA", "srcB", "destA", "destB"].map((n) =>
+    `${t.path}/${n}`
+  );
+  put(`${srcA}/a.txt`, "a");
+  put(`${srcB}/b.txt`, "b");
+  put(`${srcB}/.backup/notes.txt`, "mine");
+  for (const [src, dest] of [[srcA, destA], [srcB, destB]]) {
+    assertEquals((await runCli(["--src", src!, "--dest", dest!, "--once"])).code, 0);
+  }
+  assertEquals(Deno.readTextFileSync(`${destB}/.backup/notes.txt`), "mine", "backed up alone");
+  // destA as a destination made before the rename looks.
+  Deno.renameSync(`${destA}/${RESERVED_DIR}`, `${destA}/${LEGACY_RESERVED_DIR}`);
+  put(`${srcB}/.backup/notes.txt`, "changed");
+  const file = `${t.path}/backup.jsonc`;
+  writeConfig(file, {
+    jobs: [
+      { name: "a", source: srcA, destination: destA },
+      { name: "b", source: srcB, destination: destB },
+    ],
+  });
+  const mixed = await runCli(["--config", file, "--once"]);
+  assertEquals(mixed.code, 0, mixed.stderr);
+  assertMatch(
+    mixed.stderr,
+    /\[b\] WARNING: SKIPPED: a folder at the top of the source has the backup's reserved name/,
+  );
+  assertEquals(Deno.readTextFileSync(`${destB}/.backup/notes.txt`), "mine", "the documented limit");
+  // The way out docs/security.md gives: rename the older destination's reserved folder.
+  Deno.renameSync(`${destA}/${LEGACY_RESERVED_DIR}`, `${destA}/${RESERVED_DIR}`);
+  put(`${srcA}/a.txt`, "a, changed");
+  const renamed = await runCli(["--config", file, "--once"]);
+  assertEquals(renamed.code, 0, renamed.stderr);
+  assert(!renamed.stderr.includes("SKIPPED"), renamed.stderr);
+  assertEquals(Deno.readTextFileSync(`${destB}/.backup/notes.txt`), "changed");
+  assertEquals(Deno.readTextFileSync(`${destA}/a.txt`), "a, changed", "the older backup goes on");
+  const verify = await runCli(["journal", "verify", "--dest", destA!]);
+  assertEquals(verify.code, 0, verify.stdout);
 });

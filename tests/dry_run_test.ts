@@ -4,7 +4,7 @@
  */
 
 import { assert, assertEquals, assertIncludes } from "../testing/assert.ts";
-import { put, runCli, snapshot, tempDir } from "../testing/helpers.ts";
+import { put, runCli, snapshot, startDaemon, tempDir, waitFor } from "../testing/helpers.ts";
 
 Deno.test("dry run: prints the plan of a pass (copy, delete, move, mkdir, symlink, meta) and changes nothing", async () => {
   const t = await tempDir();
@@ -134,4 +134,68 @@ Deno.test("dry run: says when the source guard would skip the pass, in text and 
   // With the guard reset by --new-source, there is nothing to say.
   const reset = await runCli(["--src", src, "--dest", dest, "--dry-run", "--new-source"]);
   assert(!reset.stdout.includes("source guard"), reset.stdout);
+});
+
+Deno.test("dry run: judges deletions over a running daemon's window, as its next pass would; without a daemon, per pass as a new run does", async () => {
+  await using t = await tempDir();
+  const src = `${t.path}/src`;
+  const dest = `${t.path}/dest`;
+  for (let i = 0; i < 10; i++) put(`${src}/f${i}.txt`, `${i}`);
+  const limits = ["--max-delete", "3", "--max-delete-percent", "30"];
+  const flags = ["--interval", "1", "--no-watch", ...limits];
+  const daemon = startDaemon(["--src", src, "--dest", dest, ...flags]);
+  // One more deletion the daemon does not plan: an excluded copy, deleted with --delete-excluded.
+  const dry = [
+    "--src",
+    src,
+    "--dest",
+    dest,
+    "--dry-run",
+    ...limits,
+    "--exclude",
+    "f9.txt",
+    "--delete-excluded",
+  ];
+  try {
+    await waitFor(() => snapshot(dest).has("f9.txt"), {
+      timeoutMs: 30_000,
+      what: "the first copy",
+    });
+    // 3 of 10: within the limits, so the daemon deletes them; they stay in its window.
+    for (const n of [0, 1, 2]) Deno.removeSync(`${src}/f${n}.txt`);
+    await waitFor(() => !snapshot(dest).has("f2.txt"), {
+      timeoutMs: 20_000,
+      what: "the deletions",
+    });
+    const r = await runCli(dry);
+    assertEquals(r.code, 0, r.stderr);
+    assert(/^delete +1 B {2}f9\.txt$/m.test(r.stdout), r.stdout);
+    assertIncludes(r.stdout, "note: the mass-delete guard would hold these 1 deletions");
+    assertIncludes(r.stdout, "counting the 3 deletions it made in the last 60 min");
+    assert(!r.stdout.includes("MASS DELETE"), "the daemon itself was not told anything");
+    const json = await runCli([...dry, "--json"]);
+    const summary = JSON.parse(json.stdout.trim().split("\n").at(-1)!);
+    assertEquals([summary.held, summary.window?.deleted, summary.window?.baseline], [1, 3, 10]);
+  } finally {
+    assertEquals(await daemon.stop(), 0);
+  }
+  // No daemon: a new run starts with an empty window, and judges this pass alone; so does the dry run.
+  const alone = await runCli(dry);
+  assertEquals(alone.code, 0, alone.stderr);
+  assert(!alone.stdout.includes("would hold"), alone.stdout);
+  const json = JSON.parse((await runCli([...dry, "--json"])).stdout.trim().split("\n").at(-1)!);
+  assertEquals([json.held, json.window], [0, null]);
+  const real = await runCli([
+    "--src",
+    src,
+    "--dest",
+    dest,
+    "--once",
+    ...limits,
+    "--exclude",
+    "f9.txt",
+    "--delete-excluded",
+  ]);
+  assertEquals(real.code, 0, real.stderr);
+  assert(!snapshot(dest).has("f9.txt"), "the real run deleted it, as the dry run said");
 });

@@ -872,6 +872,13 @@ Deno.test("journal replay keeps versions as the daemon does, and says (exit 6) w
   assert(snapshot(dest).has("c.txt"), "nothing was deleted");
 });
 
+/** The JSON lines of `journal show --dest DEST ARGS... --json` (exit 0). */
+async function shownJson(dest: string, ...args: string[]): Promise<Record<string, unknown>[]> {
+  const r = await runCli(["journal", "show", "--dest", dest, ...args, "--json"]);
+  assertEquals(r.code, 0, r.stderr);
+  return r.stdout.trim().split("\n").filter((l) => l !== "").map((l) => JSON.parse(l));
+}
+
 Deno.test("journal show and why list the passes whose deletions the mass-delete guard held", async () => {
   await using t = await tempDir();
   const src = `${t.path}/src`;
@@ -890,23 +897,67 @@ Deno.test("journal show and why list the passes whose deletions the mass-delete 
       .test(show.stdout),
     show.stdout,
   );
-  const only = await runCli(["journal", "show", "--dest", dest, "--op", "held", "--json"]);
-  const lines = only.stdout.trim().split("\n").map((l) => JSON.parse(l));
+  const lines = await shownJson(dest, "--op", "held");
   assertEquals(lines.map((l) => [l.type, l.count, l.tracked]), [["held", 3, 5]]);
-  const other = await runCli([
-    "journal",
-    "show",
-    "--dest",
-    dest,
-    "--path",
-    "d.txt",
-    "--op",
-    "held",
-  ]);
-  assertIncludes(other.stdout, "no operations match");
+  assertEquals(await shownJson(dest, "--path", "d.txt", "--op", "held"), []);
 
   const why = await runCli(["journal", "why", "--dest", dest, "b.txt"]);
   assertEquals(why.code, 0, why.stderr);
   assertIncludes(why.stdout, "b.txt: its deletion was held by the mass-delete guard");
   assertIncludes(why.stdout, "now: in the backup as b.txt");
+});
+
+Deno.test("journal show and why list the confirmation `backup confirm` gave a running daemon", async () => {
+  await using t = await tempDir();
+  const src = `${t.path}/src`;
+  const dest = `${t.path}/dest`;
+  for (const n of ["a", "b", "c", "d", "e"]) put(`${src}/${n}.txt`, n);
+  const flags = [
+    "--interval",
+    "1",
+    "--no-watch",
+    "--max-delete",
+    "2",
+    "--max-delete-percent",
+    "10",
+  ];
+  const daemon = startDaemon(["--src", src, "--dest", dest, ...flags]);
+  try {
+    await waitFor(() => snapshot(dest).has("e.txt"), { timeoutMs: 30_000, what: "the first copy" });
+    for (const n of ["a", "b", "c"]) Deno.removeSync(`${src}/${n}.txt`);
+    await waitFor(() => daemon.output().includes("MASS DELETE HELD"), { what: "a hold" });
+    const confirm = await runCli(["confirm", "--dest", dest]);
+    assertEquals(confirm.code, 0, confirm.stderr);
+    await waitFor(() => !snapshot(dest).has("c.txt"), { timeoutMs: 20_000, what: "the deletions" });
+  } finally {
+    assertEquals(await daemon.stop(), 0);
+  }
+
+  const sample = ["a.txt", "b.txt", "c.txt"];
+  const show = await runCli(["journal", "show", "--dest", dest]);
+  assertEquals(show.code, 0, show.stderr);
+  assert(
+    /confirmed +CONFIRMED +3 held deletions confirmed \(held at seq \d+\): a\.txt, b\.txt, c\.txt; applied by this pass/
+      .test(show.stdout),
+    show.stdout,
+  );
+  const lines = show.stdout.trim().split("\n");
+  const at = lines.findIndex((l) => l.includes("CONFIRMED"));
+  assert(at > lines.findIndex((l) => l.includes("HELD")), "after the hold");
+  assert(lines.slice(at).some((l) => /delete +done.*b\.txt/.test(l)), "before the deletions");
+
+  const json = await shownJson(dest, "--op", "confirmed");
+  assertEquals(json.map((l) => [l.type, l.count, l.sample]), [["confirmed", 3, sample]]);
+  assertEquals(await shownJson(dest, "--path", "d.txt", "--op", "confirmed"), []);
+
+  const why = await runCli(["journal", "why", "--dest", dest, "b.txt"]);
+  assertEquals(why.code, 0, why.stderr);
+  assertIncludes(why.stdout, "b.txt: its held deletion was confirmed (backup confirm)");
+  assertIncludes(why.stdout, "now: not in the backup");
+  const whyJson = await runCli(["journal", "why", "--dest", dest, "b.txt", "--json"]);
+  const confirmedJson = whyJson.stdout.trim().split("\n").map((l) => JSON.parse(l))
+    .filter((l) => l.type === "confirmed");
+  assertEquals(confirmedJson.map((l) => [l.count, l.sample]), [[3, sample]]);
+  const untouched = await runCli(["journal", "why", "--dest", dest, "d.txt"]);
+  assert(!untouched.stdout.includes("confirmed"), untouched.stdout);
 });

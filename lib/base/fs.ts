@@ -302,30 +302,37 @@ export class DenoFileSystem implements FileSystem {
     }
   }
   readFile(path: string): Uint8Array {
-    if (bytesNamed(path)) {
-      const file = byPath.openPath(path);
-      try {
-        const chunks: Uint8Array[] = [];
-        const buf = new Uint8Array(64 * 1024);
-        for (let n = file.readSync(buf); n !== null; n = file.readSync(buf)) {
-          chunks.push(buf.slice(0, n));
-        }
-        const out = new Uint8Array(chunks.reduce((sum, c) => sum + c.length, 0));
-        let at = 0;
-        for (const chunk of chunks) {
-          out.set(chunk, at);
-          at += chunk.length;
-        }
-        return out;
-      } finally {
-        file.close();
-      }
-    }
+    if (bytesNamed(path)) return readWhole(byPath.openPath(path));
     return Deno.readFileSync(path);
   }
   /** Watches from a worker of its own, so a watch stuck in the kernel cannot stop this thread (see `watch_isolated.ts`). */
   watch(path: string): Watch {
     return watchIsolated(path);
+  }
+}
+
+/**
+ * Reads an open file from its position to its end, in 64 KiB reads, and closes it: `readFile`
+ * for the ports that open by other means than a path (the native layer, a pinned folder).
+ *
+ * @throws what `file.readSync` throws (the file is closed all the same).
+ */
+export function readWhole(file: FileHandle): Uint8Array {
+  try {
+    const chunks: Uint8Array[] = [];
+    const buf = new Uint8Array(64 * 1024);
+    for (let n = file.readSync(buf); n !== null; n = file.readSync(buf)) {
+      chunks.push(buf.slice(0, n));
+    }
+    const out = new Uint8Array(chunks.reduce((sum, c) => sum + c.length, 0));
+    let at = 0;
+    for (const chunk of chunks) {
+      out.set(chunk, at);
+      at += chunk.length;
+    }
+    return out;
+  } finally {
+    file.close();
   }
 }
 

@@ -13,6 +13,7 @@ import {
   isNotCapable,
   isNotFound,
   isPermissionDenied,
+  readWhole,
 } from "./fs.ts";
 
 const PREDICATES = {
@@ -134,4 +135,32 @@ Deno.test("DenoFileSystem reaches a name that is not UTF-8 by its text form, nev
   assertThrows(() => fs.realPath(`${t.path}/g\udcff`), Deno.errors.NotSupported);
   fs.remove(`${t.path}/g\udcff`);
   assertEquals(fs.readDir(t.path), ["f\uFFFD"]);
+});
+
+Deno.test("readWhole reads an open file to its end across many reads, and closes it", async () => {
+  await using t = await tempDir();
+  const bytes = new Uint8Array(200_000).map((_, i) => i % 251);
+  Deno.writeFileSync(`${t.path}/f`, bytes);
+  const fs = new DenoFileSystem();
+  const handle = fs.openSync(`${t.path}/f`);
+  let reads = 0;
+  let closed = false;
+  const counted = {
+    ...handle,
+    readSync: (buf: Uint8Array) => (reads++, handle.readSync(buf)),
+    close: () => (closed = true, handle.close()),
+  };
+  assertEquals(readWhole(counted), bytes);
+  assertEquals([reads, closed], [5, true], "four 64 KiB reads and the end");
+  assertEquals(readWhole(fs.openSync(`${t.path}/f`)).length, 200_000);
+  let closedAfterFailure = false;
+  const failing = {
+    ...handle,
+    readSync: (): number | null => {
+      throw new Error("EIO");
+    },
+    close: () => void (closedAfterFailure = true),
+  };
+  assertThrows(() => readWhole(failing), Error, "EIO");
+  assert(closedAfterFailure, "closed after a failed read too");
 });

@@ -19,7 +19,7 @@ import type { Destination } from "../dest/destination.ts";
 import { type FileSystem, isNotFound } from "../base/fs.ts";
 import { EXIT, RootError } from "../base/errors.ts";
 import { readIdentity } from "../engine/source_guard.ts";
-import { checkRoots, checkSource, heldDeletes } from "../engine/guard.ts";
+import { checkRoots, checkSource } from "../engine/guard.ts";
 import { createHasher } from "../base/hash.ts";
 import { showPath } from "../base/paths.ts";
 import type { ScanResult } from "../base/scan.ts";
@@ -27,12 +27,14 @@ import { passExcludes } from "../engine/excludes.ts";
 import type { FileOp } from "../engine/pass_plan.ts";
 import { interruptedPaths, preparePass } from "../engine/prepare.ts";
 import { formatBytes } from "../base/units.ts";
+import { DELETE_WINDOW_MS } from "../engine/delete_window.ts";
 import { replayJournal } from "../journal/replay.ts";
 import { journalDir } from "../base/layout.ts";
 import { closeLocal, LocalDestination } from "../dest/local.ts";
 import { isRemoteDest, readRemote, type RemoteReading } from "./remote.ts";
 import { columns, plural } from "./format.ts";
 import { checkDestination, missingParent, missingParentMessage } from "./dest_check.ts";
+import { type DaemonWindow, dryRunGuard } from "./dry_run_guard.ts";
 
 /** What {@link runDryRun} needs. */
 export interface DryRunDeps {
@@ -97,6 +99,15 @@ function opJson(op: FileOp, size: number): Record<string, unknown> {
   if (op.op === "symlink") planned.target = op.src.target;
   planned.size = size;
   return planned;
+}
+
+/** The note of a dry run beside a running daemon: whose next pass this is, and its guard's window. */
+function daemonNote(daemon: DaemonWindow, dest: string): string {
+  const minutes = DELETE_WINDOW_MS / 60_000;
+  return `note: a backup daemon runs on ${dest} (pid ${daemon.pid ?? "?"}): this is the plan of ` +
+    `its next full pass, and its mass-delete guard judges it counting the ${daemon.deleted} ` +
+    `deletions it made in the last ${minutes} min (of ${daemon.baseline} entries); ` +
+    `a second backup on ${dest} would be refused while it runs (exit 5)`;
 }
 
 /**
@@ -167,7 +178,8 @@ async function dryRunFrom(
   const present = destination !== null && await isPresent(destination);
   let state: ReadonlyMap<string, StateEntry> = new Map();
   let suspects: ReadonlySet<string> = new Set();
-  if (present && isDir(fs, journalDir(dest!))) {
+  const journaled = present && isDir(fs, journalDir(dest!));
+  if (journaled) {
     const replayed = replayJournal(fs, journalDir(dest!), { repair: false }).state;
     state = replayed.entries;
     // A start closes these and has the pass check their paths by hash: so does this plan.
@@ -203,9 +215,13 @@ async function dryRunFrom(
     if (op.op === "copy") bytes += size;
     out(opts.json ? JSON.stringify(opJson(op, size)) : opLine(op, size));
   }
-  const held = opts.confirmDeletes
-    ? 0
-    : heldDeletes(ops, dst.entries, state.size, opts.deleteLimits).length;
+  // Judged as the real run would: a running daemon's next pass counts its window, a new run not.
+  const { held, daemon } = dryRunGuard(
+    fs,
+    reading === null && journaled ? dest : null,
+    { ops, entries: dst.entries, tracked: state.size },
+    { limits: opts.deleteLimits, confirmDeletes: opts.confirmDeletes },
+  );
   if (opts.json) {
     out(JSON.stringify({
       type: "summary",
@@ -216,6 +232,12 @@ async function dryRunFrom(
       counts,
       bytes,
       held,
+      window: daemon === null ? null : {
+        pid: daemon.pid,
+        deleted: daemon.deleted,
+        baseline: daemon.baseline,
+        holdSeq: daemon.hold?.seq ?? null,
+      },
       sourceGuard: veto,
       unreadable: src.unreadable.size + problems.length,
       temps: dst.temps.length,
@@ -236,9 +258,16 @@ async function dryRunFrom(
         `--new-source resets it after a deliberate move`,
     );
   }
+  if (daemon !== null) out(daemonNote(daemon, dest!));
   if (held > 0) {
     out(
-      `note: the mass-delete guard would hold these ${held} deletions (nothing deleted) unless --confirm-deletes`,
+      daemon === null
+        ? `note: the mass-delete guard would hold these ${held} deletions (nothing deleted) unless --confirm-deletes`
+        : `note: the mass-delete guard would hold these ${held} deletions (nothing deleted) until \`backup confirm --dest ${dest}\`${
+          daemon.hold === null
+            ? ""
+            : ` (it holds deletions since seq ${daemon.hold.seq}; those planned since are judged again, which the journal cannot tell apart)`
+        }`,
     );
   }
   const unreadable = src.unreadable.size + problems.length;

@@ -6,7 +6,7 @@
  */
 
 import type { OpRow } from "../journal/history.ts";
-import type { HeldRecord } from "../journal/record.ts";
+import type { ConfirmedRecord, HeldRecord } from "../journal/record.ts";
 import type { CheckpointInfo } from "../journal/checkpoint.ts";
 import { UsageError } from "../base/errors.ts";
 import { localTime } from "../report/log.ts";
@@ -130,6 +130,45 @@ export function heldLine(held: HeldRecord): string {
   return columns(
     [localOf(held.ts), String(held.seq), "held", "HELD", "", "", heldText(held)],
     ROW_WIDTHS,
+  );
+}
+
+/**
+ * A `confirmed` record as shown: with the sample of paths of the hold it confirmed (its `ref`),
+ * when the journal still holds that `held` record.
+ */
+export type ConfirmedShown = ConfirmedRecord & { sample?: string[] };
+
+/** The words of a confirmation: how many held deletions, which hold, a few names. */
+export function confirmedText(confirmed: ConfirmedShown): string {
+  const sample = confirmed.sample ?? [];
+  const more = confirmed.count > sample.length && sample.length > 0 ? ", ..." : "";
+  const names = sample.length > 0 ? `: ${sample.map(showPath).join(", ")}${more}` : "";
+  return `${confirmed.count} held deletions confirmed (held at seq ${confirmed.ref})${names}; ` +
+    `applied by this pass`;
+}
+
+/**
+ * `widths` with the OP column 2 wider and the OUTCOME column 2 narrower: room for `confirmed`
+ * beside `CONFIRMED`, the columns after them where they are on every other line.
+ */
+export function confirmedWidths(widths: readonly number[]): number[] {
+  return widths.map((w, i) => (i === 2 ? w + 2 : i === 3 ? w - 2 : w));
+}
+
+/** One aligned line of a confirmation (`backup confirm` taken), in the operation table. */
+export function confirmedLine(confirmed: ConfirmedShown): string {
+  return columns(
+    [
+      localOf(confirmed.ts),
+      String(confirmed.seq),
+      "confirmed",
+      "CONFIRMED",
+      "",
+      "",
+      confirmedText(confirmed),
+    ],
+    confirmedWidths(ROW_WIDTHS),
   );
 }
 

@@ -1,6 +1,13 @@
 import { assertEquals, assertThrows } from "../../testing/assert.ts";
 import { UsageError } from "../base/errors.ts";
-import { columns, parseCount, parseTime } from "./format.ts";
+import {
+  columns,
+  confirmedLine,
+  confirmedText,
+  heldLine,
+  parseCount,
+  parseTime,
+} from "./format.ts";
 
 Deno.test("parseTime() reads local times, zoned ISO times and ages", () => {
   const now = Date.UTC(2026, 10, 22, 12, 0, 0);
@@ -47,4 +54,22 @@ Deno.test("parseCount() takes whole numbers above 0 only", () => {
 
 Deno.test("columns() pads every cell but the last", () => {
   assertEquals(columns(["a", "bb", "c"], [3, 3]), "a    bb   c");
+});
+
+Deno.test("confirmedLine(): the confirmation's words, its text column where a hold's is", () => {
+  const ts = "2026-11-22T10:00:00.000Z";
+  const confirmed = { type: "confirmed" as const, seq: 12, ts, ref: 9, count: 3 };
+  assertEquals(
+    confirmedText({ ...confirmed, sample: ["a", "b"] }),
+    "3 held deletions confirmed (held at seq 9): a, b, ...; applied by this pass",
+  );
+  assertEquals(
+    confirmedText(confirmed),
+    "3 held deletions confirmed (held at seq 9); applied by this pass",
+    "its hold no longer in the journal",
+  );
+  const held = heldLine({ type: "held", seq: 9, ts, count: 3, tracked: 5, sample: ["a"] });
+  const line = confirmedLine(confirmed);
+  assertEquals(line.indexOf("3 held deletions"), held.indexOf("3 deletions held"));
+  assertEquals(line.indexOf("CONFIRMED"), held.indexOf("HELD") + 2, "after the wider op");
 });

@@ -35,9 +35,10 @@ show     every operation, oldest first: local time, seq, op, outcome (done,
                          before. TIME: 2026-11-22T10:00, "2026-11-22 10:00",
                          2026-11-22 (local time), ISO with a zone, or an age
                          (90s, 30m, 2h, 7d)
-           --op OP       only copy, mkdir, symlink, delete, meta, move, or
+           --op OP       only copy, mkdir, symlink, delete, meta, move,
                          held (passes whose deletions the mass-delete guard
-                         held); repeat it, or separate with commas
+                         held) or confirmed (their confirmation by backup
+                         confirm); repeat it, or separate with commas
            --failed      only failed and interrupted operations
            --limit N     only the newest N (after the other filters)
 why      the life of one path: every decision about it (following it through
@@ -76,6 +77,7 @@ export const OP_NAMES: readonly ShownOp[] = [
   "meta",
   "move",
   "held",
+  "confirmed",
 ];
 
 const BASE: OptionTable = { dest: { type: "string" }, json: { type: "boolean" } };

@@ -34,8 +34,11 @@ export interface ShowOptions {
   json: boolean;
 }
 
-/** What `journal show --op` can pick: an operation, or `held` (a mass-delete hold). */
-export type ShownOp = OpName | "held";
+/**
+ * What `journal show --op` can pick: an operation, `held` (a mass-delete hold) or `confirmed`
+ * (its confirmation by `backup confirm`).
+ */
+export type ShownOp = OpName | "held" | "confirmed";
 
 /** Options of `journal why`. */
 export interface WhyOptions {

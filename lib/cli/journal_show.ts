@@ -10,8 +10,17 @@ import { EXIT, JournalCorruptError } from "../base/errors.ts";
 import { isAtOrBelow } from "../base/paths.ts";
 import { OpJoiner, type OpRow } from "../journal/history.ts";
 import { readJournal } from "../journal/reader.ts";
-import { checkpointJson, heldLine, localOf, rowHeader, rowJson, rowLine } from "./format.ts";
-import type { HeldRecord } from "../journal/record.ts";
+import {
+  checkpointJson,
+  confirmedLine,
+  type ConfirmedShown,
+  heldLine,
+  localOf,
+  rowHeader,
+  rowJson,
+  rowLine,
+} from "./format.ts";
+import type { ConfirmedRecord, HeldRecord } from "../journal/record.ts";
 import { findJournal, type JournalDeps, type ShowOptions } from "./journal_common.ts";
 
 /** True when `row` passes the filters of `opts`. */
@@ -37,11 +46,16 @@ export function rowMatches(row: OpRow, opts: ShowOptions): boolean {
   return true;
 }
 
-/** True when a mass-delete hold passes the filters of `opts` (by its sample of paths). */
-export function heldMatches(held: HeldRecord, opts: ShowOptions): boolean {
-  if (opts.ops.length > 0 && !opts.ops.includes("held")) return false;
+/**
+ * True when a mass-delete hold, or its confirmation, passes the filters of `opts` (`held` or
+ * `confirmed` in `--op`; `--path` by its sample of paths: a confirmation whose hold the journal
+ * no longer holds names none).
+ */
+export function heldMatches(held: HeldRecord | ConfirmedShown, opts: ShowOptions): boolean {
+  if (opts.ops.length > 0 && !opts.ops.includes(held.type)) return false;
   const path = opts.path;
-  if (path !== null && !held.sample.some((p) => isAtOrBelow(p, path) || isAtOrBelow(path, p))) {
+  const sample = held.sample ?? [];
+  if (path !== null && !sample.some((p) => isAtOrBelow(p, path) || isAtOrBelow(path, p))) {
     return false;
   }
   const t = Date.parse(held.ts);
@@ -58,9 +72,11 @@ export function heldMatches(held: HeldRecord, opts: ShowOptions): boolean {
  */
 export function runShow(opts: ShowOptions, deps: JournalDeps): number {
   const { dir } = findJournal(deps.fs, opts.dest, deps.cwd);
-  const print = (item: OpRow | HeldRecord) => {
-    if ("type" in item) deps.out(opts.json ? JSON.stringify(item) : heldLine(item));
-    else deps.out(opts.json ? rowJson(item) : rowLine(item));
+  type Item = OpRow | HeldRecord | ConfirmedShown;
+  const print = (item: Item) => {
+    if (!("type" in item)) deps.out(opts.json ? rowJson(item) : rowLine(item));
+    else if (opts.json) deps.out(JSON.stringify(item));
+    else deps.out(item.type === "held" ? heldLine(item) : confirmedLine(item));
   };
   let shown = 0;
   let headed = false;
@@ -69,9 +85,9 @@ export function runShow(opts: ShowOptions, deps: JournalDeps): number {
     headed = true;
   };
   // --limit keeps the newest N in a ring; without it, rows stream out as they come.
-  const ring: (OpRow | HeldRecord)[] = [];
+  const ring: Item[] = [];
   let ringStart = 0;
-  const take = (row: OpRow | HeldRecord) => {
+  const take = (row: Item) => {
     if ("type" in row ? !heldMatches(row, opts) : !rowMatches(row, opts)) return;
     shown++;
     if (opts.limit === null) {
@@ -89,7 +105,19 @@ export function runShow(opts: ShowOptions, deps: JournalDeps): number {
     for (let i = 0; i < ring.length; i++) print(ring[(ringStart + i) % ring.length]!);
     ring.length = 0;
   };
-  let joiner = new OpJoiner(take, { onHeld: take });
+  // The holds since the last confirmation, by seq: a confirmation names its hold's paths.
+  const holds = new Map<number, HeldRecord>();
+  const onHeld = (held: HeldRecord) => {
+    holds.set(held.seq, held);
+    take(held);
+  };
+  const onConfirmed = (confirmed: ConfirmedRecord) => {
+    const sample = holds.get(confirmed.ref)?.sample;
+    holds.clear();
+    take(sample === undefined ? confirmed : { ...confirmed, sample });
+  };
+  const joinerOf = () => new OpJoiner(take, { onHeld, onConfirmed });
+  let joiner = joinerOf();
   try {
     readJournal(deps.fs, dir, {
       repair: false,
@@ -106,7 +134,8 @@ export function runShow(opts: ShowOptions, deps: JournalDeps): number {
       onPending: (intent) => joiner.pending(intent),
       // A damaged checkpoint passed over: forget its unfinished intents (nothing was shown yet).
       onReset: () => {
-        joiner = new OpJoiner(take, { onHeld: take });
+        joiner = joinerOf();
+        holds.clear();
       },
       onRecord: (rec) => joiner.record(rec),
     });

@@ -183,3 +183,19 @@ Deno.test("runShow prints what comes before a corruption, then throws", async ()
   );
   assertEquals(lines.map((l) => JSON.parse(l).path), ["c0", "c1", "c2"]);
 });
+
+Deno.test("heldMatches picks confirmations by `confirmed` in --op and by their hold's sample", () => {
+  const confirmed = { type: "confirmed" as const, seq: 12, ts: at(NOON), ref: 9, count: 2 };
+  const named = { ...confirmed, sample: ["docs/a", "docs/b"] };
+  assertEquals(heldMatches(named, show()), true);
+  assertEquals(heldMatches(named, show({ ops: ["confirmed"] })), true);
+  assertEquals(
+    heldMatches(named, show({ ops: ["held"] })),
+    false,
+    "a hold is not its confirmation",
+  );
+  assertEquals(heldMatches(named, show({ path: "docs" })), true);
+  assertEquals(heldMatches(named, show({ path: "other" })), false);
+  assertEquals(heldMatches(confirmed, show({ path: "docs" })), false, "its hold compacted away");
+  assertEquals(heldMatches(confirmed, show({ since: NOON + 1 })), false);
+});

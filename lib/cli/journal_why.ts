@@ -16,9 +16,16 @@ import { EXIT } from "../base/errors.ts";
 import { showPath } from "../base/paths.ts";
 import { formatBytes } from "../base/units.ts";
 import { OpJoiner, type OpRow } from "../journal/history.ts";
-import type { HeldRecord } from "../journal/record.ts";
+import type { ConfirmedRecord, HeldRecord } from "../journal/record.ts";
 import { readJournal } from "../journal/reader.ts";
-import { checkpointJson, columns, localOf, outcomeText, pathText } from "./format.ts";
+import {
+  checkpointJson,
+  columns,
+  confirmedWidths,
+  localOf,
+  outcomeText,
+  pathText,
+} from "./format.ts";
 import {
   findJournal,
   type JournalDeps,
@@ -283,31 +290,54 @@ export function runWhy(opts: WhyOptions, deps: JournalDeps): number {
       );
     }
   }
-  // A mass-delete hold names a sample of its paths: shown when this file is among them.
-  const onHeld = (held: HeldRecord) => {
-    const mine = held.sample.filter((p) => trackedAt(spans, p, held.seq));
-    if (mine.length === 0) return;
+  /** One row of the mass-delete guard (a hold, a confirmation) naming this path among `mine`. */
+  const guardRow = (rec: HeldRecord | ConfirmedRecord, mine: string[], note: string) => {
     if (rows === 0 && !opts.json) deps.out(whyHeader());
     rows++;
-    const note = `its deletion was held by the mass-delete guard (the pass would have deleted ` +
-      `${held.count} of ${held.tracked} entries); nothing was deleted`;
+    const outcome = rec.type === "held" ? "HELD" : "CONFIRMED";
     deps.out(
-      opts.json ? JSON.stringify({ ...held, note }) : columns(
+      opts.json ? JSON.stringify({ ...rec, note }) : columns(
         [
-          localOf(held.ts),
-          String(held.seq),
-          "held",
-          "HELD",
+          localOf(rec.ts),
+          String(rec.seq),
+          rec.type,
+          outcome,
           "",
           "",
           "",
           `${mine.map(showPath).join(", ")}: ${note}`,
         ],
-        WIDTHS,
+        rec.type === "held" ? WIDTHS : confirmedWidths(WIDTHS),
       ),
     );
   };
-  const joiner = new OpJoiner(emit, { onHeld });
+  // A mass-delete hold names a sample of its paths: shown when this file is among them.
+  // The holds since the last confirmation, by seq: a confirmation names its hold's sample.
+  const holds = new Map<number, HeldRecord>();
+  const onHeld = (held: HeldRecord) => {
+    holds.set(held.seq, held);
+    const mine = held.sample.filter((p) => trackedAt(spans, p, held.seq));
+    if (mine.length === 0) return;
+    guardRow(
+      held,
+      mine,
+      `its deletion was held by the mass-delete guard (the pass would have deleted ` +
+        `${held.count} of ${held.tracked} entries); nothing was deleted`,
+    );
+  };
+  const onConfirmed = (confirmed: ConfirmedRecord) => {
+    const sample = holds.get(confirmed.ref)?.sample ?? [];
+    holds.clear();
+    const mine = sample.filter((p) => trackedAt(spans, p, confirmed.seq));
+    if (mine.length === 0) return;
+    guardRow(
+      { ...confirmed, sample } as ConfirmedRecord,
+      mine,
+      `its held deletion was confirmed (backup confirm): the pass applies the ` +
+        `${confirmed.count} deletions held at seq ${confirmed.ref}`,
+    );
+  };
+  const joiner = new OpJoiner(emit, { onHeld, onConfirmed });
   readJournal(deps.fs, dir, {
     repair: false,
     onCheckpoint: (info) => {

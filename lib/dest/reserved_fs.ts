@@ -24,7 +24,7 @@
  */
 
 import type { FileHandle, FileInfo, FileSystem, OpenOptions, Watch } from "../base/fs.ts";
-import { isAlreadyExists, isMissing } from "../base/fs.ts";
+import { isAlreadyExists, isMissing, readWhole } from "../base/fs.ts";
 import { ERRNO, errnoError } from "../base/native/errno.ts";
 import type { PinnedReserved } from "./reserved_native.ts";
 
@@ -289,27 +289,7 @@ export class ReservedFs implements FileSystem {
       this.#guard(path, rel, true);
       return this.#base.readFile(path);
     }
-    const file = this.#pinned.open(rel);
-    try {
-      const chunks: Uint8Array[] = [];
-      let total = 0;
-      for (;;) {
-        const chunk = new Uint8Array(64 * 1024);
-        const count = file.readSync(chunk);
-        if (count === null) break;
-        chunks.push(chunk.subarray(0, count));
-        total += count;
-      }
-      const out = new Uint8Array(total);
-      let at = 0;
-      for (const chunk of chunks) {
-        out.set(chunk, at);
-        at += chunk.length;
-      }
-      return out;
-    } finally {
-      file.close();
-    }
+    return readWhole(this.#pinned.open(rel));
   }
 
   watch(path: string): Watch {

@@ -8,6 +8,7 @@
  */
 
 import type {
+  ConfirmedRecord,
   DoneRecord,
   FailedRecord,
   HeldRecord,
@@ -84,7 +85,12 @@ export interface JoinerOptions {
   maxWaiting?: number;
   /** Called for each mass-delete `held` record, in order among the rows. */
   onHeld?: (held: HeldRecord) => void;
+  /** Called for each `confirmed` record (`backup confirm` taken), in order among the rows. */
+  onConfirmed?: (confirmed: ConfirmedRecord) => void;
 }
+
+/** A record of the mass-delete guard: a hold, or its confirmation. */
+type GuardRecord = HeldRecord | ConfirmedRecord;
 
 /** Feeds records in journal order; emits rows in intent order. */
 export class OpJoiner {
@@ -94,14 +100,21 @@ export class OpJoiner {
   #head = 0;
   #bySeq = new Map<number, OpRow>();
   #onHeld: ((held: HeldRecord) => void) | undefined;
-  /** Held records that arrived while rows were waiting: emitted after the row named. */
-  #heldAfter = new Map<OpRow, HeldRecord[]>();
+  #onConfirmed: ((confirmed: ConfirmedRecord) => void) | undefined;
+  /** Guard records that arrived while rows were waiting: emitted after the row named. */
+  #heldAfter = new Map<OpRow, GuardRecord[]>();
 
   /** Creates a joiner that calls `emit` for every finished row. */
   constructor(emit: (row: OpRow) => void, options: JoinerOptions = {}) {
     this.#emit = emit;
     this.#max = options.maxWaiting ?? 65536;
     this.#onHeld = options.onHeld;
+    this.#onConfirmed = options.onConfirmed;
+  }
+
+  #emitGuard(rec: GuardRecord): void {
+    if (rec.type === "held") this.#onHeld?.(rec);
+    else this.#onConfirmed?.(rec);
   }
 
   /** Adds a pending intent carried over from a checkpoint. */
@@ -126,7 +139,7 @@ export class OpJoiner {
     const held = this.#heldAfter.get(row);
     if (held) {
       this.#heldAfter.delete(row);
-      for (const h of held) this.#onHeld?.(h);
+      for (const h of held) this.#emitGuard(h);
     }
   }
 
@@ -149,15 +162,15 @@ export class OpJoiner {
         }
         return;
       }
-      case "held": {
-        if (!this.#onHeld) return;
+      case "held":
+      case "confirmed": {
+        if (!(rec.type === "held" ? this.#onHeld : this.#onConfirmed)) return;
         const last = this.#queue[this.#queue.length - 1];
-        if (this.#head >= this.#queue.length || !last) this.#onHeld(rec);
+        if (this.#head >= this.#queue.length || !last) this.#emitGuard(rec);
         else this.#heldAfter.set(last, [...(this.#heldAfter.get(last) ?? []), rec]);
         return;
       }
       case "header":
-      case "confirmed":
         return;
     }
   }

@@ -55,3 +55,27 @@ Deno.test("OpJoiner holds at most maxWaiting rows: the oldest goes out unfinishe
   assertEquals(rows[0]!.outcome, "pending", "given up on before its outcome came");
   assertEquals(rows[9]!.outcome, "done");
 });
+
+Deno.test("OpJoiner hands on held and confirmed records in journal order among the rows", () => {
+  const seen: string[] = [];
+  const j = new OpJoiner((r) => seen.push(`${r.op} ${r.path}`), {
+    onHeld: (h) => seen.push(`held ${h.seq}`),
+    onConfirmed: (c) => seen.push(`confirmed ${c.seq} of ${c.ref}`),
+  });
+  const records: JournalRecord[] = [
+    intent(1, "a"),
+    { seq: 2, ts: TS, type: "held", count: 3, tracked: 5, sample: ["x", "y", "z"] },
+    { seq: 3, ts: TS, type: "done", ref: 1 },
+    { seq: 4, ts: TS, type: "confirmed", ref: 2, count: 3 },
+    intent(5, "x", "delete"),
+    { seq: 6, ts: TS, type: "done", ref: 5 },
+  ];
+  for (const r of records) j.record(r);
+  j.finish();
+  assertEquals(seen, ["copy a", "held 2", "confirmed 4 of 2", "delete x"]);
+  const without: string[] = [];
+  const quiet = new OpJoiner((r) => without.push(r.path));
+  for (const r of records) quiet.record(r);
+  quiet.finish();
+  assertEquals(without, ["a", "x"], "no callback: the guard's records are passed over");
+});
