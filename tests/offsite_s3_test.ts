@@ -318,7 +318,9 @@ Deno.test(
         () =>
           /PASS \d+ \(scan\): [^\n]* 0 errors/.test(daemon.output().split("OFFSITE BACK")[1] ?? ""),
         { timeoutMs: 120_000, what: "a pass without errors after the restart" },
-      );
+      ).catch((err) => {
+        throw new Error(`${err}\n--- daemon output ---\n${daemon.output()}`);
+      });
     } finally {
       await new Deno.Command("bash", { args: [ceph, "rgw-start"] }).output();
       assertEquals(await daemon.stop(), 0, daemon.output());
