@@ -21,6 +21,8 @@ export interface Case {
   prepare?: () => Promise<void>;
   /** Untimed check after every run; throws when the run did not do what it should. */
   verify?: () => void;
+  /** Environment variables set for the command, on top of the benchmark's own. */
+  env?: Record<string, string>;
 }
 
 /** Timings of one {@link Case}. */
@@ -65,13 +67,18 @@ export interface Exec {
 const decoder = new TextDecoder();
 
 /**
- * Runs `cmd` to completion and returns its output.
+ * Runs `cmd` to completion (with `env` on top of this process's) and returns its output.
  *
  * @throws Error naming the command when it exits non-zero (unless `allowFail`)
  */
-export async function exec(cmd: string[], allowFail = false): Promise<Exec> {
+export async function exec(
+  cmd: string[],
+  allowFail = false,
+  env?: Record<string, string>,
+): Promise<Exec> {
   const [program, ...args] = cmd;
-  const out = await new Deno.Command(program!, { args, stdin: "null" }).output();
+  const out = await new Deno.Command(program!, { args, stdin: "null", ...(env ? { env } : {}) })
+    .output();
   const res = {
     code: out.code,
     stdout: decoder.decode(out.stdout),
@@ -94,7 +101,12 @@ export function median(xs: readonly number[]): number {
 /** Runs `cmd` once with a clock around the subprocess; returns wall ms. */
 async function timeOnce(c: Case): Promise<number> {
   const [program, ...args] = c.cmd;
-  const command = new Deno.Command(program!, { args, stdin: "null", stdout: "null" });
+  const command = new Deno.Command(program!, {
+    args,
+    stdin: "null",
+    stdout: "null",
+    ...(c.env ? { env: c.env } : {}),
+  });
   const t0 = performance.now();
   const out = await command.output();
   const ms = performance.now() - t0;

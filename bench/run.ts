@@ -103,7 +103,7 @@ interface Ctx {
 }
 
 /** Counts from the summary line a pass writes to the log. */
-interface PassInfo {
+export interface PassInfo {
   copied: number;
   deleted: number;
   dirs: number;
@@ -141,7 +141,7 @@ async function removeTree(path: string): Promise<void> {
 }
 
 /** Reads the last pass summary of a destination's log; null when there is none it can read. */
-function lastPass(dest: string): PassInfo | null {
+export function lastPass(dest: string): PassInfo | null {
   let text: string;
   try {
     text = Deno.readTextFileSync(`${dest}/${RESERVED_DIR}/backup.log`);
@@ -645,7 +645,7 @@ async function benchBigFile(ctx: Ctx): Promise<Section> {
  * the working tree may be edited: the working tree as it is, or the commit
  * `rev` (bench/phases.ts always from the working tree).
  */
-async function snapshot(dir: string, rev: string | undefined): Promise<string> {
+export async function snapshot(dir: string, rev: string | undefined): Promise<string> {
   Deno.mkdirSync(`${dir}/bench`, { recursive: true });
   const head = (await exec(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], true)).stdout
     .trim();
