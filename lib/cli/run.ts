@@ -32,7 +32,7 @@ import { HookRunner } from "../daemon/hooks.ts";
 import { sourceOpenFallbackReason } from "../base/source_open.ts";
 import { RollingVerifier } from "../engine/verify_rolling.ts";
 import { isRemoteDest, openRemote, type Remote, startRemote } from "./remote.ts";
-import type { Lease } from "../dest/s3_lease.ts";
+import type { Lease } from "../dest/object_lease.ts";
 
 /** Help text of the daemon command. */
 export const HELP = `backup: keep a folder's mirror up to date, crash-safely
