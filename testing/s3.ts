@@ -2,7 +2,9 @@
  * Helpers for the black-box tests of `--dest s3://...` against the Ceph RGW
  * that `tools/servers/ceph.sh start` runs on 127.0.0.1:7480 (`.ci/run` starts
  * it). Without the server the tests are ignored, except in CI
- * (`BACKUP_CI=1`), where they fail loudly.
+ * (`BACKUP_CI=1`), where they fail loudly. The CLI runners and the checks
+ * here ({@link runRemote}, {@link once}, {@link assertRestores}) serve the
+ * Azure tests too (testing/azure.ts), with its environment on top.
  *
  * @module
  */
@@ -13,7 +15,17 @@ import {
   PutObjectCommand,
   S3Client,
 } from "@aws-sdk/client-s3";
-import { type CliResult, type Daemon, followDaemon, MAIN, ROOT } from "./helpers.ts";
+import {
+  assertMirror,
+  type CliResult,
+  type Daemon,
+  followDaemon,
+  MAIN,
+  ROOT,
+  tempDir,
+} from "./helpers.ts";
+import { assertEquals } from "./assert.ts";
+import { createHasher } from "../lib/base/hash.ts";
 
 /** The environment the CLI gets to reach the test server (tools/servers/ceph.sh env). */
 export const S3_ENV: Record<string, string> = {
@@ -34,10 +46,10 @@ export const REMOTE_PERMS = [
   "--allow-sys=osRelease",
 ];
 
-/** True when the S3 server answers. */
-async function answers(): Promise<boolean> {
+/** True when the server at `url` answers HTTP at all. */
+export async function answers(url: string): Promise<boolean> {
   try {
-    const res = await fetch(S3_ENV.AWS_ENDPOINT_URL!, { signal: AbortSignal.timeout(2000) });
+    const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
     await res.body?.cancel();
     return true;
   } catch {
@@ -46,7 +58,8 @@ async function answers(): Promise<boolean> {
 }
 
 /** Whether the S3 tests are ignored: no server, and not in CI (where they must fail instead). */
-export const S3_IGNORE = !(await answers()) && Deno.env.get("BACKUP_CI") !== "1";
+export const S3_IGNORE = !(await answers(S3_ENV.AWS_ENDPOINT_URL!)) &&
+  Deno.env.get("BACKUP_CI") !== "1";
 
 /** A client of the test server, for the tests' own looks into the bucket. */
 export function testClient(): S3Client {
@@ -127,4 +140,48 @@ export async function runRemote(
 /** Starts `backup ARGS` against the test server in the background. */
 export function startRemoteDaemon(args: string[], env: Record<string, string> = {}): Daemon {
   return followDaemon(command(args, env, true).spawn());
+}
+
+/** The xxh128 of `data`, as the backup writes it into an object's metadata. */
+export async function xxh128(data: Uint8Array): Promise<string> {
+  const hasher = await createHasher();
+  hasher.init();
+  hasher.update(data);
+  return hasher.digest();
+}
+
+/**
+ * Restores the whole backup at `url` on a "new machine" (an empty cache) and checks it mirrors
+ * `src` (`env` on top, e.g. another store's credentials).
+ */
+export async function assertRestores(
+  url: string,
+  src: string,
+  name: string,
+  env: Record<string, string> = {},
+): Promise<void> {
+  await using machine = await tempDir("backup-remote-newmachine-");
+  const out = `${machine.path}/out`;
+  const res = await runRemote(["restore", "--dest", url, "", "--to", out], {
+    ...env,
+    BACKUP_CACHE_DIR: `${machine.path}/cache`,
+  });
+  assertEquals(res.code, 0, res.stderr);
+  assertMirror(src, `${out}/${name}`);
+}
+
+/** One `--once` pass into `url` with the cache in `cache`; returns stdout and stderr. */
+export async function once(
+  src: string,
+  url: string,
+  cache: string,
+  extra: string[] = [],
+  env: Record<string, string> = {},
+): Promise<string> {
+  const res = await runRemote(["--src", src, "--dest", url, "--once", ...extra], {
+    ...env,
+    BACKUP_CACHE_DIR: cache,
+  });
+  assertEquals(res.code, 0, res.stdout + res.stderr);
+  return res.stdout + res.stderr;
 }

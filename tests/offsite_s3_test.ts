@@ -6,15 +6,18 @@
  */
 
 import { assert, assertEquals, assertMatch } from "../testing/assert.ts";
-import { assertMirror, put, ROOT, tempDir, waitFor } from "../testing/helpers.ts";
+import { put, ROOT, tempDir, waitFor } from "../testing/helpers.ts";
 import {
+  assertRestores,
   keysOf,
   newBucket,
+  once,
   putKey,
   runRemote,
   S3_IGNORE,
   startRemoteDaemon,
   testClient,
+  xxh128,
 } from "../testing/s3.ts";
 import {
   CopyObjectCommand,
@@ -22,38 +25,9 @@ import {
   HeadObjectCommand,
   PutObjectCommand,
 } from "@aws-sdk/client-s3";
-import { createHasher } from "../lib/base/hash.ts";
 import { RESERVED_DIR } from "../lib/base/layout.ts";
 
 const opts = { ignore: S3_IGNORE, sanitizeResources: false, sanitizeOps: false };
-
-/** The xxh128 of `data`, as the backup writes it into an object's metadata. */
-async function xxh128(data: Uint8Array): Promise<string> {
-  const hasher = await createHasher();
-  hasher.init();
-  hasher.update(data);
-  return hasher.digest();
-}
-
-/** Restores the whole backup on a "new machine" (an empty cache) and checks it mirrors `src`. */
-async function assertRestores(url: string, src: string, name: string): Promise<void> {
-  await using machine = await tempDir("backup-s3-newmachine-");
-  const out = `${machine.path}/out`;
-  const res = await runRemote(["restore", "--dest", url, "", "--to", out], {
-    BACKUP_CACHE_DIR: `${machine.path}/cache`,
-  });
-  assertEquals(res.code, 0, res.stderr);
-  assertMirror(src, `${out}/${name}`);
-}
-
-/** One `--once` pass into `url` with the cache in `cache`; returns stderr. */
-async function once(src: string, url: string, cache: string, extra: string[] = []) {
-  const res = await runRemote(["--src", src, "--dest", url, "--once", ...extra], {
-    BACKUP_CACHE_DIR: cache,
-  });
-  assertEquals(res.code, 0, res.stdout + res.stderr);
-  return res.stdout + res.stderr;
-}
 
 Deno.test(
   "s3: initial backup, every kind of change, restored from the bucket alone",
