@@ -242,7 +242,7 @@ Deno.test(
       const container = await newContainer(azureClient(port));
       const src = `${dir.path}/src`;
       const url = `azure://${container.containerName}/down`;
-      for (let i = 0; i < 300; i++) put(`${src}/d${i % 5}/f${i}.txt`, `file ${i} `.repeat(30));
+      for (let i = 0; i < 150; i++) put(`${src}/d${i % 5}/f${i}.txt`, `file ${i} `.repeat(30));
       const daemon = startRemoteDaemon(
         ["--src", src, "--dest", url, "--interval", "2", "--no-watch"],
         { ...env, BACKUP_CACHE_DIR: `${dir.path}/cache` },
@@ -263,17 +263,20 @@ Deno.test(
           timeoutMs: 90_000,
           what: "the job to resume",
         });
+        // The pass that waited ends by itself. (The next full pass is paced to ten times this
+        // one's duration, outage included: the convergence is checked by a pass of its own.)
         await waitFor(
-          () =>
-            /PASS \d+ \(scan\): [^\n]* 0 errors/.test(
-              daemon.output().split("OFFSITE BACK")[1] ?? "",
-            ),
-          { timeoutMs: 120_000, what: "a pass without errors after the restart" },
+          () => /PASS 1 \(scan\)/.test(daemon.output().split("OFFSITE BACK")[1] ?? ""),
+          {
+            timeoutMs: 120_000,
+            what: "the waiting pass to end",
+          },
         );
       } finally {
         await azurite("start", port, data);
         assertEquals(await daemon.stop(), 0, daemon.output());
       }
+      await once(src, url, `${dir.path}/cache`, [], env);
       await assertRestores(url, src, "down", env);
     } finally {
       await azurite("stop", port, data);
