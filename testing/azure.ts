@@ -10,6 +10,7 @@
 
 import { BlobServiceClient, type ContainerClient } from "@azure/storage-blob";
 import { answers } from "./s3.ts";
+import { tempDir } from "./helpers.ts";
 
 /** Azurite's well-known development account (public, documented by Microsoft; emulator only). */
 const DEV_KEY =
@@ -73,4 +74,32 @@ export async function azurite(
   if (!out.success) {
     throw new Error(`azurite.sh ${action}: ${new TextDecoder().decode(out.stderr)}`);
   }
+}
+
+/** One test's container and folders; disposing it deletes the folders. */
+export interface AzureCase extends AsyncDisposable {
+  /** A fresh container. */
+  container: ContainerClient;
+  /** A fresh temporary folder. */
+  path: string;
+  /** `path/src`, the source (not created). */
+  src: string;
+  /** `path/cache`, the cache folder. */
+  cache: string;
+  /** `azure://CONTAINER/prefix`. */
+  url: string;
+}
+
+/** A fresh container and temporary folder for one test, the backup under `prefix`. */
+export async function azureCase(prefix: string, client = azureClient()): Promise<AzureCase> {
+  const container = await newContainer(client);
+  const dir = await tempDir("backup-azure-");
+  return {
+    container,
+    path: dir.path,
+    src: `${dir.path}/src`,
+    cache: `${dir.path}/cache`,
+    url: `azure://${container.containerName}/${prefix}`,
+    [Symbol.asyncDispose]: dir.cleanup,
+  };
 }

@@ -21,10 +21,12 @@ import {
   type Daemon,
   followDaemon,
   MAIN,
+  put,
   ROOT,
   tempDir,
+  waitFor,
 } from "./helpers.ts";
-import { assertEquals } from "./assert.ts";
+import { assertEquals, assertMatch } from "./assert.ts";
 import { createHasher } from "../lib/base/hash.ts";
 
 /** The environment the CLI gets to reach the test server (tools/servers/ceph.sh env). */
@@ -184,4 +186,70 @@ export async function once(
   });
   assertEquals(res.code, 0, res.stdout + res.stderr);
   return res.stdout + res.stderr;
+}
+
+/** A tree with every kind of entry: files (one 0600), nested folders, an empty one, a symlink. */
+export function seedTree(src: string): void {
+  put(`${src}/a/one.txt`, "one");
+  put(`${src}/a/b/two.txt`, "two two");
+  put(`${src}/top.bin`, new Uint8Array(300_000).map((_, i) => i % 251));
+  Deno.mkdirSync(`${src}/empty/deeper`, { recursive: true });
+  Deno.symlinkSync("a/one.txt", `${src}/link`);
+  Deno.chmodSync(`${src}/a/one.txt`, 0o600);
+}
+
+/**
+ * Every kind of change to {@link seedTree}'s tree: content, mode, mtime, delete, a file becoming
+ * a folder, a new symlink target, a folder removed, a new empty folder.
+ */
+export function changeEverything(src: string): void {
+  put(`${src}/a/b/two.txt`, "two changed");
+  Deno.chmodSync(`${src}/top.bin`, 0o640);
+  Deno.utimeSync(`${src}/a/one.txt`, new Date(2020, 1, 2), new Date(2020, 1, 2));
+  Deno.removeSync(`${src}/link`);
+  Deno.symlinkSync("top.bin", `${src}/link`);
+  Deno.removeSync(`${src}/empty`, { recursive: true });
+  Deno.mkdirSync(`${src}/fresh`);
+  Deno.removeSync(`${src}/top.bin`);
+  put(`${src}/top.bin/inside.txt`, "now a folder");
+}
+
+/**
+ * Checks that a pass with nothing to do uploaded, moved and deleted nothing. (Files changed under
+ * 2 s ago are racy: their re-hash may record an "updated" each, a metadata copy, no upload.)
+ */
+export function assertIdle(output: string): void {
+  assertMatch(
+    output,
+    /PASS 1 \(scan\): 0 copied \(0 B\), 0 moved, 0 deleted, 0 folders created, 0 symlinks created, \d+ updated, 0 errors/,
+  );
+}
+
+/**
+ * Runs a daemon on `url` as machine A, checks that a `--once` from machine B (its own cache
+ * folder, so only the bucket's lease keeps it out) is refused with exit 5 in one line, then that
+ * B may write once A stopped and released the lease. `env` on top (another store's credentials).
+ */
+export async function assertSecondWriterRefused(
+  src: string,
+  url: string,
+  dir: string,
+  env: Record<string, string> = {},
+): Promise<void> {
+  const first = startRemoteDaemon(
+    ["--src", src, "--dest", url, "--interval", "60", "--no-watch"],
+    { ...env, BACKUP_CACHE_DIR: `${dir}/machine-a` },
+  );
+  const machineB = { ...env, BACKUP_CACHE_DIR: `${dir}/machine-b` };
+  try {
+    await waitFor(() => /PASS 1/.test(first.output()), { timeoutMs: 30_000, what: "first pass" });
+    const second = await runRemote(["--src", src, "--dest", url, "--once"], machineB);
+    assertEquals(second.code, 5, second.stderr);
+    assertEquals(second.stderr.trim().split("\n").length, 1, second.stderr);
+    assertMatch(second.stderr, /in use by process \d+ of machine/);
+  } finally {
+    assertEquals(await first.stop(), 0, first.output());
+  }
+  const later = await runRemote(["--src", src, "--dest", url, "--once"], machineB);
+  assertEquals(later.code, 0, later.stderr);
 }

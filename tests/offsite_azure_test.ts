@@ -10,15 +10,20 @@
 import { assert, assertEquals, assertMatch } from "../testing/assert.ts";
 import { put, tempDir, waitFor } from "../testing/helpers.ts";
 import {
+  assertIdle,
   assertRestores as restores,
+  assertSecondWriterRefused,
+  changeEverything,
   once as onePass,
   runRemote,
+  seedTree,
   startRemoteDaemon,
   xxh128,
 } from "../testing/s3.ts";
 import {
   AZURE_ENV,
   AZURE_IGNORE,
+  azureCase,
   azureClient,
   azurite,
   AZURITE_PORT,
@@ -46,17 +51,9 @@ Deno.test(
   "azure: initial backup, every kind of change, restored from the container alone",
   opts,
   async () => {
-    const container = await newContainer();
-    await using dir = await tempDir("backup-azure-");
-    const src = `${dir.path}/src`;
-    const cache = `${dir.path}/cache`;
-    const url = `azure://${container.containerName}/home/docs`;
-    put(`${src}/a/one.txt`, "one");
-    put(`${src}/a/b/two.txt`, "two two");
-    put(`${src}/top.bin`, new Uint8Array(300_000).map((_, i) => i % 251));
-    Deno.mkdirSync(`${src}/empty/deeper`, { recursive: true });
-    Deno.symlinkSync("a/one.txt", `${src}/link`);
-    Deno.chmodSync(`${src}/a/one.txt`, 0o600);
+    await using t = await azureCase("home/docs");
+    const { container, src, cache, url } = t;
+    seedTree(src);
     assertMatch(await once(src, url, cache), /PASS 1 \(scan\): 3 copied/);
     const names = await blobsOf(container, "home/docs/");
     for (const k of ["a/one.txt", "a/b/two.txt", "top.bin", "link", "empty/", "empty/deeper/"]) {
@@ -72,24 +69,10 @@ Deno.test(
     assertEquals(props.metadata?.backup_hash, await xxh128(new TextEncoder().encode("one")));
     await assertRestores(url, src, "docs");
 
-    // Every kind of change: content, mode, mtime, delete, a file becoming a folder, a new
-    // symlink target, a folder removed, a new empty folder.
-    put(`${src}/a/b/two.txt`, "two changed");
-    Deno.chmodSync(`${src}/top.bin`, 0o640);
-    Deno.utimeSync(`${src}/a/one.txt`, new Date(2020, 1, 2), new Date(2020, 1, 2));
-    Deno.removeSync(`${src}/link`);
-    Deno.symlinkSync("top.bin", `${src}/link`);
-    Deno.removeSync(`${src}/empty`, { recursive: true });
-    Deno.mkdirSync(`${src}/fresh`);
-    Deno.removeSync(`${src}/top.bin`);
-    put(`${src}/top.bin/inside.txt`, "now a folder");
+    changeEverything(src);
     await once(src, url, cache);
     await assertRestores(url, src, "docs");
-    const idle = await once(src, url, cache);
-    assertMatch(
-      idle,
-      /PASS 1 \(scan\): 0 copied \(0 B\), 0 moved, 0 deleted, 0 folders created, 0 symlinks created, \d+ updated, 0 errors/,
-    );
+    assertIdle(await once(src, url, cache));
   },
 );
 
@@ -97,11 +80,8 @@ Deno.test(
   "azure: a renamed folder is moved by server-side copies, no bytes uploaded",
   opts,
   async () => {
-    const container = await newContainer();
-    await using dir = await tempDir("backup-azure-");
-    const src = `${dir.path}/src`;
-    const cache = `${dir.path}/cache`;
-    const url = `azure://${container.containerName}/m`;
+    await using t = await azureCase("m");
+    const { container, src, cache, url } = t;
     for (let i = 0; i < 30; i++) put(`${src}/photos/p${i}.jpg`, `photo ${i} `.repeat(50));
     await once(src, url, cache);
     Deno.renameSync(`${src}/photos`, `${src}/pictures`);
@@ -119,31 +99,10 @@ Deno.test(
   "azure: a second daemon on the same prefix is refused (exit 5, one line)",
   opts,
   async () => {
-    const container = await newContainer();
-    await using dir = await tempDir("backup-azure-");
-    const src = `${dir.path}/src`;
-    const url = `azure://${container.containerName}/shared`;
+    await using t = await azureCase("shared");
+    const { src, url } = t;
     put(`${src}/f.txt`, "x");
-    const first = startRemoteDaemon(
-      ["--src", src, "--dest", url, "--interval", "60", "--no-watch"],
-      { ...AZURE_ENV, BACKUP_CACHE_DIR: `${dir.path}/machine-a` },
-    );
-    try {
-      await waitFor(() => /PASS 1/.test(first.output()), { timeoutMs: 30_000, what: "first pass" });
-      // Another machine (its own cache folder): only the lease blob can keep it out.
-      const second = await run(["--src", src, "--dest", url, "--once"], {
-        BACKUP_CACHE_DIR: `${dir.path}/machine-b`,
-      });
-      assertEquals(second.code, 5, second.stderr);
-      assertEquals(second.stderr.trim().split("\n").length, 1, second.stderr);
-      assertMatch(second.stderr, /in use by process \d+ of machine/);
-    } finally {
-      assertEquals(await first.stop(), 0, first.output());
-    }
-    const later = await run(["--src", src, "--dest", url, "--once"], {
-      BACKUP_CACHE_DIR: `${dir.path}/machine-b`,
-    });
-    assertEquals(later.code, 0, later.stderr);
+    await assertSecondWriterRefused(src, url, t.path, AZURE_ENV);
   },
 );
 
@@ -151,11 +110,8 @@ Deno.test(
   "azure: kill -9 while a large file's blocks are staged; nothing half-written shows, a restart converges",
   opts,
   async () => {
-    const container = await newContainer();
-    await using dir = await tempDir("backup-azure-");
-    const src = `${dir.path}/src`;
-    const cache = `${dir.path}/cache`;
-    const url = `azure://${container.containerName}/k`;
+    await using t = await azureCase("k");
+    const { container, src, cache, url } = t;
     for (let i = 0; i < 200; i++) put(`${src}/d${i % 7}/f${i}.txt`, `file ${i} `.repeat(20));
     // Above the block size (16 MiB): staged blocks, committed at the end.
     put(`${src}/big.bin`, new Uint8Array(24 * 1024 * 1024).map((_, i) => (i * 7) % 256));
@@ -189,12 +145,12 @@ Deno.test(
   "azure: wrong credentials, a missing container, a dead endpoint, no credentials: exit 2, one line",
   opts,
   async () => {
-    await using dir = await tempDir("backup-azure-");
-    const src = `${dir.path}/src`;
+    await using t = await tempDir("backup-azure-");
+    const src = `${t.path}/src`;
     put(`${src}/f.txt`, "x");
     const container = await newContainer();
     const name = container.containerName;
-    const cache = { BACKUP_CACHE_DIR: `${dir.path}/cache` };
+    const cache = { BACKUP_CACHE_DIR: `${t.path}/cache` };
     const wrongKey = btoa("not the key of this account, not at all");
     const cases: [Record<string, string>, string, RegExp][] = [
       [
@@ -234,18 +190,18 @@ Deno.test(
   async () => {
     // A private Azurite, so that stopping it disturbs no other test.
     const port = 10100 + (Deno.pid % 800);
-    await using dir = await tempDir("backup-azure-");
-    const data = `${dir.path}/azurite`;
+    await using t = await tempDir("backup-azure-");
+    const data = `${t.path}/azurite`;
     await azurite("start", port, data);
     const env = { AZURE_STORAGE_CONNECTION_STRING: azuriteConnection(port) };
     try {
       const container = await newContainer(azureClient(port));
-      const src = `${dir.path}/src`;
+      const src = `${t.path}/src`;
       const url = `azure://${container.containerName}/down`;
       for (let i = 0; i < 150; i++) put(`${src}/d${i % 5}/f${i}.txt`, `file ${i} `.repeat(30));
       const daemon = startRemoteDaemon(
         ["--src", src, "--dest", url, "--interval", "2", "--no-watch"],
-        { ...env, BACKUP_CACHE_DIR: `${dir.path}/cache` },
+        { ...env, BACKUP_CACHE_DIR: `${t.path}/cache` },
       );
       try {
         await waitFor(async () => (await blobsOf(container, "down/d")).length > 20, {
@@ -276,7 +232,7 @@ Deno.test(
         await azurite("start", port, data);
         assertEquals(await daemon.stop(), 0, daemon.output());
       }
-      await once(src, url, `${dir.path}/cache`, [], env);
+      await once(src, url, `${t.path}/cache`, [], env);
       await assertRestores(url, src, "down", env);
     } finally {
       await azurite("stop", port, data);
@@ -289,14 +245,14 @@ Deno.test(
   opts,
   async () => {
     const container = await newContainer();
-    await using dir = await tempDir("backup-azure-");
-    const src = `${dir.path}/src`;
+    await using t = await tempDir("backup-azure-");
+    const src = `${t.path}/src`;
     const text = "a line that repeats\n".repeat(5000);
     put(`${src}/text.txt`, text);
     put(`${src}/sub/small.txt`, "small");
     for (const codec of ["zstd", "gzip"]) {
       const url = `azure://${container.containerName}/${codec}`;
-      const cache = `${dir.path}/cache-${codec}`;
+      const cache = `${t.path}/cache-${codec}`;
       await once(src, url, cache, ["--compress", codec]);
       const props = await container.getBlockBlobClient(`${codec}/text.txt`).getProperties();
       assertEquals(props.metadata?.backup_codec, codec);
@@ -313,24 +269,22 @@ Deno.test(
   "azure: dry run, status and journal why/verify read the container from a new machine; a config job",
   opts,
   async () => {
-    const container = await newContainer();
-    await using dir = await tempDir("backup-azure-");
-    const src = `${dir.path}/src`;
-    const url = `azure://${container.containerName}/r`;
+    await using t = await azureCase("r");
+    const { container, src, url } = t;
     put(`${src}/a.txt`, "a");
     // Through a config job's destination.
-    const config = `${dir.path}/backup.jsonc`;
+    const config = `${t.path}/backup.jsonc`;
     Deno.writeTextFileSync(
       config,
       JSON.stringify({ jobs: [{ name: "off", source: src, destination: url }] }),
     );
     const first = await run(["--config", config, "--once"], {
-      BACKUP_CACHE_DIR: `${dir.path}/cache`,
+      BACKUP_CACHE_DIR: `${t.path}/cache`,
     });
     assertEquals(first.code, 0, first.stdout + first.stderr);
     assert((await blobsOf(container, "r/")).includes("r/a.txt"));
     put(`${src}/b.txt`, "b");
-    const fresh = { BACKUP_CACHE_DIR: `${dir.path}/other-machine` };
+    const fresh = { BACKUP_CACHE_DIR: `${t.path}/other-machine` };
     const dry = await run(["--src", src, "--dest", url, "--dry-run"], fresh);
     assertEquals(dry.code, 0, dry.stderr);
     assertMatch(dry.stdout, /1 to copy \(1 B\), 0 to delete/);

@@ -8,13 +8,17 @@
 import { assert, assertEquals, assertMatch } from "../testing/assert.ts";
 import { put, ROOT, tempDir, waitFor } from "../testing/helpers.ts";
 import {
+  assertIdle,
   assertRestores,
+  assertSecondWriterRefused,
+  changeEverything,
   keysOf,
   newBucket,
   once,
   putKey,
   runRemote,
   S3_IGNORE,
+  seedTree,
   startRemoteDaemon,
   testClient,
   xxh128,
@@ -39,12 +43,7 @@ Deno.test(
     const src = `${dir.path}/src`;
     const cache = `${dir.path}/cache`;
     const url = `s3://${bucket}/home/docs`;
-    put(`${src}/a/one.txt`, "one");
-    put(`${src}/a/b/two.txt`, "two two");
-    put(`${src}/top.bin`, new Uint8Array(300_000).map((_, i) => i % 251));
-    Deno.mkdirSync(`${src}/empty/deeper`, { recursive: true });
-    Deno.symlinkSync("a/one.txt", `${src}/link`);
-    Deno.chmodSync(`${src}/a/one.txt`, 0o600);
+    seedTree(src);
     const first = await once(src, url, cache);
     assertMatch(first, /PASS 1 \(scan\): 3 copied/);
     const keys = await keysOf(client, bucket, "home/docs/");
@@ -57,27 +56,13 @@ Deno.test(
     );
     await assertRestores(url, src, "docs");
 
-    // Every kind of change: content, mode, mtime, delete, a file becoming a folder, a new
-    // symlink target, a folder removed, a new empty folder.
-    put(`${src}/a/b/two.txt`, "two changed");
-    Deno.chmodSync(`${src}/top.bin`, 0o640);
-    Deno.utimeSync(`${src}/a/one.txt`, new Date(2020, 1, 2), new Date(2020, 1, 2));
-    Deno.removeSync(`${src}/link`);
-    Deno.symlinkSync("top.bin", `${src}/link`);
-    Deno.removeSync(`${src}/empty`, { recursive: true });
-    Deno.mkdirSync(`${src}/fresh`);
-    Deno.removeSync(`${src}/top.bin`);
-    put(`${src}/top.bin/inside.txt`, "now a folder");
+    changeEverything(src);
     await once(src, url, cache);
     await assertRestores(url, src, "docs");
 
     // A pass with nothing to do uploads, moves and deletes nothing. (Files changed under 2 s
     // ago are racy: their re-hash may record an "updated" each, a metadata copy, no upload.)
-    const idle = await once(src, url, cache);
-    assertMatch(
-      idle,
-      /PASS 1 \(scan\): 0 copied \(0 B\), 0 moved, 0 deleted, 0 folders created, 0 symlinks created, \d+ updated, 0 errors/,
-    );
+    assertIdle(await once(src, url, cache));
   },
 );
 
@@ -114,27 +99,7 @@ Deno.test(
     const src = `${dir.path}/src`;
     const url = `s3://${bucket}/shared`;
     put(`${src}/f.txt`, "x");
-    const first = startRemoteDaemon(
-      ["--src", src, "--dest", url, "--interval", "60", "--no-watch"],
-      { BACKUP_CACHE_DIR: `${dir.path}/machine-a` },
-    );
-    try {
-      await waitFor(() => /PASS 1/.test(first.output()), { timeoutMs: 30_000, what: "first pass" });
-      // Another machine (its own cache folder): only the bucket's lease can keep it out.
-      const second = await runRemote(["--src", src, "--dest", url, "--once"], {
-        BACKUP_CACHE_DIR: `${dir.path}/machine-b`,
-      });
-      assertEquals(second.code, 5, second.stderr);
-      assertEquals(second.stderr.trim().split("\n").length, 1, second.stderr);
-      assertMatch(second.stderr, /in use by process \d+ of machine/);
-    } finally {
-      assertEquals(await first.stop(), 0, first.output());
-    }
-    // Released at the end: the other machine may now take over.
-    const later = await runRemote(["--src", src, "--dest", url, "--once"], {
-      BACKUP_CACHE_DIR: `${dir.path}/machine-b`,
-    });
-    assertEquals(later.code, 0, later.stderr);
+    await assertSecondWriterRefused(src, url, dir.path);
   },
 );
 
