@@ -253,3 +253,28 @@ export async function assertSecondWriterRefused(
   const later = await runRemote(["--src", src, "--dest", url, "--once"], machineB);
   assertEquals(later.code, 0, later.stderr);
 }
+
+/**
+ * Backs up `count` files in `src/photos` to `url` (prefix `m`), renames the folder, and checks the
+ * next pass moved it by server-side copies: nothing uploaded, no key left under the old name, every
+ * one under the new, and a restore equal to the source. `keys(prefix)` lists the store's keys.
+ */
+export async function assertFolderMoveServerSide(
+  src: string,
+  url: string,
+  cache: string,
+  count: number,
+  keys: (prefix: string) => Promise<string[]>,
+  env: Record<string, string> = {},
+): Promise<void> {
+  for (let i = 0; i < count; i++) put(`${src}/photos/p${i}.jpg`, `photo ${i} `.repeat(50));
+  await once(src, url, cache, [], env);
+  Deno.renameSync(`${src}/photos`, `${src}/pictures`);
+  const err = await once(src, url, cache, ["--verbose"], env);
+  assertMatch(err, /FOLDER MOVED: photos -> pictures/);
+  assertMatch(err, /0 copied \(0 B\), 1 moved/);
+  const left = await keys("m/");
+  assertEquals(left.filter((k) => k.startsWith("m/photos/")), [], "the old folder's keys are left");
+  assertEquals(left.filter((k) => k.startsWith("m/pictures/p")).length, count);
+  await assertRestores(url, src, "m", env);
+}

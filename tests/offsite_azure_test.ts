@@ -10,6 +10,7 @@
 import { assert, assertEquals, assertMatch } from "../testing/assert.ts";
 import { put, tempDir, waitFor } from "../testing/helpers.ts";
 import {
+  assertFolderMoveServerSide,
   assertIdle,
   assertRestores as restores,
   assertSecondWriterRefused,
@@ -82,16 +83,7 @@ Deno.test(
   async () => {
     await using t = await azureCase("m");
     const { container, src, cache, url } = t;
-    for (let i = 0; i < 30; i++) put(`${src}/photos/p${i}.jpg`, `photo ${i} `.repeat(50));
-    await once(src, url, cache);
-    Deno.renameSync(`${src}/photos`, `${src}/pictures`);
-    const err = await once(src, url, cache, ["--verbose"]);
-    assertMatch(err, /FOLDER MOVED: photos -> pictures/);
-    assertMatch(err, /0 copied \(0 B\), 1 moved/);
-    const names = await blobsOf(container, "m/");
-    assert(!names.some((k) => k.startsWith("m/photos/")), "the old folder's blobs are left");
-    assertEquals(names.filter((k) => k.startsWith("m/pictures/p")).length, 30);
-    await assertRestores(url, src, "m");
+    await assertFolderMoveServerSide(src, url, cache, 30, (p) => blobsOf(container, p), AZURE_ENV);
   },
 );
 

@@ -8,6 +8,7 @@
 import { assert, assertEquals, assertMatch } from "../testing/assert.ts";
 import { put, ROOT, tempDir, waitFor } from "../testing/helpers.ts";
 import {
+  assertFolderMoveServerSide,
   assertIdle,
   assertRestores,
   assertSecondWriterRefused,
@@ -76,16 +77,7 @@ Deno.test(
     const src = `${dir.path}/src`;
     const cache = `${dir.path}/cache`;
     const url = `s3://${bucket}/m`;
-    for (let i = 0; i < 40; i++) put(`${src}/photos/p${i}.jpg`, `photo ${i} `.repeat(50));
-    await once(src, url, cache);
-    Deno.renameSync(`${src}/photos`, `${src}/pictures`);
-    const err = await once(src, url, cache, ["--verbose"]);
-    assertMatch(err, /FOLDER MOVED: photos -> pictures/);
-    assertMatch(err, /0 copied \(0 B\), 1 moved/);
-    const keys = await keysOf(client, bucket, "m/");
-    assert(!keys.some((k) => k.startsWith("m/photos/")), "the old folder's objects are left");
-    assertEquals(keys.filter((k) => k.startsWith("m/pictures/p")).length, 40);
-    await assertRestores(url, src, "m");
+    await assertFolderMoveServerSide(src, url, cache, 40, (p) => keysOf(client, bucket, p));
   },
 );
 

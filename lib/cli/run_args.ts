@@ -267,7 +267,7 @@ function compressArg(raw: string | undefined, dest: string): { compress?: "zstd"
   }
   if (!/^(s3|azure):\/\//i.test(dest)) {
     throw new UsageError(
-      `--compress is for a bucket (--dest s3://...): a mirror in a folder stays plain files; drop --compress`,
+      `--compress is for a bucket (--dest s3://... or azure://...): a mirror in a folder stays plain files; drop --compress`,
     );
   }
   return { compress: raw };
