@@ -278,3 +278,30 @@ export async function assertFolderMoveServerSide(
   assertEquals(left.filter((k) => k.startsWith("m/pictures/p")).length, count);
   await assertRestores(url, src, "m", env);
 }
+
+/**
+ * Stops the server under a running `daemon` (`stop`), waits until the daemon says it waits for
+ * it, starts the server again (`start`), and waits until the daemon says it is back and the pass
+ * that waited ends by itself. (The next full pass is paced to ten times that pass's duration,
+ * outage included, so the caller checks convergence with a pass of its own.)
+ */
+export async function rideOutage(
+  daemon: Daemon,
+  stop: () => Promise<void>,
+  start: () => Promise<void>,
+): Promise<void> {
+  await stop();
+  await waitFor(() => /OFFSITE UNREACHABLE/.test(daemon.output()), {
+    timeoutMs: 90_000,
+    what: "the job to say it waits for the server",
+  });
+  await start();
+  await waitFor(() => /OFFSITE BACK/.test(daemon.output()), {
+    timeoutMs: 90_000,
+    what: "the job to resume",
+  });
+  await waitFor(() => /PASS 1 \(scan\)/.test(daemon.output().split("OFFSITE BACK")[1] ?? ""), {
+    timeoutMs: 120_000,
+    what: "the waiting pass to end",
+  });
+}

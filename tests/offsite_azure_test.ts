@@ -16,6 +16,7 @@ import {
   assertSecondWriterRefused,
   changeEverything,
   once as onePass,
+  rideOutage,
   runRemote,
   seedTree,
   startRemoteDaemon,
@@ -201,24 +202,10 @@ Deno.test(
           intervalMs: 50,
           what: "the first uploads",
         });
-        await azurite("halt", port, data);
-        await waitFor(() => /OFFSITE UNREACHABLE/.test(daemon.output()), {
-          timeoutMs: 90_000,
-          what: "the job to say it waits for the server",
-        });
-        await azurite("start", port, data);
-        await waitFor(() => /OFFSITE BACK/.test(daemon.output()), {
-          timeoutMs: 90_000,
-          what: "the job to resume",
-        });
-        // The pass that waited ends by itself. (The next full pass is paced to ten times this
-        // one's duration, outage included: the convergence is checked by a pass of its own.)
-        await waitFor(
-          () => /PASS 1 \(scan\)/.test(daemon.output().split("OFFSITE BACK")[1] ?? ""),
-          {
-            timeoutMs: 120_000,
-            what: "the waiting pass to end",
-          },
+        await rideOutage(
+          daemon,
+          () => azurite("halt", port, data),
+          () => azurite("start", port, data),
         );
       } finally {
         await azurite("start", port, data);
