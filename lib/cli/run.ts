@@ -292,7 +292,7 @@ export async function runBackup(opts: RunOptions, deps: RunDeps): Promise<number
     ? await openRemote(deps.fs, opts.dest, {
       adopt: opts.adoptDest,
       ...(opts.compress ? { compress: opts.compress } : {}),
-      // Uploads side by side, unless a version must be moved away first (lib/dest/s3.ts).
+      // Uploads side by side, unless a version must be moved away first (lib/dest/object_dest.ts).
       publishAtSync: opts.keepVersions === null,
     })
     : null;
