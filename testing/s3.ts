@@ -2,7 +2,9 @@
  * Helpers for the black-box tests of `--dest s3://...` against the Ceph RGW
  * that `tools/servers/ceph.sh start` runs on 127.0.0.1:7480 (`.ci/run` starts
  * it). Without the server the tests are ignored, except in CI
- * (`BACKUP_CI=1`), where they fail loudly.
+ * (`BACKUP_CI=1`), where they fail loudly. The CLI runners and the checks
+ * here ({@link runRemote}, {@link once}, {@link assertRestores}) serve the
+ * Azure tests too (testing/azure.ts), with its environment on top.
  *
  * @module
  */
@@ -13,7 +15,19 @@ import {
   PutObjectCommand,
   S3Client,
 } from "@aws-sdk/client-s3";
-import { type CliResult, type Daemon, followDaemon, MAIN, ROOT } from "./helpers.ts";
+import {
+  assertMirror,
+  type CliResult,
+  type Daemon,
+  followDaemon,
+  MAIN,
+  put,
+  ROOT,
+  tempDir,
+  waitFor,
+} from "./helpers.ts";
+import { assertEquals, assertMatch } from "./assert.ts";
+import { createHasher } from "../lib/base/hash.ts";
 
 /** The environment the CLI gets to reach the test server (tools/servers/ceph.sh env). */
 export const S3_ENV: Record<string, string> = {
@@ -34,10 +48,10 @@ export const REMOTE_PERMS = [
   "--allow-sys=osRelease",
 ];
 
-/** True when the S3 server answers. */
-async function answers(): Promise<boolean> {
+/** True when the server at `url` answers HTTP at all. */
+export async function answers(url: string): Promise<boolean> {
   try {
-    const res = await fetch(S3_ENV.AWS_ENDPOINT_URL!, { signal: AbortSignal.timeout(2000) });
+    const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
     await res.body?.cancel();
     return true;
   } catch {
@@ -46,7 +60,8 @@ async function answers(): Promise<boolean> {
 }
 
 /** Whether the S3 tests are ignored: no server, and not in CI (where they must fail instead). */
-export const S3_IGNORE = !(await answers()) && Deno.env.get("BACKUP_CI") !== "1";
+export const S3_IGNORE = !(await answers(S3_ENV.AWS_ENDPOINT_URL!)) &&
+  Deno.env.get("BACKUP_CI") !== "1";
 
 /** A client of the test server, for the tests' own looks into the bucket. */
 export function testClient(): S3Client {
@@ -127,4 +142,166 @@ export async function runRemote(
 /** Starts `backup ARGS` against the test server in the background. */
 export function startRemoteDaemon(args: string[], env: Record<string, string> = {}): Daemon {
   return followDaemon(command(args, env, true).spawn());
+}
+
+/** The xxh128 of `data`, as the backup writes it into an object's metadata. */
+export async function xxh128(data: Uint8Array): Promise<string> {
+  const hasher = await createHasher();
+  hasher.init();
+  hasher.update(data);
+  return hasher.digest();
+}
+
+/**
+ * Restores the whole backup at `url` on a "new machine" (an empty cache) and checks it mirrors
+ * `src` (`env` on top, e.g. another store's credentials).
+ */
+export async function assertRestores(
+  url: string,
+  src: string,
+  name: string,
+  env: Record<string, string> = {},
+): Promise<void> {
+  await using machine = await tempDir("backup-remote-newmachine-");
+  const out = `${machine.path}/out`;
+  const res = await runRemote(["restore", "--dest", url, "", "--to", out], {
+    ...env,
+    BACKUP_CACHE_DIR: `${machine.path}/cache`,
+  });
+  assertEquals(res.code, 0, res.stderr);
+  assertMirror(src, `${out}/${name}`);
+}
+
+/** One `--once` pass into `url` with the cache in `cache`; returns stdout and stderr. */
+export async function once(
+  src: string,
+  url: string,
+  cache: string,
+  extra: string[] = [],
+  env: Record<string, string> = {},
+): Promise<string> {
+  const res = await runRemote(["--src", src, "--dest", url, "--once", ...extra], {
+    ...env,
+    BACKUP_CACHE_DIR: cache,
+  });
+  assertEquals(res.code, 0, res.stdout + res.stderr);
+  return res.stdout + res.stderr;
+}
+
+/** A tree with every kind of entry: files (one 0600), nested folders, an empty one, a symlink. */
+export function seedTree(src: string): void {
+  put(`${src}/a/one.txt`, "one");
+  put(`${src}/a/b/two.txt`, "two two");
+  put(`${src}/top.bin`, new Uint8Array(300_000).map((_, i) => i % 251));
+  Deno.mkdirSync(`${src}/empty/deeper`, { recursive: true });
+  Deno.symlinkSync("a/one.txt", `${src}/link`);
+  Deno.chmodSync(`${src}/a/one.txt`, 0o600);
+}
+
+/**
+ * Every kind of change to {@link seedTree}'s tree: content, mode, mtime, delete, a file becoming
+ * a folder, a new symlink target, a folder removed, a new empty folder.
+ */
+export function changeEverything(src: string): void {
+  put(`${src}/a/b/two.txt`, "two changed");
+  Deno.chmodSync(`${src}/top.bin`, 0o640);
+  Deno.utimeSync(`${src}/a/one.txt`, new Date(2020, 1, 2), new Date(2020, 1, 2));
+  Deno.removeSync(`${src}/link`);
+  Deno.symlinkSync("top.bin", `${src}/link`);
+  Deno.removeSync(`${src}/empty`, { recursive: true });
+  Deno.mkdirSync(`${src}/fresh`);
+  Deno.removeSync(`${src}/top.bin`);
+  put(`${src}/top.bin/inside.txt`, "now a folder");
+}
+
+/**
+ * Checks that a pass with nothing to do uploaded, moved and deleted nothing. (Files changed under
+ * 2 s ago are racy: their re-hash may record an "updated" each, a metadata copy, no upload.)
+ */
+export function assertIdle(output: string): void {
+  assertMatch(
+    output,
+    /PASS 1 \(scan\): 0 copied \(0 B\), 0 moved, 0 deleted, 0 folders created, 0 symlinks created, \d+ updated, 0 errors/,
+  );
+}
+
+/**
+ * Runs a daemon on `url` as machine A, checks that a `--once` from machine B (its own cache
+ * folder, so only the bucket's lease keeps it out) is refused with exit 5 in one line, then that
+ * B may write once A stopped and released the lease. `env` on top (another store's credentials).
+ */
+export async function assertSecondWriterRefused(
+  src: string,
+  url: string,
+  dir: string,
+  env: Record<string, string> = {},
+): Promise<void> {
+  const first = startRemoteDaemon(
+    ["--src", src, "--dest", url, "--interval", "60", "--no-watch"],
+    { ...env, BACKUP_CACHE_DIR: `${dir}/machine-a` },
+  );
+  const machineB = { ...env, BACKUP_CACHE_DIR: `${dir}/machine-b` };
+  try {
+    await waitFor(() => /PASS 1/.test(first.output()), { timeoutMs: 30_000, what: "first pass" });
+    const second = await runRemote(["--src", src, "--dest", url, "--once"], machineB);
+    assertEquals(second.code, 5, second.stderr);
+    assertEquals(second.stderr.trim().split("\n").length, 1, second.stderr);
+    assertMatch(second.stderr, /in use by process \d+ of machine/);
+  } finally {
+    assertEquals(await first.stop(), 0, first.output());
+  }
+  const later = await runRemote(["--src", src, "--dest", url, "--once"], machineB);
+  assertEquals(later.code, 0, later.stderr);
+}
+
+/**
+ * Backs up `count` files in `src/photos` to `url` (prefix `m`), renames the folder, and checks the
+ * next pass moved it by server-side copies: nothing uploaded, no key left under the old name, every
+ * one under the new, and a restore equal to the source. `keys(prefix)` lists the store's keys.
+ */
+export async function assertFolderMoveServerSide(
+  src: string,
+  url: string,
+  cache: string,
+  count: number,
+  keys: (prefix: string) => Promise<string[]>,
+  env: Record<string, string> = {},
+): Promise<void> {
+  for (let i = 0; i < count; i++) put(`${src}/photos/p${i}.jpg`, `photo ${i} `.repeat(50));
+  await once(src, url, cache, [], env);
+  Deno.renameSync(`${src}/photos`, `${src}/pictures`);
+  const err = await once(src, url, cache, ["--verbose"], env);
+  assertMatch(err, /FOLDER MOVED: photos -> pictures/);
+  assertMatch(err, /0 copied \(0 B\), 1 moved/);
+  const left = await keys("m/");
+  assertEquals(left.filter((k) => k.startsWith("m/photos/")), [], "the old folder's keys are left");
+  assertEquals(left.filter((k) => k.startsWith("m/pictures/p")).length, count);
+  await assertRestores(url, src, "m", env);
+}
+
+/**
+ * Stops the server under a running `daemon` (`stop`), waits until the daemon says it waits for
+ * it, starts the server again (`start`), and waits until the daemon says it is back and the pass
+ * that waited ends by itself. (The next full pass is paced to ten times that pass's duration,
+ * outage included, so the caller checks convergence with a pass of its own.)
+ */
+export async function rideOutage(
+  daemon: Daemon,
+  stop: () => Promise<void>,
+  start: () => Promise<void>,
+): Promise<void> {
+  await stop();
+  await waitFor(() => /OFFSITE UNREACHABLE/.test(daemon.output()), {
+    timeoutMs: 90_000,
+    what: "the job to say it waits for the server",
+  });
+  await start();
+  await waitFor(() => /OFFSITE BACK/.test(daemon.output()), {
+    timeoutMs: 90_000,
+    what: "the job to resume",
+  });
+  await waitFor(() => /PASS 1 \(scan\)/.test(daemon.output().split("OFFSITE BACK")[1] ?? ""), {
+    timeoutMs: 120_000,
+    what: "the waiting pass to end",
+  });
 }

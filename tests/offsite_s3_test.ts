@@ -6,15 +6,26 @@
  */
 
 import { assert, assertEquals, assertMatch } from "../testing/assert.ts";
-import { assertMirror, put, ROOT, tempDir, waitFor } from "../testing/helpers.ts";
+import { put, ROOT, tempDir, waitFor } from "../testing/helpers.ts";
 import {
+  answers,
+  assertFolderMoveServerSide,
+  assertIdle,
+  assertRestores,
+  assertSecondWriterRefused,
+  changeEverything,
   keysOf,
   newBucket,
+  once,
   putKey,
+  rideOutage,
   runRemote,
+  S3_ENV,
   S3_IGNORE,
+  seedTree,
   startRemoteDaemon,
   testClient,
+  xxh128,
 } from "../testing/s3.ts";
 import {
   CopyObjectCommand,
@@ -22,38 +33,9 @@ import {
   HeadObjectCommand,
   PutObjectCommand,
 } from "@aws-sdk/client-s3";
-import { createHasher } from "../lib/base/hash.ts";
 import { RESERVED_DIR } from "../lib/base/layout.ts";
 
 const opts = { ignore: S3_IGNORE, sanitizeResources: false, sanitizeOps: false };
-
-/** The xxh128 of `data`, as the backup writes it into an object's metadata. */
-async function xxh128(data: Uint8Array): Promise<string> {
-  const hasher = await createHasher();
-  hasher.init();
-  hasher.update(data);
-  return hasher.digest();
-}
-
-/** Restores the whole backup on a "new machine" (an empty cache) and checks it mirrors `src`. */
-async function assertRestores(url: string, src: string, name: string): Promise<void> {
-  await using machine = await tempDir("backup-s3-newmachine-");
-  const out = `${machine.path}/out`;
-  const res = await runRemote(["restore", "--dest", url, "", "--to", out], {
-    BACKUP_CACHE_DIR: `${machine.path}/cache`,
-  });
-  assertEquals(res.code, 0, res.stderr);
-  assertMirror(src, `${out}/${name}`);
-}
-
-/** One `--once` pass into `url` with the cache in `cache`; returns stderr. */
-async function once(src: string, url: string, cache: string, extra: string[] = []) {
-  const res = await runRemote(["--src", src, "--dest", url, "--once", ...extra], {
-    BACKUP_CACHE_DIR: cache,
-  });
-  assertEquals(res.code, 0, res.stdout + res.stderr);
-  return res.stdout + res.stderr;
-}
 
 Deno.test(
   "s3: initial backup, every kind of change, restored from the bucket alone",
@@ -65,12 +47,7 @@ Deno.test(
     const src = `${dir.path}/src`;
     const cache = `${dir.path}/cache`;
     const url = `s3://${bucket}/home/docs`;
-    put(`${src}/a/one.txt`, "one");
-    put(`${src}/a/b/two.txt`, "two two");
-    put(`${src}/top.bin`, new Uint8Array(300_000).map((_, i) => i % 251));
-    Deno.mkdirSync(`${src}/empty/deeper`, { recursive: true });
-    Deno.symlinkSync("a/one.txt", `${src}/link`);
-    Deno.chmodSync(`${src}/a/one.txt`, 0o600);
+    seedTree(src);
     const first = await once(src, url, cache);
     assertMatch(first, /PASS 1 \(scan\): 3 copied/);
     const keys = await keysOf(client, bucket, "home/docs/");
@@ -83,27 +60,13 @@ Deno.test(
     );
     await assertRestores(url, src, "docs");
 
-    // Every kind of change: content, mode, mtime, delete, a file becoming a folder, a new
-    // symlink target, a folder removed, a new empty folder.
-    put(`${src}/a/b/two.txt`, "two changed");
-    Deno.chmodSync(`${src}/top.bin`, 0o640);
-    Deno.utimeSync(`${src}/a/one.txt`, new Date(2020, 1, 2), new Date(2020, 1, 2));
-    Deno.removeSync(`${src}/link`);
-    Deno.symlinkSync("top.bin", `${src}/link`);
-    Deno.removeSync(`${src}/empty`, { recursive: true });
-    Deno.mkdirSync(`${src}/fresh`);
-    Deno.removeSync(`${src}/top.bin`);
-    put(`${src}/top.bin/inside.txt`, "now a folder");
+    changeEverything(src);
     await once(src, url, cache);
     await assertRestores(url, src, "docs");
 
     // A pass with nothing to do uploads, moves and deletes nothing. (Files changed under 2 s
     // ago are racy: their re-hash may record an "updated" each, a metadata copy, no upload.)
-    const idle = await once(src, url, cache);
-    assertMatch(
-      idle,
-      /PASS 1 \(scan\): 0 copied \(0 B\), 0 moved, 0 deleted, 0 folders created, 0 symlinks created, \d+ updated, 0 errors/,
-    );
+    assertIdle(await once(src, url, cache));
   },
 );
 
@@ -117,16 +80,7 @@ Deno.test(
     const src = `${dir.path}/src`;
     const cache = `${dir.path}/cache`;
     const url = `s3://${bucket}/m`;
-    for (let i = 0; i < 40; i++) put(`${src}/photos/p${i}.jpg`, `photo ${i} `.repeat(50));
-    await once(src, url, cache);
-    Deno.renameSync(`${src}/photos`, `${src}/pictures`);
-    const err = await once(src, url, cache, ["--verbose"]);
-    assertMatch(err, /FOLDER MOVED: photos -> pictures/);
-    assertMatch(err, /0 copied \(0 B\), 1 moved/);
-    const keys = await keysOf(client, bucket, "m/");
-    assert(!keys.some((k) => k.startsWith("m/photos/")), "the old folder's objects are left");
-    assertEquals(keys.filter((k) => k.startsWith("m/pictures/p")).length, 40);
-    await assertRestores(url, src, "m");
+    await assertFolderMoveServerSide(src, url, cache, 40, (p) => keysOf(client, bucket, p));
   },
 );
 
@@ -140,27 +94,7 @@ Deno.test(
     const src = `${dir.path}/src`;
     const url = `s3://${bucket}/shared`;
     put(`${src}/f.txt`, "x");
-    const first = startRemoteDaemon(
-      ["--src", src, "--dest", url, "--interval", "60", "--no-watch"],
-      { BACKUP_CACHE_DIR: `${dir.path}/machine-a` },
-    );
-    try {
-      await waitFor(() => /PASS 1/.test(first.output()), { timeoutMs: 30_000, what: "first pass" });
-      // Another machine (its own cache folder): only the bucket's lease can keep it out.
-      const second = await runRemote(["--src", src, "--dest", url, "--once"], {
-        BACKUP_CACHE_DIR: `${dir.path}/machine-b`,
-      });
-      assertEquals(second.code, 5, second.stderr);
-      assertEquals(second.stderr.trim().split("\n").length, 1, second.stderr);
-      assertMatch(second.stderr, /in use by process \d+ of machine/);
-    } finally {
-      assertEquals(await first.stop(), 0, first.output());
-    }
-    // Released at the end: the other machine may now take over.
-    const later = await runRemote(["--src", src, "--dest", url, "--once"], {
-      BACKUP_CACHE_DIR: `${dir.path}/machine-b`,
-    });
-    assertEquals(later.code, 0, later.stderr);
+    await assertSecondWriterRefused(src, url, dir.path);
   },
 );
 
@@ -301,30 +235,20 @@ Deno.test(
         intervalMs: 50,
         what: "the first uploads",
       });
-      const stop = await new Deno.Command("bash", { args: [ceph, "rgw-stop"] }).output();
-      assertEquals(stop.code, 0, new TextDecoder().decode(stop.stderr));
-      await waitFor(() => /OFFSITE UNREACHABLE/.test(daemon.output()), {
-        timeoutMs: 60_000,
-        what: "the job to say it waits for the server",
-      });
-      const start = await new Deno.Command("bash", { args: [ceph, "rgw-start"] }).output();
-      assertEquals(start.code, 0, new TextDecoder().decode(start.stderr));
-      await waitFor(() => /OFFSITE BACK/.test(daemon.output()), {
-        timeoutMs: 90_000,
-        what: "the job to resume",
-      });
-      // Then a pass that fails nothing (idle passes are not logged): the restore below checks it.
-      await waitFor(
-        () =>
-          /PASS \d+ \(scan\): [^\n]* 0 errors/.test(daemon.output().split("OFFSITE BACK")[1] ?? ""),
-        { timeoutMs: 120_000, what: "a pass without errors after the restart" },
-      ).catch((err) => {
-        throw new Error(`${err}\n--- daemon output ---\n${daemon.output()}`);
-      });
+      const rgw = async (action: string) => {
+        const out = await new Deno.Command("bash", { args: [ceph, action] }).output();
+        assertEquals(out.code, 0, new TextDecoder().decode(out.stderr));
+      };
+      await rideOutage(daemon, () => rgw("rgw-stop"), () => rgw("rgw-start"));
     } finally {
       await new Deno.Command("bash", { args: [ceph, "rgw-start"] }).output();
+      await waitFor(() => answers(S3_ENV.AWS_ENDPOINT_URL!), {
+        timeoutMs: 60_000,
+        what: "the gateway to answer again",
+      });
       assertEquals(await daemon.stop(), 0, daemon.output());
     }
+    await once(src, url, `${dir.path}/cache`);
     await assertRestores(url, src, "down");
   },
 );

@@ -1,50 +1,61 @@
 /**
- * `--dest s3://BUCKET/PREFIX`: what the commands do differently for a
- * destination in a bucket.
+ * `--dest s3://BUCKET/PREFIX` and `--dest azure://CONTAINER/PREFIX`: what the
+ * commands do differently for a destination in a bucket (or container).
  *
- * The mirror and the journal are in the bucket (lib/dest/s3.ts,
- * lib/dest/s3_journal.ts). What must stay local (the flock that keeps two
+ * The mirror and the journal are in the bucket (lib/dest/object_dest.ts,
+ * lib/dest/object_journal.ts, over the store of lib/dest/s3_store.ts or
+ * lib/dest/azure_store.ts). What must stay local (the flock that keeps two
  * daemons of one machine apart, the log, the status file, the settings, the
  * local copy of the journal the journal code appends to) lives in a cache
  * folder, `$BACKUP_CACHE_DIR` (default `$XDG_CACHE_HOME/backup` or
- * `~/.cache/backup`) + `/s3/BUCKET/PREFIX`, which then plays the part of
+ * `~/.cache/backup`) + `/s3/BUCKET/PREFIX` (or `/azure/CONTAINER/PREFIX`), which then plays the part of
  * `--dest` for the rest of the program. It can be deleted at any time: the
  * next start rebuilds it from the bucket.
  *
  * @module
  */
 
-import type { S3Client } from "@aws-sdk/client-s3";
 import type { FileSystem } from "../base/fs.ts";
 import { isNotFound } from "../base/fs.ts";
 import { RootError, UsageError } from "../base/errors.ts";
 import { join } from "../base/paths.ts";
 import { journalDir, RESERVED_DIR, reservedDir } from "../base/layout.ts";
 import type { Logger } from "../base/logger.ts";
-import { parseRemoteUrl, remoteProblem, type RemoteUrl } from "../dest/s3_client.ts";
-import type { S3Destination } from "../dest/s3.ts";
-import type { MirroredJournalFs } from "../dest/s3_journal.ts";
-import type { Lease } from "../dest/s3_lease.ts";
+import { isRemoteDest, parseRemoteUrl, type RemoteUrl } from "../dest/object_url.ts";
+import { s3Problem } from "../dest/s3_client.ts";
+import { azureProblem } from "../dest/azure_client.ts";
+import type { ObjectStore } from "../dest/object_store.ts";
+import type { ObjectDestination } from "../dest/object_dest.ts";
+import type { MirroredJournalFs } from "../dest/object_journal.ts";
+import type { Lease } from "../dest/object_lease.ts";
 import { replacePrivate } from "../dest/reserved.ts";
 
 /**
- * The AWS SDK side, loaded only for a bucket: the SDK reads environment variables when it is
- * loaded, and a local backup has `--allow-env=BACKUP_DEBUG` only. A literal specifier, so that
- * `deno compile` embeds it like a static import.
+ * The SDK side of `url`'s store, loaded only for a bucket: an SDK reads environment variables
+ * when it is loaded, and a local backup has `--allow-env=BACKUP_DEBUG` only. Literal
+ * specifiers, so that `deno compile` embeds them like static imports.
  */
-const sdk = () => import("../dest/s3_remote.ts");
+const sdk = (url: RemoteUrl) =>
+  url.scheme === "azure" ? import("../dest/azure_remote.ts") : import("../dest/s3_remote.ts");
 
-import { isRemoteDest } from "../dest/s3_client.ts";
+/** The store-independent side (mirror, journal, lease), loaded with the SDK. */
+const generic = () => import("../dest/object_remote.ts");
+
+/** Why the bucket or container cannot be used, in one line, or null. */
+function remoteProblem(err: unknown, url: RemoteUrl): string | null {
+  return url.scheme === "azure" ? azureProblem(err, url) : s3Problem(err, url);
+}
+
 export { isRemoteDest };
 
 /** A remote destination, opened and checked. */
 export interface Remote {
   /** The parsed URL. */
   url: RemoteUrl;
-  /** The S3 client. */
-  client: S3Client;
+  /** The bucket's or container's store. */
+  store: ObjectStore;
   /** The mirror in the bucket. */
-  destination: S3Destination;
+  destination: ObjectDestination;
   /** The local cache folder that stands for `--dest` (absolute). */
   cacheDir: string;
 }
@@ -58,7 +69,7 @@ export function cacheRoot(): string {
   const home = Deno.env.get("HOME");
   if (!home) {
     throw new UsageError(
-      "no cache folder for the s3:// destination: set BACKUP_CACHE_DIR (or HOME) to a folder the backup may write",
+      "no cache folder for the remote destination: set BACKUP_CACHE_DIR (or HOME) to a folder the backup may write",
     );
   }
   return join(join(home, ".cache"), "backup");
@@ -82,7 +93,7 @@ export async function checkBucket(
   url: RemoteUrl,
   options: { adopt?: boolean; mustBeBackup?: boolean } = {},
 ): Promise<void> {
-  const { probeBucket } = await sdk();
+  const { probeBucket } = await sdk(url);
   try {
     const { objects, isBackup } = await probeBucket(url);
     if (options.mustBeBackup && !isBackup) {
@@ -104,7 +115,7 @@ export async function checkBucket(
 }
 
 /**
- * Opens `--dest s3://...`: parses it, checks the bucket, makes the client and
+ * Opens `--dest s3://...` (or `azure://...`): parses it, checks the bucket, makes the store and
  * the destination, and creates the cache folder's parent.
  *
  * @throws UsageError (a bad URL), RootError (the bucket cannot be used)
@@ -121,21 +132,22 @@ export async function openRemote(
 ): Promise<Remote> {
   const url = parseRemoteUrl(dest);
   await checkBucket(url, options);
-  const { makeS3Client, S3Destination } = await sdk();
-  const client = makeS3Client();
+  const { makeStore } = await sdk(url);
+  const { ObjectDestination } = await generic();
+  const store = makeStore(url);
   const cacheDir = cacheDirOf(cacheRoot(), url);
   fs.mkdir(cacheDir, { mode: 0o700, recursive: true });
-  const destination = new S3Destination(client, url, {
+  const destination = new ObjectDestination(store, url, {
     ...(options.compress ? { compress: options.compress } : {}),
     publishAtSync: options.publishAtSync ?? false,
   });
   try {
     destination.importKnown(new TextDecoder().decode(fs.readFile(knownFile(cacheDir))));
   } catch { /* no cache yet: every object is read once by HEAD */ }
-  return { url, client, destination, cacheDir };
+  return { url, store, destination, cacheDir };
 }
 
-/** The cache file of the objects' entries (see S3Destination.exportKnown). */
+/** The cache file of the objects' entries (see ObjectDestination.exportKnown). */
 function knownFile(cacheDir: string): string {
   return join(reservedDir(cacheDir), "objects.json");
 }
@@ -178,8 +190,8 @@ export async function startRemote(
   fs: FileSystem,
   options: { signal?: AbortSignal; log?: Logger },
 ): Promise<RemoteStarted> {
-  const { abortAbandonedUploads, acquireLease, MirroredJournalFs, pullJournal } = await sdk();
-  const lease = await acquireLease(remote.client, remote.url, {
+  const { abortAbandonedUploads, acquireLease, MirroredJournalFs, pullJournal } = await generic();
+  const lease = await acquireLease(remote.store, remote.url, {
     machine: machineId(fs, remote.cacheDir),
     pid: Deno.pid,
     alive: (pid) => {
@@ -192,20 +204,20 @@ export async function startRemote(
     },
   });
   try {
-    const aborted = await abortAbandonedUploads(remote.client, remote.url);
+    const aborted = await abortAbandonedUploads(remote.store, remote.url);
     if (aborted > 0) {
       options.log?.info("OFFSITE: {count} abandoned multipart upload(s) aborted", {
         count: aborted,
       });
     }
     const dir = journalDir(remote.cacheDir);
-    const pulled = await pullJournal(fs, remote.client, remote.url, dir);
+    const pulled = await pullJournal(fs, remote.store, remote.url, dir);
     options.log?.info("OFFSITE JOURNAL: {objects} objects ({bytes} bytes) read from {url}", {
       objects: pulled.objects,
       bytes: pulled.bytes,
       url: remote.url.url,
     });
-    const mirrored = new MirroredJournalFs(fs, remote.client, remote.url, {
+    const mirrored = new MirroredJournalFs(fs, remote.store, remote.url, {
       dir,
       pushed: pulled.pushed,
       ...(options.signal ? { signal: options.signal } : {}),
@@ -245,7 +257,7 @@ export interface RemoteReading {
 }
 
 /**
- * Reads the journal of `s3://...` into a fresh folder under the cache, so that
+ * Reads the journal of `s3://...` (or `azure://...`) into a fresh folder under the cache, so that
  * `restore` (and the other commands that only read) work on a machine that
  * never ran the backup, without touching a running daemon's cache.
  *
@@ -268,8 +280,8 @@ export async function readRemote(
   };
   try {
     fs.mkdir(join(place, RESERVED_DIR), { mode: 0o700, recursive: true });
-    const { pullJournal } = await sdk();
-    await pullJournal(fs, remote.client, remote.url, journalDir(place));
+    const { pullJournal } = await generic();
+    await pullJournal(fs, remote.store, remote.url, journalDir(place));
   } catch (err) {
     cleanup();
     throw err;
@@ -341,5 +353,5 @@ export function remoteCacheDir(dest: string): string {
 
 /** Releases what an opened remote holds (its client's connections). */
 export function closeRemote(remote: Remote): void {
-  remote.client.destroy();
+  remote.store.close();
 }

@@ -32,7 +32,7 @@ import { HookRunner } from "../daemon/hooks.ts";
 import { sourceOpenFallbackReason } from "../base/source_open.ts";
 import { RollingVerifier, type VerifyProgress } from "../engine/verify_rolling.ts";
 import { isRemoteDest, openRemote, type Remote, startRemote } from "./remote.ts";
-import type { Lease } from "../dest/s3_lease.ts";
+import type { Lease } from "../dest/object_lease.ts";
 
 /** Help text of the daemon command. */
 export const HELP = `backup: keep a folder's mirror up to date, crash-safely
@@ -292,7 +292,7 @@ export async function runBackup(opts: RunOptions, deps: RunDeps): Promise<number
     ? await openRemote(deps.fs, opts.dest, {
       adopt: opts.adoptDest,
       ...(opts.compress ? { compress: opts.compress } : {}),
-      // Uploads side by side, unless a version must be moved away first (lib/dest/s3.ts).
+      // Uploads side by side, unless a version must be moved away first (lib/dest/object_dest.ts).
       publishAtSync: opts.keepVersions === null,
     })
     : null;

@@ -265,9 +265,9 @@ function compressArg(raw: string | undefined, dest: string): { compress?: "zstd"
   if (raw !== "zstd" && raw !== "gzip") {
     throw new UsageError(`--compress must be zstd or gzip, not "${raw}"`);
   }
-  if (!/^s3:\/\//i.test(dest)) {
+  if (!/^(s3|azure):\/\//i.test(dest)) {
     throw new UsageError(
-      `--compress is for a bucket (--dest s3://...): a mirror in a folder stays plain files; drop --compress`,
+      `--compress is for a bucket (--dest s3://... or azure://...): a mirror in a folder stays plain files; drop --compress`,
     );
   }
   return { compress: raw };

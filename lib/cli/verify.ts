@@ -19,7 +19,7 @@ import { acquireLock, prepareReserved, probeLock } from "../dest/reserved.ts";
 import { closeLocal, LocalDestination } from "../dest/local.ts";
 import type { Destination } from "../dest/destination.ts";
 import { isRemoteDest, openRemote, readRemote, startRemote } from "./remote.ts";
-import type { Lease } from "../dest/s3_lease.ts";
+import type { Lease } from "../dest/object_lease.ts";
 import { checkRoots } from "../engine/guard.ts";
 import { Reconciler } from "../engine/reconciler.ts";
 import { filesToVerify, type Finding, isVerifiable, Verifier } from "../engine/verify.ts";

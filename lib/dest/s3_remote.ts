@@ -8,34 +8,24 @@
  * @module
  */
 
-import {
-  AbortMultipartUploadCommand,
-  HeadBucketCommand,
-  ListMultipartUploadsCommand,
-  ListObjectsV2Command,
-  type S3Client,
-} from "@aws-sdk/client-s3";
+import { HeadBucketCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { RESERVED_DIR } from "../base/layout.ts";
-import type { RemoteUrl } from "./s3_client.ts";
-import { makeS3Client, STAGING } from "./s3.ts";
+import type { RemoteUrl } from "./object_url.ts";
+import type { BucketProbe, ObjectStore } from "./object_store.ts";
+import { makeS3Client, S3Store } from "./s3_store.ts";
 
-export { makeS3Client, S3Destination } from "./s3.ts";
-export { MirroredJournalFs, pullJournal } from "./s3_journal.ts";
-export { acquireLease } from "./s3_lease.ts";
+export { makeS3Client } from "./s3_store.ts";
 
-/** What {@link probeBucket} saw under the prefix. */
-export interface BucketProbe {
-  /** Objects under the prefix (up to 50 looked at). */
-  objects: number;
-  /** True when the prefix holds a backup's reserved folder. */
-  isBackup: boolean;
+/** The store of the bucket of `url`, with the client's retries (`maxAttempts`, default 6). */
+export function makeStore(url: RemoteUrl, options: { maxAttempts?: number } = {}): ObjectStore {
+  return new S3Store(makeS3Client(options), url.bucket);
 }
 
 /**
  * Asks the bucket whether it exists and answers these credentials, and what
  * the prefix holds; two attempts, so that a dead endpoint is told quickly.
  *
- * @throws the SDK's error (see remoteProblem in lib/dest/s3_client.ts)
+ * @throws the SDK's error (see s3Problem in lib/dest/s3_client.ts)
  */
 export async function probeBucket(url: RemoteUrl): Promise<BucketProbe> {
   const probe = makeS3Client({ maxAttempts: 2 });
@@ -52,23 +42,4 @@ export async function probeBucket(url: RemoteUrl): Promise<BucketProbe> {
   } finally {
     probe.destroy();
   }
-}
-
-/**
- * Aborts the multipart uploads under the staging prefix: with the lease held, every one is an
- * upload a crashed or killed daemon abandoned. Returns how many.
- */
-export async function abortAbandonedUploads(client: S3Client, url: RemoteUrl): Promise<number> {
-  const res = await client.send(
-    new ListMultipartUploadsCommand({ Bucket: url.bucket, Prefix: url.prefix + STAGING }),
-  );
-  let count = 0;
-  for (const up of res.Uploads ?? []) {
-    if (!up.Key || !up.UploadId) continue;
-    await client.send(
-      new AbortMultipartUploadCommand({ Bucket: url.bucket, Key: up.Key, UploadId: up.UploadId }),
-    );
-    count++;
-  }
-  return count;
 }

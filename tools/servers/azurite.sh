@@ -5,6 +5,10 @@
 #
 #   tools/servers/azurite.sh start   install if missing, start (or find running), print the env
 #   tools/servers/azurite.sh stop    stop it and delete its data
+#   tools/servers/azurite.sh halt    stop it, keep its data (a later start serves it again)
+#
+# BACKUP_AZURITE_PORT and BACKUP_AZURITE_DIR run a second, private instance (the test of a
+# server stopped mid-pass halts and restarts its own, not the shared one).
 #   tools/servers/azurite.sh env     print the environment variables for the tests
 set -euo pipefail
 
@@ -41,17 +45,26 @@ start() {
   print_env
 }
 
-stop() {
+halt() {
   # Only if that pid is still Azurite (node running azurite-blob), never a reused pid.
   if [ -f "$DIR/pid" ] && grep -q azurite "/proc/$(cat "$DIR/pid")/cmdline" 2>/dev/null; then
-    kill "$(cat "$DIR/pid")" 2>/dev/null || true
+    local pid
+    pid=$(cat "$DIR/pid")
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 100); do [ -d "/proc/$pid" ] || break; sleep 0.1; done
   fi
+  rm -f "$DIR/pid"
+}
+
+stop() {
+  halt
   rm -rf "$DIR"
 }
 
 case "${1:-}" in
 start) start ;;
 stop) stop ;;
+halt) halt ;;
 env) print_env ;;
-*) echo "usage: $0 start|stop|env" >&2; exit 2 ;;
+*) echo "usage: $0 start|stop|halt|env" >&2; exit 2 ;;
 esac

@@ -1,5 +1,5 @@
 import { assertEquals } from "../../testing/assert.ts";
-import { entryOfMeta, metaOf } from "./s3.ts";
+import { entryOfMeta, metaOf } from "./object_dest.ts";
 
 Deno.test("an entry survives its object metadata (file, symlink, folder)", () => {
   const file = { kind: "file" as const, mode: 0o640, mtimeMs: 1234567, size: 5, ino: 0 };

@@ -1,6 +1,7 @@
 /**
- * The journal of an `s3://` destination lives in its bucket, so that another
- * machine can restore from the bucket alone:
+ * The journal of an `s3://` or `azure://` destination lives in its bucket (or
+ * container), through the {@link ObjectStore} seam, so that another machine can
+ * restore from the bucket alone:
  *
  * ```
  * PREFIX/.backup/journal/00000001.jsonl.000000000000   the bytes of segment 1 from offset 0 ...
@@ -26,19 +27,13 @@
  * @module
  */
 
-import {
-  DeleteObjectCommand,
-  GetObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  type S3Client,
-} from "@aws-sdk/client-s3";
 import type { FileHandle, FileSystem, OpenOptions } from "../base/fs.ts";
 import { isNotFound } from "../base/fs.ts";
 import { JournalIoError } from "../base/errors.ts";
 import { join } from "../base/paths.ts";
 import { checkpointSeq, JOURNAL_DIR, RESERVED_DIR, segmentNumber } from "../base/layout.ts";
-import { isPreconditionFailed, type RemoteUrl } from "./s3_client.ts";
+import { isPreconditionFailed, type RemoteUrl } from "./object_url.ts";
+import type { ObjectStore } from "./object_store.ts";
 import { sleep } from "../base/timing.ts";
 import type { Logger } from "../base/logger.ts";
 
@@ -59,27 +54,8 @@ export function chunkName(segment: string, offset: number): string {
 }
 
 /** Every key under `prefix`. */
-async function listAll(client: S3Client, bucket: string, prefix: string): Promise<string[]> {
-  const keys: string[] = [];
-  let token: string | undefined;
-  do {
-    const res = await client.send(
-      new ListObjectsV2Command({
-        Bucket: bucket,
-        Prefix: prefix,
-        ...(token ? { ContinuationToken: token } : {}),
-      }),
-    );
-    for (const o of res.Contents ?? []) if (o.Key) keys.push(o.Key);
-    token = res.IsTruncated ? res.NextContinuationToken : undefined;
-  } while (token);
-  return keys;
-}
-
-/** The body of an object. */
-async function getBytes(client: S3Client, bucket: string, key: string): Promise<Uint8Array> {
-  const res = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-  return await res.Body!.transformToByteArray();
+async function listAll(store: ObjectStore, prefix: string): Promise<string[]> {
+  return (await store.list(prefix)).objects.map((o) => o.key);
 }
 
 /** What {@link pullJournal} found. */
@@ -99,12 +75,12 @@ export interface PullResult {
  */
 export async function pullJournal(
   fs: FileSystem,
-  client: S3Client,
+  store: ObjectStore,
   url: RemoteUrl,
   dir: string,
 ): Promise<PullResult> {
   const prefix = remoteJournalPrefix(url);
-  const keys = await listAll(client, url.bucket, prefix);
+  const keys = await listAll(store, prefix);
   try {
     fs.remove(dir, { recursive: true });
   } catch (err) {
@@ -139,7 +115,7 @@ export async function pullJournal(
       let fetched = 0;
       const fetchMore = () => {
         while (next < chunks.length && next < fetched + PULL_CONCURRENCY) {
-          bodies[next] = getBytes(client, url.bucket, chunks[next]!.key);
+          bodies[next] = store.getBytes(chunks[next]!.key);
           bodies[next]!.catch(() => {}); // awaited below, in order
           next++;
         }
@@ -161,7 +137,7 @@ export async function pullJournal(
     bytes += at;
   }
   for (const name of checkpoints) {
-    const body = await getBytes(client, url.bucket, prefix + name);
+    const body = await store.getBytes(prefix + name);
     const handle = fs.openSync(join(dir, name), { write: true, createNew: true, mode: 0o600 });
     try {
       handle.writeAllSync(body);
@@ -196,7 +172,7 @@ type Pending = { upload: string } | { dropSegment: string } | { dropKey: string 
  */
 export class MirroredJournalFs implements FileSystem {
   readonly #base: FileSystem;
-  readonly #client: S3Client;
+  readonly #store: ObjectStore;
   readonly #url: RemoteUrl;
   readonly #options: MirrorOptions;
   readonly #pending: Pending[] = [];
@@ -205,9 +181,9 @@ export class MirroredJournalFs implements FileSystem {
   #down: string | null = null;
 
   /** Wraps `base`; the journal at `options.dir` goes to the bucket of `url`. */
-  constructor(base: FileSystem, client: S3Client, url: RemoteUrl, options: MirrorOptions) {
+  constructor(base: FileSystem, store: ObjectStore, url: RemoteUrl, options: MirrorOptions) {
     this.#base = base;
-    this.#client = client;
+    this.#store = store;
     this.#url = url;
     this.#options = options;
   }
@@ -275,18 +251,11 @@ export class MirroredJournalFs implements FileSystem {
   async #putChunk(key: string, body: Uint8Array): Promise<void> {
     await this.#persist(`segment bytes ${key}`, async () => {
       try {
-        await this.#client.send(
-          new PutObjectCommand({
-            Bucket: this.#url.bucket,
-            Key: key,
-            Body: body,
-            IfNoneMatch: "*",
-          }),
-        );
+        await this.#store.put(key, body, { ifNoneMatch: true });
       } catch (err) {
         if (!isPreconditionFailed(err)) throw err;
         // Our own PUT whose answer was lost, retried: the same bytes are there.
-        const there = await getBytes(this.#client, this.#url.bucket, key);
+        const there = await this.#store.getBytes(key);
         if (there.byteLength === body.byteLength && there.every((b, i) => b === body[i])) return;
         throw new JournalIoError(
           `another backup wrote the journal of ${this.#url.url} (${key} exists); two writers on one prefix are refused: stop the other one`,
@@ -326,29 +295,19 @@ export class MirroredJournalFs implements FileSystem {
           continue;
         }
         await this.#persist(`checkpoint ${item.upload}`, async () => {
-          await this.#client.send(
-            new PutObjectCommand({
-              Bucket: this.#url.bucket,
-              Key: prefix + item.upload,
-              Body: body,
-            }),
-          );
+          await this.#store.put(prefix + item.upload, body);
         });
       } else if ("dropSegment" in item) {
-        const keys = await listAll(this.#client, this.#url.bucket, `${prefix}${item.dropSegment}.`);
+        const keys = await listAll(this.#store, `${prefix}${item.dropSegment}.`);
         for (const key of keys) {
           await this.#persist(`delete ${key}`, async () => {
-            await this.#client.send(
-              new DeleteObjectCommand({ Bucket: this.#url.bucket, Key: key }),
-            );
+            await this.#store.delete(key);
           });
         }
         this.#options.pushed.delete(item.dropSegment);
       } else {
         await this.#persist(`delete ${item.dropKey}`, async () => {
-          await this.#client.send(
-            new DeleteObjectCommand({ Bucket: this.#url.bucket, Key: prefix + item.dropKey }),
-          );
+          await this.#store.delete(prefix + item.dropKey);
         });
       }
       this.#pending.shift();

@@ -1,29 +1,24 @@
 /**
- * The lock of an `s3://` destination: a lease object `PREFIX/.backup/lock`
- * that one daemon creates with `If-None-Match: *` (so two starts cannot both
- * create it) and renews every {@link RENEW_MS}. A second daemon finds it
+ * The lock of an `s3://` or `azure://` destination: a lease object
+ * `PREFIX/.backup/lock` that one daemon creates with `If-None-Match: *` (so
+ * two starts cannot both create it; S3 answers 412, Azure 409) and renews every {@link RENEW_MS}. A second daemon finds it
  * fresh and is refused (exit 5). A lease not renewed for {@link LEASE_MS}
  * (its holder died, or lost the network) may be taken over; on the machine
  * that wrote it (same cache folder), a lease whose process is gone is taken
  * over at once, so a restart after `kill -9` need not wait.
  *
  * The lease only keeps honest daemons apart; the journal's conditional
- * appends (lib/dest/s3_journal.ts) refuse a second writer even if two
+ * appends (lib/dest/object_journal.ts) refuse a second writer even if two
  * leases overlapped (a clock far off, a holder paused longer than the
  * lease).
  *
  * @module
  */
 
-import {
-  DeleteObjectCommand,
-  GetObjectCommand,
-  PutObjectCommand,
-  type S3Client,
-} from "@aws-sdk/client-s3";
 import { LockedError } from "../base/errors.ts";
 import { RESERVED_DIR } from "../base/layout.ts";
-import { isPreconditionFailed, isRemoteMissing, type RemoteUrl } from "./s3_client.ts";
+import { isPreconditionFailed, isRemoteMissing, type RemoteUrl } from "./object_url.ts";
+import type { ObjectStore } from "./object_store.ts";
 
 /** A lease not renewed for this long may be taken over. */
 export const LEASE_MS = 60_000;
@@ -68,12 +63,11 @@ export interface LeaseOwner {
  * @throws LockedError when another daemon holds a fresh lease.
  */
 export async function acquireLease(
-  client: S3Client,
+  store: ObjectStore,
   url: RemoteUrl,
   owner: LeaseOwner,
 ): Promise<Lease> {
-  const Key = leaseKey(url);
-  const Bucket = url.bucket;
+  const key = leaseKey(url);
   const mine: LeaseBody = {
     machine: owner.machine,
     pid: owner.pid,
@@ -82,7 +76,7 @@ export async function acquireLease(
   const body = () => JSON.stringify(mine);
   const create = async (): Promise<boolean> => {
     try {
-      await client.send(new PutObjectCommand({ Bucket, Key, Body: body(), IfNoneMatch: "*" }));
+      await store.put(key, new TextEncoder().encode(body()), { ifNoneMatch: true });
       return true;
     } catch (err) {
       if (isPreconditionFailed(err)) return false;
@@ -93,15 +87,15 @@ export async function acquireLease(
     let held: LeaseBody | null = null;
     let age = 0;
     try {
-      const res = await client.send(new GetObjectCommand({ Bucket, Key }));
-      age = Date.now() - (res.LastModified?.getTime() ?? 0);
-      held = JSON.parse(await res.Body!.transformToString()) as LeaseBody;
+      const res = await store.get(key);
+      age = Date.now() - (res.lastModified?.getTime() ?? 0);
+      held = JSON.parse(await new Response(res.body).text()) as LeaseBody;
     } catch (err) {
       if (!isRemoteMissing(err) && !(err instanceof SyntaxError)) throw err;
     }
     const stale = held === null || age > LEASE_MS ||
       (held.machine === owner.machine && !owner.alive(held.pid));
-    if (!stale || !(await takeOver(client, url, create))) {
+    if (!stale || !(await takeOver(store, url, create))) {
       const who = held
         ? `process ${held.pid} of machine ${held.machine}, since ${held.since}`
         : "another backup";
@@ -113,7 +107,7 @@ export async function acquireLease(
     }
   }
   const timer = setInterval(() => {
-    client.send(new PutObjectCommand({ Bucket, Key, Body: body() })).catch(() => {});
+    store.put(key, new TextEncoder().encode(body())).catch(() => {});
   }, RENEW_MS);
   Deno.unrefTimer(timer);
   let released = false;
@@ -122,17 +116,17 @@ export async function acquireLease(
       if (released) return;
       released = true;
       clearInterval(timer);
-      await client.send(new DeleteObjectCommand({ Bucket, Key })).catch(() => {});
+      await store.delete(key).catch(() => {});
     },
   };
 }
 
 /** Deletes a stale lease and creates ours; false when someone else was quicker. */
 async function takeOver(
-  client: S3Client,
+  store: ObjectStore,
   url: RemoteUrl,
   create: () => Promise<boolean>,
 ): Promise<boolean> {
-  await client.send(new DeleteObjectCommand({ Bucket: url.bucket, Key: leaseKey(url) }));
+  await store.delete(leaseKey(url));
   return await create();
 }

@@ -1,6 +1,7 @@
 /**
- * An S3 bucket (AWS S3 or an S3-compatible store: Ceph RGW, MinIO, R2, B2,
- * Wasabi) as a {@link Destination}.
+ * A prefix of an object store (an S3 bucket: AWS S3, Ceph RGW, MinIO, R2, B2,
+ * Wasabi; or an Azure Blob container) as a {@link Destination}, over the
+ * {@link ObjectStore} seam (lib/dest/object_store.ts).
  *
  * ```
  * PREFIX/a/b.txt        a file: one object; metadata backup-kind=file, -mode (octal),
@@ -12,31 +13,20 @@
  *
  * A file is written whole in one PUT at {@link StagedEntry.commit} (nothing is
  * visible under its key before); a file larger than {@link PART_BYTES} goes
- * up as a multipart upload to a staging key under `PREFIX/.backup/staging/`
- * and is copied server-side to its key at commit. A rename is a server-side
+ * up in blocks: on Azure staged blocks under its own key, committed with its
+ * metadata at commit; on S3 a multipart upload to a staging key under
+ * `PREFIX/.backup/staging/`, copied server-side to its key at commit. A rename is a server-side
  * copy and a delete (for a folder, of every object below it). Every
  * acknowledged request is durable, so the syncs do nothing.
  *
- * Listing: ListObjectsV2 does not return user metadata, so each object's
+ * Listing: S3's ListObjectsV2 does not return user metadata, so each object's
  * entry is read once with HEAD and kept by ETag; while an object's ETag is
- * unchanged its entry is taken from memory.
+ * unchanged its entry is taken from memory. An Azure listing has the
+ * metadata, and no HEAD is needed.
  *
  * @module
  */
 
-import {
-  AbortMultipartUploadCommand,
-  CompleteMultipartUploadCommand,
-  CopyObjectCommand,
-  CreateMultipartUploadCommand,
-  DeleteObjectCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  S3Client,
-  UploadPartCommand,
-} from "@aws-sdk/client-s3";
 import zlib from "node:zlib";
 import { Readable } from "node:stream";
 import type { Kind } from "../base/fs.ts";
@@ -54,25 +44,8 @@ import type {
 import { createHasher, type Hasher } from "../base/hash.ts";
 import { parentOf } from "../base/paths.ts";
 import { RESERVED_DIR, tempName } from "../base/layout.ts";
-import { isRemoteMissing, mapRemoteError, notFound, type RemoteUrl } from "./s3_client.ts";
-
-/**
- * The S3 client, from the environment as the AWS SDK reads it. Path-style
- * addressing when `AWS_ENDPOINT_URL` is set (Ceph RGW, MinIO and most
- * S3-compatible servers want it); retries with backoff (`maxAttempts`) for
- * timeouts, 5xx, throttling and dropped connections.
- */
-export function makeS3Client(options: { maxAttempts?: number } = {}): S3Client {
-  const endpoint = Deno.env.get("AWS_ENDPOINT_URL") ?? Deno.env.get("AWS_ENDPOINT_URL_S3");
-  return new S3Client({
-    region: Deno.env.get("AWS_REGION") ?? Deno.env.get("AWS_DEFAULT_REGION") ?? "us-east-1",
-    ...(endpoint ? { endpoint, forcePathStyle: true } : {}),
-    maxAttempts: options.maxAttempts ?? 6,
-    retryMode: "standard",
-    // A server that hangs (not only one that refuses) must fail the request, to be retried.
-    requestHandler: { connectionTimeout: 5_000, requestTimeout: 120_000 },
-  });
-}
+import { isRemoteMissing, mapRemoteError, notFound, type RemoteUrl } from "./object_url.ts";
+import { eachLimited, missingKey, type ObjectStore, type Written } from "./object_store.ts";
 
 /** Files above this size go up in parts of this size (multipart upload). */
 export const PART_BYTES = 16 * 1024 * 1024;
@@ -165,15 +138,6 @@ function tagOf(etag: string | undefined, lastModified?: Date): string {
   return `${etag ?? ""}@${seconds}`;
 }
 
-/** Runs `work` over `items`, `limit` at a time. */
-async function eachLimited<T>(items: T[], limit: number, work: (item: T) => Promise<void>) {
-  let next = 0;
-  const runners = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await work(items[next++]!);
-  });
-  await Promise.all(runners);
-}
-
 /** A listed object. */
 interface Listed {
   key: string;
@@ -181,8 +145,8 @@ interface Listed {
   size: number;
 }
 
-/** Options of {@link S3Destination}. */
-export interface S3Options {
+/** Options of {@link ObjectDestination}. */
+export interface ObjectOptions {
   /** Compress new files' objects with this codec (`--compress`). */
   compress?: Codec;
   /**
@@ -196,12 +160,11 @@ export interface S3Options {
   publishAtSync?: boolean;
 }
 
-/** An S3 bucket prefix as the mirror. */
-export class S3Destination implements Destination {
+/** The prefix of a bucket or container as the mirror. */
+export class ObjectDestination implements Destination {
   /** Renames are copies plus deletes; folders are marker objects. */
   readonly capabilities: DestinationCapabilities = { renames: "copy", folders: "markers" };
-  readonly #client: S3Client;
-  readonly #bucket: string;
+  readonly #store: ObjectStore;
   readonly #prefix: string;
   readonly #url: string;
   /** Entries read by HEAD, by key, with the ETag they were read at. */
@@ -209,15 +172,14 @@ export class S3Destination implements Destination {
 
   /** `--compress`: the codec new objects are stored with; null: plain. */
   readonly codec: Codec | null;
-  /** See {@link S3Options.publishAtSync}. */
+  /** See {@link ObjectOptions.publishAtSync}. */
   readonly publishAtSync: boolean;
 
-  /** The destination at `url`, through `client`; new files compressed with `options.compress`. */
-  constructor(client: S3Client, url: RemoteUrl, options: S3Options = {}) {
+  /** The destination at `url`, through `store`; new files compressed with `options.compress`. */
+  constructor(store: ObjectStore, url: RemoteUrl, options: ObjectOptions = {}) {
     this.codec = options.compress ?? null;
     this.publishAtSync = options.publishAtSync ?? false;
-    this.#client = client;
-    this.#bucket = url.bucket;
+    this.#store = store;
     this.#prefix = url.prefix;
     this.#url = url.url;
   }
@@ -249,9 +211,9 @@ export class S3Destination implements Destination {
     } catch { /* a damaged cache is only slower */ }
   }
 
-  /** The S3 client (for the journal and the lease, which live in the same bucket). */
-  get client(): S3Client {
-    return this.#client;
+  /** The object store (for the journal and the lease, which live in the same bucket). */
+  get store(): ObjectStore {
+    return this.#store;
   }
 
   /** The object key of a relative path. */
@@ -267,51 +229,36 @@ export class S3Destination implements Destination {
     keyPrefix: string,
     shallow: boolean,
   ): Promise<{ objects: Listed[]; dirs: string[] }> {
-    const objects: Listed[] = [];
-    const dirs: string[] = [];
-    let token: string | undefined;
-    do {
-      const res = await this.#client.send(
-        new ListObjectsV2Command({
-          Bucket: this.#bucket,
-          Prefix: keyPrefix,
-          ...(shallow ? { Delimiter: "/" } : {}),
-          ...(token ? { ContinuationToken: token } : {}),
-        }),
-      );
-      for (const o of res.Contents ?? []) {
-        if (o.Key === undefined) continue;
-        objects.push({ key: o.Key, etag: tagOf(o.ETag, o.LastModified), size: o.Size ?? 0 });
+    const { objects, prefixes } = await this.#store.list(keyPrefix, { shallow });
+    for (const o of objects) {
+      // A listing that has the metadata (Azure) spares the HEAD.
+      if (o.meta !== undefined) {
+        const entry = entryOfMeta(o.meta, o.size, o.lastModified, o.key.endsWith("/"));
+        this.#known.set(o.key, { etag: tagOf(o.etag, o.lastModified), entry });
       }
-      for (const p of res.CommonPrefixes ?? []) if (p.Prefix) dirs.push(p.Prefix);
-      token = res.IsTruncated ? res.NextContinuationToken : undefined;
-    } while (token);
-    return { objects, dirs };
+    }
+    return {
+      objects: objects.map((o) => ({
+        key: o.key,
+        etag: tagOf(o.etag, o.lastModified),
+        size: o.size,
+      })),
+      dirs: prefixes,
+    };
   }
 
   /** HEAD of a key: its entry, cached by ETag; null when it does not exist. */
   async #head(key: string, etag?: string): Promise<Entry | null> {
     const known = this.#known.get(key);
     if (known && etag !== undefined && known.etag === etag) return known.entry;
-    try {
-      const res = await this.#client.send(
-        new HeadObjectCommand({ Bucket: this.#bucket, Key: key }),
-      );
-      const entry = entryOfMeta(
-        res.Metadata,
-        res.ContentLength ?? 0,
-        res.LastModified,
-        key.endsWith("/"),
-      );
-      this.#known.set(key, { etag: tagOf(res.ETag, res.LastModified), entry });
-      return entry;
-    } catch (err) {
-      if (isRemoteMissing(err)) {
-        this.#known.delete(key);
-        return null;
-      }
-      throw err;
+    const res = await this.#store.head(key);
+    if (res === null) {
+      this.#known.delete(key);
+      return null;
     }
+    const entry = entryOfMeta(res.meta, res.size, res.lastModified, key.endsWith("/"));
+    this.#known.set(key, { etag: tagOf(res.etag, res.lastModified), entry });
+    return entry;
   }
 
   /** Lists the tree under `under` (or its direct children with `shallow`). */
@@ -388,10 +335,8 @@ export class S3Destination implements Destination {
       if (file !== null) return file;
       const marker = await this.#head(`${key}/`);
       if (marker !== null) return marker;
-      const below = await this.#client.send(
-        new ListObjectsV2Command({ Bucket: this.#bucket, Prefix: `${key}/`, MaxKeys: 1 }),
-      );
-      if ((below.KeyCount ?? 0) > 0) {
+      const below = await this.#store.list(`${key}/`, { max: 1 });
+      if (below.objects.length > 0) {
         return { kind: "dir", size: 0, mtimeMs: 0, mode: 0o755, ino: 0 };
       }
     } catch (err) {
@@ -404,12 +349,13 @@ export class S3Destination implements Destination {
   async openFile(rel: string): Promise<DestinationReader> {
     let body: ReadableStream<Uint8Array>;
     try {
-      const res = await this.#client.send(
-        new GetObjectCommand({ Bucket: this.#bucket, Key: this.key(rel) }),
-      );
-      if (res.Metadata?.["backup-kind"] === "dir") throw new Deno.errors.IsADirectory(rel);
-      body = res.Body!.transformToWebStream() as ReadableStream<Uint8Array>;
-      const codec = res.Metadata?.["backup-codec"];
+      const res = await this.#store.get(this.key(rel));
+      if (res.meta["backup-kind"] === "dir") {
+        await res.body.cancel();
+        throw new Deno.errors.IsADirectory(rel);
+      }
+      body = res.body;
+      const codec = res.meta["backup-codec"];
       if (codec === "zstd" || codec === "gzip") body = decompressStream(codec, body);
     } catch (err) {
       if (isRemoteMissing(err) && (await this.#head(`${this.key(rel)}/`)) !== null) {
@@ -422,7 +368,7 @@ export class S3Destination implements Destination {
 
   /** A file buffered in memory (or, when large, uploaded in parts) until its commit. */
   async stageFile(rel: string, options: { size: number }): Promise<StagedFile> {
-    return new S3StagedFile(this, rel, options.size, await createHasher());
+    return new ObjectStagedFile(this, rel, options.size, await createHasher());
   }
 
   /** A symlink: an empty object with the target in its metadata, PUT at commit. */
@@ -441,46 +387,30 @@ export class S3Destination implements Destination {
     meta: Record<string, string>,
   ): Promise<void> {
     const key = this.key(rel);
-    const res = await this.#client.send(
-      new PutObjectCommand({ Bucket: this.#bucket, Key: key, Body: body, Metadata: meta }),
-    );
-    this.#known.set(key, {
-      etag: tagOf(res.ETag),
-      entry: entryOfMeta(meta, body.byteLength, new Date(), false),
-    });
+    const res = await this.#store.put(key, body, { meta });
+    this.remember(key, res, entryOfMeta(meta, body.byteLength, new Date(), false));
+  }
+
+  /** Keeps the entry just written at `key`, under the version the write answered. */
+  remember(key: string, res: Written, entry: Entry): void {
+    this.#known.set(key, { etag: tagOf(res.etag, res.lastModified), entry });
   }
 
   /** Copies `fromKey` to `toKey` server-side, with new metadata or the same. */
   async copyKey(fromKey: string, toKey: string, meta?: Record<string, string>): Promise<void> {
-    const res = await this.#client.send(
-      new CopyObjectCommand({
-        Bucket: this.#bucket,
-        Key: toKey,
-        CopySource: `${this.#bucket}/${fromKey.split("/").map(encodeURIComponent).join("/")}`,
-        ...(meta ? { Metadata: meta, MetadataDirective: "REPLACE" } : {}),
-      }),
-    );
+    const res = await this.#store.copy(fromKey, toKey, meta);
     const from = this.#known.get(fromKey);
-    const etag = tagOf(res.CopyObjectResult?.ETag, res.CopyObjectResult?.LastModified);
     if (meta) {
       const size = from?.entry.size ?? 0;
-      this.#known.set(toKey, {
-        etag,
-        entry: entryOfMeta(meta, size, new Date(), toKey.endsWith("/")),
-      });
-    } else if (from) this.#known.set(toKey, { etag, entry: from.entry });
+      this.remember(toKey, res, entryOfMeta(meta, size, new Date(), toKey.endsWith("/")));
+    } else if (from) this.remember(toKey, res, from.entry);
     else this.#known.delete(toKey);
   }
 
   /** Deletes one key. */
   async deleteKey(key: string): Promise<void> {
-    await this.#client.send(new DeleteObjectCommand({ Bucket: this.#bucket, Key: key }));
+    await this.#store.delete(key);
     this.#known.delete(key);
-  }
-
-  /** The bucket, for staged uploads. */
-  get bucket(): string {
-    return this.#bucket;
   }
 
   /** The staging key for a new multipart upload. */
@@ -517,10 +447,8 @@ export class S3Destination implements Destination {
     const key = this.key(rel);
     try {
       if ((await this.#head(key)) !== null) return await this.deleteKey(key);
-      const below = await this.#client.send(
-        new ListObjectsV2Command({ Bucket: this.#bucket, Prefix: `${key}/`, MaxKeys: 2 }),
-      );
-      const keys = (below.Contents ?? []).map((o) => o.Key);
+      const below = await this.#store.list(`${key}/`, { max: 2 });
+      const keys = below.objects.map((o) => o.key);
       if (keys.length === 0) throw notFound(rel);
       if (keys.some((k) => k !== `${key}/`)) {
         throw new Error(`folder not empty: ${rel}`);
@@ -540,35 +468,19 @@ export class S3Destination implements Destination {
     const parent = parentOf(rel);
     if (parent !== "") await this.stat(parent);
     const meta = metaOf({ kind: "dir", mode, mtimeMs: Date.now() });
-    const res = await this.#client.send(
-      new PutObjectCommand({
-        Bucket: this.#bucket,
-        Key: `${key}/`,
-        Body: new Uint8Array(0),
-        Metadata: meta,
-      }),
-    );
-    this.#known.set(`${key}/`, {
-      etag: tagOf(res.ETag),
-      entry: entryOfMeta(meta, 0, undefined, true),
-    });
+    const res = await this.#store.put(`${key}/`, new Uint8Array(0), { meta });
+    this.remember(`${key}/`, res, entryOfMeta(meta, 0, undefined, true));
   }
 
   /** Replaces the metadata by a server-side copy of the object onto itself. */
   async setMeta(rel: string, kind: Kind, change: MetaChange): Promise<void> {
     const key = kind === "dir" ? `${this.key(rel)}/` : this.key(rel);
     try {
-      const res = await this.#client.send(
-        new HeadObjectCommand({ Bucket: this.#bucket, Key: key }),
-      );
-      const old = entryOfMeta(
-        res.Metadata,
-        res.ContentLength ?? 0,
-        res.LastModified,
-        kind === "dir",
-      );
+      const res = await this.#store.head(key);
+      if (res === null) throw missingKey(key);
+      const old = entryOfMeta(res.meta, res.size, res.lastModified, kind === "dir");
       const meta: Record<string, string> = {
-        ...res.Metadata,
+        ...res.meta,
         ...metaOf({
           kind: old.kind,
           mode: kind === "symlink" ? old.mode : change.mode ?? old.mode,
@@ -576,7 +488,7 @@ export class S3Destination implements Destination {
           ...(old.target !== undefined ? { target: old.target } : {}),
         }),
       };
-      this.#known.set(key, { etag: tagOf(res.ETag, res.LastModified), entry: old });
+      this.#known.set(key, { etag: tagOf(res.etag, res.lastModified), entry: old });
       await this.copyKey(key, key, meta);
     } catch (err) {
       if (kind === "dir" && isRemoteMissing(err)) {
@@ -587,14 +499,7 @@ export class S3Destination implements Destination {
           mode: change.mode ?? 0o755,
           mtimeMs: change.mtimeMs ?? Date.now(),
         });
-        await this.#client.send(
-          new PutObjectCommand({
-            Bucket: this.#bucket,
-            Key: key,
-            Body: new Uint8Array(0),
-            Metadata: meta,
-          }),
-        );
+        await this.#store.put(key, new Uint8Array(0), { meta });
         this.#known.delete(key);
         return;
       }
@@ -637,19 +542,22 @@ function streamReader(body: ReadableStream<Uint8Array>): DestinationReader {
   };
 }
 
-/** A file being staged: bytes in memory, or parts of a multipart upload to a staging key. */
-class S3StagedFile implements StagedFile {
-  readonly #dest: S3Destination;
+/**
+ * A file being staged: bytes in memory, or blocks of an upload (to its own key where the store
+ * keeps blocks invisible until completed, else to a staging key).
+ */
+class ObjectStagedFile implements StagedFile {
+  readonly #dest: ObjectDestination;
   readonly #rel: string;
   readonly #hasher: Hasher;
   #chunks: Uint8Array[] = [];
   #buffered = 0;
   #size = 0;
   #meta: FileMeta | null = null;
-  #upload: { key: string; id: string; parts: { ETag: string; PartNumber: number }[] } | null = null;
+  #upload: { key: string; id: string; parts: string[] } | null = null;
   #done = false;
 
-  constructor(dest: S3Destination, rel: string, _size: number, hasher: Hasher) {
+  constructor(dest: ObjectDestination, rel: string, _size: number, hasher: Hasher) {
     this.#dest = dest;
     this.#rel = rel;
     this.#hasher = hasher;
@@ -682,25 +590,13 @@ class S3StagedFile implements StagedFile {
 
   /** Uploads the buffered bytes as the next part (starting the upload first). */
   async #flushPart(): Promise<void> {
-    const client = this.#dest.client;
-    const Bucket = this.#dest.bucket;
+    const store = this.#dest.store;
     if (this.#upload === null) {
-      const key = this.#dest.stagingKey();
-      const res = await client.send(new CreateMultipartUploadCommand({ Bucket, Key: key }));
-      this.#upload = { key, id: res.UploadId!, parts: [] };
+      const key = store.uploadsInPlace ? this.#dest.key(this.#rel) : this.#dest.stagingKey();
+      this.#upload = { key, id: await store.beginUpload(key), parts: [] };
     }
     const up = this.#upload;
-    const PartNumber = up.parts.length + 1;
-    const res = await client.send(
-      new UploadPartCommand({
-        Bucket,
-        Key: up.key,
-        UploadId: up.id,
-        PartNumber,
-        Body: this.#take(),
-      }),
-    );
-    up.parts.push({ ETag: res.ETag!, PartNumber });
+    up.parts.push(await store.uploadPart(up.key, up.id, up.parts.length + 1, this.#take()));
   }
 
   seal(meta: FileMeta): Promise<void> {
@@ -709,7 +605,7 @@ class S3StagedFile implements StagedFile {
   }
 
   /**
-   * Nothing, or with {@link S3Options.publishAtSync} the upload itself: the engine syncs a
+   * Nothing, or with {@link ObjectOptions.publishAtSync} the upload itself: the engine syncs a
    * batch's staged files all at once, then commits them one by one, so the PUTs of a batch run
    * side by side.
    */
@@ -722,7 +618,7 @@ class S3StagedFile implements StagedFile {
     if (!this.#done) await this.#publish();
   }
 
-  /** Uploads (or completes the multipart upload of) the file under its key. */
+  /** Uploads (or completes the block upload of) the file under its key. */
   async #publish(): Promise<void> {
     const meta = this.#meta;
     if (meta === null) throw new Error(`committed before it was sealed: ${this.#rel}`);
@@ -737,19 +633,18 @@ class S3StagedFile implements StagedFile {
     } else {
       if (this.#buffered > 0) await this.#flushPart();
       const up = this.#upload;
-      await this.#dest.client.send(
-        new CompleteMultipartUploadCommand({
-          Bucket: this.#dest.bucket,
-          Key: up.key,
-          UploadId: up.id,
-          MultipartUpload: { Parts: up.parts },
-        }),
-      );
+      const store = this.#dest.store;
+      const res = await store.completeUpload(up.key, up.id, up.parts, objectMeta);
       this.#upload = null;
-      try {
-        await this.#dest.copyKey(up.key, this.#dest.key(this.#rel), objectMeta);
-      } finally {
-        await this.#dest.deleteKey(up.key).catch(() => {});
+      const key = this.#dest.key(this.#rel);
+      if (up.key === key) {
+        this.#dest.remember(key, res, entryOfMeta(objectMeta, 0, new Date(), false));
+      } else {
+        try {
+          await this.#dest.copyKey(up.key, key, objectMeta);
+        } finally {
+          await this.#dest.deleteKey(up.key).catch(() => {});
+        }
       }
     }
     this.#done = true;
@@ -760,8 +655,6 @@ class S3StagedFile implements StagedFile {
     const up = this.#upload;
     if (this.#done || up === null) return;
     this.#upload = null;
-    await this.#dest.client.send(
-      new AbortMultipartUploadCommand({ Bucket: this.#dest.bucket, Key: up.key, UploadId: up.id }),
-    ).catch(() => {});
+    await this.#dest.store.abortUpload(up.key, up.id).catch(() => {});
   }
 }

@@ -1,0 +1,250 @@
+/**
+ * The {@link ObjectStore} of an `s3://BUCKET/PREFIX` destination, over the
+ * AWS SDK (AWS S3, Ceph RGW, MinIO, R2, B2, Wasabi). A large file goes up as
+ * a multipart upload to a staging key and is copied into place (S3 has no
+ * way to give a finished upload new metadata without a copy).
+ *
+ * @module
+ */
+
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CopyObjectCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  UploadPartCommand,
+} from "@aws-sdk/client-s3";
+import {
+  type Listing,
+  missingKey,
+  type ObjectBody,
+  type ObjectInfo,
+  type ObjectStore,
+  PreconditionFailedError,
+  type Written,
+} from "./object_store.ts";
+import { isS3Missing, isS3PreconditionFailed } from "./s3_client.ts";
+
+/**
+ * The S3 client, from the environment as the AWS SDK reads it. Path-style
+ * addressing when `AWS_ENDPOINT_URL` is set (Ceph RGW, MinIO and most
+ * S3-compatible servers want it); retries with backoff (`maxAttempts`) for
+ * timeouts, 5xx, throttling and dropped connections.
+ */
+export function makeS3Client(options: { maxAttempts?: number } = {}): S3Client {
+  const endpoint = Deno.env.get("AWS_ENDPOINT_URL") ?? Deno.env.get("AWS_ENDPOINT_URL_S3");
+  return new S3Client({
+    region: Deno.env.get("AWS_REGION") ?? Deno.env.get("AWS_DEFAULT_REGION") ?? "us-east-1",
+    ...(endpoint ? { endpoint, forcePathStyle: true } : {}),
+    maxAttempts: options.maxAttempts ?? 6,
+    retryMode: "standard",
+    // A server that hangs (not only one that refuses) must fail the request, to be retried.
+    requestHandler: { connectionTimeout: 5_000, requestTimeout: 120_000 },
+  });
+}
+
+/** One bucket through the AWS SDK. */
+export class S3Store implements ObjectStore {
+  /** Uploads go to a staging key and are copied into place. */
+  readonly uploadsInPlace = false;
+  readonly #client: S3Client;
+  readonly #bucket: string;
+
+  /** The store of `bucket`, through `client`. */
+  constructor(client: S3Client, bucket: string) {
+    this.#client = client;
+    this.#bucket = bucket;
+  }
+
+  /** Runs one request, mapping a 404 and a 412 onto the store errors. */
+  async #send<T>(key: string, work: (client: S3Client) => Promise<T>): Promise<T> {
+    try {
+      return await work(this.#client);
+    } catch (err) {
+      if (isS3PreconditionFailed(err)) throw new PreconditionFailedError(key, { cause: err });
+      if (isS3Missing(err)) throw missingKey(key, err);
+      throw err;
+    }
+  }
+
+  async put(
+    key: string,
+    body: Uint8Array,
+    options: { meta?: Record<string, string>; ifNoneMatch?: boolean } = {},
+  ): Promise<Written> {
+    const res = await this.#send(key, (c) =>
+      c.send(
+        new PutObjectCommand({
+          Bucket: this.#bucket,
+          Key: key,
+          Body: body,
+          ...(options.meta ? { Metadata: options.meta } : {}),
+          ...(options.ifNoneMatch ? { IfNoneMatch: "*" } : {}),
+        }),
+      ));
+    return { etag: res.ETag ?? "" };
+  }
+
+  async get(key: string): Promise<ObjectBody> {
+    const res = await this.#send(
+      key,
+      (c) => c.send(new GetObjectCommand({ Bucket: this.#bucket, Key: key })),
+    );
+    return {
+      body: res.Body!.transformToWebStream() as ReadableStream<Uint8Array>,
+      meta: res.Metadata ?? {},
+      ...(res.LastModified ? { lastModified: res.LastModified } : {}),
+    };
+  }
+
+  async getBytes(key: string): Promise<Uint8Array> {
+    const res = await this.#send(
+      key,
+      (c) => c.send(new GetObjectCommand({ Bucket: this.#bucket, Key: key })),
+    );
+    return await res.Body!.transformToByteArray();
+  }
+
+  async head(key: string): Promise<ObjectInfo | null> {
+    try {
+      const res = await this.#send(
+        key,
+        (c) => c.send(new HeadObjectCommand({ Bucket: this.#bucket, Key: key })),
+      );
+      return {
+        key,
+        etag: res.ETag ?? "",
+        size: res.ContentLength ?? 0,
+        meta: res.Metadata ?? {},
+        ...(res.LastModified ? { lastModified: res.LastModified } : {}),
+      };
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) return null;
+      throw err;
+    }
+  }
+
+  async list(prefix: string, options: { shallow?: boolean; max?: number } = {}): Promise<Listing> {
+    const out: Listing = { objects: [], prefixes: [] };
+    let token: string | undefined;
+    do {
+      const res = await this.#send(prefix, (c) =>
+        c.send(
+          new ListObjectsV2Command({
+            Bucket: this.#bucket,
+            Prefix: prefix,
+            ...(options.shallow ? { Delimiter: "/" } : {}),
+            ...(options.max !== undefined ? { MaxKeys: options.max } : {}),
+            ...(token ? { ContinuationToken: token } : {}),
+          }),
+        ));
+      for (const o of res.Contents ?? []) {
+        if (o.Key === undefined) continue;
+        out.objects.push({
+          key: o.Key,
+          etag: o.ETag ?? "",
+          size: o.Size ?? 0,
+          ...(o.LastModified ? { lastModified: o.LastModified } : {}),
+        });
+      }
+      for (const p of res.CommonPrefixes ?? []) if (p.Prefix) out.prefixes.push(p.Prefix);
+      token = res.IsTruncated ? res.NextContinuationToken : undefined;
+      if (options.max !== undefined && out.objects.length >= options.max) break;
+    } while (token);
+    return out;
+  }
+
+  async copy(fromKey: string, toKey: string, meta?: Record<string, string>): Promise<Written> {
+    const res = await this.#send(fromKey, (c) =>
+      c.send(
+        new CopyObjectCommand({
+          Bucket: this.#bucket,
+          Key: toKey,
+          CopySource: `${this.#bucket}/${fromKey.split("/").map(encodeURIComponent).join("/")}`,
+          ...(meta ? { Metadata: meta, MetadataDirective: "REPLACE" } : {}),
+        }),
+      ));
+    const lastModified = res.CopyObjectResult?.LastModified;
+    return { etag: res.CopyObjectResult?.ETag ?? "", ...(lastModified ? { lastModified } : {}) };
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.#send(
+      key,
+      (c) => c.send(new DeleteObjectCommand({ Bucket: this.#bucket, Key: key })),
+    )
+      .catch((err) => {
+        if (!(err instanceof Deno.errors.NotFound)) throw err;
+      });
+  }
+
+  async beginUpload(key: string): Promise<string> {
+    const res = await this.#send(
+      key,
+      (c) => c.send(new CreateMultipartUploadCommand({ Bucket: this.#bucket, Key: key })),
+    );
+    return res.UploadId!;
+  }
+
+  async uploadPart(key: string, id: string, n: number, body: Uint8Array): Promise<string> {
+    const res = await this.#send(key, (c) =>
+      c.send(
+        new UploadPartCommand({
+          Bucket: this.#bucket,
+          Key: key,
+          UploadId: id,
+          PartNumber: n,
+          Body: body,
+        }),
+      ));
+    return res.ETag!;
+  }
+
+  /** Completes the upload at its staging key; `meta` is given by the copy into place. */
+  async completeUpload(
+    key: string,
+    id: string,
+    parts: string[],
+    _meta: Record<string, string>,
+  ): Promise<Written> {
+    const res = await this.#send(key, (c) =>
+      c.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: this.#bucket,
+          Key: key,
+          UploadId: id,
+          MultipartUpload: { Parts: parts.map((ETag, i) => ({ ETag, PartNumber: i + 1 })) },
+        }),
+      ));
+    return { etag: res.ETag ?? "" };
+  }
+
+  async abortUpload(key: string, id: string): Promise<void> {
+    await this.#send(
+      key,
+      (c) =>
+        c.send(new AbortMultipartUploadCommand({ Bucket: this.#bucket, Key: key, UploadId: id })),
+    );
+  }
+
+  async listUploads(prefix: string): Promise<{ key: string; id: string }[]> {
+    const res = await this.#send(
+      prefix,
+      (c) => c.send(new ListMultipartUploadsCommand({ Bucket: this.#bucket, Prefix: prefix })),
+    );
+    return (res.Uploads ?? []).flatMap((up) =>
+      up.Key && up.UploadId ? [{ key: up.Key, id: up.UploadId }] : []
+    );
+  }
+
+  close(): void {
+    this.#client.destroy();
+  }
+}
