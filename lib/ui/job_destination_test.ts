@@ -13,7 +13,7 @@ Deno.test("JobDestinations: a folder per request, a bucket opened once and close
     opened++;
     if (opened === 1) return Promise.reject(new Error("no answer"));
     return Promise.resolve({
-      client: { destroy: () => destroyed++ },
+      store: { close: () => destroyed++ },
       destination: fakeDestination,
     } as unknown as Remote);
   };
