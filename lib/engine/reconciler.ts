@@ -90,14 +90,17 @@ export const EARLY_COMPACT_FLOOR = 8 * 1024 * 1024;
 const CHECKPOINT_BYTES_PER_ENTRY = 170;
 
 /**
- * The log size at which the journal is compacted: the configured limit, or
- * sooner once the log is over {@link EARLY_COMPACT_FLOOR} and 1.5 times the
- * checkpoint its `entries` would make. Replaying a log costs about twice what
- * loading the checkpoint of the same state does, in time and in memory (a
- * first copy writes an intent and a done per file), so a start after a big
- * pass loads the checkpoint instead (issue 14).
+ * The log size at which the journal is compacted: the configured limit, or,
+ * when that is not above the default, sooner once the log is over
+ * {@link EARLY_COMPACT_FLOOR} and 1.5 times the checkpoint its `entries` would
+ * make. Replaying a log costs about twice what loading the checkpoint of the
+ * same state does, in time and in memory (a first copy writes an intent and a
+ * done per file), so a start after a big pass loads the checkpoint instead
+ * (issue 14). A limit raised above the default is kept as asked: it keeps the
+ * history a restore by time relies on (docs/safety.md).
  */
 export function compactionLimit(configured: number, entries: number): number {
+  if (configured > DEFAULT_JOURNAL_MAX_BYTES) return configured;
   const early = Math.max(EARLY_COMPACT_FLOOR, 1.5 * entries * CHECKPOINT_BYTES_PER_ENTRY);
   return Math.min(configured, early);
 }

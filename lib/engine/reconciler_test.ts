@@ -667,7 +667,7 @@ Deno.test("safety: a full pass vetoed by the source guard keeps what a crash lef
   assert(crashes > 5, `only ${crashes} crash points were exercised`);
 });
 
-Deno.test("compactionLimit: the configured limit, or 1.5x the state's checkpoint above the floor", () => {
+Deno.test("compactionLimit: the configured limit, or 1.5x the state's checkpoint above the floor unless raised", () => {
   const MB = 1024 * 1024;
   // A small state: the floor, unless the configured limit is lower.
   assertEquals(compactionLimit(64 * MB, 1_000), EARLY_COMPACT_FLOOR);
@@ -677,4 +677,6 @@ Deno.test("compactionLimit: the configured limit, or 1.5x the state's checkpoint
   assert(limit > 20 * MB && limit < 30 * MB, `limit ${limit}`);
   // A million entries: the configured limit.
   assertEquals(compactionLimit(64 * MB, 1_000_000), 64 * MB);
+  // A limit raised above the default (to keep history) is kept as asked.
+  assertEquals(compactionLimit(128 * MB, 100_000), 128 * MB);
 });
