@@ -11,6 +11,7 @@ import { type FileInfo, type FileSystem, isNotFound, type Kind } from "./fs.ts";
 import { describeError } from "./errors.ts";
 import { join, joinRel } from "./paths.ts";
 import { isReservedTop, MARKER_NAME } from "./layout.ts";
+import { PackedEntries } from "./packed_entries.ts";
 
 /** One entry of a tree, keyed elsewhere by its relative path. */
 export interface Entry {
@@ -30,7 +31,10 @@ export interface Entry {
 
 /** Result of {@link scanTree}. */
 export interface ScanResult {
-  /** Every entry found, by relative path. The root itself is not included. */
+  /**
+   * Every entry found, by relative path. The root itself is not included. Packed
+   * ({@link PackedEntries}) when made by {@link emptyScan}: an entry read is a copy.
+   */
   entries: Map<string, Entry>;
   /** Folders (or entries) that could not be read: what lies below them must not be deleted. */
   unreadable: Map<string, string>;
@@ -63,7 +67,7 @@ export interface ScanOptions {
 /** A scan that found nothing (a destination that does not exist yet, the start of a partial pass). */
 export function emptyScan(): ScanResult {
   return {
-    entries: new Map(),
+    entries: new PackedEntries<Entry>(),
     unreadable: new Map(),
     badNames: new Map(),
     temps: [],

@@ -3,7 +3,8 @@ import { put, tempDir } from "../../testing/helpers.ts";
 import { FaultyFileSystem } from "../../testing/fault_fs.ts";
 import { DenoFileSystem, type Kind } from "./fs.ts";
 import { MARKER_NAME, RESERVED_DIR, tempName } from "./layout.ts";
-import { emptyScan, scanTree } from "./scan.ts";
+import { emptyScan, type Entry, scanTree } from "./scan.ts";
+import { PackedEntries } from "./packed_entries.ts";
 import { nativeAvailable } from "./native/libc.ts";
 
 const real = new DenoFileSystem();
@@ -280,7 +281,7 @@ Deno.test("scanTree with `shallow` lists only the direct children of the start f
 Deno.test("emptyScan is an empty result, a fresh one each time", () => {
   const first = emptyScan();
   assertEquals(first, {
-    entries: new Map(),
+    entries: new PackedEntries<Entry>(),
     unreadable: new Map(),
     badNames: new Map(),
     temps: [],

@@ -311,8 +311,10 @@ export class Pass {
         summary.tempsRemoved++;
         // Removing it changed its folder's mtime after the scan saw it: look again.
         const parent = parentOf(tmp);
-        const seen = dst.entries.get(parent);
-        if (seen) seen.mtimeMs = (await destination.stat(parent)).mtimeMs;
+        const seen = dst.entries.get(parent); // a copy (packed entries): set it back
+        if (seen) {
+          dst.entries.set(parent, { ...seen, mtimeMs: (await destination.stat(parent)).mtimeMs });
+        }
       } catch (err) {
         logs.op.warn("TEMP FILE NOT REMOVED: {path} - {reason}", {
           path: tmp,

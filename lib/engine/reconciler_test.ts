@@ -19,7 +19,12 @@ import { getLogger } from "@logtape/logtape";
 import { DenoFileSystem, type FileSystem } from "../base/fs.ts";
 import { FaultyFileSystem, isSimulatedCrash } from "../../testing/fault_fs.ts";
 import { JournalIoError } from "../base/errors.ts";
-import { Reconciler, type ReconcilerOptions } from "./reconciler.ts";
+import {
+  compactionLimit,
+  EARLY_COMPACT_FLOOR,
+  Reconciler,
+  type ReconcilerOptions,
+} from "./reconciler.ts";
 import { readJournal } from "../journal/reader.ts";
 import { journalDir, RESERVED_DIR } from "../base/layout.ts";
 
@@ -660,4 +665,18 @@ Deno.test("safety: a full pass vetoed by the source guard keeps what a crash lef
     }
   }
   assert(crashes > 5, `only ${crashes} crash points were exercised`);
+});
+
+Deno.test("compactionLimit: the configured limit, or 1.5x the state's checkpoint above the floor unless raised", () => {
+  const MB = 1024 * 1024;
+  // A small state: the floor, unless the configured limit is lower.
+  assertEquals(compactionLimit(64 * MB, 1_000), EARLY_COMPACT_FLOOR);
+  assertEquals(compactionLimit(1 * MB, 1_000), 1 * MB);
+  // 100,000 entries (a checkpoint of about 17 MB): compacted at about 25 MB of log, not 64.
+  const limit = compactionLimit(64 * MB, 100_000);
+  assert(limit > 20 * MB && limit < 30 * MB, `limit ${limit}`);
+  // A million entries: the configured limit.
+  assertEquals(compactionLimit(64 * MB, 1_000_000), 64 * MB);
+  // A limit raised above the default (to keep history) is kept as asked.
+  assertEquals(compactionLimit(128 * MB, 100_000), 128 * MB);
 });

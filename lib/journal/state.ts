@@ -7,28 +7,10 @@
  * @module
  */
 
-import type { Kind } from "../base/fs.ts";
 import type { IntentRecord, JournalRecord } from "./record.ts";
+import { StateEntries, type StateEntry } from "./state_entries.ts";
 
-/** What the destination holds at one path. */
-export interface StateEntry {
-  /** Entry kind. */
-  kind: Kind;
-  /** Size in bytes (files). */
-  size: number;
-  /** mtime in ms the destination carries (equal to the source's when copied). */
-  mtimeMs: number;
-  /** Permission bits. */
-  mode: number;
-  /** Inode of the source entry it was copied from. */
-  ino: number;
-  /** xxh128 of the content (files). */
-  hash?: string;
-  /** Symlink target. */
-  target?: string;
-  /** Copied within the racy window: the next pass re-hashes the source. */
-  racy?: boolean;
-}
+export type { StateEntry } from "./state_entries.ts";
 
 /** The folded state: entries plus intents not yet completed. */
 export interface State {
@@ -40,9 +22,9 @@ export interface State {
   lastSeq: number;
 }
 
-/** An empty state. */
+/** An empty state (its entries packed: {@link StateEntries}). */
 export function emptyState(): State {
-  return { entries: new Map(), pending: new Map(), lastSeq: 0 };
+  return { entries: new StateEntries(), pending: new Map(), lastSeq: 0 };
 }
 
 /** Re-roots `from` (and, for a folder, everything below it) at `to`. */

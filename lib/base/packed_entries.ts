@@ -1,0 +1,228 @@
+/**
+ * {@link PackedEntries}: entries of a tree (a scan's, the state's) packed in
+ * typed arrays behind a `Map<string, entry>`.
+ *
+ * A pass holds the source scan, the destination scan and the state, one
+ * entry per path each. As plain objects an entry cost 150 (scan) to 240
+ * (state) bytes of heap with its key: the object, a boxed mtime, an
+ * out-of-object slot for the hash, the hash as a 32-character string. Packed
+ * it costs its key, a slot number in the map, three numbers in a
+ * `Float64Array`, the mode in a `Uint32Array`, the kind and flags in a byte,
+ * and an xxh128 hash as its 16 bytes (issue 14).
+ *
+ * It is a real `Map` subclass, so every user of a scan's or the state's
+ * entries (and code that builds one as a plain `Map`, as tests do) keeps
+ * working. The difference to know: {@link PackedEntries.get} and the
+ * iterators build a fresh object each time, so changing a returned entry
+ * changes nothing stored: store a changed entry with `set`.
+ *
+ * @module
+ */
+
+import type { Kind } from "./fs.ts";
+
+const KINDS: readonly Kind[] = ["file", "dir", "symlink", "other"];
+const KIND_CODE: ReadonlyMap<Kind, number> = new Map(KINDS.map((k, i) => [k, i]));
+
+/** Flag bits of a slot (bits 0-1 are the kind's code). */
+const PACKED_HASH = 1 << 2;
+const RACY_SET = 1 << 3;
+const RACY_TRUE = 1 << 4;
+const EXTRA = 1 << 5;
+
+const HEX_HASH = /^[0-9a-f]{32}$/;
+const HEX_PAIRS: readonly string[] = Array.from(
+  { length: 256 },
+  (_, i) => i.toString(16).padStart(2, "0"),
+);
+
+/** What does not pack: a symlink's target, a hash that is not 32 lowercase hex digits. */
+interface Extra {
+  hash?: string;
+  target?: string;
+}
+
+/** The fields an entry may have: a scan's entry and a state's entry are both of this shape. */
+export interface PackedShape {
+  /** Entry kind. */
+  kind: Kind;
+  /** Size in bytes. */
+  size: number;
+  /** Modification time in milliseconds. */
+  mtimeMs: number;
+  /** Permission bits. */
+  mode: number;
+  /** Inode number. */
+  ino: number;
+  /** Content hash (packed as 16 bytes when it is 32 lowercase hex digits). */
+  hash?: string;
+  /** Symlink target. */
+  target?: string;
+  /** The state's racy flag. */
+  racy?: boolean;
+}
+
+/** Entries by relative path, packed (see the module's notes). */
+export class PackedEntries<E extends PackedShape> extends Map<string, E> {
+  #capacity = 0;
+  #used = 0;
+  #free: number[] = [];
+  /** size, mtimeMs, ino of each slot. */
+  #numbers = new Float64Array(0);
+  #modes = new Uint32Array(0);
+  #flags = new Uint8Array(0);
+  #hashes = new Uint8Array(0);
+  #extra = new Map<number, Extra>();
+
+  /** An empty map, or one holding `entries`. */
+  constructor(entries?: Iterable<readonly [string, E]> | null) {
+    super();
+    if (entries) { for (const [path, entry] of entries) this.set(path, entry); }
+  }
+
+  #slotOf(path: string): number | undefined {
+    return super.get(path) as unknown as number | undefined;
+  }
+
+  #grow(): void {
+    const capacity = Math.max(1024, this.#capacity * 2);
+    const numbers = new Float64Array(capacity * 3);
+    numbers.set(this.#numbers);
+    const modes = new Uint32Array(capacity);
+    modes.set(this.#modes);
+    const flags = new Uint8Array(capacity);
+    flags.set(this.#flags);
+    // Hashes only once one is stored (a scan's entries have none).
+    const hashes = this.#hashes.length > 0 ? new Uint8Array(capacity * 16) : this.#hashes;
+    if (hashes !== this.#hashes) hashes.set(this.#hashes);
+    this.#numbers = numbers;
+    this.#modes = modes;
+    this.#flags = flags;
+    this.#hashes = hashes;
+    this.#capacity = capacity;
+  }
+
+  #newSlot(): number {
+    const reused = this.#free.pop();
+    if (reused !== undefined) return reused;
+    if (this.#used === this.#capacity) this.#grow();
+    return this.#used++;
+  }
+
+  #write(slot: number, e: E): void {
+    const n = slot * 3;
+    this.#numbers[n] = e.size;
+    this.#numbers[n + 1] = e.mtimeMs;
+    this.#numbers[n + 2] = e.ino;
+    this.#modes[slot] = e.mode;
+    let flags = KIND_CODE.get(e.kind) ?? 3;
+    const extra: Extra = {};
+    if (e.hash !== undefined) {
+      if (HEX_HASH.test(e.hash)) {
+        flags |= PACKED_HASH;
+        if (this.#hashes.length === 0) this.#hashes = new Uint8Array(this.#capacity * 16);
+        const at = slot * 16;
+        for (let i = 0; i < 16; i++) {
+          this.#hashes[at + i] = parseInt(e.hash.slice(i * 2, i * 2 + 2), 16);
+        }
+      } else extra.hash = e.hash;
+    }
+    if (e.target !== undefined) extra.target = e.target;
+    if (e.racy !== undefined) flags |= RACY_SET | (e.racy ? RACY_TRUE : 0);
+    if (extra.hash !== undefined || extra.target !== undefined) {
+      flags |= EXTRA;
+      this.#extra.set(slot, extra);
+    } else this.#extra.delete(slot);
+    this.#flags[slot] = flags;
+  }
+
+  #read(slot: number): E {
+    const n = slot * 3;
+    const flags = this.#flags[slot]!;
+    const entry: PackedShape = {
+      kind: KINDS[flags & 3]!,
+      size: this.#numbers[n]!,
+      mtimeMs: this.#numbers[n + 1]!,
+      mode: this.#modes[slot]!,
+      ino: this.#numbers[n + 2]!,
+    };
+    if (flags & PACKED_HASH) {
+      const at = slot * 16;
+      let hash = "";
+      for (let i = 0; i < 16; i++) hash += HEX_PAIRS[this.#hashes[at + i]!]!;
+      entry.hash = hash;
+    }
+    if (flags & EXTRA) {
+      const extra = this.#extra.get(slot)!;
+      if (extra.hash !== undefined) entry.hash = extra.hash;
+      if (extra.target !== undefined) entry.target = extra.target;
+    }
+    if (flags & RACY_SET) entry.racy = (flags & RACY_TRUE) !== 0;
+    return entry as E;
+  }
+
+  /** The entry at `path`: a fresh object (changing it changes nothing stored). */
+  override get(path: string): E | undefined {
+    const slot = this.#slotOf(path);
+    return slot === undefined ? undefined : this.#read(slot);
+  }
+
+  /** Stores a copy of `entry` at `path` (a path already held keeps its place in the order). */
+  override set(path: string, entry: E): this {
+    let slot = this.#slotOf(path);
+    if (slot === undefined) {
+      slot = this.#newSlot();
+      super.set(path, slot as unknown as E);
+    }
+    this.#write(slot, entry);
+    return this;
+  }
+
+  /** Removes `path`; true when it was held. */
+  override delete(path: string): boolean {
+    const slot = this.#slotOf(path);
+    if (slot === undefined) return false;
+    super.delete(path);
+    this.#extra.delete(slot);
+    this.#free.push(slot);
+    return true;
+  }
+
+  /** Removes every entry and gives the packed storage back. */
+  override clear(): void {
+    super.clear();
+    this.#capacity = 0;
+    this.#used = 0;
+    this.#free = [];
+    this.#numbers = new Float64Array(0);
+    this.#modes = new Uint32Array(0);
+    this.#flags = new Uint8Array(0);
+    this.#hashes = new Uint8Array(0);
+    this.#extra = new Map();
+  }
+
+  /** `[path, entry]` pairs in insertion order, each entry a fresh object. */
+  override *entries(): MapIterator<[string, E]> {
+    for (const [path, slot] of super.entries()) {
+      yield [path, this.#read(slot as unknown as number)];
+    }
+  }
+
+  /** The entries in insertion order, each a fresh object. */
+  override *values(): MapIterator<E> {
+    for (const slot of super.values()) yield this.#read(slot as unknown as number);
+  }
+
+  /** Same as {@link entries}. */
+  override [Symbol.iterator](): MapIterator<[string, E]> {
+    return this.entries();
+  }
+
+  /** Calls `fn` for each entry in insertion order. */
+  override forEach(
+    fn: (value: E, key: string, map: Map<string, E>) => void,
+    thisArg?: unknown,
+  ): void {
+    for (const [path, entry] of this.entries()) fn.call(thisArg, entry, path, this);
+  }
+}
