@@ -63,6 +63,11 @@ export interface FolderAccess {
   mkdir(rel: string, mode: number): void;
   /** `fsync` of a folder. */
   syncDir(rel: string): Promise<void>;
+  /**
+   * Optional: keeps the folder `rel` open, so that creating, renaming and removing the names
+   * directly in it need not resolve its path each time (the pinned layer's `Beneath.hold`).
+   */
+  hold?(rel: string): void;
   /** Releases what the access holds (a pinned descriptor); safe to call twice. */
   close(): void;
 }

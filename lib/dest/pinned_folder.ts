@@ -159,6 +159,11 @@ export class PinnedFolder implements FolderAccess {
     }
   }
 
+  /** Keeps the folder `rel` open for calls on the names in it (`Beneath.hold`). */
+  hold(rel: string): void {
+    this.#beneath.hold(rel);
+  }
+
   /** Releases the pinned descriptor; safe to call twice. */
   close(): void {
     this.#beneath.close();
