@@ -179,6 +179,22 @@ class LocalStagedFile implements StagedFile {
     });
   }
 
+  /** True when the file was staged through `folder` (see {@link LocalDestination.commitAll}). */
+  stagedIn(folder: FolderAccess | null): boolean {
+    return this.#folder === folder;
+  }
+
+  /** {@link commit} in two halves for {@link LocalDestination.commitAll}: closes, says the rename. */
+  closeForCommit(): { from: string; to: string } {
+    this.#handle.close();
+    return { from: this.#paths.tmp, to: this.#paths.target };
+  }
+
+  /** The second half: the rename {@link closeForCommit} named was made. */
+  committed(): void {
+    this.#committed = true;
+  }
+
   discard(): Promise<void> {
     this.#handle.close();
     if (!this.#committed) removeQuietly(this.#folder, this.#paths.tmp);
@@ -404,6 +420,29 @@ export class LocalDestination implements Destination {
       }
       return new LocalStagedFile(folder, paths, file, options.size <= SMALL_WRITE, dev);
     });
+  }
+
+  /**
+   * Commits staged files in order, one outcome each (`null`: committed), as a
+   * {@link StagedEntry.commit} each would. Pinned, the folder a run of files goes into is
+   * resolved once for the run (`Beneath.renameMany`, synchronous: the run lasts one rename a
+   * file) instead of once a file; otherwise each is committed by itself.
+   */
+  async commitAll(staged: readonly StagedEntry[]): Promise<unknown[]> {
+    const folder = this.#folder;
+    const files = staged.filter((s): s is LocalStagedFile =>
+      s instanceof LocalStagedFile && s.stagedIn(folder)
+    );
+    if (folder?.renameMany === undefined || files.length !== staged.length) {
+      const outcomes: unknown[] = [];
+      for (const s of staged) outcomes.push(await s.commit().then(() => null, (err) => err));
+      return outcomes;
+    }
+    const outcomes = folder.renameMany(files.map((file) => file.closeForCommit()));
+    outcomes.forEach((outcome, i) => {
+      if (outcome === null) files[i]!.committed();
+    });
+    return outcomes;
   }
 
   /** Creates the symlink under a temp name in the folder of `rel`, with its mtime. */

@@ -503,19 +503,33 @@ export async function commitCopies(ctx: ApplyContext, copies: PreparedCopy[]): P
       for (const i of idx) outcomes[i] ??= err;
     }
   }));
-  const committed: Outcome[] = [];
+  // Committed in order: all at once where the destination can (one folder resolution a run).
+  const ready = copies.flatMap((_, i) => outcomes[i] === null ? [i] : []);
+  const { destination } = ctx;
+  const results = destination.commitAll
+    ? await destination.commitAll(ready.map((i) => copies[i]!.staged))
+    : await commitEach(ready.map((i) => copies[i]!.staged));
+  ready.forEach((i, k) => outcomes[i] = results[k] ?? null);
   for (const [i, c] of copies.entries()) {
+    if (outcomes[i] === null) continue;
+    if (moved[i]) await putBack(ctx, c.op.path, c.version!);
+    await c.staged.discard();
+  }
+  return outcomes;
+}
+
+/** Commits each staged file in order: one outcome each, `null` when committed. */
+async function commitEach(staged: StagedFile[]): Promise<Outcome[]> {
+  const outcomes: Outcome[] = [];
+  for (const file of staged) {
     try {
-      if (outcomes[i] !== null) throw outcomes[i];
-      await c.staged.commit();
-      committed.push(null);
+      await file.commit();
+      outcomes.push(null);
     } catch (err) {
-      if (moved[i]) await putBack(ctx, c.op.path, c.version!);
-      await c.staged.discard();
-      committed.push(err);
+      outcomes.push(err);
     }
   }
-  return committed;
+  return outcomes;
 }
 
 /** Options for {@link applySimple}. */

@@ -227,8 +227,7 @@ export class Beneath {
   /** The descriptor of the held folder when `parent` is its path, else `null`. */
   #heldFd(parent: Uint8Array): number | null {
     const held = this.#held;
-    if (held === null || held.path.length !== parent.length) return null;
-    for (let i = 0; i < parent.length; i++) if (held.path[i] !== parent[i]) return null;
+    if (held === null || !sameBytes(held.path, parent)) return null;
     this.#root(); // closed: refused as every other call
     return held.fd;
   }
@@ -351,6 +350,67 @@ export class Beneath {
         );
       });
     });
+  }
+
+  /**
+   * Renames each `from` to its `to` in order, as {@link rename} would, one outcome each (`null`
+   * for done, else the error). The folder a run of consecutive renames goes into is resolved
+   * once for the run (beneath the root, no symlink followed) instead of once a rename: the
+   * renames of a run reach the folder resolved at its first one, as a single rename reaches
+   * the folder resolved at its start. The calls are synchronous, so a run lasts one rename
+   * per entry. After a failure the next rename resolves its folder afresh.
+   */
+  renameMany(pairs: readonly { from: string | Uint8Array; to: string | Uint8Array }[]): unknown[] {
+    const outcomes: unknown[] = [];
+    let into: { parent: Uint8Array; fd: number; owned: boolean } | null = null;
+    const drop = () => {
+      if (into?.owned) closeQuietly(into.fd);
+      into = null;
+    };
+    try {
+      for (const { from, to } of pairs) {
+        try {
+          const target = this.#parse(to);
+          const toLabel = this.#labelOf(target);
+          if (target.name === null) {
+            throw errnoError(
+              ERRNO.EINVAL,
+              "openat2",
+              toLabel,
+              "the pinned root itself has no parent",
+            );
+          }
+          const toName = cString(target.name);
+          if (into === null || !sameBytes(into.parent, target.parent)) {
+            drop();
+            const topLevel = target.parent.length === 1 && target.parent[0] === 0x2e;
+            const held = this.#heldFd(target.parent);
+            into = topLevel || held !== null
+              ? { parent: target.parent, fd: held ?? this.#root(), owned: false }
+              : {
+                parent: target.parent,
+                fd: this.#open(target.parent, PARENT_FLAGS, 0, toLabel),
+                owned: true,
+              };
+          }
+          const toFd = into.fd;
+          this.#inParent(this.#parse(from), (fromFd, fromName, fromLabel) => {
+            check(
+              () => libc().renameat2(fromFd, fromName, toFd, toName, 0),
+              "renameat2",
+              `${fromLabel}' -> '${toLabel}`,
+            );
+          });
+          outcomes.push(null);
+        } catch (err) {
+          drop();
+          outcomes.push(err);
+        }
+      }
+    } finally {
+      drop();
+    }
+    return outcomes;
   }
 
   /** Removes the file or symlink `rel` (a symlink is removed, never its target). */
@@ -509,6 +569,12 @@ export class Beneath {
     this.#closed = true;
     closeQuietly(this.#rootFd);
   }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function symlinkRefused(syscall: string, label: string): Error {
