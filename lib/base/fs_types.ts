@@ -41,6 +41,12 @@ export interface FileHandle {
   writeAllSync(data: Uint8Array): void;
   /** `fstat` of the open file. */
   stat(): FileInfo;
+  /**
+   * The `fstat` taken when the file was opened, where the opener took one (the native layer
+   * checks the descriptor's kind by it): a caller comparing the open file with a scan needs no
+   * second `fstat`. Absent otherwise: call {@link FileHandle.stat}.
+   */
+  readonly opened?: FileInfo;
   /** Sets access and modification time to `mtimeMs`. */
   utime(mtimeMs: number): void;
   /** Truncates the file to `len` bytes. */

@@ -213,6 +213,14 @@ export interface Destination {
   stageFile(rel: string, options: { size: number }): Promise<StagedFile>;
 
   /**
+   * Optional, where committing many at once is cheaper: commits the staged entries (made by
+   * this destination) in order, as {@link StagedEntry.commit} on each would, and resolves to
+   * one outcome each: `null` when committed, else the error (the entry is then still there,
+   * for {@link StagedEntry.discard}). Never rejects for one entry's failure.
+   */
+  commitAll?(staged: readonly StagedEntry[]): Promise<unknown[]>;
+
+  /**
    * Makes a symlink to `target` with mtime `mtimeMs`, staged like a file,
    * that {@link StagedEntry.commit} puts at `rel`.
    *

@@ -63,6 +63,17 @@ export interface FolderAccess {
   mkdir(rel: string, mode: number): void;
   /** `fsync` of a folder. */
   syncDir(rel: string): Promise<void>;
+  /**
+   * Optional: keeps the folder `rel` open, so that creating, renaming and removing the names
+   * directly in it need not resolve its path each time (the pinned layer's `Beneath.hold`).
+   */
+  hold?(rel: string): void;
+  /**
+   * Optional: renames each `from` to its `to` in order, one outcome each (`null`: done), the
+   * folder of a run of renames into one folder resolved once (the pinned layer's
+   * `Beneath.renameMany`).
+   */
+  renameMany?(pairs: readonly { from: string; to: string }[]): unknown[];
   /** Releases what the access holds (a pinned descriptor); safe to call twice. */
   close(): void;
 }

@@ -107,7 +107,14 @@ class LocalStagedFile implements StagedFile {
   /** The temp file's `st_dev`, with {@link syncAll}: a folder of the mirror may be another mount. */
   readonly fileSystem?: number;
 
-  constructor(folder: FolderAccess, paths: Staging, file: CreatedFile, small: boolean) {
+  /** `dev` is the file system of the staging folder (asked of the file when not given). */
+  constructor(
+    folder: FolderAccess,
+    paths: Staging,
+    file: CreatedFile,
+    small: boolean,
+    dev?: number,
+  ) {
     this.#folder = folder;
     this.#paths = paths;
     this.#file = file;
@@ -115,7 +122,7 @@ class LocalStagedFile implements StagedFile {
     this.#small = small;
     const syncFileSystem = file.syncFileSystem;
     if (syncFileSystem) {
-      this.fileSystem = this.#handle.stat().dev;
+      this.fileSystem = dev ?? this.#handle.stat().dev;
       this.syncAll = () => syncFileSystem.call(file);
     }
   }
@@ -172,6 +179,22 @@ class LocalStagedFile implements StagedFile {
     });
   }
 
+  /** True when the file was staged through `folder` (see {@link LocalDestination.commitAll}). */
+  stagedIn(folder: FolderAccess | null): boolean {
+    return this.#folder === folder;
+  }
+
+  /** {@link commit} in two halves for {@link LocalDestination.commitAll}: closes, says the rename. */
+  closeForCommit(): { from: string; to: string } {
+    this.#handle.close();
+    return { from: this.#paths.tmp, to: this.#paths.target };
+  }
+
+  /** The second half: the rename {@link closeForCommit} named was made. */
+  committed(): void {
+    this.#committed = true;
+  }
+
   discard(): Promise<void> {
     this.#handle.close();
     if (!this.#committed) removeQuietly(this.#folder, this.#paths.tmp);
@@ -221,6 +244,14 @@ export class LocalDestination implements Destination {
   readonly #pin: boolean;
   #folder: FolderAccess | null = null;
   #stagingReady = false;
+  /** The staging folder's `st_dev`, taken from the first file staged in it (all temp files share it). */
+  #stagingDev: number | undefined;
+  /**
+   * Folders {@link #checkFolderOf} found to be real folders since the last {@link sync} (an
+   * engine batch): the early check is made once per folder and batch. It only saves staging
+   * bytes that could not be committed; the commit's rename, resolved afresh, is what refuses.
+   */
+  readonly #foldersChecked = new Set<string>();
   readonly #reserved: string;
   readonly #stagingDir: string;
 
@@ -283,6 +314,9 @@ export class LocalDestination implements Destination {
           if (!isAlreadyExists(err)) throw err;
         }
       }
+      // Every temp file is created in, and renamed out of, the staging folder: keep it open.
+      folder.hold?.(this.#stagingDir);
+      this.#stagingDev = undefined;
       this.#stagingReady = true;
     }
     this.#checkFolderOf(rel);
@@ -295,7 +329,7 @@ export class LocalDestination implements Destination {
    */
   #checkFolderOf(rel: string): void {
     const parent = parentOf(rel);
-    if (parent === "") return;
+    if (parent === "" || this.#foldersChecked.has(parent)) return;
     const info = this.#access().lstat(parent);
     if (info.kind === "symlink") {
       throw new Deno.errors.FilesystemLoop(`refused: "${parent}" is a symlink, not a folder`);
@@ -303,6 +337,7 @@ export class LocalDestination implements Destination {
     if (info.kind !== "dir") {
       throw new Deno.errors.NotADirectory(`"${parent}" is not a folder`);
     }
+    this.#foldersChecked.add(parent);
   }
 
   /** Runs `create` in the staging folder; once more after making it again if it went missing. */
@@ -373,8 +408,41 @@ export class LocalDestination implements Destination {
       const paths = this.#staging(rel);
       const folder = this.#access();
       const file = this.#inStaging(() => folder.createExclusive(paths.tmp, 0o600));
-      return new LocalStagedFile(folder, paths, file, options.size <= SMALL_WRITE);
+      let dev: number | undefined;
+      if (file.syncFileSystem) {
+        try {
+          dev = this.#stagingDev ??= file.handle.stat().dev;
+        } catch (err) {
+          file.handle.close();
+          removeQuietly(folder, paths.tmp);
+          throw err;
+        }
+      }
+      return new LocalStagedFile(folder, paths, file, options.size <= SMALL_WRITE, dev);
     });
+  }
+
+  /**
+   * Commits staged files in order, one outcome each (`null`: committed), as a
+   * {@link StagedEntry.commit} each would. Pinned, the folder a run of files goes into is
+   * resolved once for the run (`Beneath.renameMany`, synchronous: the run lasts one rename a
+   * file) instead of once a file; otherwise each is committed by itself.
+   */
+  async commitAll(staged: readonly StagedEntry[]): Promise<unknown[]> {
+    const folder = this.#folder;
+    const files = staged.filter((s): s is LocalStagedFile =>
+      s instanceof LocalStagedFile && s.stagedIn(folder)
+    );
+    if (folder?.renameMany === undefined || files.length !== staged.length) {
+      const outcomes: unknown[] = [];
+      for (const s of staged) outcomes.push(await s.commit().then(() => null, (err) => err));
+      return outcomes;
+    }
+    const outcomes = folder.renameMany(files.map((file) => file.closeForCommit()));
+    outcomes.forEach((outcome, i) => {
+      if (outcome === null) files[i]!.committed();
+    });
+    return outcomes;
   }
 
   /** Creates the symlink under a temp name in the folder of `rel`, with its mtime. */
@@ -424,8 +492,9 @@ export class LocalDestination implements Destination {
     });
   }
 
-  /** fsync of the folder. */
+  /** fsync of the folder; the folder checks of staging are made afresh after it. */
   async sync(folder: string): Promise<void> {
+    this.#foldersChecked.clear();
     await this.#at(folder).syncDir(folder);
   }
 
@@ -436,6 +505,8 @@ export class LocalDestination implements Destination {
   close(): void {
     this.#folder?.close();
     this.#folder = null;
+    this.#stagingReady = false; // the staging folder is held again once pinned again
+    this.#foldersChecked.clear();
   }
 
   /** {@link close}, for `using destination = new LocalDestination(...)`. */

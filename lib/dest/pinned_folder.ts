@@ -159,6 +159,16 @@ export class PinnedFolder implements FolderAccess {
     }
   }
 
+  /** `renameat2` each pair in order, a run into one folder resolved once (`Beneath.renameMany`). */
+  renameMany(pairs: readonly { from: string; to: string }[]): unknown[] {
+    return this.#beneath.renameMany(pairs);
+  }
+
+  /** Keeps the folder `rel` open for calls on the names in it (`Beneath.hold`). */
+  hold(rel: string): void {
+    this.#beneath.hold(rel);
+  }
+
   /** Releases the pinned descriptor; safe to call twice. */
   close(): void {
     this.#beneath.close();

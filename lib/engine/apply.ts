@@ -283,14 +283,19 @@ async function copyByKernel(
   return offset;
 }
 
+/**
+ * Copies a small file in one read and one write. It reads exactly `size` bytes (one `read` for
+ * a regular file): a file that grew since the scan is caught by the size in the caller's
+ * `fstat` after the copy, one that shrank by the short count here. A file that says it is
+ * empty gets one read of a byte (a pseudo-file's size can be 0 whatever it holds).
+ */
 async function copySmall(
   src: FileHandle,
   out: StagedFile,
   hasher: Hasher,
   size: number,
 ): Promise<number> {
-  // One byte more than expected: a file that grew is noticed and discarded by the caller.
-  const buf = new Uint8Array(size + 1);
+  const buf = new Uint8Array(size === 0 ? 1 : size);
   let bytes = 0;
   while (bytes < buf.length) {
     const n = src.readSync(buf.subarray(bytes));
@@ -298,9 +303,9 @@ async function copySmall(
     bytes += n;
   }
   if (bytes !== size) return bytes;
-  const data = buf.subarray(0, bytes);
-  hasher.update(data);
-  await out.write(data);
+  if (size === 0) return 0;
+  hasher.update(buf);
+  await out.write(buf);
   return bytes;
 }
 
@@ -328,7 +333,8 @@ export async function prepareCopy(
   }
   let out: StagedFile | null = null;
   try {
-    const before = src.stat();
+    // The opener's own fstat where it took one (the native layer): one system call less a file.
+    const before = src.opened ?? src.stat();
     if (before.kind !== "file" || !sameAsScanned(before, op.src)) {
       throw new SourceChangedError("changed since it was scanned");
     }
@@ -497,19 +503,33 @@ export async function commitCopies(ctx: ApplyContext, copies: PreparedCopy[]): P
       for (const i of idx) outcomes[i] ??= err;
     }
   }));
-  const committed: Outcome[] = [];
+  // Committed in order: all at once where the destination can (one folder resolution a run).
+  const ready = copies.flatMap((_, i) => outcomes[i] === null ? [i] : []);
+  const { destination } = ctx;
+  const results = destination.commitAll
+    ? await destination.commitAll(ready.map((i) => copies[i]!.staged))
+    : await commitEach(ready.map((i) => copies[i]!.staged));
+  ready.forEach((i, k) => outcomes[i] = results[k] ?? null);
   for (const [i, c] of copies.entries()) {
+    if (outcomes[i] === null) continue;
+    if (moved[i]) await putBack(ctx, c.op.path, c.version!);
+    await c.staged.discard();
+  }
+  return outcomes;
+}
+
+/** Commits each staged file in order: one outcome each, `null` when committed. */
+async function commitEach(staged: StagedFile[]): Promise<Outcome[]> {
+  const outcomes: Outcome[] = [];
+  for (const file of staged) {
     try {
-      if (outcomes[i] !== null) throw outcomes[i];
-      await c.staged.commit();
-      committed.push(null);
+      await file.commit();
+      outcomes.push(null);
     } catch (err) {
-      if (moved[i]) await putBack(ctx, c.op.path, c.version!);
-      await c.staged.discard();
-      committed.push(err);
+      outcomes.push(err);
     }
   }
-  return committed;
+  return outcomes;
 }
 
 /** Options for {@link applySimple}. */

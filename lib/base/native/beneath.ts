@@ -23,8 +23,13 @@
  *   `lstat`, `readLink`, `unlink`, `rename` and `utime` act on the link itself.
  * - A FIFO, socket or device met by `openRead` is refused without blocking.
  *
+ * - One folder may be held open ({@link Beneath.hold}: the staging folder of
+ *   temp files): calls on a name directly in it start from its descriptor,
+ *   resolved beneath the root when it was held, instead of resolving its path
+ *   again (a single name, never followed: the final step as above).
+ *
  * Not guaranteed: a folder renamed out of the root after its descriptor was
- * opened is still acted on where it went (the entries in it were beneath the
+ * opened (a held one for as long as it is held) is still acted on where it went (the entries in it were beneath the
  * root when resolved); mount points beneath the root are crossed. Without the
  * native layer (no `--allow-ffi`, no libc, Linux before 5.6) this class cannot
  * be built, and the fallback, Deno's path-based API through `lib/base/fs.ts`,
@@ -103,6 +108,8 @@ export class Beneath {
   readonly #dev: number;
   readonly #ino: number;
   #closed = false;
+  /** The folder held open by {@link Beneath.hold}: its path (normalised bytes) and descriptor. */
+  #held: { path: Uint8Array; fd: number } | null = null;
 
   private constructor(rootFd: number, path: string, info: NativeInfo) {
     this.#rootFd = rootFd;
@@ -207,12 +214,45 @@ export class Beneath {
     }
     const name = cString(rel.name);
     const topLevel = rel.parent.length === 1 && rel.parent[0] === 0x2e;
-    const parentFd = topLevel ? this.#root() : this.#open(rel.parent, PARENT_FLAGS, 0, label);
+    const held = this.#heldFd(rel.parent);
+    if (topLevel || held !== null) return action(held ?? this.#root(), name, label);
+    const parentFd = this.#open(rel.parent, PARENT_FLAGS, 0, label);
     try {
       return action(parentFd, name, label);
     } finally {
-      if (!topLevel) closeQuietly(parentFd);
+      closeQuietly(parentFd);
     }
+  }
+
+  /** The descriptor of the held folder when `parent` is its path, else `null`. */
+  #heldFd(parent: Uint8Array): number | null {
+    const held = this.#held;
+    if (held === null || !sameBytes(held.path, parent)) return null;
+    this.#root(); // closed: refused as every other call
+    return held.fd;
+  }
+
+  /**
+   * Keeps the folder `rel` open (resolved beneath the root, no symlink followed, now), so that
+   * calls on the entries directly in it ({@link createExclusive}, {@link rename} from or into
+   * it, {@link unlink}) start from that descriptor instead of resolving its path again: one
+   * `openat2` and one `close` less a call. Meant for a private folder of the program's own that
+   * it writes many entries into (the staging folder of temp files). Those calls then reach the
+   * folder opened here, wherever it is renamed to later (not guaranteed: that it is still at
+   * `rel`). One folder at a time: a new call releases the one before; {@link close} releases it.
+   * @throws as opening the folder does (isMissing, isSymlinkRefused)
+   */
+  hold(rel: string | Uint8Array): void {
+    const parsed = this.#parse(rel);
+    const fd = this.#open(parsed.path, PARENT_FLAGS, 0, this.#labelOf(parsed));
+    this.release();
+    this.#held = { path: parsed.path, fd };
+  }
+
+  /** Closes the folder {@link hold} keeps open, if any. */
+  release(): void {
+    if (this.#held !== null) closeQuietly(this.#held.fd);
+    this.#held = null;
   }
 
   /** `lstat` of `rel`: a final symlink is described, not followed. */
@@ -273,6 +313,16 @@ export class Beneath {
     const parsed = this.#parse(rel);
     const label = this.#labelOf(parsed);
     const flags = O.CREAT | O.EXCL | O.WRONLY | O.NOFOLLOW | O.CLOEXEC;
+    const held = parsed.name === null ? null : this.#heldFd(parsed.parent);
+    if (held !== null) {
+      // One name in the held folder: nothing to resolve but the name, and O_NOFOLLOW | O_EXCL
+      // refuse anything already there, a symlink included.
+      const name = cString(parsed.name!);
+      const { result: fd, errno } = attempt(() => libc().openat(held, name, flags, mode & 0o7777));
+      if (errno === 0) return new NativeFile(fd, label);
+      if (errno !== ERRNO.ENOENT) throw errnoError(errno, "openat", label);
+      this.release(); // the held folder was removed: resolve the path as given again
+    }
     return new NativeFile(this.#open(parsed.path, flags, mode & 0o7777, label), label);
   }
 
@@ -300,6 +350,67 @@ export class Beneath {
         );
       });
     });
+  }
+
+  /**
+   * Renames each `from` to its `to` in order, as {@link rename} would, one outcome each (`null`
+   * for done, else the error). The folder a run of consecutive renames goes into is resolved
+   * once for the run (beneath the root, no symlink followed) instead of once a rename: the
+   * renames of a run reach the folder resolved at its first one, as a single rename reaches
+   * the folder resolved at its start. The calls are synchronous, so a run lasts one rename
+   * per entry. After a failure the next rename resolves its folder afresh.
+   */
+  renameMany(pairs: readonly { from: string | Uint8Array; to: string | Uint8Array }[]): unknown[] {
+    const outcomes: unknown[] = [];
+    let into: { parent: Uint8Array; fd: number; owned: boolean } | null = null;
+    const drop = () => {
+      if (into?.owned) closeQuietly(into.fd);
+      into = null;
+    };
+    try {
+      for (const { from, to } of pairs) {
+        try {
+          const target = this.#parse(to);
+          const toLabel = this.#labelOf(target);
+          if (target.name === null) {
+            throw errnoError(
+              ERRNO.EINVAL,
+              "openat2",
+              toLabel,
+              "the pinned root itself has no parent",
+            );
+          }
+          const toName = cString(target.name);
+          if (into === null || !sameBytes(into.parent, target.parent)) {
+            drop();
+            const topLevel = target.parent.length === 1 && target.parent[0] === 0x2e;
+            const held = this.#heldFd(target.parent);
+            into = topLevel || held !== null
+              ? { parent: target.parent, fd: held ?? this.#root(), owned: false }
+              : {
+                parent: target.parent,
+                fd: this.#open(target.parent, PARENT_FLAGS, 0, toLabel),
+                owned: true,
+              };
+          }
+          const toFd = into.fd;
+          this.#inParent(this.#parse(from), (fromFd, fromName, fromLabel) => {
+            check(
+              () => libc().renameat2(fromFd, fromName, toFd, toName, 0),
+              "renameat2",
+              `${fromLabel}' -> '${toLabel}`,
+            );
+          });
+          outcomes.push(null);
+        } catch (err) {
+          drop();
+          outcomes.push(err);
+        }
+      }
+    } finally {
+      drop();
+    }
+    return outcomes;
   }
 
   /** Removes the file or symlink `rel` (a symlink is removed, never its target). */
@@ -454,9 +565,16 @@ export class Beneath {
   /** Releases the pinned descriptor; safe to call twice. */
   close(): void {
     if (this.#closed) return;
+    this.release();
     this.#closed = true;
     closeQuietly(this.#rootFd);
   }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function symlinkRefused(syscall: string, label: string): Error {

@@ -375,3 +375,67 @@ Deno.test({
     assert(thrown(() => pinned.lstat("a"), "after close") instanceof Deno.errors.BadResource);
   },
 });
+
+Deno.test({
+  name:
+    "Beneath.hold: names in the held folder are created and renamed by it; a removed one is resolved again",
+  ignore,
+  async fn() {
+    const { dir, root, pinned, assertVictimUntouched } = await arena();
+    await using _dir = dir;
+    try {
+      Deno.mkdirSync(`${root}/stage`);
+      pinned.hold("stage");
+      const file = pinned.createExclusive("stage/t1", 0o600);
+      file.writeAllSync(text.encode("one"));
+      file.close();
+      assert(isAlreadyExists(thrown(() => pinned.createExclusive("stage/t1"), "taken")));
+      Deno.symlinkSync("../../victim/secret", `${root}/stage/link`);
+      assert(isAlreadyExists(thrown(() => pinned.createExclusive("stage/link"), "a symlink")));
+      pinned.rename("stage/t1", "sub/one");
+      assertEquals(Deno.readTextFileSync(`${root}/sub/one`), "one");
+      // The held folder removed and made again: the new one is used.
+      Deno.removeSync(`${root}/stage`, { recursive: true });
+      Deno.mkdirSync(`${root}/stage`);
+      pinned.createExclusive("stage/t2").close();
+      assert(Deno.statSync(`${root}/stage/t2`).isFile);
+      assertVictimUntouched();
+    } finally {
+      pinned.close();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "Beneath.renameMany: runs into one folder, one outcome each; a symlinked folder fails its renames, never followed",
+  ignore,
+  async fn() {
+    const { dir, root, pinned, assertVictimUntouched } = await arena();
+    await using _dir = dir;
+    try {
+      Deno.mkdirSync(`${root}/stage`);
+      Deno.mkdirSync(`${root}/a`);
+      for (const n of ["1", "2", "3", "4", "5"]) put(`${root}/stage/${n}`, n);
+      pinned.hold("stage");
+      const outcomes = pinned.renameMany([
+        { from: "stage/1", to: "a/1" },
+        { from: "stage/2", to: "a/2" },
+        { from: "stage/3", to: "p/3" }, // p is a symlink to the victim
+        { from: "stage/4", to: "missing/4" },
+        { from: "stage/5", to: "top5" },
+      ]);
+      assertEquals(outcomes[0], null);
+      assertEquals(outcomes[1], null);
+      assert(isSymlinkRefused(outcomes[2]), String(outcomes[2]));
+      assert(isNotFound(outcomes[3]), String(outcomes[3]));
+      assertEquals(outcomes[4], null);
+      assertEquals(Deno.readTextFileSync(`${root}/a/2`), "2");
+      assertEquals(Deno.readTextFileSync(`${root}/top5`), "5");
+      assertEquals(Deno.readTextFileSync(`${root}/stage/3`), "3");
+      assertVictimUntouched();
+    } finally {
+      pinned.close();
+    }
+  },
+});

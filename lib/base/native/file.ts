@@ -41,11 +41,17 @@ export class NativeFile implements FileHandle {
   readonly #fd: number;
   readonly #label: string;
   #closed = false;
+  /** The `fstat` taken at open, when the opener took one (see `FileHandle.opened`). */
+  readonly opened?: NativeInfo;
 
-  /** Wraps `fd` (owned from now on); `label` is the path shown in errors. */
-  constructor(fd: number, label: string) {
+  /**
+   * Wraps `fd` (owned from now on); `label` is the path shown in errors, `opened` the
+   * descriptor's `fstat` if the opener just took it.
+   */
+  constructor(fd: number, label: string, opened?: NativeInfo) {
     this.#fd = fd;
     this.#label = label;
+    if (opened !== undefined) this.opened = opened;
   }
 
   /** The raw descriptor, for `dataSegments` and the like. @throws once closed */

@@ -53,7 +53,7 @@ export function regularOrRefusal(fd: number, label: string): RegularOpen {
     throw err;
   }
   const refused = refusalOf(info.type);
-  if (refused === null) return { ok: true, file: new NativeFile(fd, label), info };
+  if (refused === null) return { ok: true, file: new NativeFile(fd, label, info), info };
   libc().close(fd);
   return { ok: false, refused };
 }
