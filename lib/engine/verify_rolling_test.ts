@@ -9,6 +9,7 @@ import type { StateEntry } from "../journal/state.ts";
 import type { Finding } from "./verify.ts";
 import {
   parseVerifyEvery,
+  type RollingOptions,
   RollingVerifier,
   SLICE_FILES,
   type VerifyProgress,
@@ -56,6 +57,25 @@ async function twinTrees(
   return entries;
 }
 
+/** A verifier of {@link twinTrees}' `dest` against `src`, once a day; `rest` fills in the others. */
+function verifierOf(
+  src: string,
+  dest: string,
+  destination: LocalDestination,
+  entries: Map<string, StateEntry>,
+  rest: Pick<RollingOptions, "log" | "onMismatch" | "now"> & Partial<RollingOptions>,
+): RollingVerifier {
+  return new RollingVerifier({
+    periodMs: DAY,
+    fs,
+    dest,
+    destination,
+    source: src,
+    entries: () => entries,
+    ...rest,
+  });
+}
+
 Deno.test("parseVerifyEvery: a period with a unit, or seconds", () => {
   assertEquals(parseVerifyEvery("30d"), 30 * DAY);
   assertEquals(parseVerifyEvery("12h"), 12 * 3_600_000);
@@ -81,13 +101,7 @@ Deno.test("RollingVerifier: paced slices, resumed after a restart, mismatches re
   const { logger, lines } = capture();
   const destination = new LocalDestination(fs, dest);
   const make = () =>
-    new RollingVerifier({
-      periodMs: DAY,
-      fs,
-      dest,
-      destination,
-      source: src,
-      entries: () => entries,
+    verifierOf(src, dest, destination, entries, {
       log: logger,
       onMismatch: (f) => found.push(...f),
       distrust: (p) => distrusted.push(...p),
@@ -138,13 +152,7 @@ Deno.test("RollingVerifier: progress of the round, the last round kept across a 
   const seen: VerifyProgress[] = [];
   const destination = new LocalDestination(fs, dest);
   const make = () =>
-    new RollingVerifier({
-      periodMs: DAY,
-      fs,
-      dest,
-      destination,
-      source: src,
-      entries: () => entries,
+    verifierOf(src, dest, destination, entries, {
       log: capture().logger,
       onMismatch: () => {},
       onProgress: (p) => seen.push(p),
