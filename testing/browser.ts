@@ -9,7 +9,7 @@
  */
 
 import puppeteer, { type Browser, type Page } from "puppeteer-core";
-import { type Daemon, startDaemon, waitFor } from "./helpers.ts";
+import { type Daemon, put, startDaemon, waitFor } from "./helpers.ts";
 
 /** Where Chromium is, or null when none of `$CHROMIUM` and the usual places exists. */
 function findChromium(): string | null {
@@ -122,6 +122,17 @@ export async function openDashboard(
 /** Clicks the dashboard's tab `name`. */
 export async function clickTab(page: Page, name: string): Promise<void> {
   await page.click(`#nav button[data-page="${name}"]`);
+}
+
+/**
+ * The job of the dashboard's page tests: puts `docs/a.txt` and `keep/v.txt` in `src` and returns
+ * the daemon's arguments (`--src`, `--dest`, an interval of 60 s, versions kept 30 days, then
+ * `extra`).
+ */
+export function dashboardJob(src: string, dest: string, extra: string[] = []): string[] {
+  put(`${src}/docs/a.txt`, "first words");
+  put(`${src}/keep/v.txt`, "old bytes");
+  return ["--src", src, "--dest", dest, "--interval", "60", "--keep-versions", "30d", ...extra];
 }
 
 /** The text of every element matching `selector`. */

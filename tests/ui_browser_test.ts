@@ -14,6 +14,7 @@ import { put, tempDir, waitFor } from "../testing/helpers.ts";
 import {
   BROWSER_IGNORE,
   clickTab,
+  dashboardJob,
   launchBrowser,
   openDashboard,
   screenshot,
@@ -29,18 +30,7 @@ Deno.test({
   const src = `${tmp.path}/src`;
   const dest = `${tmp.path}/dest`;
   const out = `${tmp.path}/restored`;
-  put(`${src}/docs/a.txt`, "first words");
-  put(`${src}/keep/v.txt`, "old bytes");
-  const { daemon, url } = await startUiDaemon([
-    "--src",
-    src,
-    "--dest",
-    dest,
-    "--interval",
-    "60",
-    "--keep-versions",
-    "30d",
-  ]);
+  const { daemon, url } = await startUiDaemon(dashboardJob(src, dest));
   const browser = await launchBrowser();
   try {
     await waitFor(() => daemon.output().includes("PASS 1"), { what: "the first pass" });

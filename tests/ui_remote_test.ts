@@ -17,6 +17,7 @@ import { put, runCli, startDaemon, tempDir, waitFor } from "../testing/helpers.t
 import {
   BROWSER_IGNORE,
   clickTab,
+  dashboardJob,
   launchBrowser,
   openDashboard,
   screenshot,
@@ -75,21 +76,9 @@ Deno.test(
     const cache = `${tmp.path}/cache`;
     const dest = `s3://${bucket}/home/docs`;
     const out = `${tmp.path}/restored`;
-    put(`${src}/docs/a.txt`, "first words");
-    put(`${src}/keep/v.txt`, "old bytes");
-    const { daemon, url } = await startWithUi([
-      "--src",
-      src,
-      "--dest",
-      dest,
-      "--interval",
-      "60",
-      "--keep-versions",
-      "30d",
-      // Objects stored compressed: restore and download decompress on the way.
-      "--compress",
-      "zstd",
-    ], cache);
+    // Objects stored compressed: restore and download decompress on the way.
+    const job = dashboardJob(src, dest, ["--compress", "zstd"]);
+    const { daemon, url } = await startWithUi(job, cache);
     const browser = await launchBrowser();
     try {
       await waitFor(() => daemon.output().includes("PASS 1"), {
