@@ -47,9 +47,9 @@ import {
 } from "@aws-sdk/client-s3";
 import { RESERVED_DIR } from "../lib/base/layout.ts";
 import { type Case, exec, type Sample, timeCases } from "./measure.ts";
-import { fmtMs, fmtRatio, fmtSample, pick, table } from "./report.ts";
+import { fmtMs, fmtRatio, fmtSample, pick, resultsPage, type Section, table } from "./report.ts";
 import { makeBigFile, makeTree, OLD_MTIME_S } from "./trees.ts";
-import { lastPass, type PassInfo, snapshot } from "./run.ts";
+import { expectPass as passDid, lastPass, type PassInfo, snapshot } from "./run.ts";
 import { type Counter, type Counts, fmtRequests, startCounter } from "./s3count.ts";
 import { REMOTE_PERMS, S3_ENV } from "../testing/s3.ts";
 
@@ -77,22 +77,6 @@ The S3 server: AWS_ENDPOINT_URL (default ${S3_ENV.AWS_ENDPOINT_URL}, started by
 \`bash tools/servers/ceph.sh start\`), AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY.
 Needs rclone and restic on PATH (\`apt-get install -y rclone restic\`; installed
 when missing and run as root).`;
-
-/** A goal of the issue and what was measured. */
-interface Goal {
-  id: string;
-  goal: string;
-  measured: string;
-  met: boolean;
-}
-
-/** One benchmark's output. */
-interface Section {
-  id: string;
-  markdown: string;
-  goals: Goal[];
-  data: Record<string, unknown>;
-}
 
 /** Shared settings and state of a run. */
 interface Ctx {
@@ -285,16 +269,12 @@ function restic(
   };
 }
 
-/** Checks the last pass of a backup did what was expected; returns it. */
+/** Checks the last pass of a backup did what was expected; returns it (there must be one). */
 function expectPass(dir: string, want: Partial<PassInfo>, label: string): PassInfo {
-  const got = lastPass(dir);
-  if (got === null) throw new Error(`${label}: no PASS line in ${dir}/${RESERVED_DIR}/backup.log`);
-  for (const [k, v] of Object.entries(want)) {
-    if (got[k as keyof PassInfo] !== v) {
-      throw new Error(`${label}: the pass did not do what was expected: ${JSON.stringify(got)}`);
-    }
+  if (lastPass(dir) === null) {
+    throw new Error(`${label}: no PASS line in ${dir}/${RESERVED_DIR}/backup.log`);
   }
-  return got;
+  return passDid(dir, want, label)!;
 }
 
 /** The last PASS line of a backup's log, as written. */
@@ -843,25 +823,14 @@ async function main(argv: string[]): Promise<void> {
   }
   const elapsed = performance.now() - started;
   env.push(["Load average at the end", Deno.loadavg().map((l) => l.toFixed(2)).join(", ")]);
-  const goals = sections.flatMap((s) => s.goals);
-  const markdown = [
-    "# Off-site benchmark results",
-    "",
-    `Produced by \`deno task bench:offsite\` (${runs} measured runs per command after ${warmup} warm-up, interleaved; ${
-      fmtMs(elapsed)
-    } in all).`,
-    "",
-    table(["Machine", ""], env),
-    "",
-    "## Goals",
-    "",
-    table(
-      ["#", "Goal", "Measured", "Met"],
-      goals.map((g) => [g.id, g.goal, g.measured, g.met ? "yes" : "**no**"]),
-    ),
-    ...sections.flatMap((s) => ["", s.markdown]),
-    "",
-  ].join("\n");
+  const markdown = resultsPage({
+    title: "Off-site benchmark results",
+    produced:
+      `Produced by \`deno task bench:offsite\` (${runs} measured runs per command after ${warmup} warm-up, interleaved; ${
+        fmtMs(elapsed)
+      } in all).`,
+    env,
+  }, sections);
   console.log(markdown);
   Deno.mkdirSync(OUT_DIR, { recursive: true });
   Deno.writeTextFileSync(`${OUT_DIR}/offsite.md`, markdown);

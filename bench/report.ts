@@ -6,6 +6,30 @@
 
 import type { Sample } from "./measure.ts";
 
+/** What a benchmark reports. */
+export interface Goal {
+  /** Benchmark number. */
+  id: string;
+  /** The goal, in words. */
+  goal: string;
+  /** What was measured. */
+  measured: string;
+  /** Whether the goal was met. */
+  met: boolean;
+}
+
+/** One benchmark's output. */
+export interface Section {
+  /** Benchmark number, for ordering ("2b" follows "2"). */
+  id: string;
+  /** Markdown, starting with its heading. */
+  markdown: string;
+  /** Goals it checks. */
+  goals: Goal[];
+  /** Raw data for results.json. */
+  data: Record<string, unknown>;
+}
+
 /** A duration for people: `345 ms` below a second, `1.23 s` above. */
 export function fmtMs(ms: number): string {
   return ms < 1000 ? `${ms.toFixed(0)} ms` : `${(ms / 1000).toFixed(2)} s`;
@@ -42,4 +66,38 @@ export function pick(samples: readonly Sample[], name: string): Sample {
   const s = samples.find((x) => x.name === name);
   if (!s) throw new Error(`no sample named ${name}`);
   return s;
+}
+
+/** What a results page says above its sections. */
+export interface ResultsHead {
+  /** The page's heading. */
+  title: string;
+  /** How it was produced, one line in words. */
+  produced: string;
+  /** The machine's table rows. */
+  env: readonly (readonly string[])[];
+  /** A note under the machine table, if any. */
+  note?: string | null;
+}
+
+/** A results page in Markdown: heading, machine, every goal in one table, then each section. */
+export function resultsPage(head: ResultsHead, sections: readonly Section[]): string {
+  const goals = sections.flatMap((s) => s.goals);
+  return [
+    `# ${head.title}`,
+    "",
+    head.produced,
+    "",
+    table(["Machine", ""], head.env),
+    ...(head.note ? ["", `Note: ${head.note}`] : []),
+    "",
+    "## Goals",
+    "",
+    table(
+      ["#", "Goal", "Measured", "Met"],
+      goals.map((g) => [g.id, g.goal, g.measured, g.met ? "yes" : "**no**"]),
+    ),
+    ...sections.flatMap((s) => ["", s.markdown]),
+    "",
+  ].join("\n");
 }

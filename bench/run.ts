@@ -41,7 +41,7 @@ import {
   timeCases,
   watchDaemon,
 } from "./measure.ts";
-import { fmtKiB, fmtMs, fmtRatio, fmtSample, pick, table } from "./report.ts";
+import { fmtKiB, fmtMs, fmtRatio, fmtSample, pick, type Section, table } from "./report.ts";
 import { makeBigFile, makeTree, touchFiles, type TreeShape } from "./trees.ts";
 import { RACY_WINDOW_MS } from "../lib/engine/apply.ts";
 
@@ -63,30 +63,6 @@ const HELP = `deno task bench [--runs N] [--only 1,2,3,4] [--dir PARENT] [--keep
   --dir PARENT  where the temp folder goes (default the system temp folder)
   --keep        keep the temp folder (for inspection)
   --rev REV     measure a commit (git archive) instead of the working tree`;
-
-/** What a benchmark reports. */
-interface Goal {
-  /** Benchmark number. */
-  id: string;
-  /** The goal, in words. */
-  goal: string;
-  /** What was measured. */
-  measured: string;
-  /** Whether the goal was met. */
-  met: boolean;
-}
-
-/** One benchmark's output. */
-interface Section {
-  /** Benchmark number, for ordering ("2b" follows "2"). */
-  id: string;
-  /** Markdown, starting with its heading. */
-  markdown: string;
-  /** Goals it checks. */
-  goals: Goal[];
-  /** Raw data for results.json. */
-  data: Record<string, unknown>;
-}
 
 /** Shared settings of a run. */
 interface Ctx {
@@ -166,7 +142,7 @@ let warnedNoPassLine = false;
  *
  * @throws Error when it did something else (the timing would be meaningless)
  */
-function expectPass(dest: string, want: Partial<PassInfo>, label: string): PassInfo | null {
+export function expectPass(dest: string, want: Partial<PassInfo>, label: string): PassInfo | null {
   const got = lastPass(dest);
   if (!got) {
     if (!warnedNoPassLine) console.error(`  warning: no PASS line in ${dest}; runs not verified`);

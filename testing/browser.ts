@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 /**
  * A real browser for the dashboard's tests: the system's Chromium (Debian's
  * `chromium`, installed by .ci/run) driven by puppeteer-core, which never
@@ -8,7 +9,7 @@
  */
 
 import puppeteer, { type Browser, type Page } from "puppeteer-core";
-import { type Daemon, startDaemon, waitFor } from "./helpers.ts";
+import { type Daemon, put, startDaemon, waitFor } from "./helpers.ts";
 
 /** Where Chromium is, or null when none of `$CHROMIUM` and the usual places exists. */
 function findChromium(): string | null {
@@ -72,14 +73,66 @@ export interface UiDaemon {
   url: string;
 }
 
-/** Starts `backup ARGS --ui 0` and waits for its dashboard's address. */
-export async function startUiDaemon(args: string[]): Promise<UiDaemon> {
-  const daemon = startDaemon([...args, "--ui", "0"]);
+/** How {@link startUiDaemon} starts the daemon and how long it waits for the address. */
+export interface UiDaemonOptions {
+  /** Starts `backup ARGS` (default {@link startDaemon}; e.g. a remote daemon with its env). */
+  start?: (args: string[]) => Daemon;
+  /** How long to wait for the dashboard's address (default 30 s). */
+  timeoutMs?: number;
+}
+
+/**
+ * Starts `backup ARGS --ui 0` and waits for its dashboard's address; stops the daemon and
+ * throws with the end of its output when none shows.
+ */
+export async function startUiDaemon(
+  args: string[],
+  options: UiDaemonOptions = {},
+): Promise<UiDaemon> {
+  const daemon = (options.start ?? startDaemon)([...args, "--ui", "0"]);
   const url: string = await waitFor(
     () => /dashboard(?: \(read-only\))? at (http:\/\/\S+)/.exec(daemon.output())?.[1] ?? "",
-    { what: "the dashboard's address", timeoutMs: 30_000 },
-  );
+    { what: "the dashboard's address", timeoutMs: options.timeoutMs ?? 30_000 },
+  ).catch(async (err) => {
+    await daemon.stop();
+    throw new Error(`${err.message}\n${daemon.output().slice(-3000)}`);
+  });
   return { daemon, url };
+}
+
+/**
+ * Opens the dashboard at `url` on the page `hash` and waits until its connection line matches
+ * `connection` (default: exactly "live").
+ */
+export async function openDashboard(
+  page: Page,
+  url: string,
+  hash: string,
+  connection: RegExp = /^live$/,
+): Promise<void> {
+  await page.goto(`${url}#${hash}`);
+  await page.waitForFunction(
+    (source: string) =>
+      new RegExp(source).test(document.getElementById("connection")?.textContent ?? ""),
+    { timeout: 15_000 },
+    connection.source,
+  );
+}
+
+/** Clicks the dashboard's tab `name`. */
+export async function clickTab(page: Page, name: string): Promise<void> {
+  await page.click(`#nav button[data-page="${name}"]`);
+}
+
+/**
+ * The job of the dashboard's page tests: puts `docs/a.txt` and `keep/v.txt` in `src` and returns
+ * the daemon's arguments (`--src`, `--dest`, an interval of 60 s, versions kept 30 days, then
+ * `extra`).
+ */
+export function dashboardJob(src: string, dest: string, extra: string[] = []): string[] {
+  put(`${src}/docs/a.txt`, "first words");
+  put(`${src}/keep/v.txt`, "old bytes");
+  return ["--src", src, "--dest", dest, "--interval", "60", "--keep-versions", "30d", ...extra];
 }
 
 /** The text of every element matching `selector`. */

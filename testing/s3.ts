@@ -26,7 +26,8 @@ import {
   tempDir,
   waitFor,
 } from "./helpers.ts";
-import { assertEquals, assertMatch } from "./assert.ts";
+import { assert, assertEquals, assertMatch } from "./assert.ts";
+import { RESERVED_DIR } from "../lib/base/layout.ts";
 import { createHasher } from "../lib/base/hash.ts";
 
 /** The environment the CLI gets to reach the test server (tools/servers/ceph.sh env). */
@@ -223,6 +224,41 @@ export function assertIdle(output: string): void {
     output,
     /PASS 1 \(scan\): 0 copied \(0 B\), 0 moved, 0 deleted, 0 folders created, 0 symlinks created, \d+ updated, 0 errors/,
   );
+}
+
+/**
+ * The whole round on a store: {@link seedTree} into `src`, a first pass into `url` (under the
+ * store's `prefix`, listed with `keys`) that copies every kind of entry and a journal, a restore,
+ * {@link changeEverything}, a pass, a restore, and an idle pass. `afterFirst` looks at the store
+ * after the first pass; `env` on top (another store's credentials).
+ */
+export async function assertEveryChange(
+  src: string,
+  url: string,
+  cache: string,
+  prefix: string,
+  keys: (prefix: string) => Promise<string[]>,
+  env: Record<string, string> = {},
+  afterFirst: () => Promise<void> = async () => {},
+): Promise<void> {
+  const name = prefix.split("/").pop()!;
+  seedTree(src);
+  assertMatch(await once(src, url, cache, [], env), /PASS 1 \(scan\): 3 copied/);
+  const stored = await keys(`${prefix}/`);
+  for (const k of ["a/one.txt", "a/b/two.txt", "top.bin", "link", "empty/", "empty/deeper/"]) {
+    assert(stored.includes(`${prefix}/${k}`), `missing object ${k}: ${stored.join(", ")}`);
+  }
+  assert(
+    stored.some((k) => k.startsWith(`${prefix}/${RESERVED_DIR}/journal/`)),
+    "no journal in the store",
+  );
+  await afterFirst();
+  await assertRestores(url, src, name, env);
+
+  changeEverything(src);
+  await once(src, url, cache, [], env);
+  await assertRestores(url, src, name, env);
+  assertIdle(await once(src, url, cache, [], env));
 }
 
 /**

@@ -13,25 +13,14 @@ import { assert, assertEquals } from "../testing/assert.ts";
 import { put, tempDir, waitFor } from "../testing/helpers.ts";
 import {
   BROWSER_IGNORE,
+  clickTab,
+  dashboardJob,
   launchBrowser,
+  openDashboard,
   screenshot,
   startUiDaemon,
   texts,
 } from "../testing/browser.ts";
-import type { Page } from "puppeteer-core";
-
-/** Opens `url` at `page` (a hash) and waits for the live connection. */
-async function open(page: Page, url: string, hash: string): Promise<void> {
-  await page.goto(`${url}#${hash}`);
-  await page.waitForFunction(() => document.getElementById("connection")?.textContent === "live", {
-    timeout: 15_000,
-  });
-}
-
-/** Clicks a tab of the dashboard. */
-async function tab(page: Page, name: string): Promise<void> {
-  await page.click(`#nav button[data-page="${name}"]`);
-}
 
 Deno.test({
   name: "dashboard in a real browser: live, journal, progress, why, versions, phone width",
@@ -41,18 +30,7 @@ Deno.test({
   const src = `${tmp.path}/src`;
   const dest = `${tmp.path}/dest`;
   const out = `${tmp.path}/restored`;
-  put(`${src}/docs/a.txt`, "first words");
-  put(`${src}/keep/v.txt`, "old bytes");
-  const { daemon, url } = await startUiDaemon([
-    "--src",
-    src,
-    "--dest",
-    dest,
-    "--interval",
-    "60",
-    "--keep-versions",
-    "30d",
-  ]);
+  const { daemon, url } = await startUiDaemon(dashboardJob(src, dest));
   const browser = await launchBrowser();
   try {
     await waitFor(() => daemon.output().includes("PASS 1"), { what: "the first pass" });
@@ -60,7 +38,7 @@ Deno.test({
     await page.setViewport({ width: 1280, height: 900 });
 
     await t.step("overview shows the job watching, with its roots and free space", async () => {
-      await open(page, url, "overview");
+      await openDashboard(page, url, "overview");
       await page.waitForSelector('.job-card[data-state="watching"]', { timeout: 10_000 });
       const card = (await texts(page, ".job-card"))[0]!;
       assert(card.includes(src) && card.includes(dest), card);
@@ -72,8 +50,8 @@ Deno.test({
       "a file created in the source shows on the live page and the journal within a second",
       async () => {
         const journal = await browser.newPage();
-        await open(journal, url, "journal");
-        await open(page, url, "live");
+        await openDashboard(journal, url, "journal");
+        await openDashboard(page, url, "live");
         const started = performance.now();
         put(`${src}/new.txt`, "hello");
         await page.waitForSelector('#live-ops li[data-path="new.txt"]', { timeout: 5_000 });
@@ -90,7 +68,7 @@ Deno.test({
     await t.step("why finds a file through a folder rename", async () => {
       await Deno.rename(`${src}/docs`, `${src}/papers`);
       await waitFor(() => Deno.statSync(`${dest}/papers/a.txt`).isFile, { what: "the rename" });
-      await tab(page, "journal");
+      await clickTab(page, "journal");
       await page.type("#why-path", "papers/a.txt");
       await page.click('#why-form button[type="submit"]');
       await page.waitForSelector('#why-rows tr[data-op="move"]', { timeout: 10_000 });
@@ -105,7 +83,7 @@ Deno.test({
         () => new TextDecoder().decode(Deno.readFileSync(`${dest}/keep/v.txt`)) === "new bytes!",
         { what: "the update" },
       );
-      await tab(page, "versions");
+      await clickTab(page, "versions");
       await page.click('#versions-form button[type="submit"]');
       await page.waitForSelector('#versions-rows tr[data-path="keep/v.txt"] button.pick', {
         timeout: 10_000,
@@ -121,7 +99,7 @@ Deno.test({
     });
 
     await t.step("the progress bar moves during a 300 MB copy", async () => {
-      await tab(page, "live");
+      await clickTab(page, "live");
       const staged = `${tmp.path}/big.bin`;
       const file = await Deno.open(staged, { write: true, create: true });
       const chunk = new Uint8Array(4 << 20);
@@ -157,7 +135,7 @@ Deno.test({
     });
 
     await t.step("the history page charts the passes", async () => {
-      await tab(page, "history");
+      await clickTab(page, "history");
       await page.waitForSelector("#history-chart canvas", { timeout: 10_000 });
       const legend = await texts(page, "#history-chart .u-legend");
       assert(legend.join(" ").includes("copied"), legend.join(" "));
@@ -166,13 +144,13 @@ Deno.test({
     await t.step("the page works at a phone's width", async () => {
       await page.setViewport({ width: 390, height: 844, isMobile: true });
       for (const name of ["overview", "journal", "versions", "problems"]) {
-        await tab(page, name);
+        await clickTab(page, name);
         const overflow = await page.evaluate(() =>
           document.documentElement.scrollWidth - document.documentElement.clientWidth
         );
         assert(overflow <= 0, `${name} is ${overflow} px wider than the phone`);
       }
-      await tab(page, "overview");
+      await clickTab(page, "overview");
       await screenshot(page, "overview-phone");
     });
   } finally {
@@ -207,7 +185,7 @@ Deno.test({
     await waitFor(() => daemon.output().includes("PASS 1"), { what: "the first pass" });
     for (let i = 0; i < 15; i++) Deno.removeSync(`${src}/f${i}.txt`);
     const page = await browser.newPage();
-    await open(page, url, "problems");
+    await openDashboard(page, url, "problems");
     await page.waitForSelector('#problems-reason[data-state="deletions held"]', {
       timeout: 20_000,
     });

@@ -14,9 +14,17 @@
 
 import { assert, assertEquals } from "../testing/assert.ts";
 import { put, runCli, startDaemon, tempDir, waitFor } from "../testing/helpers.ts";
-import { BROWSER_IGNORE, launchBrowser, screenshot, texts } from "../testing/browser.ts";
+import {
+  BROWSER_IGNORE,
+  clickTab,
+  dashboardJob,
+  launchBrowser,
+  openDashboard,
+  screenshot,
+  startUiDaemon,
+  texts,
+} from "../testing/browser.ts";
 import { keysOf, newBucket, S3_IGNORE, startRemoteDaemon, testClient } from "../testing/s3.ts";
-import type { Daemon } from "../testing/helpers.ts";
 import type { Page } from "puppeteer-core";
 
 const opts = {
@@ -26,34 +34,15 @@ const opts = {
 };
 
 /** Starts `backup ARGS` (a daemon with `--ui 0`, or `ui ... --ui 0`) and waits for its address. */
-async function startWithUi(
-  args: string[],
-  cache: string,
-): Promise<{ daemon: Daemon; url: string }> {
-  const daemon = startRemoteDaemon([...args, "--ui", "0"], { BACKUP_CACHE_DIR: cache });
-  const url = await waitFor(
-    () => /dashboard(?: \(read-only\))? at (http:\/\/\S+)/.exec(daemon.output())?.[1] ?? "",
-    { what: "the dashboard's address", timeoutMs: 60_000 },
-  ).catch(async (err) => {
-    await daemon.stop();
-    throw new Error(`${err.message}\n${daemon.output().slice(-3000)}`);
+const startWithUi = (args: string[], cache: string) =>
+  startUiDaemon(args, {
+    start: (all) => startRemoteDaemon(all, { BACKUP_CACHE_DIR: cache }),
+    timeoutMs: 60_000,
   });
-  return { daemon, url };
-}
 
 /** Opens `url` at `hash` and waits for the page's event stream (live, or read-only). */
-async function open(page: Page, url: string, hash: string): Promise<void> {
-  await page.goto(`${url}#${hash}`);
-  await page.waitForFunction(
-    () => /^(live|read-only)/.test(document.getElementById("connection")?.textContent ?? ""),
-    { timeout: 15_000 },
-  );
-}
-
-/** Clicks a tab of the dashboard. */
-async function tab(page: Page, name: string): Promise<void> {
-  await page.click(`#nav button[data-page="${name}"]`);
-}
+const open = (page: Page, url: string, hash: string) =>
+  openDashboard(page, url, hash, /^(live|read-only)/);
 
 /** What the page's own origin gets for `path`: the status and the body as text. */
 async function fetched(page: Page, path: string, init: RequestInit = {}) {
@@ -69,7 +58,7 @@ async function fetched(page: Page, path: string, init: RequestInit = {}) {
 
 /** The download link of `path` on the versions page (lists the versions first). */
 async function downloadHref(page: Page, path: string): Promise<string> {
-  await tab(page, "versions");
+  await clickTab(page, "versions");
   await page.click('#versions-form button[type="submit"]');
   const link = `#versions-rows tr[data-path="${path}"] a`;
   await page.waitForSelector(link, { timeout: 15_000 });
@@ -87,21 +76,9 @@ Deno.test(
     const cache = `${tmp.path}/cache`;
     const dest = `s3://${bucket}/home/docs`;
     const out = `${tmp.path}/restored`;
-    put(`${src}/docs/a.txt`, "first words");
-    put(`${src}/keep/v.txt`, "old bytes");
-    const { daemon, url } = await startWithUi([
-      "--src",
-      src,
-      "--dest",
-      dest,
-      "--interval",
-      "60",
-      "--keep-versions",
-      "30d",
-      // Objects stored compressed: restore and download decompress on the way.
-      "--compress",
-      "zstd",
-    ], cache);
+    // Objects stored compressed: restore and download decompress on the way.
+    const job = dashboardJob(src, dest, ["--compress", "zstd"]);
+    const { daemon, url } = await startWithUi(job, cache);
     const browser = await launchBrowser();
     try {
       await waitFor(() => daemon.output().includes("PASS 1"), {
@@ -142,9 +119,9 @@ Deno.test(
       );
 
       await t.step("history charts the passes, problems has none", async () => {
-        await tab(page, "history");
+        await clickTab(page, "history");
         await page.waitForSelector("#history-chart canvas", { timeout: 10_000 });
-        await tab(page, "problems");
+        await clickTab(page, "problems");
         await page.waitForFunction(
           () => document.getElementById("problems-reason")?.dataset.state === "watching",
           { timeout: 10_000 },
@@ -155,7 +132,7 @@ Deno.test(
         "a restore from the versions page brings the old bytes back from the bucket",
         async () => {
           put(`${src}/keep/v.txt`, "new bytes!");
-          await tab(page, "versions");
+          await clickTab(page, "versions");
           // The list is drawn again when a pass ends: pick the version once it is there and stays.
           await waitFor(async () => {
             try {
@@ -201,7 +178,7 @@ Deno.test(
             assert(card.includes(src), `the source, from the journal: ${card}`);
             assert(card.includes(dest) && /free space\s*n\/a/.test(card.replace(/\n/g, " ")), card);
             await screenshot(ro, "remote-readonly-overview");
-            await tab(ro, "journal");
+            await clickTab(ro, "journal");
             await ro.waitForSelector('#journal-rows tr[data-path="new.txt"]', { timeout: 10_000 });
             // A change made after the page opened shows once the journal is read again.
             put(`${src}/later.txt`, "later");

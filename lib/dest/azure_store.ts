@@ -17,6 +17,7 @@ import {
 } from "@azure/storage-blob";
 import { Readable } from "node:stream";
 import {
+  headOrNull,
   type Listing,
   missingKey,
   type ObjectBody,
@@ -121,20 +122,13 @@ export class AzureStore implements ObjectStore {
     return new Uint8Array(await new Response(body).arrayBuffer());
   }
 
-  async head(key: string): Promise<ObjectInfo | null> {
-    try {
-      const res = await this.#call(key, () => this.#blob(key).getProperties());
-      return {
-        key,
-        etag: res.etag ?? "",
-        size: res.contentLength ?? 0,
-        meta: fromAzureMeta(res.metadata),
-        ...(res.lastModified ? { lastModified: res.lastModified } : {}),
-      };
-    } catch (err) {
-      if (err instanceof Deno.errors.NotFound) return null;
-      throw err;
-    }
+  head(key: string): Promise<ObjectInfo | null> {
+    return headOrNull(key, () => this.#call(key, () => this.#blob(key).getProperties()), (res) => ({
+      etag: res.etag ?? "",
+      size: res.contentLength ?? 0,
+      meta: fromAzureMeta(res.metadata),
+      ...(res.lastModified ? { lastModified: res.lastModified } : {}),
+    }));
   }
 
   async list(prefix: string, options: { shallow?: boolean; max?: number } = {}): Promise<Listing> {

@@ -113,6 +113,26 @@ export function missingKey(key: string, cause?: unknown): Error {
   return new Deno.errors.NotFound(`no such object: ${key}`, { cause });
 }
 
+/**
+ * What a HEAD of `key` found: `request` asks the store, `read` turns its
+ * reply into the object's info; null when the store threw
+ * `Deno.errors.NotFound` (the key does not exist).
+ */
+export async function headOrNull<R>(
+  key: string,
+  request: () => Promise<R>,
+  read: (res: R) => Omit<ObjectInfo, "key">,
+): Promise<ObjectInfo | null> {
+  let res: R;
+  try {
+    res = await request();
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return null;
+    throw err;
+  }
+  return { key, ...read(res) };
+}
+
 /** Runs `work` over `items`, `limit` at a time. */
 export async function eachLimited<T>(
   items: T[],

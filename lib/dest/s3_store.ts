@@ -22,6 +22,7 @@ import {
   UploadPartCommand,
 } from "@aws-sdk/client-s3";
 import {
+  headOrNull,
   type Listing,
   missingKey,
   type ObjectBody,
@@ -112,23 +113,18 @@ export class S3Store implements ObjectStore {
     return await res.Body!.transformToByteArray();
   }
 
-  async head(key: string): Promise<ObjectInfo | null> {
-    try {
-      const res = await this.#send(
-        key,
-        (c) => c.send(new HeadObjectCommand({ Bucket: this.#bucket, Key: key })),
-      );
-      return {
-        key,
+  head(key: string): Promise<ObjectInfo | null> {
+    return headOrNull(
+      key,
+      () =>
+        this.#send(key, (c) => c.send(new HeadObjectCommand({ Bucket: this.#bucket, Key: key }))),
+      (res) => ({
         etag: res.ETag ?? "",
         size: res.ContentLength ?? 0,
         meta: res.Metadata ?? {},
         ...(res.LastModified ? { lastModified: res.LastModified } : {}),
-      };
-    } catch (err) {
-      if (err instanceof Deno.errors.NotFound) return null;
-      throw err;
-    }
+      }),
+    );
   }
 
   async list(prefix: string, options: { shallow?: boolean; max?: number } = {}): Promise<Listing> {

@@ -9,6 +9,7 @@ import type { StateEntry } from "../journal/state.ts";
 import type { Finding } from "./verify.ts";
 import {
   parseVerifyEvery,
+  type RollingOptions,
   RollingVerifier,
   SLICE_FILES,
   type VerifyProgress,
@@ -31,6 +32,50 @@ function capture(): { logger: Logger; lines: string[] } {
   return { logger, lines };
 }
 
+/**
+ * `count` files `f0000`... with the same bytes (`content(i)`) and mtime in `src` and `dest`, a
+ * reserved folder in `dest`, and the state's entries for them.
+ */
+async function twinTrees(
+  src: string,
+  dest: string,
+  count: number,
+  content: (i: number) => string,
+): Promise<Map<string, StateEntry>> {
+  const hasher = await createHasher();
+  const entries = new Map<string, StateEntry>();
+  for (let i = 0; i < count; i++) {
+    const path = `f${String(i).padStart(4, "0")}`;
+    for (const side of [src, dest]) {
+      put(`${side}/${path}`, content(i));
+      Deno.utimeSync(`${side}/${path}`, MTIME / 1000, MTIME / 1000);
+    }
+    const { hash, size } = await hashFile(fs, `${src}/${path}`, hasher);
+    entries.set(path, { kind: "file", size, mtimeMs: MTIME, mode: 0o644, ino: 1, hash });
+  }
+  Deno.mkdirSync(`${dest}/${RESERVED_DIR}`);
+  return entries;
+}
+
+/** A verifier of {@link twinTrees}' `dest` against `src`, once a day; `rest` fills in the others. */
+function verifierOf(
+  src: string,
+  dest: string,
+  destination: LocalDestination,
+  entries: Map<string, StateEntry>,
+  rest: Pick<RollingOptions, "log" | "onMismatch" | "now"> & Partial<RollingOptions>,
+): RollingVerifier {
+  return new RollingVerifier({
+    periodMs: DAY,
+    fs,
+    dest,
+    destination,
+    source: src,
+    entries: () => entries,
+    ...rest,
+  });
+}
+
 Deno.test("parseVerifyEvery: a period with a unit, or seconds", () => {
   assertEquals(parseVerifyEvery("30d"), 30 * DAY);
   assertEquals(parseVerifyEvery("12h"), 12 * 3_600_000);
@@ -45,19 +90,8 @@ Deno.test("RollingVerifier: paced slices, resumed after a restart, mismatches re
   await using t = await tempDir();
   const src = `${t.path}/src`;
   const dest = `${t.path}/dest`;
-  const hasher = await createHasher();
-  const entries = new Map<string, StateEntry>();
   const count = SLICE_FILES + 44;
-  for (let i = 0; i < count; i++) {
-    const path = `f${String(i).padStart(4, "0")}`;
-    for (const side of [src, dest]) {
-      put(`${side}/${path}`, `file ${i}\n`);
-      Deno.utimeSync(`${side}/${path}`, MTIME / 1000, MTIME / 1000);
-    }
-    const { hash, size } = await hashFile(fs, `${src}/${path}`, hasher);
-    entries.set(path, { kind: "file", size, mtimeMs: MTIME, mode: 0o644, ino: 1, hash });
-  }
-  Deno.mkdirSync(`${dest}/${RESERVED_DIR}`);
+  const entries = await twinTrees(src, dest, count, (i) => `file ${i}\n`);
   Deno.writeTextFileSync(`${dest}/f0299`, "file 29X\n"); // same size, other bytes
   Deno.utimeSync(`${dest}/f0299`, MTIME / 1000, MTIME / 1000);
 
@@ -67,13 +101,7 @@ Deno.test("RollingVerifier: paced slices, resumed after a restart, mismatches re
   const { logger, lines } = capture();
   const destination = new LocalDestination(fs, dest);
   const make = () =>
-    new RollingVerifier({
-      periodMs: DAY,
-      fs,
-      dest,
-      destination,
-      source: src,
-      entries: () => entries,
+    verifierOf(src, dest, destination, entries, {
       log: logger,
       onMismatch: (f) => found.push(...f),
       distrust: (p) => distrusted.push(...p),
@@ -118,30 +146,13 @@ Deno.test("RollingVerifier: progress of the round, the last round kept across a 
   await using t = await tempDir();
   const src = `${t.path}/src`;
   const dest = `${t.path}/dest`;
-  const hasher = await createHasher();
-  const entries = new Map<string, StateEntry>();
   const count = SLICE_FILES + 4;
-  for (let i = 0; i < count; i++) {
-    const path = `f${String(i).padStart(4, "0")}`;
-    for (const side of [src, dest]) {
-      put(`${side}/${path}`, "ten bytes\n");
-      Deno.utimeSync(`${side}/${path}`, MTIME / 1000, MTIME / 1000);
-    }
-    const { hash, size } = await hashFile(fs, `${src}/${path}`, hasher);
-    entries.set(path, { kind: "file", size, mtimeMs: MTIME, mode: 0o644, ino: 1, hash });
-  }
-  Deno.mkdirSync(`${dest}/${RESERVED_DIR}`);
+  const entries = await twinTrees(src, dest, count, () => "ten bytes\n");
   let now = Date.UTC(2026, 0, 1);
   const seen: VerifyProgress[] = [];
   const destination = new LocalDestination(fs, dest);
   const make = () =>
-    new RollingVerifier({
-      periodMs: DAY,
-      fs,
-      dest,
-      destination,
-      source: src,
-      entries: () => entries,
+    verifierOf(src, dest, destination, entries, {
       log: capture().logger,
       onMismatch: () => {},
       onProgress: (p) => seen.push(p),

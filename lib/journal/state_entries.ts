@@ -5,28 +5,16 @@
  * @module
  */
 
-import type { Kind } from "../base/fs.ts";
-import { PackedEntries } from "../base/packed_entries.ts";
+import { PackedEntries, type PackedShape } from "../base/packed_entries.ts";
 
-/** What the destination holds at one path. */
-export interface StateEntry {
-  /** Entry kind. */
-  kind: Kind;
-  /** Size in bytes (files). */
-  size: number;
-  /** mtime in ms the destination carries (equal to the source's when copied). */
-  mtimeMs: number;
-  /** Permission bits. */
-  mode: number;
-  /** Inode of the source entry it was copied from. */
-  ino: number;
-  /** xxh128 of the content (files). */
-  hash?: string;
-  /** Symlink target. */
-  target?: string;
-  /** Copied within the racy window: the next pass re-hashes the source. */
-  racy?: boolean;
-}
+/**
+ * What the destination holds at one path: a {@link PackedShape}. `size` is
+ * the file's, `mtimeMs` the one the destination carries (equal to the
+ * source's when copied), `ino` the source entry's it was copied from, `hash`
+ * the content's xxh128 (files), `racy` set when copied within the racy
+ * window (the next pass re-hashes the source).
+ */
+export type StateEntry = PackedShape;
 
 /**
  * The state's entries by relative path, packed. {@link StateEntries.get}

@@ -32,28 +32,40 @@ Deno.test("isInside: absolute paths, by whole components", () => {
   assertEquals(isInside("/ab", "/a"), false);
 });
 
-Deno.test("overview: the rolling verification's line of backup status, when it is on", async () => {
-  await using t = await tempDir();
-  const dest = `${t.path}/d`;
-  Deno.mkdirSync(`${dest}/${RESERVED_DIR}`, { recursive: true });
+/** A status file as a daemon writes it, for `dest` of `source`, with `extra` on top. */
+function writeStatus(
+  dest: string,
+  source: string,
+  extra: Record<string, unknown>,
+): Record<string, unknown> {
   const status = {
     v: 1,
     pid: 1,
-    source: `${t.path}/s`,
+    source,
     dest,
     startedAt: "2026-12-01T10:00:00.000Z",
     updatedAt: "2026-12-01T10:00:00.000Z",
     passes: 0,
     lastPass: null,
     totals: { copied: 0, bytes: 0, deleted: 0, failed: 0 },
+    ...extra,
+  };
+  Deno.writeTextFileSync(`${dest}/${RESERVED_DIR}/${STATUS_FILE}`, JSON.stringify(status));
+  return status;
+}
+
+Deno.test("overview: the rolling verification's line of backup status, when it is on", async () => {
+  await using t = await tempDir();
+  const dest = `${t.path}/d`;
+  Deno.mkdirSync(`${dest}/${RESERVED_DIR}`, { recursive: true });
+  const status = writeStatus(dest, `${t.path}/s`, {
     verify: {
       periodMs: 86_400_000,
       round: null,
       nextRoundAt: null,
       lastRound: { endedAt: "2026-12-01T09:00:00.000Z", files: 3, bytes: 30, mismatches: 1 },
     },
-  };
-  Deno.writeTextFileSync(`${dest}/${RESERVED_DIR}/${STATUS_FILE}`, JSON.stringify(status));
+  });
   const job = { name: "j", source: `${t.path}/s`, dest, interval: 5 };
   const deps = { fs: new DenoFileSystem(), cwd: t.path };
   const o = await overview(job, deps);
@@ -71,21 +83,10 @@ Deno.test("overview: a running daemon's --schedule gives the next full pass", as
   const dest = `${t.path}/d`;
   Deno.mkdirSync(`${dest}/${RESERVED_DIR}`, { recursive: true });
   const nextRun = "2026-12-02T02:00:00.000Z";
-  Deno.writeTextFileSync(
-    `${dest}/${RESERVED_DIR}/${STATUS_FILE}`,
-    JSON.stringify({
-      v: 1,
-      pid: Deno.pid,
-      source: `${t.path}/s`,
-      dest,
-      startedAt: "2026-12-01T10:00:00.000Z",
-      updatedAt: "2026-12-01T10:00:00.000Z",
-      passes: 0,
-      lastPass: null,
-      totals: { copied: 0, bytes: 0, deleted: 0, failed: 0 },
-      schedule: { cron: "0 2 * * *", zone: "UTC", nextRun },
-    }),
-  );
+  writeStatus(dest, `${t.path}/s`, {
+    pid: Deno.pid,
+    schedule: { cron: "0 2 * * *", zone: "UTC", nextRun },
+  });
   const fs = new DenoFileSystem();
   const job = { name: "j", source: `${t.path}/s`, dest, interval: 5 };
   assertEquals((await overview(job, { fs, cwd: t.path })).nextPass, null, "not running");
