@@ -72,7 +72,7 @@ install_missing() {
 ours() {
   local pidfile="$DIR/run/$1.pid" pid comm
   [ -f "$pidfile" ] || return 1
-  pid=$(cat "$pidfile")
+  pid=$(cat "$pidfile" 2>/dev/null) || return 1
   comm=$(cat "/proc/$pid/comm" 2>/dev/null) || return 1
   case "$comm" in ceph-mon | ceph-osd | radosgw) echo "$pid" ;; *) return 1 ;; esac
 }
