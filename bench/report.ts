@@ -80,9 +80,12 @@ export interface ResultsHead {
   note?: string | null;
 }
 
-/** A results page in Markdown: heading, machine, every goal in one table, then each section. */
+/**
+ * A results page in Markdown: heading, machine, every goal in one table (in the order of their
+ * ids), then each section.
+ */
 export function resultsPage(head: ResultsHead, sections: readonly Section[]): string {
-  const goals = sections.flatMap((s) => s.goals);
+  const goals = sections.flatMap((s) => s.goals).sort((a, b) => a.id.localeCompare(b.id));
   return [
     `# ${head.title}`,
     "",

@@ -34,3 +34,14 @@ Deno.test("resultsPage: no note line without a note", () => {
   const page = resultsPage({ title: "T", produced: "p", env: [] }, []);
   assert(!page.includes("Note:"), page);
 });
+
+Deno.test("resultsPage: the goals table is in the order of the goals' ids", () => {
+  const section = (id: string) => ({
+    id,
+    markdown: `## ${id}`,
+    goals: [{ id, goal: `g${id}`, measured: "m", met: true }],
+    data: {},
+  });
+  const page = resultsPage({ title: "T", produced: "p", env: [] }, [section("3"), section("1")]);
+  assert(page.indexOf("| 1 | g1 |") < page.indexOf("| 3 | g3 |"), page);
+});

@@ -41,7 +41,16 @@ import {
   timeCases,
   watchDaemon,
 } from "./measure.ts";
-import { fmtKiB, fmtMs, fmtRatio, fmtSample, pick, type Section, table } from "./report.ts";
+import {
+  fmtKiB,
+  fmtMs,
+  fmtRatio,
+  fmtSample,
+  pick,
+  resultsPage,
+  type Section,
+  table,
+} from "./report.ts";
 import { makeBigFile, makeTree, touchFiles, type TreeShape } from "./trees.ts";
 import { RACY_WINDOW_MS } from "../lib/engine/apply.ts";
 
@@ -746,26 +755,15 @@ async function main(argv: string[]): Promise<void> {
   }
   const elapsed = performance.now() - started;
   sections.sort((a, b) => a.id.localeCompare(b.id));
-  const goals = sections.flatMap((s) => s.goals).sort((a, b) => a.id.localeCompare(b.id));
-  const markdown = [
-    "# Benchmark results",
-    "",
-    `Produced by \`deno task bench\` (${runs} measured runs per command after one warm-up, interleaved; ${
-      fmtMs(elapsed)
-    } in all).`,
-    "",
-    table(["Machine", ""], env),
-    ...(note ? ["", `Note: ${note}`] : []),
-    "",
-    "## Goals",
-    "",
-    table(
-      ["#", "Goal", "Measured", "Met"],
-      goals.map((g) => [g.id, g.goal, g.measured, g.met ? "yes" : "**no**"]),
-    ),
-    ...sections.flatMap((s) => ["", s.markdown]),
-    "",
-  ].join("\n");
+  const markdown = resultsPage({
+    title: "Benchmark results",
+    produced:
+      `Produced by \`deno task bench\` (${runs} measured runs per command after one warm-up, interleaved; ${
+        fmtMs(elapsed)
+      } in all).`,
+    env,
+    note,
+  }, sections);
   console.log(markdown);
   Deno.mkdirSync(OUT_DIR, { recursive: true });
   Deno.writeTextFileSync(`${OUT_DIR}/results.md`, markdown);
