@@ -11,6 +11,13 @@
  * @module
  */
 
+/** The project's root folder (the benchmarks run its `main.ts`). */
+export const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+/** Where the benchmarks write their results (gitignored). */
+export const OUT_DIR = `${ROOT}/bench/out`;
+/** The Deno that runs the benchmarks, and runs the program under test. */
+export const DENO = Deno.execPath();
+
 /** A command to time. */
 export interface Case {
   /** Row label. */

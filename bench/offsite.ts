@@ -46,16 +46,13 @@ import {
   S3Client,
 } from "@aws-sdk/client-s3";
 import { RESERVED_DIR } from "../lib/base/layout.ts";
-import { type Case, exec, type Sample, timeCases } from "./measure.ts";
+import { type Case, DENO, exec, OUT_DIR, type Sample, timeCases } from "./measure.ts";
 import { fmtMs, fmtRatio, fmtSample, pick, resultsPage, type Section, table } from "./report.ts";
 import { makeBigFile, makeTree, OLD_MTIME_S } from "./trees.ts";
 import { expectPass as passDid, lastPass, type PassInfo, snapshot } from "./run.ts";
 import { type Counter, type Counts, fmtRequests, startCounter } from "./s3count.ts";
 import { REMOTE_PERMS, S3_ENV } from "../testing/s3.ts";
 
-const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
-const OUT_DIR = `${ROOT}/bench/out`;
-const DENO = Deno.execPath();
 const MIB = 1 << 20;
 /** The key prefix of every backup in its bucket. */
 const PREFIX = "bench";

@@ -32,10 +32,13 @@ import { parseArgs } from "node:util";
 import { RESERVED_DIR } from "../lib/base/layout.ts";
 import {
   type Case,
+  DENO,
   dropCaches,
   exec,
   median,
+  OUT_DIR,
   peakRss,
+  ROOT,
   type Sample,
   syncAll,
   timeCases,
@@ -54,9 +57,6 @@ import {
 import { makeBigFile, makeTree, touchFiles, type TreeShape } from "./trees.ts";
 import { RACY_WINDOW_MS } from "../lib/engine/apply.ts";
 
-const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
-const OUT_DIR = `${ROOT}/bench/out`;
-const DENO = Deno.execPath();
 /** The permissions the README and the `backup` task give the program. */
 const DOCUMENTED_PERMS = ["--allow-read", "--allow-write", "--allow-env", "--allow-run"];
 

@@ -29,12 +29,20 @@
 
 import { parseArgs } from "node:util";
 import { RESERVED_DIR } from "../lib/base/layout.ts";
-import { exec, median, peakRss, procMemory, type Sample, syncAll, timeCases } from "./measure.ts";
+import {
+  DENO,
+  exec,
+  median,
+  peakRss,
+  procMemory,
+  ROOT,
+  type Sample,
+  syncAll,
+  timeCases,
+} from "./measure.ts";
 import { fmtKiB, fmtMs, fmtRatio, fmtSample, table } from "./report.ts";
 import { dirName, fileName, makeTree, type TreeShape } from "./trees.ts";
 
-const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
-const DENO = Deno.execPath();
 /** The permissions the README gives the program. */
 const PERMS = ["--allow-ffi", "--allow-read", "--allow-write", "--allow-env=BACKUP_DEBUG"];
 /** Clock ticks per second of `/proc/PID/stat` (USER_HZ, 100 on Linux). */

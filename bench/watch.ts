@@ -44,11 +44,10 @@
 
 import { parseArgs } from "node:util";
 import { RESERVED_DIR } from "../lib/base/layout.ts";
+import { DENO, ROOT } from "./measure.ts";
 
-const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 /** What the daemon needs of the project (copied into the temp folder). */
 const PROGRAM_FILES = ["main.ts", "lib", "deno.json", "deno.lock"];
-const DENO = Deno.execPath();
 /** The permissions the README gives the daemon. */
 const DAEMON_PERMS = ["--allow-read", "--allow-write", "--allow-env=BACKUP_DEBUG"];
 /** The fixtures' mtime (2024-01-01), so that no fixture file is racy. */
