@@ -30,6 +30,14 @@ async function pass(src: string, dest: string): Promise<Record<string, number>> 
   return done[0].summary;
 }
 
+/** Asserts a pass sent no bytes, copied and deleted nothing, and left the mirror equal to `src`. */
+function assertNoBytesMoved(summary: Record<string, number>, src: string, dest: string): void {
+  assertEquals(summary.bytes, 0, JSON.stringify(summary));
+  assertEquals(summary.copied, 0, JSON.stringify(summary));
+  assertEquals(summary.deleted, 0, JSON.stringify(summary));
+  assertMirror(src, dest);
+}
+
 /** The renames the journal recorded, as "from -> to", oldest first. */
 async function renames(dest: string): Promise<string[]> {
   const r = await runCli(["journal", "show", "--dest", dest, "--op", "move", "--json"]);
@@ -112,10 +120,7 @@ Deno.test("moves: a file moved into a renamed folder is renamed, found by inode 
   Deno.removeSync(`${src}/copied.jpg`);
   Deno.renameSync(`${src}/album`, `${src}/Album 2026`);
   const summary = await pass(src, dest);
-  assertEquals(summary.bytes, 0, JSON.stringify(summary));
-  assertEquals(summary.copied, 0, JSON.stringify(summary));
-  assertEquals(summary.deleted, 0, JSON.stringify(summary));
-  assertMirror(src, dest);
+  assertNoBytesMoved(summary, src, dest);
   assertEquals((await renames(dest)).sort(), [
     "album -> Album 2026",
     "copied.jpg -> Album 2026/copied.jpg",
@@ -287,10 +292,7 @@ Deno.test("moves: mv p p2; mkdir p; mv p2/x p/x (a file back to its old path in 
   Deno.mkdirSync(`${src}/p`);
   Deno.renameSync(`${src}/p2/x`, `${src}/p/x`);
   const summary = await pass(src, dest);
-  assertEquals(summary.bytes, 0, JSON.stringify(summary));
-  assertEquals(summary.copied, 0, JSON.stringify(summary));
-  assertEquals(summary.deleted, 0, JSON.stringify(summary));
-  assertMirror(src, dest);
+  assertNoBytesMoved(summary, src, dest);
   assertEquals(await renames(dest), ["p -> p2", "p2/x -> p/x"]);
 });
 
@@ -305,10 +307,7 @@ Deno.test("moves: mv p p2; mkdir p; mv p2/sub p/sub (a folder back to its old pa
   Deno.mkdirSync(`${src}/p`);
   Deno.renameSync(`${src}/p2/sub`, `${src}/p/sub`);
   const summary = await pass(src, dest);
-  assertEquals(summary.bytes, 0, JSON.stringify(summary));
-  assertEquals(summary.copied, 0, JSON.stringify(summary));
-  assertEquals(summary.deleted, 0, JSON.stringify(summary));
-  assertMirror(src, dest);
+  assertNoBytesMoved(summary, src, dest);
   assertEquals(await renames(dest), ["p -> p2", "p2/sub -> p/sub"]);
 });
 
