@@ -58,7 +58,9 @@ changed, moved and deleted files and folders, permissions, modification times
 and symlinks. Renames in --src are renames in --dest, not copies. Every
 decision is written to a journal in DEST/.backup-state/ (.backup/ in a backup
 made before 2026-12) before it is applied, so a crash or kill -9 resumes
-where it stopped without copying everything again.
+where it stopped without copying everything again. --dest may also be a
+bucket, s3://BUCKET/PREFIX, or an Azure Blob container,
+azure://CONTAINER/PREFIX, with the journal kept there (README "Off-site").
 
 Options:
   --config FILE      run the jobs of a config file (JSON with comments: a
@@ -101,7 +103,9 @@ Options:
   --delete-excluded  delete excluded entries from --dest (by default a copy
                      made before it was excluded is kept)
   --journal-max-mb N compact the journal (checkpoint, drop old segments)
-                     between passes once it passes N MiB (default 64)
+                     between passes once it passes N MiB (default 64); at
+                     64 or less also once the log is 1.5 times the
+                     checkpoint and over 8 MiB (docs/journal.md)
   --new-source       the source moved to another disk on purpose: record its
                      new device and marker (the source guard's reset)
   --adopt-dest       mirror into a --dest that is not empty and not a backup
@@ -125,8 +129,9 @@ Options:
                      12h, 90m) in small slices between passes, comparing with
                      the journal and the source (as \`backup verify\`);
                      mismatches are errors and fire --on-error
-  --compress CODEC   with --dest s3://BUCKET/PREFIX: store each file's object
-                     compressed (zstd or gzip; see docs/offsite.md)
+  --compress CODEC   with --dest s3://BUCKET/PREFIX or azure://CONTAINER/PREFIX:
+                     store each file's object compressed (zstd or gzip; see
+                     docs/offsite.md)
   --rebuild-journal  set a corrupt journal aside and rebuild the state by a
                      full reconcile (matching files are hashed, not copied)
   --on-pass CMD      after each pass, run CMD through sh -c with the pass
