@@ -89,6 +89,10 @@ function emptyCounts(): Counts {
 export async function startCounter(
   upstream: string,
   excludeKeyPart = "/.backup/",
+  options: {
+    /** Requests this says true of are never forwarded nor answered (a test's server that hangs). */
+    hold?: (method: string, url: string) => boolean;
+  } = {},
 ): Promise<Counter> {
   const target = new URL(upstream);
   let counts = emptyCounts();
@@ -98,6 +102,10 @@ export async function startCounter(
   const server = http.createServer((req, res) => {
     const method = req.method ?? "GET";
     const url = req.url ?? "/";
+    if (options.hold?.(method, url)) {
+      req.resume();
+      return;
+    }
     const kind = kindOf(method, url, req.headers);
     const c = counts;
     const t = trace;

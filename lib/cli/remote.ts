@@ -190,7 +190,7 @@ export async function startRemote(
   fs: FileSystem,
   options: { signal?: AbortSignal; log?: Logger },
 ): Promise<RemoteStarted> {
-  const { abortAbandonedUploads, acquireLease, MirroredJournalFs, pullJournal } = await generic();
+  const { sweepAbandonedUploads, acquireLease, MirroredJournalFs, pullJournal } = await generic();
   const lease = await acquireLease(remote.store, remote.url, {
     machine: machineId(fs, remote.cacheDir),
     pid: Deno.pid,
@@ -204,11 +204,13 @@ export async function startRemote(
     },
   });
   try {
-    const aborted = await abortAbandonedUploads(remote.store, remote.url);
-    if (aborted > 0) {
-      options.log?.info("OFFSITE: {count} abandoned multipart upload(s) aborted", {
-        count: aborted,
-      });
+    const { aborted, kept } = await sweepAbandonedUploads(remote.store, remote.url);
+    remote.destination.adoptUploads(kept);
+    if (aborted > 0 || kept.length > 0) {
+      options.log?.info(
+        "OFFSITE: {count} abandoned multipart upload(s) aborted, {kept} kept to resume",
+        { count: aborted, kept: kept.length },
+      );
     }
     const dir = journalDir(remote.cacheDir);
     const pulled = await pullJournal(fs, remote.store, remote.url, dir);

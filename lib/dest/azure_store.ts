@@ -17,13 +17,16 @@ import {
 } from "@azure/storage-blob";
 import { Readable } from "node:stream";
 import {
+  type FoundUpload,
   headOrNull,
   type Listing,
+  md5Hex,
   missingKey,
   type ObjectBody,
   type ObjectInfo,
   type ObjectStore,
   PreconditionFailedError,
+  type UploadedPart,
   type Written,
 } from "./object_store.ts";
 import {
@@ -60,9 +63,25 @@ export function makeAzureClient(options: { maxTries?: number } = {}): BlobServic
   return null;
 }
 
-/** The fixed-length id of block `n` of upload `id` (all ids of a blob have one length). */
-function blockId(id: string, n: number): string {
-  return btoa(`${id}-${String(n).padStart(6, "0")}`);
+/**
+ * The fixed-length id of block `n` of upload `id` holding bytes of MD5 `md5` (all ids of a blob
+ * have one length; 48 bytes before base64, within Azure's 64): a restart that finds the block
+ * uncommitted knows what it holds without reading it ({@link AzureStore.keepsPart}).
+ */
+export function blockId(id: string, n: number, md5: string): string {
+  return btoa(`${id}-${String(n).padStart(6, "0")}-${md5}`);
+}
+
+/** The upload id and block number of a {@link blockId}, or null for a block id of another form. */
+export function parseBlockId(block: string): { id: string; n: number } | null {
+  let text: string;
+  try {
+    text = atob(block);
+  } catch {
+    return null;
+  }
+  const m = /^([0-9a-f]{8})-(\d{6})-[0-9a-f]{32}$/.exec(text);
+  return m ? { id: m[1]!, n: Number(m[2]) } : null;
 }
 
 /** One container through the Azure SDK. */
@@ -194,7 +213,7 @@ export class AzureStore implements ObjectStore {
   }
 
   async uploadPart(key: string, id: string, n: number, body: Uint8Array): Promise<string> {
-    const block = blockId(id, n);
+    const block = blockId(id, n, md5Hex(body));
     await this.#call(key, () => this.#blob(key).stageBlock(block, body, body.byteLength));
     return block;
   }
@@ -216,14 +235,73 @@ export class AzureStore implements ObjectStore {
     };
   }
 
-  /** Nothing: uncommitted blocks are dropped by the blob's next commit, or after a week. */
-  abortUpload(_key: string, _id: string): Promise<void> {
-    return Promise.resolve();
+  /**
+   * Drops the uncommitted blocks of a blob that has no committed version by deleting it (Delete
+   * Blob). A committed blob is left alone: its uncommitted blocks are dropped by its next commit,
+   * or by Azure after a week; never a committed blob deleted here.
+   */
+  async abortUpload(key: string, _id: string): Promise<void> {
+    if ((await this.head(key)) !== null) return;
+    await this.#call(key, () => this.#blob(key).deleteIfExists());
   }
 
-  /** None: Azure keeps no list of unfinished block uploads. */
-  listUploads(_prefix: string): Promise<{ key: string; id: string }[]> {
-    return Promise.resolve([]);
+  /**
+   * The blobs under `prefix` that have uncommitted blocks and no committed version (a crashed
+   * upload of a new file): listed with `includeUncommitedBlobs`, where such a blob shows as empty
+   * and without metadata, then confirmed by a HEAD that finds nothing. The id is the one its
+   * blocks name.
+   */
+  async listUploads(prefix: string): Promise<{ key: string; id: string }[]> {
+    const candidates: string[] = [];
+    await this.#call(prefix, async () => {
+      const pages = this.#container.listBlobsFlat({
+        prefix,
+        includeMetadata: true,
+        includeUncommitedBlobs: true,
+      });
+      for await (const blob of pages) {
+        const meta = fromAzureMeta(blob.metadata);
+        if ((blob.properties.contentLength ?? 0) === 0 && meta["backup-kind"] === undefined) {
+          candidates.push(blob.name);
+        }
+      }
+    });
+    const out: { key: string; id: string }[] = [];
+    for (const key of candidates) {
+      if ((await this.head(key)) !== null) continue;
+      const found = await this.findUpload(key);
+      out.push({ key, id: found?.id ?? "" });
+    }
+    return out;
+  }
+
+  async findUpload(key: string): Promise<FoundUpload | null> {
+    let blocks: { name: string; size: number }[];
+    try {
+      const list = await this.#call(key, () => this.#blob(key).getBlockList("uncommitted"));
+      blocks = list.uncommittedBlocks ?? [];
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) return null;
+      throw err;
+    }
+    const byId = new Map<string, Map<number, UploadedPart>>();
+    for (const b of blocks) {
+      const parsed = parseBlockId(b.name);
+      if (parsed === null) continue;
+      const parts = byId.get(parsed.id) ?? new Map<number, UploadedPart>();
+      parts.set(parsed.n, { etag: b.name, size: b.size });
+      byId.set(parsed.id, parts);
+    }
+    let best: FoundUpload | null = null;
+    for (const [id, parts] of byId) {
+      if (best === null || parts.size > best.parts.size) best = { id, parts };
+    }
+    return best;
+  }
+
+  /** The block id names the MD5 of the bytes it was staged with. */
+  keepsPart(id: string, n: number, body: Uint8Array, listed: UploadedPart): boolean {
+    return listed.size === body.byteLength && listed.etag === blockId(id, n, md5Hex(body));
   }
 
   /** Nothing to free. */

@@ -28,6 +28,7 @@
  */
 
 import zlib from "node:zlib";
+import { createHash } from "node:crypto";
 import { Readable } from "node:stream";
 import type { Kind } from "../base/fs.ts";
 import type { Entry, ScanResult } from "../base/scan.ts";
@@ -43,9 +44,10 @@ import type {
 } from "./destination.ts";
 import { createHasher, type Hasher } from "../base/hash.ts";
 import { parentOf } from "../base/paths.ts";
-import { RESERVED_DIR, tempName } from "../base/layout.ts";
+import { RESERVED_DIR } from "../base/layout.ts";
 import { isRemoteMissing, mapRemoteError, notFound, type RemoteUrl } from "./object_url.ts";
 import { eachLimited, missingKey, type ObjectStore, type Written } from "./object_store.ts";
+import { PartUpload } from "./object_parts.ts";
 
 /** Files above this size go up in parts of this size (multipart upload). */
 export const PART_BYTES = 16 * 1024 * 1024;
@@ -55,6 +57,9 @@ const HEAD_CONCURRENCY = 32;
 
 /** Key (below the prefix) of the staging area for multipart uploads. */
 export const STAGING = `${RESERVED_DIR}/staging/`;
+
+/** Name prefix (in {@link STAGING}) of a path's resumable upload: `up-` + SHA-256 of the path. */
+export const RESUMABLE = "up-";
 
 /** How a file's object stores its bytes: `size` of them, compressed by `codec` or plain. */
 export interface Stored {
@@ -277,6 +282,7 @@ export class ObjectDestination implements Destination {
       const probe = await this.#listKeys(base, true);
       if (probe.objects.length === 0 && probe.dirs.length === 0) throw notFound(under);
     }
+    if (under === "" && options.shallow !== true) await this.#sweepAbandoned();
     const { objects, dirs } = await this.#listKeys(base, options.shallow === true);
     const reserved = `${this.#prefix}${RESERVED_DIR}/`;
     const wanted: Listed[] = [];
@@ -407,15 +413,55 @@ export class ObjectDestination implements Destination {
     else this.#known.delete(toKey);
   }
 
+  /**
+   * The uploads a crashed run left that a copy may still resume ({@link adoptUploads}); the
+   * full listings to come before those not taken up are aborted; the uploads taken up.
+   */
+  #abandoned: { key: string; id: string }[] = [];
+  #abandonedGrace = 0;
+  readonly #resumed = new Set<string>();
+
+  /**
+   * Takes the unfinished uploads found at start: they are kept through the next full listing
+   * (the pass that re-copies the interrupted files resumes them), and those no copy took up
+   * are aborted at the full listing after it.
+   */
+  adoptUploads(uploads: { key: string; id: string }[]): void {
+    this.#abandoned = uploads;
+    this.#abandonedGrace = 1;
+  }
+
+  /** Notes an upload a copy found or began: never swept as abandoned. */
+  uploadStarted(key: string, id: string): void {
+    this.#resumed.add(`${key}\n${id}`);
+  }
+
+  /** Aborts the adopted uploads no copy took up, once their grace (one full listing) is over. */
+  async #sweepAbandoned(): Promise<void> {
+    if (this.#abandoned.length === 0) return;
+    if (this.#abandonedGrace-- > 0) return;
+    const left = this.#abandoned.filter((up) => !this.#resumed.has(`${up.key}\n${up.id}`));
+    this.#abandoned = [];
+    for (const up of left) {
+      await this.#store.abortUpload(up.key, up.id).catch(() => {});
+    }
+  }
+
   /** Deletes one key. */
   async deleteKey(key: string): Promise<void> {
     await this.#store.delete(key);
     this.#known.delete(key);
   }
 
-  /** The staging key for a new multipart upload. */
-  stagingKey(): string {
-    return `${this.#prefix}${STAGING}${tempName()}`;
+  /**
+   * The key a large file's parts go to: its own key where blocks stay invisible until committed
+   * (Azure), else its staging key, named by the SHA-256 of its path, so that a restart finds the
+   * upload a crash left ({@link PartUpload}).
+   */
+  uploadKey(rel: string): string {
+    if (this.#store.uploadsInPlace) return this.key(rel);
+    const digest = createHash("sha256").update(rel).digest("hex").slice(0, 40);
+    return `${this.#prefix}${STAGING}${RESUMABLE}${digest}`;
   }
 
   /**
@@ -554,25 +600,41 @@ class ObjectStagedFile implements StagedFile {
   #buffered = 0;
   #size = 0;
   #meta: FileMeta | null = null;
-  #upload: { key: string; id: string; parts: string[] } | null = null;
+  #upload: PartUpload | null = null;
   #done = false;
 
-  constructor(dest: ObjectDestination, rel: string, _size: number, hasher: Hasher) {
+  constructor(dest: ObjectDestination, rel: string, size: number, hasher: Hasher) {
     this.#dest = dest;
     this.#rel = rel;
     this.#hasher = hasher;
     hasher.init();
     dest.key(rel);
+    // A file the scan saw above one part goes up in parts from its first byte.
+    if (size > PART_BYTES) this.#upload = this.#startParts();
   }
 
   async write(data: Uint8Array): Promise<void> {
     this.#hasher.update(data);
     const codec = this.#dest.codec;
+    this.#size += data.byteLength;
+    if (this.#upload !== null) {
+      // Copied once, into the part being filled.
+      await this.#upload.write(codec === null ? data : compressChunk(codec, data));
+      return;
+    }
     const stored = codec === null ? data.slice() : compressChunk(codec, data);
     this.#chunks.push(stored);
     this.#buffered += stored.byteLength;
-    this.#size += data.byteLength;
     if (this.#buffered >= PART_BYTES) await this.#flushPart();
+  }
+
+  /** The upload in parts of this file (resuming the one a crash left, if any). */
+  #startParts(): PartUpload {
+    const dest = this.#dest;
+    return new PartUpload(dest.store, dest.uploadKey(this.#rel), {
+      partBytes: PART_BYTES,
+      onStart: (key, id) => dest.uploadStarted(key, id),
+    });
   }
 
   /** The buffered bytes as one array. */
@@ -588,15 +650,10 @@ class ObjectStagedFile implements StagedFile {
     return out;
   }
 
-  /** Uploads the buffered bytes as the next part (starting the upload first). */
+  /** Moves the buffered bytes into an upload in parts (a file that grew past one part). */
   async #flushPart(): Promise<void> {
-    const store = this.#dest.store;
-    if (this.#upload === null) {
-      const key = store.uploadsInPlace ? this.#dest.key(this.#rel) : this.#dest.stagingKey();
-      this.#upload = { key, id: await store.beginUpload(key), parts: [] };
-    }
-    const up = this.#upload;
-    up.parts.push(await store.uploadPart(up.key, up.id, up.parts.length + 1, this.#take()));
+    this.#upload ??= this.#startParts();
+    await this.#upload.write(this.#take());
   }
 
   seal(meta: FileMeta): Promise<void> {
@@ -633,8 +690,7 @@ class ObjectStagedFile implements StagedFile {
     } else {
       if (this.#buffered > 0) await this.#flushPart();
       const up = this.#upload;
-      const store = this.#dest.store;
-      const res = await store.completeUpload(up.key, up.id, up.parts, objectMeta);
+      const res = await up.complete(objectMeta);
       this.#upload = null;
       const key = this.#dest.key(this.#rel);
       if (up.key === key) {
@@ -655,6 +711,6 @@ class ObjectStagedFile implements StagedFile {
     const up = this.#upload;
     if (this.#done || up === null) return;
     this.#upload = null;
-    await this.#dest.store.abortUpload(up.key, up.id).catch(() => {});
+    await up.abort();
   }
 }

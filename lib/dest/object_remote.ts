@@ -9,22 +9,35 @@
 
 import type { RemoteUrl } from "./object_url.ts";
 import type { ObjectStore } from "./object_store.ts";
-import { STAGING } from "./object_dest.ts";
+import { RESUMABLE, STAGING } from "./object_dest.ts";
 
 export { ObjectDestination } from "./object_dest.ts";
 export { MirroredJournalFs, pullJournal } from "./object_journal.ts";
 export { acquireLease } from "./object_lease.ts";
 
 /**
- * Aborts the block uploads under the staging prefix: with the lease held, every one is an
- * upload a crashed or killed daemon abandoned. Returns how many. (Azure keeps no list of them:
- * its uncommitted blocks are dropped by the next commit of that blob, or after a week.)
+ * The block uploads a crashed or killed daemon left (with the lease held, every unfinished upload
+ * is one): under the staging prefix on S3, anywhere under the prefix on Azure (blobs with only
+ * uncommitted blocks). Those a copy can resume (S3: a path's `up-` staging key; Azure: all, being
+ * under the file's own key) are returned to be adopted by the destination
+ * (`ObjectDestination.adoptUploads`), which aborts them if no copy takes them up; the others
+ * (a staging key of an older version) are aborted here. Returns how many were aborted, and the kept.
  */
-export async function abortAbandonedUploads(store: ObjectStore, url: RemoteUrl): Promise<number> {
-  let count = 0;
-  for (const up of await store.listUploads(url.prefix + STAGING)) {
+export async function sweepAbandonedUploads(
+  store: ObjectStore,
+  url: RemoteUrl,
+): Promise<{ aborted: number; kept: { key: string; id: string }[] }> {
+  const staging = url.prefix + STAGING;
+  const found = await store.listUploads(store.uploadsInPlace ? url.prefix : staging);
+  const kept: { key: string; id: string }[] = [];
+  let aborted = 0;
+  for (const up of found) {
+    if (store.uploadsInPlace || up.key.startsWith(staging + RESUMABLE)) {
+      kept.push(up);
+      continue;
+    }
     await store.abortUpload(up.key, up.id);
-    count++;
+    aborted++;
   }
-  return count;
+  return { aborted, kept };
 }

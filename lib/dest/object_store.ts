@@ -11,6 +11,8 @@
  * @module
  */
 
+import { createHash } from "node:crypto";
+
 /** What a listing or a HEAD says of an object. */
 export interface ObjectInfo {
   /** The full key. */
@@ -49,6 +51,22 @@ export interface Listing {
   objects: ObjectInfo[];
   /** The sub-prefixes, ending in `/` (shallow listings only). */
   prefixes: string[];
+}
+
+/** A part (block) of an unfinished upload, as the store lists it. */
+export interface UploadedPart {
+  /** What {@link ObjectStore.completeUpload} needs of it (an ETag, or Azure's block id). */
+  etag: string;
+  /** Its bytes. */
+  size: number;
+}
+
+/** An unfinished upload found in the store: its id and the parts it holds, by number (from 1). */
+export interface FoundUpload {
+  /** The upload's id. */
+  id: string;
+  /** Its parts. */
+  parts: Map<number, UploadedPart>;
 }
 
 /** One object store (a bucket or a container), addressed by full keys. */
@@ -95,8 +113,23 @@ export interface ObjectStore {
   abortUpload(key: string, id: string): Promise<void>;
   /** The unfinished uploads under `prefix` (none where the store keeps no such list). */
   listUploads(prefix: string): Promise<{ key: string; id: string }[]>;
+  /**
+   * The newest unfinished upload to exactly `key` and its parts (S3: ListMultipartUploads and
+   * ListParts; Azure: the blob's uncommitted blocks), or null: what a restart resumes.
+   */
+  findUpload(key: string): Promise<FoundUpload | null>;
+  /**
+   * True when `listed`, part `n` of upload `id`, holds exactly `body`: its size, and its MD5
+   * (S3: the part's ETag; Azure: the MD5 the block id carries). A part kept on resume is not sent.
+   */
+  keepsPart(id: string, n: number, body: Uint8Array, listed: UploadedPart): boolean;
   /** Frees the client's connections. */
   close(): void;
+}
+
+/** The MD5 of `body`, in hex (an S3 part's ETag, unquoted; the digest in an Azure block id). */
+export function md5Hex(body: Uint8Array): string {
+  return createHash("md5").update(body).digest("hex");
 }
 
 /** A conditional create (`If-None-Match: *`) that found the key taken. */

@@ -17,18 +17,22 @@ import {
   HeadObjectCommand,
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
+  ListPartsCommand,
   PutObjectCommand,
   S3Client,
   UploadPartCommand,
 } from "@aws-sdk/client-s3";
 import {
+  type FoundUpload,
   headOrNull,
   type Listing,
+  md5Hex,
   missingKey,
   type ObjectBody,
   type ObjectInfo,
   type ObjectStore,
   PreconditionFailedError,
+  type UploadedPart,
   type Written,
 } from "./object_store.ts";
 import { isS3Missing, isS3PreconditionFailed } from "./s3_client.ts";
@@ -238,6 +242,41 @@ export class S3Store implements ObjectStore {
     return (res.Uploads ?? []).flatMap((up) =>
       up.Key && up.UploadId ? [{ key: up.Key, id: up.UploadId }] : []
     );
+  }
+
+  async findUpload(key: string): Promise<FoundUpload | null> {
+    const ups = await this.#send(
+      key,
+      (c) => c.send(new ListMultipartUploadsCommand({ Bucket: this.#bucket, Prefix: key })),
+    );
+    const newest = (ups.Uploads ?? [])
+      .filter((up) => up.Key === key && up.UploadId)
+      .sort((a, b) => (b.Initiated?.getTime() ?? 0) - (a.Initiated?.getTime() ?? 0))[0];
+    if (newest === undefined) return null;
+    const id = newest.UploadId!;
+    const parts = new Map<number, UploadedPart>();
+    let marker: string | undefined;
+    do {
+      const res = await this.#send(key, (c) =>
+        c.send(
+          new ListPartsCommand({
+            Bucket: this.#bucket,
+            Key: key,
+            UploadId: id,
+            ...(marker ? { PartNumberMarker: marker } : {}),
+          }),
+        ));
+      for (const p of res.Parts ?? []) {
+        if (p.PartNumber && p.ETag) parts.set(p.PartNumber, { etag: p.ETag, size: p.Size ?? 0 });
+      }
+      marker = res.IsTruncated ? res.NextPartNumberMarker : undefined;
+    } while (marker);
+    return { id, parts };
+  }
+
+  /** A part's ETag is the MD5 of its bytes (no SSE-KMS/SSE-C; a part that does not match is sent again). */
+  keepsPart(_id: string, _n: number, body: Uint8Array, listed: UploadedPart): boolean {
+    return listed.size === body.byteLength && listed.etag.replaceAll('"', "") === md5Hex(body);
   }
 
   close(): void {

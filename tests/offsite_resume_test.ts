@@ -1,0 +1,180 @@
+/**
+ * Black-box tests of a large file's upload resumed after kill -9, against the
+ * real Ceph RGW and Azurite: the daemon is run through a counting proxy
+ * (bench/s3count.ts) that holds every part after the first, so the kill lands
+ * with part 1 in the store and the others not; the restart must send only the
+ * rest (counted by the proxy) and restore byte-identical from the bucket.
+ */
+
+import { assert, assertEquals } from "../testing/assert.ts";
+import { put, tempDir, waitFor } from "../testing/helpers.ts";
+import {
+  assertRestores,
+  keysOf,
+  newBucket,
+  once,
+  S3_ENV,
+  S3_IGNORE,
+  startRemoteDaemon,
+  testClient,
+} from "../testing/s3.ts";
+import {
+  AZURE_ENV,
+  AZURE_IGNORE,
+  azureCase,
+  AZURITE_PORT,
+  azuriteConnection,
+} from "../testing/azure.ts";
+import { startCounter } from "../bench/s3count.ts";
+import { ListMultipartUploadsCommand, ListPartsCommand } from "@aws-sdk/client-s3";
+import { PART_BYTES, STAGING } from "../lib/dest/object_dest.ts";
+import { parseBlockId } from "../lib/dest/azure_store.ts";
+
+const opts = { sanitizeResources: false, sanitizeOps: false };
+
+/** A file of three and a half parts, no two parts alike. */
+function bigFile(): Uint8Array {
+  const data = new Uint8Array(3 * PART_BYTES + PART_BYTES / 2);
+  let x = 2463534242;
+  for (let i = 0; i < data.length; i += 4) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    new DataView(data.buffer).setUint32(i, x >>> 0);
+  }
+  return data;
+}
+
+/** True for an S3 UploadPart request of a part numbered 2 or more. */
+const laterS3Part = (method: string, url: string) =>
+  method === "PUT" && /[?&]partNumber=([2-9]|\d\d+)(&|$)/.test(url);
+
+/** True for an Azure Put Block of a block numbered 2 or more. */
+function laterAzureBlock(method: string, url: string): boolean {
+  if (method !== "PUT" || !url.includes("comp=block")) return false;
+  const id = new URL(url, "http://x").searchParams.get("blockid");
+  const parsed = id === null ? null : parseBlockId(id);
+  return parsed !== null && parsed.n >= 2;
+}
+
+for (const changed of [false, true]) {
+  Deno.test(
+    changed
+      ? "s3: kill -9 mid-upload, the source's first part changed: it is sent again, restore identical"
+      : "s3: kill -9 mid-upload, a restart sends only the parts not yet up, restore identical",
+    { ...opts, ignore: S3_IGNORE },
+    async () => {
+      const client = testClient();
+      const bucket = await newBucket(client);
+      await using dir = await tempDir("backup-resume-");
+      const src = `${dir.path}/src`;
+      const cache = `${dir.path}/cache`;
+      const url = `s3://${bucket}/r`;
+      const data = bigFile();
+      put(`${src}/big.bin`, data);
+      put(`${src}/small.txt`, "small");
+      let holding = true;
+      const proxy = await startCounter(S3_ENV.AWS_ENDPOINT_URL!, "/.backup/", {
+        hold: (method, u) => holding && laterS3Part(method, u),
+      });
+      try {
+        const env = { AWS_ENDPOINT_URL: proxy.url, BACKUP_CACHE_DIR: cache };
+        const daemon = startRemoteDaemon(["--src", src, "--dest", url, "--once"], env);
+        // Killed once part 1 is in the store (the others are held by the proxy).
+        const partsUp = async () => {
+          const ups = await client.send(
+            new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: `r/${STAGING}` }),
+          );
+          const up = ups.Uploads?.[0];
+          if (!up) return 0;
+          const parts = await client.send(
+            new ListPartsCommand({ Bucket: bucket, Key: up.Key!, UploadId: up.UploadId! }),
+          );
+          return parts.Parts?.length ?? 0;
+        };
+        await waitFor(async () => (await partsUp()) >= 1, {
+          timeoutMs: 90_000,
+          intervalMs: 50,
+          what: "part 1 of big.bin in the store",
+        });
+        await daemon.stop("SIGKILL");
+        holding = false;
+        if (changed) {
+          data[1000] = data[1000]! ^ 0xff;
+          put(`${src}/big.bin`, data);
+        }
+        proxy.reset();
+        await once(src, url, cache, [], { AWS_ENDPOINT_URL: proxy.url });
+        const sent = proxy.counts().bodyBytes;
+        if (changed) {
+          assert(sent >= data.byteLength, `a changed part 1 is sent again (${sent} bytes sent)`);
+        } else {
+          assert(
+            sent < data.byteLength - PART_BYTES / 2,
+            `only the missing parts are sent: ${sent} bytes for a file of ${data.byteLength}`,
+          );
+        }
+      } finally {
+        await proxy.close();
+      }
+      await assertRestores(url, src, "r");
+      const left = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
+      assertEquals(left.Uploads ?? [], [], "no upload left unfinished");
+      assertEquals(await keysOf(client, bucket, `r/${STAGING}`), [], "no staging object");
+    },
+  );
+}
+
+Deno.test(
+  "azure: kill -9 mid-upload, a restart stages only the blocks not yet up and commits the kept one",
+  { ...opts, ignore: AZURE_IGNORE },
+  async () => {
+    await using t = await azureCase("r");
+    const { container, src, cache, url } = t;
+    const data = bigFile();
+    put(`${src}/big.bin`, data);
+    let holding = true;
+    const proxy = await startCounter(`http://127.0.0.1:${AZURITE_PORT}`, "/.backup/", {
+      hold: (method, u) => holding && laterAzureBlock(method, u),
+    });
+    const big = container.getBlockBlobClient("r/big.bin");
+    let kept: string[] = [];
+    try {
+      const env = {
+        ...AZURE_ENV,
+        AZURE_STORAGE_CONNECTION_STRING: azuriteConnection(Number(new URL(proxy.url).port)),
+        BACKUP_CACHE_DIR: cache,
+      };
+      const daemon = startRemoteDaemon(["--src", src, "--dest", url, "--once"], env);
+      const staged = async () => {
+        try {
+          return (await big.getBlockList("uncommitted")).uncommittedBlocks ?? [];
+        } catch {
+          return [];
+        }
+      };
+      await waitFor(async () => (await staged()).length >= 1, {
+        timeoutMs: 90_000,
+        intervalMs: 50,
+        what: "block 1 of big.bin staged",
+      });
+      await daemon.stop("SIGKILL");
+      holding = false;
+      kept = (await staged()).map((b) => b.name!);
+      proxy.reset();
+      const res = await once(src, url, cache, [], env);
+      assert(res.length > 0);
+      const sent = proxy.counts().bodyBytes;
+      assert(
+        sent < data.byteLength - PART_BYTES / 2,
+        `only the missing blocks are staged: ${sent} bytes for a file of ${data.byteLength}`,
+      );
+    } finally {
+      await proxy.close();
+    }
+    const committed = (await big.getBlockList("committed")).committedBlocks ?? [];
+    assertEquals(committed.length, 4);
+    assertEquals(committed[0]!.name, kept[0], "the block staged before the kill is committed");
+    await assertRestores(url, src, "r", AZURE_ENV);
+  },
+);
