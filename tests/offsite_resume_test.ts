@@ -17,6 +17,7 @@ import {
   S3_IGNORE,
   startRemoteDaemon,
   testClient,
+  xxh128,
 } from "../testing/s3.ts";
 import {
   AZURE_ENV,
@@ -26,7 +27,12 @@ import {
   azuriteConnection,
 } from "../testing/azure.ts";
 import { startCounter } from "../bench/s3count.ts";
-import { ListMultipartUploadsCommand, ListPartsCommand } from "@aws-sdk/client-s3";
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  ListPartsCommand,
+} from "@aws-sdk/client-s3";
 import { PART_BYTES, STAGING } from "../lib/dest/object_dest.ts";
 import { parseBlockId } from "../lib/dest/azure_store.ts";
 
@@ -176,5 +182,51 @@ Deno.test(
     assertEquals(committed.length, 4);
     assertEquals(committed[0]!.name, kept[0], "the block staged before the kill is committed");
     await assertRestores(url, src, "r", AZURE_ENV);
+  },
+);
+
+Deno.test(
+  "s3: an object above the copy limit is moved by UploadPartCopy ranges, byte-identical with its metadata",
+  { ...opts, ignore: S3_IGNORE },
+  async () => {
+    const client = testClient();
+    const bucket = await newBucket(client);
+    await using dir = await tempDir("backup-partcopy-");
+    const src = `${dir.path}/src`;
+    const cache = `${dir.path}/cache`;
+    const url = `s3://${bucket}/c`;
+    const limit = 5 * 1024 * 1024;
+    const data = bigFile().subarray(0, 20 * 1024 * 1024 + 12345);
+    put(`${src}/big.bin`, data);
+    const env = { BACKUP_S3_COPY_PART_LIMIT: String(limit) };
+    await once(src, url, cache, [], env);
+    Deno.mkdirSync(`${src}/moved`);
+    Deno.renameSync(`${src}/big.bin`, `${src}/moved/big.bin`);
+    const proxy = await startCounter(S3_ENV.AWS_ENDPOINT_URL!);
+    try {
+      await once(src, url, cache, [], { ...env, AWS_ENDPOINT_URL: proxy.url });
+      const counts = proxy.counts();
+      const ranges = proxy.trace().filter((t) =>
+        t.kind === "COPY" && t.url.includes("partNumber=")
+      );
+      assertEquals(ranges.length, 5, `5 UploadPartCopy ranges: ${JSON.stringify(counts)}`);
+      assert(counts.dataBytes < 64 * 1024, `no bytes through the client: ${counts.dataBytes}`);
+    } finally {
+      await proxy.close();
+    }
+    const head = await client.send(
+      new HeadObjectCommand({ Bucket: bucket, Key: "c/moved/big.bin" }),
+    );
+    assertEquals(head.ContentLength, data.byteLength);
+    assertEquals(head.Metadata?.["backup-hash"], await xxh128(data));
+    assertEquals(head.Metadata?.["backup-kind"], "file");
+    const stat = Deno.statSync(`${src}/moved/big.bin`);
+    assertEquals(head.Metadata?.["backup-mtime"], String(Math.round(stat.mtime!.getTime())));
+    const got = await client.send(new GetObjectCommand({ Bucket: bucket, Key: "c/moved/big.bin" }));
+    assertEquals(await got.Body!.transformToByteArray(), data);
+    assertEquals(await keysOf(client, bucket, "c/big.bin"), [], "the old key is gone");
+    const left = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
+    assertEquals(left.Uploads ?? [], [], "no upload left unfinished");
+    await assertRestores(url, src, "c");
   },
 );

@@ -176,6 +176,7 @@ export class AzureStore implements ObjectStore {
     return out;
   }
 
+  /** Copy Blob has no single-copy limit below the largest blob: no parts, whatever the size. */
   async copy(fromKey: string, toKey: string, meta?: Record<string, string>): Promise<Written> {
     if (fromKey === toKey && meta) {
       const res = await this.#call(

@@ -172,8 +172,8 @@ export class ObjectDestination implements Destination {
   readonly #store: ObjectStore;
   readonly #prefix: string;
   readonly #url: string;
-  /** Entries read by HEAD, by key, with the ETag they were read at. */
-  readonly #known = new Map<string, { etag: string; entry: Entry }>();
+  /** Entries read by HEAD, by key, with the ETag they were read at (and the bytes stored). */
+  readonly #known = new Map<string, { etag: string; entry: Entry; bytes?: number }>();
 
   /** `--compress`: the codec new objects are stored with; null: plain. */
   readonly codec: Codec | null;
@@ -239,7 +239,7 @@ export class ObjectDestination implements Destination {
       // A listing that has the metadata (Azure) spares the HEAD.
       if (o.meta !== undefined) {
         const entry = entryOfMeta(o.meta, o.size, o.lastModified, o.key.endsWith("/"));
-        this.#known.set(o.key, { etag: tagOf(o.etag, o.lastModified), entry });
+        this.#known.set(o.key, { etag: tagOf(o.etag, o.lastModified), entry, bytes: o.size });
       }
     }
     return {
@@ -262,7 +262,7 @@ export class ObjectDestination implements Destination {
       return null;
     }
     const entry = entryOfMeta(res.meta, res.size, res.lastModified, key.endsWith("/"));
-    this.#known.set(key, { etag: tagOf(res.etag, res.lastModified), entry });
+    this.#known.set(key, { etag: tagOf(res.etag, res.lastModified), entry, bytes: res.size });
     return entry;
   }
 
@@ -402,9 +402,22 @@ export class ObjectDestination implements Destination {
     this.#known.set(key, { etag: tagOf(res.etag, res.lastModified), entry });
   }
 
-  /** Copies `fromKey` to `toKey` server-side, with new metadata or the same. */
-  async copyKey(fromKey: string, toKey: string, meta?: Record<string, string>): Promise<void> {
-    const res = await this.#store.copy(fromKey, toKey, meta);
+  /**
+   * Copies `fromKey` to `toKey` server-side, with new metadata or the same; `size`, the bytes
+   * stored at `fromKey` when known (else as last read), tells S3 whether to copy in parts.
+   */
+  async copyKey(
+    fromKey: string,
+    toKey: string,
+    meta?: Record<string, string>,
+    size?: number,
+  ): Promise<void> {
+    const res = await this.#store.copy(
+      fromKey,
+      toKey,
+      meta,
+      size ?? this.#known.get(fromKey)?.bytes,
+    );
     const from = this.#known.get(fromKey);
     if (meta) {
       const size = from?.entry.size ?? 0;
@@ -480,7 +493,7 @@ export class ObjectDestination implements Destination {
       const { objects } = await this.#listKeys(`${fromKey}/`, false);
       if (objects.length === 0) throw notFound(from);
       for (const o of objects) {
-        await this.copyKey(o.key, toKey + o.key.slice(fromKey.length));
+        await this.copyKey(o.key, toKey + o.key.slice(fromKey.length), undefined, o.size);
       }
       for (const o of objects) await this.deleteKey(o.key);
     } catch (err) {
@@ -535,7 +548,7 @@ export class ObjectDestination implements Destination {
         }),
       };
       this.#known.set(key, { etag: tagOf(res.etag, res.lastModified), entry: old });
-      await this.copyKey(key, key, meta);
+      await this.copyKey(key, key, meta, res.size);
     } catch (err) {
       if (kind === "dir" && isRemoteMissing(err)) {
         // A folder implied by the objects below it gets a marker of its own.
@@ -697,7 +710,7 @@ class ObjectStagedFile implements StagedFile {
         this.#dest.remember(key, res, entryOfMeta(objectMeta, 0, new Date(), false));
       } else {
         try {
-          await this.#dest.copyKey(up.key, key, objectMeta);
+          await this.#dest.copyKey(up.key, key, objectMeta, up.bytes);
         } finally {
           await this.#dest.deleteKey(up.key).catch(() => {});
         }

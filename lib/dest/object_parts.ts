@@ -44,6 +44,7 @@ export class PartUpload {
   #part: Uint8Array | null = null;
   #filled = 0;
   #next = 1;
+  #written = 0;
   readonly #etags: string[] = [];
   readonly #inFlight = new Set<Promise<void>>();
   #failure: { err: unknown } | null = null;
@@ -70,6 +71,11 @@ export class PartUpload {
     this.#onStart = options.onStart ?? (() => {});
   }
 
+  /** The bytes written so far (the object's size once completed). */
+  get bytes(): number {
+    return this.#written;
+  }
+
   /** The key the parts go to. */
   get key(): string {
     return this.#key;
@@ -77,6 +83,7 @@ export class PartUpload {
 
   /** Appends bytes (copied: the caller may reuse `data`); full parts go up as they fill. */
   async write(data: Uint8Array): Promise<void> {
+    this.#written += data.byteLength;
     let at = 0;
     while (at < data.byteLength) {
       this.#part ??= new Uint8Array(this.#partBytes);

@@ -83,6 +83,7 @@ Deno.test("parts go up at most 4 at a time and complete into the same bytes", as
   await feed(up, data);
   await up.complete({});
   assertEquals(f.completed.get("k"), data);
+  assertEquals(up.bytes, 95);
   assertEquals(f.seen.sentParts.length, 10);
   assert(f.seen.peak <= 4, `peak ${f.seen.peak}`);
   assert(f.seen.peak >= 2, `parts ran side by side (peak ${f.seen.peak})`);

@@ -94,8 +94,17 @@ export interface ObjectStore {
    * sub-prefixes; `max` stops after that many objects.
    */
   list(prefix: string, options?: { shallow?: boolean; max?: number }): Promise<Listing>;
-  /** A server-side copy, with new metadata or the source's. @throws Deno.errors.NotFound */
-  copy(fromKey: string, toKey: string, meta?: Record<string, string>): Promise<Written>;
+  /**
+   * A server-side copy, with new metadata or the source's; `size` (the stored bytes of the
+   * source, when the caller knows them) spares S3 a HEAD to see whether it is above the
+   * single-copy limit. @throws Deno.errors.NotFound
+   */
+  copy(
+    fromKey: string,
+    toKey: string,
+    meta?: Record<string, string>,
+    size?: number,
+  ): Promise<Written>;
   /** Deletes a key; a key already gone is no error. */
   delete(key: string): Promise<void>;
   /** Starts a block (multipart) upload to `key`; returns its id. */

@@ -21,8 +21,10 @@ import {
   PutObjectCommand,
   S3Client,
   UploadPartCommand,
+  UploadPartCopyCommand,
 } from "@aws-sdk/client-s3";
 import {
+  eachLimited,
   type FoundUpload,
   headOrNull,
   type Listing,
@@ -55,17 +57,38 @@ export function makeS3Client(options: { maxAttempts?: number } = {}): S3Client {
   });
 }
 
+/** The largest object one CopyObject copies (S3's limit, 5 GiB); a larger one is copied in parts. */
+export const COPY_PART_LIMIT = 5 * 1024 ** 3;
+
+/** The smallest part of a multipart upload but the last (S3's limit, 5 MiB). */
+export const MIN_PART_BYTES = 5 * 1024 * 1024;
+
+/** How many UploadPartCopy ranges of one object run at once. */
+const COPY_CONCURRENCY = 4;
+
+/** Options of {@link S3Store}. */
+export interface S3StoreOptions {
+  /**
+   * Objects above this many bytes are copied as a multipart upload of UploadPartCopy ranges of
+   * this size (default {@link COPY_PART_LIMIT}; at least {@link MIN_PART_BYTES}). Lowered only by
+   * tests, through `BACKUP_S3_COPY_PART_LIMIT`.
+   */
+  copyPartLimit?: number;
+}
+
 /** One bucket through the AWS SDK. */
 export class S3Store implements ObjectStore {
   /** Uploads go to a staging key and are copied into place. */
   readonly uploadsInPlace = false;
   readonly #client: S3Client;
   readonly #bucket: string;
+  readonly #copyPartLimit: number;
 
   /** The store of `bucket`, through `client`. */
-  constructor(client: S3Client, bucket: string) {
+  constructor(client: S3Client, bucket: string, options: S3StoreOptions = {}) {
     this.#client = client;
     this.#bucket = bucket;
+    this.#copyPartLimit = Math.max(options.copyPartLimit ?? COPY_PART_LIMIT, MIN_PART_BYTES);
   }
 
   /** Runs one request, mapping a 404 and a 412 onto the store errors. */
@@ -161,18 +184,82 @@ export class S3Store implements ObjectStore {
     return out;
   }
 
-  async copy(fromKey: string, toKey: string, meta?: Record<string, string>): Promise<Written> {
+  /** The `CopySource` of `key`. */
+  #source(key: string): string {
+    return `${this.#bucket}/${key.split("/").map(encodeURIComponent).join("/")}`;
+  }
+
+  /**
+   * One CopyObject; an object above the copy limit (its size given, or asked by HEAD) as a
+   * multipart upload of UploadPartCopy ranges instead ({@link S3StoreOptions.copyPartLimit}).
+   */
+  async copy(
+    fromKey: string,
+    toKey: string,
+    meta?: Record<string, string>,
+    size?: number,
+  ): Promise<Written> {
+    const bytes = size ?? (await this.head(fromKey))?.size;
+    if (bytes !== undefined && bytes > this.#copyPartLimit) {
+      return await this.#copyInParts(fromKey, toKey, bytes, meta);
+    }
     const res = await this.#send(fromKey, (c) =>
       c.send(
         new CopyObjectCommand({
           Bucket: this.#bucket,
           Key: toKey,
-          CopySource: `${this.#bucket}/${fromKey.split("/").map(encodeURIComponent).join("/")}`,
+          CopySource: this.#source(fromKey),
           ...(meta ? { Metadata: meta, MetadataDirective: "REPLACE" } : {}),
         }),
       ));
     const lastModified = res.CopyObjectResult?.LastModified;
     return { etag: res.CopyObjectResult?.ETag ?? "", ...(lastModified ? { lastModified } : {}) };
+  }
+
+  /**
+   * A copy of an object of `size` bytes as a multipart upload to `toKey` (with `meta`, else the
+   * source's metadata) of UploadPartCopy ranges: server-side, invisible until completed, aborted
+   * on failure (a crash leaves it to the abandoned-upload sweep at the next start).
+   */
+  async #copyInParts(
+    fromKey: string,
+    toKey: string,
+    size: number,
+    meta?: Record<string, string>,
+  ): Promise<Written> {
+    const metadata = meta ?? (await this.head(fromKey))?.meta;
+    if (metadata === undefined) throw missingKey(fromKey);
+    const begun = await this.#send(toKey, (c) =>
+      c.send(
+        new CreateMultipartUploadCommand({ Bucket: this.#bucket, Key: toKey, Metadata: metadata }),
+      ));
+    const id = begun.UploadId!;
+    try {
+      const ranges: { n: number; first: number; last: number }[] = [];
+      for (let at = 0; at < size; at += this.#copyPartLimit) {
+        const last = Math.min(at + this.#copyPartLimit, size) - 1;
+        ranges.push({ n: ranges.length + 1, first: at, last });
+      }
+      const etags: string[] = [];
+      await eachLimited(ranges, COPY_CONCURRENCY, async ({ n, first, last }) => {
+        const res = await this.#send(fromKey, (c) =>
+          c.send(
+            new UploadPartCopyCommand({
+              Bucket: this.#bucket,
+              Key: toKey,
+              UploadId: id,
+              PartNumber: n,
+              CopySource: this.#source(fromKey),
+              CopySourceRange: `bytes=${first}-${last}`,
+            }),
+          ));
+        etags[n - 1] = res.CopyPartResult?.ETag ?? "";
+      });
+      return await this.completeUpload(toKey, id, etags, metadata);
+    } catch (err) {
+      await this.abortUpload(toKey, id).catch(() => {});
+      throw err;
+    }
   }
 
   async delete(key: string): Promise<void> {
@@ -235,13 +322,25 @@ export class S3Store implements ObjectStore {
   }
 
   async listUploads(prefix: string): Promise<{ key: string; id: string }[]> {
-    const res = await this.#send(
-      prefix,
-      (c) => c.send(new ListMultipartUploadsCommand({ Bucket: this.#bucket, Prefix: prefix })),
-    );
-    return (res.Uploads ?? []).flatMap((up) =>
-      up.Key && up.UploadId ? [{ key: up.Key, id: up.UploadId }] : []
-    );
+    const out: { key: string; id: string }[] = [];
+    let marker: { key: string; id: string } | undefined;
+    do {
+      const res = await this.#send(prefix, (c) =>
+        c.send(
+          new ListMultipartUploadsCommand({
+            Bucket: this.#bucket,
+            Prefix: prefix,
+            ...(marker ? { KeyMarker: marker.key, UploadIdMarker: marker.id } : {}),
+          }),
+        ));
+      for (const up of res.Uploads ?? []) {
+        if (up.Key && up.UploadId) out.push({ key: up.Key, id: up.UploadId });
+      }
+      marker = res.IsTruncated && res.NextKeyMarker
+        ? { key: res.NextKeyMarker, id: res.NextUploadIdMarker ?? "" }
+        : undefined;
+    } while (marker);
+    return out;
   }
 
   async findUpload(key: string): Promise<FoundUpload | null> {
