@@ -6,7 +6,7 @@
  * rest (counted by the proxy) and restore byte-identical from the bucket.
  */
 
-import { assert, assertEquals } from "../testing/assert.ts";
+import { assert, assertEquals, assertMatch } from "../testing/assert.ts";
 import { put, tempDir, waitFor } from "../testing/helpers.ts";
 import {
   assertRestores,
@@ -228,5 +228,91 @@ Deno.test(
     const left = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
     assertEquals(left.Uploads ?? [], [], "no upload left unfinished");
     await assertRestores(url, src, "c");
+  },
+);
+
+Deno.test(
+  "s3: an upload a crash left whose file is gone is aborted by the next run",
+  { ...opts, ignore: S3_IGNORE },
+  async () => {
+    const client = testClient();
+    const bucket = await newBucket(client);
+    await using dir = await tempDir("backup-abandon-");
+    const src = `${dir.path}/src`;
+    const cache = `${dir.path}/cache`;
+    const url = `s3://${bucket}/a`;
+    put(`${src}/big.bin`, bigFile());
+    put(`${src}/keep.txt`, "keep");
+    const proxy = await startCounter(S3_ENV.AWS_ENDPOINT_URL!, "/.backup/", {
+      hold: laterS3Part,
+    });
+    const uploads = async () =>
+      (await client.send(new ListMultipartUploadsCommand({ Bucket: bucket }))).Uploads ?? [];
+    try {
+      const daemon = startRemoteDaemon(["--src", src, "--dest", url, "--once"], {
+        AWS_ENDPOINT_URL: proxy.url,
+        BACKUP_CACHE_DIR: cache,
+      });
+      await waitFor(async () => (await uploads()).length > 0, {
+        timeoutMs: 90_000,
+        intervalMs: 50,
+        what: "big.bin's multipart upload",
+      });
+      await daemon.stop("SIGKILL");
+    } finally {
+      await proxy.close();
+    }
+    Deno.removeSync(`${src}/big.bin`);
+    const out = await once(src, url, cache);
+    assertMatch(out, /1 abandoned upload\(s\) no copy resumed, aborted/);
+    assertEquals(await uploads(), [], "the abandoned upload is aborted");
+    await assertRestores(url, src, "a");
+  },
+);
+
+Deno.test(
+  "azure: a new file's uncommitted blocks a crash left, the file gone, are dropped by the next run",
+  { ...opts, ignore: AZURE_IGNORE },
+  async () => {
+    await using t = await azureCase("a");
+    const { container, src, cache, url } = t;
+    put(`${src}/big.bin`, bigFile());
+    put(`${src}/keep.txt`, "keep");
+    const proxy = await startCounter(`http://127.0.0.1:${AZURITE_PORT}`, "/.backup/", {
+      hold: laterAzureBlock,
+    });
+    const big = container.getBlockBlobClient("a/big.bin");
+    const staged = async () => {
+      try {
+        return (await big.getBlockList("uncommitted")).uncommittedBlocks?.length ?? 0;
+      } catch {
+        return 0;
+      }
+    };
+    try {
+      const daemon = startRemoteDaemon(["--src", src, "--dest", url, "--once"], {
+        ...AZURE_ENV,
+        AZURE_STORAGE_CONNECTION_STRING: azuriteConnection(Number(new URL(proxy.url).port)),
+        BACKUP_CACHE_DIR: cache,
+      });
+      await waitFor(async () => (await staged()) > 0, {
+        timeoutMs: 90_000,
+        intervalMs: 50,
+        what: "a staged block of big.bin",
+      });
+      await daemon.stop("SIGKILL");
+    } finally {
+      await proxy.close();
+    }
+    Deno.removeSync(`${src}/big.bin`);
+    const out = await once(src, url, cache, [], AZURE_ENV);
+    assertMatch(out, /1 abandoned upload\(s\) no copy resumed, aborted/);
+    assertEquals(await staged(), 0, "the uncommitted blocks are dropped");
+    const names: string[] = [];
+    for await (const b of container.listBlobsFlat({ includeUncommitedBlobs: true })) {
+      names.push(b.name);
+    }
+    assert(!names.includes("a/big.bin"), `an uncommitted blob is left: ${names.join(", ")}`);
+    await assertRestores(url, src, "a", AZURE_ENV);
   },
 );

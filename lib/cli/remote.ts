@@ -229,6 +229,12 @@ export async function startRemote(
       fs: mirrored,
       lease: {
         release: async () => {
+          const dropped = await remote.destination.dropAbandoned();
+          if (dropped > 0) {
+            options.log?.info("OFFSITE: {count} abandoned upload(s) no copy resumed, aborted", {
+              count: dropped,
+            });
+          }
           try {
             replacePrivate(fs, knownFile(remote.cacheDir), remote.destination.exportKnown());
           } catch (err) {

@@ -437,7 +437,7 @@ export class ObjectDestination implements Destination {
   /**
    * Takes the unfinished uploads found at start: they are kept through the next full listing
    * (the pass that re-copies the interrupted files resumes them), and those no copy took up
-   * are aborted at the full listing after it.
+   * are aborted at the full listing after it, or when the daemon stops ({@link dropAbandoned}).
    */
   adoptUploads(uploads: { key: string; id: string }[]): void {
     this.#abandoned = uploads;
@@ -453,11 +453,25 @@ export class ObjectDestination implements Destination {
   async #sweepAbandoned(): Promise<void> {
     if (this.#abandoned.length === 0) return;
     if (this.#abandonedGrace-- > 0) return;
+    await this.dropAbandoned();
+  }
+
+  /**
+   * Aborts the adopted uploads no copy took up (at the second full listing, or when the daemon
+   * stops, whichever comes first); returns how many. One that fails to abort is adopted again
+   * at the next start.
+   */
+  async dropAbandoned(): Promise<number> {
     const left = this.#abandoned.filter((up) => !this.#resumed.has(`${up.key}\n${up.id}`));
     this.#abandoned = [];
+    let dropped = 0;
     for (const up of left) {
-      await this.#store.abortUpload(up.key, up.id).catch(() => {});
+      try {
+        await this.#store.abortUpload(up.key, up.id);
+        dropped++;
+      } catch { /* left for the next start */ }
     }
+    return dropped;
   }
 
   /** Deletes one key. */
