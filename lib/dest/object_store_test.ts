@@ -1,5 +1,5 @@
 import { assertEquals, assertRejects } from "../../testing/assert.ts";
-import { headOrNull } from "./object_store.ts";
+import { headOrNull, md5Hex } from "./object_store.ts";
 
 Deno.test("headOrNull reads the reply into the key's info", async () => {
   const info = await headOrNull("a/b", () => Promise.resolve({ tag: "e1" }), (res) => ({
@@ -17,4 +17,8 @@ Deno.test("headOrNull is null for a missing key and rethrows other failures", as
     () => headOrNull("k", denied, () => ({ etag: "", size: 0 })),
     Deno.errors.PermissionDenied,
   );
+});
+
+Deno.test("md5Hex is the hex MD5 an S3 part's ETag carries", () => {
+  assertEquals(md5Hex(new TextEncoder().encode("abc")), "900150983cd24fb0d6963f7d28e17f72");
 });
