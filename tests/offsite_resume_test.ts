@@ -63,11 +63,19 @@ function laterAzureBlock(method: string, url: string): boolean {
   return parsed !== null && parsed.n >= 2;
 }
 
-for (const changed of [false, true]) {
+for (
+  const { changed, compress } of [
+    { changed: false, compress: [] },
+    { changed: true, compress: [] },
+    { changed: false, compress: ["--compress", "zstd"] },
+  ]
+) {
   Deno.test(
     changed
       ? "s3: kill -9 mid-upload, the source's first part changed: it is sent again, restore identical"
-      : "s3: kill -9 mid-upload, a restart sends only the parts not yet up, restore identical",
+      : `s3: kill -9 mid-upload, a restart sends only the parts not yet up, restore identical${
+        compress.length > 0 ? " (--compress zstd)" : ""
+      }`,
     { ...opts, ignore: S3_IGNORE },
     async () => {
       const client = testClient();
@@ -85,7 +93,7 @@ for (const changed of [false, true]) {
       });
       try {
         const env = { AWS_ENDPOINT_URL: proxy.url, BACKUP_CACHE_DIR: cache };
-        const daemon = startRemoteDaemon(["--src", src, "--dest", url, "--once"], env);
+        const daemon = startRemoteDaemon(["--src", src, "--dest", url, "--once", ...compress], env);
         // Killed once part 1 is in the store (the others are held by the proxy).
         const partsUp = async () => {
           const ups = await client.send(
@@ -110,7 +118,7 @@ for (const changed of [false, true]) {
           put(`${src}/big.bin`, data);
         }
         proxy.reset();
-        await once(src, url, cache, [], { AWS_ENDPOINT_URL: proxy.url });
+        await once(src, url, cache, compress, { AWS_ENDPOINT_URL: proxy.url });
         const sent = proxy.counts().bodyBytes;
         if (changed) {
           assert(sent >= data.byteLength, `a changed part 1 is sent again (${sent} bytes sent)`);
