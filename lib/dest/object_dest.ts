@@ -8,14 +8,14 @@
  *                       -mtime (ms), -hash (xxh128 of the bytes)
  * PREFIX/a/link         a symlink: an empty object, backup-kind=symlink, -target (URI-encoded)
  * PREFIX/a/             a folder: an empty marker object, backup-kind=dir, -mode, -mtime
- * PREFIX/.backup/...    the journal, the lease, versions and staged uploads (docs/offsite.md)
+ * PREFIX/.backup-state/...    the journal, the lease, versions and staged uploads (docs/offsite.md)
  * ```
  *
  * A file is written whole in one PUT at {@link StagedEntry.commit} (nothing is
  * visible under its key before); a file larger than {@link PART_BYTES} goes
  * up in blocks: on Azure staged blocks under its own key, committed with its
  * metadata at commit; on S3 a multipart upload to a staging key under
- * `PREFIX/.backup/staging/`, copied server-side to its key at commit. A rename is a server-side
+ * `PREFIX/.backup-state/staging/`, copied server-side to its key at commit. A rename is a server-side
  * copy and a delete (for a folder, of every object below it). Every
  * acknowledged request is durable, so the syncs do nothing.
  *

@@ -4,9 +4,9 @@
  * restore from the bucket alone:
  *
  * ```
- * PREFIX/.backup/journal/00000001.jsonl.000000000000   the bytes of segment 1 from offset 0 ...
- * PREFIX/.backup/journal/00000001.jsonl.000000004096   ... and from offset 4096 (one object per sync)
- * PREFIX/.backup/journal/checkpoint-<seq>.jsonl        a checkpoint, whole
+ * PREFIX/.backup-state/journal/00000001.jsonl.000000000000   the bytes of segment 1 from offset 0 ...
+ * PREFIX/.backup-state/journal/00000001.jsonl.000000004096   ... and from offset 4096 (one object per sync)
+ * PREFIX/.backup-state/journal/checkpoint-<seq>.jsonl        a checkpoint, whole
  * ```
  *
  * The journal code itself is unchanged: it writes a local copy of the journal

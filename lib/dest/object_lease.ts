@@ -1,6 +1,6 @@
 /**
  * The lock of an `s3://` or `azure://` destination: a lease object
- * `PREFIX/.backup/lock` that one daemon creates with `If-None-Match: *` (so
+ * `PREFIX/.backup-state/lock` that one daemon creates with `If-None-Match: *` (so
  * two starts cannot both create it; S3 answers 412, Azure 409) and renews every {@link RENEW_MS}. A second daemon finds it
  * fresh and is refused (exit 5). A lease not renewed for {@link LEASE_MS}
  * (its holder died, or lost the network) may be taken over; on the machine

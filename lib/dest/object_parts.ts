@@ -4,7 +4,7 @@
  * after a crash from the parts the store already holds.
  *
  * Resuming needs no record of our own: the upload is found by its key (S3: a
- * staging key derived from the file's path, `PREFIX/.backup/staging/up-<sha-256>`;
+ * staging key derived from the file's path, `PREFIX/.backup-state/staging/up-<sha-256>`;
  * Azure: the file's own key), which the store keeps durable from the moment
  * the upload exists (CreateMultipartUpload; the first staged block). A part
  * the store holds is kept only when it holds exactly the bytes this copy would
