@@ -13,6 +13,7 @@
  *     source.json                 IDENTITY_FILE: the source guard's record of its source
  *     destination.json            DEST_IDENTITY_FILE: the device the backup was made on
  *     verify.json                 VERIFY_FILE: where the rolling verification is (--verify-every)
+ *     sweep.json                  SWEEP_FILE: the rolling sweep's round (lib/engine/sweep_round.ts)
  *     journal/                    JOURNAL_DIR
  *       00000001.jsonl ...        segmentName(n)
  *       checkpoint-<seq>.jsonl    checkpointName(seq)
@@ -120,6 +121,8 @@ export const IDENTITY_FILE = "source.json";
 export const DEST_IDENTITY_FILE = "destination.json";
 /** Name of the rolling verification's progress file (`--verify-every`) in the reserved folder. */
 export const VERIFY_FILE = "verify.json";
+/** Name of the destination's rolling sweep's round counter (lib/engine/sweep_round.ts). */
+export const SWEEP_FILE = "sweep.json";
 
 /** Name of the journal folder inside the reserved folder. */
 export const JOURNAL_DIR = "journal";

@@ -3,6 +3,13 @@
  *
  * The walk is synchronous on purpose: a synchronous `readDir` + `lstat` walk was
  * about five times faster here than a sequential async one (~3 us per entry).
+ * On the real file system with the native layer (`--allow-ffi`), each folder is
+ * opened once beneath the pinned root and its entries described with `statx`
+ * relative to it (`Beneath.readdirInfo`, the destination's lister): measured
+ * over 100,000 files, 15-25 % less CPU than `readDirSync` + `lstatSync` (which
+ * resolve every whole path and check permissions per call), and a folder swapped
+ * for a symlink during the walk is refused (ELOOP: unreadable, its backup kept)
+ * instead of followed.
  *
  * @module
  */
@@ -12,6 +19,8 @@ import { describeError } from "./errors.ts";
 import { join, joinRel } from "./paths.ts";
 import { isReservedTop, MARKER_NAME } from "./layout.ts";
 import { PackedEntries } from "./packed_entries.ts";
+import { nativeAvailable } from "./native/libc.ts";
+import { Beneath, type DirEntryInfo } from "./native/beneath.ts";
 
 /** One entry of a tree, keyed elsewhere by its relative path. */
 export interface Entry {
@@ -94,6 +103,7 @@ export function entryOf(info: FileInfo): Entry {
  *   must treat the whole tree as unavailable and delete nothing).
  */
 export function scanTree(fs: FileSystem, root: string, options: ScanOptions = {}): ScanResult {
+  if (fs.direct && nativeAvailable()) return scanBeneath(root, options);
   const result = emptyScan();
   const start = options.under ?? "";
   const stack: string[] = [start];
@@ -150,4 +160,50 @@ export function scanTree(fs: FileSystem, root: string, options: ScanOptions = {}
     }
   }
   return result;
+}
+
+/** {@link scanTree} through the native layer: every folder read beneath the pinned `root`. */
+function scanBeneath(root: string, options: ScanOptions): ScanResult {
+  const beneath = Beneath.open(root);
+  try {
+    const result = emptyScan();
+    const stack: string[] = [options.under ?? ""];
+    let first = true;
+    while (stack.length > 0) {
+      const dir = stack.pop()!;
+      let listed: DirEntryInfo[];
+      try {
+        listed = beneath.readdirInfo(dir);
+      } catch (err) {
+        if (first) throw err;
+        if (!(isNotFound(err))) result.unreadable.set(dir, describeError(err));
+        continue;
+      }
+      first = false;
+      for (const { name, info, target, error } of listed) {
+        if (dir === "" && isReservedTop(name)) {
+          if (!options.destination) result.reservedSkipped = true;
+          continue;
+        }
+        if (dir === "" && name === MARKER_NAME) continue; // the source guard's marker
+        const rel = joinRel(dir, name);
+        if (info === undefined || (info.kind === "symlink" && target === undefined)) {
+          // Vanished since the listing: nothing to say. Else its backup is kept.
+          if (!isNotFound(error)) result.unreadable.set(rel, describeError(error));
+          continue;
+        }
+        if (options.skip?.(rel, info.kind)) {
+          result.skipped++;
+          continue;
+        }
+        const entry = entryOf(info);
+        if (target !== undefined) entry.target = target;
+        result.entries.set(rel, entry);
+        if (info.kind === "dir" && !options.shallow) stack.push(rel);
+      }
+    }
+    return result;
+  } finally {
+    beneath.close();
+  }
 }

@@ -1,7 +1,7 @@
 import { assert, assertEquals, assertThrows } from "../../testing/assert.ts";
 import { put, tempDir } from "../../testing/helpers.ts";
 import { FaultyFileSystem } from "../../testing/fault_fs.ts";
-import { DenoFileSystem, type Kind } from "./fs.ts";
+import { DenoFileSystem, type FileSystem, type Kind } from "./fs.ts";
 import { MARKER_NAME, RESERVED_DIR, tempName } from "./layout.ts";
 import { emptyScan, type Entry, scanTree } from "./scan.ts";
 import { PackedEntries } from "./packed_entries.ts";
@@ -290,4 +290,31 @@ Deno.test("emptyScan is an empty result, a fresh one each time", () => {
   });
   first.temps.push("x");
   assertEquals(emptyScan().temps, []);
+});
+
+Deno.test("scanTree through the native layer lists what the port's walk lists, entry for entry", {
+  ignore: !nativeAvailable(),
+}, async () => {
+  await using tmp = await tempDir();
+  put(`${tmp.path}/a.txt`, "hello");
+  put(`${tmp.path}/sub/deep/b.bin`, new Uint8Array(1000));
+  put(`${tmp.path}/sub/skip.log`, "left out");
+  put(`${tmp.path}/${RESERVED_DIR}/x`, "reserved");
+  put(`${tmp.path}/${MARKER_NAME}`, "marker");
+  Deno.symlinkSync("sub/deep", `${tmp.path}/link`);
+  Deno.chmodSync(`${tmp.path}/a.txt`, 0o640);
+  putBadName(`${tmp.path}/sub`);
+  // Not `direct`: the port's readDir + lstat walk.
+  const portOnly: FileSystem = new FaultyFileSystem(real);
+  assert(real.direct && !portOnly.direct);
+  for (const options of [{}, { under: "sub" }, { shallow: true }]) {
+    const skip = (rel: string) => rel.endsWith(".log");
+    const native = scanTree(real, tmp.path, { ...options, skip });
+    const port = scanTree(portOnly, tmp.path, { ...options, skip });
+    assertEquals(new Map(native.entries), new Map(port.entries), JSON.stringify(options));
+    assertEquals(
+      [native.skipped, native.reservedSkipped, native.unreadable.size],
+      [port.skipped, port.reservedSkipped, port.unreadable.size],
+    );
+  }
 });

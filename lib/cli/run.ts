@@ -76,6 +76,15 @@ Options:
                      ended, or 10x the last pass's duration if longer, so a
                      change the watcher missed is in --dest at most
                      max(SECS, 10 x T) + 2 x T later (T: one full pass)
+  --dest-sweep N     a full pass lists the folders of a local --dest whose
+                     mtime moved, the rest taken from the journal, plus one
+                     slice: every folder is listed once in N full passes
+                     (default 10; 1 lists all of --dest every full pass). So
+                     a file deleted, added or renamed in --dest behind the
+                     backup's back is put right by the next full pass, one
+                     altered in place (or a folder's mtime set back) within
+                     N full passes: N x (max(SECS, 10 x T) + T) + T, --once
+                     runs included (the slice is kept in --dest)
   --once             do one full pass and exit (for cron and scripts)
   --schedule 'CRON'  full passes at set times instead of every --interval:
                      five fields (minute hour day month weekday), such as
@@ -436,6 +445,7 @@ async function startLocked(
     ...(opts.keepSetuid ? { modeMask: 0o7777 } : {}),
     journalMaxBytes: opts.journalMaxBytes,
     busyMaxDelayMs: opts.interval * 1000,
+    ...(opts.destSweep !== undefined ? { destSweep: opts.destSweep } : {}),
     excludes: opts.excludeFrom.length === 0 ? excludes : rereadExcludes(opts, deps, excludes, save),
     deleteExcluded: opts.deleteExcluded,
     ...(deps.progress ? { progress: deps.progress } : {}),

@@ -79,6 +79,8 @@ export interface RunOptions {
   verifyEveryMs?: number;
   /** `--compress CODEC`: objects compressed in a bucket (issue 16); absent: stored plain. */
   compress?: "zstd" | "gzip";
+  /** `--dest-sweep N`: full passes to list the whole destination once (issue 14); absent: default. */
+  destSweep?: number;
 }
 
 /** The daemon's flags, in `node:util` parseArgs form. */
@@ -115,6 +117,8 @@ export const OPTIONS: OptionTable = {
   "schedule-tz": { type: "string" },
   "error-log": { type: "string" },
   "verify-every": { type: "string" },
+  // Issue 14: the rolling sweep of the destination (lib/engine/dest_sweep.ts).
+  "dest-sweep": { type: "string" },
 };
 
 /**
@@ -221,7 +225,20 @@ export function parseRunArgs(
     ...optionalArgs(p),
     ...verifyEveryArg(str(p, "verify-every")),
     ...compressArg(str(p, "compress"), dest ?? ""),
+    ...destSweepArg(str(p, "dest-sweep")),
   };
+}
+
+/**
+ * `--dest-sweep N` (1 or more), as the optional field of {@link RunOptions}.
+ *
+ * @throws UsageError when it is not a whole number from 1.
+ */
+function destSweepArg(raw: string | undefined): { destSweep?: number } {
+  if (raw === undefined) return {};
+  const n = whole(raw, "--dest-sweep", 0, 1_000_000);
+  if (n < 1) throw new UsageError(`--dest-sweep must be a whole number from 1, not "${raw}"`);
+  return { destSweep: n };
 }
 
 /** `--schedule` and `--error-log`, present only when given (older option literals stay valid). */

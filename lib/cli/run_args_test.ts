@@ -79,6 +79,7 @@ Deno.test("OPTIONS: the value flags are strings, the exclude flags repeat, the r
   assertEquals(values, [
     "compress",
     "dest",
+    "dest-sweep",
     "error-log",
     "exclude",
     "exclude-from",
@@ -133,6 +134,15 @@ Deno.test("--verify-every takes a period with a unit (or seconds), refused other
       UsageError,
       "--verify-every",
     );
+  }
+});
+
+Deno.test("--dest-sweep takes a whole number of full passes from 1, refused otherwise", () => {
+  assertEquals(parseRunArgs([...ROOTS]).destSweep, undefined);
+  assertEquals(parseRunArgs([...ROOTS, "--dest-sweep", "1"]).destSweep, 1);
+  assertEquals(parseRunArgs([...ROOTS, "--dest-sweep", "24"]).destSweep, 24);
+  for (const bad of ["0", "2.5", "-1", "many", "2000000"]) {
+    assertThrows(() => parseRunArgs([...ROOTS, "--dest-sweep", bad]), UsageError, "--dest-sweep");
   }
 });
 

@@ -40,6 +40,8 @@ import { allocateVersion } from "./versions.ts";
 import { moveKey } from "./pass_owner.ts";
 import { outcomeOf, PlanInvalidError, reportOp } from "./op_report.ts";
 import { completionFor, type CopyFacts, intentFor } from "./batch_records.ts";
+import type { SweepSlice } from "./dest_sweep.ts";
+import { DEFAULT_SWEEP_ROUNDS, readSweepRound, saveSweepRound } from "./sweep_round.ts";
 
 /** Folder metadata runs after every change inside the folder: it starts a new batch. */
 const isDirMeta = (op: FileOp): boolean => op.op === "meta" && op.src.kind === "dir";
@@ -126,6 +128,7 @@ export class Pass {
   async run(folders?: ReadonlySet<string>): Promise<void> {
     const { fs, settings, destination, state, hasher, suspects, badMoves } = this.#owner;
     const summary = this.#summary;
+    const sweep = this.#sweepSlice(folders);
     const prepared = await preparePass(
       { fs, hasher, source: settings.source, destination },
       {
@@ -135,6 +138,7 @@ export class Pass {
         identity: settings.identity ?? null,
         allowMove: (from, to) => !badMoves.has(moveKey(from, to)),
         ...(folders ? { folders } : {}),
+        ...(sweep ? { sweep } : {}),
       },
       {
         sourceScanned: (failure) => this.#noteSource(failure),
@@ -168,11 +172,13 @@ export class Pass {
         return;
       case "vetoed":
         this.#scope = prepared.scope;
+        this.#sweptOnce(sweep, prepared.scope);
         this.#noteVeto(prepared.veto);
         summary.skipped = `source guard: ${prepared.veto}`;
         return;
     }
     this.#scope = prepared.scope;
+    this.#sweptOnce(sweep, prepared.scope);
     const guard = await guardDeletes(this.#owner, prepared.ops, {
       dest: this.#destEntries,
       full: prepared.scope.within === undefined,
@@ -200,6 +206,28 @@ export class Pass {
     }
     await this.#owner.writer.sync();
     this.#scheduleBusy();
+  }
+
+  /**
+   * The slice of the rolling sweep a full pass lists of a local destination (see
+   * lib/engine/dest_sweep.ts); undefined for a partial pass, or to list it whole.
+   */
+  #sweepSlice(folders: ReadonlySet<string> | undefined): SweepSlice | undefined {
+    const { fs, settings, destination } = this.#owner;
+    const rounds = settings.destSweep ?? DEFAULT_SWEEP_ROUNDS;
+    if (folders || rounds <= 1 || destination.capabilities.folders !== "real") return undefined;
+    return { round: readSweepRound(fs, settings.dest), rounds };
+  }
+
+  /** A pass that listed by the sweep: counted in the summary, and the next one lists the next slice. */
+  #sweptOnce(sweep: SweepSlice | undefined, scope: PassScope): void {
+    if (!sweep || !scope.swept) return;
+    this.#summary.sweep = scope.swept;
+    if (!saveSweepRound(this.#owner.fs, this.#owner.settings.dest, sweep.round + 1)) {
+      this.#owner.settings.logs.daemon.debug("SWEEP ROUND NOT SAVED: {dest}", {
+        dest: this.#owner.settings.dest,
+      });
+    }
   }
 
   /** The clock. */

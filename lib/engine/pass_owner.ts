@@ -70,6 +70,12 @@ export interface PassSettings {
   busyMaxDelayMs?: number;
   /** How long a file may stay busy before it counts as failed (default `BUSY_LIMIT_MS`, lib/engine/busy.ts). */
   busyLimitMs?: number;
+  /**
+   * Full passes for the rolling sweep to list every folder of a local destination
+   * (`--dest-sweep`, default `DEFAULT_SWEEP_ROUNDS` of lib/engine/sweep_round.ts); 1 lists the
+   * whole destination on every full pass.
+   */
+  destSweep?: number;
 }
 
 /** What passes tell each other: conditions that last, logged when they change rather than every pass. */

@@ -13,6 +13,7 @@ import { describeError } from "../base/errors.ts";
 import { depth, isAtOrBelow, join, parentOf } from "../base/paths.ts";
 import { emptyScan, type Entry, entryOf, type ScanResult, scanTree } from "../base/scan.ts";
 import { destScan, type PassExcludes } from "./excludes.ts";
+import { listSwept, type SweepCounts, type SweepSlice } from "./dest_sweep.ts";
 
 /** What a pass looks at. */
 export interface PassScope {
@@ -24,6 +25,16 @@ export interface PassScope {
   within: ((rel: string) => boolean) | undefined;
   /** The pass's exclude rules. */
   excludes: PassExcludes;
+  /** A full pass that listed the destination by the rolling sweep: what it listed and trusted. */
+  swept?: SweepCounts;
+}
+
+/** A full pass's rolling sweep of the destination (lib/engine/dest_sweep.ts). */
+export interface SweepRequest {
+  /** The state: the entries of folders whose mtime did not move are taken from it. */
+  state: ReadonlyMap<string, StateEntry>;
+  /** This pass's slice. */
+  slice: SweepSlice;
 }
 
 /** The trees a pass scans. */
@@ -51,12 +62,15 @@ export type ScopeOutcome =
 
 /**
  * Scans both whole trees. `sourceScanned` hears whether the source could be
- * scanned (null) or why not, before the destination is looked at.
+ * scanned (null) or why not, before the destination is looked at. With
+ * `sweep`, the destination's folders whose mtime did not move are taken from
+ * the state, except this pass's slice ({@link listSwept}).
  */
 export async function scanWhole(
   roots: ScanRoots,
   excludes: PassExcludes,
   sourceScanned?: (failure: string | null) => void,
+  sweep?: SweepRequest,
 ): Promise<ScopeOutcome> {
   const { fs, source, destination } = roots;
   let src: ScanResult;
@@ -75,6 +89,17 @@ export async function scanWhole(
     return { status: "scanned", scope: { src, dst: emptyScan(), within: undefined, excludes } };
   }
   try {
+    if (sweep) {
+      const swept = await listSwept(
+        destination,
+        destScan(excludes),
+        sweep.state,
+        src.entries,
+        sweep.slice,
+      );
+      const scope = { src, dst: swept.scan, within: undefined, excludes, swept: swept.counts };
+      return { status: "scanned", scope };
+    }
     const dst = await destination.list(destScan(excludes));
     return { status: "scanned", scope: { src, dst, within: undefined, excludes } };
   } catch (err) {

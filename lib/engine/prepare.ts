@@ -22,6 +22,7 @@ import { someAbove } from "../base/paths.ts";
 import { type FileOp, planPass } from "./pass_plan.ts";
 import { type SourceIdentity, sourceVeto } from "./source_guard.ts";
 import { type PassScope, scanFolders, type ScanRoots, scanWhole } from "./pass_scope.ts";
+import type { SweepSlice } from "./dest_sweep.ts";
 
 /** Where a pass reads from. */
 export interface PrepareContext {
@@ -51,6 +52,11 @@ export interface PrepareRequest {
   allowMove?: (from: string, to: string) => boolean;
   /** Plan even when the source guard vetoes the pass (a dry run shows what it holds back). */
   planWhenVetoed?: boolean;
+  /**
+   * A full pass lists the destination by this slice of the rolling sweep
+   * (lib/engine/dest_sweep.ts); default: the whole destination. Ignored with suspects.
+   */
+  sweep?: SweepSlice;
 }
 
 /** What the caller hears while a pass is prepared (all optional). */
@@ -142,7 +148,15 @@ export async function preparePass(
       request.state,
       events.sourceScanned,
     )
-    : await scanWhole(roots, request.excludes, events.sourceScanned);
+    : await scanWhole(
+      roots,
+      request.excludes,
+      events.sourceScanned,
+      // Paths in doubt are checked against what the destination really holds: a whole listing.
+      request.sweep && request.suspects.size === 0
+        ? { state: request.state, slice: request.sweep }
+        : undefined,
+    );
   if (scanned.status !== "scanned") return scanned;
   const { scope } = scanned;
   const { src, dst } = scope;

@@ -8,6 +8,7 @@
  */
 
 import type { Trigger } from "../journal/record.ts";
+import type { SweepCounts } from "./dest_sweep.ts";
 
 /** What one pass did. */
 export interface PassSummary {
@@ -59,6 +60,11 @@ export interface PassSummary {
   interrupted: boolean;
   /** Wall time in ms. */
   durationMs: number;
+  /**
+   * A full pass that listed the destination by the rolling sweep: the folders it listed and
+   * those it took from the state (absent when it listed the destination whole, or was partial).
+   */
+  sweep?: SweepCounts;
 }
 
 /** A summary with every count at zero, for pass number `pass`. */

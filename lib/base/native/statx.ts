@@ -31,6 +31,7 @@ export interface NativeInfo extends FileInfo {
 }
 
 const STATX_SIZE = 256;
+const statxBuffer = new Uint8Array(STATX_SIZE);
 
 /** The type named by the `S_IFMT` bits of a mode. */
 export function typeOfMode(mode: number): NativeInfo["type"] {
@@ -56,11 +57,26 @@ function kindOf(type: NativeInfo["type"]): Kind {
   return type === "file" || type === "dir" || type === "symlink" ? type : "other";
 }
 
+/** The last device composed by {@link makedev} (a walk asks for the same one again and again). */
+let lastDev = { major: -1, minor: -1, dev: 0 };
+
 /** glibc's `makedev`: the `st_dev` number Deno reports, from statx's major and minor. */
 export function makedev(major: number, minor: number): number {
+  if (major === lastDev.major && minor === lastDev.minor) return lastDev.dev;
   const big = ((BigInt(major) & 0xfffff000n) << 32n) | ((BigInt(major) & 0xfffn) << 8n) |
     ((BigInt(minor) & 0xffffff00n) << 12n) | (BigInt(minor) & 0xffn);
-  return Number(big);
+  lastDev = { major, minor, dev: Number(big) };
+  return lastDev.dev;
+}
+
+/** The unsigned 64-bit little-endian value at `at`, as a number (exact below 2^53). */
+function u64(view: DataView, at: number): number {
+  return view.getUint32(at, true) + view.getUint32(at + 4, true) * 0x1_0000_0000;
+}
+
+/** The signed 64-bit little-endian value at `at`, as a number (exact below 2^53). */
+function i64(view: DataView, at: number): number {
+  return view.getUint32(at, true) + view.getInt32(at + 4, true) * 0x1_0000_0000;
 }
 
 /** Decodes a filled `struct statx`. */
@@ -68,10 +84,10 @@ export function parseStatx(buffer: Uint8Array): NativeInfo {
   const view = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
   const rawMode = view.getUint16(28, true);
   const type = typeOfMode(rawMode);
-  const size = Number(view.getBigUint64(40, true));
-  const mtimeSeconds = Number(view.getBigInt64(112, true));
+  const size = u64(view, 40);
+  const mtimeSeconds = i64(view, 112);
   const mtimeNanos = view.getUint32(120, true);
-  const ctimeSeconds = Number(view.getBigInt64(96, true));
+  const ctimeSeconds = i64(view, 96);
   return {
     kind: kindOf(type),
     type,
@@ -79,10 +95,10 @@ export function parseStatx(buffer: Uint8Array): NativeInfo {
     mtimeMs: mtimeSeconds * 1000 + Math.floor(mtimeNanos / 1e6),
     ctimeMs: ctimeSeconds * 1000,
     mode: rawMode & 0o7777,
-    ino: Number(view.getBigUint64(32, true)),
+    ino: u64(view, 32),
     dev: makedev(view.getUint32(136, true), view.getUint32(140, true)),
     nlink: view.getUint32(16, true),
-    blocks: Number(view.getBigUint64(48, true)),
+    blocks: u64(view, 48),
   };
 }
 
@@ -96,10 +112,10 @@ export function statxAt(
   flags: number,
   label: string,
 ): NativeInfo {
-  const buffer = new Uint8Array(STATX_SIZE);
+  // One buffer for every call: it is read back at once, and nothing runs in between.
   const path = cString(name);
-  check(() => libc().statx(dirfd, path, flags, STATX_BASIC_STATS, buffer), "statx", label);
-  return parseStatx(buffer);
+  check(() => libc().statx(dirfd, path, flags, STATX_BASIC_STATS, statxBuffer), "statx", label);
+  return parseStatx(statxBuffer);
 }
 
 /** `fstat` of a descriptor (also of an `O_PATH` one, which may name a symlink). */
