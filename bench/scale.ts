@@ -114,8 +114,22 @@ async function arrival(path: string, want: string, t0: number): Promise<number |
   }
 }
 
+/** The daemon's memory right after one of its passes ended (seen in its status file). */
+interface PassMemory {
+  /** The pass's number in the daemon's run (1 is the first). */
+  pass: number;
+  /** Seconds since the daemon started. */
+  atS: number;
+  /** That pass's duration from the status file. */
+  passMs: number | null;
+  rssKiB: number;
+  hwmKiB: number;
+}
+
 interface DaemonResult {
   idleS: number;
+  /** RSS after each pass seen (the first, then each one in the idle window). */
+  perPass: PassMemory[];
   cpuS: number;
   percent: number;
   fullPasses: number;
@@ -141,18 +155,43 @@ async function daemon(
     stdout: "null",
     stderr: "null",
   }).spawn();
+  const perPass: PassMemory[] = [];
+  const t0 = performance.now();
+  /** Samples the daemon's memory when its status file shows a pass not yet sampled. */
+  const sample = async (): Promise<void> => {
+    const s = status(dest);
+    if (s.passes <= (perPass.at(-1)?.pass ?? 0)) return;
+    const mem = await procMemory(child.pid);
+    const row = {
+      pass: s.passes,
+      atS: (performance.now() - t0) / 1000,
+      passMs: s.lastMs,
+      rssKiB: mem?.rss ?? 0,
+      hwmKiB: mem?.hwm ?? 0,
+    };
+    perPass.push(row);
+    console.error(
+      `  pass ${row.pass} at ${row.atS.toFixed(0)} s (${
+        row.passMs === null ? "?" : fmtMs(row.passMs)
+      }): RSS ${fmtKiB(row.rssKiB)}, peak ${fmtKiB(row.hwmKiB)}`,
+    );
+  };
   try {
-    const t0 = performance.now();
     while (status(dest).passes < 1) {
       if (performance.now() - t0 > 30 * 60_000) throw new Error("daemon: no first pass in 30 min");
       await sleep(200);
     }
+    await sample();
     console.error(`  daemon up, first pass after ${fmtMs(performance.now() - t0)}; settling 10 s`);
     await sleep(10_000);
     const p0 = status(dest).passes;
     const c0 = await cpuTicks(child.pid);
     const w0 = performance.now();
-    await sleep(idleS * 1000);
+    // Idle, but the status file is looked at twice a second (a file read: no cost to the daemon).
+    while (performance.now() - w0 < idleS * 1000) {
+      await sample();
+      await sleep(Math.min(500, Math.max(0, idleS * 1000 - (performance.now() - w0))));
+    }
     const c1 = await cpuTicks(child.pid);
     const wall = (performance.now() - w0) / 1000;
     const after = status(dest);
@@ -172,6 +211,7 @@ async function daemon(
     const mem = await procMemory(child.pid);
     return {
       idleS: wall,
+      perPass,
       cpuS: (c1 - c0) / TICKS_PER_S,
       percent: (c1 - c0) / TICKS_PER_S / wall * 100,
       fullPasses: after.passes - p0,
@@ -325,12 +365,33 @@ async function main(argv: string[]): Promise<void> {
         ["last pass took", d.lastPassMs === null ? "–" : fmtMs(d.lastPassMs)],
         ["peak RSS (VmHWM) / RSS at the end", `${fmtKiB(d.hwmKiB)} / ${fmtKiB(d.rssKiB)}`],
         [
+          "RSS growth, first → last pass sampled",
+          d.perPass.length > 1
+            ? `${fmtKiB(d.perPass.at(-1)!.rssKiB - d.perPass[0]!.rssKiB)} over ${
+              d.perPass.at(-1)!.pass - d.perPass[0]!.pass
+            } passes`
+            : "– (one pass only: lengthen BENCH_IDLE_SECONDS)",
+        ],
+        [
           `change → destination (${CHANGES} changes)`,
           d.latencies.length > 0
             ? `p50 ${fmtMs(p50)}, p99 ${fmtMs(percentile(d.latencies, 99))}, ${d.missed} missed`
             : `${d.missed} missed`,
         ],
       ]),
+      "",
+      "### Memory after each pass (RSS from `/proc/PID/status` when the status file counts it)",
+      "",
+      table(
+        ["Pass", "Ended at", "Pass took", "RSS", "Peak RSS so far"],
+        d.perPass.map((p) => [
+          String(p.pass),
+          `${p.atS.toFixed(0)} s`,
+          p.passMs === null ? "–" : fmtMs(p.passMs),
+          fmtKiB(p.rssKiB),
+          fmtKiB(p.hwmKiB),
+        ]),
+      ),
       "",
       "## Goals",
       "",
