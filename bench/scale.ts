@@ -14,7 +14,10 @@
  *    passes, and its peak RSS (`VmHWM`, steady state with several passes);
  *    then 20 single-file changes, one at a time, timed from the write in
  *    the source until the destination holds the new bytes (the watcher's
- *    latency on that tree).
+ *    latency on that tree); then `--passes` full passes back to back (each
+ *    forced by rewriting a comment-only `.backupignore`, which makes the
+ *    watcher ask for one), with the daemon's RSS after every pass: the heap
+ *    growth between passes.
  *
  * The tree is made once under a cache folder (`--cache`, default
  * `$XDG_CACHE_HOME/backup-bench` or `~/.cache/backup-bench`) and reused by
@@ -23,6 +26,7 @@
  * run measures one version while the working tree is edited.
  *
  * Usage: deno task bench:scale [--files N] [--runs N] [--cache DIR] [--keep] [--skip-initial]
+ *        [--passes N] [--daemon-only]
  *
  * @module
  */
@@ -49,10 +53,15 @@ const PERMS = ["--allow-ffi", "--allow-read", "--allow-write", "--allow-env=BACK
 const TICKS_PER_S = 100;
 /** Single-file changes timed through the watcher. */
 const CHANGES = 20;
+/** Where the full passes are forced: a changed exclude file makes the daemon look at everything. */
+const FORCE_FILE = ".backupignore";
+/** A forced full pass not ended after this long stops the benchmark. */
+const FORCED_PASS_TIMEOUT_MS = 20 * 60_000;
 /** A change that has not arrived after this long counts as missed by the watcher. */
 const CHANGE_TIMEOUT_MS = 20_000;
 
 const HELP = `deno task bench:scale [--files N] [--runs N] [--cache DIR] [--keep] [--skip-initial]
+                      [--passes N] [--daemon-only]
 
   --files N       files in the tree (default 100000; bench:million gives 1000000),
                   in N/100 folders up to 100,000 files, else 1,000 folders
@@ -60,6 +69,9 @@ const HELP = `deno task bench:scale [--files N] [--runs N] [--cache DIR] [--keep
   --cache DIR     where the tree is made once and reused (default ~/.cache/backup-bench)
   --keep          keep the tree and the copies in the cache for the next run
   --skip-initial  do not time the initial copies (needs copies kept by --keep)
+  --passes N      full passes forced in the daemon after the changes, RSS after each
+                  (default 3; each forced by rewriting a comment-only .backupignore)
+  --daemon-only   only the daemon part, on a tree and backup kept by --keep
 
   BENCH_IDLE_SECONDS  length of the daemon's idle window (default 300)`;
 
@@ -91,12 +103,16 @@ async function cpuTicks(pid: number): Promise<number> {
 }
 
 /** The `passes` and last full pass duration from the daemon's status file. */
-function status(dest: string): { passes: number; lastMs: number | null } {
+function status(dest: string): { passes: number; lastMs: number | null; trigger: string } {
   try {
     const s = JSON.parse(Deno.readTextFileSync(`${dest}/${RESERVED_DIR}/status.json`));
-    return { passes: Number(s.passes ?? 0), lastMs: s.lastPass?.durationMs ?? null };
+    return {
+      passes: Number(s.passes ?? 0),
+      lastMs: s.lastPass?.durationMs ?? null,
+      trigger: String(s.lastPass?.trigger ?? ""),
+    };
   } catch {
-    return { passes: 0, lastMs: null };
+    return { passes: 0, lastMs: null, trigger: "" };
   }
 }
 
@@ -114,8 +130,26 @@ async function arrival(path: string, want: string, t0: number): Promise<number |
   }
 }
 
+/** The daemon's memory right after one of its passes ended (seen in its status file). */
+interface PassMemory {
+  /** The pass's number in the daemon's run (1 is the first). */
+  pass: number;
+  /** What started it: the daemon's start, its own pacing in the idle window, or a forced full pass. */
+  why: "start" | "idle" | "forced";
+  /** Seconds since the daemon started. */
+  atS: number;
+  /** What the status file says started it: `scan` (a full pass) or `watch`. */
+  trigger: string;
+  /** That pass's duration from the status file. */
+  passMs: number | null;
+  rssKiB: number;
+  hwmKiB: number;
+}
+
 interface DaemonResult {
   idleS: number;
+  /** RSS after each pass seen (the first, then each one in the idle window). */
+  perPass: PassMemory[];
   cpuS: number;
   percent: number;
   fullPasses: number;
@@ -132,6 +166,7 @@ async function daemon(
   dest: string,
   shape: TreeShape,
   idleS: number,
+  forced: number,
 ): Promise<DaemonResult> {
   // The --once runs left a status file: the daemon's first pass is the one it writes anew.
   await removeTree(`${dest}/${RESERVED_DIR}/status.json`);
@@ -141,18 +176,45 @@ async function daemon(
     stdout: "null",
     stderr: "null",
   }).spawn();
+  const perPass: PassMemory[] = [];
+  const t0 = performance.now();
+  /** Samples the daemon's memory when its status file shows a pass not yet sampled. */
+  const sample = async (why: PassMemory["why"]): Promise<void> => {
+    const s = status(dest);
+    if (s.passes <= (perPass.at(-1)?.pass ?? 0)) return;
+    const mem = await procMemory(child.pid);
+    const row = {
+      pass: s.passes,
+      why,
+      trigger: s.trigger,
+      atS: (performance.now() - t0) / 1000,
+      passMs: s.lastMs,
+      rssKiB: mem?.rss ?? 0,
+      hwmKiB: mem?.hwm ?? 0,
+    };
+    perPass.push(row);
+    console.error(
+      `  pass ${row.pass} at ${row.atS.toFixed(0)} s (${
+        row.passMs === null ? "?" : fmtMs(row.passMs)
+      }): RSS ${fmtKiB(row.rssKiB)}, peak ${fmtKiB(row.hwmKiB)}`,
+    );
+  };
   try {
-    const t0 = performance.now();
     while (status(dest).passes < 1) {
       if (performance.now() - t0 > 30 * 60_000) throw new Error("daemon: no first pass in 30 min");
       await sleep(200);
     }
+    await sample("start");
     console.error(`  daemon up, first pass after ${fmtMs(performance.now() - t0)}; settling 10 s`);
     await sleep(10_000);
     const p0 = status(dest).passes;
     const c0 = await cpuTicks(child.pid);
     const w0 = performance.now();
-    await sleep(idleS * 1000);
+    // Idle, but the status file is looked at twice a second (a file read: no cost to the daemon).
+    while (performance.now() - w0 < idleS * 1000) {
+      await sample("idle");
+      await sleep(Math.min(500, Math.max(0, idleS * 1000 - (performance.now() - w0))));
+    }
     const c1 = await cpuTicks(child.pid);
     const wall = (performance.now() - w0) / 1000;
     const after = status(dest);
@@ -169,9 +231,28 @@ async function daemon(
       else latencies.push(ms);
       await sleep(200);
     }
+    // Several full passes back to back, forced by rewriting an exclude file (a comment only): the
+    // pacing alone gives one full pass per 10 x its duration, too few to see the heap grow.
+    for (let k = 1; k <= forced; k++) {
+      await sleep(1000);
+      const before = status(dest).passes;
+      const tf = performance.now();
+      Deno.writeTextFileSync(`${src}/${FORCE_FILE}`, `# bench:scale forced full pass ${k}\n`);
+      // The next full pass (trigger `scan`) after the write; a watcher's pass may come between.
+      for (;;) {
+        const s = status(dest);
+        if (s.passes > before && s.trigger === "scan") break;
+        if (performance.now() - tf > FORCED_PASS_TIMEOUT_MS) {
+          throw new Error("forced pass timed out");
+        }
+        await sleep(200);
+      }
+      await sample("forced");
+    }
     const mem = await procMemory(child.pid);
     return {
       idleS: wall,
+      perPass,
       cpuS: (c1 - c0) / TICKS_PER_S,
       percent: (c1 - c0) / TICKS_PER_S / wall * 100,
       fullPasses: after.passes - p0,
@@ -184,7 +265,56 @@ async function daemon(
   } finally {
     child.kill("SIGTERM");
     await child.status;
+    await removeTree(`${src}/${FORCE_FILE}`);
+    await removeTree(`${dest}/${FORCE_FILE}`);
   }
+}
+
+/** The daemon's part of the results page. */
+function daemonSection(d: DaemonResult): string[] {
+  return [
+    "## Daemon, `--interval 5`",
+    "",
+    table(["What", "Measured"], [
+      ["idle window", `${d.idleS.toFixed(1)} s`],
+      ["CPU in it", `${d.cpuS.toFixed(2)} s (${d.percent.toFixed(1)} % of one core)`],
+      ["full passes in it", String(d.fullPasses)],
+      ["last pass took", d.lastPassMs === null ? "–" : fmtMs(d.lastPassMs)],
+      ["peak RSS (VmHWM) / RSS at the end", `${fmtKiB(d.hwmKiB)} / ${fmtKiB(d.rssKiB)}`],
+      [
+        "RSS growth, first → last pass sampled",
+        d.perPass.length > 1
+          ? `${fmtKiB(d.perPass.at(-1)!.rssKiB - d.perPass[0]!.rssKiB)} over ${
+            d.perPass.at(-1)!.pass - d.perPass[0]!.pass
+          } passes`
+          : "– (one pass only: give --passes)",
+      ],
+      [
+        `change → destination (${CHANGES} changes)`,
+        d.latencies.length > 0
+          ? `p50 ${fmtMs(median(d.latencies))}, p99 ${
+            fmtMs(percentile(d.latencies, 99))
+          }, ${d.missed} missed`
+          : `${d.missed} missed`,
+      ],
+    ]),
+    "",
+    "### Memory after each pass (RSS from `/proc/PID/status` when the status file counts it)",
+    "",
+    table(
+      ["Pass", "Why", "Trigger", "Ended at", "Pass took", "RSS", "Peak RSS so far"],
+      d.perPass.map((p) => [
+        String(p.pass),
+        p.why,
+        p.trigger,
+        `${p.atS.toFixed(0)} s`,
+        p.passMs === null ? "–" : fmtMs(p.passMs),
+        fmtKiB(p.rssKiB),
+        fmtKiB(p.hwmKiB),
+      ]),
+    ),
+    "",
+  ];
 }
 
 async function snapshot(dir: string): Promise<string> {
@@ -208,14 +338,20 @@ async function main(argv: string[]): Promise<void> {
       cache: { type: "string" },
       keep: { type: "boolean" },
       "skip-initial": { type: "boolean" },
+      "daemon-only": { type: "boolean" },
+      passes: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
   if (values.help) return void console.log(HELP);
   const files = Number(values.files ?? 100_000);
   const runs = Number(values.runs ?? 3);
+  const forcedPasses = Number(values.passes ?? 3);
+  const daemonOnly = values["daemon-only"] === true;
   const idleS = Number(Deno.env.get("BENCH_IDLE_SECONDS") ?? 300);
-  if (!(files > 0) || !(runs >= 1) || !(idleS > 0)) throw new Error("bad --files, --runs or idle");
+  if (!(files > 0) || !(runs >= 1) || !(idleS > 0) || !(forcedPasses >= 0)) {
+    throw new Error("bad --files, --runs, --passes or BENCH_IDLE_SECONDS");
+  }
   const home = Deno.env.get("XDG_CACHE_HOME") ?? `${Deno.env.get("HOME") ?? "/tmp"}/.cache`;
   const cache = values.cache ?? `${home}/backup-bench`;
   const shape = shapeFor(files);
@@ -240,6 +376,9 @@ async function main(argv: string[]): Promise<void> {
       Deno.statSync(marker);
       console.error(`[0] reusing the tree ${src}`);
     } catch {
+      if (daemonOnly) {
+        throw new Error(`--daemon-only: no kept tree at ${src}; run with --keep first`);
+      }
       console.error(`[0] writing ${n.toLocaleString("en")} files in ${shape.dirs} folders`);
       await removeTree(src);
       const t = performance.now();
@@ -250,7 +389,10 @@ async function main(argv: string[]): Promise<void> {
       fresh = true;
     }
     const initial: [string, { ms: number; maxRssKiB: number }][] = [];
-    if (!values["skip-initial"] || fresh) {
+    if (daemonOnly && fresh) {
+      throw new Error(`--daemon-only: no kept tree in ${cache}; run with --keep first`);
+    }
+    if ((!values["skip-initial"] && !daemonOnly) || fresh) {
       for (
         const [name, dest, cmd] of [
           ["`backup --once`", backupDest, [...once(backupDest), "--once", "--quiet"]],
@@ -267,6 +409,22 @@ async function main(argv: string[]): Promise<void> {
       }
       await removeTree(cpDest);
     }
+    if (daemonOnly) {
+      console.error(
+        `[3] daemon only, idle for ${idleS} s, ${CHANGES} changes, ${forcedPasses} forced passes`,
+      );
+      const d = await daemon(mainTs, src, backupDest, shape, idleS, forcedPasses);
+      lines.push(
+        `# Scale benchmark, daemon only: ${n.toLocaleString("en")} files in ${shape.dirs} folders`,
+        "",
+        `\`deno task bench:scale --files ${files} --daemon-only --passes ${forcedPasses}\`, ${version}, ${
+          new Date().toISOString()
+        } (load average at the end: ${Deno.loadavg().map((x) => x.toFixed(1)).join(" ")}).`,
+        "",
+        ...daemonSection(d),
+      );
+      return writeOut(lines.join("\n"), `scale-${files}-daemon.md`);
+    }
     console.error("[2] pass with no change");
     const samples: Sample[] = await timeCases([
       { name: "backup --once", cmd: [...once(backupDest), "--once", "--quiet"], prepare: syncAll },
@@ -282,7 +440,7 @@ async function main(argv: string[]): Promise<void> {
     const backupRss = await peakRss([...once(backupDest), "--once", "--quiet"], time);
     const rsyncRss = await peakRss(["rsync", "-a", "--dry-run", `${src}/`, `${rsyncDest}/`], time);
     console.error(`[3] daemon, --interval 5, idle for ${idleS} s, then ${CHANGES} changes`);
-    const d = await daemon(mainTs, src, backupDest, shape, idleS);
+    const d = await daemon(mainTs, src, backupDest, shape, idleS, forcedPasses);
 
     const [b, r] = [samples[0]!, samples[1]!];
     const noChangeRatio = b.median / r.median;
@@ -316,22 +474,7 @@ async function main(argv: string[]): Promise<void> {
         ["`rsync -a --dry-run`", fmtSample(r), fmtKiB(rsyncRss.maxRssKiB)],
       ]),
       "",
-      "## Daemon, `--interval 5`",
-      "",
-      table(["What", "Measured"], [
-        ["idle window", `${d.idleS.toFixed(1)} s`],
-        ["CPU in it", `${d.cpuS.toFixed(2)} s (${d.percent.toFixed(1)} % of one core)`],
-        ["full passes in it", String(d.fullPasses)],
-        ["last pass took", d.lastPassMs === null ? "–" : fmtMs(d.lastPassMs)],
-        ["peak RSS (VmHWM) / RSS at the end", `${fmtKiB(d.hwmKiB)} / ${fmtKiB(d.rssKiB)}`],
-        [
-          `change → destination (${CHANGES} changes)`,
-          d.latencies.length > 0
-            ? `p50 ${fmtMs(p50)}, p99 ${fmtMs(percentile(d.latencies, 99))}, ${d.missed} missed`
-            : `${d.missed} missed`,
-        ],
-      ]),
-      "",
+      ...daemonSection(d),
       "## Goals",
       "",
       table(["Goal", "Measured", "Met"], [
@@ -365,12 +508,16 @@ async function main(argv: string[]): Promise<void> {
       }
     }
   }
-  const markdown = lines.join("\n");
+  writeOut(lines.join("\n"), `scale-${files}.md`);
+}
+
+/** Prints the results page and writes it to bench/out/`name`. */
+function writeOut(markdown: string, name: string): void {
   console.log(markdown);
   const out = `${ROOT}/bench/out`;
   Deno.mkdirSync(out, { recursive: true });
-  Deno.writeTextFileSync(`${out}/scale-${files}.md`, markdown);
-  console.error(`written to ${out}/scale-${files}.md`);
+  Deno.writeTextFileSync(`${out}/${name}`, markdown);
+  console.error(`written to ${out}/${name}`);
 }
 
 if (import.meta.main) {
