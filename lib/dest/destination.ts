@@ -208,9 +208,12 @@ export interface Destination {
    * in the folder of `rel`, created exclusively; a crash leaves it to the
    * next scan's `temps`. `size` is the expected byte count (a hint).
    *
+   * `ahead`: staged before the batch that commits it has begun (the folder of `rel` may not
+   * exist yet, and is not checked; the commit's rename is what refuses).
+   *
    * @throws isMissing when the folder of `rel` is missing.
    */
-  stageFile(rel: string, options: { size: number }): Promise<StagedFile>;
+  stageFile(rel: string, options: { size: number; ahead?: boolean }): Promise<StagedFile>;
 
   /**
    * Optional, where committing many at once is cheaper: commits the staged entries (made by

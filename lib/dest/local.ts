@@ -301,9 +301,10 @@ export class LocalDestination implements Destination {
   /**
    * Relative temp path in the staging folder and target for staging `rel`;
    * the staging folder (and `.backup`, for a destination used without the
-   * reserved folder's set-up, as in tests) is made at first need.
+   * reserved folder's set-up, as in tests) is made at first need. `checkFolder`: the early
+   * check of the target's folder ({@link #checkFolderOf}).
    */
-  #staging(rel: string): Staging {
+  #staging(rel: string, checkFolder = true): Staging {
     refuseOutside(rel);
     if (!this.#stagingReady) {
       const folder = this.#access();
@@ -319,7 +320,7 @@ export class LocalDestination implements Destination {
       this.#stagingDev = undefined;
       this.#stagingReady = true;
     }
-    this.#checkFolderOf(rel);
+    if (checkFolder) this.#checkFolderOf(rel);
     return { tmp: joinRel(this.#stagingDir, tempName()), target: rel };
   }
 
@@ -403,9 +404,9 @@ export class LocalDestination implements Destination {
   }
 
   /** Creates a temp file (0600, exclusive) in the folder of `rel`. */
-  stageFile(rel: string, options: { size: number }): Promise<StagedFile> {
+  stageFile(rel: string, options: { size: number; ahead?: boolean }): Promise<StagedFile> {
     return settled(() => {
-      const paths = this.#staging(rel);
+      const paths = this.#staging(rel, options.ahead !== true);
       const folder = this.#access();
       const file = this.#inStaging(() => folder.createExclusive(paths.tmp, 0o600));
       let dev: number | undefined;

@@ -312,6 +312,8 @@ async function copySmall(
 /**
  * Copies the source file of `op` into a file staged at its target (locally a
  * fresh temp file next to it). On any failure the staged file is discarded.
+ * `ahead`: staged while the batch before is still being committed (see
+ * lib/engine/stage_ahead.ts), so the target's folder is not checked yet.
  *
  * @throws SourceChangedError when the source is not what the scan saw, or
  *   changed during the copy; SourceVanishedError when it is gone; the I/O
@@ -320,6 +322,7 @@ async function copySmall(
 export async function prepareCopy(
   ctx: ApplyContext,
   op: Extract<PlanOp, { op: "copy" }>,
+  options: { ahead?: boolean } = {},
 ): Promise<PreparedCopy> {
   const { fs, hasher } = ctx;
   let src: FileHandle;
@@ -338,7 +341,10 @@ export async function prepareCopy(
     if (before.kind !== "file" || !sameAsScanned(before, op.src)) {
       throw new SourceChangedError("changed since it was scanned");
     }
-    out = await ctx.destination.stageFile(op.path, { size: op.src.size });
+    out = await ctx.destination.stageFile(
+      op.path,
+      options.ahead ? { size: op.src.size, ahead: true } : { size: op.src.size },
+    );
     hasher.init();
     const small = op.src.size <= SMALL_FILE;
     const holes = small ? null : holesToKeep(src, out, op.src.size);
