@@ -156,6 +156,12 @@ class LocalStagedFile implements StagedFile {
     }
   }
 
+  /** `sync_file_range(SYNC_FILE_RANGE_WRITE)` on the native layer's descriptor; else nothing. */
+  async startWriteback(offset: number, len: number): Promise<void> {
+    const out = this.#handle;
+    if (out instanceof NativeFile) await out.startWriteback(offset, len).catch(() => false);
+  }
+
   seal(meta: FileMeta): Promise<void> {
     return settled(() => {
       this.#file.setMode(meta.mode);

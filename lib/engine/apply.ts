@@ -234,12 +234,19 @@ async function copySparse(
 /** Bytes per kernel copy call; the hash reads the same span back from the page cache. */
 const KERNEL_CHUNK = 8 * 1024 * 1024;
 
-/** Reads exactly `n` bytes at the source's position into `buf`; fewer means the file shrank. */
-async function readFully(src: FileHandle, buf: Uint8Array, n: number): Promise<number> {
+/**
+ * Reads `n` bytes at the source's position and hashes them, {@link CHUNK} at a time into `buf`
+ * with synchronous reads: each piece is hashed while it is still in the CPU's cache (8 MiB
+ * reads went through memory twice and were the copy's bound, docs/benchmarks.md), and the
+ * kernel copy of the next span runs on another thread meanwhile. Returns the bytes read;
+ * fewer than `n` means the file shrank.
+ */
+function hashBack(src: FileHandle, buf: Uint8Array, n: number, hasher: Hasher): number {
   let got = 0;
   while (got < n) {
-    const r = await src.read(buf.subarray(got, n));
+    const r = src.readSync(buf.subarray(0, Math.min(buf.length, n - got)));
     if (r === null) break;
+    hasher.update(buf.subarray(0, r));
     got += r;
   }
   return got;
@@ -261,25 +268,34 @@ async function copyByKernel(
   if (!out.copyRange) return null;
   const first = await out.copyRange(src, 0, KERNEL_CHUNK);
   if (first === null) return null;
-  const buf = new Uint8Array(KERNEL_CHUNK);
+  const buf = new Uint8Array(CHUNK);
+  // The disk writes each span out while the next ones are copied (the sync has less to do);
+  // at most one such call in flight, settled before the copy returns.
+  let writeback: Promise<void> = Promise.resolve();
   let offset = 0;
   let n = first;
   while (n > 0) {
+    const span = { at: offset, n };
+    writeback = writeback.then(() => out.startWriteback?.(span.at, span.n));
     const next = out.copyRange(src, offset + n, KERNEL_CHUNK);
     try {
-      const read = await readFully(src, buf, n);
+      const read = hashBack(src, buf, n, hasher);
       if (read !== n) throw new SourceChangedError("changed while it was being copied");
-      hasher.update(buf.subarray(0, n));
     } catch (err) {
       await next.catch(() => {});
+      await writeback.catch(() => {});
       throw err;
     }
     offset += n;
     onCopied?.(n);
-    const copied = await next;
+    const copied = await next.catch(async (err) => {
+      await writeback.catch(() => {});
+      throw err;
+    });
     if (copied === null) throw new Error("the kernel copy stopped working mid-file");
     n = copied;
   }
+  await writeback.catch(() => {});
   return offset;
 }
 
