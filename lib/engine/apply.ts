@@ -236,9 +236,9 @@ const KERNEL_CHUNK = 8 * 1024 * 1024;
 
 /**
  * Reads `n` bytes at the source's position and hashes them, {@link CHUNK} at a time into `buf`
- * with synchronous reads: each piece is hashed while it is still in the CPU's cache (8 MiB
- * reads went through memory twice and were the copy's bound, docs/benchmarks.md), and the
- * kernel copy of the next span runs on another thread meanwhile. Returns the bytes read;
+ * with synchronous reads: each piece is hashed while it is still in the CPU's cache (one 8 MiB
+ * read through the pool, then a hash of 8 MiB from memory, cost more system time: see
+ * docs/benchmarks.md), and the kernel copy of the next span runs on another thread meanwhile. Returns the bytes read;
  * fewer than `n` means the file shrank.
  */
 function hashBack(src: FileHandle, buf: Uint8Array, n: number, hasher: Hasher): number {
