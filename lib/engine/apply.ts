@@ -80,7 +80,12 @@ export interface PreparedCopy {
   racy: boolean;
   /** Versioning on: where the file it replaces goes (relative to the versions folder). */
   version?: string;
+  /** Order of staging in this process: the `syncfs` goes through a group's earliest file. */
+  stagedOrder?: number;
 }
+
+/** Counts staged copies (see {@link PreparedCopy.stagedOrder}). */
+let stagedCount = 0;
 
 /**
  * Refuses a relative path that could lead outside the destination, and any
@@ -384,6 +389,7 @@ export async function prepareCopy(
       hash,
       bytes,
       racy: isRacy(op.src.mtimeMs, now),
+      stagedOrder: stagedCount++,
     };
     out = null;
     return prepared;
@@ -409,7 +415,7 @@ export const SYNC_ALL_FROM = 8;
  * Makes the staged files of `copies` durable. Files are grouped by the file
  * system they are on (a folder of the mirror may be another mount); a group
  * of at least {@link SYNC_ALL_FROM} gets one `syncAll` through its first file
- * (staged before the others, so its error covers their writeback), the rest
+ * (the one staged first, so its error covers their writeback), the rest
  * an fsync each. When a `syncAll` fails (the error may be another file's on
  * that file system), each file of its group is fsynced after all, so only
  * the files whose own writeback failed fail.
@@ -439,7 +445,11 @@ async function syncStaged(copies: PreparedCopy[]): Promise<Outcome[]> {
     ...[...groups.values()].map(async (group) => {
       if (group.length >= SYNC_ALL_FROM) {
         try {
-          return await copies[group[0]!]!.staged.syncAll!();
+          // Through the file staged first (a batch's copies may be staged ahead, out of order).
+          const first = group.reduce((a, b) =>
+            (copies[b]!.stagedOrder ?? 0) < (copies[a]!.stagedOrder ?? 0) ? b : a
+          );
+          return await copies[first]!.staged.syncAll!();
         } catch { /* each file's own fsync decides */ }
       }
       await fsyncEach(group);
