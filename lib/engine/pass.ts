@@ -391,9 +391,10 @@ export class Pass {
     // The next batch's copies are staged while a batch waits for the disk (stage_ahead.ts).
     const ahead = canStageAhead(this.#apply);
     let next: Promise<StagedAhead> | null = null;
+    let staged: StagedAhead | null = null;
     try {
       for (let k = 0; k < batches.length; k++) {
-        const staged = next === null ? null : await next;
+        staged = next === null ? null : await next;
         next = null;
         const following = ahead ? batches[k + 1] : undefined;
         await this.#runBatch(batches[k]!, staged, () => {
@@ -406,7 +407,9 @@ export class Pass {
         }
       }
     } finally {
-      // The pass stopped (or failed) with the next batch staged: its temp files go.
+      // The pass stopped (or failed, the journal say) with copies staged ahead and not taken
+      // by their batch: their temp files go (what a batch took, its commit or discard handles).
+      if (staged !== null) await discardAhead(staged);
       if (next !== null) await discardAhead(await next);
     }
   }
