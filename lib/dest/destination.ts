@@ -166,6 +166,13 @@ export interface StagedFile extends StagedEntry {
    * @throws the I/O error once a copy from this `src` has worked
    */
   copyRange?(src: FileHandle, offset: number, len: number): Promise<number | null>;
+  /**
+   * Optional: starts writing `len` bytes from `offset` out to the disk without waiting for
+   * them (locally `sync_file_range` with `SYNC_FILE_RANGE_WRITE`), so that the sync before
+   * the commit has less left to write. Durability is still {@link sync}'s or
+   * {@link syncAll}'s; a failure here is ignored (the sync reports a failed writeback).
+   */
+  startWriteback?(offset: number, len: number): Promise<void>;
 }
 
 /** The destination: where the mirror (and its versions) is written. */
@@ -208,9 +215,12 @@ export interface Destination {
    * in the folder of `rel`, created exclusively; a crash leaves it to the
    * next scan's `temps`. `size` is the expected byte count (a hint).
    *
+   * `ahead`: staged before the batch that commits it has begun (the folder of `rel` may not
+   * exist yet, and is not checked; the commit's rename is what refuses).
+   *
    * @throws isMissing when the folder of `rel` is missing.
    */
-  stageFile(rel: string, options: { size: number }): Promise<StagedFile>;
+  stageFile(rel: string, options: { size: number; ahead?: boolean }): Promise<StagedFile>;
 
   /**
    * Optional, where committing many at once is cheaper: commits the staged entries (made by

@@ -156,6 +156,12 @@ class LocalStagedFile implements StagedFile {
     }
   }
 
+  /** `sync_file_range(SYNC_FILE_RANGE_WRITE)` on the native layer's descriptor; else nothing. */
+  async startWriteback(offset: number, len: number): Promise<void> {
+    const out = this.#handle;
+    if (out instanceof NativeFile) await out.startWriteback(offset, len).catch(() => false);
+  }
+
   seal(meta: FileMeta): Promise<void> {
     return settled(() => {
       this.#file.setMode(meta.mode);
@@ -301,9 +307,10 @@ export class LocalDestination implements Destination {
   /**
    * Relative temp path in the staging folder and target for staging `rel`;
    * the staging folder (and `.backup`, for a destination used without the
-   * reserved folder's set-up, as in tests) is made at first need.
+   * reserved folder's set-up, as in tests) is made at first need. `checkFolder`: the early
+   * check of the target's folder ({@link #checkFolderOf}).
    */
-  #staging(rel: string): Staging {
+  #staging(rel: string, checkFolder = true): Staging {
     refuseOutside(rel);
     if (!this.#stagingReady) {
       const folder = this.#access();
@@ -319,7 +326,7 @@ export class LocalDestination implements Destination {
       this.#stagingDev = undefined;
       this.#stagingReady = true;
     }
-    this.#checkFolderOf(rel);
+    if (checkFolder) this.#checkFolderOf(rel);
     return { tmp: joinRel(this.#stagingDir, tempName()), target: rel };
   }
 
@@ -403,9 +410,9 @@ export class LocalDestination implements Destination {
   }
 
   /** Creates a temp file (0600, exclusive) in the folder of `rel`. */
-  stageFile(rel: string, options: { size: number }): Promise<StagedFile> {
+  stageFile(rel: string, options: { size: number; ahead?: boolean }): Promise<StagedFile> {
     return settled(() => {
-      const paths = this.#staging(rel);
+      const paths = this.#staging(rel, options.ahead !== true);
       const folder = this.#access();
       const file = this.#inStaging(() => folder.createExclusive(paths.tmp, 0o600));
       let dev: number | undefined;

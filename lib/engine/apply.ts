@@ -80,7 +80,12 @@ export interface PreparedCopy {
   racy: boolean;
   /** Versioning on: where the file it replaces goes (relative to the versions folder). */
   version?: string;
+  /** Order of staging in this process: the `syncfs` goes through a group's earliest file. */
+  stagedOrder?: number;
 }
+
+/** Counts staged copies (see {@link PreparedCopy.stagedOrder}). */
+let stagedCount = 0;
 
 /**
  * Refuses a relative path that could lead outside the destination, and any
@@ -234,12 +239,19 @@ async function copySparse(
 /** Bytes per kernel copy call; the hash reads the same span back from the page cache. */
 const KERNEL_CHUNK = 8 * 1024 * 1024;
 
-/** Reads exactly `n` bytes at the source's position into `buf`; fewer means the file shrank. */
-async function readFully(src: FileHandle, buf: Uint8Array, n: number): Promise<number> {
+/**
+ * Reads `n` bytes at the source's position and hashes them, {@link CHUNK} at a time into `buf`
+ * with synchronous reads: each piece is hashed while it is still in the CPU's cache (one 8 MiB
+ * read through the pool, then a hash of 8 MiB from memory, cost more system time: see
+ * docs/benchmarks.md), and the kernel copy of the next span runs on another thread meanwhile. Returns the bytes read;
+ * fewer than `n` means the file shrank.
+ */
+function hashBack(src: FileHandle, buf: Uint8Array, n: number, hasher: Hasher): number {
   let got = 0;
   while (got < n) {
-    const r = await src.read(buf.subarray(got, n));
+    const r = src.readSync(buf.subarray(0, Math.min(buf.length, n - got)));
     if (r === null) break;
+    hasher.update(buf.subarray(0, r));
     got += r;
   }
   return got;
@@ -261,25 +273,34 @@ async function copyByKernel(
   if (!out.copyRange) return null;
   const first = await out.copyRange(src, 0, KERNEL_CHUNK);
   if (first === null) return null;
-  const buf = new Uint8Array(KERNEL_CHUNK);
+  const buf = new Uint8Array(CHUNK);
+  // The disk writes each span out while the next ones are copied (the sync has less to do);
+  // at most one such call in flight, settled before the copy returns.
+  let writeback: Promise<void> = Promise.resolve();
   let offset = 0;
   let n = first;
   while (n > 0) {
+    const span = { at: offset, n };
+    writeback = writeback.then(() => out.startWriteback?.(span.at, span.n));
     const next = out.copyRange(src, offset + n, KERNEL_CHUNK);
     try {
-      const read = await readFully(src, buf, n);
+      const read = hashBack(src, buf, n, hasher);
       if (read !== n) throw new SourceChangedError("changed while it was being copied");
-      hasher.update(buf.subarray(0, n));
     } catch (err) {
       await next.catch(() => {});
+      await writeback.catch(() => {});
       throw err;
     }
     offset += n;
     onCopied?.(n);
-    const copied = await next;
+    const copied = await next.catch(async (err) => {
+      await writeback.catch(() => {});
+      throw err;
+    });
     if (copied === null) throw new Error("the kernel copy stopped working mid-file");
     n = copied;
   }
+  await writeback.catch(() => {});
   return offset;
 }
 
@@ -312,6 +333,8 @@ async function copySmall(
 /**
  * Copies the source file of `op` into a file staged at its target (locally a
  * fresh temp file next to it). On any failure the staged file is discarded.
+ * `ahead`: staged while the batch before is still being committed (see
+ * lib/engine/stage_ahead.ts), so the target's folder is not checked yet.
  *
  * @throws SourceChangedError when the source is not what the scan saw, or
  *   changed during the copy; SourceVanishedError when it is gone; the I/O
@@ -320,6 +343,7 @@ async function copySmall(
 export async function prepareCopy(
   ctx: ApplyContext,
   op: Extract<PlanOp, { op: "copy" }>,
+  options: { ahead?: boolean } = {},
 ): Promise<PreparedCopy> {
   const { fs, hasher } = ctx;
   let src: FileHandle;
@@ -338,7 +362,10 @@ export async function prepareCopy(
     if (before.kind !== "file" || !sameAsScanned(before, op.src)) {
       throw new SourceChangedError("changed since it was scanned");
     }
-    out = await ctx.destination.stageFile(op.path, { size: op.src.size });
+    out = await ctx.destination.stageFile(
+      op.path,
+      options.ahead ? { size: op.src.size, ahead: true } : { size: op.src.size },
+    );
     hasher.init();
     const small = op.src.size <= SMALL_FILE;
     const holes = small ? null : holesToKeep(src, out, op.src.size);
@@ -362,6 +389,7 @@ export async function prepareCopy(
       hash,
       bytes,
       racy: isRacy(op.src.mtimeMs, now),
+      stagedOrder: stagedCount++,
     };
     out = null;
     return prepared;
@@ -387,7 +415,7 @@ export const SYNC_ALL_FROM = 8;
  * Makes the staged files of `copies` durable. Files are grouped by the file
  * system they are on (a folder of the mirror may be another mount); a group
  * of at least {@link SYNC_ALL_FROM} gets one `syncAll` through its first file
- * (staged before the others, so its error covers their writeback), the rest
+ * (the one staged first, so its error covers their writeback), the rest
  * an fsync each. When a `syncAll` fails (the error may be another file's on
  * that file system), each file of its group is fsynced after all, so only
  * the files whose own writeback failed fail.
@@ -417,7 +445,11 @@ async function syncStaged(copies: PreparedCopy[]): Promise<Outcome[]> {
     ...[...groups.values()].map(async (group) => {
       if (group.length >= SYNC_ALL_FROM) {
         try {
-          return await copies[group[0]!]!.staged.syncAll!();
+          // Through the file staged first (a batch's copies may be staged ahead, out of order).
+          const first = group.reduce((a, b) =>
+            (copies[b]!.stagedOrder ?? 0) < (copies[a]!.stagedOrder ?? 0) ? b : a
+          );
+          return await copies[first]!.staged.syncAll!();
         } catch { /* each file's own fsync decides */ }
       }
       await fsyncEach(group);

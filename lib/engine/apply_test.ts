@@ -205,6 +205,17 @@ Deno.test("commitCopies: a failed syncAll falls back to an fsync each; only a fi
   assertEquals(log.includes("commit f3"), false);
 });
 
+Deno.test("commitCopies: the syncAll goes through the file staged first, not the first in order", async () => {
+  await using t = await tempDir();
+  const ctx = await context(t.path);
+  const log: string[] = [];
+  const copies = fakeCopies(SYNC_ALL_FROM, log, { syncAll: true });
+  // Staged ahead, then f2 staged again in line: f2 was opened last, f1 first.
+  copies.forEach((copy, i) => copy.stagedOrder = i === 2 ? 100 : i === 1 ? 0 : 10 + i);
+  assertEquals(await commitCopies(ctx, copies), copies.map(() => null));
+  assertEquals(log[0], "syncAll f1");
+});
+
 Deno.test("LocalDestination: a staged file can syncAll (syncfs) where the native layer is on, and is still committed", async () => {
   await using t = await tempDir();
   const destination = new LocalDestination(new DenoFileSystem(), t.path);

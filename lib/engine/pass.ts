@@ -42,6 +42,7 @@ import { outcomeOf, PlanInvalidError, reportOp } from "./op_report.ts";
 import { completionFor, type CopyFacts, intentFor } from "./batch_records.ts";
 import type { SweepSlice } from "./dest_sweep.ts";
 import { DEFAULT_SWEEP_ROUNDS, readSweepRound, saveSweepRound } from "./sweep_round.ts";
+import { canStageAhead, discardAhead, stageAhead, type StagedAhead } from "./stage_ahead.ts";
 
 /** Folder metadata runs after every change inside the folder: it starts a new batch. */
 const isDirMeta = (op: FileOp): boolean => op.op === "meta" && op.src.kind === "dir";
@@ -398,6 +399,7 @@ export class Pass {
     const { settings } = this.#owner;
     const batchSize = settings.batchSize ?? 256;
     const batchBytes = settings.batchBytes ?? 64 * 1024 * 1024;
+    const batches: FileOp[][] = [];
     let batch: FileOp[] = [];
     let bytes = 0;
     for (const op of ops) {
@@ -406,19 +408,38 @@ export class Pass {
         first &&
         (batch.length >= batchSize || bytes >= batchBytes || (isDirMeta(op) && !isDirMeta(first)))
       ) {
-        await this.#runBatch(batch);
+        batches.push(batch);
         batch = [];
         bytes = 0;
+      }
+      batch.push(op);
+      if (op.op === "copy") bytes += op.src.size;
+    }
+    if (batch.length > 0) batches.push(batch);
+    // The next batch's copies are staged while a batch waits for the disk (stage_ahead.ts).
+    const ahead = canStageAhead(this.#apply);
+    let next: Promise<StagedAhead> | null = null;
+    let staged: StagedAhead | null = null;
+    try {
+      for (let k = 0; k < batches.length; k++) {
+        staged = next === null ? null : await next;
+        next = null;
+        const following = ahead ? batches[k + 1] : undefined;
+        await this.#runBatch(batches[k]!, staged, () => {
+          if (following) next = stageAhead(this.#apply, following);
+        });
         if (this.#renameFailed || this.#summary.skipped !== null) return;
         if (settings.signal?.aborted) {
           this.#summary.interrupted = true;
           return;
         }
       }
-      batch.push(op);
-      if (op.op === "copy") bytes += op.src.size;
+    } finally {
+      // The pass stopped (or failed, the journal say) with copies staged ahead and not taken
+      // by their batch: their temp files go (what a batch took, its commit or discard handles).
+      if (staged !== null) await discardAhead(staged);
+      if (next !== null) await discardAhead(await next);
     }
-    if (batch.length > 0) await this.#runBatch(batch);
   }
 
   /** The reason journaled for an operation on `path`: `replay` for what a crash interrupted. */
@@ -431,10 +452,15 @@ export class Pass {
    * None of it when the destination is not the pinned one any more: the pass stops there,
    * skipped (the rest is planned again once the destination is back).
    */
-  async #runBatch(batch: FileOp[]): Promise<void> {
-    if (this.#summary.skipped !== null) return;
-    const changed = this.#destinationChanged();
-    if (changed !== null) {
+  async #runBatch(
+    batch: FileOp[],
+    staged: StagedAhead | null = null,
+    onStaged: () => void = () => {},
+  ): Promise<void> {
+    const changed = this.#summary.skipped !== null ? null : this.#destinationChanged();
+    if (this.#summary.skipped !== null || changed !== null) {
+      if (staged !== null) await discardAhead(staged);
+      if (changed === null) return;
       this.#summary.skipped = `destination changed: ${changed}`;
       this.#summary.interrupted = true;
       return;
@@ -447,7 +473,7 @@ export class Pass {
     for (const record of intents) foldRecord(state, record);
     await writer.sync();
 
-    const applied = await this.#applyBatch(batch, versions);
+    const applied = await this.#applyBatch(batch, versions, staged ?? new Map(), onStaged);
     await this.#syncTouchedFolders(batch, applied);
     this.#noteBusy(batch, applied);
 
@@ -500,8 +526,17 @@ export class Pass {
     return versions;
   }
 
-  /** Applies a batch whose intents are durable: simple operations at once, copies written then committed together. */
-  async #applyBatch(batch: FileOp[], versions: (string | undefined)[]): Promise<Applied> {
+  /**
+   * Applies a batch whose intents are durable: simple operations at once, copies written (or
+   * taken from `staged`, written ahead) then committed together. `onStaged` is called once
+   * every copy of the batch is written, before they are made durable.
+   */
+  async #applyBatch(
+    batch: FileOp[],
+    versions: (string | undefined)[],
+    staged: StagedAhead,
+    onStaged: () => void,
+  ): Promise<Applied> {
     const ctx = this.#apply;
     const outcomes: unknown[] = new Array(batch.length).fill(null);
     const copies: CopyFacts[] = batch.map(() => ({}));
@@ -511,7 +546,10 @@ export class Pass {
     const writable = new Set<string>();
     for (let i = 0; i < batch.length; i++) {
       const op = batch[i]!;
+      const ahead = staged.get(i);
+      staged.delete(i);
       if (this.#renameFailed) {
+        await ahead?.staged.discard();
         // The rest of the plan assumed that rename: re-plan from disk instead.
         outcomes[i] = new PlanInvalidError(
           "a rename before it failed; re-planned by the next pass",
@@ -529,7 +567,7 @@ export class Pass {
         if (op.op !== "meta") await ensureWritableParent(ctx, op.path, writable);
         const version = versions[i];
         if (op.op === "copy") {
-          const copy = await prepareCopy(ctx, op);
+          const copy = ahead ?? await prepareCopy(ctx, op);
           if (version !== undefined) copy.version = version;
           written.push({ index: i, copy });
         } else {
@@ -537,10 +575,14 @@ export class Pass {
           versionFolders.push([i, folders]);
         }
       } catch (err) {
+        // Not committed (a check before it failed): what was staged ahead goes.
+        if (ahead && written.at(-1)?.copy !== ahead) await ahead.staged.discard();
         outcomes[i] = err;
         if (op.op === "move") this.#renameFailed = true;
       }
     }
+    await discardAhead(staged);
+    onStaged();
     const committed = await commitCopies(ctx, written.map((pending) => pending.copy));
     written.forEach(({ index, copy }, position) => {
       outcomes[index] = committed[position];

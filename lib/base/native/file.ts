@@ -36,6 +36,9 @@ import { attempt, check, libc, timespecPair } from "./libc.ts";
 import { dataSegments } from "./sparse.ts";
 import { fstatInfo, type NativeInfo } from "./statx.ts";
 
+/** `SYNC_FILE_RANGE_WRITE` of sync_file_range(2): start writing dirty pages out, do not wait. */
+const SYNC_FILE_RANGE_WRITE = 2;
+
 /** An open file descriptor from the native layer. Close it when done. */
 export class NativeFile implements FileHandle {
   readonly #fd: number;
@@ -232,6 +235,23 @@ export class NativeFile implements FileHandle {
       );
     }
     return count;
+  }
+
+  /**
+   * Starts the writeback of `len` bytes from `offset` (`sync_file_range` with
+   * `SYNC_FILE_RANGE_WRITE`, off the main thread) and does not wait for it: a later
+   * {@link sync} then has less to write. Durability is only the sync's. Returns false when
+   * the call failed (nothing to undo).
+   */
+  async startWriteback(offset: number, len: number): Promise<boolean> {
+    this.#open();
+    const result = await libc().syncFileRangeAsync(
+      this.#fd,
+      BigInt(offset),
+      BigInt(len),
+      SYNC_FILE_RANGE_WRITE,
+    );
+    return result === 0;
   }
 
   /** `fsync` on the main thread (blocks), with the exact errno on failure. */

@@ -92,3 +92,22 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "NativeFile: startWriteback starts writing a range out, changing nothing in the file",
+  ignore,
+  async fn() {
+    await using dir = await tempDir("backup-native-");
+    const pinned = Beneath.open(dir.path);
+    try {
+      const file = pinned.createExclusive("data");
+      await file.writeAll(text.encode("written out early"));
+      assert(await file.startWriteback(0, 7), "sync_file_range accepted a regular file");
+      assert(await file.startWriteback(7, 1 << 20), "a range past the end is fine");
+      file.close();
+      assertEquals(Deno.readTextFileSync(`${dir.path}/data`), "written out early");
+    } finally {
+      pinned.close();
+    }
+  },
+});

@@ -88,6 +88,13 @@ const SYMBOLS = {
     result: "isize",
     nonblocking: true,
   },
+  /** `sync_file_range(fd, offset, nbytes, flags)`, off the main thread */
+  syncFileRangeAsync: {
+    name: "sync_file_range",
+    parameters: ["i32", "i64", "i64", "u32"],
+    result: "i32",
+    nonblocking: true,
+  },
   ftruncate: { parameters: ["i32", "i64"], result: "i32" },
   lseek: { parameters: ["i32", "i64", "i32"], result: "i64" },
   flock: { parameters: ["i32", "i32"], result: "i32" },
