@@ -50,6 +50,9 @@ import { eachLimited, missingKey, type ObjectStore, type Written } from "./objec
 /** Files above this size go up in parts of this size (multipart upload). */
 export const PART_BYTES = 16 * 1024 * 1024;
 
+/** How many idle hashers the destination keeps for its next staged files. */
+const MAX_IDLE_HASHERS = 8;
+
 /** How many HEAD requests a listing runs at once. */
 const HEAD_CONCURRENCY = 32;
 
@@ -167,6 +170,8 @@ export class ObjectDestination implements Destination {
   readonly #store: ObjectStore;
   readonly #prefix: string;
   readonly #url: string;
+  /** Hashers of staged files done with them ({@link returnHasher}). */
+  readonly #hashers: Hasher[] = [];
   /** Entries read by HEAD, by key, with the ETag they were read at. */
   readonly #known = new Map<string, { etag: string; entry: Entry }>();
 
@@ -368,7 +373,21 @@ export class ObjectDestination implements Destination {
 
   /** A file buffered in memory (or, when large, uploaded in parts) until its commit. */
   async stageFile(rel: string, options: { size: number }): Promise<StagedFile> {
-    return new ObjectStagedFile(this, rel, options.size, await createHasher());
+    return new ObjectStagedFile(
+      this,
+      rel,
+      options.size,
+      this.#hashers.pop() ?? await createHasher(),
+    );
+  }
+
+  /**
+   * Takes back the hasher of a staged file that is done with it, for the next file. A new
+   * hasher is a new WebAssembly instance (and its memory): making one per file of a batch of
+   * small files cost more than their hashing, and a wait on the event loop each.
+   */
+  returnHasher(hasher: Hasher): void {
+    if (this.#hashers.length < MAX_IDLE_HASHERS) this.#hashers.push(hasher);
   }
 
   /** A symlink: an empty object with the target in its metadata, PUT at commit. */
@@ -556,6 +575,9 @@ class ObjectStagedFile implements StagedFile {
   #meta: FileMeta | null = null;
   #upload: { key: string; id: string; parts: string[] } | null = null;
   #done = false;
+  /** The digest, once taken (the hasher is then back with the destination). */
+  #hash: string | null = null;
+  #hasherFree = false;
 
   constructor(dest: ObjectDestination, rel: string, _size: number, hasher: Hasher) {
     this.#dest = dest;
@@ -599,8 +621,11 @@ class ObjectStagedFile implements StagedFile {
     up.parts.push(await store.uploadPart(up.key, up.id, up.parts.length + 1, this.#take()));
   }
 
+  /** Keeps the mode and mtime, and takes the digest: every byte is written by now. */
   seal(meta: FileMeta): Promise<void> {
     this.#meta = meta;
+    this.#hash ??= this.#hasher.digest();
+    this.#releaseHasher();
     return Promise.resolve();
   }
 
@@ -625,7 +650,7 @@ class ObjectStagedFile implements StagedFile {
     const codec = this.#dest.codec;
     const objectMeta = metaOf(
       { kind: "file", ...meta },
-      this.#hasher.digest(),
+      this.#hash ?? this.#hasher.digest(),
       codec === null ? { size: this.#size } : { codec, size: this.#size },
     );
     if (this.#upload === null) {
@@ -650,7 +675,15 @@ class ObjectStagedFile implements StagedFile {
     this.#done = true;
   }
 
+  /** Gives the hasher back to the destination (once its digest is taken, or never needed). */
+  #releaseHasher(): void {
+    if (this.#hasherFree) return;
+    this.#hasherFree = true;
+    this.#dest.returnHasher(this.#hasher);
+  }
+
   async discard(): Promise<void> {
+    this.#releaseHasher();
     this.#chunks = [];
     const up = this.#upload;
     if (this.#done || up === null) return;
