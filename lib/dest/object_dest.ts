@@ -336,9 +336,9 @@ export class ObjectDestination implements Destination {
     if (rel === "") return { kind: "dir", size: 0, mtimeMs: 0, mode: 0o700, ino: 0 };
     const key = this.key(rel);
     try {
-      const file = await this.#head(key);
+      // Both HEADs at once: one round trip for a folder (the engine stats parent folders).
+      const [file, marker] = await Promise.all([this.#head(key), this.#head(`${key}/`)]);
       if (file !== null) return file;
-      const marker = await this.#head(`${key}/`);
       if (marker !== null) return marker;
       const below = await this.#store.list(`${key}/`, { max: 1 });
       if (below.objects.length > 0) {
