@@ -141,6 +141,25 @@ function tagOf(etag: string | undefined, lastModified?: Date): string {
   return `${etag ?? ""}@${seconds}`;
 }
 
+/**
+ * Whether a listing's tag `listed` is the version a kept tag `known` describes: the same tag; or
+ * the same ETag, listed at or before the kept second. A kept second is the object's own time (a
+ * HEAD, a listing) or, for what this process wrote, the time the server answered the write (at
+ * or after the object's own, which is one second less when the write straddled a second). A
+ * later write by anyone, a copy onto itself with new metadata too, is stamped after that answer:
+ * never before the kept second, so it is never taken for the kept version (docs/offsite.md).
+ */
+export function sameVersion(known: string, listed: string): boolean {
+  if (known === listed) return true;
+  const k = known.lastIndexOf("@");
+  const l = listed.lastIndexOf("@");
+  if (k < 0 || l < 0 || known.slice(0, k) !== listed.slice(0, l)) return false;
+  const keptSecond = Number(known.slice(k + 1));
+  const listedSecond = Number(listed.slice(l + 1));
+  // "?" (no time known) is NaN: never the same.
+  return listedSecond <= keptSecond;
+}
+
 /** A listed object. */
 interface Listed {
   key: string;
@@ -255,7 +274,10 @@ export class ObjectDestination implements Destination {
   /** HEAD of a key: its entry, cached by ETag; null when it does not exist. */
   async #head(key: string, etag?: string): Promise<Entry | null> {
     const known = this.#known.get(key);
-    if (known && etag !== undefined && known.etag === etag) return known.entry;
+    if (known && etag !== undefined && sameVersion(known.etag, etag)) {
+      known.etag = etag;
+      return known.entry;
+    }
     const res = await this.#store.head(key);
     if (res === null) {
       this.#known.delete(key);

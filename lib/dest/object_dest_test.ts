@@ -1,5 +1,5 @@
 import { assertEquals } from "../../testing/assert.ts";
-import { entryOfMeta, metaOf, ObjectDestination } from "./object_dest.ts";
+import { entryOfMeta, metaOf, ObjectDestination, sameVersion } from "./object_dest.ts";
 import { MemoryStore } from "../../testing/memory_store.ts";
 import { createHasher } from "../base/hash.ts";
 
@@ -106,4 +106,34 @@ Deno.test("a PUT that answers no time: the next listing reads the object once by
   assertEquals(store.calls.head, 1);
   await dest.list();
   assertEquals(store.calls.head, 1);
+});
+
+Deno.test("sameVersion: the same ETag listed at or before the kept second; never an unknown time", () => {
+  assertEquals(sameVersion('"e1"@100', '"e1"@100'), true);
+  assertEquals(sameVersion('"e1"@100', '"e1"@99'), true); // the PUT straddled a second
+  assertEquals(sameVersion('"e1"@100', '"e1"@101'), false); // written again after the answer
+  assertEquals(sameVersion('"e1"@100', '"e2"@100'), false);
+  assertEquals(sameVersion('"e1"@?', '"e1"@100'), false);
+  assertEquals(sameVersion('"e1"@?', '"e1"@?'), true);
+});
+
+Deno.test("an object whose PUT straddled a second is still known without a HEAD", async () => {
+  const store = new MemoryStore();
+  let now = 1_000_999; // written at the end of one second ...
+  store.now = () => new Date(now);
+  const dest = new ObjectDestination(store, URL_OF);
+  const answered = { etag: "", lastModified: new Date(1_001_050) }; // ... answered in the next
+  const written = await store.put("p/a.txt", new Uint8Array([1]), {
+    meta: { "backup-kind": "file", "backup-mtime": "7" },
+  });
+  dest.remember("p/a.txt", { ...answered, etag: written.etag }, {
+    kind: "file",
+    size: 1,
+    mtimeMs: 7,
+    mode: 0o644,
+    ino: 0,
+  });
+  now += 5000;
+  await dest.list();
+  assertEquals(store.calls.head ?? 0, 0);
 });
