@@ -192,7 +192,13 @@ export class S3Store implements ObjectStore {
         }),
       ));
     const lastModified = res.CopyObjectResult?.LastModified;
-    return { etag: res.CopyObjectResult?.ETag ?? "", ...(lastModified ? { lastModified } : {}) };
+    // Ceph's RGW gives the copy's ETag without the quotes its listings and HEADs have: quoted
+    // here, so that the next listing knows the copy without a HEAD.
+    const etag = res.CopyObjectResult?.ETag ?? "";
+    const quoted = etag === "" || etag.startsWith('"') || etag.startsWith('W/"')
+      ? etag
+      : `"${etag}"`;
+    return { etag: quoted, ...(lastModified ? { lastModified } : {}) };
   }
 
   async delete(key: string): Promise<void> {
