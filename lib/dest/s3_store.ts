@@ -31,7 +31,7 @@ import {
   PreconditionFailedError,
   type Written,
 } from "./object_store.ts";
-import { isS3Missing, isS3PreconditionFailed } from "./s3_client.ts";
+import { isS3Missing, isS3PreconditionFailed, quotedEtag } from "./s3_client.ts";
 
 /**
  * The S3 client, from the environment as the AWS SDK reads it. Path-style
@@ -194,11 +194,8 @@ export class S3Store implements ObjectStore {
     const lastModified = res.CopyObjectResult?.LastModified;
     // Ceph's RGW gives the copy's ETag without the quotes its listings and HEADs have: quoted
     // here, so that the next listing knows the copy without a HEAD.
-    const etag = res.CopyObjectResult?.ETag ?? "";
-    const quoted = etag === "" || etag.startsWith('"') || etag.startsWith('W/"')
-      ? etag
-      : `"${etag}"`;
-    return { etag: quoted, ...(lastModified ? { lastModified } : {}) };
+    const etag = quotedEtag(res.CopyObjectResult?.ETag ?? "");
+    return { etag, ...(lastModified ? { lastModified } : {}) };
   }
 
   async delete(key: string): Promise<void> {
