@@ -52,6 +52,9 @@ import { PartUpload } from "./object_parts.ts";
 /** Files above this size go up in parts of this size (multipart upload). */
 export const PART_BYTES = 16 * 1024 * 1024;
 
+/** How many idle hashers the destination keeps for its next staged files. */
+const MAX_IDLE_HASHERS = 8;
+
 /** How many HEAD requests a listing runs at once. */
 const HEAD_CONCURRENCY = 32;
 
@@ -143,6 +146,25 @@ function tagOf(etag: string | undefined, lastModified?: Date): string {
   return `${etag ?? ""}@${seconds}`;
 }
 
+/**
+ * Whether a listing's tag `listed` is the version a kept tag `known` describes: the same tag; or
+ * the same ETag, listed at or before the kept second. A kept second is the object's own time (a
+ * HEAD, a listing) or, for what this process wrote, the time the server answered the write (at
+ * or after the object's own, which is one second less when the write straddled a second). A
+ * later write by anyone, a copy onto itself with new metadata too, is stamped after that answer:
+ * never before the kept second, so it is never taken for the kept version (docs/offsite.md).
+ */
+export function sameVersion(known: string, listed: string): boolean {
+  if (known === listed) return true;
+  const k = known.lastIndexOf("@");
+  const l = listed.lastIndexOf("@");
+  if (k < 0 || l < 0 || known.slice(0, k) !== listed.slice(0, l)) return false;
+  const keptSecond = Number(known.slice(k + 1));
+  const listedSecond = Number(listed.slice(l + 1));
+  // "?" (no time known) is NaN: never the same.
+  return listedSecond <= keptSecond;
+}
+
 /** A listed object. */
 interface Listed {
   key: string;
@@ -172,6 +194,8 @@ export class ObjectDestination implements Destination {
   readonly #store: ObjectStore;
   readonly #prefix: string;
   readonly #url: string;
+  /** Hashers of staged files done with them ({@link returnHasher}). */
+  readonly #hashers: Hasher[] = [];
   /** Entries read by HEAD, by key, with the ETag they were read at (and the bytes stored). */
   readonly #known = new Map<string, { etag: string; entry: Entry; bytes?: number }>();
 
@@ -255,7 +279,10 @@ export class ObjectDestination implements Destination {
   /** HEAD of a key: its entry, cached by ETag; null when it does not exist. */
   async #head(key: string, etag?: string): Promise<Entry | null> {
     const known = this.#known.get(key);
-    if (known && etag !== undefined && known.etag === etag) return known.entry;
+    if (known && etag !== undefined && sameVersion(known.etag, etag)) {
+      known.etag = etag;
+      return known.entry;
+    }
     const res = await this.#store.head(key);
     if (res === null) {
       this.#known.delete(key);
@@ -337,9 +364,9 @@ export class ObjectDestination implements Destination {
     if (rel === "") return { kind: "dir", size: 0, mtimeMs: 0, mode: 0o700, ino: 0 };
     const key = this.key(rel);
     try {
-      const file = await this.#head(key);
+      // Both HEADs at once: one round trip for a folder (the engine stats parent folders).
+      const [file, marker] = await Promise.all([this.#head(key), this.#head(`${key}/`)]);
       if (file !== null) return file;
-      const marker = await this.#head(`${key}/`);
       if (marker !== null) return marker;
       const below = await this.#store.list(`${key}/`, { max: 1 });
       if (below.objects.length > 0) {
@@ -374,7 +401,21 @@ export class ObjectDestination implements Destination {
 
   /** A file buffered in memory (or, when large, uploaded in parts) until its commit. */
   async stageFile(rel: string, options: { size: number }): Promise<StagedFile> {
-    return new ObjectStagedFile(this, rel, options.size, await createHasher());
+    return new ObjectStagedFile(
+      this,
+      rel,
+      options.size,
+      this.#hashers.pop() ?? await createHasher(),
+    );
+  }
+
+  /**
+   * Takes back the hasher of a staged file that is done with it, for the next file. A new
+   * hasher is a new WebAssembly instance (and its memory): making one per file of a batch of
+   * small files cost more than their hashing, and a wait on the event loop each.
+   */
+  returnHasher(hasher: Hasher): void {
+    if (this.#hashers.length < MAX_IDLE_HASHERS) this.#hashers.push(hasher);
   }
 
   /** A symlink: an empty object with the target in its metadata, PUT at commit. */
@@ -629,6 +670,9 @@ class ObjectStagedFile implements StagedFile {
   #meta: FileMeta | null = null;
   #upload: PartUpload | null = null;
   #done = false;
+  /** The digest, once taken (the hasher is then back with the destination). */
+  #hash: string | null = null;
+  #hasherFree = false;
 
   constructor(dest: ObjectDestination, rel: string, size: number, hasher: Hasher) {
     this.#dest = dest;
@@ -683,8 +727,11 @@ class ObjectStagedFile implements StagedFile {
     await this.#upload.write(this.#take());
   }
 
+  /** Keeps the mode and mtime, and takes the digest: every byte is written by now. */
   seal(meta: FileMeta): Promise<void> {
     this.#meta = meta;
+    this.#hash ??= this.#hasher.digest();
+    this.#releaseHasher();
     return Promise.resolve();
   }
 
@@ -709,7 +756,7 @@ class ObjectStagedFile implements StagedFile {
     const codec = this.#dest.codec;
     const objectMeta = metaOf(
       { kind: "file", ...meta },
-      this.#hasher.digest(),
+      this.#hash ?? this.#hasher.digest(),
       codec === null ? { size: this.#size } : { codec, size: this.#size },
     );
     if (this.#upload === null) {
@@ -733,7 +780,15 @@ class ObjectStagedFile implements StagedFile {
     this.#done = true;
   }
 
+  /** Gives the hasher back to the destination (once its digest is taken, or never needed). */
+  #releaseHasher(): void {
+    if (this.#hasherFree) return;
+    this.#hasherFree = true;
+    this.#dest.returnHasher(this.#hasher);
+  }
+
   async discard(): Promise<void> {
+    this.#releaseHasher();
     this.#chunks = [];
     const up = this.#upload;
     if (this.#done || up === null) return;

@@ -63,3 +63,11 @@ export function s3Problem(err: unknown, url: RemoteUrl): string | null {
   }
   return null;
 }
+
+/**
+ * An ETag as listings and HEADs give it, in double quotes: Ceph's RGW answers a CopyObject with
+ * the ETag bare, and an off-site tag compares ETags as text (docs/offsite.md, "Listing").
+ */
+export function quotedEtag(etag: string): string {
+  return etag === "" || etag.startsWith('"') || etag.startsWith('W/"') ? etag : `"${etag}"`;
+}

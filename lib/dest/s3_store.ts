@@ -37,7 +37,7 @@ import {
   type UploadedPart,
   type Written,
 } from "./object_store.ts";
-import { isS3Missing, isS3PreconditionFailed } from "./s3_client.ts";
+import { isS3Missing, isS3PreconditionFailed, quotedEtag } from "./s3_client.ts";
 
 /**
  * The S3 client, from the environment as the AWS SDK reads it. Path-style
@@ -76,6 +76,30 @@ export interface S3StoreOptions {
   copyPartLimit?: number;
 }
 
+/**
+ * The server's `Date` header of the answer to `command`, read once it is sent (undefined when
+ * the answer had none). A PutObject answer has no Last-Modified, and the object's time is at
+ * or before that date: the off-site destination keeps it as the time of what it wrote, so that
+ * the next listing (ETag and time, in whole seconds) recognises the object without a HEAD
+ * (docs/offsite.md, "Listing").
+ */
+export function answerDate(
+  command: { middlewareStack: PutObjectCommand["middlewareStack"] },
+): () => Date | undefined {
+  let date: Date | undefined;
+  command.middlewareStack.add(
+    (next) => async (args) => {
+      const out = await next(args);
+      const header = (out.response as { headers?: Record<string, string> }).headers?.["date"];
+      const parsed = header === undefined ? NaN : Date.parse(header);
+      date = Number.isNaN(parsed) ? undefined : new Date(parsed);
+      return out;
+    },
+    { step: "deserialize", name: "backupAnswerDate" },
+  );
+  return () => date;
+}
+
 /** One bucket through the AWS SDK. */
 export class S3Store implements ObjectStore {
   /** Uploads go to a staging key and are copied into place. */
@@ -107,17 +131,17 @@ export class S3Store implements ObjectStore {
     body: Uint8Array,
     options: { meta?: Record<string, string>; ifNoneMatch?: boolean } = {},
   ): Promise<Written> {
-    const res = await this.#send(key, (c) =>
-      c.send(
-        new PutObjectCommand({
-          Bucket: this.#bucket,
-          Key: key,
-          Body: body,
-          ...(options.meta ? { Metadata: options.meta } : {}),
-          ...(options.ifNoneMatch ? { IfNoneMatch: "*" } : {}),
-        }),
-      ));
-    return { etag: res.ETag ?? "" };
+    const command = new PutObjectCommand({
+      Bucket: this.#bucket,
+      Key: key,
+      Body: body,
+      ...(options.meta ? { Metadata: options.meta } : {}),
+      ...(options.ifNoneMatch ? { IfNoneMatch: "*" } : {}),
+    });
+    const answered = answerDate(command);
+    const res = await this.#send(key, (c) => c.send(command));
+    const lastModified = answered();
+    return { etag: res.ETag ?? "", ...(lastModified ? { lastModified } : {}) };
   }
 
   async get(key: string): Promise<ObjectBody> {
@@ -213,7 +237,10 @@ export class S3Store implements ObjectStore {
         }),
       ));
     const lastModified = res.CopyObjectResult?.LastModified;
-    return { etag: res.CopyObjectResult?.ETag ?? "", ...(lastModified ? { lastModified } : {}) };
+    // Ceph's RGW gives the copy's ETag without the quotes its listings and HEADs have: quoted
+    // here, so that the next listing knows the copy without a HEAD.
+    const etag = quotedEtag(res.CopyObjectResult?.ETag ?? "");
+    return { etag, ...(lastModified ? { lastModified } : {}) };
   }
 
   /**

@@ -127,13 +127,17 @@ export async function assertInside(
  * Gives the destination folder that will hold `rel` owner write permission
  * if it lacks it (a read-only folder mirrored from the source), so that files
  * can be created, renamed or removed in it. The pass's folder-metadata phase
- * puts the mirrored mode back. `done` caches folders already seen.
+ * puts the mirrored mode back. `done` caches folders already seen. Nothing where
+ * folders are markers (a bucket): a marker's mode is only metadata, and no write
+ * below it is refused.
  */
 export async function ensureWritableParent(
   ctx: ApplyContext,
   rel: string,
   done: Set<string>,
 ): Promise<void> {
+  // A folder that is a marker object (a bucket) has a mode in its metadata only: nothing to open.
+  if (ctx.destination.capabilities.folders === "markers") return;
   const parent = parentOf(rel);
   if (done.has(parent)) return;
   done.add(parent);

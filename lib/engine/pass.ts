@@ -31,6 +31,7 @@ import { isMissing } from "../base/fs.ts";
 import { describeError, SourceChangedError, SourceVanishedError } from "../base/errors.ts";
 import { isAtOrBelow, parentOf, showPath } from "../base/paths.ts";
 import { destinationHas } from "../dest/destination.ts";
+import { eachLimited } from "../dest/object_store.ts";
 import { type PassExcludes, passExcludes } from "./excludes.ts";
 import { preparePass } from "./prepare.ts";
 import { beforeRenames } from "./moves.ts";
@@ -43,6 +44,9 @@ import { completionFor, type CopyFacts, intentFor } from "./batch_records.ts";
 import type { SweepSlice } from "./dest_sweep.ts";
 import { DEFAULT_SWEEP_ROUNDS, readSweepRound, saveSweepRound } from "./sweep_round.ts";
 import { canStageAhead, discardAhead, stageAhead, type StagedAhead } from "./stage_ahead.ts";
+
+/** How many folder creations or metadata changes run at once where folders are markers. */
+const FOLDER_CONCURRENCY = 16;
 
 /** Folder metadata runs after every change inside the folder: it starts a new batch. */
 const isDirMeta = (op: FileOp): boolean => op.op === "meta" && op.src.kind === "dir";
@@ -544,7 +548,7 @@ export class Pass {
     const written: { index: number; copy: PreparedCopy }[] = [];
     const checked = new Set<string>();
     const writable = new Set<string>();
-    for (let i = 0; i < batch.length; i++) {
+    const applyOne = async (i: number) => {
       const op = batch[i]!;
       const ahead = staged.get(i);
       staged.delete(i);
@@ -554,11 +558,11 @@ export class Pass {
         outcomes[i] = new PlanInvalidError(
           "a rename before it failed; re-planned by the next pass",
         );
-        continue;
+        return;
       }
       try {
         // Already gone (its folder too, perhaps, after a crash): a delete is done.
-        if (op.op === "delete" && !(await destinationHas(ctx.destination, op.path))) continue;
+        if (op.op === "delete" && !(await destinationHas(ctx.destination, op.path))) return;
         await assertInside(ctx, op.path, checked);
         if (op.op === "move") {
           await assertInside(ctx, op.from, checked);
@@ -580,6 +584,14 @@ export class Pass {
         outcomes[i] = err;
         if (op.op === "move") this.#renameFailed = true;
       }
+    };
+    for (let i = 0; i < batch.length;) {
+      const run = this.#folderRun(batch, i);
+      if (run === null) await applyOne(i++);
+      else {
+        for (const level of run) await eachLimited(level, FOLDER_CONCURRENCY, applyOne);
+        i += run.reduce((n, level) => n + level.length, 0);
+      }
     }
     await discardAhead(staged);
     onStaged();
@@ -589,6 +601,29 @@ export class Pass {
       copies[index] = { hash: copy.hash, bytes: copy.bytes, racy: copy.racy };
     });
     return { outcomes, copies, versionFolders };
+  }
+
+  /**
+   * Where folders are marker objects (a bucket), the run of folder creations or of metadata
+   * changes that starts at `from`, as the indexes to apply side by side: creations by depth, a
+   * level at a time (a folder's marker after its parent's), changes all at once (a marker's
+   * metadata does not change when what is below it does). These are one to three requests each
+   * (`HEAD`s and a `PUT` or a `COPY`), a hundred folders a second otherwise. Null for any other
+   * operation or destination: applied alone, in order.
+   */
+  #folderRun(batch: FileOp[], from: number): number[][] | null {
+    if (this.#owner.destination.capabilities.folders !== "markers") return null;
+    const kind = batch[from]!.op;
+    if (kind !== "mkdir" && kind !== "meta") return null;
+    let to = from;
+    while (to < batch.length && batch[to]!.op === kind) to++;
+    if (to - from < 2) return null;
+    const indexes = Array.from({ length: to - from }, (_, k) => from + k);
+    if (kind === "meta") return [indexes];
+    const depth = (i: number) => batch[i]!.path.split("/").length;
+    const levels = new Map<number, number[]>();
+    for (const i of indexes) levels.set(depth(i), [...(levels.get(depth(i)) ?? []), i]);
+    return [...levels.keys()].sort((a, b) => a - b).map((d) => levels.get(d)!);
   }
 
   /** One fsync per touched folder makes the renames, creates and unlinks durable. */
