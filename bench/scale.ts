@@ -47,8 +47,14 @@ import {
 import { fmtKiB, fmtMs, fmtRatio, fmtSample, table } from "./report.ts";
 import { dirName, fileName, makeTree, type TreeShape } from "./trees.ts";
 
-/** The permissions the README gives the program. */
-const PERMS = ["--allow-ffi", "--allow-read", "--allow-write", "--allow-env=BACKUP_DEBUG"];
+/** The permissions the README gives the program, and its V8 flags (README, `deno task backup`). */
+const PERMS = [
+  "--allow-ffi",
+  "--allow-read",
+  "--allow-write",
+  "--allow-env=BACKUP_DEBUG",
+  "--v8-flags=--max-semi-space-size=2,--heap-growing-percent=10",
+];
 /** Clock ticks per second of `/proc/PID/stat` (USER_HZ, 100 on Linux). */
 const TICKS_PER_S = 100;
 /** Single-file changes timed through the watcher. */

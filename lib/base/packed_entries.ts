@@ -5,21 +5,26 @@
  * A pass holds the source scan, the destination scan and the state, one
  * entry per path each. As plain objects an entry cost 150 (scan) to 240
  * (state) bytes of heap with its key: the object, a boxed mtime, an
- * out-of-object slot for the hash, the hash as a 32-character string. Packed
- * it costs its key, a slot number in the map, three numbers in a
- * `Float64Array`, the mode in a `Uint32Array`, the kind and flags in a byte,
- * and an xxh128 hash as its 16 bytes (issue 14).
+ * out-of-object slot for the hash, the hash as a 32-character string. Packed,
+ * its key is a slot of a {@link PathIndex} (its folder's path held once, its
+ * name as bytes), and the entry three numbers in a `Float64Array`, the mode
+ * in a `Uint32Array`, the kind and flags in a byte, and an xxh128 hash as its
+ * 16 bytes (issue 14): nothing per entry is a JavaScript object.
  *
  * It is a real `Map` subclass, so every user of a scan's or the state's
  * entries (and code that builds one as a plain `Map`, as tests do) keeps
- * working. The difference to know: {@link PackedEntries.get} and the
- * iterators build a fresh object each time, so changing a returned entry
- * changes nothing stored: store a changed entry with `set`.
+ * working; the `Map`'s own storage stays empty, every method is overridden.
+ * The differences to know: {@link PackedEntries.get} and the iterators build
+ * a fresh object (and key string) each time, so changing a returned entry
+ * changes nothing stored: store a changed entry with `set`; and
+ * {@link PackedEntries.move} re-roots a folder keeping each entry's place in
+ * the order.
  *
  * @module
  */
 
 import type { Kind } from "./fs.ts";
+import { PathIndex } from "./path_index.ts";
 
 const KINDS: readonly Kind[] = ["file", "dir", "symlink", "other"];
 const KIND_CODE: ReadonlyMap<Kind, number> = new Map(KINDS.map((k, i) => [k, i]));
@@ -64,9 +69,8 @@ export interface PackedShape {
 
 /** Entries by relative path, packed (see the module's notes). */
 export class PackedEntries<E extends PackedShape> extends Map<string, E> {
+  #index = new PathIndex();
   #capacity = 0;
-  #used = 0;
-  #free: number[] = [];
   /** size, mtimeMs, ino of each slot. */
   #numbers = new Float64Array(0);
   #modes = new Uint32Array(0);
@@ -74,18 +78,24 @@ export class PackedEntries<E extends PackedShape> extends Map<string, E> {
   #hashes = new Uint8Array(0);
   #extra = new Map<number, Extra>();
 
+  static {
+    // `size` is a data property in TypeScript's Map type, so it is defined here.
+    Object.defineProperty(this.prototype, "size", {
+      configurable: true,
+      get(this: PackedEntries<PackedShape>): number {
+        return this.#index.size;
+      },
+    });
+  }
+
   /** An empty map, or one holding `entries`. */
   constructor(entries?: Iterable<readonly [string, E]> | null) {
     super();
     if (entries) { for (const [path, entry] of entries) this.set(path, entry); }
   }
 
-  #slotOf(path: string): number | undefined {
-    return super.get(path) as unknown as number | undefined;
-  }
-
   #grow(): void {
-    const capacity = Math.max(1024, this.#capacity * 2);
+    const capacity = this.#index.capacity;
     const numbers = new Float64Array(capacity * 3);
     numbers.set(this.#numbers);
     const modes = new Uint32Array(capacity);
@@ -100,13 +110,6 @@ export class PackedEntries<E extends PackedShape> extends Map<string, E> {
     this.#flags = flags;
     this.#hashes = hashes;
     this.#capacity = capacity;
-  }
-
-  #newSlot(): number {
-    const reused = this.#free.pop();
-    if (reused !== undefined) return reused;
-    if (this.#used === this.#capacity) this.#grow();
-    return this.#used++;
   }
 
   #write(slot: number, e: E): void {
@@ -161,39 +164,55 @@ export class PackedEntries<E extends PackedShape> extends Map<string, E> {
     return entry as E;
   }
 
+  /** True when `path` is held. */
+  override has(path: string): boolean {
+    return this.#index.find(path) >= 0;
+  }
+
   /** The entry at `path`: a fresh object (changing it changes nothing stored). */
   override get(path: string): E | undefined {
-    const slot = this.#slotOf(path);
-    return slot === undefined ? undefined : this.#read(slot);
+    const slot = this.#index.find(path);
+    return slot < 0 ? undefined : this.#read(slot);
   }
 
   /** Stores a copy of `entry` at `path` (a path already held keeps its place in the order). */
   override set(path: string, entry: E): this {
-    let slot = this.#slotOf(path);
-    if (slot === undefined) {
-      slot = this.#newSlot();
-      super.set(path, slot as unknown as E);
-    }
+    const slot = this.#index.add(path);
+    if (slot >= this.#capacity) this.#grow();
     this.#write(slot, entry);
     return this;
   }
 
   /** Removes `path`; true when it was held. */
   override delete(path: string): boolean {
-    const slot = this.#slotOf(path);
-    if (slot === undefined) return false;
-    super.delete(path);
+    const slot = this.#index.remove(path);
+    if (slot < 0) return false;
     this.#extra.delete(slot);
-    this.#free.push(slot);
     return true;
+  }
+
+  /**
+   * Re-roots `from` (and, for a folder, everything below it) at `to`, as
+   * deleting each and setting it again at its new path does, except that
+   * each entry keeps its place in the order. A folder's move renames its
+   * folders, not its entries, when nothing is held at or below `to`.
+   */
+  move(from: string, to: string): void {
+    if (this.#index.move(from, to)) return;
+    const moved: [string, E][] = [];
+    const prefix = from + "/";
+    for (const [path, e] of this.entries()) {
+      if (path === from) moved.push([to, e]);
+      else if (path.startsWith(prefix)) moved.push([to + path.slice(from.length), e]);
+    }
+    for (const [path] of moved) this.delete(path === to ? from : from + path.slice(to.length));
+    for (const [path, e] of moved) this.set(path, e);
   }
 
   /** Removes every entry and gives the packed storage back. */
   override clear(): void {
-    super.clear();
+    this.#index.clear();
     this.#capacity = 0;
-    this.#used = 0;
-    this.#free = [];
     this.#numbers = new Float64Array(0);
     this.#modes = new Uint32Array(0);
     this.#flags = new Uint8Array(0);
@@ -201,16 +220,19 @@ export class PackedEntries<E extends PackedShape> extends Map<string, E> {
     this.#extra = new Map();
   }
 
-  /** `[path, entry]` pairs in insertion order, each entry a fresh object. */
+  /** `[path, entry]` pairs in insertion order, each a fresh object. */
   override *entries(): MapIterator<[string, E]> {
-    for (const [path, slot] of super.entries()) {
-      yield [path, this.#read(slot as unknown as number)];
-    }
+    for (const slot of this.#index.slots()) yield [this.#index.pathOf(slot), this.#read(slot)];
+  }
+
+  /** The paths in insertion order. */
+  override *keys(): MapIterator<string> {
+    for (const slot of this.#index.slots()) yield this.#index.pathOf(slot);
   }
 
   /** The entries in insertion order, each a fresh object. */
   override *values(): MapIterator<E> {
-    for (const slot of super.values()) yield this.#read(slot as unknown as number);
+    for (const slot of this.#index.slots()) yield this.#read(slot);
   }
 
   /** Same as {@link entries}. */

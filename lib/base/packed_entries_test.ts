@@ -1,4 +1,5 @@
 import { assertEquals } from "../../testing/assert.ts";
+import fc from "fast-check";
 import { PackedEntries, type PackedShape } from "./packed_entries.ts";
 
 Deno.test("PackedEntries: a scan's entries (no hash) read back as set, and allocate no hash storage", () => {
@@ -27,4 +28,154 @@ Deno.test("PackedEntries: a scan's entries (no hash) read back as set, and alloc
   entries.set("h", hashed);
   assertEquals(entries.get("h"), hashed);
   assertEquals(entries.get("f"), file);
+});
+
+const NAMES = ["a", "b", "ab", "é", "日本", "x y", "f012.bin"];
+/** Paths over a few names, with the odd ones a `Map` key may be ("", "/a", "a/", "a//b"). */
+const pathArb: fc.Arbitrary<string> = fc.oneof(
+  {
+    weight: 8,
+    arbitrary: fc.array(fc.constantFrom(...NAMES), { minLength: 1, maxLength: 3 }).map((parts) =>
+      parts.join("/")
+    ),
+  },
+  { weight: 1, arbitrary: fc.constantFrom("", "/a", "a/", "a//b", "/") },
+);
+const shapeArb: fc.Arbitrary<PackedShape> = fc.record({
+  kind: fc.constantFrom("file" as const, "dir" as const, "symlink" as const, "other" as const),
+  size: fc.integer({ min: 0, max: 2 ** 40 }),
+  mtimeMs: fc.double({ min: 0, max: 2e12, noNaN: true }),
+  mode: fc.integer({ min: 0, max: 0o7777 }),
+  ino: fc.integer({ min: 0, max: 2 ** 50 }),
+}).map((e) => ({ ...e }));
+type Op =
+  | { op: "set"; path: string; entry: PackedShape }
+  | { op: "delete"; path: string }
+  | { op: "move"; from: string; to: string }
+  | { op: "clear" };
+const opArb: fc.Arbitrary<Op> = fc.oneof(
+  {
+    weight: 6,
+    arbitrary: fc.record({ op: fc.constant("set" as const), path: pathArb, entry: shapeArb }),
+  },
+  { weight: 2, arbitrary: fc.record({ op: fc.constant("delete" as const), path: pathArb }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({ op: fc.constant("move" as const), from: pathArb, to: pathArb }),
+  },
+  { weight: 1, arbitrary: fc.constant({ op: "clear" as const }) },
+);
+
+/** The move a plain `Map` model makes: in place when nothing is at or below `to`, else delete then set. */
+function modelMove(
+  model: Map<string, PackedShape>,
+  from: string,
+  to: string,
+): Map<string, PackedShape> {
+  const under = (p: string, root: string) => p === root || p.startsWith(root + "/");
+  const inPlace = from !== "" && to !== "" && from !== to && !under(to, from) &&
+    !under(from, to) && ![...model.keys()].some((p) => under(p, to));
+  const moved = (p: string) => to + p.slice(from.length);
+  if (inPlace) return new Map([...model].map(([p, e]) => [under(p, from) ? moved(p) : p, e]));
+  const out = new Map(model);
+  const pairs = [...out].filter(([p]) => under(p, from));
+  for (const [p] of pairs) out.delete(p);
+  for (const [p, e] of pairs) out.set(moved(p), e);
+  return out;
+}
+
+Deno.test("PackedEntries: any run of set, delete, move and clear reads back as a plain Map does, in order", () => {
+  fc.assert(
+    fc.property(
+      fc.array(opArb, { maxLength: 60 }),
+      fc.array(pathArb, { maxLength: 8 }),
+      (ops, probes) => {
+        const packed = new PackedEntries<PackedShape>();
+        let model = new Map<string, PackedShape>();
+        for (const op of ops) {
+          if (op.op === "set") {
+            packed.set(op.path, op.entry);
+            model.set(op.path, op.entry);
+          } else if (op.op === "delete") {
+            assertEquals(packed.delete(op.path), model.delete(op.path));
+          } else if (op.op === "move") {
+            packed.move(op.from, op.to);
+            model = modelMove(model, op.from, op.to);
+          } else {
+            packed.clear();
+            model.clear();
+          }
+          assertEquals(packed.size, model.size);
+          assertEquals([...packed], [...model]);
+        }
+        assertEquals([...packed.keys()], [...model.keys()]);
+        assertEquals([...packed.values()], [...model.values()]);
+        for (const path of [...probes, ...model.keys()]) {
+          assertEquals(packed.has(path), model.has(path));
+          assertEquals(packed.get(path), model.get(path));
+        }
+      },
+    ),
+    { numRuns: 300 },
+  );
+});
+
+Deno.test("PackedEntries: deleting and adding while iterating visits what a Map visits", () => {
+  const packed = new PackedEntries<PackedShape>();
+  const model = new Map<string, PackedShape>();
+  const e = (ino: number): PackedShape => ({ kind: "file", size: 1, mtimeMs: 2, mode: 0o644, ino });
+  for (let i = 0; i < 3000; i++) {
+    packed.set(`d${i % 7}/f${i}`, e(i));
+    model.set(`d${i % 7}/f${i}`, e(i));
+  }
+  const visit = (m: Map<string, PackedShape>) => {
+    const seen: string[] = [];
+    for (const [path, entry] of m) {
+      seen.push(path);
+      if (entry.ino % 3 === 0) m.delete(path);
+      if (entry.ino % 5 === 0) m.delete(`d${(entry.ino + 1) % 7}/f${entry.ino + 1}`);
+      if (entry.ino % 11 === 0 && entry.ino < 3000) {
+        m.set(`new/${entry.ino}`, e(entry.ino + 10_000));
+      }
+    }
+    return seen;
+  };
+  assertEquals(visit(packed), visit(model));
+  assertEquals([...packed], [...model]);
+  // Most removed: the order and the names are compacted, what is left reads back the same.
+  for (const path of [...model.keys()].slice(0, -50)) {
+    packed.delete(path);
+    model.delete(path);
+  }
+  for (let i = 0; i < 100; i++) {
+    packed.set(`again/${"n".repeat(i)}`, e(i));
+    model.set(`again/${"n".repeat(i)}`, e(i));
+  }
+  assertEquals([...packed], [...model]);
+  for (const path of model.keys()) assertEquals(packed.get(path), model.get(path));
+});
+
+Deno.test("PackedEntries: a folder of 20,000 moved twice keeps every entry, names compacted after deletes", () => {
+  const packed = new PackedEntries<PackedShape>();
+  const e = (ino: number): PackedShape => ({ kind: "file", size: 1, mtimeMs: 2, mode: 0o644, ino });
+  packed.set("top", { kind: "dir", size: 0, mtimeMs: 1, mode: 0o755, ino: 1 });
+  for (let i = 0; i < 20_000; i++) packed.set(`top/sub${i % 10}/file-with-a-long-name-${i}`, e(i));
+  packed.move("top", "p/q");
+  packed.move("p/q/sub3", "other");
+  assertEquals(packed.size, 20_001);
+  assertEquals(packed.has("top"), false);
+  assertEquals(packed.get("p/q")?.ino, 1);
+  assertEquals(packed.get("p/q/sub4/file-with-a-long-name-4")?.ino, 4);
+  assertEquals(packed.get("other/file-with-a-long-name-13")?.ino, 13);
+  assertEquals(packed.get("p/q/sub3/file-with-a-long-name-13"), undefined);
+  const at = (i: number) =>
+    i % 10 === 3
+      ? `other/file-with-a-long-name-${i}`
+      : `p/q/sub${i % 10}/file-with-a-long-name-${i}`;
+  for (let i = 0; i < 20_000; i++) if (i % 4 !== 1) assertEquals(packed.delete(at(i)), true);
+  assertEquals(packed.size, 5_001);
+  for (let i = 0; i < 20_000; i++) {
+    assertEquals(packed.get(at(i))?.ino, i % 4 === 1 ? i : undefined);
+  }
+  assertEquals([...packed.keys()].length, 5_001);
 });

@@ -8,6 +8,7 @@
  */
 
 import type { IntentRecord, JournalRecord } from "./record.ts";
+import { PackedEntries } from "../base/packed_entries.ts";
 import { StateEntries, type StateEntry } from "./state_entries.ts";
 
 export type { StateEntry } from "./state_entries.ts";
@@ -27,8 +28,15 @@ export function emptyState(): State {
   return { entries: new StateEntries(), pending: new Map(), lastSeq: 0 };
 }
 
-/** Re-roots `from` (and, for a folder, everything below it) at `to`. */
+/**
+ * Re-roots `from` (and, for a folder, everything below it) at `to`: packed
+ * entries rename the folder's folders, not its entries ({@link PackedEntries.move}).
+ */
 function moveEntries(entries: Map<string, StateEntry>, from: string, to: string): void {
+  if (entries instanceof PackedEntries) {
+    entries.move(from, to);
+    return;
+  }
   const moved: [string, StateEntry][] = [];
   const prefix = from + "/";
   for (const [path, e] of entries) {
