@@ -13,6 +13,7 @@ import { describeError } from "../base/errors.ts";
 import { depth, isAtOrBelow, join, parentOf } from "../base/paths.ts";
 import { emptyScan, type Entry, entryOf, type ScanResult, scanTree } from "../base/scan.ts";
 import { destScan, type PassExcludes } from "./excludes.ts";
+import { scopeTest } from "./scope_entries.ts";
 import { listSwept, type SweepCounts, type SweepSlice } from "./dest_sweep.ts";
 
 /** What a pass looks at. */
@@ -199,8 +200,6 @@ export async function scanFolders(
     if (src.entries.get(subtree)?.kind === "dir") scanSource({ under: subtree });
     if (dst.entries.get(subtree)?.kind === "dir") await listDest({ under: subtree });
   }
-  const within = (rel: string) =>
-    shallow.has(parentOf(rel)) || shallow.has(rel) ||
-    deep.some((subtree) => isAtOrBelow(rel, subtree));
+  const within = scopeTest(shallow, deep);
   return { status: "scanned", scope: { src, dst, within, excludes } };
 }

@@ -19,6 +19,7 @@ import type { Entry } from "../base/scan.ts";
 import type { StateEntry } from "../journal/state.ts";
 import { depth, isAtOrBelow, parentOf, someAbove } from "../base/paths.ts";
 import { beforeRenames, detectMoves, type Move, orderMoves, originOf, position } from "./moves.ts";
+import { entriesWithin } from "./scope_entries.ts";
 
 /** One planned operation. `src` is the source entry the destination must end up matching. */
 export type PlanOp =
@@ -203,8 +204,8 @@ export function plan(
       remove(path, d.kind);
     }
   }
-  for (const [path, t] of state) {
-    if (!dest.has(path) && !source.has(path) && within(path) && !protect(path, t.kind)) {
+  for (const [path, t] of entriesWithin(state, within)) {
+    if (!dest.has(path) && !source.has(path) && !protect(path, t.kind)) {
       remove(path, t.kind);
     }
   }
