@@ -12,7 +12,7 @@ import type { Entry } from "../base/scan.ts";
 import type { StateEntry } from "../journal/state.ts";
 import { depth, isAtOrBelow, parentOf, someAbove } from "../base/paths.ts";
 import { parkingName } from "../base/layout.ts";
-import { entriesWithin } from "./scope_entries.ts";
+import { entriesWithin, scopeTest } from "./scope_entries.ts";
 
 /** One rename in the destination. */
 export interface Move {
@@ -239,7 +239,10 @@ function folderEvidence(
       for (const p of byIno.get(s.ino) ?? []) was.set(p, new Map());
     }
     for (const [path, s] of source) now.get(parentOf(path))?.push([path, s]);
-    for (const [path, t] of state) was.get(parentOf(path))?.set(t.ino, [path, t]);
+    // Only the vanished folders' entries: through their folders when the state is packed.
+    for (const [path, t] of entriesWithin(state, scopeTest(new Set(was.keys()), []))) {
+      was.get(parentOf(path))?.set(t.ino, [path, t]);
+    }
     return { was, now };
   };
   const known = new Map<string, boolean>();
