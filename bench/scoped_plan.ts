@@ -20,7 +20,10 @@ import { scopeTest } from "../lib/engine/scope_entries.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
-  options: { files: { type: "string", default: "1000000" }, runs: { type: "string", default: "7" } },
+  options: {
+    files: { type: "string", default: "1000000" },
+    runs: { type: "string", default: "7" },
+  },
 });
 const files = Number(values.files);
 const runs = Number(values.runs);
