@@ -64,7 +64,12 @@ export class PathIndex {
   #wide = new Uint8Array(0);
   #code = new Int32Array(0);
   #pos = new Int32Array(0);
-  /** Per slot: the next and previous slot in its folder's list (-1: none). */
+  /**
+   * Per slot: the next and previous slot in its folder's list (-1: none).
+   * Made by the first {@link slotsWithin} (a state's), then kept: a scan,
+   * never asked, does not pay their 8 bytes an entry.
+   */
+  #linked = false;
   #next = new Int32Array(0);
   #prev = new Int32Array(0);
   /** Names, packed. */
@@ -178,10 +183,11 @@ export class PathIndex {
    * one look at each folder's path when `deep` is not empty), not of all.
    */
   slotsWithin(shallow: Iterable<string>, deep: Iterable<string>): number[] {
+    if (!this.#linked) this.#linkAll();
     const out: number[] = [];
     const collect = (dir: number | undefined) => {
       if (dir === undefined) return;
-      for (let slot = this.#dirHead[dir]!; slot >= 0; slot = this.#next[slot]!) out.push(slot);
+      for (let slot = this.#dirHead[dir] ?? -1; slot >= 0; slot = this.#next[slot]!) out.push(slot);
     };
     const one = (path: string) => {
       if (path === "") return;
@@ -277,6 +283,7 @@ export class PathIndex {
     this.#dirRefs = [0];
     this.#dirFree = [];
     this.#dirHead = [-1];
+    this.#linked = false;
     this.#next = new Int32Array(0);
     this.#prev = new Int32Array(0);
     this.#lastDirId = -1;
@@ -307,8 +314,21 @@ export class PathIndex {
     this.#maybeCompact();
   }
 
+  /** Makes the folders' lists of the slots in use. */
+  #linkAll(): void {
+    this.#next = new Int32Array(this.#capacity);
+    this.#prev = new Int32Array(this.#capacity);
+    this.#dirHead = new Array<number>(this.#dirPaths.length).fill(-1);
+    this.#linked = true;
+    for (let i = 0; i < this.#orderUsed; i++) {
+      const slot = this.#order[i]!;
+      if (slot >= 0) this.#link(slot, this.#dirOf[slot]!);
+    }
+  }
+
   /** Puts `slot` first in folder `dir`'s list. */
   #link(slot: number, dir: number): void {
+    if (!this.#linked) return;
     const head = this.#dirHead[dir]!;
     this.#prev[slot] = -1;
     this.#next[slot] = head;
@@ -318,6 +338,7 @@ export class PathIndex {
 
   /** Takes `slot` out of folder `dir`'s list. */
   #unlink(slot: number, dir: number): void {
+    if (!this.#linked) return;
     const next = this.#next[slot]!;
     const prev = this.#prev[slot]!;
     if (prev >= 0) this.#next[prev] = next;
@@ -514,8 +535,10 @@ export class PathIndex {
     const pos = new Int32Array(capacity).fill(-1);
     pos.set(this.#pos);
     this.#pos = pos;
-    this.#next = grown(this.#next, new Int32Array(capacity));
-    this.#prev = grown(this.#prev, new Int32Array(capacity));
+    if (this.#linked) {
+      this.#next = grown(this.#next, new Int32Array(capacity));
+      this.#prev = grown(this.#prev, new Int32Array(capacity));
+    }
     this.#capacity = capacity;
   }
 
