@@ -51,3 +51,21 @@ export function* entriesWithin<E>(
   }
   for (const [path, entry] of map) if (within(path)) yield [path, entry];
 }
+
+/**
+ * The entries of `map` in the scope of `within` or at or below a path of
+ * `extra`, in the map's order, when `within` came from {@link scopeTest} and
+ * the map is packed (at the cost of those entries); else `map` itself. What
+ * a scoped pass reads of a state once its moves are done: the moves' origins
+ * are `extra`, so every entry that ends up in the scope is in it.
+ */
+export function narrowed<E>(
+  map: ReadonlyMap<string, E>,
+  within: (rel: string) => boolean,
+  extra: readonly string[],
+): ReadonlyMap<string, E> {
+  const scope = folders.get(within);
+  if (!scope || !(map instanceof PackedEntries)) return map;
+  const packed = map as PackedEntries<E & PackedShape>;
+  return new Map(packed.entriesWithin(scope.shallow, [...scope.deep, ...extra]));
+}
