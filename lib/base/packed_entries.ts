@@ -225,6 +225,21 @@ export class PackedEntries<E extends PackedShape> extends Map<string, E> {
     for (const slot of this.#index.slots()) yield [this.#index.pathOf(slot), this.#read(slot)];
   }
 
+  /**
+   * `[path, entry]` pairs of a scope in insertion order, each a fresh object:
+   * see {@link PathIndex.slotsWithin} for which paths `shallow` and `deep`
+   * take in. Costs the entries in the scope, not all of them. The scope's
+   * slots are taken when the iteration starts: do not change the map during it.
+   */
+  *entriesWithin(
+    shallow: Iterable<string>,
+    deep: Iterable<string>,
+  ): Generator<[string, E], void, undefined> {
+    for (const slot of this.#index.slotsWithin(shallow, deep)) {
+      yield [this.#index.pathOf(slot), this.#read(slot)];
+    }
+  }
+
   /** The paths in insertion order. */
   override *keys(): MapIterator<string> {
     for (const slot of this.#index.slots()) yield this.#index.pathOf(slot);

@@ -179,3 +179,78 @@ Deno.test("PackedEntries: a folder of 20,000 moved twice keeps every entry, name
   }
   assertEquals([...packed.keys()].length, 5_001);
 });
+
+Deno.test("PackedEntries: entriesWithin gives what filtering every entry by the scope's test gives, in order", () => {
+  const under = (p: string, root: string) => root === "" || p === root || p.startsWith(root + "/");
+  const parent = (p: string) => p.slice(0, Math.max(0, p.lastIndexOf("/")));
+  fc.assert(
+    fc.property(
+      fc.array(opArb, { maxLength: 60 }),
+      fc.array(fc.oneof(pathArb, fc.constant("")), { maxLength: 4 }),
+      fc.array(pathArb, { maxLength: 3 }),
+      (ops, shallowList, deep) => {
+        const packed = new PackedEntries<PackedShape>();
+        let model = new Map<string, PackedShape>();
+        const shallow = new Set(shallowList);
+        const within = (p: string) =>
+          shallow.has(parent(p)) || shallow.has(p) || deep.some((d) => under(p, d));
+        for (const op of ops) {
+          if (op.op === "set") {
+            packed.set(op.path, op.entry);
+            model.set(op.path, op.entry);
+          } else if (op.op === "delete") {
+            packed.delete(op.path);
+            model.delete(op.path);
+          } else if (op.op === "move") {
+            packed.move(op.from, op.to);
+            model = modelMove(model, op.from, op.to);
+          } else {
+            packed.clear();
+            model.clear();
+          }
+          assertEquals(
+            [...packed.entriesWithin(shallow, deep)],
+            [...model].filter(([p]) => within(p)),
+          );
+        }
+      },
+    ),
+    { numRuns: 500 },
+  );
+});
+
+Deno.test("PackedEntries: entriesWithin stays right through growth, slot reuse, compaction and folder moves", () => {
+  const packed = new PackedEntries<PackedShape>();
+  const model = new Map<string, PackedShape>();
+  const e = (ino: number): PackedShape => ({ kind: "file", size: 1, mtimeMs: 2, mode: 0o644, ino });
+  const put = (p: string, i: number) => {
+    packed.set(p, e(i));
+    model.set(p, e(i));
+  };
+  for (let i = 0; i < 20000; i++) put(`d${i % 50}/s${i % 3}/f${i}`, i);
+  for (let i = 0; i < 20000; i += 2) {
+    packed.delete(`d${i % 50}/s${i % 3}/f${i}`);
+    model.delete(`d${i % 50}/s${i % 3}/f${i}`);
+  }
+  packed.move("d7", "moved/d7");
+  const renamed = [...model].map(([p, v]): [string, PackedShape] => [
+    p.startsWith("d7/") ? "moved/" + p : p,
+    v,
+  ]);
+  model.clear();
+  for (const [p, v] of renamed) model.set(p, v);
+  for (let i = 0; i < 3000; i++) put(`d${i % 9}/new${i}`, i);
+  const check = (shallow: string[], deep: string[]) => {
+    const inScope = (p: string) =>
+      shallow.includes(p.slice(0, Math.max(0, p.lastIndexOf("/")))) || shallow.includes(p) ||
+      deep.some((d) => p === d || p.startsWith(d + "/"));
+    assertEquals(
+      [...packed.entriesWithin(new Set(shallow), deep)],
+      [...model].filter(([p]) => inScope(p)),
+    );
+  };
+  check(["d3", "d3/s1"], []);
+  check([], ["moved", "d8"]);
+  check(["", "moved/d7/s2"], ["d1/s0"]);
+  check(["d7"], ["d7"]);
+});

@@ -64,6 +64,14 @@ export class PathIndex {
   #wide = new Uint8Array(0);
   #code = new Int32Array(0);
   #pos = new Int32Array(0);
+  /**
+   * Per slot: the next and previous slot in its folder's list (-1: none).
+   * Made by the first {@link slotsWithin} (a state's), then kept: a scan,
+   * never asked, does not pay their 8 bytes an entry.
+   */
+  #linked = false;
+  #next = new Int32Array(0);
+  #prev = new Int32Array(0);
   /** Names, packed. */
   #arena = new Uint8Array(0);
   #arenaUsed = 0;
@@ -81,6 +89,8 @@ export class PathIndex {
   #dirPaths: string[] = [""];
   #dirRefs: number[] = [0];
   #dirFree: number[] = [];
+  /** Per folder id: the first slot of its list of entries (-1: none). */
+  #dirHead: number[] = [-1];
   /** The last folder looked up (a scan sets, a plan reads, folder by folder). */
   #lastDir = "";
   #lastDirId = -1;
@@ -115,6 +125,7 @@ export class PathIndex {
     const slot = this.#newSlot();
     this.#dirOf[slot] = dir;
     this.#dirRefs[dir]!++;
+    this.#link(slot, dir);
     this.#storeName(slot, path, cut + 1);
     this.#code[slot] = code;
     this.#insert(slot, code);
@@ -136,6 +147,7 @@ export class PathIndex {
     this.#pos[slot] = -1;
     this.#holes++;
     this.#arenaGarbage += this.#nameBytes(slot);
+    this.#unlink(slot, dir);
     this.#release(dir);
     this.#free.push(slot);
     this.#count--;
@@ -161,6 +173,58 @@ export class PathIndex {
     } finally {
       this.#iterating--;
     }
+  }
+
+  /**
+   * The slots of the paths in a scope, in insertion order: those directly in
+   * a folder of `shallow` (`""` is the top), those at a path of `shallow`,
+   * and those at or below a path of `deep`. The same paths as filtering
+   * {@link slots} with that test, at a cost of the entries in the scope (plus
+   * one look at each folder's path when `deep` is not empty), not of all.
+   */
+  slotsWithin(shallow: Iterable<string>, deep: Iterable<string>): number[] {
+    if (!this.#linked) this.#linkAll();
+    const out: number[] = [];
+    const collect = (dir: number | undefined) => {
+      if (dir === undefined) return;
+      for (let slot = this.#dirHead[dir] ?? -1; slot >= 0; slot = this.#next[slot]!) out.push(slot);
+    };
+    const one = (path: string) => {
+      if (path === "") return;
+      const slot = this.find(path);
+      if (slot >= 0) out.push(slot);
+    };
+    for (const folder of shallow) {
+      one(folder);
+      if (folder === "") collect(TOP); // and a path such as "/a" is in the folder "" of the map
+      collect(this.#dirIds.get(folder));
+    }
+    const below = new Set<string>();
+    for (const subtree of deep) {
+      if (subtree === "") return [...this.slots()];
+      one(subtree);
+      below.add(subtree);
+    }
+    if (below.size > 0) {
+      for (const [path, id] of this.#dirIds) {
+        for (let at = path; at !== "";) {
+          if (below.has(at)) {
+            collect(id);
+            break;
+          }
+          const cut = at.lastIndexOf("/");
+          at = cut < 0 ? "" : at.slice(0, cut);
+        }
+      }
+    }
+    const pos = this.#pos;
+    out.sort((a, b) => pos[a]! - pos[b]!);
+    let n = 0;
+    for (let i = 0; i < out.length; i++) {
+      if (n === 0 || out[n - 1] !== out[i]) out[n++] = out[i]!;
+    }
+    out.length = n;
+    return out;
   }
 
   /**
@@ -218,6 +282,10 @@ export class PathIndex {
     this.#dirPaths = [""];
     this.#dirRefs = [0];
     this.#dirFree = [];
+    this.#dirHead = [-1];
+    this.#linked = false;
+    this.#next = new Int32Array(0);
+    this.#prev = new Int32Array(0);
     this.#lastDirId = -1;
   }
 
@@ -230,18 +298,52 @@ export class PathIndex {
       this.#code[slot]!,
     );
     this.#table[at] = TOMBSTONE;
+    this.#unlink(slot, this.#dirOf[slot]!);
     this.#release(this.#dirOf[slot]!);
     const cut = to.lastIndexOf("/");
     const dir = this.#dirId(to, cut, true);
     const code = hashOf(dir, to, cut + 1);
     this.#dirOf[slot] = dir;
     this.#dirRefs[dir]!++;
+    this.#link(slot, dir);
     const oldBytes = this.#nameBytes(slot);
     this.#storeName(slot, to, cut + 1);
     this.#arenaGarbage += oldBytes;
     this.#code[slot] = code;
     this.#insert(slot, code);
     this.#maybeCompact();
+  }
+
+  /** Makes the folders' lists of the slots in use. */
+  #linkAll(): void {
+    this.#next = new Int32Array(this.#capacity);
+    this.#prev = new Int32Array(this.#capacity);
+    this.#dirHead = new Array<number>(this.#dirPaths.length).fill(-1);
+    this.#linked = true;
+    for (let i = 0; i < this.#orderUsed; i++) {
+      const slot = this.#order[i]!;
+      if (slot >= 0) this.#link(slot, this.#dirOf[slot]!);
+    }
+  }
+
+  /** Puts `slot` first in folder `dir`'s list. */
+  #link(slot: number, dir: number): void {
+    if (!this.#linked) return;
+    const head = this.#dirHead[dir]!;
+    this.#prev[slot] = -1;
+    this.#next[slot] = head;
+    if (head >= 0) this.#prev[head] = slot;
+    this.#dirHead[dir] = slot;
+  }
+
+  /** Takes `slot` out of folder `dir`'s list. */
+  #unlink(slot: number, dir: number): void {
+    if (!this.#linked) return;
+    const next = this.#next[slot]!;
+    const prev = this.#prev[slot]!;
+    if (prev >= 0) this.#next[prev] = next;
+    else this.#dirHead[dir] = next;
+    if (next >= 0) this.#prev[next] = prev;
   }
 
   /** The id of the folder part of `path` (before `cut`), made when `create`; -1 if unknown. */
@@ -258,6 +360,7 @@ export class PathIndex {
       id = this.#dirFree.pop() ?? this.#dirPaths.length;
       this.#dirPaths[id] = dirPath;
       this.#dirRefs[id] = 0;
+      this.#dirHead[id] = -1;
       this.#dirIds.set(dirPath, id);
     }
     this.#lastDir = dirPath;
@@ -432,6 +535,10 @@ export class PathIndex {
     const pos = new Int32Array(capacity).fill(-1);
     pos.set(this.#pos);
     this.#pos = pos;
+    if (this.#linked) {
+      this.#next = grown(this.#next, new Int32Array(capacity));
+      this.#prev = grown(this.#prev, new Int32Array(capacity));
+    }
     this.#capacity = capacity;
   }
 

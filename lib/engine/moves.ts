@@ -12,6 +12,7 @@ import type { Entry } from "../base/scan.ts";
 import type { StateEntry } from "../journal/state.ts";
 import { depth, isAtOrBelow, parentOf, someAbove } from "../base/paths.ts";
 import { parkingName } from "../base/layout.ts";
+import { entriesWithin, scopeTest } from "./scope_entries.ts";
 
 /** One rename in the destination. */
 export interface Move {
@@ -147,8 +148,8 @@ export function detectMoves(
   const fresh = newcomers(source, state, options.within);
   if (fresh.length === 0 && options.extra.length === 0) return [];
   const byIno = new Map<number, string[]>();
-  for (const [p, t] of state) {
-    if (!movable(t.kind) || !options.within(p)) continue;
+  for (const [p, t] of entriesWithin(state, options.within)) {
+    if (!movable(t.kind)) continue;
     if (!vacated(source, p, t) || !destHolds(dest, p, t)) continue;
     const list = byIno.get(t.ino);
     if (list) list.push(p);
@@ -238,7 +239,10 @@ function folderEvidence(
       for (const p of byIno.get(s.ino) ?? []) was.set(p, new Map());
     }
     for (const [path, s] of source) now.get(parentOf(path))?.push([path, s]);
-    for (const [path, t] of state) was.get(parentOf(path))?.set(t.ino, [path, t]);
+    // Only the vanished folders' entries: through their folders when the state is packed.
+    for (const [path, t] of entriesWithin(state, scopeTest(new Set(was.keys()), []))) {
+      was.get(parentOf(path))?.set(t.ino, [path, t]);
+    }
     return { was, now };
   };
   const known = new Map<string, boolean>();
@@ -404,8 +408,8 @@ export function hashMoveCandidates(
   );
   if (fresh.length === 0) return [];
   const bySize = new Map<number, string[]>();
-  for (const [p, t] of state) {
-    if (t.kind !== "file" || t.hash === undefined || t.size === 0 || !within(p)) continue;
+  for (const [p, t] of entriesWithin(state, within)) {
+    if (t.kind !== "file" || t.hash === undefined || t.size === 0) continue;
     if (source.has(p) || !destHolds(dest, p, t) || carried(p, "origin")) continue;
     const list = bySize.get(t.size);
     if (list) list.push(p);

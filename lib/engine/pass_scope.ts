@@ -13,6 +13,7 @@ import { describeError } from "../base/errors.ts";
 import { depth, isAtOrBelow, join, parentOf } from "../base/paths.ts";
 import { emptyScan, type Entry, entryOf, type ScanResult, scanTree } from "../base/scan.ts";
 import { destScan, type PassExcludes } from "./excludes.ts";
+import { entriesWithin, scopeTest } from "./scope_entries.ts";
 import { listSwept, type SweepCounts, type SweepSlice } from "./dest_sweep.ts";
 
 /** What a pass looks at. */
@@ -185,12 +186,14 @@ export async function scanFolders(
     const inDest = folder === "" ? null : await destEntryAt(destination, folder);
     if (inDest) dst.entries.set(folder, inDest);
     if (folder === "" || inDest?.kind === "dir") await listDest({ under: folder, shallow: true });
-    for (const [rel, entry] of src.entries) {
+    // The folder's entries only (through its list in the packed scans), not all scanned so far.
+    const inFolder = scopeTest(new Set([folder]), []);
+    for (const [rel, entry] of entriesWithin(src.entries, inFolder)) {
       if (parentOf(rel) !== folder || rel === folder || entry.kind !== "dir") continue;
       const known = state.get(rel);
       if (!known || known.kind !== "dir" || known.ino !== entry.ino) deep.push(rel);
     }
-    for (const [rel, entry] of dst.entries) {
+    for (const [rel, entry] of entriesWithin(dst.entries, inFolder)) {
       if (parentOf(rel) !== folder || rel === folder || entry.kind !== "dir") continue;
       if (src.entries.get(rel)?.kind !== "dir") deep.push(rel);
     }
@@ -199,8 +202,6 @@ export async function scanFolders(
     if (src.entries.get(subtree)?.kind === "dir") scanSource({ under: subtree });
     if (dst.entries.get(subtree)?.kind === "dir") await listDest({ under: subtree });
   }
-  const within = (rel: string) =>
-    shallow.has(parentOf(rel)) || shallow.has(rel) ||
-    deep.some((subtree) => isAtOrBelow(rel, subtree));
+  const within = scopeTest(shallow, deep);
   return { status: "scanned", scope: { src, dst, within, excludes } };
 }

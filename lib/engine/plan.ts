@@ -19,6 +19,7 @@ import type { Entry } from "../base/scan.ts";
 import type { StateEntry } from "../journal/state.ts";
 import { depth, isAtOrBelow, parentOf, someAbove } from "../base/paths.ts";
 import { beforeRenames, detectMoves, type Move, orderMoves, originOf, position } from "./moves.ts";
+import { entriesWithin, narrowed } from "./scope_entries.ts";
 
 /** One planned operation. `src` is the source entry the destination must end up matching. */
 export type PlanOp =
@@ -163,7 +164,9 @@ export function plan(
   const original = { state, dest };
   if (moves.length > 0) {
     // Plan the rest as if the renames were done: the moved entries sit at their new paths.
-    state = reroot(state, moves);
+    // The rest reads the state only at paths in scope: a watcher pass re-roots those and what
+    // the moves carry, not the whole state.
+    state = reroot(narrowed(state, within, moves.map((m) => m.origin)), moves);
     dest = reroot(dest, moves);
   }
   const deletes: PlanOp[] = [];
@@ -203,8 +206,8 @@ export function plan(
       remove(path, d.kind);
     }
   }
-  for (const [path, t] of state) {
-    if (!dest.has(path) && !source.has(path) && within(path) && !protect(path, t.kind)) {
+  for (const [path, t] of entriesWithin(state, within)) {
+    if (!dest.has(path) && !source.has(path) && !protect(path, t.kind)) {
       remove(path, t.kind);
     }
   }

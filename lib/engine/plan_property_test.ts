@@ -10,6 +10,9 @@ import { plan, type PlanOp, resolveVerify } from "./plan.ts";
 import type { Entry } from "../base/scan.ts";
 import type { StateEntry } from "../journal/state.ts";
 import { isAtOrBelow, parentOf } from "../base/paths.ts";
+import { PackedEntries } from "../base/packed_entries.ts";
+import { assertEquals } from "../../testing/assert.ts";
+import { scopeTest } from "./scope_entries.ts";
 
 const NAMES = ["a", "b"];
 const UNIVERSE: string[] = [];
@@ -211,4 +214,27 @@ Deno.test("plan() carried out on a model destination always yields a mirror of t
   );
   // The generator must really exercise renames (swaps are pinned in plan_test.ts).
   if (withMoves < 200) fail(`too few scenarios with moves: ${withMoves}`);
+});
+
+Deno.test("plan() of a scoped pass over a packed state, through the scope's folders, equals the plan filtering every entry", () => {
+  const scopeArb = fc.tuple(
+    fc.subarray(["", ...UNIVERSE]),
+    fc.subarray(UNIVERSE, { maxLength: 3 }),
+  );
+  let withMoves = 0;
+  fc.assert(
+    fc.property(scenarioArb, scopeArb, ([src, state, dest], [shallowList, deep]) => {
+      const within = scopeTest(new Set(shallowList), deep);
+      const opaque = (rel: string) => within(rel);
+      // A scoped pass scans only its scope, in both trees.
+      const inScope = <T>(map: Map<string, T>) => new Map([...map].filter(([p]) => within(p)));
+      const source = inScope(src);
+      const destination = inScope(dest);
+      const expected = plan(source, state, destination, { within: opaque });
+      if (expected.some((o) => o.op === "move")) withMoves++;
+      assertEquals(plan(source, new PackedEntries(state), destination, { within }), expected);
+    }),
+    { numRuns: 1500 },
+  );
+  if (withMoves < 20) fail(`only ${withMoves} scoped runs had moves`);
 });
