@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-console
 /**
  * Micro-benchmark of a watcher pass's planning over a big state (issue 14):
  * a packed state of `--files` entries in folders of 1,000, and the scans of
