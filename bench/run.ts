@@ -56,9 +56,17 @@ import {
 } from "./report.ts";
 import { makeBigFile, makeTree, touchFiles, type TreeShape } from "./trees.ts";
 import { RACY_WINDOW_MS } from "../lib/engine/apply.ts";
+import { MARKER_NAME } from "../lib/base/layout.ts";
 
-/** The permissions the README and the `backup` task give the program. */
-const DOCUMENTED_PERMS = ["--allow-read", "--allow-write", "--allow-env", "--allow-run"];
+/** The permissions and V8 flags the README and the `backup` task give the program. */
+const DOCUMENTED_PERMS = [
+  "--allow-ffi",
+  "--allow-read",
+  "--allow-write",
+  "--allow-env",
+  "--allow-run",
+  "--v8-flags=--max-semi-space-size=2,--heap-growing-percent=10",
+];
 
 const SMALL: TreeShape = { dirs: 100, filesPerDir: 100, fileBytes: 4096 };
 const MANY: TreeShape = { dirs: 1000, filesPerDir: 100, fileBytes: 16 };
@@ -181,6 +189,9 @@ async function benchInitial(ctx: Ctx, hasFsync: boolean): Promise<Section> {
   await syncAll();
   const fresh = (dest: string) => async () => {
     await removeTree(dest);
+    // The source guard's marker of the last run would make the next one refuse a new, empty
+    // destination as an unmounted disk: every run is a first backup.
+    await removeTree(`${src}/${MARKER_NAME}`);
     await syncAll();
   };
   const dest = (name: string): string => `${base}/${name}`;
@@ -430,6 +441,7 @@ async function benchRacy(ctx: Ctx): Promise<Section> {
       cmd: onceCmd(ctx, src, dest),
       prepare: async () => {
         await removeTree(dest);
+        await removeTree(`${src}/${MARKER_NAME}`);
         const touched = Date.now();
         touchFiles(src, SMALL, ahead);
         await exec(onceCmd(ctx, src, dest));
@@ -573,6 +585,7 @@ async function benchBigFile(ctx: Ctx): Promise<Section> {
   let dropped = true;
   const reset = (path: string) => async () => {
     await removeTree(path);
+    await removeTree(`${src}/${MARKER_NAME}`);
     dropped = (await dropCaches()) && dropped;
   };
   const cases: Case[] = [
