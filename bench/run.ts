@@ -389,9 +389,9 @@ async function benchNoChange(ctx: Ctx, tree: ManyTree): Promise<Section> {
     "",
     table(["Command", "Median (min–max)", "rsync --dry-run ÷ this"], rows),
     "",
-    `Goal: \`rsync -a --dry-run\` ÷ backup ≥ 0.80. Measured: **${fmtRatio(ratio)}**: ${
-      ratio >= 0.8 ? "met" : "missed"
-    }.`,
+    `Goal (issue 14: the backup in at most 0.8x rsync's time): \`rsync -a --dry-run\` ÷ backup ≥ 1.25. Measured: **${
+      fmtRatio(ratio)
+    }**: ${ratio >= 1.25 ? "met" : "missed"}.`,
     "",
     `\`backup --once\` includes Deno start-up (${fmtMs(startup.median)}) and the journal replay.`,
     `Without start-up the pass costs ${fmtMs(passCost)}, so rsync ÷ pass = ${
@@ -415,9 +415,9 @@ async function benchNoChange(ctx: Ctx, tree: ManyTree): Promise<Section> {
     markdown,
     goals: [{
       id: "2",
-      goal: "no-change pass: `rsync -a --dry-run` ÷ backup ≥ 0.80",
+      goal: "no-change pass: `rsync -a --dry-run` ÷ backup ≥ 1.25 (backup ≤ 0.8x rsync)",
       measured: fmtRatio(ratio),
-      met: ratio >= 0.8,
+      met: ratio >= 1.25,
     }],
     data: { samples, passMs: measuredPass, phases: phaseRuns },
   };
@@ -619,18 +619,18 @@ async function benchBigFile(ctx: Ctx): Promise<Section> {
       samples.map((s) => [`\`${s.name}\``, fmtSample(s), mibps(s)]),
     ),
     "",
-    `Goal: backup throughput ≥ 0.80 × that of \`cp\` + \`sync\`. Measured: **${
+    `Goal (issue 14): backup throughput ≥ 0.90 × that of \`cp\` + \`sync\`. Measured: **${
       fmtRatio(ratio)
-    }**: ${ratio >= 0.8 ? "met" : "missed"}.`,
+    }**: ${ratio >= 0.9 ? "met" : "missed"}.`,
   ].join("\n");
   return {
     id: "3",
     markdown,
     goals: [{
       id: "3",
-      goal: "1 GiB file: backup throughput ÷ `cp` + `sync` ≥ 0.80",
+      goal: "1 GiB file: backup throughput ÷ `cp` + `sync` ≥ 0.90",
       measured: fmtRatio(ratio),
-      met: ratio >= 0.8,
+      met: ratio >= 0.9,
     }],
     data: { samples, cacheDropped: dropped },
   };
