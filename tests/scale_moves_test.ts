@@ -3,8 +3,10 @@
  * folder which was moved, and was itself moved out of it (both between two
  * passes), is still renamed in the destination, never copied: every file
  * keeps its inode there, and the second pass journals the two moves and no
- * copy. (A move *into* a folder that arrives in the same pass is refused by
- * design, lib/engine/moves.ts, and copied instead: not tested here.)
+ * copy; likewise a folder of 10,000 files renamed inside a folder that was
+ * itself renamed (issue 14's case). (A move *into* a folder that arrives new
+ * in the same pass is refused by design, lib/engine/moves.ts, and copied
+ * instead: not tested here.)
  *
  * @module
  */
@@ -34,7 +36,16 @@ async function operations(dest: string): Promise<Record<string, unknown>[]> {
     .filter((rec) => rec.type === "op");
 }
 
-Deno.test("a folder of 10,000 files moved out of a folder that moves too is still one rename", async () => {
+/**
+ * Writes 10,000 files under `host/big` and a file beside it, backs them up,
+ * applies `rename` to the source, backs up again, and checks that no file was
+ * copied and that the journal holds exactly the `expected` moves.
+ */
+async function movedOnce(
+  rename: (src: string) => void,
+  bigAfter: string,
+  expected: string[],
+): Promise<void> {
   await withRoots(async (src, dest) => {
     for (let i = 0; i < FOLDERS; i++) {
       for (let j = 0; j < PER_FOLDER; j++) {
@@ -48,20 +59,41 @@ Deno.test("a folder of 10,000 files moved out of a folder that moves too is stil
     assertEquals(before.size, FOLDERS * PER_FOLDER);
     const seqBefore = (await operations(dest)).length;
 
-    Deno.renameSync(`${src}/host/big`, `${src}/big2`);
-    Deno.renameSync(`${src}/host`, `${src}/host2`);
+    rename(src);
     const second = await runCli(["--src", src, "--dest", dest, "--once", "--quiet"]);
     assertEquals(second.code, 0, second.stderr);
 
     assertMirror(src, dest);
-    const after = inodes(`${dest}/big2`);
+    const after = inodes(`${dest}/${bigAfter}`);
     assertEquals(after.size, FOLDERS * PER_FOLDER);
     const copied = [...before].filter(([path, ino]) => after.get(path) !== ino);
     assertEquals(copied.length, 0, `files copied instead of moved: ${copied.slice(0, 3)}`);
     const ops = (await operations(dest)).slice(seqBefore);
     const moves = ops.filter((rec) => rec.op === "move").map((rec) => `${rec.from} -> ${rec.path}`);
-    assertEquals(moves.sort(), ["host -> host2", "host/big -> big2"]);
+    assertEquals(moves.sort(), expected);
     assert(ops.every((rec) => rec.outcome === "done"), JSON.stringify(ops.slice(0, 3)));
     assert(!ops.some((rec) => rec.op === "copy"), `copies: ${JSON.stringify(ops.slice(0, 3))}`);
   });
+}
+
+Deno.test("a folder of 10,000 files moved out of a folder that moves too is still one rename", async () => {
+  await movedOnce(
+    (src) => {
+      Deno.renameSync(`${src}/host/big`, `${src}/big2`);
+      Deno.renameSync(`${src}/host`, `${src}/host2`);
+    },
+    "big2",
+    ["host -> host2", "host/big -> big2"],
+  );
+});
+
+Deno.test("a folder of 10,000 files moved inside a folder that moves too is still one rename", async () => {
+  await movedOnce(
+    (src) => {
+      Deno.renameSync(`${src}/host`, `${src}/host2`);
+      Deno.renameSync(`${src}/host2/big`, `${src}/host2/big2`);
+    },
+    "host2/big2",
+    ["host -> host2", "host2/big -> host2/big2"],
+  );
 });
