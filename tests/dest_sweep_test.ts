@@ -8,7 +8,7 @@
  */
 
 import { assert, assertEquals } from "../testing/assert.ts";
-import { assertMirror, put, runCli, tempDir, withRoots } from "../testing/helpers.ts";
+import { assertMirror, passSummaries, put, tempDir, withRoots } from "../testing/helpers.ts";
 import { reservedDir, SWEEP_FILE } from "../lib/base/layout.ts";
 import { sliceOf } from "../lib/engine/dest_sweep.ts";
 
@@ -24,21 +24,11 @@ interface Summary {
 
 /** The summary of the one pass of a `--once --json` run with `--dest-sweep ROUNDS`. */
 async function pass(src: string, dest: string): Promise<Summary> {
-  const r = await runCli([
-    "--src",
-    src,
-    "--dest",
-    dest,
-    "--once",
-    "--json",
-    "--dest-sweep",
-    String(ROUNDS),
-  ]);
-  assertEquals(r.code, 0, r.stderr);
-  const events = r.stdout.trimEnd().split("\n").map((l) => JSON.parse(l));
-  const done = events.filter((e) => e.event === "pass");
-  assertEquals(done.length, 1, r.stdout);
-  return done[0].summary;
+  const [done] = await passSummaries(
+    ["--src", src, "--dest", dest, "--dest-sweep", `${ROUNDS}`],
+    1,
+  );
+  return done!.summary as unknown as Summary;
 }
 
 /** The round the next full pass lists (0 before the first one recorded it). */
@@ -114,12 +104,8 @@ Deno.test("dest sweep: a file deleted in the destination is back after the next 
 
 /** The sweep counts of each job's one pass in a `backup --config FILE --once --json ARGS` run. */
 async function jobPasses(config: string, args: string[] = []): Promise<Record<string, Summary>> {
-  const r = await runCli(["--config", config, "--once", "--json", ...args]);
-  assertEquals(r.code, 0, r.stderr);
-  const events = r.stdout.trimEnd().split("\n").map((l) => JSON.parse(l));
-  const done = events.filter((e) => e.event === "pass");
-  assertEquals(done.length, 2, r.stdout);
-  return Object.fromEntries(done.map((e) => [e.job, e.summary]));
+  const done = await passSummaries(["--config", config, ...args], 2);
+  return Object.fromEntries(done.map((e) => [e.job, e.summary as unknown as Summary]));
 }
 
 Deno.test("dest sweep: the config key destSweep, from defaults or a job; --dest-sweep beside --config overrides every job", async () => {

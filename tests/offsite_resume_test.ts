@@ -7,16 +7,14 @@
  */
 
 import { assert, assertEquals, assertMatch } from "../testing/assert.ts";
-import { put, tempDir, waitFor } from "../testing/helpers.ts";
+import { put, waitFor } from "../testing/helpers.ts";
 import {
   assertRestores,
-  keysOf,
-  newBucket,
   once,
   S3_ENV,
   S3_IGNORE,
+  s3Case,
   startRemoteDaemon,
-  testClient,
   xxh128,
 } from "../testing/s3.ts";
 import {
@@ -78,12 +76,8 @@ for (
       }`,
     { ...opts, ignore: S3_IGNORE },
     async () => {
-      const client = testClient();
-      const bucket = await newBucket(client);
-      await using dir = await tempDir("backup-resume-");
-      const src = `${dir.path}/src`;
-      const cache = `${dir.path}/cache`;
-      const url = `s3://${bucket}/r`;
+      await using t = await s3Case("r", "backup-resume-");
+      const { client, bucket, src, cache, url } = t;
       const data = bigFile();
       put(`${src}/big.bin`, data);
       put(`${src}/small.txt`, "small");
@@ -134,7 +128,7 @@ for (
       await assertRestores(url, src, "r");
       const left = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
       assertEquals(left.Uploads ?? [], [], "no upload left unfinished");
-      assertEquals(await keysOf(client, bucket, `r/${STAGING}`), [], "no staging object");
+      assertEquals(await t.keys(`r/${STAGING}`), [], "no staging object");
     },
   );
 }
@@ -197,12 +191,8 @@ Deno.test(
   "s3: an object above the copy limit is moved by UploadPartCopy ranges, byte-identical with its metadata",
   { ...opts, ignore: S3_IGNORE },
   async () => {
-    const client = testClient();
-    const bucket = await newBucket(client);
-    await using dir = await tempDir("backup-partcopy-");
-    const src = `${dir.path}/src`;
-    const cache = `${dir.path}/cache`;
-    const url = `s3://${bucket}/c`;
+    await using t = await s3Case("c", "backup-partcopy-");
+    const { client, bucket, src, cache, url } = t;
     const limit = 5 * 1024 * 1024;
     const data = bigFile().subarray(0, 20 * 1024 * 1024 + 12345);
     put(`${src}/big.bin`, data);
@@ -235,7 +225,7 @@ Deno.test(
     assertEquals(head.Metadata?.["backup-mtime"], String(Math.round(stat.mtime!.getTime())));
     const got = await client.send(new GetObjectCommand({ Bucket: bucket, Key: "c/moved/big.bin" }));
     assertEquals(await got.Body!.transformToByteArray(), data);
-    assertEquals(await keysOf(client, bucket, "c/big.bin"), [], "the old key is gone");
+    assertEquals(await t.keys("c/big.bin"), [], "the old key is gone");
     const left = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
     assertEquals(left.Uploads ?? [], [], "no upload left unfinished");
     await assertRestores(url, src, "c");
@@ -246,12 +236,8 @@ Deno.test(
   "s3: an upload a crash left whose file is gone is aborted by the next run",
   { ...opts, ignore: S3_IGNORE },
   async () => {
-    const client = testClient();
-    const bucket = await newBucket(client);
-    await using dir = await tempDir("backup-abandon-");
-    const src = `${dir.path}/src`;
-    const cache = `${dir.path}/cache`;
-    const url = `s3://${bucket}/a`;
+    await using t = await s3Case("a", "backup-abandon-");
+    const { client, bucket, src, cache, url } = t;
     put(`${src}/big.bin`, bigFile());
     put(`${src}/keep.txt`, "keep");
     const proxy = await startCounter(S3_ENV.AWS_ENDPOINT_URL!, "/.backup/", {
