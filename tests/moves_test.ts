@@ -299,35 +299,37 @@ Deno.test("moves: random sequences of nested mv between two passes copy nothing 
   );
 });
 
-Deno.test("moves: mv p p2; mkdir p; mv p2/x p/x (a file back to its old path in a new folder) is renamed", async () => {
-  await using t = await tempDir();
-  const src = `${t.path}/src`;
-  const dest = `${t.path}/dest`;
-  put(`${src}/p/x`, "x's bytes ".repeat(500));
-  put(`${src}/p/keep.txt`, "stays with p");
-  await pass(src, dest);
-  Deno.renameSync(`${src}/p`, `${src}/p2`);
-  Deno.mkdirSync(`${src}/p`);
-  Deno.renameSync(`${src}/p2/x`, `${src}/p/x`);
-  const summary = await pass(src, dest);
-  assertNoBytesMoved(summary, src, dest);
-  assertEquals(await renames(dest), ["p -> p2", "p2/x -> p/x"]);
-});
-
-Deno.test("moves: mv p p2; mkdir p; mv p2/sub p/sub (a folder back to its old path in a new folder) is renamed", async () => {
-  await using t = await tempDir();
-  const src = `${t.path}/src`;
-  const dest = `${t.path}/dest`;
-  for (let i = 0; i < 5; i++) put(`${src}/p/sub/f${i}`, `sub file ${i}`.repeat(200));
-  put(`${src}/p/keep.txt`, "stays with p");
-  await pass(src, dest);
-  Deno.renameSync(`${src}/p`, `${src}/p2`);
-  Deno.mkdirSync(`${src}/p`);
-  Deno.renameSync(`${src}/p2/sub`, `${src}/p/sub`);
-  const summary = await pass(src, dest);
-  assertNoBytesMoved(summary, src, dest);
-  assertEquals(await renames(dest), ["p -> p2", "p2/sub -> p/sub"]);
-});
+for (
+  const { name, what, seed } of [
+    {
+      name: "a file",
+      what: "x",
+      seed: (src: string) => put(`${src}/p/x`, "x's bytes ".repeat(500)),
+    },
+    {
+      name: "a folder",
+      what: "sub",
+      seed: (src: string) => {
+        for (let i = 0; i < 5; i++) put(`${src}/p/sub/f${i}`, `sub file ${i}`.repeat(200));
+      },
+    },
+  ]
+) {
+  Deno.test(`moves: mv p p2; mkdir p; mv p2/${what} p/${what} (${name} back to its old path in a new folder) is renamed`, async () => {
+    await using t = await tempDir();
+    const src = `${t.path}/src`;
+    const dest = `${t.path}/dest`;
+    seed(src);
+    put(`${src}/p/keep.txt`, "stays with p");
+    await pass(src, dest);
+    Deno.renameSync(`${src}/p`, `${src}/p2`);
+    Deno.mkdirSync(`${src}/p`);
+    Deno.renameSync(`${src}/p2/${what}`, `${src}/p/${what}`);
+    const summary = await pass(src, dest);
+    assertNoBytesMoved(summary, src, dest);
+    assertEquals(await renames(dest), ["p -> p2", `p2/${what} -> p/${what}`]);
+  });
+}
 
 Deno.test("moves: mv p p2; mkdir -p p/q; mv p2/x p/q/y (into new folders where a moved one was) is renamed", async () => {
   await using t = await tempDir();
