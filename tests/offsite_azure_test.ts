@@ -29,6 +29,7 @@ import {
   AZURITE_PORT,
   azuriteConnection,
   blobsOf,
+  stagedBlocks,
 } from "../testing/azure.ts";
 
 const opts = { ignore: AZURE_IGNORE, sanitizeResources: false, sanitizeOps: false };
@@ -103,15 +104,7 @@ Deno.test(
       ...AZURE_ENV,
       BACKUP_CACHE_DIR: cache,
     });
-    const big = container.getBlockBlobClient("k/big.bin");
-    const staged = async () => {
-      try {
-        return (await big.getBlockList("uncommitted")).uncommittedBlocks?.length ?? 0;
-      } catch {
-        return 0;
-      }
-    };
-    await waitFor(async () => (await staged()) > 0, {
+    await waitFor(async () => (await stagedBlocks(container, "k/big.bin")).length > 0, {
       timeoutMs: 90_000,
       intervalMs: 50,
       what: "a staged block of big.bin",

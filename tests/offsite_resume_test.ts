@@ -23,6 +23,7 @@ import {
   azureCase,
   AZURITE_PORT,
   azuriteConnection,
+  stagedBlocks,
 } from "../testing/azure.ts";
 import { startCounter } from "../bench/s3count.ts";
 import {
@@ -154,13 +155,7 @@ Deno.test(
         BACKUP_CACHE_DIR: cache,
       };
       const daemon = startRemoteDaemon(["--src", src, "--dest", url, "--once"], env);
-      const staged = async () => {
-        try {
-          return (await big.getBlockList("uncommitted")).uncommittedBlocks ?? [];
-        } catch {
-          return [];
-        }
-      };
+      const staged = () => stagedBlocks(container, "r/big.bin");
       await waitFor(async () => (await staged()).length >= 1, {
         timeoutMs: 90_000,
         intervalMs: 50,
@@ -168,7 +163,7 @@ Deno.test(
       });
       await daemon.stop("SIGKILL");
       holding = false;
-      kept = (await staged()).map((b) => b.name!);
+      kept = await staged();
       proxy.reset();
       const res = await once(src, url, cache, [], env);
       assert(res.length > 0);
@@ -278,14 +273,7 @@ Deno.test(
     const proxy = await startCounter(`http://127.0.0.1:${AZURITE_PORT}`, "/.backup/", {
       hold: laterAzureBlock,
     });
-    const big = container.getBlockBlobClient("a/big.bin");
-    const staged = async () => {
-      try {
-        return (await big.getBlockList("uncommitted")).uncommittedBlocks?.length ?? 0;
-      } catch {
-        return 0;
-      }
-    };
+    const staged = async () => (await stagedBlocks(container, "a/big.bin")).length;
     try {
       const daemon = startRemoteDaemon(["--src", src, "--dest", url, "--once"], {
         ...AZURE_ENV,
