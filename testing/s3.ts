@@ -11,7 +11,9 @@
 
 import {
   CreateBucketCommand,
+  ListMultipartUploadsCommand,
   ListObjectsV2Command,
+  type MultipartUpload,
   PutObjectCommand,
   S3Client,
 } from "@aws-sdk/client-s3";
@@ -358,6 +360,8 @@ export interface S3Case extends AsyncDisposable {
   url: string;
   /** Every key of the bucket under `prefix` ({@link keysOf}). */
   keys(prefix?: string): Promise<string[]>;
+  /** The multipart uploads begun and not yet completed or aborted in the bucket, under `prefix`. */
+  uploads(prefix?: string): Promise<MultipartUpload[]>;
 }
 
 /**
@@ -376,6 +380,9 @@ export async function s3Case(prefix: string, tmp = "backup-s3-"): Promise<S3Case
     cache: `${dir.path}/cache`,
     url: `s3://${bucket}/${prefix}`,
     keys: (under = "") => keysOf(client, bucket, under),
+    uploads: async (under = "") =>
+      (await client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: under })))
+        .Uploads ?? [],
     [Symbol.asyncDispose]: dir.cleanup,
   };
 }

@@ -26,12 +26,7 @@ import {
   stagedBlocks,
 } from "../testing/azure.ts";
 import { startCounter } from "../bench/s3count.ts";
-import {
-  GetObjectCommand,
-  HeadObjectCommand,
-  ListMultipartUploadsCommand,
-  ListPartsCommand,
-} from "@aws-sdk/client-s3";
+import { GetObjectCommand, HeadObjectCommand, ListPartsCommand } from "@aws-sdk/client-s3";
 import { PART_BYTES, STAGING } from "../lib/dest/object_dest.ts";
 import { parseBlockId } from "../lib/dest/azure_store.ts";
 
@@ -91,10 +86,7 @@ for (
         const daemon = startRemoteDaemon(["--src", src, "--dest", url, "--once", ...compress], env);
         // Killed once part 1 is in the store (the others are held by the proxy).
         const partsUp = async () => {
-          const ups = await client.send(
-            new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: `r/${STAGING}` }),
-          );
-          const up = ups.Uploads?.[0];
+          const up = (await t.uploads(`r/${STAGING}`))[0];
           if (!up) return 0;
           const parts = await client.send(
             new ListPartsCommand({ Bucket: bucket, Key: up.Key!, UploadId: up.UploadId! }),
@@ -127,8 +119,7 @@ for (
         await proxy.close();
       }
       await assertRestores(url, src, "r");
-      const left = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
-      assertEquals(left.Uploads ?? [], [], "no upload left unfinished");
+      assertEquals(await t.uploads(), [], "no upload left unfinished");
       assertEquals(await t.keys(`r/${STAGING}`), [], "no staging object");
     },
   );
@@ -221,8 +212,7 @@ Deno.test(
     const got = await client.send(new GetObjectCommand({ Bucket: bucket, Key: "c/moved/big.bin" }));
     assertEquals(await got.Body!.transformToByteArray(), data);
     assertEquals(await t.keys("c/big.bin"), [], "the old key is gone");
-    const left = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
-    assertEquals(left.Uploads ?? [], [], "no upload left unfinished");
+    assertEquals(await t.uploads(), [], "no upload left unfinished");
     await assertRestores(url, src, "c");
   },
 );
@@ -232,14 +222,13 @@ Deno.test(
   { ...opts, ignore: S3_IGNORE },
   async () => {
     await using t = await s3Case("a", "backup-abandon-");
-    const { client, bucket, src, cache, url } = t;
+    const { src, cache, url } = t;
     put(`${src}/big.bin`, bigFile());
     put(`${src}/keep.txt`, "keep");
     const proxy = await startCounter(S3_ENV.AWS_ENDPOINT_URL!, "/.backup/", {
       hold: laterS3Part,
     });
-    const uploads = async () =>
-      (await client.send(new ListMultipartUploadsCommand({ Bucket: bucket }))).Uploads ?? [];
+    const uploads = () => t.uploads();
     try {
       const daemon = startRemoteDaemon(["--src", src, "--dest", url, "--once"], {
         AWS_ENDPOINT_URL: proxy.url,
