@@ -58,6 +58,19 @@ export async function blobsOf(container: ContainerClient, prefix = ""): Promise<
   return names;
 }
 
+/**
+ * The names of the blocks staged but not committed for blob `name` (a large upload in flight);
+ * none when the blob is not there, or the store cannot say.
+ */
+export async function stagedBlocks(container: ContainerClient, name: string): Promise<string[]> {
+  try {
+    const list = await container.getBlockBlobClient(name).getBlockList("uncommitted");
+    return (list.uncommittedBlocks ?? []).map((block) => block.name);
+  } catch {
+    return [];
+  }
+}
+
 /** Runs tools/servers/azurite.sh `action` for the Azurite on `port` (data in `dir`). */
 export async function azurite(
   action: "start" | "halt" | "stop",

@@ -7,6 +7,7 @@
 
 import { createHash } from "node:crypto";
 import { MARKER_NAME, RESERVED_DIR } from "../lib/base/layout.ts";
+import { assertEquals } from "./assert.ts";
 
 /** Absolute path of main.ts. */
 export const MAIN = new URL("../main.ts", import.meta.url).pathname;
@@ -179,6 +180,39 @@ export async function runCli(
   }).output();
   const dec = new TextDecoder();
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+/** The JSON values of a `--json` output, one a line (blank lines skipped). */
+export function jsonLines(stdout: string): Record<string, unknown>[] {
+  return stdout.split("\n").filter((line) => line.trim() !== "").map((line) => JSON.parse(line));
+}
+
+/** The JSON lines of `backup journal show --dest DEST ARGS... --json`, which must exit 0. */
+export async function journalShow(
+  dest: string,
+  ...args: string[]
+): Promise<Record<string, unknown>[]> {
+  const r = await runCli(["journal", "show", "--dest", dest, ...args, "--json"]);
+  assertEquals(r.code, 0, r.stderr);
+  return jsonLines(r.stdout);
+}
+
+/**
+ * The summaries of the passes of `backup ARGS --once --json` (one per job with `--config`), which
+ * must exit 0; with `passes`, exactly that many.
+ */
+export async function passSummaries(
+  args: string[],
+  passes?: number,
+): Promise<{ job?: string; summary: Record<string, unknown> }[]> {
+  const r = await runCli([...args, "--once", "--json"]);
+  assertEquals(r.code, 0, r.stderr);
+  const done = jsonLines(r.stdout).filter((e) => e.event === "pass");
+  if (passes !== undefined) assertEquals(done.length, passes, r.stdout);
+  return done.map((e) => ({
+    ...(typeof e.job === "string" ? { job: e.job } : {}),
+    summary: e.summary as Record<string, unknown>,
+  }));
 }
 
 /** A running daemon with its output collected. */

@@ -11,7 +11,9 @@
 
 import {
   CreateBucketCommand,
+  ListMultipartUploadsCommand,
   ListObjectsV2Command,
+  type MultipartUpload,
   PutObjectCommand,
   S3Client,
 } from "@aws-sdk/client-s3";
@@ -340,4 +342,47 @@ export async function rideOutage(
     timeoutMs: 120_000,
     what: "the waiting pass to end",
   });
+}
+
+/** One test's bucket and folders on the test server; disposing it deletes the folders. */
+export interface S3Case extends AsyncDisposable {
+  /** A client of the test server (the one that made the bucket). */
+  client: S3Client;
+  /** A fresh bucket. */
+  bucket: string;
+  /** A fresh temporary folder. */
+  path: string;
+  /** `path/src`, the source (not created). */
+  src: string;
+  /** `path/cache`, the cache folder. */
+  cache: string;
+  /** `s3://BUCKET/prefix`. */
+  url: string;
+  /** Every key of the bucket under `prefix` ({@link keysOf}). */
+  keys(prefix?: string): Promise<string[]>;
+  /** The multipart uploads begun and not yet completed or aborted in the bucket, under `prefix`. */
+  uploads(prefix?: string): Promise<MultipartUpload[]>;
+}
+
+/**
+ * A fresh bucket and temporary folder for one test, the backup under `prefix` (the S3 twin of
+ * testing/azure.ts's `azureCase`); `tmp` names the temporary folder.
+ */
+export async function s3Case(prefix: string, tmp = "backup-s3-"): Promise<S3Case> {
+  const client = testClient();
+  const bucket = await newBucket(client);
+  const dir = await tempDir(tmp);
+  return {
+    client,
+    bucket,
+    path: dir.path,
+    src: `${dir.path}/src`,
+    cache: `${dir.path}/cache`,
+    url: `s3://${bucket}/${prefix}`,
+    keys: (under = "") => keysOf(client, bucket, under),
+    uploads: async (under = "") =>
+      (await client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: under })))
+        .Uploads ?? [],
+    [Symbol.asyncDispose]: dir.cleanup,
+  };
 }

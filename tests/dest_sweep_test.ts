@@ -8,7 +8,7 @@
  */
 
 import { assert, assertEquals } from "../testing/assert.ts";
-import { assertMirror, put, runCli, withRoots } from "../testing/helpers.ts";
+import { assertMirror, passSummaries, put, tempDir, withRoots } from "../testing/helpers.ts";
 import { reservedDir, SWEEP_FILE } from "../lib/base/layout.ts";
 import { sliceOf } from "../lib/engine/dest_sweep.ts";
 
@@ -24,21 +24,11 @@ interface Summary {
 
 /** The summary of the one pass of a `--once --json` run with `--dest-sweep ROUNDS`. */
 async function pass(src: string, dest: string): Promise<Summary> {
-  const r = await runCli([
-    "--src",
-    src,
-    "--dest",
-    dest,
-    "--once",
-    "--json",
-    "--dest-sweep",
-    String(ROUNDS),
-  ]);
-  assertEquals(r.code, 0, r.stderr);
-  const events = r.stdout.trimEnd().split("\n").map((l) => JSON.parse(l));
-  const done = events.filter((e) => e.event === "pass");
-  assertEquals(done.length, 1, r.stdout);
-  return done[0].summary;
+  const [done] = await passSummaries(
+    ["--src", src, "--dest", dest, "--dest-sweep", `${ROUNDS}`],
+    1,
+  );
+  return done!.summary as unknown as Summary;
 }
 
 /** The round the next full pass lists (0 before the first one recorded it). */
@@ -55,13 +45,18 @@ function inSlice(round: number): string[] {
   return FOLDERS.filter((f) => sliceOf(f, ROUNDS) === round % ROUNDS);
 }
 
-/** A source of FOLDERS with 3 files each, backed up once, with its mtimes in the past. */
-async function backedUp(src: string, dest: string): Promise<void> {
+/** A source of FOLDERS with 3 files each, with its folders' mtimes in the past. */
+function seed(src: string): void {
   const then = new Date(1_600_000_000_000);
   for (const f of FOLDERS) {
     for (const n of [1, 2, 3]) put(`${src}/${f}/file${n}.txt`, `${f}${n}`);
     Deno.utimeSync(`${src}/${f}`, then, then);
   }
+}
+
+/** A source of {@link seed}, backed up once. */
+async function backedUp(src: string, dest: string): Promise<void> {
+  seed(src);
   await pass(src, dest);
   assertMirror(src, dest);
 }
@@ -105,4 +100,48 @@ Deno.test("dest sweep: a file deleted in the destination is back after the next 
     }
     assertMirror(src, dest);
   });
+});
+
+/** The sweep counts of each job's one pass in a `backup --config FILE --once --json ARGS` run. */
+async function jobPasses(config: string, args: string[] = []): Promise<Record<string, Summary>> {
+  const done = await passSummaries(["--config", config, ...args], 2);
+  return Object.fromEntries(done.map((e) => [e.job, e.summary as unknown as Summary]));
+}
+
+Deno.test("dest sweep: the config key destSweep, from defaults or a job; --dest-sweep beside --config overrides every job", async () => {
+  await using t = await tempDir();
+  const src = `${t.path}/src`;
+  seed(src);
+  const config = `${t.path}/backup.jsonc`;
+  const [a, b] = [`${t.path}/out/a`, `${t.path}/out/b`];
+  Deno.mkdirSync(`${t.path}/out`);
+  Deno.writeTextFileSync(
+    config,
+    JSON.stringify({
+      defaults: { destSweep: ROUNDS },
+      jobs: [
+        { name: "a", source: "src", destination: "out/a", destSweep: 1 },
+        { name: "b", source: "src", destination: "out/b" },
+      ],
+    }),
+  );
+  await jobPasses(config);
+  assertMirror(src, a);
+  assertMirror(src, b);
+  // Job a lists its whole destination (1: no sweep), job b the root and the slice of its round.
+  let round = nextRound(b);
+  let passes = await jobPasses(config);
+  assertEquals(passes.a!.sweep, undefined, JSON.stringify(passes.a));
+  let listed = inSlice(round).length;
+  assertEquals(passes.b!.sweep, { listed: 1 + listed, trusted: FOLDERS.length - listed });
+  assertEquals(nextRound(a), 0, "job a keeps no round");
+  // The flag applies to every job: a sweeps too, and b lists everything.
+  round = nextRound(a);
+  passes = await jobPasses(config, ["--dest-sweep", String(ROUNDS)]);
+  listed = inSlice(round).length;
+  assertEquals(passes.a!.sweep, { listed: 1 + listed, trusted: FOLDERS.length - listed });
+  passes = await jobPasses(config, ["--dest-sweep", "1"]);
+  assertEquals([passes.a!.sweep, passes.b!.sweep], [undefined, undefined]);
+  assertMirror(src, a);
+  assertMirror(src, b);
 });

@@ -119,51 +119,73 @@ async function seed(src: string, dest: string): Promise<void> {
   });
 }
 
+/** The folders of a test, and the number of symlinks planted so far. */
+interface Attack {
+  src: string;
+  dest: string;
+  victim: string;
+  park: string;
+  swaps: number;
+}
+
+/**
+ * A daemon over a churning source whose mirror `attempt` attacks, again and again, for
+ * {@link ATTACK_MS} (or {@link MAX_SWAPS} symlinks planted: `attempt` counts them in `swaps`).
+ * Then: more than 50 swaps were made, the victim is unchanged, `backup status` answers, the daemon
+ * mirrors the source again once left alone, and stops in time with the victim still unchanged.
+ */
+async function attackMirror(base: string, attempt: (a: Attack) => Promise<void>): Promise<void> {
+  const a: Attack = { ...roots(base), swaps: 0 };
+  const { src, dest, victim, park } = a;
+  plantVictim(victim);
+  Deno.utimeSync(victim, OLD, OLD);
+  Deno.mkdirSync(park);
+  const before = snapshot(victim, []);
+  Deno.mkdirSync(`${src}/sub`, { recursive: true });
+  const daemon = daemonOver(src, dest);
+  try {
+    await seed(src, dest);
+    let over = false;
+    const churned = churn(src, () => over);
+    const started = Date.now();
+    while (Date.now() - started < ATTACK_MS && a.swaps < MAX_SWAPS) {
+      await attempt(a);
+      await delay(a.swaps % 4);
+    }
+    over = true;
+    await churned;
+    assert(a.swaps > 50, `only ${a.swaps} swaps were made`);
+    assertUnchanged(victim, before);
+    await assertStatusAnswers(dest);
+    // Left alone, the daemon mirrors the source again.
+    await waitFor(() => (assertMirror(src, dest), true), { timeoutMs: 20_000, what: "mirror" });
+    assertUnchanged(victim, before);
+  } finally {
+    await assertStopsInTime(daemon);
+  }
+  assertUnchanged(victim, before);
+}
+
 Deno.test({
   name:
     "attack: a mirror folder swapped for a symlink to a victim, again and again, never changes the victim",
   ignore,
   async fn() {
     await using t = await tempDir();
-    const { src, dest, victim, park } = roots(t.path);
-    plantVictim(victim);
-    Deno.utimeSync(victim, OLD, OLD);
-    Deno.mkdirSync(park);
-    const before = snapshot(victim, []);
-    Deno.mkdirSync(`${src}/sub`, { recursive: true });
-    const daemon = daemonOver(src, dest);
-    try {
-      await seed(src, dest);
-      let over = false;
-      const churned = churn(src, () => over);
-      const started = Date.now();
-      let swaps = 0;
-      while (Date.now() - started < ATTACK_MS && swaps < MAX_SWAPS) {
-        // mv D/sub away; ln -s victim D/sub; ...; rm D/sub; mv it back.
-        if (tryTo(() => Deno.renameSync(`${dest}/sub`, `${park}/sub`))) {
-          if (tryTo(() => Deno.symlinkSync(victim, `${dest}/sub`))) swaps++;
-          await delay(swaps % 3);
-          tryTo(() => {
-            if (Deno.lstatSync(`${dest}/sub`).isSymlink) Deno.removeSync(`${dest}/sub`);
-          });
-          if (!tryTo(() => Deno.renameSync(`${park}/sub`, `${dest}/sub`))) {
-            tryTo(() => Deno.removeSync(`${park}/sub`, { recursive: true }));
-          }
+    await attackMirror(t.path, async (a) => {
+      const { dest, victim, park } = a;
+      // mv D/sub away; ln -s victim D/sub; ...; rm D/sub; mv it back.
+      if (tryTo(() => Deno.renameSync(`${dest}/sub`, `${park}/sub`))) {
+        if (tryTo(() => Deno.symlinkSync(victim, `${dest}/sub`))) a.swaps++;
+        await delay(a.swaps % 3);
+        tryTo(() => {
+          if (Deno.lstatSync(`${dest}/sub`).isSymlink) Deno.removeSync(`${dest}/sub`);
+        });
+        if (!tryTo(() => Deno.renameSync(`${park}/sub`, `${dest}/sub`))) {
+          tryTo(() => Deno.removeSync(`${park}/sub`, { recursive: true }));
         }
-        await delay(swaps % 4);
       }
-      over = true;
-      await churned;
-      assert(swaps > 50, `only ${swaps} swaps were made`);
-      assertUnchanged(victim, before);
-      await assertStatusAnswers(dest);
-      // Left alone, the daemon mirrors the source again.
-      await waitFor(() => (assertMirror(src, dest), true), { timeoutMs: 20_000, what: "mirror" });
-      assertUnchanged(victim, before);
-    } finally {
-      await assertStopsInTime(daemon);
-    }
-    assertUnchanged(victim, before);
+    });
   },
 });
 
@@ -173,45 +195,22 @@ Deno.test({
   ignore,
   async fn() {
     await using t = await tempDir();
-    const { src, dest, victim, park } = roots(t.path);
-    plantVictim(victim);
-    Deno.utimeSync(victim, OLD, OLD);
-    Deno.mkdirSync(park);
-    const before = snapshot(victim, []);
-    Deno.mkdirSync(`${src}/sub`, { recursive: true });
-    const daemon = daemonOver(src, dest);
-    try {
-      await seed(src, dest);
-      let over = false;
-      const churned = churn(src, () => over);
-      const started = Date.now();
-      let swaps = 0;
-      while (Date.now() - started < ATTACK_MS && swaps < MAX_SWAPS) {
-        const name = `a${swaps % 7}.txt`;
-        const [mirrored, parked] = [`${dest}/sub/${name}`, `${park}/${name}`];
-        if (tryTo(() => Deno.renameSync(mirrored, parked))) {
-          if (tryTo(() => Deno.symlinkSync(`${victim}/secret.txt`, mirrored))) swaps++;
-          await delay(swaps % 3);
-          tryTo(() => {
-            if (Deno.lstatSync(mirrored).isSymlink) Deno.removeSync(mirrored);
-          });
-          if (!tryTo(() => Deno.renameSync(parked, mirrored))) tryTo(() => Deno.removeSync(parked));
-        } else {
-          // The file is not there right now (being replaced): plant the symlink where it will be.
-          if (tryTo(() => Deno.symlinkSync(`${victim}/secret.txt`, mirrored))) swaps++;
-        }
-        await delay(swaps % 4);
+    await attackMirror(t.path, async (a) => {
+      const { dest, victim, park } = a;
+      const name = `a${a.swaps % 7}.txt`;
+      const [mirrored, parked] = [`${dest}/sub/${name}`, `${park}/${name}`];
+      if (tryTo(() => Deno.renameSync(mirrored, parked))) {
+        if (tryTo(() => Deno.symlinkSync(`${victim}/secret.txt`, mirrored))) a.swaps++;
+        await delay(a.swaps % 3);
+        tryTo(() => {
+          if (Deno.lstatSync(mirrored).isSymlink) Deno.removeSync(mirrored);
+        });
+        if (!tryTo(() => Deno.renameSync(parked, mirrored))) tryTo(() => Deno.removeSync(parked));
+      } else {
+        // The file is not there right now (being replaced): plant the symlink where it will be.
+        if (tryTo(() => Deno.symlinkSync(`${victim}/secret.txt`, mirrored))) a.swaps++;
       }
-      over = true;
-      await churned;
-      assert(swaps > 50, `only ${swaps} swaps were made`);
-      assertUnchanged(victim, before);
-      await assertStatusAnswers(dest);
-      await waitFor(() => (assertMirror(src, dest), true), { timeoutMs: 20_000, what: "mirror" });
-    } finally {
-      await assertStopsInTime(daemon);
-    }
-    assertUnchanged(victim, before);
+    });
   },
 });
 

@@ -15,6 +15,14 @@ function hookInput(file: string): Record<string, unknown> | null {
   }
 }
 
+/** `backup --src SRC --dest DEST --once` with hooks that write their input to DIR/pass.json and DIR/error.json. */
+function onceWithBothHooks(src: string, dest: string, dir: string) {
+  return runCli([
+    ...["--src", src, "--dest", dest, "--once"],
+    ...["--on-pass", `cat > '${dir}/pass.json'`, "--on-error", `cat > '${dir}/error.json'`],
+  ]);
+}
+
 /** Whether this machine can make a folder unwritable for the test's user (chmod, or chattr as root). */
 async function canLockFolders(): Promise<boolean> {
   if (Deno.uid() !== 0) return true;
@@ -49,17 +57,7 @@ Deno.test("hooks: --once --on-pass gets the pass summary as JSON; --on-error sta
     put(`${src}/a.txt`, "alpha");
     put(`${src}/d/b.txt`, "bravo");
     put(`${src}/d/c.txt`, "charlie");
-    const r = await runCli([
-      "--src",
-      src,
-      "--dest",
-      dest,
-      "--once",
-      "--on-pass",
-      `cat > '${t.path}/pass.json'`,
-      "--on-error",
-      `cat > '${t.path}/error.json'`,
-    ]);
+    const r = await onceWithBothHooks(src, dest, t.path);
     assertEquals(r.code, 0, r.stderr);
     const got = hookInput(`${t.path}/pass.json`);
     assert(got, "the --on-pass hook ran before the process exited");
@@ -152,17 +150,7 @@ Deno.test({
       put(`${src}/d/new.txt`, "cannot land");
       await lockFolder(`${dest}/d`, true);
       locked = true;
-      const r = await runCli([
-        "--src",
-        src,
-        "--dest",
-        dest,
-        "--once",
-        "--on-pass",
-        `cat > '${t.path}/pass.json'`,
-        "--on-error",
-        `cat > '${t.path}/error.json'`,
-      ]);
+      const r = await onceWithBothHooks(src, dest, t.path);
       assertEquals(r.code, 6, r.stderr);
       const err = hookInput(`${t.path}/error.json`);
       const pass = hookInput(`${t.path}/pass.json`);

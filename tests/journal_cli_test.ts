@@ -11,6 +11,8 @@ import { getLogger } from "@logtape/logtape";
 import { assert, assertEquals, assertIncludes } from "../testing/assert.ts";
 import {
   assertMirror,
+  journalShow,
+  jsonLines,
   leftoverTemps,
   put,
   runCli,
@@ -126,10 +128,6 @@ function age(root: string): void {
 
 function move(from: string, to: string, kind: "file" | "dir" = "file"): Unstamped {
   return { type: "intent", op: "move", from, path: to, kind, reason: "watch" };
-}
-
-function jsonLines(stdout: string): Record<string, unknown>[] {
-  return stdout.trimEnd().split("\n").filter((l) => l !== "").map((l) => JSON.parse(l));
 }
 
 Deno.test("journal show: every operation of real runs, aligned columns, local times", async () => {
@@ -879,13 +877,6 @@ Deno.test("journal replay keeps versions as the daemon does, and says (exit 6) w
   assert(snapshot(dest).has("c.txt"), "nothing was deleted");
 });
 
-/** The JSON lines of `journal show --dest DEST ARGS... --json` (exit 0). */
-async function shownJson(dest: string, ...args: string[]): Promise<Record<string, unknown>[]> {
-  const r = await runCli(["journal", "show", "--dest", dest, ...args, "--json"]);
-  assertEquals(r.code, 0, r.stderr);
-  return r.stdout.trim().split("\n").filter((l) => l !== "").map((l) => JSON.parse(l));
-}
-
 Deno.test("journal show and why list the passes whose deletions the mass-delete guard held", async () => {
   await using t = await tempDir();
   const src = `${t.path}/src`;
@@ -904,9 +895,9 @@ Deno.test("journal show and why list the passes whose deletions the mass-delete 
       .test(show.stdout),
     show.stdout,
   );
-  const lines = await shownJson(dest, "--op", "held");
+  const lines = await journalShow(dest, "--op", "held");
   assertEquals(lines.map((l) => [l.type, l.count, l.tracked]), [["held", 3, 5]]);
-  assertEquals(await shownJson(dest, "--path", "d.txt", "--op", "held"), []);
+  assertEquals(await journalShow(dest, "--path", "d.txt", "--op", "held"), []);
 
   const why = await runCli(["journal", "why", "--dest", dest, "b.txt"]);
   assertEquals(why.code, 0, why.stderr);
@@ -953,9 +944,9 @@ Deno.test("journal show and why list the confirmation `backup confirm` gave a ru
   assert(at > lines.findIndex((l) => l.includes("HELD")), "after the hold");
   assert(lines.slice(at).some((l) => /delete +done.*b\.txt/.test(l)), "before the deletions");
 
-  const json = await shownJson(dest, "--op", "confirmed");
+  const json = await journalShow(dest, "--op", "confirmed");
   assertEquals(json.map((l) => [l.type, l.count, l.sample]), [["confirmed", 3, sample]]);
-  assertEquals(await shownJson(dest, "--path", "d.txt", "--op", "confirmed"), []);
+  assertEquals(await journalShow(dest, "--path", "d.txt", "--op", "confirmed"), []);
 
   const why = await runCli(["journal", "why", "--dest", dest, "b.txt"]);
   assertEquals(why.code, 0, why.stderr);

@@ -11,6 +11,8 @@ import { MARKER_NAME } from "../lib/base/layout.ts";
 import { assert, assertEquals } from "../testing/assert.ts";
 import {
   assertMirror,
+  journalShow,
+  passSummaries,
   put,
   runCli,
   snapshot,
@@ -22,12 +24,8 @@ import {
 
 /** The summary of the one pass of a `--once --json` run. */
 async function pass(src: string, dest: string): Promise<Record<string, number>> {
-  const r = await runCli(["--src", src, "--dest", dest, "--once", "--json"]);
-  assertEquals(r.code, 0, r.stderr);
-  const events = r.stdout.trimEnd().split("\n").map((l) => JSON.parse(l));
-  const done = events.filter((e) => e.event === "pass");
-  assertEquals(done.length, 1, r.stdout);
-  return done[0].summary;
+  const [done] = await passSummaries(["--src", src, "--dest", dest], 1);
+  return done!.summary as Record<string, number>;
 }
 
 /** Asserts a pass sent no bytes, copied and deleted nothing, and left the mirror equal to `src`. */
@@ -40,10 +38,7 @@ function assertNoBytesMoved(summary: Record<string, number>, src: string, dest: 
 
 /** The renames the journal recorded, as "from -> to", oldest first. */
 async function renames(dest: string): Promise<string[]> {
-  const r = await runCli(["journal", "show", "--dest", dest, "--op", "move", "--json"]);
-  assertEquals(r.code, 0, r.stderr);
-  return r.stdout.trimEnd().split("\n").filter((l) => l !== "").map((l) => JSON.parse(l))
-    .map((m) => `${m.from} -> ${m.path}`);
+  return (await journalShow(dest, "--op", "move")).map((m) => `${m.from} -> ${m.path}`);
 }
 
 /** Asserts a pass did its work by renames alone: nothing copied, deleted or created. */
@@ -216,11 +211,7 @@ Deno.test("moves: nested moves seen by the watcher (a partial pass) are renames 
   try {
     await waitFor(() => d.output().includes("PASS 1 "), { what: "first pass" });
     await waitFor(() => d.output().includes("WATCHING"), { what: "watcher start" });
-    const ops = async () => {
-      const r = await runCli(["journal", "show", "--dest", dest, "--json"]);
-      assertEquals(r.code, 0, r.stderr);
-      return r.stdout.trimEnd().split("\n").filter((l) => l !== "").map((l) => JSON.parse(l));
-    };
+    const ops = () => journalShow(dest);
     const before = (await ops()).length;
     Deno.renameSync(`${src}/bulk`, `${src}/p/bulk2`);
     Deno.renameSync(`${src}/single.txt`, `${src}/p/single.txt`);
@@ -237,6 +228,50 @@ Deno.test("moves: nested moves seen by the watcher (a partial pass) are renames 
   }
 });
 
+/** One random step of the property tests below: which entry to move and where. */
+interface MoveStep {
+  /** Picks the entry (among the files, or the folders). */
+  what: number;
+  /** Picks the folder it goes into. */
+  into: number;
+  /** A file (true) or a folder. */
+  file: boolean;
+}
+
+/**
+ * The entry `step` moves in `src` (a file or folder, the source guard's marker aside) and the
+ * folder it goes into (`""`: the root; never the entry itself or below it), or null when there is
+ * no entry of that kind.
+ */
+function pickMove(src: string, step: MoveStep): { from: string; into: string } | null {
+  const listed = (rel: string): string[] =>
+    [...Deno.readDirSync(`${src}/${rel}`)].filter((e) => e.name !== MARKER_NAME).flatMap((e) => {
+      const p = rel === "" ? e.name : `${rel}/${e.name}`;
+      return e.isDirectory ? [p, ...listed(p)] : [p];
+    });
+  const all = listed("");
+  const folders = ["", ...all.filter((p) => Deno.statSync(`${src}/${p}`).isDirectory)];
+  const movable = all.filter((p) => step.file !== Deno.statSync(`${src}/${p}`).isDirectory);
+  if (movable.length === 0) return null;
+  const from = movable[step.what % movable.length]!;
+  const targets = folders.filter((f) => f !== from && !f.startsWith(`${from}/`));
+  return { from, into: targets[step.into % targets.length]! };
+}
+
+/**
+ * The pass after the moves `done` (for the message) copied nothing and left a mirror of `src`;
+ * then both trees are removed for the next run.
+ */
+async function assertMovesCopyNothing(src: string, dest: string, done: string[]): Promise<void> {
+  const summary = await pass(src, dest);
+  const what = `${done.join(" && ")}: ${JSON.stringify(summary)}`;
+  assertEquals(summary.copied, 0, what);
+  assertEquals(summary.bytes, 0, what);
+  assertMirror(src, dest);
+  Deno.removeSync(src, { recursive: true });
+  Deno.removeSync(dest, { recursive: true });
+}
+
 Deno.test("moves: random sequences of nested mv between two passes copy nothing again", async () => {
   await using t = await tempDir();
   const FOLDERS = ["a", "a/b", "a/b/c", "d", "d/e", "f"];
@@ -251,65 +286,50 @@ Deno.test("moves: random sequences of nested mv between two passes copy nothing 
       await pass(src, dest);
       const done: string[] = [];
       for (const [k, s] of steps.entries()) {
-        const listed = (rel: string): string[] =>
-          [...Deno.readDirSync(`${src}/${rel}`)].filter((e) => e.name !== MARKER_NAME).flatMap(
-            (e) => {
-              const p = rel === "" ? e.name : `${rel}/${e.name}`;
-              return e.isDirectory ? [p, ...listed(p)] : [p];
-            },
-          );
-        const all = listed("");
-        const folders = ["", ...all.filter((p) => Deno.statSync(`${src}/${p}`).isDirectory)];
-        const movable = all.filter((p) => s.file !== Deno.statSync(`${src}/${p}`).isDirectory);
-        if (movable.length === 0) continue;
-        const from = movable[s.what % movable.length]!;
-        const targets = folders.filter((f) => f !== from && !f.startsWith(`${from}/`));
-        const into = targets[s.into % targets.length]!;
+        const picked = pickMove(src, s);
+        if (picked === null) continue;
+        const { from, into } = picked;
         const to = `${into === "" ? "" : into + "/"}m${k}`;
         Deno.renameSync(`${src}/${from}`, `${src}/${to}`);
         done.push(`mv ${from} ${to}`);
       }
-      const summary = await pass(src, dest);
-      const what = `${done.join(" && ")}: ${JSON.stringify(summary)}`;
-      assertEquals(summary.copied, 0, what);
-      assertEquals(summary.bytes, 0, what);
-      assertMirror(src, dest);
-      Deno.removeSync(src, { recursive: true });
-      Deno.removeSync(dest, { recursive: true });
+      await assertMovesCopyNothing(src, dest, done);
     }),
     { numRuns: 10, endOnFailure: true }, // each run is two CLI runs; shrinking them takes too long
   );
 });
 
-Deno.test("moves: mv p p2; mkdir p; mv p2/x p/x (a file back to its old path in a new folder) is renamed", async () => {
-  await using t = await tempDir();
-  const src = `${t.path}/src`;
-  const dest = `${t.path}/dest`;
-  put(`${src}/p/x`, "x's bytes ".repeat(500));
-  put(`${src}/p/keep.txt`, "stays with p");
-  await pass(src, dest);
-  Deno.renameSync(`${src}/p`, `${src}/p2`);
-  Deno.mkdirSync(`${src}/p`);
-  Deno.renameSync(`${src}/p2/x`, `${src}/p/x`);
-  const summary = await pass(src, dest);
-  assertNoBytesMoved(summary, src, dest);
-  assertEquals(await renames(dest), ["p -> p2", "p2/x -> p/x"]);
-});
-
-Deno.test("moves: mv p p2; mkdir p; mv p2/sub p/sub (a folder back to its old path in a new folder) is renamed", async () => {
-  await using t = await tempDir();
-  const src = `${t.path}/src`;
-  const dest = `${t.path}/dest`;
-  for (let i = 0; i < 5; i++) put(`${src}/p/sub/f${i}`, `sub file ${i}`.repeat(200));
-  put(`${src}/p/keep.txt`, "stays with p");
-  await pass(src, dest);
-  Deno.renameSync(`${src}/p`, `${src}/p2`);
-  Deno.mkdirSync(`${src}/p`);
-  Deno.renameSync(`${src}/p2/sub`, `${src}/p/sub`);
-  const summary = await pass(src, dest);
-  assertNoBytesMoved(summary, src, dest);
-  assertEquals(await renames(dest), ["p -> p2", "p2/sub -> p/sub"]);
-});
+for (
+  const { name, what, seed } of [
+    {
+      name: "a file",
+      what: "x",
+      seed: (src: string) => put(`${src}/p/x`, "x's bytes ".repeat(500)),
+    },
+    {
+      name: "a folder",
+      what: "sub",
+      seed: (src: string) => {
+        for (let i = 0; i < 5; i++) put(`${src}/p/sub/f${i}`, `sub file ${i}`.repeat(200));
+      },
+    },
+  ]
+) {
+  Deno.test(`moves: mv p p2; mkdir p; mv p2/${what} p/${what} (${name} back to its old path in a new folder) is renamed`, async () => {
+    await using t = await tempDir();
+    const src = `${t.path}/src`;
+    const dest = `${t.path}/dest`;
+    seed(src);
+    put(`${src}/p/keep.txt`, "stays with p");
+    await pass(src, dest);
+    Deno.renameSync(`${src}/p`, `${src}/p2`);
+    Deno.mkdirSync(`${src}/p`);
+    Deno.renameSync(`${src}/p2/${what}`, `${src}/p/${what}`);
+    const summary = await pass(src, dest);
+    assertNoBytesMoved(summary, src, dest);
+    assertEquals(await renames(dest), ["p -> p2", `p2/${what} -> p/${what}`]);
+  });
+}
 
 Deno.test("moves: mv p p2; mkdir -p p/q; mv p2/x p/q/y (into new folders where a moved one was) is renamed", async () => {
   await using t = await tempDir();
@@ -357,20 +377,9 @@ Deno.test("moves: random nested mv with vacated folders made again and entries m
         }
       };
       for (const [k, s] of steps.entries()) {
-        const listed = (rel: string): string[] =>
-          [...Deno.readDirSync(`${src}/${rel}`)].filter((e) => e.name !== MARKER_NAME).flatMap(
-            (e) => {
-              const p = rel === "" ? e.name : `${rel}/${e.name}`;
-              return e.isDirectory ? [p, ...listed(p)] : [p];
-            },
-          );
-        const all = listed("");
-        const folders = ["", ...all.filter((p) => Deno.statSync(`${src}/${p}`).isDirectory)];
-        const movable = all.filter((p) => s.file !== Deno.statSync(`${src}/${p}`).isDirectory);
-        if (movable.length === 0) continue;
-        const from = movable[s.what % movable.length]!;
-        const targets = folders.filter((f) => f !== from && !f.startsWith(`${from}/`));
-        const into = targets[s.into % targets.length]!;
+        const picked = pickMove(src, s);
+        if (picked === null) continue;
+        const { from, into } = picked;
         const name = s.ownName ? from.slice(from.lastIndexOf("/") + 1) : `m${k}`;
         const to = `${into === "" ? "" : into + "/"}${name}`;
         if (to === from || exists(to)) continue;
@@ -381,13 +390,7 @@ Deno.test("moves: random nested mv with vacated folders made again and entries m
           done.push(`mkdir ${from}`);
         }
       }
-      const summary = await pass(src, dest);
-      const what = `${done.join(" && ")}: ${JSON.stringify(summary)}`;
-      assertEquals(summary.copied, 0, what);
-      assertEquals(summary.bytes, 0, what);
-      assertMirror(src, dest);
-      Deno.removeSync(src, { recursive: true });
-      Deno.removeSync(dest, { recursive: true });
+      await assertMovesCopyNothing(src, dest, done);
     }),
     { numRuns: 15, endOnFailure: true }, // each run is two CLI runs; shrinking them takes too long
   );
@@ -409,9 +412,7 @@ Deno.test("moves: with --keep-versions, a rename back into a new folder of the o
   Deno.renameSync(`${src}/p2/x`, `${src}/p/x`);
   await once();
   assertMirror(src, dest);
-  const r = await runCli(["journal", "show", "--dest", dest, "--op", "move", "--json"]);
-  assertEquals(r.code, 0, r.stderr);
-  const moves = r.stdout.trimEnd().split("\n").map((l) => JSON.parse(l));
+  const moves = await journalShow(dest, "--op", "move");
   assertEquals(moves.map((m) => [`${m.from} -> ${m.path}`, m.version]), [
     ["p -> p2", undefined],
     ["p2/x -> p/x", undefined], // nothing sat at p/x: p had moved away, the new p was empty

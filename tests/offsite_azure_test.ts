@@ -29,7 +29,7 @@ import {
   AZURITE_PORT,
   azuriteConnection,
   blobsOf,
-  newContainer,
+  stagedBlocks,
 } from "../testing/azure.ts";
 
 const opts = { ignore: AZURE_IGNORE, sanitizeResources: false, sanitizeOps: false };
@@ -104,15 +104,7 @@ Deno.test(
       ...AZURE_ENV,
       BACKUP_CACHE_DIR: cache,
     });
-    const big = container.getBlockBlobClient("k/big.bin");
-    const staged = async () => {
-      try {
-        return (await big.getBlockList("uncommitted")).uncommittedBlocks?.length ?? 0;
-      } catch {
-        return 0;
-      }
-    };
-    await waitFor(async () => (await staged()) > 0, {
+    await waitFor(async () => (await stagedBlocks(container, "k/big.bin")).length > 0, {
       timeoutMs: 90_000,
       intervalMs: 50,
       what: "a staged block of big.bin",
@@ -130,23 +122,21 @@ Deno.test(
   "azure: wrong credentials, a missing container, a dead endpoint, no credentials: exit 2, one line",
   opts,
   async () => {
-    await using t = await tempDir("backup-azure-");
-    const src = `${t.path}/src`;
+    await using t = await azureCase("p");
+    const { src, url: ours } = t;
     put(`${src}/f.txt`, "x");
-    const container = await newContainer();
-    const name = container.containerName;
-    const cache = { BACKUP_CACHE_DIR: `${t.path}/cache` };
+    const cache = { BACKUP_CACHE_DIR: t.cache };
     const wrongKey = btoa("not the key of this account, not at all");
     const cases: [Record<string, string>, string, RegExp][] = [
       [
         { AZURE_STORAGE_CONNECTION_STRING: azuriteConnection(AZURITE_PORT, wrongKey) },
-        `azure://${name}/p`,
+        ours,
         /refused the credentials.*AZURE_STORAGE_CONNECTION_STRING/,
       ],
       [{}, "azure://no-such-box/p", /container "no-such-box" does not exist/],
       [
         { AZURE_STORAGE_CONNECTION_STRING: azuriteConnection(9) },
-        `azure://${name}/p`,
+        ours,
         /does not answer.*BlobEndpoint/,
       ],
       [
@@ -155,7 +145,7 @@ Deno.test(
           AZURE_STORAGE_ACCOUNT: "devstoreaccount1",
           AZURE_STORAGE_KEY: "",
         },
-        `azure://${name}/p`,
+        ours,
         /no Azure credentials; set AZURE_STORAGE_CONNECTION_STRING/,
       ],
       [{}, "azure://A_b/p", /not a container URL/],
@@ -180,13 +170,12 @@ Deno.test(
     await azurite("start", port, data);
     const env = { AZURE_STORAGE_CONNECTION_STRING: azuriteConnection(port) };
     try {
-      const container = await newContainer(azureClient(port));
-      const src = `${t.path}/src`;
-      const url = `azure://${container.containerName}/down`;
+      await using box = await azureCase("down", azureClient(port));
+      const { container, src, cache, url } = box;
       for (let i = 0; i < 150; i++) put(`${src}/d${i % 5}/f${i}.txt`, `file ${i} `.repeat(30));
       const daemon = startRemoteDaemon(
         ["--src", src, "--dest", url, "--interval", "2", "--no-watch"],
-        { ...env, BACKUP_CACHE_DIR: `${t.path}/cache` },
+        { ...env, BACKUP_CACHE_DIR: cache },
       );
       try {
         await waitFor(async () => (await blobsOf(container, "down/d")).length > 20, {
@@ -203,7 +192,7 @@ Deno.test(
         await azurite("start", port, data);
         assertEquals(await daemon.stop(), 0, daemon.output());
       }
-      await once(src, url, `${t.path}/cache`, [], env);
+      await once(src, url, cache, [], env);
       await assertRestores(url, src, "down", env);
     } finally {
       await azurite("stop", port, data);
@@ -215,9 +204,8 @@ Deno.test(
   "azure: --compress zstd and gzip round trip; the hash is of the original bytes",
   opts,
   async () => {
-    const container = await newContainer();
-    await using t = await tempDir("backup-azure-");
-    const src = `${t.path}/src`;
+    await using t = await azureCase("");
+    const { container, src } = t;
     const text = "a line that repeats\n".repeat(5000);
     put(`${src}/text.txt`, text);
     put(`${src}/sub/small.txt`, "small");

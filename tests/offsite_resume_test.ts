@@ -7,16 +7,14 @@
  */
 
 import { assert, assertEquals, assertMatch } from "../testing/assert.ts";
-import { put, tempDir, waitFor } from "../testing/helpers.ts";
+import { put, waitFor } from "../testing/helpers.ts";
 import {
   assertRestores,
-  keysOf,
-  newBucket,
   once,
   S3_ENV,
   S3_IGNORE,
+  s3Case,
   startRemoteDaemon,
-  testClient,
   xxh128,
 } from "../testing/s3.ts";
 import {
@@ -25,14 +23,10 @@ import {
   azureCase,
   AZURITE_PORT,
   azuriteConnection,
+  stagedBlocks,
 } from "../testing/azure.ts";
 import { startCounter } from "../bench/s3count.ts";
-import {
-  GetObjectCommand,
-  HeadObjectCommand,
-  ListMultipartUploadsCommand,
-  ListPartsCommand,
-} from "@aws-sdk/client-s3";
+import { GetObjectCommand, HeadObjectCommand, ListPartsCommand } from "@aws-sdk/client-s3";
 import { PART_BYTES, STAGING } from "../lib/dest/object_dest.ts";
 import { parseBlockId } from "../lib/dest/azure_store.ts";
 
@@ -78,12 +72,8 @@ for (
       }`,
     { ...opts, ignore: S3_IGNORE },
     async () => {
-      const client = testClient();
-      const bucket = await newBucket(client);
-      await using dir = await tempDir("backup-resume-");
-      const src = `${dir.path}/src`;
-      const cache = `${dir.path}/cache`;
-      const url = `s3://${bucket}/r`;
+      await using t = await s3Case("r", "backup-resume-");
+      const { client, bucket, src, cache, url } = t;
       const data = bigFile();
       put(`${src}/big.bin`, data);
       put(`${src}/small.txt`, "small");
@@ -96,10 +86,7 @@ for (
         const daemon = startRemoteDaemon(["--src", src, "--dest", url, "--once", ...compress], env);
         // Killed once part 1 is in the store (the others are held by the proxy).
         const partsUp = async () => {
-          const ups = await client.send(
-            new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: `r/${STAGING}` }),
-          );
-          const up = ups.Uploads?.[0];
+          const up = (await t.uploads(`r/${STAGING}`))[0];
           if (!up) return 0;
           const parts = await client.send(
             new ListPartsCommand({ Bucket: bucket, Key: up.Key!, UploadId: up.UploadId! }),
@@ -132,9 +119,8 @@ for (
         await proxy.close();
       }
       await assertRestores(url, src, "r");
-      const left = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
-      assertEquals(left.Uploads ?? [], [], "no upload left unfinished");
-      assertEquals(await keysOf(client, bucket, `r/${STAGING}`), [], "no staging object");
+      assertEquals(await t.uploads(), [], "no upload left unfinished");
+      assertEquals(await t.keys(`r/${STAGING}`), [], "no staging object");
     },
   );
 }
@@ -160,13 +146,7 @@ Deno.test(
         BACKUP_CACHE_DIR: cache,
       };
       const daemon = startRemoteDaemon(["--src", src, "--dest", url, "--once"], env);
-      const staged = async () => {
-        try {
-          return (await big.getBlockList("uncommitted")).uncommittedBlocks ?? [];
-        } catch {
-          return [];
-        }
-      };
+      const staged = () => stagedBlocks(container, "r/big.bin");
       await waitFor(async () => (await staged()).length >= 1, {
         timeoutMs: 90_000,
         intervalMs: 50,
@@ -174,7 +154,7 @@ Deno.test(
       });
       await daemon.stop("SIGKILL");
       holding = false;
-      kept = (await staged()).map((b) => b.name!);
+      kept = await staged();
       proxy.reset();
       const res = await once(src, url, cache, [], env);
       assert(res.length > 0);
@@ -197,12 +177,8 @@ Deno.test(
   "s3: an object above the copy limit is moved by UploadPartCopy ranges, byte-identical with its metadata",
   { ...opts, ignore: S3_IGNORE },
   async () => {
-    const client = testClient();
-    const bucket = await newBucket(client);
-    await using dir = await tempDir("backup-partcopy-");
-    const src = `${dir.path}/src`;
-    const cache = `${dir.path}/cache`;
-    const url = `s3://${bucket}/c`;
+    await using t = await s3Case("c", "backup-partcopy-");
+    const { client, bucket, src, cache, url } = t;
     const limit = 5 * 1024 * 1024;
     const data = bigFile().subarray(0, 20 * 1024 * 1024 + 12345);
     put(`${src}/big.bin`, data);
@@ -235,9 +211,8 @@ Deno.test(
     assertEquals(head.Metadata?.["backup-mtime"], String(Math.round(stat.mtime!.getTime())));
     const got = await client.send(new GetObjectCommand({ Bucket: bucket, Key: "c/moved/big.bin" }));
     assertEquals(await got.Body!.transformToByteArray(), data);
-    assertEquals(await keysOf(client, bucket, "c/big.bin"), [], "the old key is gone");
-    const left = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
-    assertEquals(left.Uploads ?? [], [], "no upload left unfinished");
+    assertEquals(await t.keys("c/big.bin"), [], "the old key is gone");
+    assertEquals(await t.uploads(), [], "no upload left unfinished");
     await assertRestores(url, src, "c");
   },
 );
@@ -246,19 +221,14 @@ Deno.test(
   "s3: an upload a crash left whose file is gone is aborted by the next run",
   { ...opts, ignore: S3_IGNORE },
   async () => {
-    const client = testClient();
-    const bucket = await newBucket(client);
-    await using dir = await tempDir("backup-abandon-");
-    const src = `${dir.path}/src`;
-    const cache = `${dir.path}/cache`;
-    const url = `s3://${bucket}/a`;
+    await using t = await s3Case("a", "backup-abandon-");
+    const { src, cache, url } = t;
     put(`${src}/big.bin`, bigFile());
     put(`${src}/keep.txt`, "keep");
     const proxy = await startCounter(S3_ENV.AWS_ENDPOINT_URL!, "/.backup/", {
       hold: laterS3Part,
     });
-    const uploads = async () =>
-      (await client.send(new ListMultipartUploadsCommand({ Bucket: bucket }))).Uploads ?? [];
+    const uploads = () => t.uploads();
     try {
       const daemon = startRemoteDaemon(["--src", src, "--dest", url, "--once"], {
         AWS_ENDPOINT_URL: proxy.url,
@@ -292,14 +262,7 @@ Deno.test(
     const proxy = await startCounter(`http://127.0.0.1:${AZURITE_PORT}`, "/.backup/", {
       hold: laterAzureBlock,
     });
-    const big = container.getBlockBlobClient("a/big.bin");
-    const staged = async () => {
-      try {
-        return (await big.getBlockList("uncommitted")).uncommittedBlocks?.length ?? 0;
-      } catch {
-        return 0;
-      }
-    };
+    const staged = async () => (await stagedBlocks(container, "a/big.bin")).length;
     try {
       const daemon = startRemoteDaemon(["--src", src, "--dest", url, "--once"], {
         ...AZURE_ENV,

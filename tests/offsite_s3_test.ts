@@ -13,16 +13,14 @@ import {
   assertFolderMoveServerSide,
   assertRestores,
   assertSecondWriterRefused,
-  keysOf,
-  newBucket,
   once,
   putKey,
   rideOutage,
   runRemote,
   S3_ENV,
   S3_IGNORE,
+  s3Case,
   startRemoteDaemon,
-  testClient,
   xxh128,
 } from "../testing/s3.ts";
 import {
@@ -39,13 +37,9 @@ Deno.test(
   "s3: initial backup, every kind of change, restored from the bucket alone",
   opts,
   async () => {
-    const client = testClient();
-    const bucket = await newBucket(client);
-    await using dir = await tempDir("backup-s3-");
-    const src = `${dir.path}/src`;
-    const cache = `${dir.path}/cache`;
-    const url = `s3://${bucket}/home/docs`;
-    await assertEveryChange(src, url, cache, "home/docs", (p) => keysOf(client, bucket, p));
+    await using t = await s3Case("home/docs");
+    const { src, cache, url } = t;
+    await assertEveryChange(src, url, cache, "home/docs", t.keys);
   },
 );
 
@@ -53,13 +47,9 @@ Deno.test(
   "s3: a renamed folder is moved by server-side copies, no bytes uploaded",
   opts,
   async () => {
-    const client = testClient();
-    const bucket = await newBucket(client);
-    await using dir = await tempDir("backup-s3-");
-    const src = `${dir.path}/src`;
-    const cache = `${dir.path}/cache`;
-    const url = `s3://${bucket}/m`;
-    await assertFolderMoveServerSide(src, url, cache, 40, (p) => keysOf(client, bucket, p));
+    await using t = await s3Case("m");
+    const { src, cache, url } = t;
+    await assertFolderMoveServerSide(src, url, cache, 40, t.keys);
   },
 );
 
@@ -67,30 +57,23 @@ Deno.test(
   "s3: a second daemon on the same prefix is refused (exit 5, one line)",
   opts,
   async () => {
-    const client = testClient();
-    const bucket = await newBucket(client);
-    await using dir = await tempDir("backup-s3-");
-    const src = `${dir.path}/src`;
-    const url = `s3://${bucket}/shared`;
+    await using t = await s3Case("shared");
+    const { src, url } = t;
     put(`${src}/f.txt`, "x");
-    await assertSecondWriterRefused(src, url, dir.path);
+    await assertSecondWriterRefused(src, url, t.path);
   },
 );
 
 Deno.test("s3: kill -9 during the uploads, then a restart converges", opts, async () => {
-  const client = testClient();
-  const bucket = await newBucket(client);
-  await using dir = await tempDir("backup-s3-");
-  const src = `${dir.path}/src`;
-  const cache = `${dir.path}/cache`;
-  const url = `s3://${bucket}/k`;
+  await using t = await s3Case("k");
+  const { src, cache, url } = t;
   for (let i = 0; i < 600; i++) put(`${src}/d${i % 7}/f${i}.txt`, `file ${i} `.repeat(20));
   put(`${src}/big.bin`, new Uint8Array(40 * 1024 * 1024).map((_, i) => (i * 7) % 256));
   const daemon = startRemoteDaemon(["--src", src, "--dest", url, "--once"], {
     BACKUP_CACHE_DIR: cache,
   });
   // Killed once some objects of the mirror are in the bucket, before the pass ends.
-  await waitFor(async () => (await keysOf(client, bucket, "k/d")).length > 30, {
+  await waitFor(async () => (await t.keys("k/d")).length > 30, {
     timeoutMs: 60_000,
     intervalMs: 50,
     what: "the first uploads",
@@ -100,7 +83,7 @@ Deno.test("s3: kill -9 during the uploads, then a restart converges", opts, asyn
   const err = await once(src, url, cache);
   assertMatch(err, /JOURNAL REPLAYED: \d+ records, \d+ entries, \d+ interrupted/);
   await assertRestores(url, src, "k");
-  const staged = await keysOf(client, bucket, `k/${RESERVED_DIR}/staging/`);
+  const staged = await t.keys(`k/${RESERVED_DIR}/staging/`);
   assertEquals(staged.length, 0, `staging objects left: ${staged.join(", ")}`);
 });
 
@@ -108,22 +91,20 @@ Deno.test(
   "s3: wrong credentials, a missing bucket, a dead endpoint: exit 2, one line",
   opts,
   async () => {
-    await using dir = await tempDir("backup-s3-");
-    const src = `${dir.path}/src`;
+    await using t = await s3Case("p");
+    const { client, bucket, src, url: ours } = t;
     put(`${src}/f.txt`, "x");
-    const client = testClient();
-    const bucket = await newBucket(client);
-    const cache = { BACKUP_CACHE_DIR: `${dir.path}/cache` };
+    const cache = { BACKUP_CACHE_DIR: t.cache };
     const cases: [Record<string, string>, string, RegExp][] = [
       [
         { AWS_SECRET_ACCESS_KEY: "wrong" },
-        `s3://${bucket}/p`,
+        ours,
         /refused the credentials.*AWS_ACCESS_KEY_ID/,
       ],
       [{}, "s3://no-such-bucket-here/p", /bucket "no-such-bucket-here" does not exist/],
       [
         { AWS_ENDPOINT_URL: "http://127.0.0.1:9" },
-        `s3://${bucket}/p`,
+        ours,
         /does not answer.*AWS_ENDPOINT_URL/,
       ],
       [{}, "s3://A/p", /not a bucket URL/],
@@ -146,15 +127,12 @@ Deno.test(
   "s3: dry run, status and journal show/why/verify read the bucket from a new machine",
   opts,
   async () => {
-    const client = testClient();
-    const bucket = await newBucket(client);
-    await using dir = await tempDir("backup-s3-");
-    const src = `${dir.path}/src`;
-    const url = `s3://${bucket}/r`;
+    await using t = await s3Case("r");
+    const { bucket, src, cache, url } = t;
     put(`${src}/a.txt`, "a");
-    await once(src, url, `${dir.path}/cache`);
+    await once(src, url, cache);
     put(`${src}/b.txt`, "b");
-    const fresh = { BACKUP_CACHE_DIR: `${dir.path}/other-machine` };
+    const fresh = { BACKUP_CACHE_DIR: `${t.path}/other-machine` };
     const dry = await runRemote(["--src", src, "--dest", url, "--dry-run"], fresh);
     assertEquals(dry.code, 0, dry.stderr);
     assertMatch(dry.stdout, /copy\s+1 B\s+b\.txt/);
@@ -170,46 +148,39 @@ Deno.test(
     const replay = await runRemote(["journal", "replay", "--dest", url], fresh);
     assertEquals(replay.code, 2, replay.stderr);
     // Nothing of a read is left in the other machine's cache but its (empty) folder.
-    const left = [...Deno.readDirSync(`${dir.path}/other-machine/s3/${bucket}`)].map((e) => e.name);
+    const left = [...Deno.readDirSync(`${t.path}/other-machine/s3/${bucket}`)].map((e) => e.name);
     assertEquals(left, ["r"]);
   },
 );
 
 Deno.test("s3: a config job's destination may be a bucket", opts, async () => {
-  const client = testClient();
-  const bucket = await newBucket(client);
-  await using dir = await tempDir("backup-s3-");
-  const src = `${dir.path}/src`;
+  await using t = await s3Case("cfg");
+  const { src, url } = t;
   put(`${src}/c.txt`, "c");
-  const config = `${dir.path}/backup.jsonc`;
+  const config = `${t.path}/backup.jsonc`;
   Deno.writeTextFileSync(
     config,
-    JSON.stringify({ jobs: [{ name: "off", source: src, destination: `s3://${bucket}/cfg` }] }),
+    JSON.stringify({ jobs: [{ name: "off", source: src, destination: url }] }),
   );
-  const res = await runRemote(["--config", config, "--once"], {
-    BACKUP_CACHE_DIR: `${dir.path}/cache`,
-  });
+  const res = await runRemote(["--config", config, "--once"], { BACKUP_CACHE_DIR: t.cache });
   assertEquals(res.code, 0, res.stdout + res.stderr);
-  assert((await keysOf(client, bucket, "cfg/")).includes("cfg/c.txt"));
+  assert((await t.keys("cfg/")).includes("cfg/c.txt"));
 });
 
 Deno.test(
   "s3: the server stopped and restarted mid-pass: the job waits, then converges",
   opts,
   async () => {
-    const client = testClient();
-    const bucket = await newBucket(client);
-    await using dir = await tempDir("backup-s3-");
-    const src = `${dir.path}/src`;
-    const url = `s3://${bucket}/down`;
+    await using t = await s3Case("down");
+    const { src, cache, url } = t;
     for (let i = 0; i < 400; i++) put(`${src}/d${i % 5}/f${i}.txt`, `file ${i} `.repeat(30));
     const ceph = `${ROOT}/tools/servers/ceph.sh`;
     const daemon = startRemoteDaemon(
       ["--src", src, "--dest", url, "--interval", "2", "--no-watch"],
-      { BACKUP_CACHE_DIR: `${dir.path}/cache` },
+      { BACKUP_CACHE_DIR: cache },
     );
     try {
-      await waitFor(async () => (await keysOf(client, bucket, "down/d")).length > 20, {
+      await waitFor(async () => (await t.keys("down/d")).length > 20, {
         timeoutMs: 60_000,
         intervalMs: 50,
         what: "the first uploads",
@@ -227,7 +198,7 @@ Deno.test(
       });
       assertEquals(await daemon.stop(), 0, daemon.output());
     }
-    await once(src, url, `${dir.path}/cache`);
+    await once(src, url, cache);
     await assertRestores(url, src, "down");
   },
 );
@@ -236,10 +207,8 @@ Deno.test(
   "s3: --compress zstd and gzip round trip; the hash is of the original bytes",
   opts,
   async () => {
-    const client = testClient();
-    const bucket = await newBucket(client);
-    await using dir = await tempDir("backup-s3-");
-    const src = `${dir.path}/src`;
+    await using t = await s3Case("");
+    const { client, bucket, src } = t;
     put(`${src}/text.txt`, "a line that repeats\n".repeat(5000));
     // Incompressible and above the part size: a compressed multipart upload.
     const noise = new Uint8Array(20 * 1024 * 1024);
@@ -249,7 +218,7 @@ Deno.test(
     put(`${src}/noise.bin`, noise);
     for (const codec of ["zstd", "gzip"]) {
       const url = `s3://${bucket}/${codec}`;
-      const cache = `${dir.path}/cache-${codec}`;
+      const cache = `${t.path}/cache-${codec}`;
       await once(src, url, cache, ["--compress", codec]);
       const head = await client.send(
         new HeadObjectCommand({ Bucket: bucket, Key: `${codec}/text.txt` }),
@@ -270,7 +239,7 @@ Deno.test(
       "--src",
       src,
       "--dest",
-      `${dir.path}/plain`,
+      `${t.path}/plain`,
       "--compress",
       "zstd",
     ]);
@@ -283,12 +252,8 @@ Deno.test(
   "s3: --keep-versions keeps the old content in the bucket; restore --at brings it back",
   opts,
   async () => {
-    const client = testClient();
-    const bucket = await newBucket(client);
-    await using dir = await tempDir("backup-s3-");
-    const src = `${dir.path}/src`;
-    const cache = `${dir.path}/cache`;
-    const url = `s3://${bucket}/ver`;
+    await using t = await s3Case("ver");
+    const { src, cache, url } = t;
     put(`${src}/f.txt`, "first");
     await once(src, url, cache, ["--keep-versions", "10"]);
     // A time strictly between the two passes (the journal's times are in milliseconds).
@@ -298,7 +263,7 @@ Deno.test(
     put(`${src}/f.txt`, "second, longer");
     await once(src, url, cache, ["--keep-versions", "10"]);
     assert(
-      (await keysOf(client, bucket, `ver/${RESERVED_DIR}/versions/`)).length > 0,
+      (await t.keys(`ver/${RESERVED_DIR}/versions/`)).length > 0,
       "no version kept",
     );
     await using machine = await tempDir("backup-s3-newmachine-");
@@ -316,12 +281,8 @@ Deno.test(
   "s3: objects changed or deleted behind the backup's back are put right (cached entries too)",
   opts,
   async () => {
-    const client = testClient();
-    const bucket = await newBucket(client);
-    await using dir = await tempDir("backup-s3-");
-    const src = `${dir.path}/src`;
-    const cache = `${dir.path}/cache`;
-    const url = `s3://${bucket}/alt`;
+    await using t = await s3Case("alt");
+    const { client, bucket, src, cache, url } = t;
     put(`${src}/a.txt`, "aaa");
     put(`${src}/b.txt`, "bbb");
     // Old files, as most are: a copy within the racy window would have the next pass re-hash the
@@ -354,14 +315,11 @@ Deno.test(
   "s3: backup verify finds an object whose bytes rotted behind the same size and metadata",
   opts,
   async () => {
-    const client = testClient();
-    const bucket = await newBucket(client);
-    await using dir = await tempDir("backup-s3-");
-    const src = `${dir.path}/src`;
-    const url = `s3://${bucket}/rot`;
+    await using t = await s3Case("rot");
+    const { client, bucket, src, cache, url } = t;
     put(`${src}/good.txt`, "good bytes");
     put(`${src}/rot.txt`, "12345678");
-    await once(src, url, `${dir.path}/cache`);
+    await once(src, url, cache);
     // Same length, same metadata (mode, mtime, hash): only the bytes differ.
     const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: "rot/rot.txt" }));
     await client.send(
@@ -374,7 +332,7 @@ Deno.test(
     );
     // From a machine that never ran the backup: the journal comes from the bucket.
     const res = await runRemote(["verify", "--dest", url, "--json"], {
-      BACKUP_CACHE_DIR: `${dir.path}/other-cache`,
+      BACKUP_CACHE_DIR: `${t.path}/other-cache`,
     });
     assertEquals(res.code, 7, res.stdout + res.stderr);
     const lines = res.stdout.trim().split("\n").map((line) => JSON.parse(line));

@@ -6,7 +6,7 @@
  */
 
 import { assert, assertEquals } from "../testing/assert.ts";
-import { assertMirror, put, runCli, snapshot, tempDir } from "../testing/helpers.ts";
+import { assertMirror, jsonLines, put, runCli, snapshot, tempDir } from "../testing/helpers.ts";
 import { DenoFileSystem } from "../lib/base/fs.ts";
 import { readJournal } from "../lib/journal/reader.ts";
 import { journalDir } from "../lib/base/layout.ts";
@@ -41,10 +41,6 @@ async function crashAfter(dest: string, intents: Unstamped[]): Promise<number> {
   } finally {
     await writer.close();
   }
-}
-
-function jsonLines(stdout: string): Record<string, unknown>[] {
-  return stdout.trimEnd().split("\n").filter((line) => line !== "").map((line) => JSON.parse(line));
 }
 
 /** `op from -> path` (or `op path`) of each planned or journaled operation, in order. */

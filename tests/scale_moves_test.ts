@@ -12,7 +12,7 @@
  */
 
 import { assert, assertEquals } from "../testing/assert.ts";
-import { assertMirror, put, runCli, withRoots } from "../testing/helpers.ts";
+import { assertMirror, journalShow, put, runCli, withRoots } from "../testing/helpers.ts";
 
 const FOLDERS = 10;
 const PER_FOLDER = 1000;
@@ -30,10 +30,7 @@ function inodes(root: string, rel = ""): Map<string, number> {
 
 /** The operations the journal holds (one line each), from `journal show --json`. */
 async function operations(dest: string): Promise<Record<string, unknown>[]> {
-  const r = await runCli(["journal", "show", "--dest", dest, "--json"]);
-  assertEquals(r.code, 0, r.stderr);
-  return r.stdout.trimEnd().split("\n").filter((l) => l !== "").map((l) => JSON.parse(l))
-    .filter((rec) => rec.type === "op");
+  return (await journalShow(dest)).filter((rec) => rec.type === "op");
 }
 
 /**

@@ -24,7 +24,7 @@ import {
   startUiDaemon,
   texts,
 } from "../testing/browser.ts";
-import { keysOf, newBucket, S3_IGNORE, startRemoteDaemon, testClient } from "../testing/s3.ts";
+import { S3_IGNORE, s3Case, startRemoteDaemon } from "../testing/s3.ts";
 import type { Page } from "puppeteer-core";
 
 const opts = {
@@ -69,12 +69,8 @@ Deno.test(
   "dashboard of a backup in a bucket: the daemon's pages, restore and download from the bucket, then backup ui read-only on a new machine",
   opts,
   async (t) => {
-    const client = testClient();
-    const bucket = await newBucket(client);
-    await using tmp = await tempDir("backup-ui-s3-");
-    const src = `${tmp.path}/src`;
-    const cache = `${tmp.path}/cache`;
-    const dest = `s3://${bucket}/home/docs`;
+    await using tmp = await s3Case("home/docs", "backup-ui-s3-");
+    const { src, cache, url: dest } = tmp;
     const out = `${tmp.path}/restored`;
     // Objects stored compressed: restore and download decompress on the way.
     const job = dashboardJob(src, dest, ["--compress", "zstd"]);
@@ -113,7 +109,7 @@ Deno.test(
           });
           await screenshot(journal, "remote-journal");
           await journal.close();
-          const keys = await keysOf(client, bucket, "home/docs/");
+          const keys = await tmp.keys("home/docs/");
           assert(keys.includes("home/docs/new.txt"), keys.join(", "));
         },
       );
@@ -232,19 +228,16 @@ Deno.test(
   "dashboard of a backup in a bucket: a held mass delete shows on the problems page, confirm releases it",
   opts,
   async () => {
-    const client = testClient();
-    const bucket = await newBucket(client);
-    await using tmp = await tempDir("backup-ui-s3-held-");
-    const src = `${tmp.path}/src`;
-    const dest = `s3://${bucket}/held`;
+    await using tmp = await s3Case("held", "backup-ui-s3-held-");
+    const { src, cache, url: dest } = tmp;
     for (let i = 0; i < 20; i++) put(`${src}/f${i}.txt`, `file ${i}`);
     // Full passes only: the 15 deletions are judged in one pass (a watcher would slice them).
     const { daemon, url } = await startWithUi(
       ["--src", src, "--dest", dest, "--interval", "1", "--max-delete", "5", "--no-watch"],
-      `${tmp.path}/cache`,
+      cache,
     );
     const browser = await launchBrowser();
-    const files = async () => (await keysOf(client, bucket, "held/f")).length;
+    const files = async () => (await tmp.keys("held/f")).length;
     try {
       await waitFor(() => daemon.output().includes("PASS 1"), {
         what: "the first pass",
@@ -280,18 +273,15 @@ Deno.test(
   "dashboard of a config daemon with a job in a bucket: the job's overview, journal, versions and download",
   { ignore: S3_IGNORE, sanitizeResources: false, sanitizeOps: false },
   async () => {
-    const client = testClient();
-    const bucket = await newBucket(client);
-    await using tmp = await tempDir("backup-ui-s3-config-");
-    const src = `${tmp.path}/src`;
-    const dest = `s3://${bucket}/cfg`;
+    await using tmp = await s3Case("cfg", "backup-ui-s3-config-");
+    const { src, cache, url: dest } = tmp;
     put(`${src}/a.txt`, "from the config job");
     const config = `${tmp.path}/jobs.jsonc`;
     Deno.writeTextFileSync(
       config,
       JSON.stringify({ jobs: [{ name: "offsite", source: src, destination: dest, interval: 60 }] }),
     );
-    const { daemon, url } = await startWithUi(["--config", config], `${tmp.path}/cache`);
+    const { daemon, url } = await startWithUi(["--config", config], cache);
     try {
       const get = async (path: string) => {
         const res = await fetch(`${url}${path}`);

@@ -8,8 +8,8 @@
  */
 
 import { assert, assertEquals, assertIncludes, assertMatch } from "../testing/assert.ts";
-import { put, tempDir, waitFor } from "../testing/helpers.ts";
-import { newBucket, runRemote, S3_IGNORE, startRemoteDaemon, testClient } from "../testing/s3.ts";
+import { jsonLines, put, waitFor } from "../testing/helpers.ts";
+import { runRemote, S3_IGNORE, type S3Case, s3Case, startRemoteDaemon } from "../testing/s3.ts";
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import type { S3Client } from "@aws-sdk/client-s3";
 
@@ -30,14 +30,9 @@ async function textOf(client: S3Client, bucket: string, key: string): Promise<st
   return await res.Body!.transformToString();
 }
 
-/** The JSON lines of a `--json` run. */
-function lines(stdout: string): Record<string, unknown>[] {
-  return stdout.trim().split("\n").map((l) => JSON.parse(l));
-}
-
-/** A source of old (not racy) files, backed up once into `url` with the cache `cache`. */
-async function backedUp(root: string, url: string, cache: string): Promise<string> {
-  const src = `${root}/src`;
+/** A source of old (not racy) files in `t.src`, backed up once into `t.url` with `t.cache`. */
+async function backedUp(t: S3Case): Promise<void> {
+  const { src, url, cache } = t;
   put(`${src}/rot.txt`, "12345678");
   put(`${src}/good.txt`, "good bytes");
   put(`${src}/sub/edited.txt`, "first words");
@@ -46,18 +41,15 @@ async function backedUp(root: string, url: string, cache: string): Promise<strin
   }
   const res = await runRemote(["--src", src, "--dest", url, "--once"], { BACKUP_CACHE_DIR: cache });
   assertEquals(res.code, 0, res.stdout + res.stderr);
-  return src;
 }
 
 Deno.test(
   "verify --repair on a bucket: a rotten object is recopied from the source, journaled; one whose source changed is reported",
   opts,
   async () => {
-    const client = testClient();
-    const bucket = await newBucket(client);
-    await using dir = await tempDir("backup-verify-s3-");
-    const url = `s3://${bucket}/v`;
-    const src = await backedUp(dir.path, url, `${dir.path}/cache`);
+    await using dir = await s3Case("v", "backup-verify-s3-");
+    const { client, bucket, src, url } = dir;
+    await backedUp(dir);
     await rot(client, bucket, "v/rot.txt", "87654321");
     // Damaged too, but its source changed since (new size): no recopy can give back what was
     // copied; the next pass copies the new version.
@@ -71,13 +63,13 @@ Deno.test(
 
     const found = await runRemote(["verify", "--dest", url, "--json"], other);
     assertEquals(found.code, 7, found.stdout + found.stderr);
-    const mismatches = lines(found.stdout).filter((l) => l.type === "mismatch");
+    const mismatches = jsonLines(found.stdout).filter((l) => l.type === "mismatch");
     assertEquals(mismatches.map((m) => [m.path, m.problem, m.source, m.repairable]), [
       ["good.txt", "source-differs", "differs", false],
       ["rot.txt", "damaged", "same", true],
       ["sub/edited.txt", "damaged", "changed", false],
     ]);
-    assertEquals(lines(found.stdout).at(-1)!.dest, url);
+    assertEquals(jsonLines(found.stdout).at(-1)!.dest, url);
 
     const repair = await runRemote(["verify", "--dest", url, "--repair"], other);
     assertEquals(repair.code, 7, repair.stdout + repair.stderr);
@@ -99,12 +91,12 @@ Deno.test(
       third,
     );
     assertEquals(shown.code, 0, shown.stderr);
-    assertEquals(lines(shown.stdout).length, 2, shown.stdout);
+    assertEquals(jsonLines(shown.stdout).length, 2, shown.stdout);
 
     const still = await runRemote(["verify", "--dest", url, "--json"], third);
     assertEquals(still.code, 7, still.stdout + still.stderr);
     assertEquals(
-      lines(still.stdout).filter((l) => l.type === "mismatch").map((m) => m.path),
+      jsonLines(still.stdout).filter((l) => l.type === "mismatch").map((m) => m.path),
       ["good.txt", "sub/edited.txt"],
     );
     put(`${src}/good.txt`, "good bytes");
@@ -123,12 +115,9 @@ Deno.test(
   "verify --repair on a bucket refuses while a daemon runs on the prefix, here or elsewhere (exit 5)",
   opts,
   async () => {
-    const client = testClient();
-    const bucket = await newBucket(client);
-    await using dir = await tempDir("backup-verify-s3-");
-    const url = `s3://${bucket}/busy`;
-    const cache = `${dir.path}/cache`;
-    const src = await backedUp(dir.path, url, cache);
+    await using dir = await s3Case("busy", "backup-verify-s3-");
+    const { client, bucket, src, cache, url } = dir;
+    await backedUp(dir);
     await rot(client, bucket, "busy/rot.txt", "87654321");
     const daemon = startRemoteDaemon(
       ["--src", src, "--dest", url, "--interval", "3600", "--no-watch"],
@@ -175,12 +164,9 @@ Deno.test(
   "the daemon's rolling verification reads a bucket: a rotten object is logged as an error and recopied by the next full pass",
   opts,
   async () => {
-    const client = testClient();
-    const bucket = await newBucket(client);
-    await using dir = await tempDir("backup-verify-s3-");
-    const url = `s3://${bucket}/roll`;
-    const cache = `${dir.path}/cache`;
-    const src = await backedUp(dir.path, url, cache);
+    await using dir = await s3Case("roll", "backup-verify-s3-");
+    const { client, bucket, src, cache, url } = dir;
+    await backedUp(dir);
     const daemon = startRemoteDaemon(
       ["--src", src, "--dest", url, "--interval", "3", "--no-watch", "--verify-every", "2s"],
       { BACKUP_CACHE_DIR: cache },

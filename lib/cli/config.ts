@@ -115,6 +115,7 @@ const JOB_KEYS: Record<string, KeySpec> = {
   schedule: { kind: "string", flag: "--schedule" },
   scheduleTz: { kind: "string", flag: "--schedule-tz" },
   verifyEvery: { kind: "text", flag: "--verify-every" },
+  destSweep: { kind: "number", flag: "--dest-sweep" },
 };
 
 /** Flags that only qualify another one: checked again without it, they would be refused too. */

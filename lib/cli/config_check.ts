@@ -101,6 +101,14 @@ function adoptProblem(fs: FileSystem, job: ConfigJob): string | null {
   }
 }
 
+/** A job's `destSweep`, when the file sets it, as `config check` shows it. */
+function sweepText(rounds: number | undefined): string {
+  if (rounds === undefined) return "";
+  return rounds === 1
+    ? ", destination listed whole every full pass"
+    : `, destination listed once in ${rounds} full passes`;
+}
+
 /** Validates the file; prints each job, or each problem. Returns the exit code. */
 export function runConfigCheck(file: string, deps: ConfigCheckDeps): number {
   let config;
@@ -128,7 +136,7 @@ export function runConfigCheck(file: string, deps: ConfigCheckDeps): number {
           ? `at "${opts.schedule.text}"${opts.schedule.zone ? ` (${opts.schedule.zone})` : ""}`
           : `every ${opts.interval} s`) +
         `${opts.watch ? "" : ", no watcher"}` +
-        (rules > 0 ? `, ${plural(rules, "exclude rule")}` : ""),
+        (rules > 0 ? `, ${plural(rules, "exclude rule")}` : "") + sweepText(opts.destSweep),
     );
     const source = job.enabled ? lookUp(deps.fs, job.source) : true;
     if (source === false) {

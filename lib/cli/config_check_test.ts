@@ -70,13 +70,13 @@ Deno.test("runConfigCheck prints one line a job and a summary for a valid file",
         { "name": "docs", "source": "docs", "destination": "out/docs", "interval": 5,
           "exclude": ["*.bak"], "excludeFrom": "excludes.txt" },
         { "name": "pics", "source": "pics", "destination": "out/pics", "enabled": false,
-          "watch": false },
+          "watch": false, "destSweep": 3 },
       ],
     }`,
   );
   assertEquals(lines, [
     `ok   docs: ${tmp.path}/docs -> ${tmp.path}/out/docs, every 5 s, 2 exclude rules`,
-    `off  pics: ${tmp.path}/pics -> ${tmp.path}/out/pics, every 60 s, no watcher`,
+    `off  pics: ${tmp.path}/pics -> ${tmp.path}/out/pics, every 60 s, no watcher, destination listed once in 3 full passes`,
     `${tmp.path}/backup.jsonc is valid: 2 jobs, 1 enabled; shared log ${tmp.path}/logs/backup.log`,
   ]);
   assertEquals(code, EXIT.OK);

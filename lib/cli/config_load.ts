@@ -121,8 +121,13 @@ export function selectJobs(config: BackupConfig, only: string[]): ConfigJob[] {
   return jobs;
 }
 
-/** A daemon message for a config file: it names the keys `source`/`destination`, not the flags. */
+/**
+ * A daemon message for a config file: it names the keys `source`/`destination`/`excludeFrom`/
+ * `destSweep`, not the flags (whole flags only: `--dest-sweep` is not `--dest` and "-sweep").
+ */
 export function asConfigKeys(message: string): string {
-  return message.replaceAll("--src", '"source"').replaceAll("--dest", '"destination"')
-    .replaceAll("--exclude-from", '"excludeFrom"');
+  return message.replace(/--(src|dest|exclude-from|dest-sweep)(?![\w-])/g, (_, flag: string) => {
+    const key = { src: "source", dest: "destination", "exclude-from": "excludeFrom" }[flag];
+    return `"${key ?? "destSweep"}"`;
+  });
 }

@@ -122,4 +122,8 @@ Deno.test("asConfigKeys replaces every flag name and leaves other text alone", (
     '"excludeFrom" f and "destination" d',
   );
   assertEquals(asConfigKeys("nothing to change"), "nothing to change");
+  assertEquals(
+    asConfigKeys("--dest-sweep 0 beside --dest d"),
+    '"destSweep" 0 beside "destination" d',
+  );
 });

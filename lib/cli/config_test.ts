@@ -54,7 +54,7 @@ Deno.test("parseConfig names the line, the job and the key of every problem at o
     `/etc/backup.jsonc:3: job "docs": unknown key "intervall"; known keys: name, enabled, source, ` +
     `destination, interval, watch, exclude, excludeFrom, deleteExcluded, maxDelete, ` +
     `maxDeletePercent, keepSetuid, journalMaxMb, keepVersions, onPass, onError, hookTimeout, ` +
-    `schedule, scheduleTz, verifyEvery`,
+    `schedule, scheduleTz, verifyEvery, destSweep`,
     `/etc/backup.jsonc:4: job "pics": "interval" must be a number of seconds above 0, not "0"`,
     `/etc/backup.jsonc:5: job "music": "source" starts with "~", which is not expanded here; write the full path`,
     `/etc/backup.jsonc:6: job "x": "maxDelete" must be a number, not string "ten"`,
@@ -64,7 +64,7 @@ Deno.test("parseConfig names the line, the job and the key of every problem at o
     `/etc/backup.jsonc:8: jobs[5]: unknown key "bogus"; known keys: name, enabled, source, ` +
     `destination, interval, watch, exclude, excludeFrom, deleteExcluded, maxDelete, ` +
     `maxDeletePercent, keepSetuid, journalMaxMb, keepVersions, onPass, onError, hookTimeout, ` +
-    `schedule, scheduleTz, verifyEvery`,
+    `schedule, scheduleTz, verifyEvery, destSweep`,
     `/etc/backup.jsonc:9: job "y": "interval" must be a number of seconds above 0, not "0"`,
     `/etc/backup.jsonc:9: job "y": "maxDeletePercent" must be a whole number from 0 to 100, not "200"`,
   ]);
@@ -242,4 +242,23 @@ Deno.test("a jobs file takes schedule and scheduleTz, and log.errorFile; bad val
   assertEquals(ok.log.errorFile, "/etc/errors.log");
   const [a, c] = ok.jobs.map((j) => parseRunArgs(j.argv).schedule);
   assertEquals([a?.text, a?.zone, c?.text, c?.zone], ["0 2 * * *", "UTC", "0 3 * * 1", "UTC"]);
+});
+
+Deno.test("a jobs file takes destSweep from defaults or a job; a bad value names the key", () => {
+  const text = `{
+  "defaults": { "destSweep": 4 },
+  "jobs": [
+    { "name": "a", "source": "/a", "destination": "/b" },
+    { "name": "c", "source": "/c", "destination": "/d", "destSweep": 1 },
+    { "name": "e", "source": "/e", "destination": "/f", "destSweep": 0 },
+  ]
+}`;
+  const err = assertThrows(() => parseConfig(text, "/etc/b.jsonc", parseRunArgs), ConfigError);
+  assertEquals(err.problems, [
+    `/etc/b.jsonc:6: job "e": "destSweep" must be a whole number from 1, not "0"`,
+  ]);
+  const ok = parseConfig(text.replace('"destSweep": 0', '"destSweep": 2'), "/etc/b.jsonc", check);
+  assertEquals(ok.jobs.map((j) => parseRunArgs(j.argv).destSweep), [4, 1, 2]);
+  // A flag beside --config comes after the job's arguments and wins (lib/cli/jobs.ts).
+  assertEquals(parseRunArgs([...ok.jobs[1]!.argv, "--dest-sweep", "7"]).destSweep, 7);
 });

@@ -44,10 +44,12 @@ Usage:
   backup config check FILE | backup config convert OLD.json
   backup                   (on a terminal: asks for the two folders)
   backup journal show|why|verify|replay|compact --dest DIR ...
-  backup status --dest DIR [--json]
-  backup confirm --dest DIR          (apply the deletions a running daemon holds)
+  backup status --dest DIR | --config FILE [--job NAME]... [--json]
+  backup confirm --dest DIR | --config FILE --job NAME
+                           (apply the deletions a running daemon holds)
   backup restore --dest DIR PATH [--at TIME] --to DIR
   backup verify --dest DIR [--sample PERCENT] [--json] [--repair]
+                [--src DIR | --config FILE --job NAME]
   backup ui --dest DIR | --config FILE       (the dashboard, read-only)
   backup --help | --version
 
@@ -124,7 +126,8 @@ Options:
                      ...and more than P% of the backup (default 50)
   --confirm-deletes  apply a deletion the guard holds (run once with it; while
                      a daemon runs: backup confirm --dest DIR). The guard
-                     counts the deletions of the last hour with each pass's
+                     counts the deletions of the last hour that the source
+                     has not brought back with each pass's own
   --keep-setuid      carry setuid and setgid bits over (off by default)
   --keep-versions RULE
                      versioned trash: a file overwritten or deleted in --dest
@@ -176,7 +179,8 @@ Exit codes: 0 done (or stopped by Ctrl+C/SIGTERM), 1 internal error, 2 bad
 usage, config file or roots, 3 journal corrupt, 4 a disk failed (journal
 fsync, full, read-only; restart to replay), 5 destination locked by another
 backup, 6 --once finished with problems (failed files, held deletions, a
-skipped pass, names that are not valid UTF-8). With --config: the code of
+skipped pass, names that are not valid UTF-8), 7 backup verify found files
+whose content is not what the journal recorded. With --config: the code of
 the first job that failed.
 `;
 
