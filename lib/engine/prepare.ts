@@ -23,6 +23,7 @@ import { type FileOp, planPass } from "./pass_plan.ts";
 import { type SourceIdentity, sourceVeto } from "./source_guard.ts";
 import { type PassScope, scanFolders, type ScanRoots, scanWhole } from "./pass_scope.ts";
 import type { SweepSlice } from "./dest_sweep.ts";
+import { scanDirty } from "./dirty_walk.ts";
 
 /** Where a pass reads from. */
 export interface PrepareContext {
@@ -57,6 +58,11 @@ export interface PrepareRequest {
    * (lib/engine/dest_sweep.ts); default: the whole destination. Ignored with suspects.
    */
   sweep?: SweepSlice;
+  /**
+   * With `sweep`: plan the whole maps instead of the diff walk's dirty folders
+   * (lib/engine/dirty_walk.ts); default false. The diff walk needs no suspects either.
+   */
+  wholePlan?: boolean;
 }
 
 /** What the caller hears while a pass is prepared (all optional). */
@@ -140,7 +146,17 @@ export async function preparePass(
 ): Promise<PreparedPass> {
   const { fs, source } = ctx;
   const roots: ScanRoots = { fs, source, destination: ctx.destination };
-  const scanned = request.folders
+  const diffWalk = !request.folders && request.sweep && request.suspects.size === 0 &&
+    !request.wholePlan && ctx.destination !== null;
+  const scanned = diffWalk
+    ? await scanDirty(
+      { fs, source, destination: ctx.destination! },
+      request.excludes,
+      request.state,
+      request.sweep!,
+      events.sourceScanned,
+    )
+    : request.folders
     ? await scanFolders(
       roots,
       request.folders,
@@ -164,7 +180,9 @@ export async function preparePass(
   if (request.identity) {
     // A partial pass sees only some folders: emptiness is judged by full passes. A source
     // whose every entry is excluded is not empty: it is mounted, and nothing is deleted.
-    const seen = scope.within ? Number.POSITIVE_INFINITY : src.entries.size + src.skipped;
+    const seen = scope.within
+      ? Number.POSITIVE_INFINITY
+      : scope.seen ?? src.entries.size + src.skipped;
     veto = sourceVeto(fs, source, request.identity, seen, request.state.size);
   }
   if (veto !== null && !request.planWhenVetoed) return { status: "vetoed", scope, veto, ops: null };
@@ -180,6 +198,7 @@ export async function preparePass(
       keeps: scope.excludes.keeps,
       ...(request.allowMove ? { allowMove: request.allowMove } : {}),
       ...(scope.within ? { within: scope.within } : {}),
+      ...(scope.planWithin ? { within: scope.planWithin } : {}),
       ...(events.onVanished ? { onVanished: events.onVanished } : {}),
       ...(events.onUnreadable ? { onUnreadable: events.onUnreadable } : {}),
     },
