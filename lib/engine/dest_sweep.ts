@@ -67,6 +67,8 @@ export interface SweepNarrowing {
   destFolder(rel: string, d: Entry, t: StateEntry): void;
   /** After the two above: whether a trusted folder's entries are needed. */
   isDirty(dir: string): boolean;
+  /** Right after {@link destListed}: whether the files of that listing are needed. */
+  keepsListing(dir: string): boolean;
 }
 
 /** FNV-1a (32 bits) of a path's UTF-16 code units: which slice a folder is in. */
@@ -134,8 +136,11 @@ export async function listSwept(
   const scan = emptyScan();
   const counts: SweepCounts = { listed: 0, trusted: 0 };
   const underDeep = (rel: string) => deep.size > 0 && someAbove(rel, (p) => deep.has(p), true);
-  const merge = (from: ScanResult) => {
-    for (const [rel, entry] of from.entries) scan.entries.set(rel, entry);
+  // `folders`: only the folders of a listing (a clean folder's files are not planned).
+  const merge = (from: ScanResult, folders = false) => {
+    for (const [rel, entry] of from.entries) {
+      if (!folders || entry.kind === "dir") scan.entries.set(rel, entry);
+    }
     for (const [rel, reason] of from.unreadable) scan.unreadable.set(rel, reason);
     for (const [dir, count] of from.badNames) scan.badNames.set(dir, count);
     scan.temps.push(...from.temps);
@@ -159,7 +164,7 @@ export async function listSwept(
     try {
       const listed = await destination.list({ ...options, under: dir, shallow: true });
       narrow?.destListed(dir, listed.entries);
-      merge(listed);
+      merge(listed, narrow !== undefined && !narrow.keepsListing(dir));
       newFolders(listed, dir);
     } catch (err) {
       // Gone since: its parent's listing shows it. Else nothing below it may be deleted.

@@ -180,6 +180,15 @@ export class DirtyFolders {
     if (!destSame(d, t)) this.#dirty.add(parentOf(rel));
   }
 
+  /**
+   * Whether a listed destination folder's files are needed: it is dirty, or in a subtree
+   * planned whole (one the source walk found; those the destination's listings add hold no
+   * folder listed alone: the sweep lists them whole, or they are not in the destination).
+   */
+  keepsListing(dir: string): boolean {
+    return this.#dirty.has(dir) || someAbove(dir, (p) => this.#deep.has(p), true);
+  }
+
   /** Whether a folder is dirty so far (a trusted one's entries are then taken from the state). */
   isDirty(dir: string): boolean {
     return this.#dirty.has(dir);
