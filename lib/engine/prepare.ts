@@ -24,6 +24,7 @@ import { type SourceIdentity, sourceVeto } from "./source_guard.ts";
 import { type PassScope, scanFolders, type ScanRoots, scanWhole } from "./pass_scope.ts";
 import type { SweepSlice } from "./dest_sweep.ts";
 import { scanDirty } from "./dirty_walk.ts";
+import { PackedEntries } from "../base/packed_entries.ts";
 
 /** Where a pass reads from. */
 export interface PrepareContext {
@@ -60,7 +61,8 @@ export interface PrepareRequest {
   sweep?: SweepSlice;
   /**
    * With `sweep`: plan the whole maps instead of the diff walk's dirty folders
-   * (lib/engine/dirty_walk.ts); default false. The diff walk needs no suspects either.
+   * (lib/engine/dirty_walk.ts); default false. The diff walk also needs no suspects, a
+   * destination, and a packed state (the daemon's; a plain `Map` plans the whole maps).
    */
   wholePlan?: boolean;
 }
@@ -146,8 +148,9 @@ export async function preparePass(
 ): Promise<PreparedPass> {
   const { fs, source } = ctx;
   const roots: ScanRoots = { fs, source, destination: ctx.destination };
+  // The diff walk reads the state folder by folder: only a packed state has its folders' lists.
   const diffWalk = !request.folders && request.sweep && request.suspects.size === 0 &&
-    !request.wholePlan && ctx.destination !== null;
+    !request.wholePlan && ctx.destination !== null && request.state instanceof PackedEntries;
   const scanned = diffWalk
     ? await scanDirty(
       { fs, source, destination: ctx.destination! },
