@@ -71,6 +71,13 @@ export interface ScanOptions {
   shallow?: boolean;
   /** Called for entries to leave out (excludes); default keeps everything. */
   skip?: (rel: string, kind: Kind) => boolean;
+  /**
+   * Called with each folder's listing once it is read (its entries after `skip`), before they
+   * are added to `entries`; false leaves them out (the walk goes on below them all the same).
+   * `flawed`: an entry of the folder could not be read (or its name opened). The array is
+   * reused for the next folder: copy what is kept of it. Default keeps all.
+   */
+  folder?: (dir: string, entries: [string, Entry][], flawed: boolean) => boolean;
 }
 
 /** A scan that found nothing (a destination that does not exist yet, the start of a partial pass). */
@@ -108,8 +115,10 @@ export function scanTree(fs: FileSystem, root: string, options: ScanOptions = {}
   const start = options.under ?? "";
   const stack: string[] = [start];
   let first = true;
+  const listing: [string, Entry][] | null = options.folder ? [] : null;
   while (stack.length > 0) {
     const dir = stack.pop()!;
+    let flawed = false;
     let names: string[];
     try {
       names = fs.readDir(join(root, dir));
@@ -134,10 +143,12 @@ export function scanTree(fs: FileSystem, root: string, options: ScanOptions = {}
         if (isNotFound(err)) {
           if (name.includes("\uFFFD")) {
             result.badNames.set(dir, (result.badNames.get(dir) ?? 0) + 1);
+            flawed = true;
           }
           continue; // vanished between readDir and lstat
         }
         result.unreadable.set(rel, describeError(err));
+        flawed = true;
         continue;
       }
       if (options.skip?.(rel, info.kind)) {
@@ -151,13 +162,16 @@ export function scanTree(fs: FileSystem, root: string, options: ScanOptions = {}
         } catch (err) {
           if (!(isNotFound(err))) {
             result.unreadable.set(rel, describeError(err));
+            flawed = true;
           }
           continue;
         }
       }
-      result.entries.set(rel, entry);
+      if (listing) listing.push([rel, entry]);
+      else result.entries.set(rel, entry);
       if (info.kind === "dir" && !options.shallow) stack.push(rel);
     }
+    if (listing) keepListing(result, options, dir, listing, flawed);
   }
   return result;
 }
@@ -166,44 +180,79 @@ export function scanTree(fs: FileSystem, root: string, options: ScanOptions = {}
 function scanBeneath(root: string, options: ScanOptions): ScanResult {
   const beneath = Beneath.open(root);
   try {
-    const result = emptyScan();
-    const stack: string[] = [options.under ?? ""];
-    let first = true;
-    while (stack.length > 0) {
-      const dir = stack.pop()!;
-      let listed: DirEntryInfo[];
-      try {
-        listed = beneath.readdirInfo(dir);
-      } catch (err) {
-        if (first) throw err;
-        if (!(isNotFound(err))) result.unreadable.set(dir, describeError(err));
-        continue;
-      }
-      first = false;
-      for (const { name, info, target, error } of listed) {
-        if (dir === "" && isReservedTop(name)) {
-          if (!options.destination) result.reservedSkipped = true;
-          continue;
-        }
-        if (dir === "" && name === MARKER_NAME) continue; // the source guard's marker
-        const rel = joinRel(dir, name);
-        if (info === undefined || (info.kind === "symlink" && target === undefined)) {
-          // Vanished since the listing: nothing to say. Else its backup is kept.
-          if (!isNotFound(error)) result.unreadable.set(rel, describeError(error));
-          continue;
-        }
-        if (options.skip?.(rel, info.kind)) {
-          result.skipped++;
-          continue;
-        }
-        const entry = entryOf(info);
-        if (target !== undefined) entry.target = target;
-        result.entries.set(rel, entry);
-        if (info.kind === "dir" && !options.shallow) stack.push(rel);
-      }
-    }
-    return result;
+    return walkBeneath(beneath, options);
   } finally {
     beneath.close();
   }
+}
+
+/**
+ * The walk of {@link scanTree} beneath an open, pinned root: each folder read
+ * once with `getdents64` and its entries described with `statx` relative to
+ * it (`Beneath.readdirInfo`), never following a symlink; a folder that cannot
+ * be read after the first is recorded in `unreadable`. The source's walk and
+ * the local destination's listing (lib/dest/pinned_list.ts, with
+ * `destination`) are this one walk.
+ *
+ * @throws when the start folder itself cannot be listed.
+ */
+export function walkBeneath(beneath: Beneath, options: ScanOptions = {}): ScanResult {
+  const result = emptyScan();
+  const stack: string[] = [options.under ?? ""];
+  let first = true;
+  const listing: [string, Entry][] | null = options.folder ? [] : null;
+  while (stack.length > 0) {
+    const dir = stack.pop()!;
+    let flawed = false;
+    let listed: DirEntryInfo[];
+    try {
+      listed = beneath.readdirInfo(dir);
+    } catch (err) {
+      if (first) throw err;
+      if (!(isNotFound(err))) result.unreadable.set(dir, describeError(err));
+      continue;
+    }
+    first = false;
+    for (const { name, info, target, error } of listed) {
+      if (dir === "" && isReservedTop(name)) {
+        if (!options.destination) result.reservedSkipped = true;
+        continue;
+      }
+      if (dir === "" && name === MARKER_NAME) continue; // the source guard's marker
+      const rel = joinRel(dir, name);
+      if (info === undefined || (info.kind === "symlink" && target === undefined)) {
+        // Vanished since the listing: nothing to say. Else its backup is kept.
+        if (!isNotFound(error)) {
+          result.unreadable.set(rel, describeError(error));
+          flawed = true;
+        }
+        continue;
+      }
+      if (options.skip?.(rel, info.kind)) {
+        result.skipped++;
+        continue;
+      }
+      const entry = entryOf(info);
+      if (target !== undefined) entry.target = target;
+      if (listing) listing.push([rel, entry]);
+      else result.entries.set(rel, entry);
+      if (info.kind === "dir" && !options.shallow) stack.push(rel);
+    }
+    if (listing) keepListing(result, options, dir, listing, flawed);
+  }
+  return result;
+}
+
+/** Hands a folder's listing to `options.folder`; adds its entries unless told not to. Empties it. */
+function keepListing(
+  result: ScanResult,
+  options: ScanOptions,
+  dir: string,
+  listing: [string, Entry][],
+  flawed: boolean,
+): void {
+  if (options.folder!(dir, listing, flawed)) {
+    for (const [rel, entry] of listing) result.entries.set(rel, entry);
+  }
+  listing.length = 0;
 }

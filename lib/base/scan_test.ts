@@ -318,3 +318,32 @@ Deno.test("scanTree through the native layer lists what the port's walk lists, e
     );
   }
 });
+
+Deno.test("scanTree hands each folder's listing to `folder`, which keeps or drops it; flawed when an entry could not be read", async () => {
+  await using tmp = await tempDir();
+  put(`${tmp.path}/keep/x`, "x");
+  put(`${tmp.path}/drop/y`, "y");
+  put(`${tmp.path}/drop/bad`, "b");
+  const walk = (fs: FileSystem) => {
+    const seen: [string, string[], boolean][] = [];
+    const scan = scanTree(fs, tmp.path, {
+      folder: (dir, entries, flawed) => {
+        seen.push([dir, entries.map(([rel]) => rel).sort(), flawed]);
+        return dir !== "drop";
+      },
+    });
+    return { seen: seen.sort(([a], [b]) => (a < b ? -1 : 1)), scan };
+  };
+  const fs = new FaultyFileSystem(real, [
+    { point: "lstat", path: /\/drop\/bad$/, error: () => new Error("Input/output error") },
+  ]);
+  for (const [which, { seen, scan }] of [["generic", walk(fs)], ["native", walk(real)]] as const) {
+    const badFlawed = which === "generic"; // the fault is injected through the port only
+    assertEquals(seen, [
+      ["", ["drop", "keep"], false],
+      ["drop", badFlawed ? ["drop/y"] : ["drop/bad", "drop/y"], badFlawed],
+      ["keep", ["keep/x"], false],
+    ], which);
+    assertEquals(Object.keys(kinds(scan.entries)).sort(), ["drop", "keep", "keep/x"], which);
+  }
+});

@@ -30,6 +30,7 @@ import { isNotFound } from "../base/fs.ts";
 import { describeError } from "../base/errors.ts";
 import { parentOf, someAbove } from "../base/paths.ts";
 import { emptyScan, type Entry, type ScanResult } from "../base/scan.ts";
+import { entriesWithin, scopeTest } from "./scope_entries.ts";
 
 /** Which slice of the rolling sweep a pass lists. */
 export interface SweepSlice {
@@ -55,6 +56,21 @@ export interface SweptListing {
   counts: SweepCounts;
 }
 
+/**
+ * What a full pass's diff walk hears from the sweep (lib/engine/dirty_folders.ts), and
+ * which trusted folders' entries it needs: the others are not taken from the state at all.
+ */
+export interface SweepNarrowing {
+  /** A folder listed alone (its direct children): the root, moved folders, the slice. */
+  destListed(dir: string, entries: Iterable<[string, Entry]>): void;
+  /** A folder in a trusted folder, as `statx`ed, and the state's entry for it. */
+  destFolder(rel: string, d: Entry, t: StateEntry): void;
+  /** After the two above: whether a trusted folder's entries are needed. */
+  isDirty(dir: string): boolean;
+  /** Right after {@link destListed}: whether the files of that listing are needed. */
+  keepsListing(dir: string): boolean;
+}
+
 /** FNV-1a (32 bits) of a path's UTF-16 code units: which slice a folder is in. */
 export function sliceOf(path: string, rounds: number): number {
   let h = 0x811c9dc5;
@@ -75,7 +91,9 @@ function entryFromState(t: StateEntry): Entry {
 /**
  * Lists the destination for a full pass, folder by folder where its mtime or
  * the sweep asks for it, the rest taken from `state` (see the module's text).
- * `source` is the pass's source scan.
+ * `source` is the pass's source scan (only its folders are read). With
+ * `narrow`, the listed folders are reported to it, and of the trusted folders
+ * only the folders in them and the entries of those it calls dirty are taken.
  *
  * @throws when the root itself cannot be listed (as `Destination.list`).
  */
@@ -85,6 +103,7 @@ export async function listSwept(
   state: ReadonlyMap<string, StateEntry>,
   source: ReadonlyMap<string, Entry>,
   slice: SweepSlice,
+  narrow?: SweepNarrowing,
 ): Promise<SweptListing> {
   const listNow = new Set<string>([""]);
   const deep = new Set<string>();
@@ -117,8 +136,11 @@ export async function listSwept(
   const scan = emptyScan();
   const counts: SweepCounts = { listed: 0, trusted: 0 };
   const underDeep = (rel: string) => deep.size > 0 && someAbove(rel, (p) => deep.has(p), true);
-  const merge = (from: ScanResult) => {
-    for (const [rel, entry] of from.entries) scan.entries.set(rel, entry);
+  // `folders`: only the folders of a listing (a clean folder's files are not planned).
+  const merge = (from: ScanResult, folders = false) => {
+    for (const [rel, entry] of from.entries) {
+      if (!folders || entry.kind === "dir") scan.entries.set(rel, entry);
+    }
     for (const [rel, reason] of from.unreadable) scan.unreadable.set(rel, reason);
     for (const [dir, count] of from.badNames) scan.badNames.set(dir, count);
     scan.temps.push(...from.temps);
@@ -132,6 +154,7 @@ export async function listSwept(
   };
   // The root first: a failure there is the whole destination's.
   const root = await destination.list({ ...options, shallow: true });
+  narrow?.destListed("", root.entries);
   merge(root);
   newFolders(root, "");
   counts.listed++;
@@ -140,7 +163,8 @@ export async function listSwept(
     counts.listed++;
     try {
       const listed = await destination.list({ ...options, under: dir, shallow: true });
-      merge(listed);
+      narrow?.destListed(dir, listed.entries);
+      merge(listed, narrow !== undefined && !narrow.keepsListing(dir));
       newFolders(listed, dir);
     } catch (err) {
       // Gone since: its parent's listing shows it. Else nothing below it may be deleted.
@@ -163,6 +187,10 @@ export async function listSwept(
     if (!listNow.has(rel) && stats.has(rel) && !underDeep(rel)) trusted.add(rel);
   }
   counts.trusted = trusted.size;
+  if (narrow) {
+    takeNarrowed(scan, options, state, dirs, stats, trusted, narrow);
+    return { scan, counts };
+  }
   for (const [rel, t] of state) {
     const parent = parentOf(rel);
     if (parent === "" || !trusted.has(parent)) continue;
@@ -177,4 +205,35 @@ export async function listSwept(
   // A trusted folder whose parent was listed is in its parent's listing; one whose parent is
   // trusted too, just above. The root's children are in the root's listing.
   return { scan, counts };
+}
+
+/**
+ * The trusted folders' part of a narrowed listing: every folder in them as `statx`ed (told to
+ * `narrow`), then the other entries of the dirty ones, from the state through their folders.
+ */
+function takeNarrowed(
+  scan: ScanResult,
+  options: ListOptions,
+  state: ReadonlyMap<string, StateEntry>,
+  dirs: [string, StateEntry][],
+  stats: Map<string, Entry>,
+  trusted: Set<string>,
+  narrow: SweepNarrowing,
+): void {
+  const take = (rel: string, entry: Entry) => {
+    if (options.skip?.(rel, entry.kind)) scan.skipped++;
+    else scan.entries.set(rel, entry);
+  };
+  for (const [rel, t] of dirs) {
+    const d = stats.get(rel);
+    if (!trusted.has(parentOf(rel)) || parentOf(rel) === "" || d === undefined) continue;
+    narrow.destFolder(rel, d, t);
+    take(rel, d);
+  }
+  const needed = new Set([...trusted].filter((dir) => narrow.isDirty(dir)));
+  if (needed.size === 0) return;
+  for (const [rel, t] of entriesWithin(state, scopeTest(needed, []))) {
+    if (t.kind === "dir" || !needed.has(parentOf(rel))) continue;
+    take(rel, entryFromState(t));
+  }
 }

@@ -28,6 +28,13 @@ export interface PassScope {
   excludes: PassExcludes;
   /** A full pass that listed the destination by the rolling sweep: what it listed and trusted. */
   swept?: SweepCounts;
+  /**
+   * A full pass scanned as a diff walk (lib/engine/dirty_walk.ts): `src` and `dst` hold only
+   * the dirty folders, and this is the scope to plan them in. Undefined otherwise.
+   */
+  planWithin?: (rel: string) => boolean;
+  /** With `planWithin`: the source entries (and excluded ones) walked, for the source guard. */
+  seen?: number;
 }
 
 /** A full pass's rolling sweep of the destination (lib/engine/dest_sweep.ts). */

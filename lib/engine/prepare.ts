@@ -23,6 +23,8 @@ import { type FileOp, planPass } from "./pass_plan.ts";
 import { type SourceIdentity, sourceVeto } from "./source_guard.ts";
 import { type PassScope, scanFolders, type ScanRoots, scanWhole } from "./pass_scope.ts";
 import type { SweepSlice } from "./dest_sweep.ts";
+import { scanDirty } from "./dirty_walk.ts";
+import { PackedEntries } from "../base/packed_entries.ts";
 
 /** Where a pass reads from. */
 export interface PrepareContext {
@@ -57,6 +59,12 @@ export interface PrepareRequest {
    * (lib/engine/dest_sweep.ts); default: the whole destination. Ignored with suspects.
    */
   sweep?: SweepSlice;
+  /**
+   * With `sweep`: plan the whole maps instead of the diff walk's dirty folders
+   * (lib/engine/dirty_walk.ts); default false. The diff walk also needs no suspects, a
+   * destination, and a packed state (the daemon's; a plain `Map` plans the whole maps).
+   */
+  wholePlan?: boolean;
 }
 
 /** What the caller hears while a pass is prepared (all optional). */
@@ -140,7 +148,18 @@ export async function preparePass(
 ): Promise<PreparedPass> {
   const { fs, source } = ctx;
   const roots: ScanRoots = { fs, source, destination: ctx.destination };
-  const scanned = request.folders
+  // The diff walk reads the state folder by folder: only a packed state has its folders' lists.
+  const diffWalk = !request.folders && request.sweep && request.suspects.size === 0 &&
+    !request.wholePlan && ctx.destination !== null && request.state instanceof PackedEntries;
+  const scanned = diffWalk
+    ? await scanDirty(
+      { fs, source, destination: ctx.destination! },
+      request.excludes,
+      request.state,
+      request.sweep!,
+      events.sourceScanned,
+    )
+    : request.folders
     ? await scanFolders(
       roots,
       request.folders,
@@ -164,7 +183,9 @@ export async function preparePass(
   if (request.identity) {
     // A partial pass sees only some folders: emptiness is judged by full passes. A source
     // whose every entry is excluded is not empty: it is mounted, and nothing is deleted.
-    const seen = scope.within ? Number.POSITIVE_INFINITY : src.entries.size + src.skipped;
+    const seen = scope.within
+      ? Number.POSITIVE_INFINITY
+      : scope.seen ?? src.entries.size + src.skipped;
     veto = sourceVeto(fs, source, request.identity, seen, request.state.size);
   }
   if (veto !== null && !request.planWhenVetoed) return { status: "vetoed", scope, veto, ops: null };
@@ -180,6 +201,7 @@ export async function preparePass(
       keeps: scope.excludes.keeps,
       ...(request.allowMove ? { allowMove: request.allowMove } : {}),
       ...(scope.within ? { within: scope.within } : {}),
+      ...(scope.planWithin ? { within: scope.planWithin } : {}),
       ...(events.onVanished ? { onVanished: events.onVanished } : {}),
       ...(events.onUnreadable ? { onUnreadable: events.onUnreadable } : {}),
     },
