@@ -145,6 +145,8 @@ export function detectMoves(
   dest: ReadonlyMap<string, Entry>,
   options: DetectOptions,
 ): Move[] {
+  // Nothing tracked (an initial copy): no entry can have moved, and nothing to sort.
+  if (state.size === 0 && options.extra.length === 0) return [];
   const fresh = newcomers(source, state, options.within);
   if (fresh.length === 0 && options.extra.length === 0) return [];
   const byIno = new Map<number, string[]>();
