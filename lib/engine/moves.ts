@@ -377,6 +377,8 @@ export function hashMoveCandidates(
   within: (rel: string) => boolean,
   inodeMoves: Move[],
 ): { to: string; from: string[] }[] {
+  // Nothing tracked (an initial copy): no vanished file to pair a new one with.
+  if (state.size === 0) return [];
   // Whatever a rename already carries (the move's target and all below a moved folder) is out.
   // Indexed: a pass with thousands of file renames checks each path against a set, not a list.
   const files = { to: new Set<string>(), origin: new Set<string>() };
