@@ -167,9 +167,17 @@ function under(parent: string, name: string): string {
   return parent.endsWith("/") ? parent + name : `${parent}/${name}`;
 }
 
+/** Random words for {@link randomHex}, refilled once used up (one call to the generator per 64 names). */
+const randomWords = new Uint32Array(128);
+let randomAt = randomWords.length;
+
 function randomHex(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(RANDOM_HEX_DIGITS / 2));
-  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
+  if (randomAt === randomWords.length) {
+    crypto.getRandomValues(randomWords);
+    randomAt = 0;
+  }
+  const high = randomWords[randomAt++]!.toString(16).padStart(8, "0");
+  return high + randomWords[randomAt++]!.toString(16).padStart(8, "0");
 }
 
 /** Absolute path of the reserved folder of a destination root. */

@@ -7,6 +7,8 @@ import {
   reservedDir,
   segmentName,
   segmentNumber,
+  TEMP_PREFIX,
+  tempName,
 } from "./layout.ts";
 
 Deno.test("reservedDir and journalDir place the journal in DEST/.backup-state/journal", () => {
@@ -37,4 +39,15 @@ Deno.test("segmentNumber refuses every name that is not exactly a segment", () =
   ) {
     assertEquals(segmentNumber(name), null, name);
   }
+});
+
+Deno.test("tempName: the prefix and 16 hex digits, a different name each time (past a refill of the random words)", () => {
+  const names = new Set<string>();
+  for (let i = 0; i < 200; i++) {
+    const name = tempName();
+    assertEquals(/^[0-9a-f]{16}$/.test(name.slice(TEMP_PREFIX.length)), true, name);
+    assertEquals(name.startsWith(TEMP_PREFIX), true);
+    names.add(name);
+  }
+  assertEquals(names.size, 200);
 });

@@ -309,6 +309,23 @@ async function copyByKernel(
 }
 
 /**
+ * One buffer per hasher (copies through a hasher run one at a time) for the small files, so a
+ * small file's bytes are not a fresh `ArrayBuffer` each (garbage, and V8 counts each one's
+ * memory). A destination's `write` copies what it keeps (as {@link copyLarge}'s two buffers rely on).
+ */
+const scratch = new WeakMap<Hasher, Uint8Array>();
+
+/** `size` bytes of the hasher's buffer (grown to {@link SMALL_FILE} at most). */
+function scratchFor(hasher: Hasher, size: number): Uint8Array {
+  let buf = scratch.get(hasher);
+  if (buf === undefined || buf.length < size) {
+    buf = new Uint8Array(Math.max(size, 64 * 1024));
+    scratch.set(hasher, buf);
+  }
+  return buf.subarray(0, size);
+}
+
+/**
  * Copies a small file in one read and one write. It reads exactly `size` bytes (one `read` for
  * a regular file): a file that grew since the scan is caught by the size in the caller's
  * `fstat` after the copy, one that shrank by the short count here. A file that says it is
@@ -320,7 +337,7 @@ async function copySmall(
   hasher: Hasher,
   size: number,
 ): Promise<number> {
-  const buf = new Uint8Array(size === 0 ? 1 : size);
+  const buf = scratchFor(hasher, size === 0 ? 1 : size);
   let bytes = 0;
   while (bytes < buf.length) {
     const n = src.readSync(buf.subarray(bytes));

@@ -172,6 +172,8 @@ export function guardedDeletes<T extends GuardedOp>(
   ops: readonly T[],
   dest: ReadonlyMap<string, unknown>,
 ): T[] {
+  // No delete at all (an initial copy): nothing to guard, and no set of every path to build.
+  if (!ops.some((op) => op.op === "delete")) return [];
   const made = new Set<string>();
   for (const op of ops) {
     if (op.op === "mkdir" || op.op === "copy" || op.op === "symlink" || op.op === "move") {

@@ -243,3 +243,12 @@ Deno.test("withoutHeld drops the held deletes, and a folder-to-file swap that ne
   );
   assertEquals(withoutHeld(ops, []).length, ops.length);
 });
+
+Deno.test("guardedDeletes of a plan without a delete is empty", () => {
+  const ops = [
+    { op: "mkdir" as const, path: "d" },
+    { op: "copy" as const, path: "d/a" },
+    { op: "move" as const, path: "b", from: "c" },
+  ];
+  assertEquals(guardedDeletes(ops, new Map([["c", 1]])), []);
+});

@@ -145,6 +145,8 @@ export function detectMoves(
   dest: ReadonlyMap<string, Entry>,
   options: DetectOptions,
 ): Move[] {
+  // Nothing tracked (an initial copy): no entry can have moved, and nothing to sort.
+  if (state.size === 0 && options.extra.length === 0) return [];
   const fresh = newcomers(source, state, options.within);
   if (fresh.length === 0 && options.extra.length === 0) return [];
   const byIno = new Map<number, string[]>();
@@ -375,6 +377,8 @@ export function hashMoveCandidates(
   within: (rel: string) => boolean,
   inodeMoves: Move[],
 ): { to: string; from: string[] }[] {
+  // Nothing tracked (an initial copy): no vanished file to pair a new one with.
+  if (state.size === 0) return [];
   // Whatever a rename already carries (the move's target and all below a moved folder) is out.
   // Indexed: a pass with thousands of file renames checks each path against a set, not a list.
   const files = { to: new Set<string>(), origin: new Set<string>() };

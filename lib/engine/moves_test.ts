@@ -521,3 +521,9 @@ Deno.test("orderMoves keeps an empty list empty and a single move as it is", () 
   assertEquals(orderMoves([]), []);
   assertEquals(brief(orderMoves([move("a", "b")])), ["a -> b (file)"]);
 });
+
+Deno.test("detectMoves with nothing tracked (an initial copy) pairs nothing, whatever the destination holds", () => {
+  const source = tree({ "d": dir(1), "d/a": file(2), "b": file(3) });
+  assertEquals(detectMoves(source, new Map(), source, everything), []);
+  assertEquals(hashMoveCandidates(source, new Map(), source, () => true, []), []);
+});

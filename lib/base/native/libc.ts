@@ -241,6 +241,10 @@ export function closeQuietly(fd: number): void {
  * @throws an EINVAL error when the path contains a NUL byte
  */
 export function cString(path: string | Uint8Array): Uint8Array<ArrayBuffer> {
+  // The common case, a well-formed name without NUL: one encoding, its NUL included.
+  if (typeof path === "string" && !path.includes("\0") && path.isWellFormed()) {
+    return utf8.encode(path + "\0");
+  }
   const bytes = typeof path === "string" ? encodeName(path) : path;
   if (bytes.includes(0)) {
     throw errnoError(ERRNO.EINVAL, "path", lossy(bytes), "a path cannot contain a NUL byte");
@@ -274,6 +278,9 @@ export function timespecPair(mtimeMs: number): Uint8Array<ArrayBuffer> {
 }
 
 const lossyDecoder = new TextDecoder();
+
+/** UTF-8 for {@link cString}'s common case. */
+const utf8 = new TextEncoder();
 
 /** A path for messages: bytes decoded as UTF-8, invalid sequences replaced. */
 export function lossy(path: string | Uint8Array): string {

@@ -3,6 +3,7 @@ import { tempDir } from "../../../testing/helpers.ts";
 import { isEscapeRefused, isSymlinkRefused, toFileInfo } from "../fs.ts";
 import { AT, O, RESOLVE, SYS } from "./constants.ts";
 import { errnoError } from "./errno.ts";
+import { decodeName, encodeName } from "./names.ts";
 import {
   attempt,
   cString,
@@ -87,4 +88,19 @@ Deno.test({
       libc().close(fd);
     }
   },
+});
+
+Deno.test("cString: a name's bytes and one NUL, for well-formed, escaped and byte names; a NUL inside refused", () => {
+  const raw = new Uint8Array([0x61, 0xff, 0x62]);
+  for (const name of ["", "a/b.txt", "ünï/cödé 😀", decodeName(raw)]) {
+    assertEquals(cString(name), new Uint8Array([...encodeName(name), 0]));
+  }
+  assertEquals(cString(raw), new Uint8Array([...raw, 0]));
+  let refused = false;
+  try {
+    cString("a\0b");
+  } catch {
+    refused = true;
+  }
+  assert(refused);
 });
