@@ -13,6 +13,7 @@ import { isAtOrBelow, parentOf } from "../base/paths.ts";
 import { PackedEntries } from "../base/packed_entries.ts";
 import { assertEquals } from "../../testing/assert.ts";
 import { scopeTest } from "./scope_entries.ts";
+import { sameParking } from "../../testing/plan_ops.ts";
 
 const NAMES = ["a", "b"];
 const UNIVERSE: string[] = [];
@@ -232,9 +233,13 @@ Deno.test("plan() of a scoped pass over a packed state, through the scope's fold
       const destination = inScope(dest);
       const expected = plan(source, state, destination, { within: opaque });
       if (expected.some((o) => o.op === "move")) withMoves++;
-      assertEquals(plan(source, new PackedEntries(state), destination, { within }), expected);
+      assertEquals(
+        sameParking(plan(source, new PackedEntries(state), destination, { within })),
+        sameParking(expected),
+      );
     }),
-    { numRuns: 1500 },
+    // About 1.5 % of scenarios plan a move here: 4,000 runs give about 60, far above the floor.
+    { numRuns: 4000 },
   );
   if (withMoves < 20) fail(`only ${withMoves} scoped runs had moves`);
 });
