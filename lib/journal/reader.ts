@@ -96,6 +96,8 @@ export interface ReadOptions {
   onPending?: (intent: IntentRecord) => void;
   /** Called for each checkpoint entry refused because its path is unsafe. */
   onRefused?: (path: string, reason: string) => void;
+  /** Called with the number of entries a checkpoint's header announces (see `CheckpointVisitor`). */
+  onCount?: (entries: number) => void;
   /**
    * Called when a damaged checkpoint was passed over after some of its entries
    * had been handed out: forget them, an older checkpoint follows.
@@ -200,6 +202,7 @@ function readOpened(
         ...(options.onEntry ? { onEntry: options.onEntry } : {}),
         ...(options.onPending ? { onPending: options.onPending } : {}),
         ...(options.onRefused ? { onRefused: options.onRefused } : {}),
+        ...(options.onCount ? { onCount: options.onCount } : {}),
       });
       summary.checkpoint = info;
       break;
