@@ -270,7 +270,10 @@ export class PathIndex {
       order.set(this.#order.subarray(0, this.#orderUsed));
       this.#order = order;
     }
-    if (count + 1 > this.#table.length * MAX_FILL) this.#rehash(-1, count + 1);
+    // The table as adding `count` paths one by one would leave it (full up to MAX_FILL).
+    if (count + 1 > this.#table.length * MAX_FILL) {
+      this.#rehash(-1, Math.ceil((count + 1) * REFILL / MAX_FILL));
+    }
   }
 
   /** Forgets every path and gives the storage back. */
