@@ -16,6 +16,7 @@
 
 import { crc32 } from "node:zlib";
 import type { Kind } from "../base/fs.ts";
+import { LEGACY_RESERVED_DIR, RESERVED_DIR } from "../base/layout.ts";
 import type { StateEntry } from "./state_entries.ts";
 
 const encoder = new TextEncoder();
@@ -46,6 +47,14 @@ const HEX = (() => {
   for (let i = 0; i < 16; i++) t["0123456789abcdef".charCodeAt(i)] = i;
   return t;
 })();
+
+/**
+ * A path starting with `.` goes the general way: the reserved folder's names
+ * (both start with `.`) are checked there. Were one ever to start otherwise,
+ * every line would.
+ */
+const RESERVED_START_WITH_DOT = RESERVED_DIR.startsWith(".") &&
+  LEGACY_RESERVED_DIR.startsWith(".");
 
 const SLASH = 0x2f;
 const DOT = 0x2e;
@@ -154,6 +163,7 @@ export interface FastEntry {
  */
 export function readEntryLine(line: Uint8Array): FastEntry | null {
   const n = line.length;
+  if (!RESERVED_START_WITH_DOT) return null;
   if (n <= CRC_TAIL + PREFIX.length || line[n - 1] !== 0x7d || line[n - 2] !== QUOTE) return null;
   const c = new Cursor(line);
   if (!c.take(PREFIX)) return null;
