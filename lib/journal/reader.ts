@@ -33,6 +33,7 @@ import {
   readCheckpointHeader,
 } from "./checkpoint.ts";
 import { readLines } from "./lines.ts";
+import { readDoneLine } from "./done_line.ts";
 
 /** Where a record sits. */
 export interface RecordPlace {
@@ -253,7 +254,7 @@ function readOpened(
       const { offset } = line;
       end = offset + line.bytes.length + (line.complete ? 1 : 0);
       const rec = line.complete
-        ? decodeRecord(decoder.decode(line.bytes))
+        ? (readDoneLine(line.bytes) ?? decodeRecord(decoder.decode(line.bytes)))
         : { error: "incomplete last line" };
       if (isFailure(rec)) {
         // A record with a sound checksum and wrong fields was written so: corrupt, even last.
