@@ -35,7 +35,12 @@ const RACY_SET = 1 << 3;
 const RACY_TRUE = 1 << 4;
 const EXTRA = 1 << 5;
 
-const HEX_HASH = /^[0-9a-f]{32}$/;
+/** Value of each lowercase hex digit's char code, -1 for every other code below 128. */
+const HEX_VALUE: Int8Array = (() => {
+  const t = new Int8Array(128).fill(-1);
+  for (let i = 0; i < 16; i++) t["0123456789abcdef".charCodeAt(i)] = i;
+  return t;
+})();
 const HEX_PAIRS: readonly string[] = Array.from(
   { length: 256 },
   (_, i) => i.toString(16).padStart(2, "0"),
@@ -119,24 +124,41 @@ export class PackedEntries<E extends PackedShape> extends Map<string, E> {
     this.#numbers[n + 2] = e.ino;
     this.#modes[slot] = e.mode;
     let flags = KIND_CODE.get(e.kind) ?? 3;
-    const extra: Extra = {};
+    let extraHash: string | undefined;
     if (e.hash !== undefined) {
-      if (HEX_HASH.test(e.hash)) {
-        flags |= PACKED_HASH;
-        if (this.#hashes.length === 0) this.#hashes = new Uint8Array(this.#capacity * 16);
-        const at = slot * 16;
-        for (let i = 0; i < 16; i++) {
-          this.#hashes[at + i] = parseInt(e.hash.slice(i * 2, i * 2 + 2), 16);
-        }
-      } else extra.hash = e.hash;
+      if (this.#packHash(slot, e.hash)) flags |= PACKED_HASH;
+      else extraHash = e.hash;
     }
-    if (e.target !== undefined) extra.target = e.target;
     if (e.racy !== undefined) flags |= RACY_SET | (e.racy ? RACY_TRUE : 0);
-    if (extra.hash !== undefined || extra.target !== undefined) {
+    if (extraHash !== undefined || e.target !== undefined) {
       flags |= EXTRA;
+      const extra: Extra = {};
+      if (extraHash !== undefined) extra.hash = extraHash;
+      if (e.target !== undefined) extra.target = e.target;
       this.#extra.set(slot, extra);
-    } else this.#extra.delete(slot);
+    } else if (this.#flags[slot]! & EXTRA) this.#extra.delete(slot);
     this.#flags[slot] = flags;
+  }
+
+  /**
+   * Stores `hash` as the 16 bytes of slot `slot` when it is 32 lowercase hex
+   * digits (decoded through a table, no string made); false, storing
+   * nothing, for any other text.
+   */
+  #packHash(slot: number, hash: string): boolean {
+    if (hash.length !== 32) return false;
+    if (this.#hashes.length === 0) this.#hashes = new Uint8Array(this.#capacity * 16);
+    const hashes = this.#hashes;
+    const at = slot * 16;
+    for (let i = 0; i < 16; i++) {
+      const hi = hash.charCodeAt(2 * i);
+      const lo = hash.charCodeAt(2 * i + 1);
+      const h = hi < 128 ? HEX_VALUE[hi]! : -1;
+      const l = lo < 128 ? HEX_VALUE[lo]! : -1;
+      if ((h | l) < 0) return false;
+      hashes[at + i] = (h << 4) | l;
+    }
+    return true;
   }
 
   #read(slot: number): E {
@@ -162,6 +184,16 @@ export class PackedEntries<E extends PackedShape> extends Map<string, E> {
     }
     if (flags & RACY_SET) entry.racy = (flags & RACY_TRUE) !== 0;
     return entry as E;
+  }
+
+  /**
+   * Makes room for `count` entries in all: adding up to that many copies no
+   * array (a checkpoint, whose header says how many it holds, loads without
+   * holding old and new arrays side by side).
+   */
+  reserve(count: number): void {
+    this.#index.reserve(count);
+    if (this.#index.capacity > this.#capacity) this.#grow();
   }
 
   /** True when `path` is held. */

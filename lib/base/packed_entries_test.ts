@@ -254,3 +254,49 @@ Deno.test("PackedEntries: entriesWithin stays right through growth, slot reuse, 
   check(["", "moved/d7/s2"], ["d1/s0"]);
   check(["d7"], ["d7"]);
 });
+
+Deno.test("PackedEntries: hashes read back exactly, packed or not, and an entry set again drops its old extras", () => {
+  const entries = new PackedEntries<PackedShape>();
+  const base: PackedShape = { kind: "file", size: 1, mtimeMs: 2, mode: 0o644, ino: 3 };
+  const hashes = [
+    "00112233445566778899aabbccddeeff",
+    "ffffffffffffffffffffffffffffffff",
+    "0123456789ABCDEF0123456789abcdef", // upper case: kept as text
+    "0123456789abcdef0123456789abcdeg", // not hex at the end
+    "g123456789abcdef0123456789abcdef",
+    "0123456789abcdef0123456789abcde", // 31 digits
+    "0123456789abcdef0123456789abcdef0",
+    "0123456789abcdef0123456789abcd\u00e9f",
+    "",
+    "h",
+  ];
+  for (const [i, hash] of hashes.entries()) entries.set(`f${i}`, { ...base, hash });
+  for (const [i, hash] of hashes.entries()) assertEquals(entries.get(`f${i}`), { ...base, hash });
+  entries.set("f2", { ...base, hash: hashes[0]! });
+  assertEquals(entries.get("f2"), { ...base, hash: hashes[0]! });
+  entries.set("f2", { ...base, kind: "symlink", target: "t" });
+  assertEquals(entries.get("f2"), { ...base, kind: "symlink", target: "t" });
+  entries.set("f2", base);
+  assertEquals(entries.get("f2"), base);
+});
+
+Deno.test("PackedEntries: reserve makes room without changing what is held, before and after entries", () => {
+  const entries = new PackedEntries<PackedShape>();
+  const model = new Map<string, PackedShape>();
+  const put = (path: string, i: number) => {
+    const e: PackedShape = { kind: "file", size: i, mtimeMs: i, mode: 0o644, ino: i };
+    if (i % 3 === 0) e.hash = i.toString(16).padStart(32, "0");
+    entries.set(path, e);
+    model.set(path, e);
+  };
+  put("a", 1);
+  entries.reserve(5000);
+  for (let i = 0; i < 3000; i++) put(`d${i % 7}/f${i}`, i);
+  entries.delete("d0/f0");
+  model.delete("d0/f0");
+  entries.reserve(10); // smaller than held: nothing to do
+  entries.reserve(9000);
+  for (let i = 3000; i < 9000; i++) put(`e${i % 5}/f${i}`, i);
+  assertEquals([...entries], [...model]);
+  assertEquals(entries.size, model.size);
+});

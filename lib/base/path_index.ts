@@ -258,6 +258,24 @@ export class PathIndex {
     return true;
   }
 
+  /**
+   * Makes room for `count` paths in all, so that adding up to that many
+   * neither grows nor rehashes (a checkpoint's load: no copy of the arrays,
+   * no moment where the old and the new arrays are both held).
+   */
+  reserve(count: number): void {
+    if (count > this.#capacity) this.#growTo(count);
+    if (this.#order.length - this.#orderUsed < count - this.#count) {
+      const order = new Int32Array(this.#orderUsed + count - this.#count);
+      order.set(this.#order.subarray(0, this.#orderUsed));
+      this.#order = order;
+    }
+    // The table as adding `count` paths one by one would leave it (full up to MAX_FILL).
+    if (count + 1 > this.#table.length * MAX_FILL) {
+      this.#rehash(-1, Math.ceil((count + 1) * REFILL / MAX_FILL));
+    }
+  }
+
   /** Forgets every path and gives the storage back. */
   clear(): void {
     this.#count = 0;
@@ -405,10 +423,10 @@ export class PathIndex {
     table[i] = slot + 1;
   }
 
-  /** A table with room for the live paths, without removal marks, `skip` left out. */
-  #rehash(skip: number): void {
+  /** A table with room for the live paths (or `room`), without removal marks, `skip` left out. */
+  #rehash(skip: number, room: number = this.#count + 1): void {
     let size = 1024;
-    while ((this.#count + 1) > size * REFILL) size *= 2;
+    while (room > size * REFILL) size *= 2;
     const table = new Int32Array(size);
     const mask = size - 1;
     let fill = 0;
@@ -519,7 +537,11 @@ export class PathIndex {
   }
 
   #grow(): void {
-    const capacity = Math.max(1024, this.#capacity * 2);
+    this.#growTo(Math.max(1024, this.#capacity * 2));
+  }
+
+  /** Slot arrays for `capacity` slots (more than now), the slots in use copied. */
+  #growTo(capacity: number): void {
     const grown = <T extends Int32Array | Uint32Array | Uint16Array | Uint8Array>(
       old: T,
       made: T,

@@ -51,3 +51,18 @@ Deno.test("PathIndex: move renames the folders below, keeps slots, and refuses w
   assertEquals(index.move("absent", "elsewhere"), true); // nothing to move is done
   assertEquals([...index.slots()].map((s) => index.pathOf(s)), ["x/y", "x/y/q/r/f", "pq/f"]);
 });
+
+Deno.test("PathIndex: reserve keeps every slot and path, and adding up to the reserve finds them all", () => {
+  const index = new PathIndex();
+  const slots = new Map<string, number>();
+  for (let i = 0; i < 100; i++) slots.set(`a/${i}`, index.add(`a/${i}`));
+  index.reserve(50_000);
+  assertEquals(index.capacity >= 50_000, true);
+  for (let i = 0; i < 40_000; i++) slots.set(`b${i % 13}/${i}`, index.add(`b${i % 13}/${i}`));
+  for (const [path, slot] of slots) {
+    assertEquals(index.find(path), slot);
+    assertEquals(index.pathOf(slot), path);
+  }
+  assertEquals(index.size, slots.size);
+  assertEquals([...index.slots()], [...slots.values()]);
+});

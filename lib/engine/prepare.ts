@@ -18,7 +18,8 @@ import type { StateEntry } from "../journal/state.ts";
 import type { Entry } from "../base/scan.ts";
 import type { PassExcludes } from "./excludes.ts";
 import type { PlanOp } from "./plan.ts";
-import { someAbove } from "../base/paths.ts";
+import { MaskedEntries } from "../base/masked_entries.ts";
+import { entriesWithin, scopeTest } from "./scope_entries.ts";
 import { type FileOp, planPass } from "./pass_plan.ts";
 import { type SourceIdentity, sourceVeto } from "./source_guard.ts";
 import { type PassScope, scanFolders, type ScanRoots, scanWhole } from "./pass_scope.ts";
@@ -127,14 +128,15 @@ function withoutSuspects(
   entries: ReadonlyMap<string, StateEntry>,
   suspects: ReadonlySet<string>,
   dest: ReadonlyMap<string, Entry>,
-): Map<string, StateEntry> {
-  const trusted = new Map<string, StateEntry>();
-  for (const [rel, entry] of entries) {
-    if (!dest.has(rel) || !someAbove(rel, (above) => suspects.has(above), true)) {
-      trusted.set(rel, entry);
-    }
+): ReadonlyMap<string, StateEntry> {
+  // A view hiding the few, not a copy of the many: a packed state finds the entries at or
+  // below the suspects at the cost of those (scope_entries.ts), a plain map by testing each.
+  const hidden = new Set<string>();
+  const deep = [...suspects].filter((path) => path !== "");
+  for (const [rel] of entriesWithin(entries, scopeTest(new Set(), deep))) {
+    if (dest.has(rel)) hidden.add(rel);
   }
-  return trusted;
+  return hidden.size === 0 ? entries : new MaskedEntries(entries, hidden);
 }
 
 /**

@@ -9,6 +9,7 @@ import { DenoFileSystem } from "../base/fs.ts";
 import { createHasher, hashFile } from "../base/hash.ts";
 import type { IntentRecord } from "../journal/record.ts";
 import type { StateEntry } from "../journal/state.ts";
+import { StateEntries } from "../journal/state_entries.ts";
 import { LocalDestination } from "../dest/local.ts";
 import { passExcludes } from "./excludes.ts";
 import type { FileOp } from "./pass_plan.ts";
@@ -236,4 +237,29 @@ Deno.test("interruptedPaths holds each pending intent's path and a move's from",
   ]);
   assertEquals([...paths].sort(), ["a/b.txt", "gone", "new", "no-from", "old"]);
   assertEquals(interruptedPaths([]).size, 0);
+});
+
+Deno.test("preparePass checks by hash a packed state's entries below an interrupted folder, and trusts the rest", async () => {
+  await using dir = await tempDir();
+  const src = `${dir.path}/src`;
+  const dest = `${dir.path}/dest`;
+  for (const folder of ["doubt", "fine"]) {
+    put(`${src}/${folder}/a.txt`, "new bytes!");
+    put(`${dest}/${folder}/a.txt`, "old bytes!");
+    const same = real.lstat(`${src}/${folder}/a.txt`).mtimeMs;
+    Deno.utimeSync(`${dest}/${folder}/a.txt`, same / 1000, same / 1000);
+  }
+  const state = new StateEntries();
+  for (const folder of ["doubt", "fine"]) {
+    state.set(folder, { kind: "dir", size: 0, mtimeMs: 0, mode: 0o755, ino: 0 });
+    state.set(
+      `${folder}/a.txt`,
+      await stateOf(`${dest}/${folder}/a.txt`, `${src}/${folder}/a.txt`),
+    );
+  }
+  const checked = await prepare(src, dest, { state, suspects: new Set(["doubt", ""]) });
+  assert(checked.status === "planned");
+  assert(brief(checked.ops).includes("copy doubt/a.txt"), brief(checked.ops).join(", "));
+  assert(!brief(checked.ops).includes("copy fine/a.txt"), "the quick check trusts the rest");
+  assertEquals(state.size, 4, "the state itself is untouched");
 });

@@ -14,6 +14,7 @@
  */
 
 import { PackedEntries, type PackedShape } from "../base/packed_entries.ts";
+import { MaskedEntries } from "../base/masked_entries.ts";
 import { isAtOrBelow, parentOf } from "../base/paths.ts";
 
 /** The folders of a scope: listed alone (`shallow`) or with all below them (`deep`). */
@@ -49,6 +50,12 @@ export function* entriesWithin<E>(
     yield* (map as PackedEntries<E & PackedShape>).entriesWithin(scope.shallow, scope.deep);
     return;
   }
+  if (scope && map instanceof MaskedEntries) {
+    // A packed state with some paths hidden: the scope of the state, less those.
+    const { hidden } = map as MaskedEntries<E>;
+    for (const pair of entriesWithin(map.base, within)) if (!hidden.has(pair[0])) yield pair;
+    return;
+  }
   for (const [path, entry] of map) if (within(path)) yield [path, entry];
 }
 
@@ -65,6 +72,15 @@ export function narrowed<E>(
   extra: readonly string[],
 ): ReadonlyMap<string, E> {
   const scope = folders.get(within);
+  if (scope && map instanceof MaskedEntries && map.base instanceof PackedEntries) {
+    const { hidden } = map as MaskedEntries<E>;
+    const packed = map.base as PackedEntries<E & PackedShape>;
+    const out = new Map<string, E>();
+    for (const [path, entry] of packed.entriesWithin(scope.shallow, [...scope.deep, ...extra])) {
+      if (!hidden.has(path)) out.set(path, entry);
+    }
+    return out;
+  }
   if (!scope || !(map instanceof PackedEntries)) return map;
   const packed = map as PackedEntries<E & PackedShape>;
   return new Map(packed.entriesWithin(scope.shallow, [...scope.deep, ...extra]));

@@ -1,4 +1,5 @@
 import { assertEquals } from "../../testing/assert.ts";
+import { MaskedEntries } from "../base/masked_entries.ts";
 import { PackedEntries, type PackedShape } from "../base/packed_entries.ts";
 import { entriesWithin, narrowed, scopeTest } from "./scope_entries.ts";
 
@@ -44,4 +45,28 @@ Deno.test("narrowed: a packed state in a scope keeps the scope's entries and tho
   assertEquals(narrowed(plain, within, ["a/b"]), plain);
   const other = (p: string) => p === "d";
   assertEquals(narrowed(packed, other, ["a/b"]), packed);
+});
+
+Deno.test("entriesWithin and narrowed read a masked packed state as the copy without its hidden paths", () => {
+  const plain = new Map(PATHS.map((p, i) => [p, e(i)]));
+  const packed = new PackedEntries<PackedShape>(plain);
+  const hidden = new Set(["a/b", "a/b/c/z", "d"]);
+  const masked = new MaskedEntries(packed, hidden);
+  const copy = new Map([...plain].filter(([p]) => !hidden.has(p)));
+  for (
+    const [shallow, deep] of [
+      [new Set(["a"]), ["e"]],
+      [new Set([""]), []],
+      [new Set(["a/b"]), ["d"]],
+      [new Set<string>(), ["a"]],
+    ] as [Set<string>, string[]][]
+  ) {
+    const within = scopeTest(shallow, deep);
+    assertEquals([...entriesWithin(masked, within)], [...entriesWithin(copy, within)]);
+    assertEquals(
+      [...narrowed(masked, within, ["a/b"])],
+      [...narrowed(copy, within, ["a/b"])]
+        .filter(([p]) => within(p) || p === "a/b" || p.startsWith("a/b/")),
+    );
+  }
 });

@@ -6,9 +6,10 @@
  * File `checkpoint-<seq>.jsonl` (seq zero-padded to 12 digits), lines framed
  * like records (JSON with a trailing CRC-32 member, see `record.ts`):
  *
- * 1. header: `{"type":"checkpoint","v":1,"seq":S,"ts":...,"source":...,"next":N}`:
+ * 1. header: `{"type":"checkpoint","v":1,"seq":S,"ts":...,"source":...,"next":N,"entries":E}`:
  *    the state after every record up to seq S; the journal goes on in
- *    segment N, whose first record is seq S + 1.
+ *    segment N, whose first record is seq S + 1; `entries` (optional, since
+ *    2026-12) lets a reader make room for the entries at once.
  * 2. one `{"type":"entry","path":...,"kind":...,"size":...,"mtime":...,"mode":...,"ino":...}`
  *    per state entry (plus `hash`, `target`, `racy` when present);
  * 3. one `{"type":"pending","intent":{...}}` per intent without completion;
@@ -26,6 +27,7 @@ import { describeError, JournalIoError } from "../base/errors.ts";
 import { join, unsafeReason } from "../base/paths.ts";
 import { FORMAT_VERSION, frameLine, type IntentRecord, unframeLine } from "./record.ts";
 import { readLines } from "./lines.ts";
+import { readEntryLine } from "./checkpoint_entry.ts";
 import { intentUnsafeReason, recordFieldProblem } from "./record_check.ts";
 import { checkpointName, TMP_SUFFIX } from "../base/layout.ts";
 
@@ -69,7 +71,16 @@ export interface CheckpointVisitor {
   onPending?: (intent: IntentRecord) => void;
   /** Called for each entry or intent refused because its path is unsafe. */
   onRefused?: (path: string, reason: string) => void;
+  /**
+   * Called once, before any entry, with how many entries the header says
+   * follow (never more than the file could hold), when it says: room can be
+   * made for them at once. The trailer's count is what is checked.
+   */
+  onCount?: (entries: number) => void;
 }
+
+/** The shortest entry line the writer makes is longer than this: a bound on a header's count. */
+const MIN_ENTRY_BYTES = 64;
 
 const KINDS = new Set<Kind>(["file", "dir", "symlink", "other"]);
 const decoder = new TextDecoder();
@@ -117,6 +128,15 @@ export function readCheckpoint(
     const at = line.offset;
     bytes = at + line.bytes.length + (line.complete ? 1 : 0);
     if (!line.complete) throw new CheckpointDamage(at, "incomplete last line");
+    if (info !== null && !ended) {
+      // An entry line as the writer makes it: read from its bytes (checkpoint_entry.ts).
+      const fast = readEntryLine(line.bytes);
+      if (fast !== null) {
+        entries++;
+        visitor.onEntry?.(fast.path, fast.entry);
+        continue;
+      }
+    }
     const u = unframeLine(decoder.decode(line.bytes));
     if (!u.ok) throw new CheckpointDamage(at, u.error);
     const o = u.value;
@@ -142,6 +162,11 @@ export function readCheckpoint(
         pending: 0,
         bytes: 0,
       };
+      if (Number.isSafeInteger(o.entries) && (o.entries as number) > 0 && visitor.onCount) {
+        visitor.onCount(
+          Math.min(o.entries as number, Math.ceil(handle.stat().size / MIN_ENTRY_BYTES)),
+        );
+      }
       continue;
     }
     switch (o.type) {
@@ -285,6 +310,7 @@ export async function writeCheckpoint(
       ts,
       source: options.source,
       next: options.next,
+      entries: state.entries.size,
     });
     const flush = () => {
       const b = encoder.encode(text);

@@ -33,10 +33,11 @@ export function* readLines(handle: FileHandle, chunk: number = CHUNK_BYTES): Gen
   for (;;) {
     // Emit every complete line held.
     for (;;) {
-      const nl = buf.subarray(start, end).indexOf(10);
-      if (nl < 0) break;
-      yield { offset: base + start, bytes: buf.subarray(start, start + nl), complete: true };
-      start += nl + 1;
+      // Searched in place (no view made per line); bytes past `end` are stale.
+      const nl = buf.indexOf(10, start);
+      if (nl < 0 || nl >= end) break;
+      yield { offset: base + start, bytes: buf.subarray(start, nl), complete: true };
+      start = nl + 1;
     }
     // Make room: move the partial line to the front, or grow for a long line.
     if (start > 0) {

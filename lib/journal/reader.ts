@@ -33,6 +33,7 @@ import {
   readCheckpointHeader,
 } from "./checkpoint.ts";
 import { readLines } from "./lines.ts";
+import { readDoneLine } from "./done_line.ts";
 
 /** Where a record sits. */
 export interface RecordPlace {
@@ -96,6 +97,8 @@ export interface ReadOptions {
   onPending?: (intent: IntentRecord) => void;
   /** Called for each checkpoint entry refused because its path is unsafe. */
   onRefused?: (path: string, reason: string) => void;
+  /** Called with the number of entries a checkpoint's header announces (see `CheckpointVisitor`). */
+  onCount?: (entries: number) => void;
   /**
    * Called when a damaged checkpoint was passed over after some of its entries
    * had been handed out: forget them, an older checkpoint follows.
@@ -200,6 +203,7 @@ function readOpened(
         ...(options.onEntry ? { onEntry: options.onEntry } : {}),
         ...(options.onPending ? { onPending: options.onPending } : {}),
         ...(options.onRefused ? { onRefused: options.onRefused } : {}),
+        ...(options.onCount ? { onCount: options.onCount } : {}),
       });
       summary.checkpoint = info;
       break;
@@ -250,7 +254,7 @@ function readOpened(
       const { offset } = line;
       end = offset + line.bytes.length + (line.complete ? 1 : 0);
       const rec = line.complete
-        ? decodeRecord(decoder.decode(line.bytes))
+        ? (readDoneLine(line.bytes) ?? decodeRecord(decoder.decode(line.bytes)))
         : { error: "incomplete last line" };
       if (isFailure(rec)) {
         // A record with a sound checksum and wrong fields was written so: corrupt, even last.

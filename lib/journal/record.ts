@@ -143,6 +143,18 @@ function crcHex(text: string): string {
   return (crc32(text) >>> 0).toString(16).padStart(8, "0");
 }
 
+/** The 8 lowercase hex digits of `text` at `at` as a number, or -1 when they are not. */
+function hex8(text: string, at: number): number {
+  let n = 0;
+  for (let i = at; i < at + 8; i++) {
+    const c = text.charCodeAt(i);
+    const d = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : -1;
+    if (d < 0) return -1;
+    n = n * 16 + d;
+  }
+  return n;
+}
+
 /**
  * Frames any JSON object as one journal line (with the trailing newline): its
  * JSON text with a last member `"crc"` holding the CRC-32 of the text without
@@ -179,10 +191,12 @@ export type Unframed = { ok: true; value: Record<string, unknown> } | { ok: fals
  */
 export function unframeLine(line: string): Unframed {
   if (line.length <= CRC_LEN || !line.endsWith('"}')) return { ok: false, error: "bad framing" };
-  const tail = line.slice(-CRC_LEN);
-  if (!tail.startsWith(',"crc":"')) return { ok: false, error: "missing checksum" };
-  const body = line.slice(0, -CRC_LEN) + "}";
-  if (crcHex(body) !== tail.slice(8, 16)) return { ok: false, error: "checksum mismatch" };
+  const tail = line.length - CRC_LEN;
+  if (!line.startsWith(',"crc":"', tail)) return { ok: false, error: "missing checksum" };
+  const body = line.slice(0, tail) + "}";
+  if ((crc32(body) >>> 0) !== hex8(line, tail + 8)) {
+    return { ok: false, error: "checksum mismatch" };
+  }
   let value: unknown;
   try {
     value = JSON.parse(body);

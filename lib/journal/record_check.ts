@@ -124,6 +124,11 @@ const RULES: Record<string, Record<string, FieldRule>> = {
   confirmed: { ref: SEQ_REF, count: { ...COUNT, required: true } },
 };
 
+/** {@link RULES} as lists, made once (not an `Object.entries` per record). */
+const RULE_LISTS: ReadonlyMap<string, readonly (readonly [string, FieldRule])[]> = new Map(
+  Object.entries(RULES).map(([type, rules]) => [type, Object.entries(rules)]),
+);
+
 /** A value for a message: short, on one line. */
 function shown(value: unknown): string {
   const text = JSON.stringify(value) ?? String(value);
@@ -136,11 +141,11 @@ function shown(value: unknown): string {
  */
 export function recordFieldProblem(value: Record<string, unknown>): string | null {
   if (typeof value.ts !== "string") return `"ts" is ${shown(value.ts)}, not a time`;
-  const rules = RULES[String(value.type)];
+  const rules = RULE_LISTS.get(String(value.type));
   if (rules === undefined) return `unknown type ${shown(value.type)}`;
-  for (const [field, rule] of Object.entries(rules)) {
-    const present = Object.hasOwn(value, field);
-    if (!present) {
+  for (let i = 0; i < rules.length; i++) {
+    const [field, rule] = rules[i]!;
+    if (value[field] === undefined && !Object.hasOwn(value, field)) {
       if (rule.required) return `"${field}" is missing`;
       continue;
     }

@@ -7,6 +7,7 @@
  */
 
 import type { FileSystem } from "../base/fs.ts";
+import { PackedEntries } from "../base/packed_entries.ts";
 import { intentUnsafeReason, isRefusalClose, REFUSED_PREFIX } from "./record_check.ts";
 import { emptyState, foldRecord, type State } from "./state.ts";
 import { readJournal, type ReadSummary } from "./reader.ts";
@@ -74,6 +75,9 @@ export function replayJournal(
   let closed = 0;
   const summary = readJournal(fs, dir, {
     repair: options.repair ?? true,
+    onCount: (count) => {
+      if (state.entries instanceof PackedEntries) state.entries.reserve(count);
+    },
     onEntry: (path, entry) => {
       state.entries.set(path, entry);
     },

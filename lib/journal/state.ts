@@ -57,13 +57,19 @@ function complete(
     moveEntries(entries, intent.from ?? "", intent.path);
     return;
   }
-  const prev = entries.get(intent.path);
   switch (intent.op) {
     case "delete":
       entries.delete(intent.path);
       return;
     case "copy":
     case "meta": {
+      // The entry before is needed only for a field the records leave out (a packed
+      // map's `get` builds an object and a hash string: replay's copies need none).
+      const whole = intent.kind !== undefined && intent.size !== undefined &&
+        intent.mtime !== undefined && intent.mode !== undefined && intent.ino !== undefined &&
+        (intent.kind !== "file" || done.hash !== undefined || intent.hash !== undefined) &&
+        (intent.kind !== "symlink" || intent.target !== undefined);
+      const prev = whole ? undefined : entries.get(intent.path);
       const hash = done.hash ?? intent.hash ?? prev?.hash;
       const entry: StateEntry = {
         kind: intent.kind ?? prev?.kind ?? "file",

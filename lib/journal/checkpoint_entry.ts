@@ -1,0 +1,211 @@
+/**
+ * The fast way through a checkpoint's entry lines (issue 14): a line exactly
+ * as {@link writeCheckpoint} writes it is checked and read from its bytes,
+ * without decoding the line to text, `JSON.parse` or a full path check.
+ *
+ * It takes only what it is sure of: the writer's key order, whole numbers of
+ * at most 15 digits, a hash of 32 lowercase hex digits, a path and target
+ * without escapes, control characters or invalid UTF-8, no empty, `.` or `..`
+ * segment, no leading `.` (where the reserved folder is), and a checksum that
+ * holds. Any other line, good or bad, is handed back (`null`) to the general
+ * reader, which gives the same entry or says what is wrong, at which offset:
+ * so the two readers cannot disagree. `checkpoint_entry_test.ts` compares them.
+ *
+ * @module
+ */
+
+import { crc32 } from "node:zlib";
+import type { Kind } from "../base/fs.ts";
+import { LEGACY_RESERVED_DIR, RESERVED_DIR } from "../base/layout.ts";
+import type { StateEntry } from "./state_entries.ts";
+
+const encoder = new TextEncoder();
+/** For names that are not ASCII: invalid UTF-8 throws (the general reader reports it). */
+const strict = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+const PREFIX = encoder.encode('{"type":"entry","path":"');
+const KIND_KEY = encoder.encode(',"kind":"');
+const SIZE_KEY = encoder.encode(',"size":');
+const MTIME_KEY = encoder.encode(',"mtime":');
+const MODE_KEY = encoder.encode(',"mode":');
+const INO_KEY = encoder.encode(',"ino":');
+const HASH_KEY = encoder.encode(',"hash":"');
+const TARGET_KEY = encoder.encode(',"target":"');
+const RACY = encoder.encode(',"racy":true');
+const CRC_KEY = encoder.encode(',"crc":"');
+/** `,"crc":"XXXXXXXX"}`: what the checksum does not cover, but for the closing brace. */
+const CRC_TAIL = CRC_KEY.length + 8 + 2;
+const CLOSE = encoder.encode("}");
+
+const KINDS: readonly [Kind, Uint8Array][] = (["file", "dir", "symlink", "other"] as const).map((
+  k,
+) => [k, encoder.encode(k + '"')]);
+
+/** Value of a lowercase hex digit's byte, -1 for any other byte. */
+const HEX = (() => {
+  const t = new Int8Array(256).fill(-1);
+  for (let i = 0; i < 16; i++) t["0123456789abcdef".charCodeAt(i)] = i;
+  return t;
+})();
+
+/**
+ * A path starting with `.` goes the general way: the reserved folder's names
+ * (both start with `.`) are checked there. Were one ever to start otherwise,
+ * every line would.
+ */
+const RESERVED_START_WITH_DOT = RESERVED_DIR.startsWith(".") &&
+  LEGACY_RESERVED_DIR.startsWith(".");
+
+const SLASH = 0x2f;
+const DOT = 0x2e;
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+
+/** A cursor over one line's bytes. */
+class Cursor {
+  at = 0;
+  constructor(readonly b: Uint8Array) {}
+
+  /** Consumes `word` when the bytes at the cursor are it. */
+  take(word: Uint8Array): boolean {
+    const b = this.b;
+    const at = this.at;
+    if (at + word.length > b.length) return false;
+    for (let i = 0; i < word.length; i++) if (b[at + i] !== word[i]) return false;
+    this.at = at + word.length;
+    return true;
+  }
+
+  /** A whole number of 1 to 15 digits (a leading `-` allowed, no leading zero); NaN if not one. */
+  int(): number {
+    const b = this.b;
+    let at = this.at;
+    const negative = b[at] === 0x2d;
+    if (negative) at++;
+    const first = at;
+    let n = 0;
+    while (at < b.length) {
+      const d = b[at]! - 0x30;
+      if (d < 0 || d > 9) break;
+      n = n * 10 + d;
+      at++;
+    }
+    const digits = at - first;
+    if (digits === 0 || digits > 15 || (digits > 1 && b[first] === 0x30)) return NaN;
+    this.at = at;
+    return negative ? -n : n;
+  }
+
+  /**
+   * The text of a string whose opening quote is consumed, up to its closing
+   * quote (consumed); null when it holds an escape, a control character or
+   * invalid UTF-8. With `path`, also null when it is empty, starts with `/`
+   * or `.`, or has an empty, `.` or `..` segment.
+   */
+  text(path: boolean): string | null {
+    const b = this.b;
+    const start = this.at;
+    let at = start;
+    let ascii = true;
+    let segment = start;
+    for (;; at++) {
+      if (at >= b.length) return null;
+      const c = b[at]!;
+      if (c === QUOTE) break;
+      if (c < 0x20 || c === BACKSLASH) return null;
+      if (c >= 0x80) ascii = false;
+      else if (path && c === SLASH) {
+        if (badSegment(b, segment, at)) return null;
+        segment = at + 1;
+      }
+    }
+    if (path && (badSegment(b, segment, at) || b[start] === DOT)) return null;
+    this.at = at + 1;
+    const bytes = b.subarray(start, at);
+    if (ascii) return String.fromCharCode.apply(null, bytes as unknown as number[]);
+    try {
+      return strict.decode(bytes);
+    } catch {
+      return null;
+    }
+  }
+}
+
+/** True for an empty, `.` or `..` segment from `from` to `to`. */
+function badSegment(b: Uint8Array, from: number, to: number): boolean {
+  const n = to - from;
+  return n === 0 || (b[from] === DOT && (n === 1 || (n === 2 && b[from + 1] === DOT)));
+}
+
+/** The 32 lowercase hex digits at the cursor as a string, or null. */
+function hash32(c: Cursor): string | null {
+  const b = c.b;
+  const at = c.at;
+  if (at + 33 > b.length || b[at + 32] !== QUOTE) return null;
+  for (let i = at; i < at + 32; i++) if (HEX[b[i]!]! < 0) return null;
+  c.at = at + 33;
+  return String.fromCharCode.apply(null, b.subarray(at, at + 32) as unknown as number[]);
+}
+
+/** A checkpoint entry read by {@link readEntryLine}. */
+export interface FastEntry {
+  /** Its relative path: a safe one. */
+  path: string;
+  /** The entry. */
+  entry: StateEntry;
+}
+
+/**
+ * Reads one line (without its newline) that is an entry exactly as the
+ * writer writes it, with a checksum that holds and a path that is safe;
+ * null for any other line (see the module's notes: the general reader then
+ * reads it, or reports it).
+ */
+export function readEntryLine(line: Uint8Array): FastEntry | null {
+  const n = line.length;
+  if (!RESERVED_START_WITH_DOT) return null;
+  if (n <= CRC_TAIL + PREFIX.length || line[n - 1] !== 0x7d || line[n - 2] !== QUOTE) return null;
+  const c = new Cursor(line);
+  if (!c.take(PREFIX)) return null;
+  const path = c.text(true);
+  if (path === null || !c.take(KIND_KEY)) return null;
+  let kind: Kind | null = null;
+  for (const [k, word] of KINDS) {
+    if (c.take(word)) {
+      kind = k;
+      break;
+    }
+  }
+  if (kind === null || !c.take(SIZE_KEY)) return null;
+  const size = c.int();
+  if (Number.isNaN(size) || !c.take(MTIME_KEY)) return null;
+  const mtimeMs = c.int();
+  if (Number.isNaN(mtimeMs) || !c.take(MODE_KEY)) return null;
+  const mode = c.int();
+  if (Number.isNaN(mode) || !c.take(INO_KEY)) return null;
+  const ino = c.int();
+  if (Number.isNaN(ino)) return null;
+  const entry: StateEntry = { kind, size, mtimeMs, mode, ino };
+  if (c.take(HASH_KEY)) {
+    const hash = hash32(c);
+    if (hash === null) return null;
+    entry.hash = hash;
+  }
+  if (c.take(TARGET_KEY)) {
+    const target = c.text(false);
+    if (target === null) return null;
+    entry.target = target;
+  }
+  if (c.take(RACY)) entry.racy = true;
+  // What is left must be the checksum member and the closing brace, nothing else.
+  const body = c.at;
+  if (body !== n - CRC_TAIL || !c.take(CRC_KEY)) return null;
+  let want = 0;
+  for (let i = body + CRC_KEY.length; i < n - 2; i++) {
+    const d = HEX[line[i]!]!;
+    if (d < 0) return null;
+    want = want * 16 + d;
+  }
+  const got = crc32(CLOSE, crc32(line.subarray(0, body))) >>> 0;
+  return got === want ? { path, entry } : null;
+}
