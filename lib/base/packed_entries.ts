@@ -241,6 +241,11 @@ export class PackedEntries<E extends PackedShape> extends Map<string, E> {
     for (const [path, e] of moved) this.set(path, e);
   }
 
+  /** The folders that hold at least one entry, the root (`""`) aside, in no set order. */
+  folders(): IterableIterator<string> {
+    return this.#index.folders();
+  }
+
   /** Removes every entry and gives the packed storage back. */
   override clear(): void {
     this.#index.clear();

@@ -105,6 +105,11 @@ export class PathIndex {
     return this.#capacity;
   }
 
+  /** The folders that hold at least one path, the root (`""`) aside, in no set order. */
+  folders(): IterableIterator<string> {
+    return this.#dirIds.keys();
+  }
+
   /** The slot of `path`, or -1. */
   find(path: string): number {
     const cut = path.lastIndexOf("/");

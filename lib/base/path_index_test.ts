@@ -66,3 +66,11 @@ Deno.test("PathIndex: reserve keeps every slot and path, and adding up to the re
   assertEquals(index.size, slots.size);
   assertEquals([...index.slots()], [...slots.values()]);
 });
+
+Deno.test("PathIndex: folders lists the folders that hold paths, not the root, and drops an emptied one", () => {
+  const index = new PathIndex();
+  for (const path of ["top", "a/x", "a/y", "a/b/z"]) index.add(path);
+  assertEquals([...index.folders()].sort(), ["a", "a/b"]);
+  index.remove("a/b/z");
+  assertEquals([...index.folders()].sort(), ["a"]);
+});

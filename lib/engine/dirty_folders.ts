@@ -209,8 +209,19 @@ export class DirtyFolders {
     for (const [rel, s] of entries) this.src.set(rel, s);
   }
 
-  /** The plan's scope. Call once the source and the destination are in. */
+  /**
+   * The plan's scope. Call once the source and the destination are in. A folder
+   * of the state's entries that the state holds as no folder (a folder's delete
+   * done while one inside it was recorded as failed) is planned whole: no
+   * listing reaches those entries, and the whole plan forgets or deletes them.
+   */
   scope(): DirtyScope {
+    const state = this.#state;
+    if (state instanceof PackedEntries) {
+      for (const folder of state.folders()) {
+        if (state.get(folder)?.kind !== "dir") this.#deep.add(folder);
+      }
+    }
     const isDeep = (p: string) => this.#deep.has(p);
     const deep = [...this.#deep].filter((d) => !someAbove(d, isDeep));
     const shallow = new Set([...this.#dirty].filter((d) => !someAbove(d, isDeep, true)));

@@ -214,3 +214,17 @@ Deno.test("DirtyFolders: a folder like the state is dropped, a changed one kept;
   // A folder unchanged but with an unreadable entry is dirty too (its backups are protected).
   assertEquals(new DirtyFolders(state).source("a", [["a/x", f(2)]], true), true);
 });
+
+Deno.test("DirtyFolders: state entries below a folder the state no longer holds are planned whole", () => {
+  const f = (ino: number): Entry => entry("file", ino, 0);
+  const d = (ino: number): Entry => entry("dir", ino, 0);
+  // `a/b`'s delete was done while the delete of `a/b/f2` in it was recorded as failed.
+  const state = new PackedEntries<StateEntry>([["c", d(1)], ["c/x", f(2)], ["a/b/f2", f(3)]]);
+  const folders = new DirtyFolders(state);
+  assertEquals(folders.source("", [["c", d(1)]], false), false);
+  assertEquals(folders.source("c", [["c/x", f(2)]], false), false);
+  const scope = folders.scope();
+  assertEquals(scope.deep, ["a/b"]);
+  assert(scope.within("a/b/f2"));
+  assert(!scope.within("c/x"));
+});
