@@ -104,3 +104,26 @@ Deno.test("chunked initial copy: not used when the destination holds something o
     assertMirror(src, dest);
   });
 });
+
+Deno.test("chunked initial copy: a folder removed from the source before its chunk is listed is created empty, then removed by the next pass", async () => {
+  await withRoots(async (src, dest) => {
+    makeTree(src);
+    let removed = "";
+    const { listener } = counter();
+    // Once the root is listed (the first chunk), a folder whose turn has not come goes.
+    const planned = listener.planned;
+    listener.planned = (pass, trigger, ops) => {
+      planned(pass, trigger, ops);
+      const later = ["d1", "d2", "d3"].find((d) => !ops.some((op) => op.path.startsWith(`${d}/`)));
+      removed = later!;
+      Deno.removeSync(`${src}/${removed}`, { recursive: true });
+    };
+    const first = await pass(src, dest, { chunkOps: 15, batchSize: 8, progress: listener });
+    assert(removed !== "");
+    assertEquals(first.failed, 0);
+    assert(first.retrySoon, "a retry is asked for");
+    const second = await pass(src, dest, { chunkOps: 15 });
+    assertEquals(second.deleted, 1, `the empty ${removed} removed`);
+    assertMirror(src, dest);
+  });
+});
