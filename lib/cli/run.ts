@@ -33,6 +33,7 @@ import { sourceOpenFallbackReason } from "../base/source_open.ts";
 import { RollingVerifier, type VerifyProgress } from "../engine/verify_rolling.ts";
 import { isRemoteDest, openRemote, type Remote, startRemote } from "./remote.ts";
 import type { Lease } from "../dest/object_lease.ts";
+import { chunkOpsFromEnv } from "../engine/chunked_walk.ts";
 
 /** Help text of the daemon command. */
 export const HELP = `backup: keep a folder's mirror up to date, crash-safely
@@ -450,6 +451,7 @@ async function startLocked(
     journalMaxBytes: opts.journalMaxBytes,
     busyMaxDelayMs: opts.interval * 1000,
     ...(opts.destSweep !== undefined ? { destSweep: opts.destSweep } : {}),
+    chunkOps: chunkOpsFromEnv(), // BACKUP_CHUNK_OPS, a test knob (lib/engine/chunked_walk.ts)
     excludes: opts.excludeFrom.length === 0 ? excludes : rereadExcludes(opts, deps, excludes, save),
     deleteExcluded: opts.deleteExcluded,
     ...(deps.progress ? { progress: deps.progress } : {}),

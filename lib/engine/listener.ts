@@ -22,6 +22,12 @@ export type OpOutcome = "ok" | "failed" | "skipped";
 export interface ProgressListener {
   /** The pass has its plan (after the guards): `ops` is what it will do. Not called for a skipped pass. */
   planned(pass: number, trigger: Trigger, ops: readonly FileOp[]): void;
+  /**
+   * The chunked initial copy (lib/engine/chunked_walk.ts) planned another chunk: `ops` are
+   * added to the plan {@link planned} started with. Optional: without it, the totals stay the
+   * first chunk's.
+   */
+  morePlanned?(ops: readonly FileOp[]): void;
   /** `bytes` more file content was copied (per chunk for large files, per file for small ones). */
   copying(bytes: number): void;
   /**

@@ -44,6 +44,9 @@ import { completionFor, type CopyFacts, intentFor } from "./batch_records.ts";
 import type { SweepSlice } from "./dest_sweep.ts";
 import { DEFAULT_SWEEP_ROUNDS, readSweepRound, saveSweepRound } from "./sweep_round.ts";
 import { canStageAhead, discardAhead, stageAhead, type StagedAhead } from "./stage_ahead.ts";
+import { type Chunk, CHUNK_OPS, ChunkedWalk, firstCopyRoot } from "./chunked_walk.ts";
+import { emptyScan } from "../base/scan.ts";
+import { sourceVeto } from "./source_guard.ts";
 
 /** How many folder creations or metadata changes run at once where folders are markers. */
 const FOLDER_CONCURRENCY = 16;
@@ -133,6 +136,11 @@ export class Pass {
   async run(folders?: ReadonlySet<string>): Promise<void> {
     const { fs, settings, destination, state, hasher, suspects, badMoves } = this.#owner;
     const summary = this.#summary;
+    if (!folders) {
+      // Nothing tracked and an empty destination: the initial copy, in chunks (chunked_walk.ts).
+      const root = await this.#firstCopyRoot();
+      if (root !== null) return await this.#runChunked(root);
+    }
     const sweep = this.#sweepSlice(folders);
     const prepared = await preparePass(
       { fs, hasher, source: settings.source, destination },
@@ -213,6 +221,106 @@ export class Pass {
     this.#scheduleBusy();
   }
 
+  /** The destination root's listing when this full pass is pure creation (see chunked_walk.ts), else null. */
+  #firstCopyRoot(): Promise<ScanResult | null> {
+    const { settings, destination, state, suspects } = this.#owner;
+    if ((settings.chunkOps ?? CHUNK_OPS) <= 0) return Promise.resolve(null);
+    return firstCopyRoot({
+      tracked: state.entries.size,
+      suspects: suspects.size,
+      realFolders: destination.capabilities.folders === "real",
+      listRoot: () => destination.list({ under: "", shallow: true }),
+    });
+  }
+
+  /**
+   * The initial copy in chunks: the source walked, planned and applied a chunk of folders at
+   * a time ({@link ChunkedWalk}), each chunk in the usual batches. Nothing is deleted or moved
+   * (nothing is tracked, the destination is empty), so the mass-delete guard has nothing to
+   * judge; the source guard is asked once the root is listed. The progress display hears the
+   * first chunk as the plan and each later one through `morePlanned`.
+   */
+  async #runChunked(dst: ScanResult): Promise<void> {
+    const { fs, settings, memory } = this.#owner;
+    const summary = this.#summary;
+    const excludes = this.#excludes();
+    const walk = new ChunkedWalk({
+      fs,
+      source: settings.source,
+      skip: excludes.sourceSkip,
+      chunkOps: settings.chunkOps ?? CHUNK_OPS,
+    });
+    let first: Chunk | null;
+    try {
+      first = walk.next();
+    } catch (err) {
+      this.#noteSource(describeError(err));
+      summary.skipped = `source unavailable: ${describeError(err)}`;
+      return;
+    }
+    this.#noteSource(null);
+    this.#scope = { src: emptyScan(), dst, within: undefined, excludes };
+    const veto = settings.identity
+      ? sourceVeto(fs, settings.source, settings.identity, 1, 0)
+      : null;
+    this.#noteVeto(veto);
+    if (veto !== null) {
+      summary.skipped = `source guard: ${veto}`;
+      return;
+    }
+    await this.#removeTemps(dst);
+    // No deletes: this only settles a hold or a confirmation left from before, as a full pass does.
+    const guard = await guardDeletes(this.#owner, [], { dest: dst.entries, full: true });
+    this.#confirmed = guard.confirmed;
+    const started = this.#now();
+    try {
+      for (let chunk = first; chunk !== null; chunk = walk.next()) {
+        if (chunk === first) settings.progress?.planned(summary.pass, summary.trigger, chunk.ops);
+        else settings.progress?.morePlanned?.(chunk.ops);
+        this.#reportChunk(chunk);
+        const ops = this.#leaveBusy(chunk.ops, false);
+        memory.window.created(ops.flatMap((op) => op.op === "meta" ? [] : [op.path]));
+        await this.#execute(ops);
+        if (this.#renameFailed || summary.skipped !== null || summary.interrupted) break;
+        if (settings.signal?.aborted) {
+          summary.interrupted = true;
+          break;
+        }
+      }
+    } finally {
+      memory.window.record(started, 0, this.#deleted);
+    }
+    this.#reportRuleProblems(excludes);
+    await this.#owner.writer.sync();
+    this.#scheduleBusy();
+  }
+
+  /** Logs and counts what a chunk's listings could not read or skipped, and folders gone since. */
+  #reportChunk(chunk: Chunk): void {
+    const { logs } = this.#owner.settings;
+    const summary = this.#summary;
+    const { problems } = chunk;
+    if (problems.reservedSkipped) this.#reportReserved();
+    for (const [path, reason] of problems.unreadable) {
+      logs.op.error("CANNOT READ: {path} - {reason}; its backup is kept", {
+        path: showPath(path),
+        reason,
+      });
+    }
+    for (const [dir, count] of problems.badNames) {
+      logs.op.warn(
+        "SKIPPED {count} names that are not valid UTF-8 in folder {dir}; their backups are kept",
+        { count, dir: dir === "" ? "." : showPath(dir) },
+      );
+      summary.badNames += count;
+    }
+    summary.unreadable += problems.unreadable.size;
+    for (const dir of chunk.vanished) {
+      summary.retrySoon = true; // its folder was created: the next pass removes it
+      summary.retryDirs.add(parentOf(dir));
+    }
+  }
+
   /**
    * The slice of the rolling sweep a full pass lists of a local destination (see
    * lib/engine/dest_sweep.ts); undefined for a partial pass, or to list it whole.
@@ -245,9 +353,9 @@ export class Pass {
    * watcher firing on every write of a growing file does not copy it again and again. A full
    * pass forgets the busy files it no longer plans to copy.
    */
-  #leaveBusy(ops: FileOp[]): FileOp[] {
+  #leaveBusy(ops: FileOp[], whole = true): FileOp[] {
     const { busy } = this.#owner.memory;
-    if (this.#scope!.within === undefined) {
+    if (whole && this.#scope!.within === undefined) {
       busy.keepOnly(new Set(ops.filter((op) => op.op === "copy").map((op) => op.path)));
     }
     if (busy.size === 0) return ops;
@@ -365,12 +473,7 @@ export class Pass {
     const { logs } = this.#owner.settings;
     const { src } = scope;
     const summary = this.#summary;
-    if (src.reservedSkipped) {
-      logs.daemon.warn(
-        "SKIPPED: a folder at the top of the source has the backup's reserved name ({name}; .backup too while an older destination that uses it runs) and is not backed up",
-        { name: RESERVED_DIR },
-      );
-    }
+    if (src.reservedSkipped) this.#reportReserved();
     for (const [path, reason] of src.unreadable) {
       logs.op.error("CANNOT READ: {path} - {reason}; its backup is kept", {
         path: showPath(path),
@@ -385,11 +488,24 @@ export class Pass {
     }
     summary.unreadable = src.unreadable.size;
     summary.badNames = [...src.badNames.values()].reduce((sum, count) => sum + count, 0);
-    for (const [path, reason] of scope.excludes.rules.problems) {
-      logs.op.warn("CANNOT READ EXCLUDE RULES: {path} - {reason}; its rules are not applied", {
-        path: showPath(path),
-        reason,
-      });
+    this.#reportRuleProblems(scope.excludes);
+  }
+
+  /** Logs the reserved name found at the top of the source (skipped). */
+  #reportReserved(): void {
+    this.#owner.settings.logs.daemon.warn(
+      "SKIPPED: a folder at the top of the source has the backup's reserved name ({name}; .backup too while an older destination that uses it runs) and is not backed up",
+      { name: RESERVED_DIR },
+    );
+  }
+
+  /** Logs the rule files that could not be read. */
+  #reportRuleProblems(excludes: PassExcludes): void {
+    for (const [path, reason] of excludes.rules.problems) {
+      this.#owner.settings.logs.op.warn(
+        "CANNOT READ EXCLUDE RULES: {path} - {reason}; its rules are not applied",
+        { path: showPath(path), reason },
+      );
     }
   }
 

@@ -76,6 +76,11 @@ export interface PassSettings {
    * whole destination on every full pass.
    */
   destSweep?: number;
+  /**
+   * Operations per chunk of the chunked initial copy (lib/engine/chunked_walk.ts; default
+   * `CHUNK_OPS`); 0 plans and applies an initial copy whole, as any other full pass.
+   */
+  chunkOps?: number;
 }
 
 /** What passes tell each other: conditions that last, logged when they change rather than every pass. */

@@ -135,6 +135,14 @@ export class ProgressReporter implements RunProgress {
     this.#o.events?.emit("pass-start", { pass, trigger, ...t });
   }
 
+  /** Adds a later chunk of the chunked initial copy to the totals (no event: `progress` events carry them). */
+  morePlanned(ops: readonly FileOp[]): void {
+    const t = planTotals(ops);
+    this.#view.ops += t.ops;
+    this.#view.files += t.files;
+    this.#view.bytes += t.bytes;
+  }
+
   /** Counts copied bytes. */
   copying(bytes: number): void {
     this.#view.bytesDone += bytes;

@@ -31,6 +31,11 @@ export class ProgressTee implements RunProgress {
     for (const l of this.#all) l.planned(pass, trigger, ops);
   }
 
+  /** Tells every listener that has it. */
+  morePlanned(ops: readonly FileOp[]): void {
+    for (const l of this.#all) l.morePlanned?.(ops);
+  }
+
   /** Bytes copied. */
   copying(bytes: number): void {
     for (const l of this.#all) l.copying(bytes);

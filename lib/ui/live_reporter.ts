@@ -52,6 +52,16 @@ export class LiveReporter implements RunProgress {
     this.#hub.emit(this.#job, "pass-start", { pass, trigger, ...this.#totals, ...this.#done });
   }
 
+  /** A later chunk of the chunked initial copy: added to the totals. */
+  morePlanned(ops: readonly FileOp[]): void {
+    const t = planTotals(ops);
+    this.#totals = {
+      ops: this.#totals.ops + t.ops,
+      files: this.#totals.files + t.files,
+      bytes: this.#totals.bytes + t.bytes,
+    };
+  }
+
   /** Bytes copied. */
   copying(bytes: number): void {
     this.#done.bytesDone += bytes;
