@@ -1,29 +1,34 @@
 /**
  * Where the time of a pass with no change goes: runs the program's own
- * replay, scans and planner in-process on an in-sync mirror (read only: the
- * journal is not repaired, nothing is written) and prints one JSON object of
- * milliseconds per phase on stdout.
+ * replay and the lead-up of a full pass (`preparePass`: the source walk,
+ * the destination's rolling sweep, the plan) in-process on an in-sync
+ * mirror, read only (the journal is not repaired, the sweep's round is not
+ * saved, nothing is written), and prints one JSON object of milliseconds per
+ * phase on stdout.
  *
- * Usage: deno run --allow-read bench/phases.ts SRC DEST
+ * Usage: deno run --allow-ffi --allow-read bench/phases.ts SRC DEST
  *
  * @module
  */
 
 import { DenoFileSystem } from "../lib/base/fs.ts";
-import { plan } from "../lib/engine/plan.ts";
-import { scanTree } from "../lib/base/scan.ts";
-import { replayJournal } from "../lib/journal/replay.ts";
+import { createHasher } from "../lib/base/hash.ts";
 import { journalDir } from "../lib/base/layout.ts";
+import { LocalDestination } from "../lib/dest/local.ts";
+import { passExcludes } from "../lib/engine/excludes.ts";
+import { preparePass } from "../lib/engine/prepare.ts";
+import { DEFAULT_SWEEP_ROUNDS, readSweepRound } from "../lib/engine/sweep_round.ts";
+import { replayJournal } from "../lib/journal/replay.ts";
 
 /** Milliseconds per phase of one pass, plus what the phases worked on. */
 export interface Phases {
-  /** Read, check and fold the whole journal. */
+  /** Read, check and fold the whole journal (its newest checkpoint and the segments after it). */
   replayMs: number;
-  /** Walk the source tree. */
+  /** Walk the source, comparing each folder with the state (the diff walk). */
   scanSourceMs: number;
-  /** Walk the destination tree. */
+  /** The destination's rolling sweep. */
   scanDestMs: number;
-  /** Diff source, state and destination. */
+  /** Plan the folders that differ. */
   planMs: number;
   /** Records replayed. */
   records: number;
@@ -31,6 +36,8 @@ export interface Phases {
   journalBytes: number;
   /** Entries in the state map. */
   stateEntries: number;
+  /** Source entries kept for the plan (the dirty folders' and every folder's own). */
+  kept: number;
   /** Operations planned (0 when in sync). */
   ops: number;
   /** V8 heap in use after the phases, bytes. */
@@ -38,11 +45,11 @@ export interface Phases {
 }
 
 /**
- * Measures the phases of a pass over `src` into the in-sync mirror `dest`.
+ * Measures the phases of a full pass over `src` into the in-sync mirror `dest`.
  *
  * @throws Deno.errors.* or JournalCorruptError when the trees or the journal cannot be read
  */
-export function measurePhases(src: string, dest: string): Phases {
+export async function measurePhases(src: string, dest: string): Promise<Phases> {
   const fs = new DenoFileSystem();
   let t = performance.now();
   const lap = (): number => {
@@ -53,12 +60,28 @@ export function measurePhases(src: string, dest: string): Phases {
   };
   const { state, summary } = replayJournal(fs, journalDir(dest), { repair: false });
   const replayMs = lap();
-  const source = scanTree(fs, src);
-  const scanSourceMs = lap();
-  const destination = scanTree(fs, dest, { destination: true });
-  const scanDestMs = lap();
-  const ops = plan(source.entries, state.entries, destination.entries);
+  const hasher = await createHasher();
+  const destination = new LocalDestination(fs, dest);
+  const excludes = passExcludes(fs, src);
+  lap();
+  let scanSourceMs = 0;
+  let scanDestMs = 0;
+  const prepared = await preparePass(
+    { fs, hasher, source: src, destination },
+    {
+      state: state.entries,
+      suspects: new Set(),
+      excludes,
+      identity: null,
+      sweep: { round: readSweepRound(fs, dest), rounds: DEFAULT_SWEEP_ROUNDS },
+    },
+    {
+      sourceScanned: () => void (scanSourceMs = lap()),
+      beforePlan: () => void (scanDestMs = lap()),
+    },
+  );
   const planMs = lap();
+  if (prepared.status === "unavailable") throw new Error(`${prepared.side}: ${prepared.reason}`);
   return {
     replayMs,
     scanSourceMs,
@@ -67,7 +90,8 @@ export function measurePhases(src: string, dest: string): Phases {
     records: summary.records,
     journalBytes: summary.bytes,
     stateEntries: state.entries.size,
-    ops: ops.length,
+    kept: prepared.scope.src.entries.size,
+    ops: prepared.ops?.length ?? 0,
     heapUsed: Deno.memoryUsage().heapUsed,
   };
 }
@@ -75,6 +99,6 @@ export function measurePhases(src: string, dest: string): Phases {
 if (import.meta.main) {
   const [src, dest] = Deno.args;
   if (!src || !dest) throw new Error("usage: phases.ts SRC DEST");
-  const out = JSON.stringify(measurePhases(src, dest));
+  const out = JSON.stringify(await measurePhases(src, dest));
   Deno.stdout.writeSync(new TextEncoder().encode(out + "\n"));
 }
