@@ -76,9 +76,9 @@ Options:
                      an unmounted disk is refused; must not be inside --src)
   --interval SECS    seconds between full reconcile passes (default 60; > 0,
                      at most 2147483): the next starts SECS after the last
-                     ended, or 10x the last pass's duration if longer, so a
+                     ended, or 20x the last pass's duration if longer, so a
                      change the watcher missed is in --dest at most
-                     max(SECS, 10 x T) + 2 x T later (T: one full pass)
+                     max(SECS, 20 x T) + 2 x T later (T: one full pass)
   --dest-sweep N     a full pass lists the folders of a local --dest whose
                      mtime moved, the rest taken from the journal, plus one
                      slice: every folder is listed once in N full passes
@@ -86,7 +86,7 @@ Options:
                      a file deleted, added or renamed in --dest behind the
                      backup's back is put right by the next full pass, one
                      altered in place (or a folder's mtime set back) within
-                     N full passes: N x (max(SECS, 10 x T) + T) + T, --once
+                     N full passes: N x (max(SECS, 20 x T) + T) + T, --once
                      runs included (the slice is kept in --dest)
   --once             do one full pass and exit (for cron and scripts)
   --schedule 'CRON'  full passes at set times instead of every --interval:

@@ -96,9 +96,12 @@ export const DEBOUNCE_MS = 40;
  * Full passes are paced: the next one starts `interval` after the last one
  * ended, and never sooner than this many times the last full pass's duration
  * after it ended. A full pass then takes at most 1/(1 + PACE) of the time
- * (about 9 % of one core), however large the tree and short the interval.
+ * (about 5 % of one core), however large the tree and short the interval.
+ * Twenty, not ten: a pass over a million cached files is CPU-bound (its wall
+ * time is its CPU time), and at ten the idle daemon measured 10.8 % of a core
+ * (docs/benchmarks.md), over issue 14's 10 %.
  */
-export const FULL_PASS_PACE = 10;
+export const FULL_PASS_PACE = 20;
 
 /**
  * The wait after a full pass that took `passMs`, for an interval of

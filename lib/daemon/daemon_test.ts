@@ -69,7 +69,8 @@ Deno.test("runDaemon() with once runs exactly one pass and reports its failures"
 Deno.test("fullPassGap() is the interval, or PACE times the pass's duration when that is longer", () => {
   assertEquals(fullPassGap(5_000, 100), 5_000);
   assertEquals(fullPassGap(5_000, 24_000), FULL_PASS_PACE * 24_000);
-  assertEquals(fullPassGap(60_000, 6_000), 60_000);
+  assertEquals(fullPassGap(60_000, 2_000), 60_000);
+  assertEquals(fullPassGap(60_000, 6_000), FULL_PASS_PACE * 6_000);
 });
 
 Deno.test("runDaemon() paces full passes: the next starts no sooner than PACE x the last one's duration after it ended", async () => {
