@@ -297,23 +297,10 @@ export class Pass {
 
   /** Logs and counts what a chunk's listings could not read or skipped, and folders gone since. */
   #reportChunk(chunk: Chunk): void {
-    const { logs } = this.#owner.settings;
     const summary = this.#summary;
     const { problems } = chunk;
-    if (problems.reservedSkipped) this.#reportReserved();
-    for (const [path, reason] of problems.unreadable) {
-      logs.op.error("CANNOT READ: {path} - {reason}; its backup is kept", {
-        path: showPath(path),
-        reason,
-      });
-    }
-    for (const [dir, count] of problems.badNames) {
-      logs.op.warn(
-        "SKIPPED {count} names that are not valid UTF-8 in folder {dir}; their backups are kept",
-        { count, dir: dir === "" ? "." : showPath(dir) },
-      );
-      summary.badNames += count;
-    }
+    this.#logScanProblems(problems);
+    for (const count of problems.badNames.values()) summary.badNames += count;
     summary.unreadable += problems.unreadable.size;
     for (const dir of chunk.vanished) {
       summary.retrySoon = true; // its folder was created: the next pass removes it
@@ -470,25 +457,30 @@ export class Pass {
 
   /** Logs and counts what the source scan could not read or skipped, and unreadable rule files. */
   #reportScanProblems(scope: PassScope): void {
-    const { logs } = this.#owner.settings;
     const { src } = scope;
     const summary = this.#summary;
-    if (src.reservedSkipped) this.#reportReserved();
-    for (const [path, reason] of src.unreadable) {
+    this.#logScanProblems(src);
+    summary.unreadable = src.unreadable.size;
+    summary.badNames = [...src.badNames.values()].reduce((sum, count) => sum + count, 0);
+    this.#reportRuleProblems(scope.excludes);
+  }
+
+  /** Logs what a source listing skipped or could not read (a whole scan's, or a chunk's). */
+  #logScanProblems(scan: ScanResult): void {
+    const { logs } = this.#owner.settings;
+    if (scan.reservedSkipped) this.#reportReserved();
+    for (const [path, reason] of scan.unreadable) {
       logs.op.error("CANNOT READ: {path} - {reason}; its backup is kept", {
         path: showPath(path),
         reason,
       });
     }
-    for (const [dir, count] of src.badNames) {
+    for (const [dir, count] of scan.badNames) {
       logs.op.warn(
         "SKIPPED {count} names that are not valid UTF-8 in folder {dir}; their backups are kept",
         { count, dir: dir === "" ? "." : showPath(dir) },
       );
     }
-    summary.unreadable = src.unreadable.size;
-    summary.badNames = [...src.badNames.values()].reduce((sum, count) => sum + count, 0);
-    this.#reportRuleProblems(scope.excludes);
   }
 
   /** Logs the reserved name found at the top of the source (skipped). */
