@@ -126,14 +126,20 @@ export class DirtyFolders {
     return true;
   }
 
+  /** The state's entries directly in folder `dir` (read through its slot list when packed). */
+  *#stateChildren(dir: string): Generator<[string, StateEntry]> {
+    for (const entry of entriesWithin(this.#state, scopeTest(new Set([dir]), []))) {
+      if (entry[0] !== dir && parentOf(entry[0]) === dir) yield entry;
+    }
+  }
+
   /** Compares a listing with the state's entries of its folder; notes deep subtrees. */
   #sourceClean(dir: string, entries: readonly [string, Entry][]): boolean {
     const listed = new Map<string, Entry>(entries);
     const stateDirs = new Map<string, number>();
     let known = 0;
     let clean = true;
-    for (const [rel, t] of entriesWithin(this.#state, scopeTest(new Set([dir]), []))) {
-      if (rel === dir || parentOf(rel) !== dir) continue;
+    for (const [rel, t] of this.#stateChildren(dir)) {
       known++;
       const s = listed.get(rel);
       if (t.kind === "dir") {
@@ -163,8 +169,7 @@ export class DirtyFolders {
     }
     let known = 0;
     let clean = true;
-    for (const [rel, t] of entriesWithin(this.#state, scopeTest(new Set([dir]), []))) {
-      if (rel === dir || parentOf(rel) !== dir) continue;
+    for (const [rel, t] of this.#stateChildren(dir)) {
       known++;
       const d = listed.get(rel);
       if (d !== undefined && destSame(d, t)) continue;
