@@ -17,7 +17,9 @@
  *    latency on that tree); then `--passes` full passes back to back (each
  *    forced by rewriting a comment-only `.backupignore`, which makes the
  *    watcher ask for one), with the daemon's RSS after every pass: the heap
- *    growth between passes.
+ *    growth between passes; last, a folder of 10,000 files renamed in the
+ *    source, timed until the destination shows the new name, with the bytes
+ *    the journal says were copied for it (bench/scale_rename.ts).
  *
  * The tree is made once under a cache folder (`--cache`, default
  * `$XDG_CACHE_HOME/backup-bench` or `~/.cache/backup-bench`) and reused by
@@ -46,6 +48,7 @@ import {
 } from "./measure.ts";
 import { fmtKiB, fmtMs, fmtRatio, fmtSample, table } from "./report.ts";
 import { dirName, fileName, makeTree, type TreeShape } from "./trees.ts";
+import { type RenameResult, timeFolderRename } from "./scale_rename.ts";
 
 /** The permissions the README gives the program, and its V8 flags (README, `deno task backup`). */
 const PERMS = [
@@ -164,6 +167,8 @@ interface DaemonResult {
   rssKiB: number;
   latencies: number[];
   missed: number;
+  /** The 10,000-file folder rename, after the forced passes (not in the figures above). */
+  rename: RenameResult;
 }
 
 async function daemon(
@@ -256,6 +261,13 @@ async function daemon(
       await sample("forced");
     }
     const mem = await procMemory(child.pid);
+    const rename = await timeFolderRename(
+      child.pid,
+      src,
+      dest,
+      `${src}-rename-scratch`,
+      (line) => console.error(line),
+    );
     return {
       idleS: wall,
       perPass,
@@ -267,12 +279,14 @@ async function daemon(
       rssKiB: mem?.rss ?? 0,
       latencies,
       missed,
+      rename,
     };
   } finally {
     child.kill("SIGTERM");
     await child.status;
     await removeTree(`${src}/${FORCE_FILE}`);
     await removeTree(`${dest}/${FORCE_FILE}`);
+    await removeTree(`${src}-rename-scratch`);
   }
 }
 
@@ -302,6 +316,14 @@ function daemonSection(d: DaemonResult): string[] {
             fmtMs(percentile(d.latencies, 99))
           }, ${d.missed} missed`
           : `${d.missed} missed`,
+      ],
+      [
+        `${d.rename.files.toLocaleString("en")}-file folder renamed → destination`,
+        `${d.rename.ms === null ? "not complete in time" : fmtMs(d.rename.ms)} (${
+          fmtMs(d.rename.checkMs)
+        } of it the final count), ${d.rename.copiedBytes} bytes copied, ${d.rename.moves} moves, ${d.rename.copies} copies${
+          Object.entries(d.rename.otherOps).map(([op, k]) => `, ${k} ${op}`).join("")
+        }; daemon CPU ${fmtMs(d.rename.cpuMs)}, ${d.rename.passes} passes`,
       ],
     ]),
     "",
@@ -504,6 +526,13 @@ async function main(argv: string[]): Promise<void> {
         ],
         ["idle CPU < 10 % of one core", `${d.percent.toFixed(1)} %`, d.percent < 10 ? "yes" : "no"],
         ["watcher p50 < 0.3 s", fmtMs(p50), p50 < 300 && d.missed === 0 ? "yes" : "no"],
+        [
+          "10,000-file folder rename < 1 s, 0 bytes copied",
+          `${
+            d.rename.ms === null ? "not in time" : fmtMs(d.rename.ms)
+          }, ${d.rename.copiedBytes} bytes`,
+          d.rename.ms !== null && d.rename.ms < 1000 && d.rename.copiedBytes === 0 ? "yes" : "no",
+        ],
       ]),
       "",
     );
