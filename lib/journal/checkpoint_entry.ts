@@ -14,10 +14,10 @@
  * @module
  */
 
-import { crc32 } from "node:zlib";
 import type { Kind } from "../base/fs.ts";
 import { LEGACY_RESERVED_DIR, RESERVED_DIR } from "../base/layout.ts";
 import type { StateEntry } from "./state_entries.ts";
+import { bytesAt, checksumHolds, CRC_TAIL, hashAt, numberEnd, numberValue } from "./byte_fields.ts";
 
 const encoder = new TextEncoder();
 /** For names that are not ASCII: invalid UTF-8 throws (the general reader reports it). */
@@ -32,21 +32,10 @@ const INO_KEY = encoder.encode(',"ino":');
 const HASH_KEY = encoder.encode(',"hash":"');
 const TARGET_KEY = encoder.encode(',"target":"');
 const RACY = encoder.encode(',"racy":true');
-const CRC_KEY = encoder.encode(',"crc":"');
-/** `,"crc":"XXXXXXXX"}`: what the checksum does not cover, but for the closing brace. */
-const CRC_TAIL = CRC_KEY.length + 8 + 2;
-const CLOSE = encoder.encode("}");
 
 const KINDS: readonly [Kind, Uint8Array][] = (["file", "dir", "symlink", "other"] as const).map((
   k,
 ) => [k, encoder.encode(k + '"')]);
-
-/** Value of a lowercase hex digit's byte, -1 for any other byte. */
-const HEX = (() => {
-  const t = new Int8Array(256).fill(-1);
-  for (let i = 0; i < 16; i++) t["0123456789abcdef".charCodeAt(i)] = i;
-  return t;
-})();
 
 /**
  * A path starting with `.` goes the general way: the reserved folder's names
@@ -68,32 +57,18 @@ class Cursor {
 
   /** Consumes `word` when the bytes at the cursor are it. */
   take(word: Uint8Array): boolean {
-    const b = this.b;
-    const at = this.at;
-    if (at + word.length > b.length) return false;
-    for (let i = 0; i < word.length; i++) if (b[at + i] !== word[i]) return false;
-    this.at = at + word.length;
+    if (!bytesAt(this.b, this.at, word)) return false;
+    this.at += word.length;
     return true;
   }
 
   /** A whole number of 1 to 15 digits (a leading `-` allowed, no leading zero); NaN if not one. */
   int(): number {
-    const b = this.b;
-    let at = this.at;
-    const negative = b[at] === 0x2d;
-    if (negative) at++;
-    const first = at;
-    let n = 0;
-    while (at < b.length) {
-      const d = b[at]! - 0x30;
-      if (d < 0 || d > 9) break;
-      n = n * 10 + d;
-      at++;
-    }
-    const digits = at - first;
-    if (digits === 0 || digits > 15 || (digits > 1 && b[first] === 0x30)) return NaN;
-    this.at = at;
-    return negative ? -n : n;
+    const end = numberEnd(this.b, this.at, true);
+    if (end < 0) return NaN;
+    const n = numberValue(this.b, this.at, end);
+    this.at = end;
+    return n;
   }
 
   /**
@@ -137,14 +112,11 @@ function badSegment(b: Uint8Array, from: number, to: number): boolean {
   return n === 0 || (b[from] === DOT && (n === 1 || (n === 2 && b[from + 1] === DOT)));
 }
 
-/** The 32 lowercase hex digits at the cursor as a string, or null. */
+/** The 32 lowercase hex digits at the cursor (and their closing quote, consumed), or null. */
 function hash32(c: Cursor): string | null {
-  const b = c.b;
-  const at = c.at;
-  if (at + 33 > b.length || b[at + 32] !== QUOTE) return null;
-  for (let i = at; i < at + 32; i++) if (HEX[b[i]!]! < 0) return null;
-  c.at = at + 33;
-  return String.fromCharCode.apply(null, b.subarray(at, at + 32) as unknown as number[]);
+  const hash = hashAt(c.b, c.at);
+  if (hash !== null) c.at += 33;
+  return hash;
 }
 
 /** A checkpoint entry read by {@link readEntryLine}. */
@@ -198,14 +170,5 @@ export function readEntryLine(line: Uint8Array): FastEntry | null {
   }
   if (c.take(RACY)) entry.racy = true;
   // What is left must be the checksum member and the closing brace, nothing else.
-  const body = c.at;
-  if (body !== n - CRC_TAIL || !c.take(CRC_KEY)) return null;
-  let want = 0;
-  for (let i = body + CRC_KEY.length; i < n - 2; i++) {
-    const d = HEX[line[i]!]!;
-    if (d < 0) return null;
-    want = want * 16 + d;
-  }
-  const got = crc32(CLOSE, crc32(line.subarray(0, body))) >>> 0;
-  return got === want ? { path, entry } : null;
+  return checksumHolds(line, c.at) ? { path, entry } : null;
 }
