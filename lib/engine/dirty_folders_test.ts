@@ -17,43 +17,15 @@ import { assert, assertEquals } from "../../testing/assert.ts";
 import { listSwept } from "./dest_sweep.ts";
 import { DirtyFolders } from "./dirty_folders.ts";
 import { sameParking } from "../../testing/plan_ops.ts";
+import {
+  KINDS,
+  pickedEntry,
+  pickedTree,
+  stateOf,
+  universe,
+} from "../../testing/plan_arbitraries.ts";
 
-const NAMES = ["a", "b", "c"];
-const UNIVERSE: string[] = [];
-for (const x of NAMES) {
-  UNIVERSE.push(x);
-  for (const y of NAMES) {
-    UNIVERSE.push(`${x}/${y}`);
-    for (const z of NAMES) UNIVERSE.push(`${x}/${y}/${z}`);
-  }
-}
-
-type Kind = "file" | "dir" | "symlink";
-const KINDS: Kind[] = ["dir", "dir", "file", "file", "symlink"];
-
-function entry(kind: Kind, ino: number, v: number): Entry {
-  const e: Entry = {
-    kind,
-    size: kind === "dir" ? 0 : kind === "file" ? v % 3 : 1,
-    mtimeMs: 1 + (v % 2),
-    mode: kind === "dir" ? 0o755 : kind === "symlink" ? 0o777 : 0o644,
-    ino,
-  };
-  if (kind === "symlink") e.target = v % 2 === 0 ? "x" : "y";
-  return e;
-}
-
-/** A consistent tree: an entry only where every folder above it is a folder. */
-function treeOf(picks: number[]): Map<string, Entry> {
-  const tree = new Map<string, Entry>();
-  UNIVERSE.forEach((path, i) => {
-    const p = picks[i]!;
-    const parent = parentOf(path);
-    if (p % 7 >= 4 || (parent !== "" && tree.get(parent)?.kind !== "dir")) return;
-    tree.set(path, entry(KINDS[p % 5]!, i + 1, p));
-  });
-  return tree;
-}
+const UNIVERSE = universe(["a", "b", "c"]);
 
 type Change = [number, number, number, number];
 let freshIno = 1000;
@@ -75,7 +47,7 @@ function changed(tree: ReadonlyMap<string, Entry>, changes: Change[]): Map<strin
         for (const k of below(at)) out.delete(k);
         break;
       case 2: // new entry
-        if (free(at)) out.set(at, entry(KINDS[v % 5]!, freshIno++, v));
+        if (free(at)) out.set(at, pickedEntry(KINDS[v % 5]!, freshIno++, v));
         break;
       case 3: { // move (a folder with what it holds) to a free place, inodes kept
         const places = UNIVERSE.filter((p) => free(p) && !isAtOrBelow(p, at));
@@ -94,7 +66,7 @@ function changed(tree: ReadonlyMap<string, Entry>, changes: Change[]): Map<strin
       case 4: // a new folder where one was (`mv p p2; mkdir p`), or a file for a folder
         if (e) {
           for (const k of below(at)) out.delete(k);
-          out.set(at, entry(v % 2 === 0 ? "dir" : "file", freshIno++, v));
+          out.set(at, pickedEntry(v % 2 === 0 ? "dir" : "file", freshIno++, v));
         }
         break;
       default: // a folder's mtime or mode alone
@@ -109,7 +81,7 @@ function modelDestination(tree: ReadonlyMap<string, Entry>): Destination {
   const notFound = () => new Deno.errors.NotFound("gone");
   return {
     stat(rel: string) {
-      if (rel === "") return Promise.resolve(entry("dir", 1, 0));
+      if (rel === "") return Promise.resolve(pickedEntry("dir", 1, 0));
       const e = tree.get(rel);
       return e ? Promise.resolve({ ...e }) : Promise.reject(notFound());
     },
@@ -155,12 +127,8 @@ Deno.test("diff walk: planning the dirty folders gives the whole maps' plan", as
       fc.boolean(),
       fc.boolean(),
       async (picks, srcChanges, destChanges, round, packed, racy) => {
-        const tree = treeOf(picks);
-        const plain = new Map<string, StateEntry>();
-        let n = 0;
-        for (const [rel, e] of tree) {
-          plain.set(rel, { ...e, ...(racy && n++ % 5 === 0 ? { racy: true } : {}) });
-        }
+        const tree = pickedTree(UNIVERSE, picks);
+        const plain = stateOf(tree, (i) => racy && i % 5 === 0, false);
         const state: Map<string, StateEntry> = packed ? new PackedEntries(plain) : plain;
         const src = changed(tree, srcChanges);
         const dest = changed(tree, destChanges);
@@ -195,8 +163,8 @@ Deno.test("diff walk: planning the dirty folders gives the whole maps' plan", as
 
 Deno.test("DirtyFolders: a folder like the state is dropped, a changed one kept; new folders whole", () => {
   const f = (ino: number, mtimeMs = 1): Entry =>
-    entry("file", ino, 0) && { ...entry("file", ino, 0), mtimeMs };
-  const d = (ino: number): Entry => entry("dir", ino, 0);
+    pickedEntry("file", ino, 0) && { ...pickedEntry("file", ino, 0), mtimeMs };
+  const d = (ino: number): Entry => pickedEntry("dir", ino, 0);
   const state = new PackedEntries<StateEntry>([["a", d(1)], ["a/x", f(2)], ["b", d(3)], [
     "b/y",
     f(4),
@@ -216,8 +184,8 @@ Deno.test("DirtyFolders: a folder like the state is dropped, a changed one kept;
 });
 
 Deno.test("DirtyFolders: state entries below a folder the state no longer holds are planned whole", () => {
-  const f = (ino: number): Entry => entry("file", ino, 0);
-  const d = (ino: number): Entry => entry("dir", ino, 0);
+  const f = (ino: number): Entry => pickedEntry("file", ino, 0);
+  const d = (ino: number): Entry => pickedEntry("dir", ino, 0);
   // `a/b`'s delete was done while the delete of `a/b/f2` in it was recorded as failed.
   const state = new PackedEntries<StateEntry>([["c", d(1)], ["c/x", f(2)], ["a/b/f2", f(3)]]);
   const folders = new DirtyFolders(state);

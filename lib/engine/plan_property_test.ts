@@ -8,87 +8,20 @@
 import fc from "fast-check";
 import { plan, type PlanOp, resolveVerify } from "./plan.ts";
 import type { Entry } from "../base/scan.ts";
-import type { StateEntry } from "../journal/state.ts";
 import { isAtOrBelow, parentOf } from "../base/paths.ts";
 import { PackedEntries } from "../base/packed_entries.ts";
 import { assertEquals } from "../../testing/assert.ts";
 import { scopeTest } from "./scope_entries.ts";
 import { sameParking } from "../../testing/plan_ops.ts";
+import {
+  stateArb as stateArbOver,
+  treeArb as treeArbOver,
+  universe,
+} from "../../testing/plan_arbitraries.ts";
 
-const NAMES = ["a", "b"];
-const UNIVERSE: string[] = [];
-for (const x of NAMES) {
-  UNIVERSE.push(x);
-  for (const y of NAMES) {
-    UNIVERSE.push(`${x}/${y}`);
-    for (const z of NAMES) UNIVERSE.push(`${x}/${y}/${z}`);
-  }
-}
-
-const entryArb: fc.Arbitrary<Entry | null> = fc.oneof(
-  fc.constant(null),
-  fc.record({
-    kind: fc.constant("file" as const),
-    size: fc.integer({ min: 0, max: 2 }),
-    mtimeMs: fc.integer({ min: 1, max: 2 }),
-    mode: fc.constantFrom(0o644, 0o600),
-    ino: fc.integer({ min: 1, max: 6 }),
-  }),
-  fc.record({
-    kind: fc.constant("dir" as const),
-    size: fc.constant(0),
-    mtimeMs: fc.integer({ min: 1, max: 2 }),
-    mode: fc.constantFrom(0o755, 0o700),
-    ino: fc.integer({ min: 1, max: 6 }),
-  }),
-  fc.record({
-    kind: fc.constant("symlink" as const),
-    size: fc.constant(1),
-    mtimeMs: fc.integer({ min: 1, max: 2 }),
-    mode: fc.constant(0o777),
-    ino: fc.integer({ min: 1, max: 6 }),
-    target: fc.constantFrom("x", "y"),
-  }),
-);
-
-/**
- * A consistent tree: an entry exists only where all its ancestors are folders,
- * and inodes are unique within the tree (as on a real file system), while
- * different trees share inodes often, which is what makes moves.
- */
-const treeArb: fc.Arbitrary<Map<string, Entry>> = fc.array(entryArb, {
-  minLength: UNIVERSE.length,
-  maxLength: UNIVERSE.length,
-}).map((entries) => {
-  const tree = new Map<string, Entry>();
-  const inos = new Set<number>();
-  let fresh = 100;
-  UNIVERSE.forEach((path, i) => {
-    const e = entries[i];
-    const parent = parentOf(path);
-    if (!e || (parent !== "" && tree.get(parent)?.kind !== "dir")) return;
-    const ino = inos.has(e.ino) ? fresh++ : e.ino;
-    inos.add(ino);
-    tree.set(path, { ...e, ino });
-  });
-  return tree;
-});
-
-const stateArb: fc.Arbitrary<Map<string, StateEntry>> = fc.tuple(
-  treeArb,
-  fc.array(fc.boolean(), { minLength: UNIVERSE.length, maxLength: UNIVERSE.length }),
-).map(([tree, racy]) => {
-  const state = new Map<string, StateEntry>();
-  let i = 0;
-  for (const [path, e] of tree) {
-    state.set(path, {
-      ...e,
-      ...(e.kind === "file" ? { hash: `h${e.size}` } : {}),
-      ...(racy[i++] ? { racy: true } : {}),
-    });
-  }
-  return state;
-});
+const UNIVERSE = universe(["a", "b"]);
+const treeArb = treeArbOver(UNIVERSE);
+const stateArb = stateArbOver(UNIVERSE);
 
 const BOOLS = fc.array(fc.boolean(), { minLength: UNIVERSE.length, maxLength: UNIVERSE.length });
 const PICKS = fc.array(fc.nat(), { minLength: UNIVERSE.length, maxLength: UNIVERSE.length });
