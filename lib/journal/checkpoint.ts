@@ -258,7 +258,8 @@ export interface WriteCheckpointOptions {
 const encoder = new TextEncoder();
 const FLUSH_AT = 1 << 20;
 
-function entryLine(path: string, e: StateEntry): string {
+/** The line {@link writeCheckpoint} writes for the entry `e` at `path` (with its newline). */
+export function checkpointEntryLine(path: string, e: StateEntry): string {
   const o: Record<string, unknown> = {
     type: "entry",
     path,
@@ -319,7 +320,7 @@ export async function writeCheckpoint(
       text = "";
     };
     for (const [path, e] of state.entries) {
-      text += entryLine(path, e);
+      text += checkpointEntryLine(path, e);
       if (text.length >= FLUSH_AT) flush();
     }
     for (const intent of state.pending.values()) {

@@ -5,29 +5,16 @@ import { LEGACY_RESERVED_DIR, RESERVED_DIR } from "../base/layout.ts";
 import { DenoFileSystem } from "../base/fs.ts";
 import { unsafeReason } from "../base/paths.ts";
 import { readEntryLine } from "./checkpoint_entry.ts";
-import { CheckpointDamage, readCheckpoint, writeCheckpoint } from "./checkpoint.ts";
-import { frameLine, type IntentRecord, unframeLine } from "./record.ts";
+import { CheckpointDamage, checkpointEntryLine, writeCheckpoint } from "./checkpoint.ts";
+import { endLine, headerLine, readCheckpointAt } from "../../testing/checkpoint_fixture.ts";
+import { type IntentRecord, unframeLine } from "./record.ts";
 import { emptyState, type StateEntry } from "./state.ts";
 
 const real = new DenoFileSystem();
 const encoder = new TextEncoder();
 
-/** An entry line as `writeCheckpoint` writes it (same keys, same order). */
-function entryLine(path: string, e: StateEntry): string {
-  const o: Record<string, unknown> = {
-    type: "entry",
-    path,
-    kind: e.kind,
-    size: e.size,
-    mtime: e.mtimeMs,
-    mode: e.mode,
-    ino: e.ino,
-  };
-  if (e.hash !== undefined) o.hash = e.hash;
-  if (e.target !== undefined) o.target = e.target;
-  if (e.racy) o.racy = true;
-  return frameLine(o);
-}
+/** An entry line as `writeCheckpoint` writes it. */
+const entryLine = checkpointEntryLine;
 
 /** What the general reader makes of a line: the entry of a sound, safe line, else null. */
 function generalRead(line: string): { path: string; entry: StateEntry } | null {
@@ -52,23 +39,16 @@ function generalRead(line: string): { path: string; entry: StateEntry } | null {
 
 /** Reads `text` as a checkpoint; entries, refusals, or the damage. */
 function readAll(text: string | Uint8Array, path: string) {
-  Deno.writeFileSync(path, typeof text === "string" ? encoder.encode(text) : text);
-  const handle = real.openSync(path);
   const entries: [string, StateEntry][] = [];
   const refused: string[] = [];
-  try {
-    const info = readCheckpoint(handle, "x", {
-      onEntry: (p, e) => entries.push([p, e]),
-      onRefused: (p, why) => refused.push(`${p}: ${why}`),
-    });
-    return { info, entries, refused };
-  } finally {
-    handle.close();
-  }
+  const info = readCheckpointAt(path, {
+    onEntry: (p, e) => entries.push([p, e]),
+    onRefused: (p, why) => refused.push(`${p}: ${why}`),
+  }, text);
+  return { info, entries, refused };
 }
 
-const header = frameLine({ type: "checkpoint", v: 1, seq: 7, ts: "", source: "/s", next: 2 });
-const end = (n: number) => frameLine({ type: "end", entries: n, pending: 0 });
+const header = headerLine();
 const file: StateEntry = { kind: "file", size: 1, mtimeMs: 2, mode: 0o644, ino: 3 };
 
 const name = fc.oneof(
@@ -151,7 +131,7 @@ Deno.test("readEntryLine takes the writer's common lines, and hands back every u
 Deno.test("readCheckpoint refuses the same unsafe entries as before, and keeps the safe ones in order", async () => {
   await using tmp = await tempDir();
   const paths = ["ok", "../up", "a//b", `${RESERVED_DIR}/x`, ".hidden/ok", "é/ok", "/abs", "z"];
-  const text = header + paths.map((p) => entryLine(p, file)).join("") + end(paths.length);
+  const text = header + paths.map((p) => entryLine(p, file)).join("") + endLine(paths.length);
   const read = readAll(text, `${tmp.path}/c`);
   assertEquals(read.entries.map(([p]) => p), ["ok", ".hidden/ok", "é/ok", "z"]);
   assertEquals(read.refused, [
@@ -206,7 +186,7 @@ Deno.test("readCheckpoint refuses a path of invalid UTF-8 whose checksum was mad
     ...encoder.encode(header),
     ...line,
     0x0a,
-    ...encoder.encode(end(1)),
+    ...encoder.encode(endLine(1)),
   ]);
   const err = assertThrows(() => readAll(text, `${tmp.path}/c`), CheckpointDamage);
   assertEquals(err.message, "checksum mismatch");
@@ -260,13 +240,10 @@ Deno.test("a checkpoint written before the fast reader (checked-in fixture, form
   ]);
   assertEquals(read.info.bytes, fixture.length);
   // And its pending intents, through the reader's other callback.
-  const handle = real.openSync(`${tmp.path}/checkpoint-000000000042.jsonl`);
   const pending: IntentRecord[] = [];
-  try {
-    readCheckpoint(handle, "x", { onPending: (i) => pending.push(i) });
-  } finally {
-    handle.close();
-  }
+  readCheckpointAt(`${tmp.path}/checkpoint-000000000042.jsonl`, {
+    onPending: (i) => pending.push(i),
+  });
   assertEquals(pending.map((i) => [i.seq, i.op, i.path]), [[40, "copy", "docs/new.txt"], [
     41,
     "move",
@@ -277,21 +254,13 @@ Deno.test("a checkpoint written before the fast reader (checked-in fixture, form
 Deno.test("a header's entry count is handed out once, bounded by what the file can hold", async () => {
   await using tmp = await tempDir();
   const counts: number[] = [];
-  const read = (text: string) => {
-    Deno.writeTextFileSync(`${tmp.path}/c`, text);
-    const handle = real.openSync(`${tmp.path}/c`);
-    try {
-      readCheckpoint(handle, "x", { onCount: (n) => counts.push(n) });
-    } finally {
-      handle.close();
-    }
-  };
-  const headerOf = (entries: unknown) =>
-    frameLine({ type: "checkpoint", v: 1, seq: 7, ts: "", source: "/s", next: 2, entries });
-  read(headerOf(2) + entryLine("a", file) + entryLine("b", file) + end(2));
-  read(headerOf(1e12) + entryLine("a", file) + end(1)); // a lie: bounded by the file's size
-  read(headerOf("3") + end(0)); // not a count: ignored
-  read(header + end(0)); // a header from before the count
+  const read = (text: string) =>
+    readCheckpointAt(`${tmp.path}/c`, { onCount: (n) => counts.push(n) }, text);
+  const headerOf = (entries: unknown) => headerLine({ entries });
+  read(headerOf(2) + entryLine("a", file) + entryLine("b", file) + endLine(2));
+  read(headerOf(1e12) + entryLine("a", file) + endLine(1)); // a lie: bounded by the file's size
+  read(headerOf("3") + endLine(0)); // not a count: ignored
+  read(header + endLine(0)); // a header from before the count
   assertEquals(counts.length, 2);
   assertEquals(counts[0], 2);
   assert(counts[1]! <= 10, `the bound: ${counts[1]}`);

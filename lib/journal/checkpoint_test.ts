@@ -8,12 +8,17 @@ import {
 } from "../../testing/assert.ts";
 import { tempDir } from "../../testing/helpers.ts";
 import { FaultyFileSystem } from "../../testing/fault_fs.ts";
+import {
+  endLine,
+  headerLine,
+  rawEntryLine,
+  readCheckpointAt,
+} from "../../testing/checkpoint_fixture.ts";
 import { JournalIoError } from "../base/errors.ts";
-import { DenoFileSystem, type FileSystem } from "../base/fs.ts";
+import { DenoFileSystem } from "../base/fs.ts";
 import {
   CheckpointDamage,
   type CheckpointInfo,
-  readCheckpoint,
   readCheckpointHeader,
   writeCheckpoint,
 } from "./checkpoint.ts";
@@ -88,42 +93,22 @@ function sampleState(): State {
 }
 
 /** Reads the checkpoint file at `path` back into a state (and its info). */
-function readBack(fs: FileSystem, path: string): { info: CheckpointInfo; state: State } {
-  const handle = fs.openSync(path);
-  try {
-    const state = emptyState();
-    const info = readCheckpoint(handle, path.slice(path.lastIndexOf("/") + 1), {
-      onEntry: (p, e) => state.entries.set(p, e),
-      onPending: (intent) => state.pending.set(intent.seq, intent),
-    });
-    state.lastSeq = info.seq;
-    return { info, state };
-  } finally {
-    handle.close();
-  }
+function readBack(path: string): { info: CheckpointInfo; state: State } {
+  const state = emptyState();
+  const info = readCheckpointAt(path, {
+    onEntry: (p, e) => state.entries.set(p, e),
+    onPending: (intent) => state.pending.set(intent.seq, intent),
+  });
+  state.lastSeq = info.seq;
+  return { info, state };
 }
 
 /** Writes `text` as checkpoint 7 in `dir` and reads it; returns the damage thrown. */
 function damageOf(dir: string, text: string | Uint8Array): CheckpointDamage {
   const path = `${dir}/${checkpointName(7)}`;
   Deno.writeFileSync(path, typeof text === "string" ? encoder.encode(text) : text);
-  return assertThrows(() => readBack(real, path), CheckpointDamage);
+  return assertThrows(() => readBack(path), CheckpointDamage);
 }
-
-const header = (extra: Record<string, unknown> = {}) =>
-  frameLine({ type: "checkpoint", v: 1, seq: 7, ts: "", source: "/src", next: 2, ...extra });
-const entryLine = (path: string, extra: Record<string, unknown> = {}) =>
-  frameLine({
-    type: "entry",
-    path,
-    kind: "file",
-    size: 1,
-    mtime: 1,
-    mode: 0o644,
-    ino: 1,
-    ...extra,
-  });
-const end = (entries: number, pending = 0) => frameLine({ type: "end", entries, pending });
 
 Deno.test("checkpointName pads the seq to 12 digits and checkpointSeq reads it back", () => {
   assertEquals(checkpointName(7), "checkpoint-000000000007.jsonl");
@@ -156,7 +141,7 @@ Deno.test("writeCheckpoint then readCheckpoint gives back every entry, field and
     pending: 2,
     bytes: Deno.statSync(path).size,
   });
-  const back = readBack(real, path);
+  const back = readBack(path);
   assertEquals(back.state, state);
   assertEquals(back.info, info, "the reader's info is what the writer returned");
   assertEquals(Deno.statSync(path).mode! & 0o777, 0o600);
@@ -170,7 +155,7 @@ Deno.test("a checkpoint of an empty state round-trips too", async () => {
     next: 1,
     source: "/s",
   });
-  const back = readBack(real, `${tmp.path}/${info.name}`);
+  const back = readBack(`${tmp.path}/${info.name}`);
   assertEquals([back.info.entries, back.info.pending, back.state.entries.size], [0, 0, 0]);
 });
 
@@ -181,7 +166,7 @@ Deno.test("a checkpoint larger than the write buffer round-trips", async () => {
   for (let i = 0; i < 20_000; i++) state.entries.set(`some/longer/folder/name/file-${i}`, entry);
   const info = await writeCheckpoint(real, tmp.path, state, { seq: 9, next: 3, source: "/s" });
   assert(info.bytes > 1 << 20, `only ${info.bytes} bytes: the test does not pass the buffer`);
-  assertEquals(readBack(real, `${tmp.path}/${info.name}`).state.entries, state.entries);
+  assertEquals(readBack(`${tmp.path}/${info.name}`).state.entries, state.entries);
 });
 
 Deno.test("readCheckpoint detects a changed value by its CRC and says at which byte the line starts", async () => {
@@ -228,38 +213,40 @@ Deno.test("readCheckpoint refuses a checkpoint torn at any line end or inside an
 Deno.test("readCheckpoint hands out entries before the trailer is checked (callers drop them)", async () => {
   await using tmp = await tempDir();
   const path = `${tmp.path}/${checkpointName(7)}`;
-  Deno.writeTextFileSync(path, header() + entryLine("a") + entryLine("b"));
   const seen: string[] = [];
-  const handle = real.openSync(path);
-  try {
-    assertThrows(
-      () => readCheckpoint(handle, "x", { onEntry: (p) => seen.push(p) }),
-      CheckpointDamage,
-      "no trailer",
-    );
-  } finally {
-    handle.close();
-  }
+  assertThrows(
+    () =>
+      readCheckpointAt(
+        path,
+        { onEntry: (p) => seen.push(p) },
+        headerLine() + rawEntryLine("a") + rawEntryLine("b"),
+      ),
+    CheckpointDamage,
+    "no trailer",
+  );
   assertEquals(seen, ["a", "b"]);
 });
 
 Deno.test("readCheckpoint refuses a wrong header, wrong counts, data after the trailer and unknown lines", async () => {
   await using tmp = await tempDir();
   const cases: [string, string][] = [
-    [entryLine("a") + end(1), "no checkpoint header"],
-    [header({ seq: "7" }) + end(0), "bad checkpoint header"],
-    [header({ source: undefined }) + end(0), "bad checkpoint header"],
-    [header({ v: 2 }) + end(0), "written in journal format 2; this program reads format 1"],
-    [header() + entryLine("a") + end(2), "trailer counts do not match"],
-    [header() + entryLine("a") + end(1, 1), "trailer counts do not match"],
-    [header() + end(0) + end(0), "data after the trailer"],
-    [header() + entryLine("a", { kind: "socket" }) + end(1), "bad entry"],
-    [header() + entryLine("a", { size: "1" }) + end(1), "bad entry"],
-    [header() + entryLine("a", { mtime: undefined }) + end(1), "bad entry"],
-    [header() + frameLine({ type: "pending", intent: { type: "done" } }) + end(0, 1), "pending"],
-    [header() + frameLine({ type: "pending" }) + end(0, 1), "bad pending intent"],
-    [header() + frameLine({ type: "surprise" }) + end(0), 'unknown line type "surprise"'],
-    [header() + '{"type":"end","entries":0,"pending":0}\n', "bad framing"],
+    [rawEntryLine("a") + endLine(1), "no checkpoint header"],
+    [headerLine({ seq: "7" }) + endLine(0), "bad checkpoint header"],
+    [headerLine({ source: undefined }) + endLine(0), "bad checkpoint header"],
+    [headerLine({ v: 2 }) + endLine(0), "written in journal format 2; this program reads format 1"],
+    [headerLine() + rawEntryLine("a") + endLine(2), "trailer counts do not match"],
+    [headerLine() + rawEntryLine("a") + endLine(1, 1), "trailer counts do not match"],
+    [headerLine() + endLine(0) + endLine(0), "data after the trailer"],
+    [headerLine() + rawEntryLine("a", { kind: "socket" }) + endLine(1), "bad entry"],
+    [headerLine() + rawEntryLine("a", { size: "1" }) + endLine(1), "bad entry"],
+    [headerLine() + rawEntryLine("a", { mtime: undefined }) + endLine(1), "bad entry"],
+    [
+      headerLine() + frameLine({ type: "pending", intent: { type: "done" } }) + endLine(0, 1),
+      "pending",
+    ],
+    [headerLine() + frameLine({ type: "pending" }) + endLine(0, 1), "bad pending intent"],
+    [headerLine() + frameLine({ type: "surprise" }) + endLine(0), 'unknown line type "surprise"'],
+    [headerLine() + '{"type":"end","entries":0,"pending":0}\n', "bad framing"],
   ];
   for (const [text, why] of cases) {
     assertIncludes(damageOf(tmp.path, text).message, why, `for:\n${text}`);
@@ -273,24 +260,18 @@ Deno.test("readCheckpoint refuses entries and intents whose paths could leave th
       type: "pending",
       intent: { type: "intent", seq, ts: "", op: "move", path, reason: "scan", from },
     });
-  const text = header() + entryLine("ok") + entryLine("../up") + entryLine(`${RESERVED_DIR}/lock`) +
+  const text = headerLine() + rawEntryLine("ok") + rawEntryLine("../up") +
+    rawEntryLine(`${RESERVED_DIR}/lock`) +
     intent(5, "fine", "also-fine") + intent(6, "/abs", "x") + intent(7, "to", "../from") +
-    end(3, 3);
-  const path = `${tmp.path}/${checkpointName(7)}`;
-  Deno.writeTextFileSync(path, text);
-  const handle = real.openSync(path);
+    endLine(3, 3);
   const kept: string[] = [];
   const refused: string[] = [];
-  try {
-    const info = readCheckpoint(handle, "x", {
-      onEntry: (p) => kept.push(p),
-      onPending: (i) => kept.push(`${i.from}->${i.path}`),
-      onRefused: (p, why) => refused.push(`${p}: ${why}`),
-    });
-    assertEquals([info.entries, info.pending], [3, 3], "refused lines still count");
-  } finally {
-    handle.close();
-  }
+  const info = readCheckpointAt(`${tmp.path}/${checkpointName(7)}`, {
+    onEntry: (p) => kept.push(p),
+    onPending: (i) => kept.push(`${i.from}->${i.path}`),
+    onRefused: (p, why) => refused.push(`${p}: ${why}`),
+  }, text);
+  assertEquals([info.entries, info.pending], [3, 3], "refused lines still count");
   assertEquals(kept, ["ok", "also-fine->fine"]);
   assertEquals(refused, [
     '../up: bad segment ".."',
@@ -312,12 +293,12 @@ Deno.test("readCheckpointHeader reads seq and next from the first line, null for
   const headerOf = (
     text: string,
   ) => (Deno.writeTextFileSync(path, text), readCheckpointHeader(real, path));
-  assertEquals(headerOf(header() + "garbage that is not checked\n"), { seq: 7, next: 2 });
+  assertEquals(headerOf(headerLine() + "garbage that is not checked\n"), { seq: 7, next: 2 });
   assertEquals(headerOf(""), null, "empty");
-  assertEquals(headerOf(header().slice(0, -1)), null, "no newline: torn");
-  assertEquals(headerOf(header().replace('"seq":7', '"seq":8')), null, "checksum mismatch");
-  assertEquals(headerOf(entryLine("a")), null, "not a checkpoint header");
-  assertEquals(headerOf(header({ next: "2" })), null, "next is not a number");
+  assertEquals(headerOf(headerLine().slice(0, -1)), null, "no newline: torn");
+  assertEquals(headerOf(headerLine().replace('"seq":7', '"seq":8')), null, "checksum mismatch");
+  assertEquals(headerOf(rawEntryLine("a")), null, "not a checkpoint header");
+  assertEquals(headerOf(headerLine({ next: "2" })), null, "next is not a number");
   assertEquals(readCheckpointHeader(real, `${tmp.path}/missing`), null);
 });
 
@@ -331,7 +312,7 @@ Deno.test("writeCheckpoint replaces a temp file left by an earlier crash", async
     source: "/s",
   });
   assertEquals([...Deno.readDirSync(tmp.path)].map((e) => e.name), [info.name]);
-  assertEquals(readBack(real, `${tmp.path}/${info.name}`).state.entries.size, 5);
+  assertEquals(readBack(`${tmp.path}/${info.name}`).state.entries.size, 5);
 });
 
 Deno.test("writeCheckpoint that cannot write leaves nothing behind and is not fatal", async () => {
@@ -370,5 +351,5 @@ Deno.test("writeCheckpoint whose fsync fails is fatal, before or after the renam
   assert(after.fatal, "a failed fsync of the folder stops the process too");
   const names = [...Deno.readDirSync(tmp.path)].map((e) => e.name);
   assertEquals(names, [checkpointName(4)], "the complete file was renamed and is kept");
-  assertEquals(readBack(real, `${tmp.path}/${checkpointName(4)}`).info.entries, 5);
+  assertEquals(readBack(`${tmp.path}/${checkpointName(4)}`).info.entries, 5);
 });
