@@ -41,6 +41,8 @@ const HEX_VALUE: Int8Array = (() => {
   for (let i = 0; i < 16; i++) t["0123456789abcdef".charCodeAt(i)] = i;
   return t;
 })();
+/** A hash's 16 bytes as decoded, before they are stored: nothing is written for a hash that is not hex. */
+const HASH_SCRATCH = new Uint8Array(16);
 const HEX_PAIRS: readonly string[] = Array.from(
   { length: 256 },
   (_, i) => i.toString(16).padStart(2, "0"),
@@ -142,22 +144,22 @@ export class PackedEntries<E extends PackedShape> extends Map<string, E> {
 
   /**
    * Stores `hash` as the 16 bytes of slot `slot` when it is 32 lowercase hex
-   * digits (decoded through a table, no string made); false, storing
-   * nothing, for any other text.
+   * digits (decoded through a table into {@link HASH_SCRATCH}, no string
+   * made, then copied); false for any other text, with the slot's bytes and
+   * the hash storage left as they were (none allocated for it).
    */
   #packHash(slot: number, hash: string): boolean {
     if (hash.length !== 32) return false;
-    if (this.#hashes.length === 0) this.#hashes = new Uint8Array(this.#capacity * 16);
-    const hashes = this.#hashes;
-    const at = slot * 16;
     for (let i = 0; i < 16; i++) {
       const hi = hash.charCodeAt(2 * i);
       const lo = hash.charCodeAt(2 * i + 1);
       const h = hi < 128 ? HEX_VALUE[hi]! : -1;
       const l = lo < 128 ? HEX_VALUE[lo]! : -1;
       if ((h | l) < 0) return false;
-      hashes[at + i] = (h << 4) | l;
+      HASH_SCRATCH[i] = (h << 4) | l;
     }
+    if (this.#hashes.length === 0) this.#hashes = new Uint8Array(this.#capacity * 16);
+    this.#hashes.set(HASH_SCRATCH, slot * 16);
     return true;
   }
 

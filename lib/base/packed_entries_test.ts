@@ -300,3 +300,24 @@ Deno.test("PackedEntries: reserve makes room without changing what is held, befo
   assertEquals([...entries], [...model]);
   assertEquals(entries.size, model.size);
 });
+
+Deno.test("PackedEntries: a hash that is not hex, set over a packed one, changes no other slot's hash", () => {
+  const entries = new PackedEntries<PackedShape>();
+  const base: PackedShape = { kind: "file", size: 1, mtimeMs: 2, mode: 0o644, ino: 3 };
+  const packed = ["00112233445566778899aabbccddeeff", "ffeeddccbbaa99887766554433221100"];
+  entries.set("a", { ...base, hash: packed[0]! }).set("b", { ...base, hash: packed[1]! });
+  // Hex but for its last digit: the first 15 bytes decode before the miss.
+  const notHex = "ffeeddccbbaa9988776655443322110g";
+  entries.set("a", { ...base, hash: notHex });
+  assertEquals(entries.get("a"), { ...base, hash: notHex });
+  assertEquals(entries.get("b"), { ...base, hash: packed[1]! });
+  entries.set("a", base);
+  assertEquals(entries.get("a"), base);
+  entries.set("a", { ...base, hash: packed[0]! });
+  assertEquals(entries.get("a"), { ...base, hash: packed[0]! });
+  assertEquals(entries.get("b"), { ...base, hash: packed[1]! });
+  // A first hash that is not hex, then a packed one: both read back.
+  const fresh = new PackedEntries<PackedShape>([["x", { ...base, hash: notHex }]]);
+  fresh.set("y", { ...base, hash: packed[0]! });
+  assertEquals([...fresh.values()].map((e) => e.hash), [notHex, packed[0]!]);
+});
