@@ -31,11 +31,13 @@ export function* readLines(handle: FileHandle, chunk: number = CHUNK_BYTES): Gen
   let end = 0; // bytes held in buf
   let base = 0; // file offset of buf[0]
   for (;;) {
-    // Emit every complete line held.
+    // Emit every complete line held, searched in one view of the bytes held (not one a line):
+    // the bytes past `end` are stale, and a search of the whole buffer would read them on every
+    // refill, up to the chunk size for a few bytes read.
+    const held = buf.subarray(0, end);
     for (;;) {
-      // Searched in place (no view made per line); bytes past `end` are stale.
-      const nl = buf.indexOf(10, start);
-      if (nl < 0 || nl >= end) break;
+      const nl = held.indexOf(10, start);
+      if (nl < 0) break;
       yield { offset: base + start, bytes: buf.subarray(start, nl), complete: true };
       start = nl + 1;
     }

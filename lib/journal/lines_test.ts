@@ -52,3 +52,21 @@ Deno.test("readLines() reports a last line without its newline as incomplete", a
   }
   assertEquals(await linesOf("", 8), []);
 });
+
+Deno.test("readLines() searches only the bytes it holds, not the rest of its buffer", async () => {
+  const searched: number[] = [];
+  const indexOf = Uint8Array.prototype.indexOf;
+  Uint8Array.prototype.indexOf = function (this: Uint8Array, ...args) {
+    searched.push(this.length);
+    return indexOf.apply(this, args);
+  };
+  try {
+    // A 1 MiB buffer for 24 bytes: each search is over what was read, never the stale rest.
+    const lines = await linesOf("one\ntwo\n" + "x".repeat(16), 1 << 20);
+    assertEquals(lines.map((l) => l.text), ["one", "two", "x".repeat(16)]);
+  } finally {
+    Uint8Array.prototype.indexOf = indexOf;
+  }
+  assertEquals(searched.length > 0, true);
+  assertEquals(searched.filter((n) => n > 24), []);
+});
