@@ -185,6 +185,39 @@ async function until(done: () => boolean, what: string): Promise<void> {
   }
 }
 
+/** When a rename in the source was seen complete in the destination. */
+export interface Renamed {
+  /** ms from the call until the destination was complete; null when not within the timeout. */
+  ms: number | null;
+  /** ms of the final count of the files (part of `ms`). */
+  checkMs: number;
+}
+
+/**
+ * Called right after `from` was renamed `to` in the source: waits until
+ * `dest/to` holds `files` files and `dest/from` is gone, counted once the
+ * names show it (the count is timed too).
+ */
+export async function untilRenamed(
+  dest: string,
+  from: string,
+  to: string,
+  files: number,
+  timeoutMs: number,
+): Promise<Renamed> {
+  const t0 = performance.now();
+  while (performance.now() - t0 < timeoutMs) {
+    if (exists(`${dest}/${to}`) && !exists(`${dest}/${from}`)) {
+      const c0 = performance.now();
+      const n = countFiles(`${dest}/${to}`);
+      const c1 = performance.now();
+      if (n === files && !exists(`${dest}/${from}`)) return { ms: c1 - t0, checkMs: c1 - c0 };
+    }
+    await sleep(1);
+  }
+  return { ms: null, checkMs: 0 };
+}
+
 /** utime + stime of `pid` in ms (clock ticks of 10 ms), through `cat`: Deno reads /proc only with -A. */
 async function cpuMs(pid: number): Promise<number> {
   const text = (await exec(["cat", `/proc/${pid}/stat`])).stdout;
@@ -221,22 +254,7 @@ export async function timeFolderRename(
   const passes0 = passes(dest).passes;
   const cpu0 = await cpuMs(pid);
   Deno.renameSync(`${src}/${RENAME_FROM}`, `${src}/${RENAME_TO}`);
-  const t0 = performance.now();
-  let ms: number | null = null;
-  let checkMs = 0;
-  while (performance.now() - t0 < STEP_TIMEOUT_MS) {
-    if (exists(`${dest}/${RENAME_TO}`) && !exists(`${dest}/${RENAME_FROM}`)) {
-      const c0 = performance.now();
-      const n = countFiles(`${dest}/${RENAME_TO}`);
-      const c1 = performance.now();
-      if (n === files && !exists(`${dest}/${RENAME_FROM}`)) {
-        ms = c1 - t0;
-        checkMs = c1 - c0;
-        break;
-      }
-    }
-    await sleep(1);
-  }
+  const { ms, checkMs } = await untilRenamed(dest, RENAME_FROM, RENAME_TO, files, STEP_TIMEOUT_MS);
   const cpu = (await cpuMs(pid)) - cpu0;
   await quiet(dest, "the rename");
   const result: RenameResult = {

@@ -45,6 +45,7 @@
 import { parseArgs } from "node:util";
 import { RESERVED_DIR } from "../lib/base/layout.ts";
 import { DENO, ROOT } from "./measure.ts";
+import { untilRenamed } from "./scale_rename.ts";
 
 /** What the daemon needs of the project (copied into the temp folder). */
 const PROGRAM_FILES = ["main.ts", "lib", "deno.json", "deno.lock"];
@@ -98,16 +99,6 @@ async function run(cmd: string[]): Promise<string> {
     throw new Error(`\`${cmd.join(" ")}\` exited ${out.code}: ${decoder.decode(out.stderr)}`);
   }
   return decoder.decode(out.stdout);
-}
-
-/** True when `path` exists (without following a last symlink). */
-function exists(path: string): boolean {
-  try {
-    Deno.lstatSync(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Nearest-rank percentile (`p` in 0..100) of a non-empty list. */
@@ -552,25 +543,7 @@ async function timeRename(
   const passes0 = d.status()?.passes ?? 0;
   const ticks0 = await d.cpuTicks();
   Deno.renameSync(`${src}/${from}`, `${src}/${to}`);
-  const t0 = performance.now();
-  let ms: number | null = null;
-  let checkMs = 0;
-  while (performance.now() - t0 < RENAME_TIMEOUT_MS) {
-    if (exists(`${dest}/${to}`) && !exists(`${dest}/${from}`)) {
-      const c0 = performance.now();
-      let n = -1;
-      try {
-        n = countFiles(`${dest}/${to}`);
-      } catch { /* moving under us */ }
-      const c1 = performance.now();
-      if (n === before.size && !exists(`${dest}/${from}`)) {
-        ms = c1 - t0;
-        checkMs = c1 - c0;
-        break;
-      }
-    }
-    await sleep(1);
-  }
+  const { ms, checkMs } = await untilRenamed(dest, from, to, before.size, RENAME_TIMEOUT_MS);
   // Clock ticks are 10 ms (USER_HZ 100); CPU time does not grow with the load of the machine.
   const cpuMs = ((await d.cpuTicks()) - ticks0) * 10;
   if (ms === null) await d.assertAlive();
