@@ -566,10 +566,11 @@ export class Pass {
     }
     if (batch.length > 0) batches.push(batch);
     // The next batch's copies are staged while a batch waits for the disk (stage_ahead.ts); with
-    // a helper, its small copies by the worker, up to HELPER_AHEAD batches ahead.
+    // a helper, its small copies by the worker, up to HELPER_AHEAD batches ahead, and the rest in
+    // line once the helper's are taken over: a batch's `syncfs` goes through the file staged
+    // first (apply.ts `syncStaged`), which the order of taking over must then be.
     const ahead = canStageAhead(this.#apply);
     const helper = ahead ? this.#helperFor(ops) : null;
-    const mainAhead = helper === null ? undefined : (op: FileOp) => !leftToHelper(op);
     const helped: (Promise<StagedAhead> | null)[] = batches.map(() => null);
     const post = (k: number) => {
       if (helper !== null && k < batches.length) {
@@ -585,9 +586,9 @@ export class Pass {
         next = null;
         helped[k] = null;
         post(k + HELPER_AHEAD);
-        const following = ahead ? batches[k + 1] : undefined;
+        const following = ahead && helper === null ? batches[k + 1] : undefined;
         await this.#runBatch(batches[k]!, staged, () => {
-          if (following) next = stageAhead(this.#apply, following, mainAhead);
+          if (following) next = stageAhead(this.#apply, following);
         });
         if (this.#renameFailed || this.#summary.skipped !== null) return;
         if (settings.signal?.aborted) {

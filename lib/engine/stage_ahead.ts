@@ -32,19 +32,15 @@ export function canStageAhead(ctx: ApplyContext): boolean {
   return ctx.destination.capabilities.renames === "atomic";
 }
 
-/**
- * Stages the copies of `batch` (those `which` keeps: all of them by default), one at a time
- * (the hasher is shared); failures are left out.
- */
+/** Stages every copy of `batch`, one at a time (the hasher is shared); failures are left out. */
 export async function stageAhead(
   ctx: ApplyContext,
   batch: readonly FileOp[],
-  which: (op: FileOp) => boolean = () => true,
 ): Promise<StagedAhead> {
   const staged: StagedAhead = new Map();
   for (let i = 0; i < batch.length; i++) {
     const op = batch[i]!;
-    if (op.op !== "copy" || !which(op)) continue;
+    if (op.op !== "copy") continue;
     try {
       staged.set(i, await prepareCopy(ctx, op, { ahead: true }));
     } catch {
@@ -62,8 +58,9 @@ export async function discardAhead(staged: StagedAhead): Promise<void> {
 
 /**
  * Stages the small copies of `batch` through `helper` (a worker on the other core, see
- * lib/base/copy_helper.ts) and takes its temp files over. Never rejects: what the helper could
- * not stage, or what cannot be taken over, is left out and staged again in line.
+ * lib/base/copy_helper.ts) and takes its temp files over, in the order the worker created them
+ * (the order {@link PreparedCopy.stagedOrder} records). Never rejects: what the helper could
+ * not stage, or what cannot be taken over, is left out and staged again in line, after these.
  */
 export async function stageWithHelper(
   ctx: ApplyContext,
