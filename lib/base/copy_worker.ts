@@ -5,11 +5,11 @@
  * 1. The parent posts `{ type: "init", source, stagingFd }`: the absolute source root, and a
  *    descriptor of the destination's staging folder that the parent opened beneath the pinned
  *    root and keeps open for as long as this worker lives.
- * 2. Then `{ type: "stage", id, files }`, one per batch; the worker answers
- *    `{ id, results }` with one result a file, in order: `{ fd, name, hash }` for a file
- *    staged (the temp file `name` in the staging folder, still open as `fd`, which the parent
- *    now owns), or `null` when anything went wrong (the parent stages it again itself, where
- *    the error is reported; nothing of it is left here).
+ * 2. Then `{ type: "stage", id, paths, numbers }`, one per batch (packed: see `HelperRequest`);
+ *    the worker answers with one result a file, in order (packed: see `HelperReply`): for a
+ *    file staged, the temp file's name in the staging folder, its descriptor (still open, the
+ *    parent's now) and its hash; for a file not staged (anything went wrong) nothing: the
+ *    parent stages it again itself, where the error is reported, and nothing of it is left.
  *
  * Each file is done as `prepareCopy` (lib/engine/apply.ts) does a small one: the source opened
  * `O_NOFOLLOW | O_NONBLOCK` and checked by `fstat` (a regular file, with the scanned size,
@@ -28,7 +28,13 @@ import { O } from "./native/constants.ts";
 import { NativeFile } from "./native/file.ts";
 import { attempt, check, cString, libc } from "./native/libc.ts";
 import { openSourceFile } from "./native/source.ts";
-import type { HelperFile, HelperRequest, HelperResult } from "./copy_helper.ts";
+import {
+  FIELDS,
+  type HelperFile,
+  type HelperReply,
+  type HelperRequest,
+  type HelperResult,
+} from "./copy_helper.ts";
 
 /** What this worker may call on its global scope (typed here, so the file checks with the window's types). */
 interface WorkerScope {
@@ -134,6 +140,24 @@ scope.addEventListener("message", async (event: MessageEvent) => {
   try {
     h = await hasher;
   } catch { /* every file is redone by the parent */ }
-  const results = message.files.map((file) => h === null ? null : stageOne(file, h));
-  scope.postMessage({ id: message.id, results });
+  const { paths, numbers } = message;
+  const fds = new Int32Array(paths.length).fill(-1);
+  const names: string[] = [];
+  const hashes: string[] = [];
+  paths.forEach((path, i) => {
+    const at = i * FIELDS;
+    const [size, mtimeMs, ino, mode] = numbers.subarray(at, at + FIELDS);
+    const file = { path, size: size!, mtimeMs: mtimeMs!, ino: ino!, mode: mode! };
+    const result = h === null ? null : stageOne(file, h);
+    fds[i] = result?.fd ?? -1;
+    names.push(result?.name ?? "");
+    hashes.push(result?.hash ?? "");
+  });
+  const reply: HelperReply = {
+    id: message.id,
+    fds,
+    names: names.join("\0"),
+    hashes: hashes.join("\0"),
+  };
+  scope.postMessage(reply);
 });
