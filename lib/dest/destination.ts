@@ -223,6 +223,21 @@ export interface Destination {
   stageFile(rel: string, options: { size: number; ahead?: boolean }): Promise<StagedFile>;
 
   /**
+   * Optional, where another thread may stage files itself (a local folder pinned by the native
+   * layer): a new descriptor of the staging folder, owned by the caller, that such a thread
+   * creates its temp files in (`O_CREAT | O_EXCL`, fresh temp names), or `null` when it
+   * cannot be had. See lib/base/copy_helper.ts.
+   */
+  openStaging?(): number | null;
+
+  /**
+   * Optional, with {@link openStaging}: the temp file `name` that another thread created in the
+   * staging folder for `rel` and left open as `fd` (owned from now on), as a {@link StagedFile}
+   * that {@link stageFile} with `ahead` would have returned, its content written and sealed.
+   */
+  adoptStaged?(rel: string, name: string, fd: number): StagedFile;
+
+  /**
    * Optional, where committing many at once is cheaper: commits the staged entries (made by
    * this destination) in order, as {@link StagedEntry.commit} on each would, and resolves to
    * one outcome each: `null` when committed, else the error (the entry is then still there,

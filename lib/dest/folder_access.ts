@@ -74,6 +74,16 @@ export interface FolderAccess {
    * `Beneath.renameMany`).
    */
   renameMany?(pairs: readonly { from: string; to: string }[]): unknown[];
+  /**
+   * Optional (the pinned layer): a descriptor of the folder `rel`, resolved beneath the root
+   * now and owned by the caller, for a helper thread that creates temp files in it.
+   */
+  openFolder?(rel: string): number;
+  /**
+   * Optional, with {@link openFolder}: a file a helper thread created in the folder of `rel`
+   * and left open as `fd`, taken over as {@link createExclusive} would return it.
+   */
+  adoptCreated?(fd: number, rel: string): CreatedFile;
   /** Releases what the access holds (a pinned descriptor); safe to call twice. */
   close(): void;
 }

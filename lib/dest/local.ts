@@ -48,7 +48,7 @@ import type { CreatedFile, FolderAccess } from "./folder_access.ts";
 import { joinRel, parentOf } from "../base/paths.ts";
 import { reservedName, STAGING_DIR, tempName } from "../base/layout.ts";
 
-import { nativeAvailable } from "../base/native/libc.ts";
+import { closeQuietly, nativeAvailable } from "../base/native/libc.ts";
 import { NativeFile } from "../base/native/file.ts";
 import { PathFolder } from "./path_folder.ts";
 import { PinnedFolder } from "./pinned_folder.ts";
@@ -427,6 +427,40 @@ export class LocalDestination implements Destination {
       }
       return new LocalStagedFile(folder, paths, file, options.size <= SMALL_WRITE, dev);
     });
+  }
+
+  /**
+   * A descriptor of the staging folder (made and held as for {@link stageFile}), opened
+   * beneath the pinned root and owned by the caller; `null` without the pinned layer.
+   */
+  openStaging(): number | null {
+    const folder = this.#access();
+    if (folder.openFolder === undefined || folder.adoptCreated === undefined) return null;
+    this.#staging("", false);
+    const fd = folder.openFolder(this.#stagingDir);
+    try {
+      this.#stagingDev ??= folder.lstat(this.#stagingDir).dev;
+    } catch (err) {
+      closeQuietly(fd);
+      throw err;
+    }
+    return fd;
+  }
+
+  /** The temp file `name` another thread made in the staging folder for `rel`, open as `fd`. */
+  adoptStaged(rel: string, name: string, fd: number): StagedFile {
+    const folder = this.#access();
+    const tmp = joinRel(this.#stagingDir, name);
+    try {
+      refuseOutside(rel);
+      if (folder.adoptCreated === undefined) throw new Error("cannot take over temp files");
+    } catch (err) {
+      closeQuietly(fd);
+      removeQuietly(folder, tmp);
+      throw err;
+    }
+    const file = folder.adoptCreated(fd, tmp);
+    return new LocalStagedFile(folder, { tmp, target: rel }, file, true, this.#stagingDev);
   }
 
   /**

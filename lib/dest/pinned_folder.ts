@@ -31,6 +31,7 @@ import { isIsADirectory, isSymlinkRefused } from "../base/fs.ts";
 import { Beneath } from "../base/native/beneath.ts";
 import { ERRNO, errnoError } from "../base/native/errno.ts";
 import { check, libc } from "../base/native/libc.ts";
+import { NativeFile } from "../base/native/file.ts";
 import { listPinned } from "./pinned_list.ts";
 
 /** The destination root pinned by descriptor. */
@@ -167,6 +168,26 @@ export class PinnedFolder implements FolderAccess {
   /** Keeps the folder `rel` open for calls on the names in it (`Beneath.hold`). */
   hold(rel: string): void {
     this.#beneath.hold(rel);
+  }
+
+  /** A descriptor of the folder `rel`, owned by the caller (`Beneath.openFolder`). */
+  openFolder(rel: string): number {
+    return this.#beneath.openFolder(rel);
+  }
+
+  /**
+   * The file another thread created in the folder of `rel` and left open as `fd` (owned from
+   * now on), as {@link createExclusive} would have returned it.
+   */
+  adoptCreated(fd: number, rel: string): CreatedFile {
+    const file = new NativeFile(fd, `${this.#beneath.path}/${rel}`);
+    return {
+      handle: file,
+      setMode: (bits) => {
+        check(() => libc().fchmod(file.fd, bits & 0o7777), "fchmod", file.label);
+      },
+      syncFileSystem: () => file.syncFileSystem(),
+    };
   }
 
   /** Releases the pinned descriptor; safe to call twice. */

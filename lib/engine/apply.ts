@@ -422,6 +422,33 @@ export async function prepareCopy(
   }
 }
 
+/** Whether `op` is a copy of a small file (read and written in one call each): see {@link SMALL_FILE}. */
+export function isSmallCopy(op: PlanOp): op is Extract<PlanOp, { op: "copy" }> {
+  return op.op === "copy" && op.src.size <= SMALL_FILE;
+}
+
+/**
+ * A small copy staged by another thread (lib/base/copy_helper.ts) as {@link prepareCopy} would
+ * have staged it ahead: `staged` holds the scanned size of bytes, written and sealed, with the
+ * source checked before and after against the scan; `hash` is of those bytes.
+ */
+export function adoptCopy(
+  ctx: ApplyContext,
+  op: Extract<PlanOp, { op: "copy" }>,
+  staged: StagedFile,
+  hash: string,
+): PreparedCopy {
+  ctx.onCopied?.(op.src.size);
+  return {
+    op,
+    staged,
+    hash,
+    bytes: op.src.size,
+    racy: isRacy(op.src.mtimeMs, (ctx.now ?? Date.now)()),
+    stagedOrder: stagedCount++,
+  };
+}
+
 /** Outcome of one operation: `null` for success, else the error. */
 export type Outcome = unknown | null;
 

@@ -43,13 +43,39 @@ import { outcomeOf, PlanInvalidError, reportOp } from "./op_report.ts";
 import { completionFor, type CopyFacts, intentFor } from "./batch_records.ts";
 import type { SweepSlice } from "./dest_sweep.ts";
 import { DEFAULT_SWEEP_ROUNDS, readSweepRound, saveSweepRound } from "./sweep_round.ts";
-import { canStageAhead, discardAhead, stageAhead, type StagedAhead } from "./stage_ahead.ts";
+import {
+  canStageAhead,
+  discardAhead,
+  leftToHelper,
+  stageAhead,
+  type StagedAhead,
+  stageWithHelper,
+} from "./stage_ahead.ts";
+import { CopyHelper } from "../base/copy_helper.ts";
+import { nativeAvailable } from "../base/native/libc.ts";
 import { type Chunk, CHUNK_OPS, ChunkedWalk, firstCopyRoot } from "./chunked_walk.ts";
 import { emptyScan } from "../base/scan.ts";
 import { sourceVeto } from "./source_guard.ts";
 
 /** How many folder creations or metadata changes run at once where folders are markers. */
 const FOLDER_CONCURRENCY = 16;
+
+/** Small copies in one `#execute` from which a pass starts its copy helper (two batches). */
+const HELPER_FROM = 512;
+
+/** How many batches the copy helper is asked to stage before their turn. */
+const HELPER_AHEAD = 2;
+
+/** What the main thread staged ahead and what the helper staged, for one batch, as one map. */
+async function joinStaged(
+  main: Promise<StagedAhead> | null,
+  helper: Promise<StagedAhead> | null,
+): Promise<StagedAhead> {
+  const [a, b] = await Promise.all([main, helper]);
+  if (a === null || a === undefined) return b ?? new Map();
+  for (const [i, copy] of b ?? []) a.set(i, copy);
+  return a;
+}
 
 /** Folder metadata runs after every change inside the folder: it starts a new batch. */
 const isDirMeta = (op: FileOp): boolean => op.op === "meta" && op.src.kind === "dir";
@@ -85,6 +111,8 @@ export class Pass {
   #trackedBefore = 0;
   /** The guarded deletes this pass did, for the guard's window. */
   readonly #deleted: string[] = [];
+  /** The copy helper of this pass: undefined until asked for, null when there is none. */
+  #helper: CopyHelper | null | undefined;
   /** Why the destination is not the pinned one any more (checked before each batch), or null. */
   readonly #destinationChanged: () => string | null;
 
@@ -134,6 +162,15 @@ export class Pass {
    * @throws JournalIoError when the journal cannot be made durable.
    */
   async run(folders?: ReadonlySet<string>): Promise<void> {
+    try {
+      await this.#run(folders);
+    } finally {
+      this.#helper?.close();
+    }
+  }
+
+  /** {@link run}, its helper closed by the caller. */
+  async #run(folders?: ReadonlySet<string>): Promise<void> {
     const { fs, settings, destination, state, hasher, suspects, badMoves } = this.#owner;
     const summary = this.#summary;
     if (!folders) {
@@ -528,15 +565,28 @@ export class Pass {
       if (op.op === "copy") bytes += op.src.size;
     }
     if (batch.length > 0) batches.push(batch);
-    // The next batch's copies are staged while a batch waits for the disk (stage_ahead.ts).
+    // The next batch's copies are staged while a batch waits for the disk (stage_ahead.ts); with
+    // a helper, its small copies by the worker, up to HELPER_AHEAD batches ahead, and the rest in
+    // line once the helper's are taken over: a batch's `syncfs` goes through the file staged
+    // first (apply.ts `syncStaged`), which the order of taking over must then be.
     const ahead = canStageAhead(this.#apply);
+    const helper = ahead ? this.#helperFor(ops) : null;
+    const helped: (Promise<StagedAhead> | null)[] = batches.map(() => null);
+    const post = (k: number) => {
+      if (helper !== null && k < batches.length) {
+        helped[k] = stageWithHelper(this.#apply, helper, batches[k]!);
+      }
+    };
     let next: Promise<StagedAhead> | null = null;
-    let staged: StagedAhead | null = null;
+    let staged: Promise<StagedAhead> | null = null;
     try {
+      for (let k = 0; k < HELPER_AHEAD; k++) post(k);
       for (let k = 0; k < batches.length; k++) {
-        staged = next === null ? null : await next;
+        staged = joinStaged(next, helped[k] ?? null);
         next = null;
-        const following = ahead ? batches[k + 1] : undefined;
+        helped[k] = null;
+        post(k + HELPER_AHEAD);
+        const following = ahead && helper === null ? batches[k + 1] : undefined;
         await this.#runBatch(batches[k]!, staged, () => {
           if (following) next = stageAhead(this.#apply, following);
         });
@@ -549,9 +599,37 @@ export class Pass {
     } finally {
       // The pass stopped (or failed, the journal say) with copies staged ahead and not taken
       // by their batch: their temp files go (what a batch took, its commit or discard handles).
-      if (staged !== null) await discardAhead(staged);
-      if (next !== null) await discardAhead(await next);
+      for (const pending of [staged, next, ...helped]) {
+        if (pending !== null) await discardAhead(await pending);
+      }
     }
+  }
+
+  /**
+   * The helper that stages small copies on the other core (lib/base/copy_helper.ts), started
+   * once a pass meets {@link HELPER_FROM} small copies in one go, where the destination lets
+   * another thread stage (a local folder pinned by the native layer) and the source is read
+   * through the real file system; null otherwise. Closed when the pass ends.
+   */
+  #helperFor(ops: FileOp[]): CopyHelper | null {
+    if (this.#helper !== undefined) return this.#helper;
+    const ctx = this.#apply;
+    const { destination } = ctx;
+    if (ctx.fs.direct !== true || !nativeAvailable()) return null;
+    if (destination.openStaging === undefined || destination.adoptStaged === undefined) {
+      return null;
+    }
+    let small = 0;
+    for (const op of ops) if (leftToHelper(op)) small++;
+    if (small < HELPER_FROM) return null;
+    let fd: number | null;
+    try {
+      fd = destination.openStaging();
+    } catch {
+      fd = null;
+    }
+    this.#helper = fd === null ? null : new CopyHelper(ctx.source, fd);
+    return this.#helper;
   }
 
   /** The reason journaled for an operation on `path`: `replay` for what a crash interrupted. */
@@ -566,12 +644,12 @@ export class Pass {
    */
   async #runBatch(
     batch: FileOp[],
-    staged: StagedAhead | null = null,
+    staged: Promise<StagedAhead> | null = null,
     onStaged: () => void = () => {},
   ): Promise<void> {
     const changed = this.#summary.skipped !== null ? null : this.#destinationChanged();
     if (this.#summary.skipped !== null || changed !== null) {
-      if (staged !== null) await discardAhead(staged);
+      if (staged !== null) await discardAhead(await staged);
       if (changed === null) return;
       this.#summary.skipped = `destination changed: ${changed}`;
       this.#summary.interrupted = true;
@@ -585,7 +663,7 @@ export class Pass {
     for (const record of intents) foldRecord(state, record);
     await writer.sync();
 
-    const applied = await this.#applyBatch(batch, versions, staged ?? new Map(), onStaged);
+    const applied = await this.#applyBatch(batch, versions, (await staged) ?? new Map(), onStaged);
     await this.#syncTouchedFolders(batch, applied);
     this.#noteBusy(batch, applied);
 

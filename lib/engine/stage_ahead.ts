@@ -17,7 +17,9 @@
 
 import type { ApplyContext, PreparedCopy } from "./apply.ts";
 import type { FileOp } from "./pass_plan.ts";
-import { prepareCopy } from "./apply.ts";
+import { adoptCopy, isSmallCopy, prepareCopy } from "./apply.ts";
+import { MODE_MASK } from "./plan.ts";
+import type { CopyHelper, HelperFile } from "../base/copy_helper.ts";
 
 /** Copies staged ahead, by their operation's index in the batch. */
 export type StagedAhead = Map<number, PreparedCopy>;
@@ -52,4 +54,49 @@ export async function stageAhead(
 export async function discardAhead(staged: StagedAhead): Promise<void> {
   for (const copy of staged.values()) await copy.staged.discard();
   staged.clear();
+}
+
+/**
+ * Stages the small copies of `batch` through `helper` (a worker on the other core, see
+ * lib/base/copy_helper.ts) and takes its temp files over, in the order the worker created them
+ * (the order {@link PreparedCopy.stagedOrder} records). Never rejects: what the helper could
+ * not stage, or what cannot be taken over, is left out and staged again in line, after these.
+ */
+export async function stageWithHelper(
+  ctx: ApplyContext,
+  helper: CopyHelper,
+  batch: readonly FileOp[],
+): Promise<StagedAhead> {
+  const staged: StagedAhead = new Map();
+  const { destination } = ctx;
+  if (destination.adoptStaged === undefined) return staged;
+  const mask = ctx.modeMask ?? MODE_MASK;
+  const indexes: number[] = [];
+  const files: HelperFile[] = [];
+  for (let i = 0; i < batch.length; i++) {
+    const op = batch[i]!;
+    if (!isSmallCopy(op)) continue;
+    indexes.push(i);
+    const { size, mtimeMs, ino, mode } = op.src;
+    files.push({ path: op.path, size, mtimeMs, ino, mode: mode & mask });
+  }
+  const results = await helper.stage(files);
+  results.forEach((result, k) => {
+    if (result === null) return;
+    const i = indexes[k]!;
+    const op = batch[i]!;
+    if (op.op !== "copy") return;
+    try {
+      const file = destination.adoptStaged!(op.path, result.name, result.fd);
+      staged.set(i, adoptCopy(ctx, op, file, result.hash));
+    } catch {
+      // Not taken over (its temp file is gone with the error): staged again in line.
+    }
+  });
+  return staged;
+}
+
+/** Whether a copy is left to the helper when there is one (the small ones). */
+export function leftToHelper(op: FileOp): boolean {
+  return isSmallCopy(op);
 }

@@ -13,6 +13,7 @@ import { Reconciler, type ReconcilerOptions } from "./reconciler.ts";
 import { readJournal } from "../journal/reader.ts";
 import { journalDir } from "../base/layout.ts";
 import type { ProgressListener } from "./listener.ts";
+import { createHasher } from "../base/hash.ts";
 
 const quiet = getLogger(["test-silent"]);
 const logs = { op: quiet, pass: quiet, daemon: quiet };
@@ -100,5 +101,33 @@ Deno.test("stage ahead: a pass stopped between batches leaves no temp file, and 
     assertEquals(second.failed, 0);
     assertMirror(src, dest);
     assertEquals(leftoverTemps(dest), []);
+  });
+});
+
+Deno.test("stage ahead: with the copy helper (600 small files), each copy is committed, hashed and journaled as in line", async () => {
+  await withRoots(async (src, dest) => {
+    for (let i = 0; i < 600; i++) put(`${src}/d${i % 7}/f${i}.txt`, `small ${i} `.repeat(i % 50));
+    put(`${src}/d0/empty.txt`, "");
+    const summary = await onePass(src, dest, new DenoFileSystem(), { batchSize: 64 });
+    assertEquals([summary.copied, summary.failed], [601, 0]);
+    assertMirror(src, dest);
+    assertEquals(leftoverTemps(dest), []);
+    const hashes = new Map<number, string>();
+    const paths = new Map<number, string>();
+    readJournal(new DenoFileSystem(), journalDir(dest), {
+      onRecord: (r) => {
+        if (r.type === "intent" && r.op === "copy") paths.set(r.seq, r.path);
+        if (r.type === "done" && r.hash !== undefined) hashes.set(r.ref, r.hash);
+      },
+    });
+    assertEquals(hashes.size, 601, "every copy's completion has its hash");
+    // The hashes are the content's: a pass that re-hashes everything finds nothing to copy.
+    const hasher = await createHasher();
+    for (const [seq, path] of paths) {
+      hasher.init();
+      hasher.update(Deno.readFileSync(`${src}/${path}`));
+      assertEquals(hashes.get(seq), hasher.digest(), path);
+    }
+    assertEquals((await onePass(src, dest)).copied, 0);
   });
 });

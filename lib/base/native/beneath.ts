@@ -249,6 +249,18 @@ export class Beneath {
     this.#held = { path: parsed.path, fd };
   }
 
+  /**
+   * Opens the folder `rel` (resolved beneath the root, no symlink followed, now) and returns
+   * its descriptor (`O_PATH`), owned by the caller, who closes it: for another thread that
+   * creates entries in a private folder of the program's own (the staging folder) with `*at`
+   * calls on single names, and must not depend on a descriptor this object may close.
+   * @throws as opening the folder does (isMissing, isSymlinkRefused)
+   */
+  openFolder(rel: string | Uint8Array): number {
+    const parsed = this.#parse(rel);
+    return this.#open(parsed.path, PARENT_FLAGS, 0, this.#labelOf(parsed));
+  }
+
   /** Closes the folder {@link hold} keeps open, if any. */
   release(): void {
     if (this.#held !== null) closeQuietly(this.#held.fd);

@@ -8,7 +8,7 @@ import {
   isSymlinkRefused,
 } from "../fs.ts";
 import { Beneath, useChmodFallbackForTests } from "./beneath.ts";
-import { nativeAvailable } from "./libc.ts";
+import { closeQuietly, libc, nativeAvailable } from "./libc.ts";
 
 const ignore = !nativeAvailable();
 const text = new TextEncoder();
@@ -77,6 +77,7 @@ const THROUGH_PARENT: [string, (pinned: Beneath) => unknown][] = [
   ["chmod", (pinned) => pinned.chmod("p/secret", 0o777)],
   ["utime", (pinned) => pinned.utime("p/secret", 0)],
   ["readdir", (pinned) => pinned.readdir("p/dir")],
+  ["openFolder", (pinned) => pinned.openFolder("p/dir")],
 ];
 
 for (const fallback of [false, true]) {
@@ -436,6 +437,33 @@ Deno.test({
       assertVictimUntouched();
     } finally {
       pinned.close();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "Beneath.openFolder: a descriptor of the folder, the caller's; a symlink at the end is refused",
+  ignore,
+  fn: async () => {
+    const { dir, pinned, assertVictimUntouched } = await arena();
+    try {
+      const fd = pinned.openFolder("sub");
+      try {
+        // The descriptor names the folder: an entry made through it is in that folder.
+        const name = text.encode("made\0");
+        const made = libc().openat(fd, name, 0o100 | 0o200 | 0o1 | 0o2000000, 0o600);
+        assert(made >= 0, "created through the descriptor");
+        libc().close(made);
+        assert(Deno.lstatSync(`${dir.path}/root/sub/made`).isFile);
+      } finally {
+        closeQuietly(fd);
+      }
+      assert(isSymlinkRefused(thrown(() => pinned.openFolder("d"), "openFolder of a symlink")));
+      assertVictimUntouched();
+    } finally {
+      pinned.close();
+      await dir.cleanup();
     }
   },
 });
