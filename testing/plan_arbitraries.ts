@@ -70,31 +70,29 @@ export function stateOf(
   return state;
 }
 
+/** An entry of `kind` of the planner's model: mtime 1 or 2, inode 1 to 6, the rest as given. */
+function modelEntry(
+  kind: Entry["kind"],
+  size: fc.Arbitrary<number>,
+  mode: fc.Arbitrary<number>,
+  target?: fc.Arbitrary<string>,
+): fc.Arbitrary<Entry> {
+  const fields = {
+    kind: fc.constant(kind),
+    size,
+    mtimeMs: fc.integer({ min: 1, max: 2 }),
+    mode,
+    ino: fc.integer({ min: 1, max: 6 }),
+  };
+  return target === undefined ? fc.record(fields) : fc.record({ ...fields, target });
+}
+
 /** An entry of the planner's model: a small file, a folder or a symlink, or none. */
 export const entryArb: fc.Arbitrary<Entry | null> = fc.oneof(
   fc.constant(null),
-  fc.record({
-    kind: fc.constant("file" as const),
-    size: fc.integer({ min: 0, max: 2 }),
-    mtimeMs: fc.integer({ min: 1, max: 2 }),
-    mode: fc.constantFrom(0o644, 0o600),
-    ino: fc.integer({ min: 1, max: 6 }),
-  }),
-  fc.record({
-    kind: fc.constant("dir" as const),
-    size: fc.constant(0),
-    mtimeMs: fc.integer({ min: 1, max: 2 }),
-    mode: fc.constantFrom(0o755, 0o700),
-    ino: fc.integer({ min: 1, max: 6 }),
-  }),
-  fc.record({
-    kind: fc.constant("symlink" as const),
-    size: fc.constant(1),
-    mtimeMs: fc.integer({ min: 1, max: 2 }),
-    mode: fc.constant(0o777),
-    ino: fc.integer({ min: 1, max: 6 }),
-    target: fc.constantFrom("x", "y"),
-  }),
+  modelEntry("file", fc.integer({ min: 0, max: 2 }), fc.constantFrom(0o644, 0o600)),
+  modelEntry("dir", fc.constant(0), fc.constantFrom(0o755, 0o700)),
+  modelEntry("symlink", fc.constant(1), fc.constant(0o777), fc.constantFrom("x", "y")),
 );
 
 /** A consistent tree over `paths` ({@link consistentTree}) of {@link entryArb} entries. */
