@@ -300,3 +300,31 @@ Deno.test("PackedEntries: reserve makes room without changing what is held, befo
   assertEquals([...entries], [...model]);
   assertEquals(entries.size, model.size);
 });
+
+Deno.test("PackedEntries: peek reads each field as get does, and countIn counts a folder's direct entries", () => {
+  const entries = new PackedEntries<PackedShape>();
+  const shapes: [string, PackedShape][] = [
+    ["a", { kind: "dir", size: 0, mtimeMs: 10, mode: 0o755, ino: 1 }],
+    ["a/f", { kind: "file", size: 3, mtimeMs: 11.5, mode: 0o644, ino: 2 ** 40, racy: true }],
+    ["a/g", { kind: "file", size: 4, mtimeMs: 12, mode: 0o600, ino: 3, racy: false }],
+    ["a/l", { kind: "symlink", size: 1, mtimeMs: 13, mode: 0o777, ino: 4, target: "../x" }],
+    ["a/b/h", { kind: "other", size: 0, mtimeMs: 14, mode: 0o644, ino: 5, hash: "not hex" }],
+  ];
+  for (const [path, e] of shapes) entries.set(path, e);
+  for (const [path, e] of shapes) {
+    const v = entries.peek(path)!;
+    assertEquals(
+      [v.kind, v.size, v.mtimeMs, v.mode, v.ino, v.target, v.racy],
+      [e.kind, e.size, e.mtimeMs, e.mode, e.ino, e.target, e.racy],
+    );
+  }
+  assertEquals(entries.peek("a/missing"), undefined);
+  assertEquals(entries.peek("a/f") === entries.peek("a/g"), true); // one view, no object per entry
+  assertEquals(
+    ["", "a", "a/b", "b"].map((dir) => entries.countIn(dir)),
+    [1, 3, 1, 0],
+  );
+  entries.delete("a/g");
+  entries.move("a/b", "c");
+  assertEquals(["a", "a/b", "c"].map((dir) => entries.countIn(dir)), [2, 0, 1]);
+});

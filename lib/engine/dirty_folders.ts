@@ -31,8 +31,14 @@ import { parentOf, someAbove } from "../base/paths.ts";
 import { MODE_MASK } from "./plan.ts";
 import { entriesWithin, scopeTest } from "./scope_entries.ts";
 
+/** The state's fields {@link sourceSame} reads: a state entry, or one read in place ({@link PackedView}). */
+export type SameFields = Pick<StateEntry, "kind" | "size" | "mtimeMs" | "mode" | "ino"> & {
+  readonly target?: string | undefined;
+  readonly racy?: boolean | undefined;
+};
+
 /** The source entry is the state's, as every check of the planner sees it (and its inode). */
-export function sourceSame(s: Entry, t: StateEntry): boolean {
+export function sourceSame(s: Entry, t: SameFields): boolean {
   if (s.kind !== t.kind || s.ino !== t.ino || s.mtimeMs !== t.mtimeMs) return false;
   if ((s.mode & MODE_MASK) !== (t.mode & MODE_MASK)) return false;
   switch (s.kind) {
@@ -116,7 +122,8 @@ export class DirtyFolders {
     if (this.#keepAll.has(dir)) {
       for (const [rel, s] of entries) if (s.kind === "dir") this.#keepAll.add(rel);
       clean = false;
-    } else clean = this.#sourceClean(dir, entries) && !flawed;
+    } else if (!flawed && this.#cleanInPlace(dir, entries)) clean = true;
+    else clean = this.#sourceClean(dir, entries) && !flawed;
     if (clean) {
       this.#dropped.add(dir);
       return false;
@@ -131,6 +138,24 @@ export class DirtyFolders {
     for (const entry of entriesWithin(this.#state, scopeTest(new Set([dir]), []))) {
       if (entry[0] !== dir && parentOf(entry[0]) === dir) yield entry;
     }
+  }
+
+  /**
+   * The common case of {@link #sourceClean}, read in place: true when the packed state holds
+   * exactly the listing's names in `dir`, each {@link sourceSame}. Nothing is made per entry.
+   * Then `#sourceClean` would say clean and note nothing (every folder listed is the state's
+   * folder of that inode, and every folder of the state's is listed); false says only "compare
+   * the slow way".
+   */
+  #cleanInPlace(dir: string, entries: readonly [string, Entry][]): boolean {
+    const state = this.#state;
+    if (!(state instanceof PackedEntries) || dir === "") return false;
+    if (state.countIn(dir) !== entries.length) return false;
+    for (const [rel, s] of entries) {
+      const t = state.peek(rel);
+      if (t === undefined || !sourceSame(s, t)) return false;
+    }
+    return true;
   }
 
   /** Compares a listing with the state's entries of its folder; notes deep subtrees. */

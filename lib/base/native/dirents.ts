@@ -30,6 +30,8 @@ export interface DirEntry {
   type: Kind | "unknown";
   /** Inode number. */
   ino: number;
+  /** The name's bytes followed by a NUL (`bytes` is a view of it): a C string for `*at` calls. */
+  cName?: Uint8Array<ArrayBuffer>;
 }
 
 const DT_DIR = 4;
@@ -37,6 +39,8 @@ const DT_REG = 8;
 const DT_LNK = 10;
 const DT_UNKNOWN = 0;
 const BUFFER_SIZE = 64 * 1024;
+/** One buffer for every listing: each is parsed (its names copied out) before the next call. */
+const shared = new Uint8Array(BUFFER_SIZE);
 
 function typeOf(dType: number): DirEntry["type"] {
   if (dType === DT_REG) return "file";
@@ -54,24 +58,39 @@ export function parseDirents(buffer: Uint8Array, length: number, out: DirEntry[]
     const nameStart = at + 19;
     let nameEnd = nameStart;
     while (nameEnd < at + recordLength && buffer[nameEnd] !== 0) nameEnd++;
-    const bytes = buffer.slice(nameStart, nameEnd);
-    const isDots = (bytes.length === 1 && bytes[0] === 0x2e) ||
-      (bytes.length === 2 && bytes[0] === 0x2e && bytes[1] === 0x2e);
+    const length = nameEnd - nameStart;
+    const isDots = (length === 1 && buffer[nameStart] === 0x2e) ||
+      (length === 2 && buffer[nameStart] === 0x2e && buffer[nameStart + 1] === 0x2e);
     if (!isDots) {
+      // One copy of the name with its NUL (the kernel's, or a zero added): bytes and C string.
+      const cName = new Uint8Array(length + 1);
+      cName.set(buffer.subarray(nameStart, nameEnd));
+      const bytes = cName.subarray(0, length);
       out.push({
         bytes,
-        name: decodeName(bytes),
+        name: asciiName(bytes) ?? decodeName(bytes),
         type: typeOf(view.getUint8(at + 18)),
-        ino: Number(view.getBigUint64(at, true)),
+        ino: view.getUint32(at, true) + view.getUint32(at + 4, true) * 0x1_0000_0000,
+        cName,
       });
     }
     at += recordLength;
   }
 }
 
+/** The text of a name of printable ASCII bytes (its common case: no decoder call), else null. */
+function asciiName(bytes: Uint8Array): string | null {
+  if (bytes.length > 64) return null;
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i]!;
+    if (b < 0x20 || b > 0x7e) return null;
+  }
+  return String.fromCharCode.apply(null, bytes as unknown as number[]);
+}
+
 /** Lists the folder open as `fd` (opened `O_RDONLY | O_DIRECTORY`); `label` names it in errors. */
 export function readDirFd(fd: number, label: string): DirEntry[] {
-  const buffer = new Uint8Array(BUFFER_SIZE);
+  const buffer = shared;
   const entries: DirEntry[] = [];
   for (;;) {
     const length = check(
