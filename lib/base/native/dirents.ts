@@ -30,8 +30,8 @@ export interface DirEntry {
   type: Kind | "unknown";
   /** Inode number. */
   ino: number;
-  /** The name's bytes followed by a NUL (`bytes` is a view of it): a C string for `*at` calls. */
-  cName?: Uint8Array<ArrayBuffer>;
+  /** The name's bytes followed by a NUL: a C string for `*at` calls. */
+  cName?: Uint8Array<ArrayBuffer> | undefined;
 }
 
 const DT_DIR = 4;
@@ -49,8 +49,16 @@ function typeOf(dType: number): DirEntry["type"] {
   return dType === DT_UNKNOWN ? "unknown" : "other";
 }
 
-/** Decodes `length` bytes of `struct linux_dirent64` records into `out`. */
-export function parseDirents(buffer: Uint8Array, length: number, out: DirEntry[]): void {
+/**
+ * Decodes `length` bytes of `struct linux_dirent64` records into `out`. Each entry's `bytes`
+ * and `cName` are views of `buffer` (no copy per name): pass a buffer of its own, not one that
+ * is filled again.
+ */
+export function parseDirents(
+  buffer: Uint8Array<ArrayBuffer>,
+  length: number,
+  out: DirEntry[],
+): void {
   const view = new DataView(buffer.buffer, buffer.byteOffset, length);
   let at = 0;
   while (at < length) {
@@ -58,20 +66,18 @@ export function parseDirents(buffer: Uint8Array, length: number, out: DirEntry[]
     const nameStart = at + 19;
     let nameEnd = nameStart;
     while (nameEnd < at + recordLength && buffer[nameEnd] !== 0) nameEnd++;
-    const length = nameEnd - nameStart;
-    const isDots = (length === 1 && buffer[nameStart] === 0x2e) ||
-      (length === 2 && buffer[nameStart] === 0x2e && buffer[nameStart + 1] === 0x2e);
+    const size = nameEnd - nameStart;
+    const isDots = (size === 1 && buffer[nameStart] === 0x2e) ||
+      (size === 2 && buffer[nameStart] === 0x2e && buffer[nameStart + 1] === 0x2e);
     if (!isDots) {
-      // One copy of the name with its NUL (the kernel's, or a zero added): bytes and C string.
-      const cName = new Uint8Array(length + 1);
-      cName.set(buffer.subarray(nameStart, nameEnd));
-      const bytes = cName.subarray(0, length);
+      const bytes = buffer.subarray(nameStart, nameEnd);
       out.push({
         bytes,
         name: asciiName(bytes) ?? decodeName(bytes),
         type: typeOf(view.getUint8(at + 18)),
         ino: view.getUint32(at, true) + view.getUint32(at + 4, true) * 0x1_0000_0000,
-        cName,
+        // The kernel's NUL ends the name inside its record: the C string is a view too.
+        cName: nameEnd < at + recordLength ? buffer.subarray(nameStart, nameEnd + 1) : undefined,
       });
     }
     at += recordLength;
@@ -99,6 +105,7 @@ export function readDirFd(fd: number, label: string): DirEntry[] {
       label,
     );
     if (length === 0) return entries;
-    parseDirents(buffer, length, entries);
+    // One copy of the records for the names of this listing to view; the buffer is refilled.
+    parseDirents(buffer.slice(0, length), length, entries);
   }
 }

@@ -3,7 +3,7 @@ import { type DirEntry, parseDirents } from "./dirents.ts";
 import { decodeName } from "./names.ts";
 
 /** `struct linux_dirent64` records for `names` (8-byte aligned, NUL-padded). */
-function records(names: [Uint8Array, number, number][]): Uint8Array {
+function records(names: [Uint8Array, number, number][]): Uint8Array<ArrayBuffer> {
   const parts: Uint8Array[] = [];
   for (const [name, ino, type] of names) {
     const length = Math.ceil((19 + name.length + 1) / 8) * 8;
