@@ -348,6 +348,18 @@ export class PackedEntries<E extends PackedShape> extends Map<string, E> {
     }
   }
 
+  /**
+   * The `[path, entry]` pairs of one kind in insertion order, each a fresh object: what
+   * filtering {@link entries} by kind gives, with nothing made for the other entries (the
+   * state's folders, read at every full pass).
+   */
+  *entriesOfKind(kind: Kind): Generator<[string, E], void, undefined> {
+    const code = KIND_CODE.get(kind) ?? 3;
+    for (const slot of this.#index.slots()) {
+      if ((this.#flags[slot]! & 3) === code) yield [this.#index.pathOf(slot), this.#read(slot)];
+    }
+  }
+
   /** The paths in insertion order. */
   override *keys(): MapIterator<string> {
     for (const slot of this.#index.slots()) yield this.#index.pathOf(slot);

@@ -328,3 +328,21 @@ Deno.test("PackedEntries: peek reads each field as get does, and countIn counts 
   entries.move("a/b", "c");
   assertEquals(["a", "a/b", "c"].map((dir) => entries.countIn(dir)), [2, 0, 1]);
 });
+
+Deno.test("PackedEntries: entriesOfKind gives what filtering the entries by kind gives, in order", () => {
+  const entries = new PackedEntries<PackedShape>();
+  const e = (kind: PackedShape["kind"], ino: number): PackedShape => ({
+    kind,
+    size: 0,
+    mtimeMs: ino,
+    mode: 0o755,
+    ino,
+  });
+  entries.set("b", e("dir", 1)).set("b/f", e("file", 2)).set("a", e("dir", 3));
+  entries.set("b/l", { ...e("symlink", 4), target: "f" }).set("b/c", e("dir", 5));
+  entries.delete("a");
+  entries.set("a", e("dir", 6)).set("b", e("dir", 7));
+  for (const kind of ["dir", "file", "symlink", "other"] as const) {
+    assertEquals([...entries.entriesOfKind(kind)], [...entries].filter(([, v]) => v.kind === kind));
+  }
+});
