@@ -54,7 +54,7 @@ export function sourceSame(s: Entry, t: SameFields): boolean {
 }
 
 /** The destination entry is what the state says, for each check the planner makes of it. */
-export function destSame(d: Entry, t: StateEntry): boolean {
+export function destSame(d: Entry, t: SameFields): boolean {
   if (d.kind !== t.kind) return false;
   switch (d.kind) {
     case "file":
@@ -192,6 +192,7 @@ export class DirtyFolders {
       listed.set(rel, d);
       if (d.kind === "dir" && !this.dirs.has(rel)) this.#deep.add(rel); // the source lacks it
     }
+    if (this.#destCleanInPlace(dir, listed)) return;
     let known = 0;
     let clean = true;
     for (const [rel, t] of this.#stateChildren(dir)) {
@@ -203,6 +204,22 @@ export class DirtyFolders {
       if (d?.kind !== "dir" && this.dirs.has(rel)) this.#deep.add(rel);
     }
     if (!clean || known !== listed.size) this.#dirty.add(dir);
+  }
+
+  /**
+   * The common case of {@link destListed}, read in place: true when the packed state holds
+   * exactly the listed names in `dir`, each {@link destSame} (the folder is then clean, and
+   * no folder of it is lost); false says only "compare the slow way".
+   */
+  #destCleanInPlace(dir: string, listed: ReadonlyMap<string, Entry>): boolean {
+    const state = this.#state;
+    if (!(state instanceof PackedEntries) || dir === "") return false;
+    if (state.countIn(dir) !== listed.size) return false;
+    for (const [rel, d] of listed) {
+      const t = state.peek(rel);
+      if (t === undefined || !destSame(d, t)) return false;
+    }
+    return true;
   }
 
   /** A folder of a trusted destination folder, as `statx`ed: its parent is dirty when it is not the state's. */
