@@ -83,12 +83,11 @@ export interface DirEntryInfo extends DirEntry {
  * `info` (and `target`, or `error`). `folderLabel` names the folder in errors.
  */
 function describeAt(dirFd: number, entry: DirEntryInfo, folderLabel: string): DirEntryInfo {
-  const label = () => `${folderLabel}/${entry.name}`;
   let info: NativeInfo;
   try {
     info = entry.cName === undefined
-      ? statxAt(dirFd, entry.bytes, AT.SYMLINK_NOFOLLOW, label())
-      : statxAtName(dirFd, entry.cName, AT.SYMLINK_NOFOLLOW, label);
+      ? statxAt(dirFd, entry.bytes, AT.SYMLINK_NOFOLLOW, `${folderLabel}/${entry.name}`)
+      : statxAtName(dirFd, entry.cName, AT.SYMLINK_NOFOLLOW, folderLabel, entry.name);
   } catch (error) {
     entry.error = error;
     return entry;
@@ -101,7 +100,7 @@ function describeAt(dirFd: number, entry: DirEntryInfo, folderLabel: string): Di
     const length = check(
       () => libc().readlinkat(dirFd, name, buffer, BigInt(buffer.length)),
       "readlinkat",
-      label(),
+      `${folderLabel}/${entry.name}`,
     );
     entry.target = decodeName(buffer.subarray(0, length));
   } catch (error) {

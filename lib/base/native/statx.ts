@@ -123,18 +123,21 @@ export function statxAt(
 
 /**
  * {@link statxAt} of a name already NUL-terminated (a listing's `cName`, no NUL inside), the
- * walk's call: no copy of the name, no closure, and the label made only for an error.
+ * walk's call: no copy of the name, no closure, and the label (`folder/name`) made only for
+ * an error.
  */
 export function statxAtName(
   dirfd: number,
   cName: Uint8Array,
   flags: number,
-  label: () => string,
+  folder: string,
+  name: string,
 ): NativeInfo {
   const lib = libc();
   if (lib.statx(dirfd, cName, flags, STATX_BASIC_STATS, statxBuffer) < 0) {
     // Failed (or EINTR): again through `check`, which retries EINTR and throws the errno's error.
-    check(() => lib.statx(dirfd, cName, flags, STATX_BASIC_STATS, statxBuffer), "statx", label());
+    const call = () => lib.statx(dirfd, cName, flags, STATX_BASIC_STATS, statxBuffer);
+    check(call, "statx", `${folder}/${name}`);
   }
   return parseStatx(statxBuffer);
 }
