@@ -142,7 +142,8 @@ export class DirtyFolders {
 
   /**
    * The common case of {@link #sourceClean}, read in place: true when the packed state holds
-   * exactly the listing's names in `dir`, each {@link sourceSame}. Nothing is made per entry.
+   * exactly the listing's names in `dir` (its special files aside, which the state never holds),
+   * each {@link sourceSame}. Nothing is made per entry.
    * Then `#sourceClean` would say clean and note nothing (every folder listed is the state's
    * folder of that inode, and every folder of the state's is listed); false says only "compare
    * the slow way".
@@ -150,12 +151,16 @@ export class DirtyFolders {
   #cleanInPlace(dir: string, entries: readonly [string, Entry][]): boolean {
     const state = this.#state;
     if (!(state instanceof PackedEntries) || dir === "") return false;
-    if (state.countIn(dir) !== entries.length) return false;
+    let unknown = 0;
     for (const [rel, s] of entries) {
       const t = state.peek(rel);
-      if (t === undefined || !sourceSame(s, t)) return false;
+      if (t !== undefined && sourceSame(s, t)) continue;
+      // A FIFO, socket or device the state does not hold: the plan makes nothing of it (never
+      // copied, nothing deleted in its place), so it does not make its folder dirty at every pass.
+      if (t === undefined && s.kind === "other") unknown++;
+      else return false;
     }
-    return true;
+    return state.countIn(dir) === entries.length - unknown;
   }
 
   /** Compares a listing with the state's entries of its folder; notes deep subtrees. */
