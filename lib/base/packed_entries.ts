@@ -74,6 +74,27 @@ export interface PackedShape {
   racy?: boolean;
 }
 
+/**
+ * An entry read in place by {@link PackedEntries.peek}: each field read from the packed
+ * columns when asked (no hash: comparisons only need the metadata).
+ */
+export interface PackedView {
+  /** Entry kind. */
+  readonly kind: Kind;
+  /** Size in bytes. */
+  readonly size: number;
+  /** Modification time in milliseconds. */
+  readonly mtimeMs: number;
+  /** Permission bits. */
+  readonly mode: number;
+  /** Inode number. */
+  readonly ino: number;
+  /** Symlink target. */
+  readonly target: string | undefined;
+  /** The state's racy flag. */
+  readonly racy: boolean | undefined;
+}
+
 /** Entries by relative path, packed (see the module's notes). */
 export class PackedEntries<E extends PackedShape> extends Map<string, E> {
   #index = new PathIndex();
@@ -84,6 +105,9 @@ export class PackedEntries<E extends PackedShape> extends Map<string, E> {
   #flags = new Uint8Array(0);
   #hashes = new Uint8Array(0);
   #extra = new Map<number, Extra>();
+  /** The slot {@link peek} shows, and its one view. */
+  #peekSlot = -1;
+  #view: PackedView | null = null;
 
   static {
     // `size` is a data property in TypeScript's Map type, so it is defined here.
@@ -198,6 +222,53 @@ export class PackedEntries<E extends PackedShape> extends Map<string, E> {
     if (this.#index.capacity > this.#capacity) this.#grow();
   }
 
+  /**
+   * The entry at `path` read in place, or undefined: one view object for every call, showing
+   * the last path peeked, so nothing is made per entry. Read it before the next `peek` or any
+   * change of the map (a comparison's use, as the full pass's diff walk makes).
+   */
+  peek(path: string): PackedView | undefined {
+    const slot = this.#index.find(path);
+    if (slot < 0) return undefined;
+    this.#peekSlot = slot;
+    return this.#view ??= this.#makeView();
+  }
+
+  /** How many entries are directly in folder `dir` (see {@link PathIndex.countIn}). */
+  countIn(dir: string): number {
+    return this.#index.countIn(dir);
+  }
+
+  #makeView(): PackedView {
+    // deno-lint-ignore no-this-alias
+    const map = this;
+    return {
+      get kind(): Kind {
+        return KINDS[map.#flags[map.#peekSlot]! & 3]!;
+      },
+      get size(): number {
+        return map.#numbers[map.#peekSlot * 3]!;
+      },
+      get mtimeMs(): number {
+        return map.#numbers[map.#peekSlot * 3 + 1]!;
+      },
+      get ino(): number {
+        return map.#numbers[map.#peekSlot * 3 + 2]!;
+      },
+      get mode(): number {
+        return map.#modes[map.#peekSlot]!;
+      },
+      get target(): string | undefined {
+        const slot = map.#peekSlot;
+        return map.#flags[slot]! & EXTRA ? map.#extra.get(slot)?.target : undefined;
+      },
+      get racy(): boolean | undefined {
+        const flags = map.#flags[map.#peekSlot]!;
+        return flags & RACY_SET ? (flags & RACY_TRUE) !== 0 : undefined;
+      },
+    };
+  }
+
   /** True when `path` is held. */
   override has(path: string): boolean {
     return this.#index.find(path) >= 0;
@@ -276,6 +347,18 @@ export class PackedEntries<E extends PackedShape> extends Map<string, E> {
   ): Generator<[string, E], void, undefined> {
     for (const slot of this.#index.slotsWithin(shallow, deep)) {
       yield [this.#index.pathOf(slot), this.#read(slot)];
+    }
+  }
+
+  /**
+   * The `[path, entry]` pairs of one kind in insertion order, each a fresh object: what
+   * filtering {@link entries} by kind gives, with nothing made for the other entries (the
+   * state's folders, read at every full pass).
+   */
+  *entriesOfKind(kind: Kind): Generator<[string, E], void, undefined> {
+    const code = KIND_CODE.get(kind) ?? 3;
+    for (const slot of this.#index.slots()) {
+      if ((this.#flags[slot]! & 3) === code) yield [this.#index.pathOf(slot), this.#read(slot)];
     }
   }
 

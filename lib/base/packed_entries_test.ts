@@ -321,3 +321,49 @@ Deno.test("PackedEntries: a hash that is not hex, set over a packed one, changes
   fresh.set("y", { ...base, hash: packed[0]! });
   assertEquals([...fresh.values()].map((e) => e.hash), [notHex, packed[0]!]);
 });
+
+Deno.test("PackedEntries: peek reads each field as get does, and countIn counts a folder's direct entries", () => {
+  const entries = new PackedEntries<PackedShape>();
+  const shapes: [string, PackedShape][] = [
+    ["a", { kind: "dir", size: 0, mtimeMs: 10, mode: 0o755, ino: 1 }],
+    ["a/f", { kind: "file", size: 3, mtimeMs: 11.5, mode: 0o644, ino: 2 ** 40, racy: true }],
+    ["a/g", { kind: "file", size: 4, mtimeMs: 12, mode: 0o600, ino: 3, racy: false }],
+    ["a/l", { kind: "symlink", size: 1, mtimeMs: 13, mode: 0o777, ino: 4, target: "../x" }],
+    ["a/b/h", { kind: "other", size: 0, mtimeMs: 14, mode: 0o644, ino: 5, hash: "not hex" }],
+  ];
+  for (const [path, e] of shapes) entries.set(path, e);
+  for (const [path, e] of shapes) {
+    const v = entries.peek(path)!;
+    assertEquals(
+      [v.kind, v.size, v.mtimeMs, v.mode, v.ino, v.target, v.racy],
+      [e.kind, e.size, e.mtimeMs, e.mode, e.ino, e.target, e.racy],
+    );
+  }
+  assertEquals(entries.peek("a/missing"), undefined);
+  assertEquals(entries.peek("a/f") === entries.peek("a/g"), true); // one view, no object per entry
+  assertEquals(
+    ["", "a", "a/b", "b"].map((dir) => entries.countIn(dir)),
+    [1, 3, 1, 0],
+  );
+  entries.delete("a/g");
+  entries.move("a/b", "c");
+  assertEquals(["a", "a/b", "c"].map((dir) => entries.countIn(dir)), [2, 0, 1]);
+});
+
+Deno.test("PackedEntries: entriesOfKind gives what filtering the entries by kind gives, in order", () => {
+  const entries = new PackedEntries<PackedShape>();
+  const e = (kind: PackedShape["kind"], ino: number): PackedShape => ({
+    kind,
+    size: 0,
+    mtimeMs: ino,
+    mode: 0o755,
+    ino,
+  });
+  entries.set("b", e("dir", 1)).set("b/f", e("file", 2)).set("a", e("dir", 3));
+  entries.set("b/l", { ...e("symlink", 4), target: "f" }).set("b/c", e("dir", 5));
+  entries.delete("a");
+  entries.set("a", e("dir", 6)).set("b", e("dir", 7));
+  for (const kind of ["dir", "file", "symlink", "other"] as const) {
+    assertEquals([...entries.entriesOfKind(kind)], [...entries].filter(([, v]) => v.kind === kind));
+  }
+});

@@ -110,6 +110,15 @@ export class PathIndex {
     return this.#dirIds.keys();
   }
 
+  /**
+   * How many paths are directly in folder `dir` (held as `dir + "/" + name`; `""` counts the
+   * paths with no `/`), without visiting them.
+   */
+  countIn(dir: string): number {
+    const id = dir === "" ? TOP : this.#dirIds.get(dir);
+    return id === undefined ? 0 : this.#dirRefs[id]!;
+  }
+
   /** The slot of `path`, or -1. */
   find(path: string): number {
     const cut = path.lastIndexOf("/");

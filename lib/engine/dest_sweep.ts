@@ -30,6 +30,7 @@ import { isNotFound } from "../base/fs.ts";
 import { describeError } from "../base/errors.ts";
 import { parentOf, someAbove } from "../base/paths.ts";
 import { emptyScan, type Entry, type ScanResult } from "../base/scan.ts";
+import { PackedEntries } from "../base/packed_entries.ts";
 import { entriesWithin, scopeTest } from "./scope_entries.ts";
 
 /** Which slice of the rolling sweep a pass lists. */
@@ -109,7 +110,8 @@ export async function listSwept(
   const deep = new Set<string>();
   const stats = new Map<string, Entry>();
   const dirs: [string, StateEntry][] = [];
-  for (const [rel, t] of state) if (t.kind === "dir") dirs.push([rel, t]);
+  if (state instanceof PackedEntries) dirs.push(...state.entriesOfKind("dir"));
+  else for (const [rel, t] of state) if (t.kind === "dir") dirs.push([rel, t]);
   for (const [rel, t] of dirs) {
     let d: Entry | null;
     try {

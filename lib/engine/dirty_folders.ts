@@ -31,8 +31,14 @@ import { parentOf, someAbove } from "../base/paths.ts";
 import { MODE_MASK } from "./plan.ts";
 import { entriesWithin, scopeTest } from "./scope_entries.ts";
 
+/** The state's fields {@link sourceSame} reads: a state entry, or one read in place ({@link PackedView}). */
+export type SameFields = Pick<StateEntry, "kind" | "size" | "mtimeMs" | "mode" | "ino"> & {
+  readonly target?: string | undefined;
+  readonly racy?: boolean | undefined;
+};
+
 /** The source entry is the state's, as every check of the planner sees it (and its inode). */
-export function sourceSame(s: Entry, t: StateEntry): boolean {
+export function sourceSame(s: Entry, t: SameFields): boolean {
   if (s.kind !== t.kind || s.ino !== t.ino || s.mtimeMs !== t.mtimeMs) return false;
   if ((s.mode & MODE_MASK) !== (t.mode & MODE_MASK)) return false;
   switch (s.kind) {
@@ -48,7 +54,7 @@ export function sourceSame(s: Entry, t: StateEntry): boolean {
 }
 
 /** The destination entry is what the state says, for each check the planner makes of it. */
-export function destSame(d: Entry, t: StateEntry): boolean {
+export function destSame(d: Entry, t: SameFields): boolean {
   if (d.kind !== t.kind) return false;
   switch (d.kind) {
     case "file":
@@ -116,7 +122,8 @@ export class DirtyFolders {
     if (this.#keepAll.has(dir)) {
       for (const [rel, s] of entries) if (s.kind === "dir") this.#keepAll.add(rel);
       clean = false;
-    } else clean = this.#sourceClean(dir, entries) && !flawed;
+    } else if (!flawed && this.#cleanInPlace(dir, entries)) clean = true;
+    else clean = this.#sourceClean(dir, entries) && !flawed;
     if (clean) {
       this.#dropped.add(dir);
       return false;
@@ -131,6 +138,29 @@ export class DirtyFolders {
     for (const entry of entriesWithin(this.#state, scopeTest(new Set([dir]), []))) {
       if (entry[0] !== dir && parentOf(entry[0]) === dir) yield entry;
     }
+  }
+
+  /**
+   * The common case of {@link #sourceClean}, read in place: true when the packed state holds
+   * exactly the listing's names in `dir` (its special files aside, which the state never holds),
+   * each {@link sourceSame}. Nothing is made per entry.
+   * Then `#sourceClean` would say clean and note nothing (every folder listed is the state's
+   * folder of that inode, and every folder of the state's is listed); false says only "compare
+   * the slow way".
+   */
+  #cleanInPlace(dir: string, entries: readonly [string, Entry][]): boolean {
+    const state = this.#state;
+    if (!(state instanceof PackedEntries) || dir === "") return false;
+    let unknown = 0;
+    for (const [rel, s] of entries) {
+      const t = state.peek(rel);
+      if (t !== undefined && sourceSame(s, t)) continue;
+      // A FIFO, socket or device the state does not hold: the plan makes nothing of it (never
+      // copied, nothing deleted in its place), so it does not make its folder dirty at every pass.
+      if (t === undefined && s.kind === "other") unknown++;
+      else return false;
+    }
+    return state.countIn(dir) === entries.length - unknown;
   }
 
   /** Compares a listing with the state's entries of its folder; notes deep subtrees. */
@@ -167,6 +197,7 @@ export class DirtyFolders {
       listed.set(rel, d);
       if (d.kind === "dir" && !this.dirs.has(rel)) this.#deep.add(rel); // the source lacks it
     }
+    if (this.#destCleanInPlace(dir, listed)) return;
     let known = 0;
     let clean = true;
     for (const [rel, t] of this.#stateChildren(dir)) {
@@ -178,6 +209,22 @@ export class DirtyFolders {
       if (d?.kind !== "dir" && this.dirs.has(rel)) this.#deep.add(rel);
     }
     if (!clean || known !== listed.size) this.#dirty.add(dir);
+  }
+
+  /**
+   * The common case of {@link destListed}, read in place: true when the packed state holds
+   * exactly the listed names in `dir`, each {@link destSame} (the folder is then clean, and
+   * no folder of it is lost); false says only "compare the slow way".
+   */
+  #destCleanInPlace(dir: string, listed: ReadonlyMap<string, Entry>): boolean {
+    const state = this.#state;
+    if (!(state instanceof PackedEntries) || dir === "") return false;
+    if (state.countIn(dir) !== listed.size) return false;
+    for (const [rel, d] of listed) {
+      const t = state.peek(rel);
+      if (t === undefined || !destSame(d, t)) return false;
+    }
+    return true;
   }
 
   /** A folder of a trusted destination folder, as `statx`ed: its parent is dirty when it is not the state's. */

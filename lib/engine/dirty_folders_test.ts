@@ -30,8 +30,15 @@ const UNIVERSE = universe(["a", "b", "c"]);
 type Change = [number, number, number, number];
 let freshIno = 1000;
 
-/** Applies random changes to a copy of `tree`, keeping it consistent. */
-function changed(tree: ReadonlyMap<string, Entry>, changes: Change[]): Map<string, Entry> {
+/**
+ * Applies random changes to a copy of `tree`, keeping it consistent; with `special`, some new
+ * entries are FIFOs or sockets (`other`: the source's, never copied, so never in the state).
+ */
+function changed(
+  tree: ReadonlyMap<string, Entry>,
+  changes: Change[],
+  special = false,
+): Map<string, Entry> {
   const out = new Map(tree);
   for (const [what, a, b, v] of changes) {
     const at = UNIVERSE[a % UNIVERSE.length]!;
@@ -47,7 +54,9 @@ function changed(tree: ReadonlyMap<string, Entry>, changes: Change[]): Map<strin
         for (const k of below(at)) out.delete(k);
         break;
       case 2: // new entry
-        if (free(at)) out.set(at, pickedEntry(KINDS[v % 5]!, freshIno++, v));
+        if (free(at) && special && v % 3 === 0) {
+          out.set(at, { kind: "other", size: 0, mtimeMs: 1, mode: 0o644, ino: freshIno++ });
+        } else if (free(at)) out.set(at, pickedEntry(KINDS[v % 5]!, freshIno++, v));
         break;
       case 3: { // move (a folder with what it holds) to a free place, inodes kept
         const places = UNIVERSE.filter((p) => free(p) && !isAtOrBelow(p, at));
@@ -130,7 +139,7 @@ Deno.test("diff walk: planning the dirty folders gives the whole maps' plan", as
         const tree = pickedTree(UNIVERSE, picks);
         const plain = stateOf(tree, (i) => racy && i % 5 === 0, false);
         const state: Map<string, StateEntry> = packed ? new PackedEntries(plain) : plain;
-        const src = changed(tree, srcChanges);
+        const src = changed(tree, srcChanges, true);
         const dest = changed(tree, destChanges);
         const destination = modelDestination(dest);
         const slice = { round, rounds: 3 };
@@ -195,4 +204,19 @@ Deno.test("DirtyFolders: state entries below a folder the state no longer holds 
   assertEquals(scope.deep, ["a/b"]);
   assert(scope.within("a/b/f2"));
   assert(!scope.within("c/x"));
+});
+
+Deno.test("DirtyFolders: a FIFO the state does not hold leaves its folder clean; one where the state has a file does not", () => {
+  const f = (ino: number): Entry => entry("file", ino, 0);
+  const d = (ino: number): Entry => entry("dir", ino, 0);
+  const fifo = (ino: number): Entry => ({ kind: "other", size: 0, mtimeMs: 1, mode: 0o644, ino });
+  const state = new PackedEntries<StateEntry>([["a", d(1)], ["a/x", f(2)], ["b", d(3)], [
+    "b/p",
+    f(4),
+  ]]);
+  const folders = new DirtyFolders(state);
+  assertEquals(folders.source("a", [["a/x", f(2)], ["a/pipe", fifo(5)]], false), false);
+  assertEquals(folders.source("b", [["b/p", fifo(6)]], false), true); // the file became a FIFO
+  assertEquals(folders.source("a", [["a/pipe", fifo(5)]], false), true); // and a/x is gone
+  assertEquals(folders.seen, 4);
 });

@@ -135,6 +135,8 @@ export class Excludes {
   #chains = new Map<string, Rules[]>();
   /** Verdicts for folders. */
   #dirs = new Map<string, boolean>();
+  /** The folder of the last file asked about (a walk asks folder by folder), and its verdicts. */
+  #last: { dir: string; excluded: boolean; rules: boolean } | null = null;
   /** `.backupignore` files that could not be read, with why. */
   readonly problems: Map<string, string> = new Map();
 
@@ -219,7 +221,19 @@ export class Excludes {
   excluded(rel: string, kind: Kind): boolean {
     if (rel === "") return false;
     if (kind === "dir") return this.#dirExcluded(rel);
-    return this.#dirExcluded(parentOf(rel)) || this.#matches(rel, false);
+    const cut = rel.lastIndexOf("/");
+    let last = this.#last;
+    if (last === null || last.dir.length !== Math.max(cut, 0) || !rel.startsWith(last.dir)) {
+      // Another folder than the last file's: its verdicts, once (both memoised as before).
+      const dir = parentOf(rel);
+      const excluded = this.#dirExcluded(dir);
+      last = this.#last = {
+        dir,
+        excluded,
+        rules: !excluded && (this.#cli !== null || this.#chain(dir).length > 0),
+      };
+    }
+    return last.excluded || (last.rules && this.#matches(rel, false));
   }
 }
 

@@ -1,7 +1,14 @@
 import { assertEquals, assertThrows } from "../../testing/assert.ts";
 import { DenoFileSystem } from "../base/fs.ts";
 import ignore from "ignore";
-import { Excludes, ownVerdict, parsePatterns, passExcludes, readExcludeFrom } from "./excludes.ts";
+import {
+  Excludes,
+  IGNORE_FILE as IGNORE,
+  ownVerdict,
+  parsePatterns,
+  passExcludes,
+  readExcludeFrom,
+} from "./excludes.ts";
 import { scanTree } from "../base/scan.ts";
 import { UsageError } from "../base/errors.ts";
 import { RULES_CAP_BYTES } from "../base/small_file.ts";
@@ -214,6 +221,38 @@ Deno.test("readExcludeFrom() follows the user's symlink to a regular file, refus
     assertEquals(device.message.includes('"/dev/zero": it is a'), true, device.message);
     const big = assertThrows(() => readExcludeFrom(fs, `${root}/big.txt`), UsageError);
     assertEquals(big.message.includes("larger than 1 MiB"), true, big.message);
+  } finally {
+    Deno.removeSync(root, { recursive: true });
+  }
+});
+
+Deno.test("Excludes: files asked in any order across folders get the verdict a fresh Excludes gives", () => {
+  const root = tree({
+    [`a/${IGNORE}`]: "*.tmp\n",
+    [`ab/${IGNORE}`]: "x\n",
+    [`a/b/${IGNORE}`]: "!keep.tmp\n",
+  });
+  try {
+    const asks: [string, "file" | "dir"][] = [
+      ["a/x", "file"],
+      ["a/y.tmp", "file"],
+      ["ab/x", "file"],
+      ["a/b/keep.tmp", "file"],
+      ["a/b/z.tmp", "file"],
+      ["b/x", "file"],
+      ["x", "file"],
+      ["a/y.tmp", "file"],
+      ["ab/y.tmp", "file"],
+      ["ab", "dir"],
+      ["ab/x", "file"],
+      ["cd/x", "file"],
+      ["a/b/keep.tmp", "file"],
+    ];
+    const shared = new Excludes(fs, root, { patterns: ["/cd"] });
+    for (const [rel, kind] of asks) {
+      const fresh = new Excludes(fs, root, { patterns: ["/cd"] }).excluded(rel, kind);
+      assertEquals(shared.excluded(rel, kind), fresh, rel);
+    }
   } finally {
     Deno.removeSync(root, { recursive: true });
   }

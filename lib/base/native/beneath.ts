@@ -49,7 +49,7 @@ import { attempt, check, closeQuietly, cString, libc, openHow, timespecPair } fr
 import { refusalOf, type RegularOpen } from "./regular.ts";
 import { parseRel, type RelPath } from "./rel_path.ts";
 import { regularOrRefusal } from "./source.ts";
-import { fstatInfo, type NativeInfo, statxAt } from "./statx.ts";
+import { fstatInfo, type NativeInfo, statxAt, statxAtName } from "./statx.ts";
 
 const RESOLVE_FLAGS = RESOLVE.BENEATH | RESOLVE.NO_SYMLINKS;
 const READ_FLAGS = O.RDONLY | O.NOFOLLOW | O.NONBLOCK | O.NOCTTY | O.CLOEXEC;
@@ -78,27 +78,35 @@ export interface DirEntryInfo extends DirEntry {
   error?: unknown;
 }
 
-/** Describes `entry` of the folder open as `dirFd`, never following it. */
-function describeAt(dirFd: number, entry: DirEntry, label: string): DirEntryInfo {
+/**
+ * Describes `entry` of the folder open as `dirFd`, never following it: the entry itself gets
+ * `info` (and `target`, or `error`). `folderLabel` names the folder in errors.
+ */
+function describeAt(dirFd: number, entry: DirEntryInfo, folderLabel: string): DirEntryInfo {
   let info: NativeInfo;
   try {
-    info = statxAt(dirFd, entry.bytes, AT.SYMLINK_NOFOLLOW, label);
+    info = entry.cName === undefined
+      ? statxAt(dirFd, entry.bytes, AT.SYMLINK_NOFOLLOW, `${folderLabel}/${entry.name}`)
+      : statxAtName(dirFd, entry.cName, AT.SYMLINK_NOFOLLOW, folderLabel, entry.name);
   } catch (error) {
-    return { ...entry, error };
+    entry.error = error;
+    return entry;
   }
-  if (info.kind !== "symlink") return { ...entry, info };
+  entry.info = info;
+  if (info.kind !== "symlink") return entry;
   try {
     const buffer = new Uint8Array(LINK_MAX + 1);
-    const name = cString(entry.bytes);
+    const name = entry.cName ?? cString(entry.bytes);
     const length = check(
       () => libc().readlinkat(dirFd, name, buffer, BigInt(buffer.length)),
       "readlinkat",
-      label,
+      `${folderLabel}/${entry.name}`,
     );
-    return { ...entry, info, target: decodeName(buffer.subarray(0, length)) };
+    entry.target = decodeName(buffer.subarray(0, length));
   } catch (error) {
-    return { ...entry, info, error };
+    entry.error = error;
   }
+  return entry;
 }
 
 /** A folder pinned by descriptor; every path given to it is relative to it. */
@@ -529,7 +537,9 @@ export class Beneath {
     const label = this.#labelOf(parsed);
     const fd = this.#openDir(parsed, label);
     try {
-      return readDirFd(fd, label).map((entry) => describeAt(fd, entry, `${label}/${entry.name}`));
+      const entries: DirEntryInfo[] = readDirFd(fd, label);
+      for (const entry of entries) describeAt(fd, entry, label);
+      return entries;
     } finally {
       closeQuietly(fd);
     }

@@ -30,6 +30,8 @@ export interface DirEntry {
   type: Kind | "unknown";
   /** Inode number. */
   ino: number;
+  /** The name's bytes followed by a NUL: a C string for `*at` calls. */
+  cName?: Uint8Array<ArrayBuffer> | undefined;
 }
 
 const DT_DIR = 4;
@@ -37,6 +39,8 @@ const DT_REG = 8;
 const DT_LNK = 10;
 const DT_UNKNOWN = 0;
 const BUFFER_SIZE = 64 * 1024;
+/** One buffer for every listing: each is parsed (its names copied out) before the next call. */
+const shared = new Uint8Array(BUFFER_SIZE);
 
 function typeOf(dType: number): DirEntry["type"] {
   if (dType === DT_REG) return "file";
@@ -45,8 +49,16 @@ function typeOf(dType: number): DirEntry["type"] {
   return dType === DT_UNKNOWN ? "unknown" : "other";
 }
 
-/** Decodes `length` bytes of `struct linux_dirent64` records into `out`. */
-export function parseDirents(buffer: Uint8Array, length: number, out: DirEntry[]): void {
+/**
+ * Decodes `length` bytes of `struct linux_dirent64` records into `out`. Each entry's `bytes`
+ * and `cName` are views of `buffer` (no copy per name): pass a buffer of its own, not one that
+ * is filled again.
+ */
+export function parseDirents(
+  buffer: Uint8Array<ArrayBuffer>,
+  length: number,
+  out: DirEntry[],
+): void {
   const view = new DataView(buffer.buffer, buffer.byteOffset, length);
   let at = 0;
   while (at < length) {
@@ -54,24 +66,37 @@ export function parseDirents(buffer: Uint8Array, length: number, out: DirEntry[]
     const nameStart = at + 19;
     let nameEnd = nameStart;
     while (nameEnd < at + recordLength && buffer[nameEnd] !== 0) nameEnd++;
-    const bytes = buffer.slice(nameStart, nameEnd);
-    const isDots = (bytes.length === 1 && bytes[0] === 0x2e) ||
-      (bytes.length === 2 && bytes[0] === 0x2e && bytes[1] === 0x2e);
+    const size = nameEnd - nameStart;
+    const isDots = (size === 1 && buffer[nameStart] === 0x2e) ||
+      (size === 2 && buffer[nameStart] === 0x2e && buffer[nameStart + 1] === 0x2e);
     if (!isDots) {
+      const bytes = buffer.subarray(nameStart, nameEnd);
       out.push({
         bytes,
-        name: decodeName(bytes),
+        name: asciiName(bytes) ?? decodeName(bytes),
         type: typeOf(view.getUint8(at + 18)),
-        ino: Number(view.getBigUint64(at, true)),
+        ino: view.getUint32(at, true) + view.getUint32(at + 4, true) * 0x1_0000_0000,
+        // The kernel's NUL ends the name inside its record: the C string is a view too.
+        cName: nameEnd < at + recordLength ? buffer.subarray(nameStart, nameEnd + 1) : undefined,
       });
     }
     at += recordLength;
   }
 }
 
+/** The text of a name of printable ASCII bytes (its common case: no decoder call), else null. */
+function asciiName(bytes: Uint8Array): string | null {
+  if (bytes.length > 64) return null;
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i]!;
+    if (b < 0x20 || b > 0x7e) return null;
+  }
+  return String.fromCharCode.apply(null, bytes as unknown as number[]);
+}
+
 /** Lists the folder open as `fd` (opened `O_RDONLY | O_DIRECTORY`); `label` names it in errors. */
 export function readDirFd(fd: number, label: string): DirEntry[] {
-  const buffer = new Uint8Array(BUFFER_SIZE);
+  const buffer = shared;
   const entries: DirEntry[] = [];
   for (;;) {
     const length = check(
@@ -80,6 +105,7 @@ export function readDirFd(fd: number, label: string): DirEntry[] {
       label,
     );
     if (length === 0) return entries;
-    parseDirents(buffer, length, entries);
+    // One copy of the records for the names of this listing to view; the buffer is refilled.
+    parseDirents(buffer.slice(0, length), length, entries);
   }
 }

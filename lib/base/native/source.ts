@@ -23,7 +23,7 @@
 
 import { readCapped } from "../capped_read.ts";
 import { AT, O } from "./constants.ts";
-import { errnoError } from "./errno.ts";
+import { ERRNO, errnoError } from "./errno.ts";
 import { NativeFile } from "./file.ts";
 import { attempt, cString, libc } from "./libc.ts";
 import { type Refusal, refusalOf, type RegularOpen } from "./regular.ts";
@@ -66,6 +66,8 @@ export function openSourceFile(absPath: string): RegularOpen {
   const path = cString(absPath);
   const { result: fd, errno } = attempt(() => libc().openat(AT.FDCWD, path, SOURCE_FLAGS, 0));
   if (errno !== 0) {
+    // Nothing there (the common case: a folder without a rules file): no kind to refuse.
+    if (errno === ERRNO.ENOENT) throw errnoError(errno, "openat", absPath);
     // ELOOP for a final symlink, ENXIO for a socket, a driver's error for a device.
     const refused = refusalAt(absPath);
     if (refused !== null) return { ok: false, refused };

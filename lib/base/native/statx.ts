@@ -32,6 +32,7 @@ export interface NativeInfo extends FileInfo {
 
 const STATX_SIZE = 256;
 const statxBuffer = new Uint8Array(STATX_SIZE);
+const statxView = new DataView(statxBuffer.buffer);
 
 /** The type named by the `S_IFMT` bits of a mode. */
 export function typeOfMode(mode: number): NativeInfo["type"] {
@@ -81,7 +82,9 @@ function i64(view: DataView, at: number): number {
 
 /** Decodes a filled `struct statx`. */
 export function parseStatx(buffer: Uint8Array): NativeInfo {
-  const view = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+  const view = buffer === statxBuffer
+    ? statxView
+    : new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
   const rawMode = view.getUint16(28, true);
   const type = typeOfMode(rawMode);
   const size = u64(view, 40);
@@ -115,6 +118,27 @@ export function statxAt(
   // One buffer for every call: it is read back at once, and nothing runs in between.
   const path = cString(name);
   check(() => libc().statx(dirfd, path, flags, STATX_BASIC_STATS, statxBuffer), "statx", label);
+  return parseStatx(statxBuffer);
+}
+
+/**
+ * {@link statxAt} of a name already NUL-terminated (a listing's `cName`, no NUL inside), the
+ * walk's call: no copy of the name, no closure, and the label (`folder/name`) made only for
+ * an error.
+ */
+export function statxAtName(
+  dirfd: number,
+  cName: Uint8Array,
+  flags: number,
+  folder: string,
+  name: string,
+): NativeInfo {
+  const lib = libc();
+  if (lib.statx(dirfd, cName, flags, STATX_BASIC_STATS, statxBuffer) < 0) {
+    // Failed (or EINTR): again through `check`, which retries EINTR and throws the errno's error.
+    const call = () => lib.statx(dirfd, cName, flags, STATX_BASIC_STATS, statxBuffer);
+    check(call, "statx", `${folder}/${name}`);
+  }
   return parseStatx(statxBuffer);
 }
 
