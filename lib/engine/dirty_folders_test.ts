@@ -207,8 +207,8 @@ Deno.test("DirtyFolders: state entries below a folder the state no longer holds 
 });
 
 Deno.test("DirtyFolders: a FIFO the state does not hold leaves its folder clean; one where the state has a file does not", () => {
-  const f = (ino: number): Entry => entry("file", ino, 0);
-  const d = (ino: number): Entry => entry("dir", ino, 0);
+  const f = (ino: number): Entry => pickedEntry("file", ino, 0);
+  const d = (ino: number): Entry => pickedEntry("dir", ino, 0);
   const fifo = (ino: number): Entry => ({ kind: "other", size: 0, mtimeMs: 1, mode: 0o644, ino });
   const state = new PackedEntries<StateEntry>([["a", d(1)], ["a/x", f(2)], ["b", d(3)], [
     "b/p",
