@@ -36,11 +36,9 @@ import { HELP as RESTORE_HELP, parseRestoreArgs, runRestore } from "./lib/cli/re
 import { HELP as CONFIRM_HELP, parseConfirmArgs, runConfirm } from "./lib/cli/confirm.ts";
 import { HELP as VERIFY_HELP, parseVerifyArgs, runVerifyCommand } from "./lib/cli/verify.ts";
 import { isRemoteDest, remoteDestIn, withRemoteDest } from "./lib/cli/remote.ts";
-import { HELP as UI_HELP, runUiCommand } from "./lib/ui/command.ts";
 import { extractUiArgs, type UiFlags } from "./lib/ui/ui_args.ts";
-import { type DaemonUi, startDaemonUi } from "./lib/ui/daemon_ui.ts";
+import type { DaemonUi } from "./lib/ui/daemon_ui.ts";
 import { configJobs, SINGLE_JOB, singleJob, type UiJob } from "./lib/ui/jobs.ts";
-import { confirmHeld } from "./lib/ui/actions.ts";
 import { ProgressTee } from "./lib/report/progress_tee.ts";
 
 /** The program's version, from deno.json. */
@@ -244,6 +242,8 @@ async function main(argv: string[]): Promise<number> {
   }
   if (args[0] === "ui") {
     const rest = args.slice(1);
+    // The dashboard (Hono and the page's assets) is loaded only by the commands that serve it.
+    const { HELP: UI_HELP, runUiCommand } = await import("./lib/ui/command.ts");
     if (wantsHelp(rest)) {
       console.log(UI_HELP);
       return EXIT.OK;
@@ -406,6 +406,11 @@ async function startDashboard(
   cwd: string,
 ): Promise<DaemonUi | null> {
   if (flags.listen === null) return null;
+  // Loaded only with --ui: a backup without a dashboard does not hold Hono and the page's assets.
+  const [{ startDaemonUi }, { confirmHeld }] = await Promise.all([
+    import("./lib/ui/daemon_ui.ts"),
+    import("./lib/ui/actions.ts"),
+  ]);
   const dashboard = await startDaemonUi({ ...flags, listen: flags.listen }, jobs(), {
     fs,
     cwd,

@@ -32,8 +32,13 @@ import { describeError, UsageError } from "../base/errors.ts";
 import { emptyScan, scanTree } from "../base/scan.ts";
 import { parentOf } from "../base/paths.ts";
 
-/** Operations per chunk by default: about 2 MB of planned operations. */
-export const CHUNK_OPS = 10_000;
+/**
+ * Operations per chunk by default: about 0.4 MB of planned operations. 2,000, not 10,000: a
+ * chunk's operations live until it is applied (old space by then), and at 100,000 files the copy
+ * peaked 13-17 MiB lower with 2,000 (500 was no lower), for about 5 % more CPU at 10,000 files
+ * (docs/benchmarks.md, branch `lean`).
+ */
+export const CHUNK_OPS = 2_000;
 
 /** The environment variable that sets the chunk size (a test and benchmark knob; 0 turns chunking off). */
 export const CHUNK_OPS_ENV = "BACKUP_CHUNK_OPS";

@@ -310,9 +310,13 @@ export class Pass {
     const guard = await guardDeletes(this.#owner, [], { dest: dst.entries, full: true });
     this.#confirmed = guard.confirmed;
     const started = this.#now();
+    // `first` is let go once it is `chunk`: holding it kept its operations (and their entries and
+    // paths) alive for the whole copy, a chunk's worth of heap (seen in a heap snapshot).
+    let chunk: Chunk | null = first;
+    first = null;
     try {
-      for (let chunk = first; chunk !== null; chunk = walk.next()) {
-        if (chunk === first) settings.progress?.planned(summary.pass, summary.trigger, chunk.ops);
+      for (let turn = 0; chunk !== null; chunk = walk.next(), turn++) {
+        if (turn === 0) settings.progress?.planned(summary.pass, summary.trigger, chunk.ops);
         else settings.progress?.morePlanned?.(chunk.ops);
         this.#reportChunk(chunk);
         const ops = this.#leaveBusy(chunk.ops, false);
