@@ -2,7 +2,7 @@
  * A large file copied by the kernel, hashed ahead of the copy (issue 14, branch `bigfile`).
  *
  * The hash reads the source first, {@link LEAD_READ} at a time with positional reads off the
- * main thread (two in flight, so the disk streams while the main thread hashes), and the kernel
+ * main thread ({@link LEAD_DEPTH} in flight, so the disk streams while the main thread hashes), and the kernel
  * copies what has been hashed, {@link KERNEL_SPAN} a call (`copy_file_range`, off the main
  * thread), from the page cache the reads have just filled. Each copied span is handed to the
  * early writeback (`sync_file_range`), so the disk writes it out while the rest is read.
@@ -28,8 +28,14 @@ import { SourceChangedError } from "../base/errors.ts";
 /** Bytes per kernel copy call: the copy trails the hash by up to this much. */
 export const KERNEL_SPAN = 8 * 1024 * 1024;
 
-/** Bytes per read of the hash; two are in flight (2 MiB of buffers a copy). */
-export const LEAD_READ = 1024 * 1024;
+/**
+ * Bytes per read of the hash: a piece is hashed while it is still in the CPU's cache (the
+ * earlier read-back found 256 KiB pieces cheaper than 8 MiB ones; docs/benchmarks.md).
+ */
+export const LEAD_READ = 256 * 1024;
+
+/** Reads of the hash in flight, so the disk streams while one is hashed (2 MiB of buffers). */
+export const LEAD_DEPTH = 8;
 
 /**
  * Copies `size` bytes of `src` into `out` in the kernel, hashing them into `hasher` (which the
@@ -51,7 +57,7 @@ export async function copyByKernel(
   const copyRange = out.copyRange?.bind(out);
   const readAt = src.readAt?.bind(src);
   if (!copyRange || !readAt) return null;
-  const buffers = [new Uint8Array(LEAD_READ), new Uint8Array(LEAD_READ)];
+  const buffers = Array.from({ length: LEAD_DEPTH }, () => new Uint8Array(LEAD_READ));
   const reads: { at: number; buf: Uint8Array; done: Promise<number | null> }[] = [];
   let requested = 0;
   let issued = 0;
@@ -67,7 +73,7 @@ export async function copyByKernel(
 
   const request = () => {
     const at = requested;
-    const buf = buffers[issued++ % 2]!.subarray(0, Math.min(LEAD_READ, size - at));
+    const buf = buffers[issued++ % LEAD_DEPTH]!.subarray(0, Math.min(LEAD_READ, size - at));
     requested += buf.length;
     reads.push({ at, buf, done: readAt(buf, at) });
   };
@@ -104,7 +110,7 @@ export async function copyByKernel(
 
   try {
     while (hashed < size && copyError === null && !unsupported) {
-      while (reads.length < 2 && requested < size) request();
+      while (reads.length < LEAD_DEPTH && requested < size) request();
       const read = reads.shift()!;
       let n = await read.done;
       // A short read (a network file system may make one): the rest of this piece in line.
