@@ -1,16 +1,20 @@
 /**
- * A large file copied by the kernel, hashed ahead of the copy (issue 14, branch `bigfile`).
+ * A large file copied by the kernel behind its hash (issue 14, branch `bigfile`).
  *
- * The hash reads the source first, {@link LEAD_READ} at a time with positional reads off the
- * main thread ({@link LEAD_DEPTH} in flight, so the disk streams while the main thread hashes), and the kernel
- * copies what has been hashed, {@link KERNEL_SPAN} a call (`copy_file_range`, off the main
- * thread), from the page cache the reads have just filled. Each copied span is handed to the
- * early writeback (`sync_file_range`), so the disk writes it out while the rest is read.
+ * The main thread reads the source with synchronous reads of {@link CHUNK} (the kernel's
+ * readahead streams it from the disk) and hashes each piece while it is in the CPU's cache;
+ * once a span of {@link KERNEL_SPAN} is hashed, the kernel copies it (`copy_file_range`, off
+ * the main thread) from the page cache those reads have just filled, while the main thread reads
+ * the next span. Each copied span is handed to the early writeback (`sync_file_range`), so the
+ * disk writes it out while the rest is read. The first span is copied before it is read: that
+ * call tells whether the kernel can copy between these two at all, before the source's position
+ * has moved, so the caller can still copy another way.
  *
- * The order used to be the other way round (the kernel copy first, then the span read back from
- * the page cache and hashed): a cold `copy_file_range` reads the disk through the page cache in
- * smaller steps than a stream of 1 MiB reads, and the read-back came after it. Measured in
- * docs/benchmarks.md ("Round 6: the big file (branch `bigfile`)").
+ * The order used to be the other way round for every span (the kernel copy first, then the
+ * span read back from the page cache and hashed): a cold `copy_file_range` reads the disk
+ * slower than the reads' readahead does. Measured in docs/benchmarks.md ("Round 6: the big file
+ * (branch `bigfile`)"); reads ahead through the thread pool (async, several in flight) were
+ * tried and cost more CPU than they saved.
  *
  * Why the hash is of the bytes copied: both the reads and the copy happen between the caller's
  * two checks of the source (its `fstat` before, and the size and mtime after, against the
@@ -21,31 +25,36 @@
  */
 
 import type { FileHandle } from "../base/fs.ts";
-import type { Hasher } from "../base/hash.ts";
+import { CHUNK, type Hasher } from "../base/hash.ts";
 import type { StagedFile } from "../dest/destination.ts";
 import { SourceChangedError } from "../base/errors.ts";
 
-/** Bytes per kernel copy call: the copy trails the hash by up to this much. */
+/** Bytes per kernel copy call: the copy trails the hash by one such span. */
 export const KERNEL_SPAN = 8 * 1024 * 1024;
 
 /**
- * Bytes per read of the hash: a piece is hashed while it is still in the CPU's cache (the
- * earlier read-back found 256 KiB pieces cheaper than 8 MiB ones; docs/benchmarks.md).
+ * Reads up to `n` bytes at the source's position into `buf`, {@link CHUNK} at a time, and
+ * hashes each piece. Returns the bytes read; fewer than `n` means the end of the file.
  */
-export const LEAD_READ = 256 * 1024;
-
-/** Reads of the hash in flight, so the disk streams while one is hashed (2 MiB of buffers). */
-export const LEAD_DEPTH = 8;
+function readAndHash(src: FileHandle, buf: Uint8Array, n: number, hasher: Hasher): number {
+  let got = 0;
+  while (got < n) {
+    const r = src.readSync(buf.subarray(0, Math.min(buf.length, n - got)));
+    if (r === null) break;
+    hasher.update(buf.subarray(0, r));
+    got += r;
+  }
+  return got;
+}
 
 /**
- * Copies `size` bytes of `src` into `out` in the kernel, hashing them into `hasher` (which the
- * caller has initialised) ahead of the copy. Returns the bytes copied (`size`), or `null` when
- * the kernel cannot copy between these two or `src` cannot read at an offset: then nothing is
- * in `out`, the hasher is initialised again and `src`'s position has not moved, so the caller
- * can copy another way.
+ * Copies `size` bytes of `src` (read from its position, which must be 0) into `out` in the
+ * kernel, hashing them into `hasher` (initialised by the caller). Returns the bytes copied
+ * (`size`), or `null` when the kernel cannot copy between these two (nothing was done: the
+ * source's position has not moved and the hasher was not fed).
  *
  * @throws SourceChangedError when the source ends before `size` (it shrank since the scan);
- *   the read's or the copy's error otherwise. Nothing is left in flight when it throws.
+ *   the copy's or the read's error otherwise. Nothing is left in flight when it returns or throws.
  */
 export async function copyByKernel(
   src: FileHandle,
@@ -54,92 +63,48 @@ export async function copyByKernel(
   size: number,
   onCopied: ((bytes: number) => void) | undefined,
 ): Promise<number | null> {
-  const copyRange = out.copyRange?.bind(out);
-  const readAt = src.readAt?.bind(src);
-  if (!copyRange || !readAt) return null;
-  const buffers = Array.from({ length: LEAD_DEPTH }, () => new Uint8Array(LEAD_READ));
-  const reads: { at: number; buf: Uint8Array; done: Promise<number | null> }[] = [];
-  let requested = 0;
-  let issued = 0;
-  let hashed = 0;
-  let copied = 0;
-  // The one copy call in flight, if any; a failed copy parks its error here for the loop.
-  let copying: Promise<void> | null = null;
-  let copyError: unknown = null;
-  let unsupported = false;
+  if (!out.copyRange) return null;
+  const copyRange = out.copyRange.bind(out);
+  const first = await copyRange(src, 0, Math.min(KERNEL_SPAN, size));
+  if (first === null) return null;
+  const buf = new Uint8Array(CHUNK);
   // The disk writes each span out while the rest is read (the sync has less to do);
   // one such call at a time, settled before the copy returns.
   let writeback: Promise<void> = Promise.resolve();
-
-  const request = () => {
-    const at = requested;
-    const buf = buffers[issued++ % LEAD_DEPTH]!.subarray(0, Math.min(LEAD_READ, size - at));
-    requested += buf.length;
-    reads.push({ at, buf, done: readAt(buf, at) });
+  /** Copies [at, at + len) whole (a copy call may do less than asked), then starts its writeback. */
+  const copySpan = async (at: number, len: number, done = 0): Promise<void> => {
+    while (done < len) {
+      const n = await copyRange(src, at + done, len - done);
+      if (n === null) throw new Error("the kernel copy stopped working mid-file");
+      if (n === 0) throw new SourceChangedError("changed while it was being copied");
+      done += n;
+    }
+    writeback = writeback.then(() => out.startWriteback?.(at, len));
+    onCopied?.(len);
   };
-  const startCopy = () => {
-    if (copying || copyError !== null || unsupported) return;
-    const pending = hashed - copied;
-    if (pending < Math.min(KERNEL_SPAN, size - copied) || pending === 0) return;
-    const at = copied;
-    copying = copyRange(src, at, Math.min(KERNEL_SPAN, pending)).then((n) => {
-      copying = null;
-      if (n === null) {
-        if (at === 0) unsupported = true;
-        else copyError = new Error("the kernel copy stopped working mid-file");
-        return;
-      }
-      if (n === 0) {
-        copyError = new SourceChangedError("changed while it was being copied");
-        return;
-      }
-      copied += n;
-      writeback = writeback.then(() => out.startWriteback?.(at, n));
-      onCopied?.(n);
-      startCopy();
-    }, (err) => {
-      copying = null;
-      copyError = err;
-    });
-  };
-  const settle = async () => {
-    await Promise.all(reads.map((r) => r.done.catch(() => null)));
-    while (copying) await copying;
-    await writeback.catch(() => {});
-  };
-
+  // The first span, copied already (maybe in part): its read-back, then the rest of its copy.
+  let copying: Promise<void> | null = null;
   try {
-    while (hashed < size && copyError === null && !unsupported) {
-      while (reads.length < LEAD_DEPTH && requested < size) request();
-      const read = reads.shift()!;
-      let n = await read.done;
-      // A short read (a network file system may make one): the rest of this piece in line.
-      while (n !== null && n < read.buf.length) {
-        const more = await readAt(read.buf.subarray(n), read.at + n);
-        if (more === null) break;
-        n += more;
-      }
-      if (n === null || n < read.buf.length) {
-        throw new SourceChangedError("changed while it was being copied");
-      }
-      hasher.update(read.buf);
-      hashed += n;
-      if (requested < size) request();
-      startCopy();
+    const firstSpan = Math.min(KERNEL_SPAN, size);
+    if (first === 0 || readAndHash(src, buf, firstSpan, hasher) !== firstSpan) {
+      throw new SourceChangedError("changed while it was being copied");
     }
-    while (copied < size && copyError === null && !unsupported) {
-      startCopy();
+    copying = copySpan(0, firstSpan, first);
+    let at = firstSpan;
+    while (at < size) {
+      const len = Math.min(KERNEL_SPAN, size - at);
+      const read = readAndHash(src, buf, len, hasher);
       await copying;
+      copying = null;
+      if (read !== len) throw new SourceChangedError("changed while it was being copied");
+      copying = copySpan(at, len);
+      at += len;
     }
-    await settle();
-    if (copyError !== null) throw copyError;
-    if (unsupported) {
-      hasher.init();
-      return null;
-    }
-    return copied;
-  } catch (err) {
-    await settle();
-    throw err;
+    await copying;
+    copying = null;
+    return size;
+  } finally {
+    await copying?.catch(() => {});
+    await writeback.catch(() => {});
   }
 }

@@ -1,5 +1,5 @@
 import { assert, assertEquals, assertRejects } from "../../testing/assert.ts";
-import { copyByKernel, KERNEL_SPAN, LEAD_READ } from "./kernel_copy.ts";
+import { copyByKernel, KERNEL_SPAN } from "./kernel_copy.ts";
 import { createHasher, type Hasher } from "../base/hash.ts";
 import type { FileHandle } from "../base/fs.ts";
 import type { StagedFile } from "../dest/destination.ts";
@@ -12,26 +12,24 @@ function pattern(size: number): Uint8Array {
   return data;
 }
 
-/** A source in memory with positional reads; `cut` makes it end early (it shrank). */
+/** A source in memory read through its position; `cut` makes it end early (it shrank). */
 class MemorySource {
-  inFlight = 0;
-  reads = 0;
+  position = 0;
   constructor(public data: Uint8Array, public options: { cut?: number; short?: boolean } = {}) {}
+  get end(): number {
+    return Math.min(this.options.cut ?? this.data.length, this.data.length);
+  }
   handle(): FileHandle {
-    const readAt = async (buf: Uint8Array, at: number): Promise<number | null> => {
-      this.inFlight++;
-      this.reads++;
-      await new Promise((r) => setTimeout(r, 0));
-      this.inFlight--;
-      const end = Math.min(this.options.cut ?? this.data.length, this.data.length);
-      if (at >= end) return null;
+    const readSync = (buf: Uint8Array): number | null => {
+      if (this.position >= this.end) return null;
       // Short reads on request: at most half of what was asked, as a network file system may.
       const want = this.options.short ? Math.max(1, buf.length >> 1) : buf.length;
-      const n = Math.min(want, end - at);
-      buf.set(this.data.subarray(at, at + n));
+      const n = Math.min(want, this.end - this.position);
+      buf.set(this.data.subarray(this.position, this.position + n));
+      this.position += n;
       return n;
     };
-    return { readAt } as unknown as FileHandle;
+    return { readSync } as unknown as FileHandle;
   }
 }
 
@@ -44,7 +42,7 @@ class MemoryStaged {
   constructor(
     public src: MemorySource,
     public hashed: () => number,
-    public behaviour: { unsupported?: boolean; failAt?: number } = {},
+    public behaviour: { unsupported?: boolean; failAt?: number; short?: boolean } = {},
   ) {
     this.out = new Uint8Array(src.data.length);
   }
@@ -58,8 +56,8 @@ class MemoryStaged {
       if (this.behaviour.failAt !== undefined && at >= this.behaviour.failAt) {
         throw new Error("EIO: the disk failed");
       }
-      const end = Math.min(this.src.options.cut ?? this.src.data.length, this.src.data.length);
-      const n = Math.max(0, Math.min(len, end - at));
+      const want = this.behaviour.short ? Math.max(1, len >> 1) : len;
+      const n = Math.max(0, Math.min(want, this.src.end - at));
       this.out.set(this.src.data.subarray(at, at + n), at);
       return n;
     };
@@ -71,7 +69,7 @@ class MemoryStaged {
   }
 }
 
-/** A hasher that counts the bytes it was fed (the copy must never pass them). */
+/** A hasher that counts the bytes it was fed (the copy must not pass them after the first span). */
 async function countingHasher(): Promise<Hasher & { fed: number }> {
   const inner = await createHasher();
   const h = {
@@ -96,8 +94,8 @@ async function hashOf(data: Uint8Array): Promise<string> {
   return h.digest();
 }
 
-Deno.test("copyByKernel: the copy trails the hash, arrives whole, with the hash of its bytes", async () => {
-  const size = 2 * KERNEL_SPAN + 3 * LEAD_READ + 12_345; // the last read and the last span short
+Deno.test("copyByKernel: after the first span the copy trails the hash; the file arrives whole, with its hash", async () => {
+  const size = 3 * KERNEL_SPAN + 12_345; // the last span short
   const src = new MemorySource(pattern(size));
   const hasher = await countingHasher();
   const out = new MemoryStaged(src, () => hasher.fed);
@@ -108,20 +106,21 @@ Deno.test("copyByKernel: the copy trails the hash, arrives whole, with the hash 
   assertEquals(reported, size);
   assertEquals(out.out, src.data);
   assertEquals(hasher.digest(), await hashOf(src.data));
-  // Every span was hashed before the kernel copied it, and no call was larger than a span.
-  for (const call of out.calls) {
+  // The first call probes the kernel copy before any read; every later span was hashed first.
+  assertEquals(out.calls[0], { at: 0, len: KERNEL_SPAN, hashedBefore: 0 });
+  for (const call of out.calls.slice(1)) {
     assert(call.at + call.len <= call.hashedBefore, `span at ${call.at} copied before its hash`);
     assert(call.len <= KERNEL_SPAN);
   }
-  assertEquals(out.writebacks, out.calls.map((c) => c.at));
-  assertEquals(src.inFlight + out.inFlight, 0);
+  assertEquals(out.writebacks, [0, 1, 2, 3].map((k) => k * KERNEL_SPAN));
+  assertEquals(out.inFlight, 0);
 });
 
-Deno.test("copyByKernel: short reads are completed in line", async () => {
-  const size = KERNEL_SPAN + 777;
+Deno.test("copyByKernel: short reads and short copy calls are completed", async () => {
+  const size = 2 * KERNEL_SPAN + 777;
   const src = new MemorySource(pattern(size), { short: true });
   const hasher = await countingHasher();
-  const out = new MemoryStaged(src, () => hasher.fed);
+  const out = new MemoryStaged(src, () => hasher.fed, { short: true });
   hasher.init();
   assertEquals(await copyByKernel(src.handle(), out.staged(), hasher, size, undefined), size);
   assertEquals(out.out, src.data);
@@ -129,19 +128,21 @@ Deno.test("copyByKernel: short reads are completed in line", async () => {
 });
 
 Deno.test("copyByKernel: a source that shrank is a change, with nothing left in flight", async () => {
-  const size = 3 * KERNEL_SPAN;
-  const src = new MemorySource(pattern(size), { cut: KERNEL_SPAN + LEAD_READ / 2 });
-  const hasher = await countingHasher();
-  const out = new MemoryStaged(src, () => hasher.fed);
-  hasher.init();
-  await assertRejects(
-    () => copyByKernel(src.handle(), out.staged(), hasher, size, undefined),
-    SourceChangedError,
-  );
-  assertEquals(src.inFlight + out.inFlight, 0);
+  for (const cut of [0, KERNEL_SPAN / 2, KERNEL_SPAN + 100, 2 * KERNEL_SPAN]) {
+    const size = 3 * KERNEL_SPAN;
+    const src = new MemorySource(pattern(size), { cut });
+    const hasher = await countingHasher();
+    const out = new MemoryStaged(src, () => hasher.fed);
+    hasher.init();
+    await assertRejects(
+      () => copyByKernel(src.handle(), out.staged(), hasher, size, undefined),
+      SourceChangedError,
+    );
+    assertEquals(out.inFlight, 0, `cut at ${cut}`);
+  }
 });
 
-Deno.test("copyByKernel: where the kernel cannot copy, null, the hasher reset, nothing in flight", async () => {
+Deno.test("copyByKernel: where the kernel cannot copy, null before any read", async () => {
   const size = 2 * KERNEL_SPAN;
   const src = new MemorySource(pattern(size));
   const hasher = await countingHasher();
@@ -149,19 +150,15 @@ Deno.test("copyByKernel: where the kernel cannot copy, null, the hasher reset, n
   hasher.init();
   assertEquals(await copyByKernel(src.handle(), out.staged(), hasher, size, undefined), null);
   assertEquals(out.calls.length, 1);
+  assertEquals(src.position, 0); // the caller copies another way from the start
   assertEquals(hasher.fed, 0);
-  assertEquals(hasher.digest(), await hashOf(new Uint8Array(0)));
-  assertEquals(src.inFlight + out.inFlight, 0);
-  // A handle without positional reads or a staged file without a kernel copy: null at once.
-  assertEquals(await copyByKernel({} as FileHandle, out.staged(), hasher, size, undefined), null);
-  assertEquals(
-    await copyByKernel(src.handle(), {} as StagedFile, hasher, size, undefined),
-    null,
-  );
+  assertEquals(out.inFlight, 0);
+  // A staged file without a kernel copy: null at once.
+  assertEquals(await copyByKernel(src.handle(), {} as StagedFile, hasher, size, undefined), null);
 });
 
-Deno.test("copyByKernel: a copy that fails mid-file throws its error once the reads are settled", async () => {
-  const size = 4 * KERNEL_SPAN;
+Deno.test("copyByKernel: a copy that fails mid-file throws its error, nothing in flight, reading stopped", async () => {
+  const size = 5 * KERNEL_SPAN;
   const src = new MemorySource(pattern(size));
   const hasher = await countingHasher();
   const out = new MemoryStaged(src, () => hasher.fed, { failAt: KERNEL_SPAN });
@@ -171,7 +168,7 @@ Deno.test("copyByKernel: a copy that fails mid-file throws its error once the re
     Error,
     "EIO",
   );
-  assertEquals(src.inFlight + out.inFlight, 0);
-  // It stopped reading soon after: not the whole file hashed for a copy that had failed.
-  assert(hasher.fed < size, `${hasher.fed} bytes hashed`);
+  assertEquals(out.inFlight, 0);
+  // The span after the failed one was read, no more.
+  assertEquals(hasher.fed, 3 * KERNEL_SPAN);
 });
