@@ -4,8 +4,8 @@
  * is a local folder.
  *
  * Files are staged (locally: a temp file in the target's folder, exclusive
- * create, 0600), hashed while copied (a large file is read and hashed ahead
- * of a kernel copy where the destination can: lib/engine/kernel_copy.ts),
+ * create, 0600), hashed while copied (a large file is copied by the kernel
+ * where the destination can, and hashed from the page cache beside it),
  * given their mode and mtime, made durable, then committed over the target.
  * The source is checked before and after the copy: if it changed, the staged
  * file is discarded and {@link SourceChangedError} thrown, so a torn copy
@@ -30,7 +30,6 @@ import { join, parentOf, unsafeReason } from "../base/paths.ts";
 import { SourceChangedError, SourceVanishedError } from "../base/errors.ts";
 import { destinationHas } from "../dest/destination.ts";
 import { prepareVersionFolder, versionPath } from "./versions.ts";
-import { copyByKernel } from "./kernel_copy.ts";
 
 /** Files up to this size are copied with synchronous calls (cheaper per call). */
 const SMALL_FILE = 256 * 1024;
@@ -241,6 +240,74 @@ async function copySparse(
   return at;
 }
 
+/** Bytes per kernel copy call; the hash reads the same span back from the page cache. */
+const KERNEL_CHUNK = 8 * 1024 * 1024;
+
+/**
+ * Reads `n` bytes at the source's position and hashes them, {@link CHUNK} at a time into `buf`
+ * with synchronous reads: each piece is hashed while it is still in the CPU's cache (one 8 MiB
+ * read through the pool, then a hash of 8 MiB from memory, cost more system time: see
+ * docs/benchmarks.md), and the kernel copy of the next span runs on another thread meanwhile. Returns the bytes read;
+ * fewer than `n` means the file shrank.
+ */
+function hashBack(src: FileHandle, buf: Uint8Array, n: number, hasher: Hasher): number {
+  let got = 0;
+  while (got < n) {
+    const r = src.readSync(buf.subarray(0, Math.min(buf.length, n - got)));
+    if (r === null) break;
+    hasher.update(buf.subarray(0, r));
+    got += r;
+  }
+  return got;
+}
+
+/**
+ * Copies a large file in the kernel where the staged file can ({@link StagedFile.copyRange}),
+ * the hash computed beside it: while the kernel copies one span, the span before is read back
+ * (from the page cache, through the source's own position) and hashed. Returns the bytes
+ * copied, or `null` when the kernel cannot copy between these two (nothing was done).
+ * A source that changes meanwhile is caught by the caller's checks of size and mtime.
+ */
+async function copyByKernel(
+  src: FileHandle,
+  out: StagedFile,
+  hasher: Hasher,
+  onCopied: ((bytes: number) => void) | undefined,
+): Promise<number | null> {
+  if (!out.copyRange) return null;
+  const first = await out.copyRange(src, 0, KERNEL_CHUNK);
+  if (first === null) return null;
+  const buf = new Uint8Array(CHUNK);
+  // The disk writes each span out while the next ones are copied (the sync has less to do);
+  // at most one such call in flight, settled before the copy returns.
+  let writeback: Promise<void> = Promise.resolve();
+  let offset = 0;
+  let n = first;
+  while (n > 0) {
+    const span = { at: offset, n };
+    writeback = writeback.then(() => out.startWriteback?.(span.at, span.n));
+    const next = out.copyRange(src, offset + n, KERNEL_CHUNK);
+    try {
+      const read = hashBack(src, buf, n, hasher);
+      if (read !== n) throw new SourceChangedError("changed while it was being copied");
+    } catch (err) {
+      await next.catch(() => {});
+      await writeback.catch(() => {});
+      throw err;
+    }
+    offset += n;
+    onCopied?.(n);
+    const copied = await next.catch(async (err) => {
+      await writeback.catch(() => {});
+      throw err;
+    });
+    if (copied === null) throw new Error("the kernel copy stopped working mid-file");
+    n = copied;
+  }
+  await writeback.catch(() => {});
+  return offset;
+}
+
 /**
  * One buffer per hasher (copies through a hasher run one at a time) for the small files, so a
  * small file's bytes are not a fresh `ArrayBuffer` each (garbage, and V8 counts each one's
@@ -327,7 +394,7 @@ export async function prepareCopy(
       ? await copySmall(src, out, hasher, op.src.size)
       : holes !== null && src.readAt && out.sparse
       ? await copySparse(src, src.readAt, out.sparse, holes, op.src.size, hasher, ctx.onCopied)
-      : (await copyByKernel(src, out, hasher, op.src.size, ctx.onCopied)) ??
+      : (await copyByKernel(src, out, hasher, ctx.onCopied)) ??
         await copyLarge(src, out, hasher, ctx.onCopied);
     if (small) ctx.onCopied?.(bytes);
     const after = src.stat();
