@@ -266,7 +266,7 @@ export function runWhy(opts: WhyOptions, deps: JournalDeps): number {
     const info: CheckpointInfo = cp;
     const atCp = cpEntries.filter(([name]) => trackedAt(spans, name, info.seq));
     cpEntries.length = 0;
-    cpEntries.push(...atCp);
+    for (const pair of atCp) cpEntries.push(pair); // no spread: a whole tree's entries may be here
     if (opts.json) deps.out(checkpointJson(info));
     for (const [name, e] of cpEntries) {
       exists.add(name);

@@ -110,8 +110,10 @@ export async function listSwept(
   const deep = new Set<string>();
   const stats = new Map<string, Entry>();
   const dirs: [string, StateEntry][] = [];
-  if (state instanceof PackedEntries) dirs.push(...state.entriesOfKind("dir"));
-  else for (const [rel, t] of state) if (t.kind === "dir") dirs.push([rel, t]);
+  // One push each: a spread of 125,000 or more folders overflows V8's argument limit.
+  if (state instanceof PackedEntries) {
+    for (const pair of state.entriesOfKind("dir")) dirs.push(pair);
+  } else for (const [rel, t] of state) if (t.kind === "dir") dirs.push([rel, t]);
   for (const [rel, t] of dirs) {
     let d: Entry | null;
     try {

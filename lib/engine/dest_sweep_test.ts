@@ -11,6 +11,7 @@ import { DenoFileSystem } from "../base/fs.ts";
 import type { Entry } from "../base/scan.ts";
 import type { StateEntry } from "../journal/state.ts";
 import { LocalDestination } from "../dest/local.ts";
+import { PackedEntries } from "../base/packed_entries.ts";
 import { listSwept, sliceOf, type SweepSlice } from "./dest_sweep.ts";
 
 const real = new DenoFileSystem();
@@ -113,4 +114,15 @@ Deno.test("listSwept lists whole a folder the source lost (with its excluded ent
     keys,
     sorted((await destination.list({ skip: (rel) => rel.endsWith(".log") })).entries),
   );
+});
+
+Deno.test("listSwept takes a packed state of 140,000 folders (a spread of them overflowed V8's argument limit and skipped every full pass)", async () => {
+  await using dir = await tempDir();
+  const state = new PackedEntries<StateEntry>();
+  const folder: StateEntry = { kind: "dir", size: 0, mtimeMs: 1, mode: 0o755, ino: 1 };
+  for (let i = 0; i < 140_000; i++) state.set(`gone${i}`, { ...folder, ino: i + 1 });
+  const destination = new LocalDestination(real, dir.path);
+  const swept = await listSwept(destination, {}, state, new Map(), { round: 0, rounds: 16 });
+  assertEquals(swept.scan.entries.size, 0); // each folder is gone from the destination
+  assertEquals(swept.counts.listed >= 1, true);
 });
