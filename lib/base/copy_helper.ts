@@ -21,8 +21,9 @@
  *   of it: the caller stages it again itself and reports its error there (see
  *   lib/engine/stage_ahead.ts).
  * - {@link CopyHelper.close} terminates the worker, then closes the staging folder's
- *   descriptor: a request in flight resolves to all `null`s, and the temp files it had
- *   created are closed and removed by their names.
+ *   descriptor: a request in flight resolves to all `null`s; the temp files it had created
+ *   are left to the next start's clean-up of the staging folder (and, should the worker fail
+ *   mid-batch, their descriptors stay open until the process exits).
  * - A worker that cannot start (a compiled binary built without
  *   `--include lib/base/copy_worker.ts`) or fails makes every request answer `null`s: the
  *   copy goes on in the main thread, as without the helper.
@@ -50,8 +51,11 @@ export interface HelperFile {
   mode: number;
 }
 
-/** A staged file: the temp file `name` in the staging folder, open as `fd`, and its hash. */
-export type HelperResult = { fd: number; name: string; hash: string } | null;
+/**
+ * A staged file: the temp file `name` in the staging folder, open as `fd`, its hash, and when
+ * its bytes were read (ms since the epoch: what decides whether the copy is racy).
+ */
+export type HelperResult = { fd: number; name: string; hash: string; readAt: number } | null;
 
 /**
  * What the parent posts to the worker. A batch goes packed (a structured clone of one array of
@@ -71,6 +75,8 @@ export interface HelperReply {
   id: number;
   /** One descriptor a file; -1 for a file not staged. */
   fds: Int32Array;
+  /** When each file's bytes were read (ms since the epoch; 0 for a file not staged). */
+  times: Float64Array;
   /** The temp files' names, NUL between (empty for a file not staged). */
   names: string;
   /** The hashes, NUL between (empty for a file not staged). */
@@ -86,7 +92,7 @@ function unpack(reply: HelperReply): HelperResult[] {
   const hashes = reply.hashes.split("\0");
   return Array.from(
     reply.fds,
-    (fd, i) => fd < 0 ? null : { fd, name: names[i]!, hash: hashes[i]! },
+    (fd, i) => fd < 0 ? null : { fd, name: names[i]!, hash: hashes[i]!, readAt: reply.times[i]! },
   );
 }
 

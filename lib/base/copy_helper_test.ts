@@ -54,7 +54,9 @@ async function withHelper(
 
 Deno.test("copy helper: stages each file as the main thread would (bytes, hash, mode, mtime, open descriptor)", async () => {
   await withHelper(40, async (helper, scanned, src, staging) => {
+    const asked = Date.now();
     const results = await helper.stage(scanned);
+    const answered = Date.now();
     assertEquals(results.length, 40);
     const hasher = await createHasher();
     for (const [i, result] of results.entries()) {
@@ -65,6 +67,11 @@ Deno.test("copy helper: stages each file as the main thread would (bytes, hash, 
       hasher.init();
       hasher.update(bytes);
       assertEquals(result.hash, hasher.digest());
+      // When the worker read it (what the racy check takes), not when the answer came.
+      assert(
+        result.readAt >= asked && result.readAt <= answered,
+        `file ${i} read at ${result.readAt}`,
+      );
       const info = Deno.lstatSync(`${staging}/${result.name}`);
       assertEquals(info.mode! & 0o7777, 0o640);
       assertEquals(info.mtime!.getTime(), Math.floor(MTIME_MS));

@@ -8,7 +8,7 @@
  * 2. Then `{ type: "stage", id, paths, numbers }`, one per batch (packed: see `HelperRequest`);
  *    the worker answers with one result a file, in order (packed: see `HelperReply`): for a
  *    file staged, the temp file's name in the staging folder, its descriptor (still open, the
- *    parent's now) and its hash; for a file not staged (anything went wrong) nothing: the
+ *    parent's now), its hash and when its bytes were read; for a file not staged (anything went wrong) nothing: the
  *    parent stages it again itself, where the error is reported, and nothing of it is left.
  *
  * Each file is done as `prepareCopy` (lib/engine/apply.ts) does a small one: the source opened
@@ -113,9 +113,12 @@ function stageOne(file: HelperFile, h: Hasher): HelperResult {
       return null;
     }
     const hash = h.digest();
+    // When the bytes were read: the parent judges the copy racy from this, not from when it
+    // takes the file over (a batch later), which would let a same-mtime edit go unseen.
+    const readAt = Date.now();
     check(() => libc().fchmod(fd, file.mode & 0o7777), "fchmod", name);
     out.utime(file.mtimeMs);
-    const staged = { fd, name, hash };
+    const staged = { fd, name, hash, readAt };
     out = null; // the parent owns it now
     return staged;
   } catch {
@@ -142,6 +145,7 @@ scope.addEventListener("message", async (event: MessageEvent) => {
   } catch { /* every file is redone by the parent */ }
   const { paths, numbers } = message;
   const fds = new Int32Array(paths.length).fill(-1);
+  const times = new Float64Array(paths.length);
   const names: string[] = [];
   const hashes: string[] = [];
   paths.forEach((path, i) => {
@@ -150,12 +154,14 @@ scope.addEventListener("message", async (event: MessageEvent) => {
     const file = { path, size: size!, mtimeMs: mtimeMs!, ino: ino!, mode: mode! };
     const result = h === null ? null : stageOne(file, h);
     fds[i] = result?.fd ?? -1;
+    times[i] = result?.readAt ?? 0;
     names.push(result?.name ?? "");
     hashes.push(result?.hash ?? "");
   });
   const reply: HelperReply = {
     id: message.id,
     fds,
+    times,
     names: names.join("\0"),
     hashes: hashes.join("\0"),
   };

@@ -430,13 +430,16 @@ export function isSmallCopy(op: PlanOp): op is Extract<PlanOp, { op: "copy" }> {
 /**
  * A small copy staged by another thread (lib/base/copy_helper.ts) as {@link prepareCopy} would
  * have staged it ahead: `staged` holds the scanned size of bytes, written and sealed, with the
- * source checked before and after against the scan; `hash` is of those bytes.
+ * source checked before and after against the scan; `hash` is of those bytes, read at `readAt`
+ * (ms since the epoch, the other thread's clock): the copy is racy by that time, as
+ * {@link prepareCopy} judges it by the time its read ended (`ctx.now`, a test's clock, wins).
  */
 export function adoptCopy(
   ctx: ApplyContext,
   op: Extract<PlanOp, { op: "copy" }>,
   staged: StagedFile,
   hash: string,
+  readAt: number,
 ): PreparedCopy {
   ctx.onCopied?.(op.src.size);
   return {
@@ -444,7 +447,7 @@ export function adoptCopy(
     staged,
     hash,
     bytes: op.src.size,
-    racy: isRacy(op.src.mtimeMs, (ctx.now ?? Date.now)()),
+    racy: isRacy(op.src.mtimeMs, ctx.now ? ctx.now() : readAt),
     stagedOrder: stagedCount++,
   };
 }

@@ -88,7 +88,7 @@ export async function stageWithHelper(
     if (op.op !== "copy") return;
     try {
       const file = destination.adoptStaged!(op.path, result.name, result.fd);
-      staged.set(i, adoptCopy(ctx, op, file, result.hash));
+      staged.set(i, adoptCopy(ctx, op, file, result.hash, result.readAt));
     } catch {
       // Not taken over (its temp file is gone with the error): staged again in line.
     }
