@@ -449,7 +449,13 @@ export class LocalDestination implements Destination {
 
   /** The temp file `name` another thread made in the staging folder for `rel`, open as `fd`. */
   adoptStaged(rel: string, name: string, fd: number): StagedFile {
-    const folder = this.#access();
+    let folder: FolderAccess;
+    try {
+      folder = this.#access();
+    } catch (err) {
+      closeQuietly(fd); // the temp file itself is left to the next start's clean-up
+      throw err;
+    }
     const tmp = joinRel(this.#stagingDir, name);
     try {
       refuseOutside(rel);

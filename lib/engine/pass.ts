@@ -53,6 +53,7 @@ import {
 } from "./stage_ahead.ts";
 import { CopyHelper } from "../base/copy_helper.ts";
 import { nativeAvailable } from "../base/native/libc.ts";
+import { openFileLimit } from "../base/native/limits.ts";
 import { type Chunk, CHUNK_OPS, ChunkedWalk, firstCopyRoot } from "./chunked_walk.ts";
 import { emptyScan } from "../base/scan.ts";
 import { sourceVeto } from "./source_guard.ts";
@@ -65,6 +66,13 @@ const HELPER_FROM = 512;
 
 /** How many batches the copy helper is asked to stage before their turn. */
 const HELPER_AHEAD = 2;
+
+/**
+ * The open-file limit below which a pass copies in line, without the helper: the helper keeps
+ * the temp files of up to three batches open (about 770 descriptors), and under a limit of about
+ * 1,000 some copies failed with EMFILE where the in-line path (two batches) had none.
+ */
+const HELPER_MIN_OPEN_FILES = 4096;
 
 /** What the main thread staged ahead and what the helper staged, for one batch, as one map. */
 async function joinStaged(
@@ -626,6 +634,7 @@ export class Pass {
     let small = 0;
     for (const op of ops) if (leftToHelper(op)) small++;
     if (small < HELPER_FROM) return null;
+    if ((openFileLimit() ?? 0) < HELPER_MIN_OPEN_FILES) return null;
     let fd: number | null;
     try {
       fd = destination.openStaging();

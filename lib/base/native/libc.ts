@@ -65,6 +65,8 @@ const SYMBOLS = {
     nonblocking: true,
   },
   write: { parameters: ["i32", "buffer", "usize"], result: "isize" },
+  /** `getrlimit(resource, struct rlimit *)`: two 64-bit limits, soft then hard. */
+  getrlimit: { parameters: ["i32", "buffer"], result: "i32" },
   writeAsync: {
     name: "write",
     parameters: ["i32", "buffer", "usize"],
