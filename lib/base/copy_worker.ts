@@ -28,6 +28,7 @@ import { O } from "./native/constants.ts";
 import { NativeFile } from "./native/file.ts";
 import { attempt, check, cString, libc } from "./native/libc.ts";
 import { openSourceFile } from "./native/source.ts";
+import { sameAsScanned } from "./scanned.ts";
 import {
   FIELDS,
   type HelperFile,
@@ -81,9 +82,7 @@ function stageOne(file: HelperFile, h: Hasher): HelperResult {
   let cName: Uint8Array | null = null;
   try {
     const before = opened.info;
-    if (before.size !== file.size || before.mtimeMs !== file.mtimeMs || before.ino !== file.ino) {
-      return null;
-    }
+    if (!sameAsScanned(before, file)) return null;
     const name = tempName();
     cName = cString(name);
     const nameBytes = cName;
@@ -108,10 +107,7 @@ function stageOne(file: HelperFile, h: Hasher): HelperResult {
       h.update(buf);
       out.writeAllSync(buf);
     }
-    const after = src.stat();
-    if (after.size !== file.size || after.mtimeMs !== file.mtimeMs || after.ino !== file.ino) {
-      return null;
-    }
+    if (!sameAsScanned(src.stat(), file)) return null;
     const hash = h.digest();
     // When the bytes were read: the parent judges the copy racy from this, not from when it
     // takes the file over (a batch later), which would let a same-mtime edit go unseen.

@@ -22,9 +22,9 @@ import type { DataSegment, FileHandle, FileSystem } from "../base/fs.ts";
 import type { Hasher } from "../base/hash.ts";
 import type { Destination, SparseWriter, StagedEntry, StagedFile } from "../dest/destination.ts";
 import type { PlanOp } from "./plan.ts";
-import type { Entry } from "../base/scan.ts";
 import { isAlreadyExists, isMissing, isNotFound } from "../base/fs.ts";
 import { CHUNK } from "../base/hash.ts";
+import { sameAsScanned } from "../base/scanned.ts";
 import { MODE_MASK } from "./plan.ts";
 import { join, parentOf, unsafeReason } from "../base/paths.ts";
 import { SourceChangedError, SourceVanishedError } from "../base/errors.ts";
@@ -150,10 +150,6 @@ export async function ensureWritableParent(
   if ((mode & 0o300) !== 0o300) {
     await ctx.destination.setMeta(parent, "dir", { mode: mode | 0o700 });
   }
-}
-
-function sameAsScanned(info: { size: number; mtimeMs: number; ino: number }, e: Entry): boolean {
-  return info.size === e.size && info.mtimeMs === e.mtimeMs && info.ino === e.ino;
 }
 
 async function copyLarge(

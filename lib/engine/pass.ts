@@ -24,6 +24,7 @@ import {
   assertInside,
   commitCopies,
   ensureWritableParent,
+  isSmallCopy,
   prepareCopy,
   type PreparedCopy,
 } from "./apply.ts";
@@ -46,7 +47,6 @@ import { DEFAULT_SWEEP_ROUNDS, readSweepRound, saveSweepRound } from "./sweep_ro
 import {
   canStageAhead,
   discardAhead,
-  leftToHelper,
   stageAhead,
   type StagedAhead,
   stageWithHelper,
@@ -632,7 +632,7 @@ export class Pass {
       return null;
     }
     let small = 0;
-    for (const op of ops) if (leftToHelper(op)) small++;
+    for (const op of ops) if (isSmallCopy(op)) small++;
     if (small < HELPER_FROM) return null;
     if ((openFileLimit() ?? 0) < HELPER_MIN_OPEN_FILES) return null;
     let fd: number | null;

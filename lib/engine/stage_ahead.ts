@@ -95,8 +95,3 @@ export async function stageWithHelper(
   });
   return staged;
 }
-
-/** Whether a copy is left to the helper when there is one (the small ones). */
-export function leftToHelper(op: FileOp): boolean {
-  return isSmallCopy(op);
-}
