@@ -165,13 +165,19 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs `backup ARGS` through `deno run` (with `perms`, default {@link RUN_PERMS}) and waits for it. */
+/**
+ * Runs `backup ARGS` through `deno run` (with `perms`, default {@link RUN_PERMS}) and waits for
+ * it; with `via`, through that command, given the whole `deno run ...` command line as its last
+ * arguments (e.g. `["sh", "-c", 'ulimit -n 480 && exec "$@"', "sh"]`).
+ */
 export async function runCli(
   args: string[],
-  options: { cwd?: string; perms?: string[] } = {},
+  options: { cwd?: string; perms?: string[]; via?: string[] } = {},
 ): Promise<CliResult> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--quiet", ...(options.perms ?? RUN_PERMS), MAIN, ...args],
+  const deno = [Deno.execPath(), "run", "--quiet", ...(options.perms ?? RUN_PERMS), MAIN, ...args];
+  const [command, ...rest] = [...(options.via ?? []), ...deno];
+  const out = await new Deno.Command(command!, {
+    args: rest,
     cwd: options.cwd ?? ROOT,
     stdin: "null",
     stdout: "piped",

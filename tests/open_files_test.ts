@@ -5,7 +5,7 @@
  */
 
 import { assertEquals } from "../testing/assert.ts";
-import { assertMirror, MAIN, put, ROOT, RUN_PERMS, withRoots } from "../testing/helpers.ts";
+import { assertMirror, put, runCli, withRoots } from "../testing/helpers.ts";
 
 Deno.test("ulimit -n 480: an initial copy of 8,000 files of 4 KiB copies each, with no EMFILE", async () => {
   await withRoots(async (src, dest) => {
@@ -13,30 +13,11 @@ Deno.test("ulimit -n 480: an initial copy of 8,000 files of 4 KiB copies each, w
     for (let d = 0; d < 40; d++) {
       for (let f = 0; f < 200; f++) put(`${src}/d${d}/f${f}`, body);
     }
-    const argv = [
-      Deno.execPath(),
-      "run",
-      "--quiet",
-      ...RUN_PERMS,
-      MAIN,
-      "--src",
-      src,
-      "--dest",
-      dest,
-      "--once",
-    ];
-    const quoted = argv.map((a) => `'${a.replaceAll("'", `'\\''`)}'`).join(" ");
-    const out = await new Deno.Command("sh", {
-      args: ["-c", `ulimit -n 480 && exec ${quoted}`],
-      cwd: ROOT,
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-      env: { NO_COLOR: "1" },
-    }).output();
-    const stderr = new TextDecoder().decode(out.stderr);
-    assertEquals(stderr.match(/Too many open files.*/)?.[0] ?? null, null);
-    assertEquals(out.code, 0, stderr);
+    const out = await runCli(["--src", src, "--dest", dest, "--once"], {
+      via: ["sh", "-c", 'ulimit -n 480 && exec "$@"', "sh"],
+    });
+    assertEquals(out.stderr.match(/Too many open files.*/)?.[0] ?? null, null);
+    assertEquals(out.code, 0, out.stderr);
     assertMirror(src, dest);
   });
 });
