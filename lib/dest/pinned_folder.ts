@@ -34,6 +34,17 @@ import { check, libc } from "../base/native/libc.ts";
 import { NativeFile } from "../base/native/file.ts";
 import { listPinned } from "./pinned_list.ts";
 
+/** A new file open for writing, as {@link FolderAccess.createExclusive} returns it: mode by `fchmod`. */
+function createdFile(file: NativeFile): CreatedFile {
+  return {
+    handle: file,
+    setMode: (bits) => {
+      check(() => libc().fchmod(file.fd, bits & 0o7777), "fchmod", file.label);
+    },
+    syncFileSystem: () => file.syncFileSystem(),
+  };
+}
+
 /** The destination root pinned by descriptor. */
 export class PinnedFolder implements FolderAccess {
   /** Every path is resolved beneath the pinned root. */
@@ -94,14 +105,7 @@ export class PinnedFolder implements FolderAccess {
 
   /** `openat2(O_CREAT | O_EXCL | O_NOFOLLOW)`; the mode is set later by `fchmod` on the descriptor. */
   createExclusive(rel: string, mode: number): CreatedFile {
-    const file = this.#beneath.createExclusive(rel, mode);
-    return {
-      handle: file,
-      setMode: (bits) => {
-        check(() => libc().fchmod(file.fd, bits & 0o7777), "fchmod", file.label);
-      },
-      syncFileSystem: () => file.syncFileSystem(),
-    };
+    return createdFile(this.#beneath.createExclusive(rel, mode));
   }
 
   /** `symlinkat` in the parent folder opened beneath the root. */
@@ -180,14 +184,7 @@ export class PinnedFolder implements FolderAccess {
    * now on), as {@link createExclusive} would have returned it.
    */
   adoptCreated(fd: number, rel: string): CreatedFile {
-    const file = new NativeFile(fd, `${this.#beneath.path}/${rel}`);
-    return {
-      handle: file,
-      setMode: (bits) => {
-        check(() => libc().fchmod(file.fd, bits & 0o7777), "fchmod", file.label);
-      },
-      syncFileSystem: () => file.syncFileSystem(),
-    };
+    return createdFile(new NativeFile(fd, `${this.#beneath.path}/${rel}`));
   }
 
   /** Releases the pinned descriptor; safe to call twice. */
