@@ -25,6 +25,7 @@
 
 import type { Kind } from "./fs.ts";
 import { PathIndex } from "./path_index.ts";
+import { HEX_DIGIT } from "./hex.ts";
 
 const KINDS: readonly Kind[] = ["file", "dir", "symlink", "other"];
 const KIND_CODE: ReadonlyMap<Kind, number> = new Map(KINDS.map((k, i) => [k, i]));
@@ -35,12 +36,6 @@ const RACY_SET = 1 << 3;
 const RACY_TRUE = 1 << 4;
 const EXTRA = 1 << 5;
 
-/** Value of each lowercase hex digit's char code, -1 for every other code below 128. */
-const HEX_VALUE: Int8Array = (() => {
-  const t = new Int8Array(128).fill(-1);
-  for (let i = 0; i < 16; i++) t["0123456789abcdef".charCodeAt(i)] = i;
-  return t;
-})();
 /** A hash's 16 bytes as decoded, before they are stored: nothing is written for a hash that is not hex. */
 const HASH_SCRATCH = new Uint8Array(16);
 const HEX_PAIRS: readonly string[] = Array.from(
@@ -177,8 +172,8 @@ export class PackedEntries<E extends PackedShape> extends Map<string, E> {
     for (let i = 0; i < 16; i++) {
       const hi = hash.charCodeAt(2 * i);
       const lo = hash.charCodeAt(2 * i + 1);
-      const h = hi < 128 ? HEX_VALUE[hi]! : -1;
-      const l = lo < 128 ? HEX_VALUE[lo]! : -1;
+      const h = hi < 256 ? HEX_DIGIT[hi]! : -1;
+      const l = lo < 256 ? HEX_DIGIT[lo]! : -1;
       if ((h | l) < 0) return false;
       HASH_SCRATCH[i] = (h << 4) | l;
     }

@@ -10,6 +10,7 @@
  */
 
 import { crc32 } from "node:zlib";
+import { HEX_DIGIT } from "../base/hex.ts";
 
 const encoder = new TextEncoder();
 /** `,"crc":"`: the checksum member's key, as the writer (`frameLine`) puts it last. */
@@ -23,13 +24,6 @@ const NINE = 0x39;
 
 /** Length of `,"crc":"XXXXXXXX"}`, the end of every framed line. */
 export const CRC_TAIL = CRC_KEY.length + 8 + 2;
-
-/** Value of a lowercase hex digit's byte, -1 for any other byte. */
-const HEX = (() => {
-  const t = new Int8Array(256).fill(-1);
-  for (let i = 0; i < 16; i++) t["0123456789abcdef".charCodeAt(i)] = i;
-  return t;
-})();
 
 /** True when the bytes of `word` are at `pos` in `b`. */
 export function bytesAt(b: Uint8Array, pos: number, word: Uint8Array): boolean {
@@ -65,7 +59,7 @@ export function numberValue(b: Uint8Array, pos: number, end: number): number {
  */
 export function hashAt(b: Uint8Array, pos: number): string | null {
   if (pos + 33 > b.length || b[pos + 32] !== QUOTE) return null;
-  for (let i = pos; i < pos + 32; i++) if (HEX[b[i]!]! < 0) return null;
+  for (let i = pos; i < pos + 32; i++) if (HEX_DIGIT[b[i]!]! < 0) return null;
   return String.fromCharCode.apply(null, b.subarray(pos, pos + 32) as unknown as number[]);
 }
 
@@ -81,7 +75,7 @@ export function checksumHolds(line: Uint8Array, body: number): boolean {
   if (line[n - 2] !== QUOTE || line[n - 1] !== 0x7d) return false;
   let want = 0;
   for (let i = body + CRC_KEY.length; i < n - 2; i++) {
-    const d = HEX[line[i]!]!;
+    const d = HEX_DIGIT[line[i]!]!;
     if (d < 0) return false;
     want = want * 16 + d;
   }
